@@ -1,0 +1,105 @@
+"""Audio I/O and level utilities. Inside mixbuddy audio is float32 numpy ``(samples, channels)``
+with its sample rate carried explicitly."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import soxr
+
+from .errors import AudioFileError
+from .io import atomic_path
+
+AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".aiff", ".aif", ".mp3")
+EPS = 1e-12
+
+
+def read_audio(path: str | Path, sr: int | None = None, channels: int | None = None) -> tuple[np.ndarray, int]:
+    """Decode an audio file to float32 (samples, channels), optionally resampled / channel-converted.
+
+    Raises AudioFileError (naming the file) when it is missing, unreadable or empty.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise AudioFileError(path, "file not found")
+    try:
+        data, file_sr = sf.read(str(path), dtype="float32", always_2d=True)
+    except Exception as e:  # soundfile raises LibsndfileError / RuntimeError with cryptic text
+        raise AudioFileError(path, f"cannot decode audio ({e})", "is it a valid wav/flac/ogg file?") from None
+    if data.shape[0] == 0:
+        raise AudioFileError(path, "file contains no audio samples")
+    if not np.isfinite(data).all():
+        raise AudioFileError(path, "file contains NaN or infinite samples")
+    data = to_channels(data, channels) if channels else data
+    if sr and sr != file_sr:
+        data = resample(data, file_sr, sr)
+        file_sr = sr
+    return data, int(file_sr)
+
+
+def audio_info(path: str | Path) -> tuple[int, int, int]:
+    """(sample_rate, frames, channels) of a file without decoding it."""
+    path = Path(path)
+    if not path.is_file():
+        raise AudioFileError(path, "file not found")
+    try:
+        info = sf.info(str(path))
+    except Exception as e:
+        raise AudioFileError(path, f"cannot read audio header ({e})") from None
+    return int(info.samplerate), int(info.frames), int(info.channels)
+
+
+def resample(x: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
+    """High-quality resampling (soxr) of (samples, channels) float32."""
+    if sr_in == sr_out:
+        return x
+    y = soxr.resample(np.ascontiguousarray(x), sr_in, sr_out, quality="HQ")
+    return np.ascontiguousarray(y, dtype=np.float32).reshape(-1, x.shape[1])
+
+
+def to_channels(x: np.ndarray, channels: int) -> np.ndarray:
+    """Convert (samples, ch) to ``channels``: mono = mean of channels; mono → N = copies."""
+    if x.ndim == 1:
+        x = x[:, None]
+    c = x.shape[1]
+    if c == channels:
+        return x
+    if channels == 1:
+        return x.mean(axis=1, keepdims=True, dtype=np.float32)
+    if c == 1:
+        return np.repeat(x, channels, axis=1)
+    if c > channels:  # e.g. 5.1 → stereo: keep the first channels
+        return np.ascontiguousarray(x[:, :channels])
+    raise ValueError(f"cannot convert {c} channels to {channels}")
+
+
+def write_audio(path: str | Path, x: np.ndarray, sr: int, subtype: str | None = None) -> Path:
+    """Write audio atomically (temp file, then rename). WAV defaults to float32 so nothing clips."""
+    path = Path(path)
+    if subtype is None and path.suffix.lower() == ".wav":
+        subtype = "FLOAT"
+    with atomic_path(path) as tmp:
+        sf.write(str(tmp), np.asarray(x, dtype=np.float32), int(sr), subtype=subtype)
+    return path
+
+
+def rms_db(x: np.ndarray) -> float:
+    """RMS level in dBFS over all samples and channels (−inf → large negative number)."""
+    x = np.asarray(x, dtype=np.float64)
+    return float(10.0 * np.log10(np.mean(x * x) + EPS))
+
+
+def frame_rms_db(x: np.ndarray, sr: int, frame_s: float = 0.05) -> np.ndarray:
+    """RMS in dBFS of consecutive non-overlapping frames (channels averaged in power)."""
+    n = max(1, int(round(frame_s * sr)))
+    m = x.shape[0] // n
+    if m == 0:
+        return np.array([rms_db(x)])
+    p = np.asarray(x[: m * n], dtype=np.float64) ** 2
+    p = p.reshape(m, n, -1).mean(axis=(1, 2))
+    return 10.0 * np.log10(p + EPS)
+
+
+def db_to_gain(db: float) -> float:
+    return float(10.0 ** (db / 20.0))

