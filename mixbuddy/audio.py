@@ -65,8 +65,12 @@ def to_channels(x: np.ndarray, channels: int) -> np.ndarray:
     c = x.shape[1]
     if c == channels:
         return x
-    if channels == 1:
-        return x.mean(axis=1, keepdims=True, dtype=np.float32)
+    if channels == 1:  # column sum: several times faster than mean(axis=1) on an (n, 2) array
+        y = np.array(x[:, 0], dtype=np.float32)
+        for i in range(1, c):
+            y += x[:, i]
+        y *= np.float32(1.0 / c)
+        return y[:, None]
     if c == 1:
         return np.repeat(x, channels, axis=1)
     if c > channels:  # e.g. 5.1 → stereo: keep the first channels

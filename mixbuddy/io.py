@@ -57,16 +57,18 @@ def write_jsonl(path: str | Path, rows: Iterable[dict]) -> int:
     return n
 
 
-def read_jsonl(path: str | Path) -> list[dict]:
-    """Read a JSONL file; a malformed line raises DataError naming the file and line number."""
+def read_jsonl_numbered(path: str | Path, what: str = "file") -> list[tuple[int, dict]]:
+    """(line number, object) for each non-empty line of a JSONL file.
+
+    A missing file or a malformed line raises DataError naming ``file:line``.
+    """
     path = Path(path)
     if not path.is_file():
-        raise DataError(f"{path}: file not found")
+        raise DataError(f"{path}: {what} not found")
     rows = []
     with open(path, encoding="utf-8") as f:
         for i, line in enumerate(f, 1):
-            line = line.strip()
-            if not line:
+            if not line.strip():
                 continue
             try:
                 row = json.loads(line)
@@ -74,5 +76,10 @@ def read_jsonl(path: str | Path) -> list[dict]:
                 raise DataError(f"{path}:{i}: not valid JSON ({e.msg})") from None
             if not isinstance(row, dict):
                 raise DataError(f"{path}:{i}: expected a JSON object, got {type(row).__name__}")
-            rows.append(row)
+            rows.append((i, row))
     return rows
+
+
+def read_jsonl(path: str | Path) -> list[dict]:
+    """Read a JSONL file; a malformed line raises DataError naming the file and line number."""
+    return [row for _, row in read_jsonl_numbered(path)]

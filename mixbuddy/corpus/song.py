@@ -31,6 +31,7 @@ class Song:
     loader: StemLoader = field(repr=False)
     meta: dict = field(default_factory=dict)
     source: str = ""  # where it came from (a folder or a file), for error messages
+    num_frames: int | None = None  # length at sample_rate (shortest stem) known without decoding; None = unknown
 
     def stem(self, name: str, sr: int | None = None, channels: int | None = None) -> np.ndarray:
         if name not in self.stem_names:

@@ -1,0 +1,225 @@
+"""Loader for a plain folder of multitrack songs, plus the file-based song builder shared with
+the MUSDB18-HQ loader.
+
+Layout: ``root/<song_id>/<any audio files>`` (files directly inside the song folder; sub-folders
+are not searched). Each audio file is assigned to one of the four stems by filename glob patterns
+(case-insensitive, matched against the file name including its extension); every file assigned to
+a stem is *summed* into that stem. ``meta.json`` in a song folder becomes ``Song.meta``.
+
+Mapping file (YAML or JSON), given by ``CorpusConfig.mapping`` or placed in a song folder as
+``mapping.yaml|mapping.yml|mapping.json`` (a per-song file overrides the corpus-wide one)::
+
+    vocals: ["*vox*", "*vocal*"]     # a stem: a pattern or a list of patterns
+    drums: ["*kick*", "*snare*", "*hat*"]
+    bass: "*bass*"
+    ignore: ["mix.*", "*click*"]     # optional: files skipped silently (default: mixture.*, mix.*)
+    unmatched: other                 # optional: other (default, with a warning) | error | ignore
+
+A mapping file replaces the default patterns entirely; stems are tried in the order the file lists
+them and a file goes to the first stem whose pattern matches. Without a mapping file each stem
+matches files named after it (``vocals*``, ``bass*``, ...).
+
+Audio handling: the song's rate is the *highest* rate among its files (other files are resampled
+with soxr when decoded, so no bandwidth is lost); the song is stereo when any file has two or more
+channels (mono files are copied to both channels; files with more channels keep the first two).
+Files summed into one stem may differ in length: shorter ones are zero-padded at the end (with a
+warning). Different stem lengths are trimmed to the shortest later by ``Song.stems()``.
+"""
+from __future__ import annotations
+
+import fnmatch
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+import yaml
+
+from ..audio import AUDIO_EXTENSIONS, audio_info, read_audio
+from ..constants import STEMS
+from ..errors import AudioFileError, ConfigError, CorpusError
+from .config import CorpusConfig
+from .song import Song
+
+log = logging.getLogger(__name__)
+
+UNMATCHED_POLICIES = ("other", "error", "ignore")
+DEFAULT_IGNORE: tuple[str, ...] = ("mixture.*", "mix.*")
+SONG_MAPPING_NAMES = ("mapping.yaml", "mapping.yml", "mapping.json")
+
+
+@dataclass(frozen=True)
+class StemMapping:
+    """Filename patterns per stem (in priority order), files to skip, and what to do with the rest."""
+
+    patterns: tuple[tuple[str, tuple[str, ...]], ...]
+    ignore: tuple[str, ...] = DEFAULT_IGNORE
+    unmatched: str = "other"
+    source: str = "default mapping"
+
+    def stem_of(self, filename: str) -> str | None:
+        """The stem a file name belongs to, ``""`` for an ignored file, None when nothing matches."""
+        name = filename.lower()
+        if any(fnmatch.fnmatchcase(name, p) for p in self.ignore):
+            return ""
+        for stem, pats in self.patterns:
+            if any(fnmatch.fnmatchcase(name, p) for p in pats):
+                return stem
+        return None
+
+
+def default_mapping() -> StemMapping:
+    """Each stem matches files named after it: ``bass*``, ``drums*``, ``other*``, ``vocals*``."""
+    return StemMapping(tuple((s, (f"{s}*",)) for s in STEMS))
+
+
+def load_mapping(path: str | Path) -> StemMapping:
+    """Parse a YAML/JSON mapping file; any problem raises ConfigError naming the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: stem mapping file not found")
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as e:
+        raise ConfigError(f"{path}: cannot parse stem mapping ({e})") from None
+    if not isinstance(data, dict) or not data:
+        raise ConfigError(f"{path}: stem mapping must be a non-empty mapping of stem name -> patterns")
+
+    def _patterns(key: str, value: object) -> tuple[str, ...]:
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list) or not items or not all(isinstance(p, str) and p for p in items):
+            raise ConfigError(f"{path}: {key!r} must be a pattern or a non-empty list of patterns, got {value!r}")
+        return tuple(p.lower() for p in items)
+
+    patterns, ignore, unmatched = [], DEFAULT_IGNORE, "other"
+    for key, value in data.items():
+        if key == "ignore":
+            ignore = () if value in (None, []) else _patterns(key, value)
+        elif key == "unmatched":
+            if value not in UNMATCHED_POLICIES:
+                raise ConfigError(f"{path}: 'unmatched' must be one of {list(UNMATCHED_POLICIES)}, got {value!r}")
+            unmatched = value
+        elif key in STEMS:
+            patterns.append((key, _patterns(key, value)))
+        else:
+            raise ConfigError(f"{path}: unknown key {key!r}; valid keys: {list(STEMS)} + ['ignore', 'unmatched']")
+    return StemMapping(tuple(patterns), ignore, unmatched, str(path))
+
+
+def read_meta(folder: Path) -> dict:
+    """``folder/meta.json`` as a dict ({} when absent); malformed JSON raises CorpusError."""
+    path = folder / "meta.json"
+    if not path.is_file():
+        return {}
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raise CorpusError(f"{path}: cannot read song metadata ({e})") from None
+    if not isinstance(meta, dict):
+        raise CorpusError(f"{path}: song metadata must be a JSON object")
+    return meta
+
+
+def is_audio_file(path: Path) -> bool:
+    return path.is_file() and not path.name.startswith(".") and path.suffix.lower() in AUDIO_EXTENSIONS
+
+
+def song_dirs(root: Path) -> list[Path]:
+    """Visible sub-folders of ``root``, sorted by name."""
+    return sorted((p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")), key=lambda p: p.name)
+
+
+@dataclass
+class FileStemLoader:
+    """Decodes a stem by reading its files at the song rate/channels and summing them.
+
+    A plain class (not a closure) so that Songs can be pickled to worker processes.
+    """
+
+    files: dict[str, tuple[Path, ...]]
+    sample_rate: int
+    channels: int
+    what: str = field(default="")
+
+    def __call__(self, stem: str) -> np.ndarray:
+        paths = self.files[stem]
+        parts = [read_audio(p, sr=self.sample_rate, channels=self.channels) for p in paths]
+        arrays = [a for a, _ in parts]
+        if len(arrays) == 1:
+            return arrays[0]
+        lengths = [a.shape[0] for a in arrays]
+        if len(set(lengths)) > 1:
+            log.warning("%s: files summed into stem %r differ in length %s; shorter ones are zero-padded",
+                        self.what, stem, dict(zip((p.name for p in paths), lengths)))
+        out = np.zeros((max(lengths), self.channels), dtype=np.float32)
+        for a in arrays:
+            out[: a.shape[0]] += a
+        return out
+
+
+def song_from_files(song_id: str, split: str, folder: Path, files: Mapping[str, Sequence[Path]],
+                    meta: dict) -> Song:
+    """Build a lazy Song from ``stem -> files``; reads only the file headers (errors name the file)."""
+    files = {s: tuple(sorted(files[s])) for s in STEMS if files.get(s)}
+    if not files:
+        raise CorpusError(f"{folder}: no stem files found")
+    infos: dict[Path, tuple[int, int, int]] = {}
+    for paths in files.values():
+        for p in paths:
+            sr, frames, ch = audio_info(p)
+            if frames <= 0:
+                raise AudioFileError(p, "file contains no audio samples")
+            infos[p] = (sr, frames, ch)
+    rate = max(sr for sr, _, _ in infos.values())
+    channels = 2 if any(ch >= 2 for _, _, ch in infos.values()) else 1
+    stem_frames = [max(round(infos[p][1] * rate / infos[p][0]) for p in paths) for paths in files.values()]
+    what = f"song {song_id!r} ({folder})"
+    return Song(id=song_id, split=split, sample_rate=rate, stem_names=tuple(files),
+                loader=FileStemLoader(files, rate, channels, what), meta=meta, source=str(folder),
+                num_frames=min(stem_frames))
+
+
+def assign_files(folder: Path, mapping: StemMapping) -> dict[str, list[Path]]:
+    """Group the audio files of a song folder by stem according to ``mapping``."""
+    audio = sorted((p for p in folder.iterdir() if is_audio_file(p)), key=lambda p: p.name)
+    if not audio:
+        raise CorpusError(f"{folder}: song folder holds no audio files ({', '.join(AUDIO_EXTENSIONS)})")
+    groups: dict[str, list[Path]] = {}
+    unmatched: list[str] = []
+    for p in audio:
+        stem = mapping.stem_of(p.name)
+        if stem is None:
+            unmatched.append(p.name)
+            if mapping.unmatched == "other":
+                groups.setdefault("other", []).append(p)
+        elif stem:
+            groups.setdefault(stem, []).append(p)
+    if unmatched:
+        if mapping.unmatched == "error":
+            raise CorpusError(f"{folder}: files match no stem pattern of {mapping.source}: {unmatched}")
+        action = "summed into 'other'" if mapping.unmatched == "other" else "ignored"
+        log.warning("%s: files match no stem pattern of %s, %s: %s", folder, mapping.source, action, unmatched)
+    if not groups:
+        raise CorpusError(f"{folder}: no audio file was assigned to a stem by {mapping.source}")
+    return groups
+
+
+def load_stems_folder(cfg: CorpusConfig) -> list[Song]:
+    """Every sub-folder of ``cfg.root`` is a song of split ``cfg.split`` (id = folder name)."""
+    root = Path(cfg.root)
+    corpus_mapping = load_mapping(cfg.mapping) if cfg.mapping else default_mapping()
+    songs = []
+    for folder in song_dirs(root):
+        own = [folder / n for n in SONG_MAPPING_NAMES if (folder / n).is_file()]
+        if len(own) > 1:
+            raise CorpusError(f"{folder}: several mapping files {[p.name for p in own]}; keep one")
+        mapping = load_mapping(own[0]) if own else corpus_mapping
+        songs.append(song_from_files(folder.name, cfg.split, folder, assign_files(folder, mapping), read_meta(folder)))
+    if not songs:
+        loose = [p.name for p in root.iterdir() if is_audio_file(p)]
+        hint = f"; found audio files directly in the root ({len(loose)}): put each song in its own folder" if loose else ""
+        raise CorpusError(f"{root}: no song folders found (expected {root}/<song>/<stem files>){hint}")
+    return songs

@@ -1,0 +1,140 @@
+"""``mixbuddy data build|render|stats``: the flawed-mix dataset verbs."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+
+from ..errors import ConfigError, DataError
+
+log = logging.getLogger(__name__)
+
+
+def _corpus_config(args: argparse.Namespace, fallback: dict | None = None):
+    """CorpusConfig from --corpus-config (top level or a ``corpus:`` section), flags, or a fallback dict."""
+    from ..config import from_dict, load_yaml
+    from ..corpus.config import CorpusConfig
+
+    data: dict = {}
+    if getattr(args, "corpus_config", None):
+        raw = load_yaml(args.corpus_config)
+        data = raw["corpus"] if isinstance(raw.get("corpus"), dict) else raw
+        where = str(args.corpus_config)
+    elif fallback:
+        data, where = dict(fallback), "dataset.json:corpus_config"
+    else:
+        where = "command line"
+    for key in ("kind", "root", "val_songs"):
+        val = getattr(args, key, None)
+        if val is not None:
+            data[key] = val
+    if not data.get("root"):
+        raise ConfigError("no corpus given: pass --corpus-config C.yaml or --root DIR [--kind musdb_hq]")
+    return from_dict(CorpusConfig, data, where)
+
+
+def run_build(args: argparse.Namespace) -> int:
+    from ..config import from_dict, load_config
+    from ..corpus.load import load_corpus
+    from .build import build_dataset
+    from .config import DataConfig
+    from .stats import dataset_stats, format_stats
+
+    cfg = load_config(DataConfig, args.config) if args.config else DataConfig()
+    overrides = {k: getattr(args, k) for k in ("seed", "workers", "passes") if getattr(args, k) is not None}
+    if overrides:
+        from ..config import to_dict
+        cfg = from_dict(DataConfig, {**to_dict(cfg), **overrides}, "command line")
+    ccfg = _corpus_config(args)
+    songs = load_corpus(ccfg)
+    manifest = build_dataset(songs, cfg, args.output, corpus_cfg=ccfg, progress=not args.no_progress)
+    total = sum(v["records"] for v in manifest["splits"].values())
+    per_split = ", ".join(f"{k}: {v['records']}" for k, v in manifest["splits"].items())
+    print(f"wrote {total} recipes to {args.output} ({per_split})")
+    if not args.quiet:
+        print(format_stats(dataset_stats(args.output)))
+    return 0
+
+
+def run_render(args: argparse.Namespace) -> int:
+    from ..audio import write_audio
+    from .recipe import find_recipe
+    from .render import Renderer
+
+    if args.record_id is None and args.index is None:
+        raise DataError("give a record id or --index N")
+    recipe = find_recipe(args.dataset, args.record_id, args.index)
+    manifest_path = Path(args.dataset).parent / "dataset.json"
+    fallback = None
+    if manifest_path.is_file():
+        fallback = json.loads(manifest_path.read_text(encoding="utf-8")).get("corpus_config")
+    ccfg = _corpus_config(args, fallback)
+    from ..corpus.load import load_corpus
+
+    songs = load_corpus(ccfg)
+    sr = args.sr
+    if sr is None:
+        sr = next((s.sample_rate for s in songs if s.id == recipe.song_id), 44100)
+    renderer = Renderer(songs, sample_rate=sr, channels=args.channels, cache_dir=args.cache_dir,
+                        corpus=recipe.corpus)
+    out = renderer.render(recipe, augment=args.augment, seed=args.seed, return_stems=bool(args.stems_dir))
+    write_audio(args.output, out.mix, out.sample_rate)
+    if args.stems_dir:
+        for name, x in (out.stems or {}).items():
+            write_audio(Path(args.stems_dir) / f"{name}.wav", x, out.sample_rate)
+    print(f"{args.output}: {recipe.id} ({recipe.category}, {recipe.target} {recipe.gain_db:+.2f} dB, "
+          f"anchor {recipe.anchor}; peak scale {out.info['peak_scale_db']:+.2f} dB)")
+    print(f"instruction: {recipe.instruction}\nresponse: {recipe.response}")
+    return 0
+
+
+def run_stats(args: argparse.Namespace) -> int:
+    from .stats import dataset_stats, format_stats
+
+    stats = dataset_stats(args.dataset_dir)
+    print(json.dumps(stats, indent=2, sort_keys=True) if args.json else format_stats(stats))
+    return 0
+
+
+def _add_corpus_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--corpus-config", help="corpus YAML (CorpusConfig fields, top level or under 'corpus:')")
+    p.add_argument("--kind", help="corpus kind (musdb_hq | stem_mp4 | stems_folder); overrides the config")
+    p.add_argument("--root", help="corpus folder; overrides the config")
+    p.add_argument("--val-songs", dest="val_songs", type=int, help="train songs moved to validation")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    data = subparsers.add_parser("data", help="build, render and inspect flawed-mix datasets")
+    sub = data.add_subparsers(dest="data_command", metavar="<verb>")
+    data.set_defaults(func=lambda a: (data.print_help(), 2)[1])
+
+    b = sub.add_parser("build", help="write <split>.jsonl recipes + dataset.json from a corpus")
+    _add_corpus_flags(b)
+    b.add_argument("--config", help="data config YAML (default: built-in defaults, see configs/data.yaml)")
+    b.add_argument("-o", "--output", required=True, help="output folder")
+    b.add_argument("--seed", type=int, help="override the config seed")
+    b.add_argument("--passes", type=int, help="override sample-mode passes per chunk")
+    b.add_argument("--workers", type=int, help="processes for decoding/gating songs")
+    b.add_argument("--no-progress", action="store_true", help="no progress bar")
+    b.add_argument("-q", "--quiet", action="store_true", help="do not print the stats table")
+    b.set_defaults(func=run_build)
+
+    r = sub.add_parser("render", help="render one recipe's flawed mix to a float WAV")
+    r.add_argument("record_id", nargs="?", help="record id (or use --index)")
+    r.add_argument("--dataset", required=True, help="a <split>.jsonl file")
+    r.add_argument("--index", type=int, help="0-based record index instead of an id")
+    r.add_argument("-o", "--output", required=True, help="output .wav (float32, never clipped)")
+    r.add_argument("--stems-dir", help="also write the (gained) stems here")
+    r.add_argument("--sr", type=int, help="sample rate (default: the song's native rate)")
+    r.add_argument("--channels", type=int, default=2, help="channels (default 2)")
+    r.add_argument("--cache-dir", help="decoded-stem cache folder")
+    r.add_argument("--augment", action="store_true", help="apply training augmentation")
+    r.add_argument("--seed", type=int, default=0, help="augmentation seed")
+    _add_corpus_flags(r)
+    r.set_defaults(func=run_render)
+
+    s = sub.add_parser("stats", help="counts and gain histogram of a built dataset")
+    s.add_argument("dataset_dir", help="folder written by `mixbuddy data build`")
+    s.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    s.set_defaults(func=run_stats)

@@ -1,0 +1,1 @@
+"""Reference baselines that write advice text for `mixbuddy evaluate`."""

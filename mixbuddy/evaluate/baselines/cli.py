@@ -1,0 +1,76 @@
+"""``mixbuddy baseline NAME --dataset test.jsonl -o preds.jsonl``: predictions in the models' format
+({id, text, confidence}), scored later by ``mixbuddy evaluate`` through the same parser."""
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from ...errors import DataError
+from ...io import write_json, write_jsonl
+
+BASELINES = ("random", "majority", "oracle-stems", "loudness-stems", "mix-features")
+log = logging.getLogger(__name__)
+
+
+def run_baseline(args: argparse.Namespace) -> int:
+    from ...data.recipe import load_recipes
+    from .common import open_renderer
+
+    records = load_recipes(args.dataset)
+    if not records:
+        raise DataError(f"{args.dataset}: no records")
+    needs_train = args.name in ("majority", "loudness-stems", "mix-features")
+    train = []
+    if needs_train:
+        train_path = Path(args.train or Path(args.dataset).parent / "train.jsonl")
+        train = load_recipes(train_path)
+        if not train:
+            raise DataError(f"{train_path}: the training split is empty; {args.name} learns from it")
+        overlap = {r.song_id for r in train} & {r.song_id for r in records}
+        if overlap:
+            raise DataError(f"{train_path} and {args.dataset} share songs {sorted(overlap)[:5]}: "
+                            "a baseline must not be fitted on the songs it is scored on")
+    extra = {}
+    if args.name == "random":
+        from .simple import predict_random
+        preds = predict_random(records, args.seed)
+    elif args.name == "majority":
+        from .simple import predict_majority
+        preds = predict_majority(records, train, args.seed)
+    else:
+        renderer = open_renderer(args.dataset, args.sr, args.channels, args.cache_dir)
+        if args.name == "oracle-stems":
+            from .simple import predict_oracle
+            preds = predict_oracle(records, renderer, args.workers)
+        elif args.name == "loudness-stems":
+            from .loudness import predict_loudness
+            preds, balance = predict_loudness(records, train, renderer, args.seed, args.workers)
+            extra = {"balance_prior": balance.to_dict(), "contrast_std_db": balance.contrast_std()}
+        else:
+            from .mixfeat import predict_mix_features
+            preds = predict_mix_features(records, train, renderer, args.seed, args.workers)
+    n = write_jsonl(args.output, preds)
+    info = {"baseline": args.name, "dataset": str(args.dataset), "records": n, "seed": args.seed,
+            "sample_rate": args.sr, "channels": args.channels, **extra}
+    if needs_train:
+        info["train"] = str(args.train or Path(args.dataset).parent / "train.jsonl")
+    write_json(str(args.output) + ".json", info)
+    print(f"{args.output}: {n} predictions from baseline {args.name}")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("baseline", help="run a reference baseline and write predictions JSONL",
+                              description="Baselines write advice text in the dataset's style, so "
+                                          "`mixbuddy evaluate` scores them with the same parser as a model.")
+    p.add_argument("name", choices=BASELINES)
+    p.add_argument("--dataset", required=True, help="dataset JSONL to answer (e.g. work/ds/test.jsonl)")
+    p.add_argument("-o", "--output", required=True, help="predictions JSONL to write")
+    p.add_argument("--train", default=None, help="training split for fitted baselines (default: train.jsonl beside --dataset)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--sr", type=int, default=22050, help="analysis sample rate")
+    p.add_argument("--channels", type=int, default=2)
+    p.add_argument("--workers", type=int, default=None, help="worker processes (default: up to 4)")
+    p.add_argument("--cache-dir", default=None, help="decoded-stem cache folder (memory-mapped .npy)")
+    p.set_defaults(func=run_baseline)

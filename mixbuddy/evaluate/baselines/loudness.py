@@ -1,0 +1,63 @@
+"""``loudness-stems``: what a producer could do with a loudness meter on every (flawed) stem.
+
+It measures the BS.1770 integrated loudness of each stem of the flawed chunk (pyloudnorm) and takes the
+Bayes decision of :mod:`.bayes` under the distribution of stem loudness learned on the training split.
+Since a balanced mix varies from song to song, no model that hears the same audio can be right every
+time; this baseline estimates that practical limit.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pyloudnorm as pyln
+
+from ...constants import STEMS
+from ...data.recipe import Recipe
+from ...data.render import Renderer
+from .bayes import GaussianBalance, decide
+from .common import advice_text, allowed_targets, map_records
+
+SILENT_LUFS = -70.0
+_METERS: dict[int, pyln.Meter] = {}
+
+
+def loudness(x: np.ndarray, sr: int) -> float:
+    """Integrated loudness in LUFS; NaN for a silent (or nearly silent) signal."""
+    meter = _METERS.setdefault(sr, pyln.Meter(sr))
+    with np.errstate(divide="ignore"):
+        v = meter.integrated_loudness(np.asarray(x, dtype=np.float64))
+    return float(v) if np.isfinite(v) and v > SILENT_LUFS else float("nan")
+
+
+def _stem_loudness(renderer: Renderer, r: Recipe) -> list[float]:
+    out = renderer.render(r, return_stems=True)
+    return [loudness(out.stems[s], out.sample_rate) if s in out.stems else float("nan") for s in STEMS]
+
+
+def _clean_loudness(renderer: Renderer, r: Recipe) -> list[float]:
+    """Loudness of the chunk's stems as the song's mixer left them (training only: uses the truth)."""
+    win = renderer.window(r)
+    return [loudness(win[s], renderer.sample_rate) if s in win else float("nan") for s in STEMS]
+
+
+def fit_balance(train: Sequence[Recipe], renderer: Renderer, workers: int | None = None) -> GaussianBalance:
+    """Fit the balance prior on the clean stems of every distinct training chunk."""
+    chunks = {}
+    for r in train:
+        chunks.setdefault((r.song_id, r.start_s), r)
+    keys = sorted(chunks)
+    L = np.array(map_records(_clean_loudness, renderer, [chunks[k] for k in keys], workers, desc="fit prior"))
+    return GaussianBalance.fit(L)
+
+
+def predict_loudness(records: Sequence[Recipe], train: Sequence[Recipe], renderer: Renderer, seed: int = 0,
+                     workers: int | None = None) -> tuple[list[dict], GaussianBalance]:
+    balance = fit_balance(train, renderer, workers)
+    L = map_records(_stem_loudness, renderer, records, workers, desc="loudness-stems")
+    out = []
+    for r, row in zip(records, L):
+        d = decide(balance, dict(zip(STEMS, row)), allowed_targets(r))
+        text = advice_text(r, d.no_error, d.target, d.category, seed, gain_db=d.gain_db)
+        out.append({"id": r.id, "text": text, "confidence": round(d.p_error, 6)})
+    return out, balance

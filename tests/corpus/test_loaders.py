@@ -1,0 +1,377 @@
+"""Corpus loaders: layouts, splits, validation carve-out, audio handling, mapping files, real data,
+stem files and bad inputs."""
+from __future__ import annotations
+
+import argparse
+import importlib.resources
+import json
+import logging
+import pickle
+import random
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from corpus_fixtures import make_song_dir, synth_stems, write_musdb_corpus, write_stem_file
+from mixbuddy.corpus.config import CorpusConfig
+from mixbuddy.corpus.list_cli import add_list_verb
+from mixbuddy.corpus.load import carve_validation, load_corpus
+from mixbuddy.corpus.song import Song
+from mixbuddy.errors import AudioFileError, ConfigError, CorpusError, MixbuddyError
+
+SR = 8000  # small rate for the hand-made songs below (fast to write and read)
+
+
+def tone(seconds: float, freq: float = 220.0, sr: int = SR, amp: float = 0.3, channels: int = 2) -> np.ndarray:
+    t = np.arange(int(round(seconds * sr))) / sr
+    x = (amp * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+    return x if channels == 1 else np.repeat(x[:, None], channels, axis=1)
+
+
+def folder_cfg(root: Path, **kw) -> CorpusConfig:
+    return CorpusConfig(kind="stems_folder", root=str(root), **kw)
+
+
+# --------------------------------------------------------------------------- MUSDB18-HQ layout
+
+def test_musdb_layout_splits_order_and_meta(tiny_musdb: Path):
+    songs = load_corpus(CorpusConfig(kind="musdb_hq", root=str(tiny_musdb)))
+    assert [(s.split, s.id) for s in songs] == [
+        ("train", "train_00"), ("train", "train_01"), ("train", "train_02"), ("test", "test_00"), ("test", "test_01")]
+    for s in songs:
+        assert s.stem_names == ("bass", "drums", "other", "vocals")  # mixture is not a stem
+        assert s.sample_rate == 44100 and s.num_frames == 25 * 44100
+        assert s.meta == {"title": s.id, "synthetic": True, "seed": 0}
+        assert s.source == str(tiny_musdb / s.split / s.id)
+    song = songs[3]
+    stems = song.stems()
+    written = sf.read(str(tiny_musdb / "test" / "test_00" / "vocals.flac"), dtype="float32")[0]
+    np.testing.assert_array_equal(stems["vocals"], written)
+    mixture = sf.read(str(tiny_musdb / "test" / "test_00" / "mixture.flac"), dtype="float32")[0]
+    np.testing.assert_allclose(song.mixture(), mixture, atol=1e-5)
+
+
+def test_order_does_not_depend_on_directory_listing(tiny_musdb: Path, monkeypatch):
+    cfg = CorpusConfig(kind="musdb_hq", root=str(tiny_musdb), val_songs=1, seed=3)
+    first = [(s.split, s.id, s.stem_names) for s in load_corpus(cfg)]
+    original = Path.iterdir
+    monkeypatch.setattr(Path, "iterdir", lambda self: iter(sorted(original(self), reverse=True)))
+    assert [(s.split, s.id, s.stem_names) for s in load_corpus(cfg)] == first
+
+
+def test_musdb_accepts_wav_ogg_and_missing_stems(tmp_path: Path):
+    stems = synth_stems(1.0, SR, 2, seed=1)
+    make_song_dir(tmp_path / "train" / "a", {k: stems[k] for k in ("bass", "drums")}, SR, "wav")
+    make_song_dir(tmp_path / "train" / "b", {"Vocals": stems["vocals"]}, SR, "ogg")  # case-insensitive name
+    songs = load_corpus(CorpusConfig(kind="musdb_hq", root=str(tmp_path)))
+    assert [(s.id, s.stem_names) for s in songs] == [("a", ("bass", "drums")), ("b", ("vocals",))]
+    np.testing.assert_array_equal(songs[0].stem("bass"), stems["bass"])
+    assert songs[1].stem("vocals").shape == (SR, 2)
+    with pytest.raises(CorpusError, match="has no stem 'bass'"):
+        songs[1].stem("bass")
+
+
+def test_duplicate_ids_across_splits_are_rejected(tmp_path: Path):
+    for split in ("train", "test"):
+        make_song_dir(tmp_path / split / "same", {"bass": tone(0.5)}, SR, "wav")
+    with pytest.raises(CorpusError, match="'same' appears twice"):
+        load_corpus(CorpusConfig(kind="musdb_hq", root=str(tmp_path)))
+
+
+def test_two_files_for_one_stem_are_rejected(tmp_path: Path):
+    make_song_dir(tmp_path / "test" / "x", {"bass": tone(0.5)}, SR, "wav")
+    make_song_dir(tmp_path / "test" / "x", {"bass": tone(0.5)}, SR, "flac")
+    with pytest.raises(CorpusError, match="two files for stem 'bass'"):
+        load_corpus(CorpusConfig(kind="musdb_hq", root=str(tmp_path)))
+
+
+# --------------------------------------------------------------------------- validation carve-out
+
+def _fake_songs(n_train: int, n_test: int) -> list[Song]:
+    def make(i: int, split: str) -> Song:
+        return Song(f"{split}{i:03d}", split, SR, ("bass",), loader=lambda name: np.zeros((1, 1), np.float32))
+    return [make(i, "train") for i in range(n_train)] + [make(i, "test") for i in range(n_test)]
+
+
+def test_validation_carve_out_is_deterministic_and_only_from_train():
+    picked = []
+    for shuffle_seed in (0, 1):
+        songs = _fake_songs(20, 5)
+        random.Random(shuffle_seed).shuffle(songs)  # input order must not matter
+        carve_validation(songs, 4, seed=7)
+        picked.append(sorted(s.id for s in songs if s.split == "validation"))
+        assert all(s.id.startswith("test") for s in songs if s.split == "test")
+        assert sum(s.split == "train" for s in songs) == 16
+    assert picked[0] == picked[1] and len(picked[0]) == 4
+    assert all(i.startswith("train") for i in picked[0])
+    others = {tuple(sorted(s.id for s in carve_validation(_fake_songs(20, 5), 4, seed) if s.split == "validation"))
+              for seed in range(5)}
+    assert len(others) > 1  # the seed matters
+
+
+def test_validation_split_in_loaded_corpus(tiny_musdb: Path):
+    cfg = CorpusConfig(kind="musdb_hq", root=str(tiny_musdb), val_songs=2, seed=11)
+    a, b = load_corpus(cfg), load_corpus(cfg)
+    assert [(s.split, s.id) for s in a] == [(s.split, s.id) for s in b]
+    splits = [s.split for s in a]
+    assert splits == ["train", "validation", "validation", "test", "test"]
+    assert {s.id for s in a if s.split == "validation"} < {"train_00", "train_01", "train_02"}
+    assert len({s.id for s in a}) == 5  # no song in two splits
+    with pytest.raises(CorpusError, match="val_songs=3 but the corpus has 3 train song"):
+        load_corpus(CorpusConfig(kind="musdb_hq", root=str(tiny_musdb), val_songs=3))
+
+
+def test_validation_needs_train_songs_in_stems_folder(tmp_path: Path):
+    make_song_dir(tmp_path / "s1", {"bass": tone(0.5)}, SR, "wav")
+    with pytest.raises(CorpusError, match="0 train song"):
+        load_corpus(folder_cfg(tmp_path, val_songs=1))  # default split is test
+    songs = load_corpus(folder_cfg(tmp_path, split="train"))
+    assert [s.split for s in songs] == ["train"]
+
+
+# --------------------------------------------------------------------------- audio handling
+
+def test_mixed_rates_and_channels_are_unified(tmp_path: Path):
+    bass = tone(1.0, 110, sr=SR // 2, channels=1)
+    drums = tone(1.0, 330, sr=SR, channels=2)
+    make_song_dir(tmp_path / "test" / "song", {"bass": bass, "drums": drums}, {"bass": SR // 2, "drums": SR}, "wav")
+    (song,) = load_corpus(CorpusConfig(kind="musdb_hq", root=str(tmp_path)))
+    assert song.sample_rate == SR and song.num_frames == SR  # the highest rate wins
+    b = song.stem("bass")
+    assert b.shape == (SR, 2) and np.array_equal(b[:, 0], b[:, 1])  # mono up-mixed to stereo
+    np.testing.assert_allclose(b[200:-200, 0], tone(1.0, 110, channels=1)[200:-200], atol=2e-3)
+    assert song.stem("drums", sr=SR // 2).shape == (SR // 2, 2)
+
+
+def test_mono_song_stays_mono(tmp_path: Path):
+    make_song_dir(tmp_path / "m", {"bass": tone(0.5, channels=1), "vocals": tone(0.5, 440, channels=1)}, SR, "flac")
+    (song,) = load_corpus(folder_cfg(tmp_path))
+    assert {k: v.shape for k, v in song.stems().items()} == {"bass": (SR // 2, 1), "vocals": (SR // 2, 1)}
+    assert song.stem("bass", channels=2).shape == (SR // 2, 2)
+
+
+def test_stems_of_different_length_are_trimmed_with_warning(tmp_path: Path, caplog):
+    make_song_dir(tmp_path / "test" / "s", {"bass": tone(1.0), "drums": tone(0.75), "vocals": tone(1.0)}, SR, "wav")
+    (song,) = load_corpus(CorpusConfig(kind="musdb_hq", root=str(tmp_path)))
+    assert song.num_frames == int(0.75 * SR)
+    with caplog.at_level(logging.WARNING):
+        stems = song.stems()
+    assert {v.shape[0] for v in stems.values()} == {int(0.75 * SR)}
+    assert "differ in length" in caplog.text and "'s'" in caplog.text
+
+
+def test_several_files_per_stem_are_summed(tmp_path: Path, caplog):
+    lead, back, kick = tone(1.0, 440), tone(0.5, 660, channels=1), tone(1.0, 60)
+    make_song_dir(tmp_path / "song", {"Vox_Lead": lead, "vox_BG": back, "Kick": kick}, SR, "wav")
+    (tmp_path / "map.yaml").write_text('vocals: ["*vox*", "*vocal*"]\ndrums: ["*kick*", "*snare*"]\n')
+    (song,) = load_corpus(folder_cfg(tmp_path, mapping=str(tmp_path / "map.yaml")))
+    assert song.stem_names == ("drums", "vocals")
+    with caplog.at_level(logging.WARNING):
+        vocals = song.stem("vocals")
+    expected = lead.copy()
+    expected[: SR // 2] += back[:, None]  # mono file up-mixed, shorter file zero-padded
+    np.testing.assert_allclose(vocals, expected, atol=1e-6)
+    assert "zero-padded" in caplog.text
+    np.testing.assert_array_equal(song.stem("drums"), kick)
+
+
+# --------------------------------------------------------------------------- stems_folder mapping
+
+def test_default_mapping_uses_stem_names_and_ignores_mixture(tmp_path: Path, caplog):
+    make_song_dir(tmp_path / "song", {"Bass_DI": tone(0.5), "bass_synth": tone(0.5, 55), "drums": tone(0.5),
+                                      "mixture": tone(0.5), "shaker": tone(0.5, 900)}, SR, "wav", meta={"k": 1})
+    with caplog.at_level(logging.WARNING):
+        (song,) = load_corpus(folder_cfg(tmp_path))
+    assert song.stem_names == ("bass", "drums", "other") and song.meta == {"k": 1} and song.split == "test"
+    assert "shaker.wav" in caplog.text and "'other'" in caplog.text  # unmatched → other, with a warning
+    np.testing.assert_allclose(song.stem("bass"), tone(0.5) + tone(0.5, 55), atol=1e-6)
+    np.testing.assert_array_equal(song.stem("other"), tone(0.5, 900))
+
+
+def test_mapping_order_policies_and_per_song_override(tmp_path: Path):
+    make_song_dir(tmp_path / "a", {"bass_vox": tone(0.5), "gtr": tone(0.5, 300), "click": tone(0.5, 2000)}, SR, "wav")
+    make_song_dir(tmp_path / "b", {"lead": tone(0.5), "gtr": tone(0.5)}, SR, "wav")
+    (tmp_path / "b" / "mapping.json").write_text(json.dumps({"vocals": "LEAD*", "unmatched": "ignore"}))
+    mapping = tmp_path / "map.yml"
+    mapping.write_text("vocals: '*vox*'\nbass: '*bass*'\nignore: ['click*']\nunmatched: error\n")
+    with pytest.raises(CorpusError, match=r"gtr\.wav"):
+        load_corpus(folder_cfg(tmp_path, mapping=str(mapping)))
+    (tmp_path / "a" / "gtr.wav").unlink()
+    a, b = load_corpus(folder_cfg(tmp_path, mapping=str(mapping)))
+    assert a.stem_names == ("vocals",)  # bass_vox: first listed stem wins; click ignored
+    assert b.stem_names == ("vocals",)  # per-song mapping: gtr ignored
+
+
+@pytest.mark.parametrize("text, match", [
+    ("vocals: []\n", "non-empty list"),
+    ("voice: ['*vox*']\n", "unknown key 'voice'"),
+    ("vocals: '*v*'\nunmatched: drop\n", "'unmatched' must be one of"),
+    ("- a\n- b\n", "must be a non-empty mapping"),
+    ("vocals: [unclosed\n", "cannot parse"),
+])
+def test_bad_mapping_files(tmp_path: Path, text: str, match: str):
+    make_song_dir(tmp_path / "songs" / "s", {"vocals": tone(0.2)}, SR, "wav")
+    (tmp_path / "m.yaml").write_text(text)
+    with pytest.raises(ConfigError, match=match) as e:
+        load_corpus(folder_cfg(tmp_path / "songs", mapping=str(tmp_path / "m.yaml")))
+    assert "m.yaml" in str(e.value)
+
+
+# --------------------------------------------------------------------------- real data
+
+def test_real_dev_songs(real_dev_dir: Path):
+    songs = load_corpus(folder_cfg(real_dev_dir))
+    assert [s.id for s in songs] == ["eif_francium", "eif_lithium", "eif_sodium"]
+    names = {s.id: s.stem_names for s in songs}
+    assert names["eif_francium"] == ("drums", "other", "vocals")  # no bass part
+    assert names["eif_lithium"] == names["eif_sodium"] == ("bass", "drums", "other", "vocals")
+    for s in songs:
+        assert s.sample_rate == 44100 and s.num_frames == 150 * 44100 and s.split == "test"
+        assert s.meta["license"] == "CC0-1.0" and s.meta["seconds"] == 150.0
+    drums = songs[0].stem("drums")
+    assert drums.shape == (150 * 44100, 2) and drums.dtype == np.float32
+    assert 0.01 < float(np.sqrt(np.mean(drums ** 2))) < 0.5
+
+
+# --------------------------------------------------------------------------- .stem.mp4
+
+STEMPEG_CLIP = "The Easton Ellises - Falcon 69.stem.mp4"
+
+
+@pytest.fixture
+def stem_clip() -> Path:
+    pytest.importorskip("stempeg", reason="stempeg not installed (pip install mixbuddy[stems])")
+    if not (shutil.which("ffmpeg") and shutil.which("ffprobe")):
+        pytest.skip("ffmpeg/ffprobe not installed")
+    return Path(str(importlib.resources.files("stempeg") / "data" / STEMPEG_CLIP))
+
+
+def test_stem_mp4_real_clip(stem_clip: Path, tmp_path: Path):
+    from mixbuddy.corpus.stem_mp4 import read_mixture
+
+    (tmp_path / "train").mkdir()
+    (tmp_path / "train" / STEMPEG_CLIP).symlink_to(stem_clip)
+    (song,) = load_corpus(CorpusConfig(kind="stem_mp4", root=str(tmp_path)))
+    assert (song.id, song.split) == ("The Easton Ellises - Falcon 69", "train")
+    assert song.stem_names == ("bass", "drums", "other", "vocals")
+    assert song.sample_rate == 44100 and song.num_frames == 268288  # ~6.08 s
+    stems = song.stems()
+    assert all(v.shape == (268288, 2) for v in stems.values())
+    levels = {k: float(np.sqrt(np.mean(v ** 2))) for k, v in stems.items()}
+    assert all(0.03 < v < 0.2 for v in levels.values()), levels
+    mix, total = read_mixture(song), np.sum(list(stems.values()), axis=0)
+    # AAC-coded mixture vs. sum of AAC-coded stems: same signal within coding noise (measured SNR ~17-23 dB
+    # per second; the last ~40 ms hold a codec glitch, excluded).
+    head = slice(0, 6 * 44100)
+    snr = 10 * np.log10(np.sum(mix[head] ** 2) / np.sum((mix[head] - total[head]) ** 2))
+    assert snr > 15.0
+    assert np.corrcoef(mix[head].ravel(), total[head].ravel())[0, 1] > 0.98
+    # the stream → stem mapping (measured on this clip): bass has the lowest spectral centroid, drums the
+    # largest share of energy above 5 kHz, vocals the most level variation (phrases with gaps) vs. other
+    def spectrum(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        power = np.abs(np.fft.rfft(x.mean(axis=1))) ** 2
+        return np.fft.rfftfreq(x.shape[0], 1 / 44100), power / power.sum()
+
+    centroid = {k: float(np.sum(f * p)) for k, (f, p) in ((k, spectrum(v)) for k, v in stems.items())}
+    highs = {k: float(p[f > 5000].sum()) for k, (f, p) in ((k, spectrum(v)) for k, v in stems.items())}
+    assert min(centroid, key=centroid.get) == "bass"
+    assert max(highs, key=highs.get) == "drums"
+    frame_db = {k: 10 * np.log10(np.mean(v[: 262144].reshape(-1, 1024, 2) ** 2, axis=(1, 2)) + 1e-12).std()
+                for k, v in stems.items()}
+    assert frame_db["vocals"] > frame_db["other"] + 3
+
+
+def test_stem_mp4_flat_folder_and_pickling(stem_clip: Path, tmp_path: Path):
+    (tmp_path / "clip.stem.mp4").symlink_to(stem_clip)
+    (song,) = load_corpus(CorpusConfig(kind="stem_mp4", root=str(tmp_path), split="test"))
+    assert (song.id, song.split) == ("clip", "test")
+    clone = pickle.loads(pickle.dumps(song))
+    assert clone.stem("vocals").shape == (268288, 2)
+
+
+def test_stem_mp4_corrupt_and_missing_backend(stem_clip: Path, tmp_path: Path, monkeypatch):
+    (tmp_path / "broken.stem.mp4").write_bytes(b"not an mp4 file" * 64)
+    with pytest.raises(AudioFileError, match=r"broken\.stem\.mp4"):
+        load_corpus(CorpusConfig(kind="stem_mp4", root=str(tmp_path)))
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(MixbuddyError, match="apt-get install ffmpeg"):
+        load_corpus(CorpusConfig(kind="stem_mp4", root=str(tmp_path)))
+    monkeypatch.setitem(sys.modules, "stempeg", None)
+    with pytest.raises(MixbuddyError, match=r"pip install mixbuddy\[stems\]"):
+        load_corpus(CorpusConfig(kind="stem_mp4", root=str(tmp_path)))
+
+
+# --------------------------------------------------------------------------- bad inputs
+
+@pytest.mark.parametrize("kind", ["musdb_hq", "stem_mp4", "stems_folder"])
+def test_missing_and_empty_roots(tmp_path: Path, kind: str):
+    if kind == "stem_mp4":
+        pytest.importorskip("stempeg")
+    with pytest.raises(CorpusError, match="corpus folder not found"):
+        load_corpus(CorpusConfig(kind=kind, root=str(tmp_path / "nope")))
+    with pytest.raises(CorpusError, match=str(tmp_path)):
+        load_corpus(CorpusConfig(kind=kind, root=str(tmp_path)))
+    with pytest.raises(CorpusError, match="not set"):
+        load_corpus(CorpusConfig(kind=kind, root=""))
+
+
+def test_layout_errors_name_the_folder(tmp_path: Path):
+    make_song_dir(tmp_path / "train" / "only_mix", {"mixture": tone(0.2)}, SR, "wav")
+    with pytest.raises(CorpusError, match=r"only_mix: track folder holds no stem files"):
+        load_corpus(CorpusConfig(kind="musdb_hq", root=str(tmp_path)))
+    (tmp_path / "empty_song").mkdir()
+    with pytest.raises(CorpusError, match=r"empty_song: song folder holds no audio files"):
+        load_corpus(folder_cfg(tmp_path))
+    loose = tmp_path / "loose"
+    write_stem_file(loose / "vocals.wav", tone(0.2), SR)
+    with pytest.raises(CorpusError, match="put each song in its own folder"):
+        load_corpus(folder_cfg(loose))
+
+
+@pytest.mark.parametrize("content", [b"", b"RIFF\x00\x00garbage" * 20], ids=["zero-bytes", "garbage"])
+def test_unreadable_file_fails_at_load_naming_it(tmp_path: Path, content: bytes):
+    make_song_dir(tmp_path / "test" / "s", {"bass": tone(0.2)}, SR, "wav")
+    (tmp_path / "test" / "s" / "drums.wav").write_bytes(content)
+    with pytest.raises(AudioFileError, match=r"drums\.wav"):
+        load_corpus(CorpusConfig(kind="musdb_hq", root=str(tmp_path)))
+
+
+def test_zero_frame_file_and_bad_meta(tmp_path: Path):
+    song = make_song_dir(tmp_path / "s", {"bass": tone(0.2), "drums": np.zeros((0, 2), np.float32)}, SR, "wav")
+    with pytest.raises(AudioFileError, match=r"drums\.wav: file contains no audio samples"):
+        load_corpus(folder_cfg(tmp_path))
+    (song / "drums.wav").unlink()
+    (song / "meta.json").write_text("{not json")
+    with pytest.raises(CorpusError, match=r"meta\.json"):
+        load_corpus(folder_cfg(tmp_path))
+
+
+def test_corrupt_audio_data_fails_at_decode_naming_the_file(tmp_path: Path):
+    song = make_song_dir(tmp_path / "s", {"bass": synth_stems(2.0, SR, 2)["bass"], "drums": tone(2.0)}, SR, "flac")
+    data = (song / "bass.flac").read_bytes()
+    (song / "bass.flac").write_bytes(data[: len(data) // 2])  # header intact, frames cut off
+    (loaded,) = load_corpus(folder_cfg(tmp_path))  # layout and header are fine
+    np.testing.assert_array_equal(loaded.stem("drums"), sf.read(str(song / "drums.flac"), dtype="float32")[0])
+    with pytest.raises(AudioFileError, match=r"bass\.flac: cannot decode audio"):
+        loaded.stem("bass")
+
+
+# --------------------------------------------------------------------------- CLI verb
+
+def test_list_verb_prints_one_line_per_song(tmp_path: Path, capsys):
+    write_musdb_corpus(tmp_path, n_train=3, n_test=1, seconds=0.5, sr=SR)
+    parser = argparse.ArgumentParser(prog="mixbuddy")
+    corpus = parser.add_subparsers().add_parser("corpus").add_subparsers()
+    add_list_verb(corpus)
+    args = parser.parse_args(["corpus", "list", "--kind", "musdb_hq", "--root", str(tmp_path), "--val-songs", "1"])
+    assert args.func(args) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 4
+    assert [ln.split("\t")[0] for ln in lines] == ["train", "train", "validation", "test"]
+    assert lines[-1] == "test\ttest_00\tbass,drums,other,vocals\t0.50s\t8000Hz"
+    with pytest.raises(SystemExit):
+        parser.parse_args(["corpus", "list", "--root", str(tmp_path), "--val-songs", "-1"])

@@ -1,0 +1,139 @@
+"""Build: enumeration counts, sampling statistics, determinism, split hygiene, files and CLI."""
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from data_helpers import data_config, make_song, songs  # noqa: F401  (songs is a fixture)
+from mixbuddy.cli import main
+from mixbuddy.constants import CATEGORY_BY_NAME, CATEGORY_NAMES
+from mixbuddy.data.build import build_dataset, build_records, chunk_records
+from mixbuddy.data.gate import ChunkInfo
+from mixbuddy.data.recipe import load_recipes
+from mixbuddy.errors import DataError
+
+ROLES = ("bass", "drums", "vocals")
+
+
+def chunk(song="s", start_ms=0, roles=ROLES) -> ChunkInfo:
+    return ChunkInfo(song, "train", start_ms, -20.0, {}, {}, roles)
+
+
+def test_enumeration_30_per_chunk(songs):
+    recs, gating = build_records(songs, data_config(modes={}))  # every split enumerated
+    for split, rs in recs.items():
+        per_chunk = Counter((r.song_id, r.start_s) for r in rs)
+        assert set(per_chunk.values()) == {30}
+        assert len(per_chunk) == gating[split]["chunks_kept"] > 0
+        for key in per_chunk:
+            group = [r for r in rs if (r.song_id, r.start_s) == key]
+            combos = {(r.target, r.anchor, r.category) for r in group}
+            assert len(combos) == 30
+            assert {(t, a) for t, a, _ in combos} == {(t, a) for t in ROLES for a in ROLES if t != a}
+    allrecs = [r for rs in recs.values() for r in rs]
+    assert all(r.target != r.anchor for r in allrecs)
+    assert not any("other" in (r.target, r.anchor) for r in allrecs)
+    assert all(r.gain_db == 0.0 for r in allrecs if r.category == "no_error")
+    assert len({r.id for r in allrecs}) == len(allrecs)
+    assert sum(len(v) for v in recs.values()) == 30 * (3 + 3 + 3 + 3 + 2)
+
+
+def test_gated_chunk_yields_nothing():
+    song = make_song("s", "test", seconds=30, edits=lambda a: a["bass"].__setitem__(slice(80000, 160000), 0.0))
+    recs, gating = build_records([song], data_config())
+    assert gating["test"]["chunks_rejected"] == 1 and gating["test"]["rejected:stem_quiet:bass"] == 1
+    assert sorted({r.start_s for r in recs["test"]}) == [0.0, 20.0]
+
+
+def test_sampling_statistics():
+    cfg = data_config(passes=6000)
+    recs = chunk_records(chunk(), ("bass", "drums", "other", "vocals"), "sample", cfg, "c")
+    assert len(recs) == 6000 and len({r.id for r in recs}) == 6000
+    # categories uniform: chi-square with 4 dof, critical value 18.47 at p = 0.001
+    counts = Counter(r.category for r in recs)
+    exp = len(recs) / 5
+    assert sum((counts[c] - exp) ** 2 / exp for c in CATEGORY_NAMES) < 18.47, counts
+    pairs = Counter((r.target, r.anchor) for r in recs)
+    assert len(pairs) == 6 and sum((v - 1000) ** 2 / 1000 for v in pairs.values()) < 20.5  # 5 dof
+    gains = np.array([r.gain_db for r in recs])
+    assert not np.any((np.abs(gains) > 0) & (np.abs(gains) < 3))
+    for c in CATEGORY_NAMES:
+        cat = CATEGORY_BY_NAME[c]
+        g = np.array([r.gain_db for r in recs if r.category == c])
+        if not cat.is_error:
+            assert np.all(g == 0)
+            continue
+        lo, hi = cat.magnitude
+        mag = np.abs(g)
+        assert np.all(np.sign(g) == (-1 if cat.direction == "increase" else 1))
+        assert mag.min() >= lo and (mag.max() < hi if hi == 6 else mag.max() <= hi)
+        # roughly uniform: 4 equal bins, chi-square 3 dof, critical 16.27 at p = 0.001
+        hist = np.histogram(mag, bins=np.linspace(lo, hi, 5))[0]
+        e = len(mag) / 4
+        assert ((hist - e) ** 2 / e).sum() < 16.27, (c, hist)
+        assert mag.min() < lo + 0.05 * (hi - lo) and mag.max() > hi - 0.05 * (hi - lo)
+
+
+def test_sample_mode_never_uses_inactive_or_other():
+    recs = chunk_records(chunk(roles=("bass", "drums")), ("bass", "drums", "other", "vocals"), "sample",
+                         data_config(passes=300), "c")
+    assert {(r.target, r.anchor) for r in recs} == {("bass", "drums"), ("drums", "bass")}
+
+
+def test_records_do_not_depend_on_order_or_corpus(songs):
+    cfg = data_config()
+    a, _ = build_records(songs, cfg)
+    b, _ = build_records(list(reversed(songs[1:])), cfg)  # other order, one song fewer
+    assert [r for r in a["test"]] == [r for r in b["test"]]
+    assert [r for r in a["train"] if r.song_id == "tr_b"] == b["train"]
+    c, _ = build_records(songs, data_config(seed=1))
+    assert [r.gain_db for r in c["test"]] != [r.gain_db for r in a["test"]]
+
+
+def test_build_files_byte_identical(songs, tmp_path):
+    cfg = data_config()
+    m1 = build_dataset(songs, cfg, tmp_path / "a", progress=False)
+    m2 = build_dataset(list(reversed(songs)), cfg, tmp_path / "b", progress=False)
+    for split in ("train", "validation", "test"):
+        assert (tmp_path / "a" / f"{split}.jsonl").read_bytes() == (tmp_path / "b" / f"{split}.jsonl").read_bytes()
+        assert m1["splits"][split]["sha256"] == m2["splits"][split]["sha256"]
+    m = json.loads((tmp_path / "a" / "dataset.json").read_text())
+    assert m["splits"]["train"]["mode"] == "sample" and m["splits"]["test"]["mode"] == "enumerate"
+    assert m["splits"]["train"]["records"] == 2 * 3 * cfg.passes
+    assert m["splits"]["test"]["counts"]["category"] == {c: 30 for c in sorted(CATEGORY_NAMES)}
+    assert m["data_config"]["seed"] == 0 and m["code_version"]
+    assert not list(tmp_path.glob("a/.*"))  # no temp files left behind
+
+
+def test_split_hygiene(songs, tmp_path):
+    build_dataset(songs, data_config(), tmp_path, progress=False)
+    seen: dict[str, str] = {}
+    for split in ("train", "validation", "test"):
+        for r in load_recipes(tmp_path / f"{split}.jsonl"):
+            assert r.split == split and seen.setdefault(r.song_id, split) == split
+    with pytest.raises(DataError, match="'tr_a' occurs twice"):
+        build_records(songs + [make_song("tr_a", "test")], data_config())
+
+
+def test_cli_build_stats_render(tiny_musdb, tmp_path, capsys):
+    out = tmp_path / "ds"
+    assert main(["data", "build", "--kind", "musdb_hq", "--root", str(tiny_musdb), "--val-songs", "1",
+                 "-o", str(out), "--no-progress", "-q"]) == 0
+    assert {p.name for p in out.iterdir()} == {"train.jsonl", "validation.jsonl", "test.jsonl", "dataset.json"}
+    test = load_recipes(out / "test.jsonl")
+    assert len(test) == 2 * 2 * 30 and test[0].corpus == "musdb"
+    assert main(["data", "stats", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "category=very_loud" in text and "records" in text
+    wav = tmp_path / "x.wav"
+    assert main(["data", "render", test[7].id, "--dataset", str(out / "test.jsonl"), "-o", str(wav),
+                 "--stems-dir", str(tmp_path / "stems"), "--sr", "22050"]) == 0
+    import soundfile as sf
+    x, sr = sf.read(wav)
+    assert sr == 22050 and x.shape == (220500, 2)
+    assert sorted(p.name for p in (tmp_path / "stems").iterdir()) == ["bass.wav", "drums.wav", "other.wav", "vocals.wav"]
+    assert main(["data", "render", "nope", "--dataset", str(out / "test.jsonl"), "-o", str(wav)]) == 1
+    assert "record id 'nope' not found in" in capsys.readouterr().err

@@ -1,0 +1,137 @@
+"""Renderer: exact mix arithmetic, determinism, augmentation ranges, peak policy, cache."""
+from __future__ import annotations
+
+import dataclasses
+import pickle
+
+import numpy as np
+import pytest
+
+from data_helpers import SR, data_config, make_song
+from mixbuddy.data.build import build_records
+from mixbuddy.data.recipe import Recipe
+from mixbuddy.data.render import Renderer
+from mixbuddy.errors import DataError
+
+
+@pytest.fixture
+def song():
+    return make_song("s", "test", seconds=20, seed=7)
+
+
+@pytest.fixture
+def recipes(song) -> list[Recipe]:
+    return build_records([song], data_config())[0]["test"]
+
+
+def by_category(recipes, cat, start=10.0):
+    return next(r for r in recipes if r.category == cat and r.start_s == start)
+
+
+def test_mix_is_sum_with_target_scaled_exactly(song, recipes):
+    rd = Renderer([song], sample_rate=SR, channels=2)
+    for cat in ("very_quiet", "no_error", "loud"):
+        r = by_category(recipes, cat)
+        out = rd.render(r, return_stems=True)
+        win = {s: song.meta["arrays"][s][10 * SR:20 * SR] for s in song.stem_names}
+        g = np.float32(10 ** (r.gain_db / 20))
+        expected = np.zeros_like(win["bass"])
+        for s in song.stem_names:
+            expected += win[s] * g if s == r.target else win[s]
+        assert out.info["peak_scale_db"] == 0.0
+        np.testing.assert_array_equal(out.mix, expected)
+        assert out.mix.dtype == np.float32 and out.mix.shape == (10 * SR, 2)
+        np.testing.assert_array_equal(out.stems[r.target], win[r.target] * g)
+        np.testing.assert_allclose(sum(out.stems.values()), out.mix, atol=1e-6)
+        ratio_db = 20 * np.log10(np.std(out.stems[r.target]) / np.std(win[r.target]))
+        assert ratio_db == pytest.approx(r.gain_db, abs=1e-3)
+
+
+def test_deterministic_and_seeded_augmentation(song, recipes):
+    rd = Renderer([song], sample_rate=SR, channels=2)
+    r = by_category(recipes, "quiet")
+    a = rd.render(r, augment=True, seed=3).mix
+    b = pickle.loads(pickle.dumps(Renderer([song], sample_rate=SR, channels=2))).render(r, augment=True, seed=3).mix
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, rd.render(r, augment=True, seed=4).mix)
+    np.testing.assert_array_equal(rd.render(r).mix, rd.render(r).mix)
+
+
+def test_augmentation_ranges(song, recipes):
+    rd = Renderer([song], sample_rate=SR, channels=2)
+    seen = []
+    for i, r in enumerate(recipes[:40]):
+        plain = rd.render(r)
+        clean = plain.mix / 10 ** (plain.info["peak_scale_db"] / 20)  # undo the clean render's own peak scaling
+        aug = rd.render(r, augment=True, seed=i)
+        info = aug.info
+        assert -3 <= info["aug_gain_db"] <= 3 and abs(info["aug_dc"]) <= 0.005 and 40 <= info["aug_snr_db"] <= 60
+        scale = 10 ** (info["peak_scale_db"] / 20)
+        gained = clean * 10 ** (info["aug_gain_db"] / 20)
+        resid = aug.mix / scale - gained
+        assert resid.mean() == pytest.approx(info["aug_dc"], abs=2e-4)
+        noise = resid - info["aug_dc"]
+        snr = 10 * np.log10(np.mean(gained.astype(np.float64) ** 2) / np.mean(noise.astype(np.float64) ** 2))
+        assert snr == pytest.approx(info["aug_snr_db"], abs=0.2)
+        seen.append((info["aug_gain_db"], snr))
+        if i < 5:  # the noise is white, Gaussian-like and independent across channels
+            z = noise / noise.std()
+            assert abs(np.mean(z[1:, 0] * z[:-1, 0])) < 0.03
+            assert abs(np.mean(z[:, 0] * z[:, 1])) < 0.03
+            assert np.mean(z ** 4) == pytest.approx(3.0, abs=0.3)
+    gains, snrs = np.array(seen).T
+    assert gains.min() < -1.5 and gains.max() > 1.5 and snrs.min() < 45 and snrs.max() > 55
+
+
+def test_peak_scaling_preserves_balance():
+    loud = make_song("hot", "test", seconds=10, levels={s: -6.0 for s in ("bass", "drums", "other", "vocals")})
+    recs = build_records([loud], data_config())[0]["test"]
+    r = next(x for x in recs if x.category == "very_loud")
+    rd = Renderer([loud], sample_rate=SR, channels=2)
+    out = rd.render(r, return_stems=True)
+    assert out.info["peak"] > 1.0 and out.info["peak_scale_db"] < 0
+    assert np.max(np.abs(out.mix)) <= 0.999 + 1e-6
+    assert out.info["peak_scale_db"] == pytest.approx(20 * np.log10(0.999 / out.info["peak"]))
+    s = np.float32(10 ** (out.info["peak_scale_db"] / 20))
+    win = loud.meta["arrays"]
+    np.testing.assert_allclose(out.stems[r.target], win[r.target] * np.float32(10 ** (r.gain_db / 20)) * s, rtol=1e-6)
+    np.testing.assert_allclose(out.stems[r.anchor], win[r.anchor] * s, rtol=1e-6)
+    np.testing.assert_allclose(sum(out.stems.values()), out.mix, atol=1e-5)
+    q = next(x for x in recs if x.category == "very_quiet")  # same song, quiet target: no scaling needed?
+    assert rd.render(q).info["peak_scale_db"] <= 0.0
+
+
+def test_disk_cache_decodes_once_and_is_shared(song, recipes, tmp_path):
+    before = song.meta["calls"]
+    rd = Renderer([song], sample_rate=SR, channels=1, cache_dir=tmp_path)
+    first = rd.render(recipes[0]).mix
+    calls = song.meta["calls"]
+    assert calls == before + 4  # one decode per stem
+    assert len(list(tmp_path.rglob("*.npy"))) == 4 and len(list(tmp_path.rglob("source.json"))) == 1
+    rd2 = Renderer([song], sample_rate=SR, channels=1, cache_dir=tmp_path)  # e.g. another worker
+    for r in recipes:
+        rd2.render(r)
+    assert song.meta["calls"] == calls  # everything came from the memory-mapped cache
+    np.testing.assert_array_equal(rd2.render(recipes[0]).mix, first)
+    assert first.shape == (10 * SR, 1)
+    stale = dataclasses.replace(song, num_frames=song.num_frames + 1)  # fingerprint mismatch → decode again
+    Renderer([stale], sample_rate=SR, channels=1, cache_dir=tmp_path).render(recipes[0])
+    assert song.meta["calls"] == calls + 4
+
+
+def test_bad_inputs(song, recipes):
+    rd = Renderer([song], sample_rate=SR, channels=2)
+    with pytest.raises(DataError, match="song 'ghost' is not in corpus"):
+        rd.render(dataclasses.replace(recipes[0], song_id="ghost"))
+    with pytest.raises(DataError, match="runs past the end"):
+        rd.render(dataclasses.replace(recipes[0], start_s=15.0))
+
+
+def test_other_rate_and_channels_match_song_decoding(song, recipes):
+    rd = Renderer([song], sample_rate=16000, channels=1)
+    r = by_category(recipes, "no_error", start=0.0)
+    out = rd.render(r, return_stems=True)
+    assert out.sample_rate == 16000 and out.mix.shape == (160000, 1)
+    for s in song.stem_names:
+        ref = song.stem(s, sr=16000, channels=1)[:160000]
+        np.testing.assert_allclose(out.stems[s], ref * 10 ** (out.info["peak_scale_db"] / 20), atol=1e-6)
