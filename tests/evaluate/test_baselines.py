@@ -122,3 +122,12 @@ def test_baseline_refuses_train_test_overlap(dataset, tmp_path):
     rc = main(["baseline", "loudness-stems", "--dataset", str(dataset / "test.jsonl"), "--train",
                str(dataset / "test.jsonl"), "-o", str(tmp_path / "p.jsonl")])
     assert rc == 1 and not (tmp_path / "p.jsonl").exists()
+
+
+def test_oracle_prefers_no_uniform_scaling_when_two_stems_are_ambiguous():
+    rng = np.random.default_rng(3)
+    clean = {"bass": rng.standard_normal((4000, 1)), "drums": rng.standard_normal((4000, 1))}
+    mix = clean["bass"] * 10 ** (-9 / 20) + clean["drums"]  # equally: drums +9 dB with everything -9 dB
+    t, g = oracle_gain(clean, mix)
+    assert t == "bass" and abs(g + 9) < 1e-6
+    assert oracle_gain(clean, mix, candidates=("drums",))[0] == "drums"  # the protocol can rule a stem out

@@ -21,7 +21,8 @@ def run_baseline(args: argparse.Namespace) -> int:
     if not records:
         raise DataError(f"{args.dataset}: no records")
     needs_train = args.name in ("majority", "loudness-stems", "mix-features")
-    train = []
+    train: list = []
+    train_path = None
     if needs_train:
         train_path = Path(args.train or Path(args.dataset).parent / "train.jsonl")
         train = load_recipes(train_path)
@@ -40,21 +41,24 @@ def run_baseline(args: argparse.Namespace) -> int:
         preds = predict_majority(records, train, args.seed)
     else:
         renderer = open_renderer(args.dataset, args.sr, args.channels, args.cache_dir)
+        # the training split may come from another corpus (e.g. synthetic train → real test)
+        train_renderer = (open_renderer(train_path, args.sr, args.channels, args.cache_dir)
+                          if needs_train and train_path.parent != Path(args.dataset).parent else renderer)
         if args.name == "oracle-stems":
             from .simple import predict_oracle
             preds = predict_oracle(records, renderer, args.workers)
         elif args.name == "loudness-stems":
             from .loudness import predict_loudness
-            preds, balance = predict_loudness(records, train, renderer, args.seed, args.workers)
+            preds, balance = predict_loudness(records, train, renderer, train_renderer, args.seed, args.workers)
             extra = {"balance_prior": balance.to_dict(), "contrast_std_db": balance.contrast_std()}
         else:
             from .mixfeat import predict_mix_features
-            preds = predict_mix_features(records, train, renderer, args.seed, args.workers)
+            preds = predict_mix_features(records, train, renderer, train_renderer, args.seed, args.workers)
     n = write_jsonl(args.output, preds)
     info = {"baseline": args.name, "dataset": str(args.dataset), "records": n, "seed": args.seed,
             "sample_rate": args.sr, "channels": args.channels, **extra}
     if needs_train:
-        info["train"] = str(args.train or Path(args.dataset).parent / "train.jsonl")
+        info["train"] = str(train_path)
     write_json(str(args.output) + ".json", info)
     print(f"{args.output}: {n} predictions from baseline {args.name}")
     return 0

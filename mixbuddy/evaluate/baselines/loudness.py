@@ -51,9 +51,10 @@ def fit_balance(train: Sequence[Recipe], renderer: Renderer, workers: int | None
     return GaussianBalance.fit(L)
 
 
-def predict_loudness(records: Sequence[Recipe], train: Sequence[Recipe], renderer: Renderer, seed: int = 0,
+def predict_loudness(records: Sequence[Recipe], train: Sequence[Recipe], renderer: Renderer,
+                     train_renderer: Renderer | None = None, seed: int = 0,
                      workers: int | None = None) -> tuple[list[dict], GaussianBalance]:
-    balance = fit_balance(train, renderer, workers)
+    balance = fit_balance(train, train_renderer or renderer, workers)
     L = map_records(_stem_loudness, renderer, records, workers, desc="loudness-stems")
     out = []
     for r, row in zip(records, L):

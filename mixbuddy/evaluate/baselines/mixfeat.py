@@ -32,9 +32,10 @@ def _features(renderer: Renderer, r: Recipe) -> np.ndarray:
     return np.concatenate([mix_features(out.mix, out.sample_rate), _context(r)])
 
 
-def predict_mix_features(records: Sequence[Recipe], train: Sequence[Recipe], renderer: Renderer, seed: int = 0,
+def predict_mix_features(records: Sequence[Recipe], train: Sequence[Recipe], renderer: Renderer,
+                         train_renderer: Renderer | None = None, seed: int = 0,
                          workers: int | None = None) -> list[dict]:
-    X = np.stack(map_records(_features, renderer, train, workers, desc="train features"))
+    X = np.stack(map_records(_features, train_renderer or renderer, train, workers, desc="train features"))
     y = np.array([label_of(r) for r in train])
     clf = HistGradientBoostingClassifier(max_iter=300, learning_rate=0.08, l2_regularization=1.0,
                                          early_stopping=False, random_state=seed)

@@ -52,18 +52,23 @@ def predict_majority(records: Sequence[Recipe], train: Sequence[Recipe], seed: i
     return out
 
 
-def oracle_gain(clean: dict[str, np.ndarray], mix: np.ndarray) -> tuple[str | None, float]:
+def oracle_gain(clean: dict[str, np.ndarray], mix: np.ndarray,
+                candidates: tuple[str, ...] | None = None) -> tuple[str | None, float]:
     """(target, applied gain dB) that explains ``mix`` from the clean stems; (None, 0) if balanced.
 
     For each candidate stem t, least squares ``mix ≈ s·Σ_{others} + s·a·clean_t`` (s absorbs any
-    uniform peak scaling), keeping the candidate with the smallest residual; gain = 20·log10(a).
+    uniform peak scaling); gain = 20·log10(a). Among candidates that fit equally well (e.g. only two
+    stems sound, so "vocals −9 dB" and "drums +9 dB, everything −9 dB" are the same mix) the one
+    needing the least uniform scaling wins.
     """
     y = mix.astype(np.float64).ravel()
     xs = {t: x.astype(np.float64).ravel() for t, x in clean.items()}
     total = np.sum(list(xs.values()), axis=0)
     tt, ty, yy = total @ total, total @ y, y @ y
-    best: tuple[float, str | None, float] = (math.inf, None, 0.0)
+    fits = []
     for t, b in xs.items():
+        if candidates is not None and t not in candidates:
+            continue
         bb, tb, by = b @ b, total @ b, b @ y
         if bb == 0.0:
             continue
@@ -74,11 +79,14 @@ def oracle_gain(clean: dict[str, np.ndarray], mix: np.ndarray) -> tuple[str | No
             coef = np.linalg.solve(G, rhs)
         except np.linalg.LinAlgError:
             continue
-        res = float(yy - coef @ rhs)
-        if coef[0] > 0 and coef[1] > 0 and res < best[0]:
-            best = (res, t, 20.0 * math.log10(coef[1] / coef[0]))
-    _, t, g = best
-    if t is None or abs(g) < 0.05:
+        if coef[0] > 0 and coef[1] > 0:
+            fits.append((float(yy - coef @ rhs), abs(math.log(coef[0])), t, 20.0 * math.log10(coef[1] / coef[0])))
+    if not fits:
+        return None, 0.0
+    best_res = min(f[0] for f in fits)
+    tied = [f for f in fits if f[0] <= best_res + 1e-9 * yy]
+    _, _, t, g = min(tied, key=lambda f: f[1])
+    if abs(g) < 0.05:
         return None, 0.0
     return t, g
 
@@ -86,7 +94,7 @@ def oracle_gain(clean: dict[str, np.ndarray], mix: np.ndarray) -> tuple[str | No
 def _oracle_one(renderer: Renderer, r: Recipe) -> dict:
     clean = renderer.window(r)
     mix = renderer.render(r).mix
-    t, g = oracle_gain(clean, mix)
+    t, g = oracle_gain(clean, mix, allowed_targets(r))
     if t is None:
         return {"id": r.id, "text": advice_text(r, True, None, "no_error", 0), "confidence": 0.0}
     g = float(np.clip(g, -12.0, 12.0))

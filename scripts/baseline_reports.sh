@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Reproduce reports/baselines/: every baseline on the synthetic test split (enumeration protocol,
+# unseen songs) and on the real CC0 songs, all fitted on the synthetic training split.
+# Needs the synthetic corpus and the two datasets:
+#   mixbuddy corpus synth -o work/synth --config configs/synth.yaml
+#   mixbuddy data build --corpus-config configs/corpus/synth.yaml -o work/ds-synth
+#   mixbuddy data build --corpus-config configs/corpus/real-dev.yaml --config configs/data-real.yaml -o work/ds-real
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${BIN:-.venv/bin}
+for ds in synth real; do
+  for b in random majority oracle-stems loudness-stems mix-features; do
+    mkdir -p work/preds/$ds
+    /usr/bin/time -f "$ds $b: %e s wall, %M KB peak" \
+      $BIN/mixbuddy baseline $b --dataset work/ds-$ds/test.jsonl --train work/ds-synth/train.jsonl \
+        -o work/preds/$ds/$b.jsonl --cache-dir work/cache
+    $BIN/mixbuddy evaluate --predictions work/preds/$ds/$b.jsonl --dataset work/ds-$ds/test.jsonl \
+      -o reports/baselines/$ds/$b --name "$b" --seed 0
+  done
+done
