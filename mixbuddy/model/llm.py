@@ -17,6 +17,9 @@ Every tokenizer returned here has
 """
 from __future__ import annotations
 
+import functools
+import hashlib
+
 import importlib.util
 import json
 import logging
@@ -73,15 +76,24 @@ def default_cache_root() -> Path:
     return (Path(base) if base else Path.home() / ".cache" / "mixbuddy") / "llm"
 
 
+@functools.lru_cache(maxsize=8)
+def _file_digest(path: str, size: int, mtime_ns: int) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 22), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def gguf_cache_dir(gguf_path: str | Path, cache_root: str | Path | None = None) -> Path:
     """Where the converted copy of ``gguf_path`` lives: ``<root>/<stem>-<key>``.
 
-    The key hashes the resolved path, size and mtime (cheap, and a replaced file gets a new copy)."""
-    import hashlib
-
+    The key hashes the file's *content* (≈0.3 s for the 98 MB default, memoised per process), so a
+    fresh virtualenv re-installing the same wheel reuses the cached copy instead of adding another."""
     p = Path(gguf_path).resolve()
     st = p.stat()
-    key = hashlib.sha1(f"{CACHE_FORMAT}|{p}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[:12]
+    digest = _file_digest(str(p), st.st_size, st.st_mtime_ns)
+    key = hashlib.sha1(f"{CACHE_FORMAT}|{digest}".encode()).hexdigest()[:12]
     root = Path(cache_root) if cache_root else default_cache_root()
     return root / f"{p.stem}-{key}"
 

@@ -135,7 +135,13 @@ def test_gguf_cache_key_follows_the_file(tmp_path: Path) -> None:
     assert a.parent == tmp_path / "root" and a.name.startswith("m-")
     assert gguf_cache_dir(f, tmp_path / "root") == a
     os.utime(f, ns=(1_000_000_000, 1_000_000_000))
-    assert gguf_cache_dir(f, tmp_path / "root") != a
+    assert gguf_cache_dir(f, tmp_path / "root") == a  # same content (e.g. a fresh venv): same copy
+    g = tmp_path / "other" / "m.gguf"
+    g.parent.mkdir()
+    g.write_bytes(b"x" * 10)
+    assert gguf_cache_dir(g, tmp_path / "root") == a
+    f.write_bytes(b"y" * 10)
+    assert gguf_cache_dir(f, tmp_path / "root") != a  # new content: new copy
 
 
 def test_default_gguf_is_found() -> None:
