@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-
 import importlib.util
 import json
 import logging
