@@ -15,6 +15,8 @@ STAGE_CLIS = (
     "mixbuddy.corpus.cli",
     "mixbuddy.data.cli",
     "mixbuddy.evaluate.cli",
+    "mixbuddy.train.cli",
+    "mixbuddy.predict.cli",
 )
 
 

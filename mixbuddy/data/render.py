@@ -239,3 +239,18 @@ def _augment(mix: np.ndarray, stems: dict[str, np.ndarray], rng: np.random.Gener
         mix += white_noise(rng, mix.shape) * np.float32(noise_rms)
     mix += np.float32(dc)
     info.update({"aug_gain_db": gain_db, "aug_snr_db": snr_db, "aug_dc": dc})
+
+
+def open_renderer(dataset: str | Path, sample_rate: int, channels: int, cache_dir: str | Path | None = None) -> Renderer:
+    """A renderer over the corpus a dataset file was built from (read from its ``dataset.json``)."""
+    from ..config import from_dict
+
+    manifest = Path(dataset).parent / "dataset.json"
+    if not manifest.is_file():
+        raise DataError(f"{manifest}: not found; a dataset file needs the dataset.json written beside it by "
+                        "`mixbuddy data build` (it says which corpus to render from)")
+    meta = json.loads(manifest.read_text(encoding="utf-8"))
+    if not meta.get("corpus_config"):
+        raise DataError(f"{manifest}: has no corpus_config; rebuild the dataset with `mixbuddy data build`")
+    ccfg = from_dict(CorpusConfig, meta["corpus_config"], where=f"{manifest}:corpus_config")
+    return Renderer(ccfg, sample_rate=sample_rate, channels=channels, cache_dir=cache_dir, corpus=meta.get("corpus"))

@@ -3,36 +3,18 @@ rendering, and turning a decision into advice *text* (so baselines go through th
 models)."""
 from __future__ import annotations
 
-import json
 import os
 from collections import defaultdict
 from multiprocessing import get_context
-from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from tqdm import tqdm
 
-from ...config import from_dict
 from ...constants import CATEGORY_BY_NAME, TARGET_STEMS
-from ...corpus.config import CorpusConfig
 from ...data import templates as T
 from ...data.recipe import Recipe
-from ...data.render import Renderer
-from ...errors import DataError
+from ...data.render import Renderer, open_renderer  # noqa: F401  (re-exported)
 from ...rng import rng_for
-
-
-def open_renderer(dataset: str | Path, sample_rate: int, channels: int, cache_dir: str | None = None) -> Renderer:
-    """A renderer over the corpus a dataset file was built from (read from its ``dataset.json``)."""
-    manifest = Path(dataset).parent / "dataset.json"
-    if not manifest.is_file():
-        raise DataError(f"{manifest}: not found; a dataset file needs the dataset.json written beside it by "
-                        "`mixbuddy data build` (it says which corpus to render from)")
-    meta = json.loads(manifest.read_text(encoding="utf-8"))
-    if not meta.get("corpus_config"):
-        raise DataError(f"{manifest}: has no corpus_config; rebuild the dataset with `mixbuddy data build`")
-    ccfg = from_dict(CorpusConfig, meta["corpus_config"], where=f"{manifest}:corpus_config")
-    return Renderer(ccfg, sample_rate=sample_rate, channels=channels, cache_dir=cache_dir, corpus=meta.get("corpus"))
 
 
 def allowed_targets(r: Recipe) -> tuple[str, ...]:

@@ -1,0 +1,107 @@
+"""Benchmark: ``mixbuddy advise`` on a 4-minute song (the bundled example's stems tiled to length).
+
+* cold: one ``mixbuddy advise ... --json`` process under ``/usr/bin/time -v`` (imports, prior or
+  checkpoint loading, decoding and analysis included): wall time, per 10 s window, peak RSS;
+* warm: the engine built once in this process, ``advise()`` repeated: wall time per call and per
+  window, split into decoding+windowing and engine analysis.
+
+    python benchmarks/bench_advise.py [--seconds 240] [--repeat 3] [--checkpoint DIR] [--keep DIR]
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE = REPO / "examples" / "lithium"
+
+
+def make_song(folder: Path, seconds: float) -> tuple[Path, Path]:
+    """``folder/stems/<stem>.wav`` (the example's stems tiled to ``seconds``) and ``folder/mix.wav``."""
+    stems_dir = folder / "stems"
+    stems_dir.mkdir(parents=True, exist_ok=True)
+    mix = None
+    for path in sorted((EXAMPLE / "stems").glob("*.ogg")):
+        x, sr = sf.read(str(path), dtype="float32", always_2d=True)
+        n = int(seconds * sr)
+        y = np.tile(x, (n // x.shape[0] + 1, 1))[:n]
+        sf.write(str(stems_dir / f"{path.stem}.wav"), y, sr, subtype="PCM_16")
+        mix = y.copy() if mix is None else mix + y
+    sf.write(str(folder / "mix.wav"), mix, sr, subtype="PCM_16")
+    return folder / "mix.wav", stems_dir
+
+
+def cold(cmd: list[str]) -> dict:
+    """Run ``cmd`` under /usr/bin/time -v; wall seconds and peak RSS (MB)."""
+    p = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True, cwd=REPO)
+    if p.returncode != 0:
+        sys.exit(f"command failed ({p.returncode}):\n{p.stderr[-2000:]}")
+    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", p.stderr).group(1))
+    m = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)", p.stderr)
+    wall = int(m.group(1) or 0) * 3600 + int(m.group(2)) * 60 + float(m.group(3))
+    return {"wall_s": wall, "peak_rss_mb": rss / 1024, "stdout": p.stdout}
+
+
+def warm(engine, mix: Path, stems: Path | None, repeat: int) -> dict:
+    from mixbuddy.predict.advise import advise
+    from mixbuddy.predict.windows import cut_windows, load_song
+
+    advise(mix, "drums", engine, stems_dir=stems)  # warm-up (page cache, filter design, ...)
+    t_total, t_load = [], []
+    n = 0
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        rep = advise(mix, "drums", engine, stems_dir=stems)
+        t_total.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        audio = load_song(mix, stems, engine.sample_rate, engine.channels)
+        windows, _ = cut_windows(audio, "drums", engine.clip_seconds)
+        t_load.append(time.perf_counter() - t0)
+        n = len(rep.windows)
+    total, load = float(np.median(t_total)), float(np.median(t_load))
+    return {"windows": n, "total_s": total, "per_window_ms": 1000 * total / n,
+            "load_s": load, "analyse_per_window_ms": 1000 * (total - load) / n, "verdict": rep.verdict.line(span=False)}
+
+
+def report(name: str, c: dict, w: dict) -> None:
+    print(f"[{name}] cold (new process): {c['wall_s']:.2f} s for {w['windows']} windows = "
+          f"{1000 * c['wall_s'] / w['windows']:.0f} ms/window, peak RSS {c['peak_rss_mb']:.0f} MB")
+    print(f"[{name}] warm (in process): {w['total_s']:.3f} s per song = {w['per_window_ms']:.1f} ms/window "
+          f"(decode+resample+cut {w['load_s']:.3f} s; engine {w['analyse_per_window_ms']:.1f} ms/window)")
+    print(f"[{name}] verdict: {w['verdict']}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seconds", type=float, default=240.0)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--checkpoint", default=None, help="also time the model engine with this checkpoint")
+    ap.add_argument("--keep", default=None, help="write the song here and keep it")
+    args = ap.parse_args()
+    folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench_advise_"))
+    mix, stems = make_song(folder, args.seconds)
+    print(f"song: {args.seconds:.0f} s, 44.1 kHz stereo WAV mix + 4 stems in {folder}")
+    exe = [sys.executable, "-m", "mixbuddy"]
+
+    from mixbuddy.predict.engines import LoudnessEngine
+
+    c = cold([*exe, "advise", str(mix), "--stems", str(stems), "--anchor", "drums", "--json"])
+    report("loudness", c, warm(LoudnessEngine(), mix, stems, args.repeat))
+    if args.checkpoint:
+        from mixbuddy.predict.engines import ModelEngine
+
+        c = cold([*exe, "advise", str(mix), "--anchor", "drums", "--checkpoint", args.checkpoint, "--json"])
+        engine = ModelEngine(args.checkpoint)
+        report("model", c, warm(engine, mix, stems if engine.needs_stems else None, args.repeat))
+
+
+if __name__ == "__main__":
+    main()

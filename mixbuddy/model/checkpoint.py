@@ -1,0 +1,128 @@
+"""Checkpoints hold only what was trained; the frozen parts are rebuilt from the config.
+
+Layout of a checkpoint directory::
+
+    config.yaml          the full ModelConfig (LLM id/path or GGUF, audio side, input mode)
+    audio.safetensors    trained audio parameters: projector, aux head, pooling scores and the
+                         encoder's trainable part (the whole mel encoder, or only the HF layer weights)
+    adapter/             LoRA adapter (peft ``save_pretrained``, safetensors, no embedding layers);
+                         absent when LoRA is off (the LLM is then frozen and nothing of it is saved)
+    tokens.json          the tokenizer additions (pad + audio placeholder) and the vocabulary size;
+                         they are re-added deterministically on load and checked against this file
+    meta.json            what the caller passed as ``extra`` (step, metrics, ...) and versions
+
+Frozen weights (an HF encoder's backbone, the LLM's base weights, its embedding matrix) are never
+written. :func:`load_checkpoint` rebuilds the model from ``config.yaml`` (which loads the frozen
+parts from their source) and loads the trained parts; outputs are identical to the saved model's.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .. import __version__
+from ..config import load_config, save_config
+from ..errors import ConfigError
+from ..io import write_json
+from .audio import load_trainable_state_dict, trainable_state_dict
+from .mixbuddy_model import MixbuddyModel
+from .model_config import ModelConfig
+
+CONFIG_FILE = "config.yaml"
+AUDIO_FILE = "audio.safetensors"
+ADAPTER_DIR = "adapter"
+TOKENS_FILE = "tokens.json"
+META_FILE = "meta.json"
+FORMAT = "mixbuddy-checkpoint/1"
+
+
+def _tokens_info(model: MixbuddyModel) -> dict[str, Any]:
+    tok = model.tokenizer
+    return {"audio_token": model.cfg.llm.audio_token, "audio_id": int(model.alm.audio_id),
+            "pad_token": tok.pad_token, "pad_id": int(model.alm.pad_id), "vocab_size": len(tok)}
+
+
+def _write(model: MixbuddyModel, d: Path, extra: dict[str, Any]) -> None:
+    from safetensors.torch import save_file
+
+    save_config(model.cfg, d / CONFIG_FILE)
+    audio = {k: v.detach().to("cpu").contiguous() for k, v in trainable_state_dict(model.stack).items()}
+    save_file(audio, str(d / AUDIO_FILE), metadata={"format": FORMAT})
+    if model.cfg.llm.lora.enabled:
+        model.alm.llm.save_pretrained(str(d / ADAPTER_DIR), safe_serialization=True, save_embedding_layers=False)
+    write_json(d / TOKENS_FILE, _tokens_info(model))
+    import transformers
+
+    meta = {"format": FORMAT, "mixbuddy": __version__, "torch": torch.__version__,
+            "transformers": transformers.__version__, "sample_rate": model.sample_rate,
+            "audio_parameters": int(sum(v.numel() for v in audio.values())), "extra": extra}
+    write_json(d / META_FILE, json.loads(json.dumps(meta, default=str)))
+
+
+def save_checkpoint(model: MixbuddyModel, out_dir: str | os.PathLike, extra: dict[str, Any] | None = None) -> Path:
+    """Write the trained parts of ``model`` to ``out_dir`` (replaced atomically if it exists)."""
+    out = Path(out_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    old = None
+    try:
+        _write(model, tmp, dict(extra or {}))
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
+            os.replace(out, old / "x")
+        os.replace(tmp, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    return out
+
+
+def load_trained_parts(model: MixbuddyModel, ckpt_dir: str | os.PathLike) -> None:
+    """Load a checkpoint's trained weights into an already built model of the same config."""
+    from safetensors.torch import load_file
+
+    d = Path(ckpt_dir)
+    state = load_file(str(d / AUDIO_FILE), device=str(model.device))
+    load_trainable_state_dict(model.stack, state)
+    if model.cfg.llm.lora.enabled:
+        from peft import get_peft_model_state_dict, set_peft_model_state_dict
+
+        path = d / ADAPTER_DIR / "adapter_model.safetensors"
+        if not path.is_file():
+            raise ConfigError(f"{path}: LoRA adapter missing from the checkpoint (config says lora.enabled)")
+        adapter = load_file(str(path), device=str(model.device))
+        expected = set(get_peft_model_state_dict(model.alm.llm, save_embedding_layers=False))
+        if set(adapter) != expected:
+            missing, extra = sorted(expected - set(adapter)), sorted(set(adapter) - expected)
+            raise ConfigError(f"{path}: adapter does not fit the model: missing {missing[:4]}, unexpected {extra[:4]}")
+        set_peft_model_state_dict(model.alm.llm, adapter)
+
+
+def load_checkpoint(ckpt_dir: str | os.PathLike, device: str | torch.device | None = None) -> MixbuddyModel:
+    """Rebuild the model from ``config.yaml`` (frozen parts from their source) and load the trained parts.
+
+    ``device`` overrides the config's ``llm.device`` ("auto" = CUDA when available). The model is
+    returned in eval mode.
+    """
+    d = Path(ckpt_dir)
+    if not (d / CONFIG_FILE).is_file() or not (d / AUDIO_FILE).is_file():
+        raise ConfigError(f"{d}: not a mixbuddy checkpoint (needs {CONFIG_FILE} and {AUDIO_FILE}; written by "
+                          "`mixbuddy train` into <run>/checkpoint or <run>/best)")
+    cfg = load_config(ModelConfig, d / CONFIG_FILE)
+    model = MixbuddyModel.build(cfg, device=device)
+    tokens_path = d / TOKENS_FILE
+    if tokens_path.is_file():
+        saved = json.loads(tokens_path.read_text(encoding="utf-8"))
+        now = _tokens_info(model)
+        if saved != now:
+            raise ConfigError(f"{tokens_path}: the rebuilt tokenizer differs from the trained one ({saved} vs {now}); "
+                              "was the LLM source changed?")
+    load_trained_parts(model, d)
+    return model.eval()

@@ -1,0 +1,232 @@
+"""The full audio-language model: audio stack (encoder → pooling → projector [+ aux head]) feeding
+an LLM (with LoRA) through exactly-counted placeholder slots.
+
+Training objective: ``loss = lm_loss + audio.aux.weight * aux_loss`` (both reported). Stage 1
+(:meth:`MixbuddyModel.forward` with ``audio_only=True``) trains the audio side on the aux loss alone
+and never calls the LLM. Generation is batched and greedy (deterministic); every answer comes with
+the aux head's probability that the mix has an imbalance (``p_error``, a confidence a user can
+threshold) and its 13 class probabilities.
+
+Usage::
+
+    model = MixbuddyModel.build(cfg)                      # or mixbuddy.model.checkpoint.load_checkpoint(dir)
+    out = model.generate([mix_16k], [instruction], ["vocals"])
+    out[0].text, out[0].p_error
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from ..data.templates import SYSTEM_PROMPT
+from .alm import AudioLanguageModel
+from .audio import AudioStack, build_audio_stack
+from .batch import Example, RawAudio, clip_audio, collate_examples, num_samples
+from .heads import anchor_index, class_names, labels_from_recipe
+from .llm import load_llm
+from .model_config import ModelConfig
+from .prompt import IGNORE_INDEX
+
+
+@dataclass
+class GenerationResult:
+    """One answer: the text, the aux head's P(imbalance) and its class probabilities (None without a head)."""
+
+    text: str
+    p_error: float | None
+    aux_probs: dict[str, float] | None
+
+
+@dataclass
+class MixbuddyOutput:
+    """Training/eval forward output (losses are scalars; ``aux_logits`` (B, 13) when the head exists)."""
+
+    loss: Tensor
+    lm_loss: Tensor | None
+    aux_loss: Tensor | None
+    aux_logits: Tensor | None
+
+
+class MixbuddyModel(nn.Module):
+    """Audio stack + :class:`AudioLanguageModel`; see the module docstring."""
+
+    def __init__(self, cfg: ModelConfig, stack: AudioStack, alm: AudioLanguageModel):
+        super().__init__()
+        self.cfg = cfg
+        self.stack = stack
+        self.alm = alm
+
+    # ---- construction ----------------------------------------------------------------------------
+    @classmethod
+    def build(cls, cfg: ModelConfig, device: str | torch.device | None = None) -> "MixbuddyModel":
+        """Load the LLM (+ LoRA) as ``cfg.llm`` says and build a freshly initialised audio stack.
+
+        ``device`` overrides ``cfg.llm.device`` (the config itself is not changed). Without LoRA the
+        LLM is frozen (only the audio side trains). Initialisation draws from torch's global RNG:
+        seed it first for reproducible runs.
+        """
+        llm_cfg = copy.deepcopy(cfg.llm)
+        if device is not None:
+            llm_cfg.device = str(device)
+        llm, tokenizer = load_llm(llm_cfg)
+        if not cfg.llm.lora.enabled:
+            for p in llm.parameters():
+                p.requires_grad_(False)
+        alm = AudioLanguageModel(llm, tokenizer, cfg.llm.audio_token)
+        stack = build_audio_stack(cfg.audio, alm.hidden_size).to(alm.device)
+        return cls(cfg, stack, alm)
+
+    # ---- geometry --------------------------------------------------------------------------------
+    @property
+    def sample_rate(self) -> int:
+        """Rate (Hz) of the mono audio the model takes (the encoder's)."""
+        return int(self.stack.sample_rate)
+
+    @property
+    def device(self) -> torch.device:
+        return self.alm.device
+
+    @property
+    def tokenizer(self) -> Any:
+        return self.alm.tokenizer
+
+    @property
+    def input_mode(self) -> str:
+        return self.cfg.input_mode
+
+    @property
+    def clip_names(self) -> list[str]:
+        """Clips of one item in model order (``["mix"]`` or the stems)."""
+        return self.cfg.clip_names
+
+    @property
+    def clip_samples(self) -> int:
+        """Samples of a training clip (``clip_seconds`` at :attr:`sample_rate`)."""
+        return int(round(self.cfg.clip_seconds * self.sample_rate))
+
+    def num_tokens(self, n_samples: int) -> int:
+        """Audio tokens (= placeholders in the prompt) of one clip of ``n_samples`` samples."""
+        return self.stack.num_tokens(int(n_samples))
+
+    # ---- inputs ----------------------------------------------------------------------------------
+    def example(self, audio: RawAudio, instruction: str, anchor: str | None, system: str | None = None,
+                response: str | None = None, label: int = IGNORE_INDEX, id: str = "",
+                clip_tokens: int | None = None) -> Example:
+        """One :class:`Example` (prompt with a response = training example; without = generation prompt).
+
+        ``audio`` is raw (see :func:`mixbuddy.model.batch.clip_audio`) or already normalised; ``clip_tokens``
+        may pass a precomputed token count for the clip length.
+        """
+        ready = (self.input_mode == "stems" and isinstance(audio, np.ndarray) and audio.ndim == 2
+                 and audio.shape[0] == len(self.clip_names))      # already (C, T) in model order
+        if not ready:
+            audio = clip_audio(audio, self.input_mode, self.clip_names)
+        n = clip_tokens if clip_tokens is not None else self.num_tokens(num_samples(audio))
+        prompt = self.alm.prompts.build(system if system is not None else SYSTEM_PROMPT, instruction,
+                                        [n] * len(self.clip_names), response, self.input_mode,
+                                        self.clip_names if self.input_mode == "stems" else None)
+        return Example(id, prompt, audio, anchor_index(anchor), label)
+
+    def prepare(self, waves: Sequence[RawAudio] | None = None, instructions: Sequence[str] | None = None,
+                anchors: Sequence[str | None] | None = None, system: str | Sequence[str] | None = None,
+                responses: Sequence[str] | None = None, recipes: Sequence[Any] | None = None,
+                for_generation: bool | None = None) -> dict[str, Any]:
+        """A collated batch from raw inputs, or from ``recipes`` (texts, anchor, aux label taken from them).
+
+        Left padding for generation (the default when no responses are given), right padding otherwise.
+        """
+        if waves is None:
+            raise ValueError("prepare needs the audio of every item (waves)")
+        n = len(waves)
+        labels = [IGNORE_INDEX] * n
+        if recipes is not None:
+            if len(recipes) != n:
+                raise ValueError(f"{n} waves for {len(recipes)} recipes")
+            instructions = [r.instruction for r in recipes]
+            anchors = [r.anchor for r in recipes]
+            system = [r.system for r in recipes]
+            labels = [labels_from_recipe(r) for r in recipes]
+            if for_generation is not True:
+                responses = [r.response for r in recipes]
+        if instructions is None or anchors is None or len(instructions) != n or len(anchors) != n:
+            raise ValueError(f"give one instruction and one anchor per item ({n} waves)")
+        if responses is not None and len(responses) != n:
+            raise ValueError(f"{n} waves for {len(responses)} responses")
+        systems = [system] * n if system is None or isinstance(system, str) else list(system)
+        for_generation = responses is None if for_generation is None else for_generation
+        exs = [self.example(w, instructions[i], anchors[i], systems[i],
+                            None if for_generation or responses is None else responses[i], labels[i], str(i))
+               for i, w in enumerate(waves)]
+        return collate_examples(exs, self.alm.pad_id, "left" if for_generation else "right")
+
+    # ---- forward ---------------------------------------------------------------------------------
+    def _audio(self, batch: dict[str, Any], with_labels: bool = True):
+        dev = self.device
+        labels = batch.get("aux_labels") if with_labels else None
+        return self.stack.forward_with_aux(batch["wave"].to(dev), batch["lengths"].to(dev),
+                                           anchor=batch["anchor"].to(dev),
+                                           labels=None if labels is None else labels.to(dev))
+
+    @staticmethod
+    def clip_embeds(tokens: Tensor, mask: Tensor) -> list[Tensor]:
+        """Per clip (batch-major, clip order) its valid audio tokens (the mask is a prefix per clip)."""
+        flat = tokens.reshape(-1, tokens.shape[-2], tokens.shape[-1])
+        counts = mask.reshape(-1, mask.shape[-1]).sum(-1).tolist()
+        return [flat[i, :c] for i, c in enumerate(counts)]
+
+    def forward(self, batch: dict[str, Any], audio_only: bool = False) -> MixbuddyOutput:
+        """Losses on a collated (right-padded) batch; ``audio_only``: aux loss only, the LLM is not run."""
+        audio = self._audio(batch)
+        aux_loss = audio.aux.loss if audio.aux is not None else None
+        aux_logits = audio.aux.logits if audio.aux is not None else None
+        if audio_only:
+            if aux_loss is None:
+                raise ValueError("audio-only training needs the aux head and labelled examples")
+            return MixbuddyOutput(aux_loss, None, aux_loss, aux_logits)
+        out = self.alm(batch["input_ids"], batch["attention_mask"], batch["labels"],
+                       audio_embeds=self.clip_embeds(audio.tokens, audio.mask),
+                       audio_positions=batch["audio_positions"])
+        loss = out.loss
+        if aux_loss is not None and self.cfg.audio.aux.weight > 0:
+            loss = loss + self.cfg.audio.aux.weight * aux_loss
+        return MixbuddyOutput(loss, out.loss, aux_loss, aux_logits)
+
+    # ---- generation ------------------------------------------------------------------------------
+    @torch.no_grad()
+    def generate(self, waves: Sequence[RawAudio], instructions: Sequence[str], anchors: Sequence[str | None],
+                 system: str | Sequence[str] | None = None, max_new_tokens: int | None = None,
+                 batch_size: int | None = None) -> list[GenerationResult]:
+        """Batched greedy answers for mono float32 audio at :attr:`sample_rate` (one array per item for
+        mode ``mix``; a mapping stem → array for ``stems``). ``batch_size`` splits a long list."""
+        n = len(waves)
+        step = batch_size or max(n, 1)
+        results: list[GenerationResult] = []
+        was_training = self.training
+        self.eval()
+        try:
+            for s in range(0, n, step):
+                sys_part = system if system is None or isinstance(system, str) else list(system)[s:s + step]
+                batch = self.prepare(list(waves[s:s + step]), list(instructions[s:s + step]),
+                                     list(anchors[s:s + step]), sys_part, for_generation=True)
+                audio = self._audio(batch, with_labels=False)
+                texts = self.alm.generate(batch["input_ids"], batch["attention_mask"],
+                                          self.clip_embeds(audio.tokens, audio.mask), batch["audio_positions"],
+                                          max_new_tokens or self.cfg.max_new_tokens)
+                if audio.aux is not None:
+                    probs = audio.aux.probs.cpu()
+                    names = class_names()
+                    for t, p in zip(texts, probs):
+                        results.append(GenerationResult(t, float(1.0 - p[0]), {k: float(v) for k, v in zip(names, p)}))
+                else:
+                    results.extend(GenerationResult(t, None, None) for t in texts)
+        finally:
+            self.train(was_training)
+        return results
+
+
+__all__ = ["MixbuddyModel", "GenerationResult", "MixbuddyOutput", "ModelConfig"]

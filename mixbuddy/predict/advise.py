@@ -1,0 +1,211 @@
+"""Whole-song advice: windows → engine → per-window findings → a song-level summary and verdict.
+
+Summary: consecutive analysed windows with the same verdict — balanced, or the same (target,
+direction) — are merged into one time range, as long as they touch (a skipped window between
+them starts a new range). A range states the union of the windows' correction ranges, the mean of
+their exact corrections ("about 8 dB", rounded to 0.5 dB) and the mean confidence in its verdict.
+
+Confidence. Per window, ``confidence`` is the engine's probability that the window holds an
+imbalance (None when the engine gives none), the same number ``mixbuddy predict`` writes. The
+confidence *in a verdict* is that probability for an imbalance and one minus it for "balanced".
+
+Overall verdict: the verdict with the largest weight, the weight being the sum over its windows of
+their confidence in it (a window without confidence counts 1), i.e. number of windows × mean
+confidence. Ties go to more windows, then to the earlier one.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..data.templates import STEM_DISPLAY, format_db
+from ..errors import MixbuddyError
+from ..findings import Finding
+from .engines import AdviceEngine
+from .windows import Skipped, cut_windows, load_song
+
+DASH = "\u2013"
+
+
+@dataclass(frozen=True)
+class WindowResult:
+    """One analysed window: its time span, the engine's words, the parsed finding, the confidence."""
+
+    start_s: float
+    end_s: float
+    finding: Finding
+    confidence: float | None
+    text: str
+
+    def to_dict(self) -> dict:
+        return {"start_s": round(self.start_s, 3), "end_s": round(self.end_s, 3), "finding": self.finding.to_dict(),
+                "confidence": self.confidence, "text": self.text}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "WindowResult":
+        return cls(float(d["start_s"]), float(d["end_s"]), Finding.from_dict(d["finding"]), d.get("confidence"), d["text"])
+
+
+@dataclass(frozen=True)
+class SummaryItem:
+    """A verdict over a time range (or, as the overall verdict, over the whole song)."""
+
+    start_s: float
+    end_s: float
+    finding: Finding  # range_db = union of the windows' ranges, gain_db = their mean exact correction
+    windows: int
+    confidence: float | None  # mean confidence in this verdict (None when the engine gives none)
+    weight: float  # sum of the windows' confidence in this verdict (window without confidence = 1)
+
+    def to_dict(self) -> dict:
+        return {"start_s": round(self.start_s, 3), "end_s": round(self.end_s, 3), "finding": self.finding.to_dict(),
+                "windows": self.windows, "confidence": self.confidence, "weight": round(self.weight, 6),
+                "line": self.line()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "SummaryItem":
+        return cls(float(d["start_s"]), float(d["end_s"]), Finding.from_dict(d["finding"]), int(d["windows"]),
+                   d.get("confidence"), float(d["weight"]))
+
+    def line(self, span: bool = True) -> str:
+        """e.g. "vocals too quiet in 0:40–1:30: raise by 6–12 dB (about 8 dB); confidence 0.91"."""
+        where = f" in {fmt_span(self.start_s, self.end_s)}" if span else ""
+        conf = "" if self.confidence is None else f"; confidence {self.confidence:.2f}"
+        n = f" ({self.windows} window{'s' if self.windows != 1 else ''})"
+        return f"{describe(self.finding, where)}{conf}{n}"
+
+
+@dataclass
+class AdviceReport:
+    """Everything ``mixbuddy advise`` says about a song (``to_dict`` is the ``--json`` output)."""
+
+    song: str
+    engine: dict
+    anchor: str
+    duration_s: float
+    windows: list[WindowResult]
+    summary: list[SummaryItem]
+    verdict: SummaryItem | None
+    skipped: list[Skipped] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"song": self.song, "engine": self.engine, "anchor": self.anchor,
+                "duration_s": round(self.duration_s, 3), "windows": [w.to_dict() for w in self.windows],
+                "summary": [s.to_dict() for s in self.summary],
+                "verdict": self.verdict.to_dict() if self.verdict else None,
+                "skipped": [s.to_dict() for s in self.skipped]}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "AdviceReport":
+        return cls(d["song"], d["engine"], d["anchor"], float(d["duration_s"]),
+                   [WindowResult.from_dict(w) for w in d["windows"]], [SummaryItem.from_dict(s) for s in d["summary"]],
+                   SummaryItem.from_dict(d["verdict"]) if d.get("verdict") else None,
+                   [Skipped(float(s["start_s"]), float(s["end_s"]), s["reason"]) for s in d["skipped"]])
+
+    def format_text(self) -> str:
+        eng = self.engine.get("name", "?")
+        lines = [f"{self.song}: {fmt_time(self.duration_s)}, anchor {self.anchor}, engine {eng}", "", "Windows:"]
+        rows = [(w.start_s, f"{describe(w.finding)}" + ("" if w.confidence is None else
+                                                         f"  (P(imbalance) {w.confidence:.2f})"), w.end_s)
+                for w in self.windows]
+        rows += [(s.start_s, f"skipped: {s.reason}", s.end_s) for s in self.skipped]
+        lines += [f"  {fmt_span(a, b)}  {what}" for a, what, b in sorted(rows, key=lambda r: r[0])]
+        lines += ["", "Summary:"] + [f"  {s.line()}" for s in self.summary]
+        if self.verdict is not None:
+            lines += ["", f"Overall: {self.verdict.line(span=False)}"]
+        return "\n".join(lines) + "\n"
+
+
+def fmt_time(s: float) -> str:
+    """Seconds → "m:ss" (rounded to the second)."""
+    t = int(s + 0.5)
+    return f"{t // 60}:{t % 60:02d}"
+
+
+def fmt_span(a: float, b: float) -> str:
+    return f"{fmt_time(a)}{DASH}{fmt_time(b)}"
+
+
+def describe(f: Finding, where: str = "") -> str:
+    """Short form of a finding: "vocals too quiet<where>: raise by 6–12 dB (about 8 dB)"."""
+    if f.no_error:
+        return f"balanced{where}"
+    if f.target is None or f.direction is None:
+        named = f" ({STEM_DISPLAY.get(f.target, f.target)})" if f.target else ""
+        return f"unclear advice{named}{where}"
+    state, verb = ("too quiet", "raise") if f.direction == "increase" else ("too loud", "lower")
+    size = ""
+    if f.range_db is not None:
+        size = f" by {format_db(f.range_db[0])}{DASH}{format_db(f.range_db[1])} dB"
+    if f.gain_db is not None:
+        about = f"about {format_db(round(abs(f.gain_db) * 2) / 2)} dB"
+        size = f"{size} ({about})" if size else f" by {about}"
+    return f"{STEM_DISPLAY.get(f.target, f.target)} {state}{where}: {verb}{size}"
+
+
+def verdict_key(f: Finding) -> tuple:
+    if f.no_error:
+        return ("balanced",)
+    if f.target and f.direction:
+        return (f.target, f.direction)
+    return ("unclear", f.target, f.direction)
+
+
+def verdict_confidence(w: WindowResult) -> float | None:
+    """Confidence in the window's own verdict (1 − P(imbalance) when it says balanced)."""
+    if w.confidence is None:
+        return None
+    return 1.0 - w.confidence if w.finding.no_error else w.confidence
+
+
+def merge(group: list[WindowResult]) -> SummaryItem:
+    """One summary item from windows sharing a verdict."""
+    f0 = group[0].finding
+    ranges = [w.finding.range_db for w in group if w.finding.range_db is not None]
+    gains = [w.finding.gain_db for w in group if w.finding.gain_db is not None]
+    rng = (min(r[0] for r in ranges), max(r[1] for r in ranges)) if ranges else None
+    gain = round(sum(gains) / len(gains), 3) if gains else None
+    finding = Finding(f0.no_error, f0.target, f0.direction, None if f0.no_error else rng, None if f0.no_error else gain)
+    confs = [verdict_confidence(w) for w in group]
+    known = [c for c in confs if c is not None]
+    conf = round(sum(known) / len(known), 4) if known else None
+    weight = sum(1.0 if c is None else c for c in confs)
+    return SummaryItem(min(w.start_s for w in group), max(w.end_s for w in group), finding, len(group), conf, weight)
+
+
+def summarise(windows: list[WindowResult], gap_s: float = 1e-3) -> tuple[list[SummaryItem], SummaryItem | None]:
+    """(time ranges of consecutive windows with the same verdict, the overall verdict)."""
+    ranges: list[list[WindowResult]] = []
+    for w in sorted(windows, key=lambda w: w.start_s):
+        last = ranges[-1][-1] if ranges else None
+        if last is not None and verdict_key(last.finding) == verdict_key(w.finding) and w.start_s <= last.end_s + gap_s:
+            ranges[-1].append(w)
+        else:
+            ranges.append([w])
+    summary = [merge(g) for g in ranges]
+    groups: dict[tuple, list[WindowResult]] = {}
+    for w in sorted(windows, key=lambda w: w.start_s):
+        groups.setdefault(verdict_key(w.finding), []).append(w)
+    if not groups:
+        return summary, None
+    items = [merge(g) for g in groups.values()]
+    best = max(items, key=lambda s: (round(s.weight, 9), s.windows, -s.start_s))
+    return summary, best
+
+
+def advise(song: str | Path | None, anchor: str, engine: AdviceEngine, stems_dir: str | Path | None = None,
+           hop_s: float | None = None, mapping: str | Path | None = None) -> AdviceReport:
+    """Advice for a whole song (a mix file, a stems folder, or both) from any engine."""
+    if engine.needs_stems and stems_dir is None:
+        raise MixbuddyError(f"the {engine.name} engine needs the stems: give the stems folder with --stems DIR")
+    audio = load_song(song, stems_dir, engine.sample_rate, engine.channels, mapping)
+    windows, skipped = cut_windows(audio, anchor, engine.clip_seconds, hop_s)
+    advice = engine.analyse(windows)
+    if len(advice) != len(windows):
+        raise MixbuddyError(f"engine {engine.name} answered {len(advice)} of {len(windows)} windows")
+    results = [WindowResult(w.start_s, w.end_s, a.finding, a.confidence, a.text) for w, a in zip(windows, advice)]
+    summary, verdict = summarise(results)
+    describe_engine = getattr(engine, "describe", None)
+    info = describe_engine() if callable(describe_engine) else {"name": engine.name}
+    info = {**info, "window_s": engine.clip_seconds, "hop_s": hop_s or engine.clip_seconds}
+    return AdviceReport(audio.source, info, anchor, audio.duration_s, results, summary, verdict, skipped)

@@ -1,0 +1,126 @@
+"""Verbs of the prediction stage:
+
+* ``mixbuddy advise SONG --anchor drums [--stems DIR]``: advice for a whole song;
+* ``mixbuddy advise-prior --dataset train.jsonl -o prior.json``: fit the loudness engine's prior;
+* ``mixbuddy predict --checkpoint C --dataset test.jsonl -o preds.jsonl``: dataset predictions.
+"""
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+from ..constants import TARGET_STEMS
+from ..errors import ConfigError, MixbuddyError
+from ..io import dumps, write_json, write_text
+
+
+def _threshold(value: str) -> float:
+    t = float(value)
+    if not 0.0 <= t <= 1.0:
+        raise argparse.ArgumentTypeError(f"threshold must lie in [0, 1], got {value}")
+    return t
+
+
+def make_engine(args: argparse.Namespace):
+    """The engine the options ask for (see the ``advise`` help for the defaults)."""
+    from .engines import LoudnessEngine, ModelEngine
+
+    kind = args.engine or ("model" if args.checkpoint else "loudness" if args.stems else None)
+    if kind is None:
+        raise MixbuddyError("nothing to listen with: no default model is shipped yet, so give the song's stems "
+                            "(--stems DIR, uses the loudness engine) or a trained model (--checkpoint DIR)")
+    if kind == "loudness":
+        if args.checkpoint:
+            raise ConfigError("--engine loudness does not use --checkpoint; drop one of them")
+        return LoudnessEngine(args.prior, threshold=args.threshold)
+    if not args.checkpoint:
+        raise ConfigError("--engine model needs --checkpoint DIR (a trained mixbuddy model)")
+    return ModelEngine(args.checkpoint, device=args.device, batch_size=args.batch_size, threshold=args.threshold)
+
+
+def run_advise(args: argparse.Namespace) -> int:
+    from .advise import advise
+
+    song = args.song
+    if song is not None and Path(song).is_dir() and args.stems is None:
+        song, args.stems = None, song  # `mixbuddy advise STEMS_DIR`: a folder of stems is the song
+    engine = make_engine(args)
+    report = advise(song, args.anchor, engine, stems_dir=args.stems, hop_s=args.hop, mapping=args.mapping)
+    text = (dumps(report.to_dict()) + "\n") if args.json else report.format_text()
+    sys.stdout.write(text)
+    if args.output:
+        write_text(args.output, text)
+    return 0
+
+
+def run_prior(args: argparse.Namespace) -> int:
+    from .engines import fit_prior
+
+    command = "mixbuddy " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv else ""
+    prior = fit_prior(args.dataset, args.sr, args.channels, args.workers, command=command, notes=args.note)
+    write_json(args.output, prior)
+    spread = ", ".join(f"{k} {v:.2f}" for k, v in prior["contrast_std_db"].items())
+    print(f"{args.output}: balance prior from {prior['chunks']} chunks of {args.dataset} (spread dB: {spread})")
+    return 0
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    from ..model.checkpoint import load_checkpoint
+    from .predict import predict_dataset, write_info
+
+    model = load_checkpoint(args.checkpoint, device=args.device)
+    info = predict_dataset(model, args.dataset, args.output, batch_size=args.batch_size, limit=args.limit,
+                           cache_dir=args.cache_dir, progress=not args.no_progress)
+    write_info(args.output, {**info, "checkpoint": str(args.checkpoint)})
+    print(f"{args.output}: {info['records']} predictions ({info['predicted']} new, {info['reused']} reused)")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "advise", help="gain-balance advice for a whole song (mix file and/or stems folder)",
+        description="Cuts the song into windows (10 s), asks an engine about each and summarises. Engines: "
+                    "the trained model (--checkpoint) or, from the stems, the loudness engine (Bayes decision "
+                    "on per-stem loudness). Default: --checkpoint → model; else --stems → loudness.")
+    p.add_argument("song", nargs="?", default=None,
+                   help="mix file (any format/rate/channels); omit it with --stems to use the sum of the stems")
+    p.add_argument("--anchor", required=True, choices=TARGET_STEMS, help="the stem whose level is right")
+    p.add_argument("--stems", default=None, help="folder of the song's stems (vocals*, drums*, bass*, other*)")
+    p.add_argument("--mapping", default=None, help="stem mapping file (YAML/JSON) for the stems folder")
+    p.add_argument("--engine", choices=("model", "loudness"), default=None, help="force an engine")
+    p.add_argument("--checkpoint", default=None, help="trained model folder (model engine)")
+    p.add_argument("--prior", default=None, help="balance prior JSON of the loudness engine (default: packaged)")
+    p.add_argument("--threshold", type=_threshold, default=None,
+                   help="declare an imbalance only when P(imbalance) >= T (default: the engine's own decision)")
+    p.add_argument("--hop", type=float, default=None, help="seconds between window starts (default: window length)")
+    p.add_argument("--json", action="store_true", help="print structured JSON instead of text")
+    p.add_argument("-o", "--output", default=None, help="also write the output to this file (atomically)")
+    p.add_argument("--device", default=None, help="model engine device (cpu, cuda, ...)")
+    p.add_argument("--batch-size", type=int, default=8, help="model engine windows per generate() call")
+    p.set_defaults(func=run_advise)
+
+    q = subparsers.add_parser("advise-prior", help="fit the loudness engine's balance prior on a dataset split",
+                              description="Measures the clean stems of every distinct chunk of a (training) "
+                                          "dataset and stores a Gaussian balance prior as JSON.")
+    q.add_argument("--dataset", required=True, help="dataset JSONL, e.g. work/ds-synth/train.jsonl")
+    q.add_argument("-o", "--output", required=True, help="prior JSON to write")
+    q.add_argument("--sr", type=int, default=22050, help="analysis sample rate")
+    q.add_argument("--channels", type=int, default=2, choices=(1, 2))
+    q.add_argument("--workers", type=int, default=None, help="worker processes (default: up to 4)")
+    q.add_argument("--note", action="append", default=[], help="provenance note stored in the file (repeatable)")
+    q.set_defaults(func=run_prior)
+
+    r = subparsers.add_parser("predict", help="answer every record of a dataset with a trained model",
+                              description="Writes {id, text, confidence} JSON lines for `mixbuddy evaluate`; "
+                                          "resumable (ids already in the output are skipped).")
+    r.add_argument("--checkpoint", required=True, help="trained model folder")
+    r.add_argument("--dataset", required=True, help="dataset JSONL (e.g. work/ds-synth/test.jsonl)")
+    r.add_argument("-o", "--output", required=True, help="predictions JSONL (appended to when resuming)")
+    r.add_argument("--batch-size", type=int, default=8)
+    r.add_argument("--limit", type=int, default=None, help="answer only the first N records")
+    r.add_argument("--device", default=None)
+    r.add_argument("--cache-dir", default=None, help="decoded-stem cache folder (memory-mapped .npy)")
+    r.add_argument("--no-progress", action="store_true", help="no progress bar")
+    r.set_defaults(func=run_predict)

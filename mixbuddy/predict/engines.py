@@ -1,0 +1,239 @@
+"""Advice engines: what turns one analysis window into advice.
+
+An engine states the audio it wants (``sample_rate``, ``channels``, ``clip_seconds``, ``input_mode``
+and whether it ``needs_stems``) and answers a list of :class:`WindowInput` with one
+:class:`WindowAdvice` each (text, parsed :class:`~mixbuddy.findings.Finding`, confidence = the
+probability that the window holds an imbalance, or None when the engine gives none).
+
+* :class:`ModelEngine` wraps a trained checkpoint (``mixbuddy.model.checkpoint.load_checkpoint``) and
+  its batched greedy ``generate``; its text is read by the advice parser.
+* :class:`LoudnessEngine` needs the stems: it measures each stem's BS.1770 loudness and takes the Bayes
+  decision of :mod:`mixbuddy.evaluate.baselines.bayes` under a balance prior (a JSON file, see
+  :func:`fit_prior`); the packaged default prior was fitted on the bundled synthetic training split.
+
+``threshold`` (both engines): declare an imbalance only when the confidence is >= threshold. The
+loudness engine applies it inside the Bayes decision (a window may also *become* an imbalance when
+its confidence clears a low threshold); the model engine can only demote an imbalance below the
+threshold to "balanced" (its text names no stem to promote).
+"""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, Sequence, runtime_checkable
+
+import numpy as np
+
+from ..constants import CATEGORY_BY_NAME, TARGET_STEMS
+from ..data import templates as T
+from ..errors import ConfigError, MixbuddyError
+from ..findings import Finding
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PRIOR = Path(__file__).with_name("data") / "balance_prior.json"
+PRIOR_FORMAT = "mixbuddy-balance-prior/1"
+NO_ERROR_TEXT_ID = "no_error/0"
+
+
+@dataclass
+class WindowInput:
+    """One analysis window at the engine's rate/channels.
+
+    mix:    float32 (samples, channels), zero-padded to the engine's clip length.
+    stems:  per-stem float32 (samples, channels) when the stems are known, else None.
+    active: stems whose level in this window passes the dataset's activity gate (the loudness engine
+            ignores the others; they cannot be a target).
+    """
+
+    start_s: float
+    end_s: float
+    mix: np.ndarray
+    anchor: str
+    instruction: str
+    stems: dict[str, np.ndarray] | None = None
+    active: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class WindowAdvice:
+    """An engine's answer for one window."""
+
+    text: str
+    finding: Finding
+    confidence: float | None
+
+
+@runtime_checkable
+class AdviceEngine(Protocol):
+    """What :func:`mixbuddy.predict.advise.advise` needs from an engine."""
+
+    name: str
+    sample_rate: int
+    channels: int
+    input_mode: str  # "mix" | "stems"
+    clip_seconds: float
+    needs_stems: bool
+
+    def analyse(self, windows: Sequence[WindowInput]) -> list[WindowAdvice]: ...
+
+
+def no_error_advice(confidence: float | None) -> WindowAdvice:
+    return WindowAdvice(T.RESPONSE_TEMPLATES["no_error"][NO_ERROR_TEXT_ID], Finding(no_error=True), confidence)
+
+
+# ---- the loudness engine --------------------------------------------------------------------------
+def load_prior(path: str | Path | None = None) -> tuple[Any, dict]:
+    """(GaussianBalance, metadata) from a prior JSON file (default: the packaged one)."""
+    from ..evaluate.baselines.bayes import GaussianBalance
+
+    path = Path(path) if path else DEFAULT_PRIOR
+    if not path.is_file():
+        raise ConfigError(f"{path}: balance prior not found (make one with `mixbuddy advise-prior`)")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        balance = GaussianBalance.from_dict(data["balance"])
+        meta = {k: v for k, v in data.items() if k != "balance"}
+        int(meta["sample_rate"]), int(meta["channels"])
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise ConfigError(f"{path}: not a balance prior file ({type(e).__name__}: {e})") from None
+    return balance, meta
+
+
+def fit_prior(dataset: str | Path, sample_rate: int = 22050, channels: int = 2, workers: int | None = None,
+              command: str = "", notes: Sequence[str] = ()) -> dict:
+    """Fit the balance prior on the clean stems of every distinct chunk of a (training) dataset.
+
+    The result records how it was made: ``command``, free ``notes`` (e.g. the commands that built the
+    corpus and dataset) and the corpus part of the dataset's ``dataset.json``.
+    """
+    from ..data.recipe import load_recipes
+    from ..evaluate.baselines.loudness import fit_balance
+    from .predict import open_renderer
+
+    records = load_recipes(dataset)
+    if not records:
+        raise MixbuddyError(f"{dataset}: no records to fit a balance prior on")
+    balance = fit_balance(records, open_renderer(dataset, sample_rate, channels), workers)
+    manifest = json.loads((Path(dataset).parent / "dataset.json").read_text(encoding="utf-8"))
+    source = {k: manifest.get(k) for k in ("corpus", "corpus_config", "code_version", "seed")}
+    return {"format": PRIOR_FORMAT, "dataset": str(dataset), "sample_rate": int(sample_rate),
+            "channels": int(channels), "chunks": balance.n, "command": command, "notes": list(notes),
+            "dataset_source": source,
+            "contrast_std_db": {k: round(v, 4) for k, v in balance.contrast_std().items()},
+            "balance": balance.to_dict()}
+
+
+class LoudnessEngine:
+    """Per-window Bayes decision from per-stem loudness (needs the stems)."""
+
+    input_mode = "stems"
+    needs_stems = True
+    name = "loudness"
+
+    def __init__(self, prior: str | Path | None = None, threshold: float | None = None,
+                 clip_seconds: float = 10.0):
+        self.balance, self.prior_meta = load_prior(prior)
+        self.prior_path = str(prior or DEFAULT_PRIOR)
+        self.sample_rate = int(self.prior_meta["sample_rate"])
+        self.channels = int(self.prior_meta["channels"])
+        self.clip_seconds = float(clip_seconds)
+        self.threshold = threshold
+
+    def describe(self) -> dict:
+        return {"name": self.name, "prior": self.prior_path, "threshold": self.threshold,
+                "sample_rate": self.sample_rate, "channels": self.channels}
+
+    def analyse(self, windows: Sequence[WindowInput]) -> list[WindowAdvice]:
+        from ..evaluate.baselines.bayes import decide
+        from ..evaluate.baselines.loudness import loudness
+
+        out = []
+        for w in windows:
+            if w.stems is None:
+                raise MixbuddyError("the loudness engine needs the stems of the song (--stems DIR)")
+            lufs = {s: loudness(x, self.sample_rate) if s in w.active else float("nan") for s, x in w.stems.items()}
+            targets = tuple(s for s in TARGET_STEMS if s != w.anchor)
+            d = decide(self.balance, lufs, targets, self.threshold)
+            out.append(advice_from_decision(d.no_error, d.target, d.category, d.gain_db, d.p_error, w.anchor))
+        return out
+
+
+def advice_from_decision(no_error: bool, target: str | None, category: str, gain_db: float | None,
+                         p_error: float, anchor: str) -> WindowAdvice:
+    """Template text (first template of the category, exact correction appended) + its Finding."""
+    conf = round(float(p_error), 6)
+    if no_error or target is None:
+        return no_error_advice(conf)
+    cat = CATEGORY_BY_NAME[category]
+    exact = gain_db is not None
+    text = T.render_response(category, target, anchor, f"{category}/0", gain_db=gain_db, exact_gain=exact)
+    corr = None
+    if exact:
+        corr = T.exact_correction(gain_db) * (1.0 if cat.direction == "increase" else -1.0)
+    return WindowAdvice(text, Finding(False, target, cat.direction, cat.magnitude, corr), conf)
+
+
+# ---- the model engine -----------------------------------------------------------------------------
+class ModelEngine:
+    """A trained mixbuddy checkpoint: batched greedy generation, text parsed into a Finding.
+
+    ``model`` may be passed instead of ``checkpoint`` (any object with ``sample_rate``,
+    ``cfg.input_mode``, ``cfg.clip_seconds`` and ``generate(...)``), e.g. an already loaded model.
+    """
+
+    channels = 1
+    name = "model"
+
+    def __init__(self, checkpoint: str | Path | None = None, model: Any = None, device: str | None = None,
+                 batch_size: int = 8, threshold: float | None = None, max_new_tokens: int | None = None):
+        if model is None:
+            if checkpoint is None:
+                raise ConfigError("ModelEngine needs a checkpoint folder or a model")
+            from ..model.checkpoint import load_checkpoint  # heavy import: only when a model is used
+
+            model = load_checkpoint(checkpoint, device=device)
+        self.model = model
+        self.checkpoint = str(checkpoint) if checkpoint is not None else None
+        self.sample_rate = int(model.sample_rate)
+        self.input_mode = str(model.cfg.input_mode)
+        self.clip_seconds = float(model.cfg.clip_seconds)
+        self.needs_stems = self.input_mode == "stems"
+        self.batch_size = max(1, int(batch_size))
+        self.threshold = threshold
+        self.max_new_tokens = max_new_tokens
+
+    def describe(self) -> dict:
+        return {"name": self.name, "checkpoint": self.checkpoint, "threshold": self.threshold,
+                "input_mode": self.input_mode, "sample_rate": self.sample_rate}
+
+    def analyse(self, windows: Sequence[WindowInput]) -> list[WindowAdvice]:
+        out: list[WindowAdvice] = []
+        for i in range(0, len(windows), self.batch_size):
+            batch = windows[i:i + self.batch_size]
+            waves = [model_input(w, self.input_mode) for w in batch]
+            results = self.model.generate(waves, [w.instruction for w in batch], [w.anchor for w in batch],
+                                          max_new_tokens=self.max_new_tokens)
+            out.extend(self._advice(r) for r in results)
+        return out
+
+    def _advice(self, result: Any) -> WindowAdvice:
+        from ..evaluate.parse import parse_advice
+
+        conf = getattr(result, "p_error", None)
+        conf = None if conf is None else round(float(conf), 6)
+        finding = parse_advice(result.text).primary
+        if self.threshold is not None and conf is not None and conf < self.threshold and not finding.no_error:
+            return no_error_advice(conf)
+        return WindowAdvice(result.text, finding, conf)
+
+
+def model_input(w: WindowInput, input_mode: str) -> np.ndarray | dict[str, np.ndarray]:
+    """Mono float32 1-D audio (mix mode) or a stem → mono audio dict (stems mode)."""
+    if input_mode == "stems":
+        if w.stems is None:
+            raise MixbuddyError("this model listens to the stems: give the stems folder (--stems DIR)")
+        return {s: np.ascontiguousarray(x.mean(axis=1), dtype=np.float32) for s, x in w.stems.items()}
+    return np.ascontiguousarray(w.mix.mean(axis=1), dtype=np.float32)

@@ -1,0 +1,184 @@
+"""Reading a whole song (a mix file and/or a stems folder) and cutting it into analysis windows.
+
+Input: any format soundfile decodes (wav, flac, ogg, aiff, mp3), any rate, any channel count.
+Everything is resampled (soxr) to the engine's rate and converted to its channel count (mono for the
+model). A stems folder is read with the corpus ``stems_folder`` logic: files are assigned to stems by
+name (``vocals*``, ``bass*``, ...; ``mix.*``/``mixture.*`` ignored) or by a mapping file, and every
+file of a stem is summed. Without a mix file the mix is the sum of the stems. When the mix and the
+stems differ in length, both are trimmed to the shorter one (with a warning).
+
+Windows (``window_s`` = the engine's clip length, 10 s): they start every ``hop_s`` seconds (default
+``window_s``: no overlap). A window that runs past the end of the song is kept, zero-padded to full
+length, when at least ``min_s`` (5 s) of audio remain, and dropped otherwise; so a 36 s song gives
+0–10, 10–20, 20–30 and 30–36 (padded), and a 34 s song gives three windows (its last 4 s are
+dropped). A song shorter than ``min_s`` is an error.
+
+Skipped windows (reason recorded), using the dataset's gate levels: the mix RMS is below −35 dBFS
+(silence), or, when the stems are known, the anchor stem is inactive (stem RMS < −45 dBFS or fewer
+than 20 % of its 50 ms frames above −45 dBFS) or no stem other than the anchor can be a target. The
+same activity test decides which stems the loudness engine measures in a window. A song with no
+usable window at all raises :class:`~mixbuddy.errors.AudioFileError` naming the input.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..audio import frame_rms_db, read_audio, to_channels
+from ..constants import STEMS, TARGET_STEMS
+from ..data import templates as T
+from ..errors import AudioFileError, MixbuddyError
+from .engines import WindowInput
+
+log = logging.getLogger(__name__)
+
+MIN_WINDOW_S = 5.0
+MIX_SILENCE_DB = -35.0
+STEM_SILENCE_DB = -45.0
+ACTIVE_SHARE = 0.2
+FRAME_S = 0.05
+INSTRUCTION_ID = "instr/0"
+
+
+@dataclass
+class SongAudio:
+    """A decoded song at one rate/channel count: the mix and, when known, the stems."""
+
+    source: str  # the file or folder named in messages
+    sample_rate: int
+    mix: np.ndarray  # float32 (samples, channels)
+    stems: dict[str, np.ndarray] | None = None
+
+    @property
+    def duration_s(self) -> float:
+        return self.mix.shape[0] / self.sample_rate
+
+    @property
+    def stem_names(self) -> tuple[str, ...]:
+        return tuple(self.stems) if self.stems else STEMS
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A window left out of the analysis, and why."""
+
+    start_s: float
+    end_s: float
+    reason: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def read_stems_folder(folder: str | Path, sample_rate: int, channels: int,
+                      mapping: str | Path | None = None) -> dict[str, np.ndarray]:
+    """Stems of a folder (assigned by file name or a mapping file), trimmed to the shortest."""
+    from ..corpus.stems_folder import SONG_MAPPING_NAMES, assign_files, default_mapping, load_mapping, song_from_files
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise AudioFileError(folder, "stems folder not found")
+    if mapping is None:
+        own = [folder / n for n in SONG_MAPPING_NAMES if (folder / n).is_file()]
+        mapping = own[0] if own else None
+    stem_map = load_mapping(mapping) if mapping else default_mapping()
+    song = song_from_files(folder.name, "advise", folder, assign_files(folder, stem_map), {})
+    return song.stems(sample_rate, channels)
+
+
+def load_song(song: str | Path | None, stems_dir: str | Path | None, sample_rate: int, channels: int,
+              mapping: str | Path | None = None) -> SongAudio:
+    """Decode a mix file and/or a stems folder at ``sample_rate``/``channels``."""
+    if song is None and stems_dir is None:
+        raise MixbuddyError("give a mix file, a stems folder (--stems DIR), or both")
+    stems = read_stems_folder(stems_dir, sample_rate, channels, mapping) if stems_dir is not None else None
+    if song is None:
+        assert stems is not None
+        mix = np.sum(np.stack(list(stems.values())), axis=0, dtype=np.float32)
+        return SongAudio(str(stems_dir), sample_rate, mix, stems)
+    mix, _ = read_audio(song, sr=sample_rate, channels=channels)
+    if stems is not None:
+        n_mix, n_stems = mix.shape[0], next(iter(stems.values())).shape[0]
+        if n_mix != n_stems:
+            n = min(n_mix, n_stems)
+            if abs(n_mix - n_stems) > sample_rate // 1000:  # ignore sub-millisecond codec/resampler slack
+                log.warning("%s (%.2f s) and stems %s (%.2f s) differ in length; trimming both to %.2f s", song,
+                            n_mix / sample_rate, stems_dir, n_stems / sample_rate, n / sample_rate)
+            mix = mix[:n]
+            stems = {k: v[:n] for k, v in stems.items()}
+    return SongAudio(str(song), sample_rate, mix, stems)
+
+
+def window_bounds(n: int, sr: int, window_s: float, hop_s: float,
+                  min_s: float = MIN_WINDOW_S) -> list[tuple[int, int]]:
+    """(start, end) sample indices of the windows of an ``n``-sample signal (end = last real sample)."""
+    if hop_s <= 0 or window_s <= 0:
+        raise MixbuddyError(f"window ({window_s} s) and hop ({hop_s} s) must be positive")
+    w, hop, least = int(round(window_s * sr)), int(round(hop_s * sr)), int(round(min_s * sr))
+    out = []
+    for a in range(0, n, hop):
+        e = min(a + w, n)
+        if e - a >= w or e - a >= least:
+            out.append((a, e))
+    return out
+
+
+def activity(x: np.ndarray, sr: int) -> tuple[float, float]:
+    """(RMS dBFS, share of active 50 ms frames) of a (samples, channels) signal."""
+    frames = frame_rms_db(x, sr, FRAME_S)
+    p = float(np.mean(np.asarray(x, dtype=np.float64) ** 2)) if x.size else 0.0
+    return 10.0 * np.log10(p + 1e-12), float(np.mean(frames > STEM_SILENCE_DB))
+
+
+def _pad(x: np.ndarray, n: int) -> np.ndarray:
+    """``x`` itself when it has ``n`` samples (a view, no copy), else a zero-padded copy."""
+    if x.shape[0] == n:
+        return x
+    out = np.zeros((n, x.shape[1]), dtype=np.float32)
+    out[: x.shape[0]] = x
+    return out
+
+
+def cut_windows(audio: SongAudio, anchor: str, window_s: float = 10.0, hop_s: float | None = None,
+                min_s: float = MIN_WINDOW_S) -> tuple[list[WindowInput], list[Skipped]]:
+    """The usable windows of a song and the skipped ones (with reasons); see the module docstring."""
+    sr = audio.sample_rate
+    if audio.stems is not None and anchor not in audio.stems:
+        raise MixbuddyError(f"{audio.source}: there is no {anchor!r} stem to use as the anchor; "
+                            f"the stems found are {sorted(audio.stems)}")
+    if audio.duration_s < min_s:
+        raise AudioFileError(audio.source, f"only {audio.duration_s:.2f} s of audio; advice needs at least {min_s:g} s")
+    instruction = T.render_instruction(audio.stem_names, anchor, INSTRUCTION_ID)
+    n_win = int(round(window_s * sr))
+    windows: list[WindowInput] = []
+    skipped: list[Skipped] = []
+    for a, e in window_bounds(audio.mix.shape[0], sr, window_s, hop_s or window_s, min_s):
+        t0, t1 = a / sr, e / sr
+        mono = to_channels(audio.mix[a:e], 1)
+        mix_db = 10.0 * np.log10(float(np.mean(np.asarray(mono, dtype=np.float64) ** 2)) + 1e-12)
+        if mix_db < MIX_SILENCE_DB:
+            skipped.append(Skipped(t0, t1, f"silent: mix RMS {mix_db:.1f} dBFS < {MIX_SILENCE_DB:g} dBFS"))
+            continue
+        stems, active = None, ()
+        if audio.stems is not None:
+            levels = {s: activity(to_channels(x[a:e], 1), sr) for s, x in audio.stems.items()}
+            active = tuple(s for s, (rms, share) in levels.items()
+                           if rms >= STEM_SILENCE_DB and share >= ACTIVE_SHARE)
+            if anchor not in active:
+                rms, share = levels[anchor]
+                skipped.append(Skipped(t0, t1, f"anchor stem {anchor!r} inactive: RMS {rms:.1f} dBFS, "
+                                               f"{100 * share:.0f}% of frames active"))
+                continue
+            if not any(s in active for s in TARGET_STEMS if s != anchor):
+                skipped.append(Skipped(t0, t1, f"no stem besides the anchor {anchor!r} is active"))
+                continue
+            stems = {s: _pad(x[a:e], n_win) for s, x in audio.stems.items()}
+        windows.append(WindowInput(t0, t1, _pad(audio.mix[a:e], n_win), anchor, instruction, stems, active))
+    if not windows:
+        why = "; ".join(sorted({s.reason.split(":")[0] for s in skipped})) or "no window"
+        raise AudioFileError(audio.source, f"no usable window to analyse in {audio.duration_s:.1f} s of audio "
+                                           f"({len(skipped)} skipped: {why})", "is the file silent?")
+    return windows, skipped

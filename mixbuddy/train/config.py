@@ -1,0 +1,177 @@
+"""``TrainConfig``: one YAML file describes a training run (model, data, optimiser, run settings).
+
+Sections: ``model`` (:class:`~mixbuddy.model.model_config.ModelConfig`), ``data`` (:class:`DataSection`),
+``optim`` (:class:`OptimConfig`), ``train`` (:class:`RunSection`). Unknown keys are errors.
+:func:`load_train_config` also applies ``key.path=value`` overrides (values parsed as YAML), e.g.
+``optim.max_steps=10`` or ``model.llm.name_or_path=/models/qwen``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import yaml
+
+from ..config import from_dict, load_yaml, to_dict
+from ..errors import ConfigError
+from ..model.model_config import ModelConfig
+
+SCHEDULERS = ("cosine", "linear", "constant")
+SELECT_METRICS = {"eval_loss": "min", "eval_lm_loss": "min", "eval_aux_loss": "min", "eval_aux_accuracy": "max",
+                  "joint_accuracy": "max"}
+
+
+@dataclass
+class DataSection:
+    """Where the recipes are. ``dataset`` is a folder written by ``mixbuddy data build``
+    (``train.jsonl``, ``validation.jsonl``, ``dataset.json``); the test split is never read.
+
+    cache_dir:      decoded-stem cache shared with other stages (memory-mapped .npy per song).
+    max_train:      use only the first N training recipes (None = all).
+    max_validation: evaluate on a seeded subset of N validation recipes (None = all).
+    augment:        training augmentation (global gain, noise, DC), seeded per (seed, epoch, recipe).
+    """
+
+    dataset: str = "work/ds-synth"
+    train_file: str = "train.jsonl"
+    validation_file: str = "validation.jsonl"
+    cache_dir: str | None = "work/cache"
+    max_train: int | None = None
+    max_validation: int | None = 300
+    augment: bool = True
+
+    def path(self, split: str) -> Path:
+        return Path(self.dataset) / (self.train_file if split == "train" else self.validation_file)
+
+
+@dataclass
+class OptimConfig:
+    """AdamW with warm-up then a cosine (or linear / constant) schedule, per stage.
+
+    batch_size is per device and per micro-step; the effective batch is batch_size x grad_accum x processes.
+    Stage 2 runs ``max_steps`` optimiser steps when set, else ``epochs`` passes over the training set.
+    """
+
+    lr: float = 1e-4
+    stage1_lr: float = 1e-3
+    weight_decay: float = 0.0
+    warmup_ratio: float = 0.01
+    scheduler: str = "cosine"
+    batch_size: int = 8
+    eval_batch_size: int | None = None
+    grad_accum: int = 1
+    epochs: float = 1.0
+    max_steps: int | None = None
+    max_grad_norm: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.scheduler not in SCHEDULERS:
+            raise ValueError(f"optim.scheduler must be one of {list(SCHEDULERS)}, got {self.scheduler!r}")
+        if self.lr <= 0 or self.stage1_lr <= 0:
+            raise ValueError("optim.lr and optim.stage1_lr must be > 0")
+        if not 0 <= self.warmup_ratio < 1:
+            raise ValueError(f"optim.warmup_ratio must be within [0, 1), got {self.warmup_ratio}")
+        if self.batch_size < 1 or self.grad_accum < 1:
+            raise ValueError("optim.batch_size and optim.grad_accum must be >= 1")
+        if self.max_steps is not None and self.max_steps < 1:
+            raise ValueError("optim.max_steps must be >= 1 (or null to use epochs)")
+        if self.max_steps is None and not self.epochs > 0:
+            raise ValueError("optim.epochs must be > 0 when optim.max_steps is not set")
+
+
+@dataclass
+class RunSection:
+    """Run settings.
+
+    output_dir:     run directory (config.yaml, log.jsonl, checkpoint/, best/, resume/).
+    device:         "auto" (CUDA when available) | "cpu" | "cuda" | "cuda:1"; bf16 autocast on CUDA.
+    threads:        torch intra-op threads (None = torch's default).
+    num_workers:    DataLoader worker processes rendering audio (0 = main process).
+    stage1_steps:   optimiser steps training the audio side on the aux loss alone before stage 2.
+    eval_steps:     evaluate on the validation subset every N stage-2 steps (and at the end; None = end only).
+    save_steps:     write resumable state every N stage-2 steps (None = at the end only).
+    eval_generate:  also generate answers for the first N validation examples at each evaluation and
+                    score them with mixbuddy.evaluate (joint accuracy); 0 = off.
+    select_metric:  validation metric choosing ``best/`` (never the test split).
+    """
+
+    output_dir: str = "runs/default"
+    seed: int = 0
+    device: str = "auto"
+    threads: int | None = None
+    num_workers: int = 0
+    stage1_steps: int = 0
+    logging_steps: int = 10
+    eval_steps: int | None = None
+    save_steps: int | None = None
+    eval_generate: int = 0
+    select_metric: str = "eval_loss"
+    tensorboard: bool = False
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        if self.select_metric not in SELECT_METRICS:
+            raise ValueError(f"train.select_metric must be one of {sorted(SELECT_METRICS)}, got {self.select_metric!r}")
+        if self.select_metric == "joint_accuracy" and self.eval_generate < 1:
+            raise ValueError("train.select_metric joint_accuracy needs train.eval_generate >= 1")
+        for k in ("num_workers", "stage1_steps", "eval_generate"):
+            if getattr(self, k) < 0:
+                raise ValueError(f"train.{k} must be >= 0")
+        for k in ("logging_steps", "eval_steps", "save_steps", "threads"):
+            v = getattr(self, k)
+            if v is not None and v < 1:
+                raise ValueError(f"train.{k} must be >= 1 (or null)")
+
+
+@dataclass
+class TrainConfig:
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataSection = field(default_factory=DataSection)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    train: RunSection = field(default_factory=RunSection)
+
+    def __post_init__(self) -> None:
+        aux = self.model.audio.aux
+        if self.train.stage1_steps > 0 and not aux.enabled:
+            raise ValueError("train.stage1_steps > 0 trains the audio side on the aux loss: enable model.audio.aux")
+        if self.train.select_metric in ("eval_aux_loss", "eval_aux_accuracy") and not aux.enabled:
+            raise ValueError(f"train.select_metric {self.train.select_metric} needs model.audio.aux.enabled")
+
+
+def apply_overrides(data: dict, overrides: Sequence[str]) -> dict:
+    """Set ``a.b.c=value`` entries (value parsed as YAML) in a nested dict (copied)."""
+    import copy
+
+    out = copy.deepcopy(data)
+    for item in overrides:
+        if "=" not in item:
+            raise ConfigError(f"override {item!r}: expected key.path=value")
+        key, raw = item.split("=", 1)
+        try:
+            value = yaml.safe_load(raw)
+        except yaml.YAMLError as e:
+            raise ConfigError(f"override {item!r}: value is not valid YAML ({e})") from None
+        node = out
+        parts = key.strip().split(".")
+        for p in parts[:-1]:
+            if node.get(p) is None:
+                node[p] = {}
+            if not isinstance(node[p], dict):
+                raise ConfigError(f"override {item!r}: {p!r} is not a section")
+            node = node[p]
+        node[parts[-1]] = value
+    return out
+
+
+def train_config_from_dict(data: dict, where: str = "config", overrides: Sequence[str] = ()) -> TrainConfig:
+    return from_dict(TrainConfig, apply_overrides(data, overrides), where=where)
+
+
+def load_train_config(path: str | Path, overrides: Sequence[str] = ()) -> TrainConfig:
+    """Read a training YAML (+ overrides); any unknown key or bad value raises ConfigError naming it."""
+    return train_config_from_dict(load_yaml(path), where=str(path), overrides=overrides)
+
+
+def config_dict(cfg: TrainConfig) -> dict[str, Any]:
+    return to_dict(cfg)

@@ -1,0 +1,157 @@
+"""MixbuddyModel (audio stack + LLM) and its checkpoints, with tiny real stand-ins (no mocks)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from safetensors import safe_open
+
+from model_helpers import write_tiny_qwen2
+from mixbuddy.config import from_dict
+from mixbuddy.data.templates import render_instruction, render_response
+from mixbuddy.errors import ConfigError
+from mixbuddy.model.audio_config import AudioConfig, EncoderConfig, HFEncoderConfig, MelEncoderConfig
+from mixbuddy.model.checkpoint import load_checkpoint, save_checkpoint
+from mixbuddy.model.config import LLMConfig, LoRAConfig
+from mixbuddy.model.mixbuddy_model import MixbuddyModel
+from mixbuddy.model.model_config import ModelConfig
+
+INSTR = render_instruction(["bass", "drums", "other", "vocals"], "vocals", "instr/4")
+RESP = render_response("loud", "drums", "vocals", "loud/2")
+SR = 16000
+
+
+@pytest.fixture(scope="module")
+def tiny_llm(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_tiny_qwen2(tmp_path_factory.mktemp("tiny_qwen2_full"))
+
+
+@pytest.fixture(scope="module")
+def tiny_hubert(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from transformers import HubertConfig, HubertModel, Wav2Vec2FeatureExtractor
+
+    torch.manual_seed(0)
+    d = tmp_path_factory.mktemp("tiny_hubert_full")
+    HubertModel(HubertConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
+                             conv_dim=(8,) * 7, conv_kernel=(10, 3, 3, 3, 3, 2, 2), conv_stride=(5, 2, 2, 2, 2, 2, 2),
+                             num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=2)).save_pretrained(d)
+    Wav2Vec2FeatureExtractor(sampling_rate=SR, do_normalize=True).save_pretrained(d)
+    return d
+
+
+def _cfg(llm: Path, mode: str = "mix", hf: Path | None = None) -> ModelConfig:
+    audio = AudioConfig()
+    audio.encoder.mel = MelEncoderConfig(channels=32, out_dim=24, res_blocks=1, transformer_layers=1, heads=2,
+                                         n_mels=32, n_fft=512)
+    if hf is not None:
+        audio.encoder = EncoderConfig(kind="hf", hf=HFEncoderConfig(name_or_path=str(hf)))
+        audio.pooling.tokens_per_second = 5.0
+    return ModelConfig(audio=audio, llm=LLMConfig(name_or_path=str(llm), device="cpu", lora=LoRAConfig(r=4, alpha=8)),
+                       input_mode=mode, clip_seconds=2.0, max_new_tokens=12)
+
+
+def _waves(n: int, seconds: float = 2.0, seed: int = 0) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return [(0.1 * rng.standard_normal(int(seconds * SR) - 37 * i)).astype(np.float32) for i in range(n)]
+
+
+def _train_a_little(model: MixbuddyModel, waves: list, steps: int = 3) -> list[float]:
+    """A few AdamW steps on fixed inputs so that LoRA B and every trained part move away from their init."""
+    batch = model.prepare(waves, [INSTR] * len(waves), ["vocals"] * len(waves), responses=[RESP] * len(waves))
+    batch["aux_labels"] = torch.tensor([7] * len(waves))
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-2)
+    model.train()
+    out = []
+    for _ in range(steps):
+        loss = model(batch).loss
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        out.append(loss.item())
+    return out
+
+
+def test_prepare_counts_and_losses(tiny_llm: Path) -> None:
+    torch.manual_seed(0)
+    model = MixbuddyModel.build(_cfg(tiny_llm))
+    assert model.sample_rate == SR and model.clip_samples == 2 * SR and model.num_tokens(2 * SR) == 5
+    waves = _waves(3)
+    batch = model.prepare(waves, [INSTR] * 3, ["vocals", "bass", None], responses=[RESP] * 3)
+    placeholders = (batch["input_ids"] == model.alm.audio_id).sum(1).tolist()
+    assert placeholders == [model.num_tokens(len(w)) for w in waves]
+    assert batch["lengths"].tolist() == [len(w) for w in waves] and batch["aux_labels"] is None
+    out = model(batch)
+    assert out.aux_loss is None and torch.isfinite(out.loss)
+    batch["aux_labels"] = torch.tensor([0, 3, 12])
+    out = model(batch)
+    w = model.cfg.audio.aux.weight
+    assert torch.allclose(out.loss, out.lm_loss + w * out.aux_loss)
+    audio_only = model(batch, audio_only=True)
+    assert audio_only.lm_loss is None and torch.equal(audio_only.loss, audio_only.aux_loss)
+
+
+@pytest.mark.parametrize("mode", ["mix", "stems"])
+def test_checkpoint_roundtrip_identical(tiny_llm: Path, tmp_path: Path, mode: str) -> None:
+    torch.manual_seed(0)
+    model = MixbuddyModel.build(_cfg(tiny_llm, mode))
+    waves: list = _waves(2)
+    if mode == "stems":
+        assert model.clip_names == ["bass", "drums", "other", "vocals"]
+        waves = [{"bass": w, "drums": 0.5 * w, "vocals": 0.3 * w} for w in waves]   # 'other' missing -> silence
+    losses = _train_a_little(model, waves)
+    assert losses[-1] < losses[0]
+    before = model.generate(waves, [INSTR] * 2, ["vocals", "bass"])
+    assert len(before) == 2 and all(0.0 <= r.p_error <= 1.0 for r in before)
+    assert abs(sum(before[0].aux_probs.values()) - 1.0) < 1e-5 and len(before[0].aux_probs) == 13
+    assert [r.text for r in model.generate(waves[:1], [INSTR], ["vocals"])] == [before[0].text]  # batch-independent
+    ckpt = save_checkpoint(model, tmp_path / "ckpt", {"step": 3})
+    loaded = load_checkpoint(ckpt)
+    after = loaded.generate(waves, [INSTR] * 2, ["vocals", "bass"])
+    assert after == before
+    b = model.prepare(waves, [INSTR] * 2, ["vocals", "bass"], responses=[RESP] * 2)
+    model.eval()
+    with torch.no_grad():
+        assert torch.equal(model(b).loss, loaded(b).loss)
+    assert json.loads((ckpt / "meta.json").read_text())["extra"] == {"step": 3}
+
+
+def test_checkpoint_holds_no_frozen_weights(tiny_llm: Path, tiny_hubert: Path, tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    model = MixbuddyModel.build(_cfg(tiny_llm, hf=tiny_hubert))
+    _train_a_little(model, _waves(2), steps=1)
+    ckpt = save_checkpoint(model, tmp_path / "ckpt")
+    with safe_open(str(ckpt / "audio.safetensors"), "pt") as f:
+        audio_keys = set(f.keys())
+        stored = sum(f.get_tensor(k).numel() for k in audio_keys)
+    assert "encoder.layer_logits" in audio_keys and not any("backbone" in k for k in audio_keys)
+    assert any(k.startswith("projector.") for k in audio_keys) and any(k.startswith("aux_head.") for k in audio_keys)
+    with safe_open(str(ckpt / "adapter" / "adapter_model.safetensors"), "pt") as f:
+        adapter_keys = list(f.keys())
+        stored += sum(f.get_tensor(k).numel() for k in adapter_keys)
+    assert adapter_keys and all("lora_" in k for k in adapter_keys)        # no embedding / base weights
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    assert stored == trainable
+    frozen = sum(p.numel() for p in model.parameters() if not p.requires_grad)
+    on_disk = sum(p.stat().st_size for p in ckpt.rglob("*.safetensors"))
+    assert on_disk < 4 * trainable + 65536 and frozen > 0                  # float32 trained parts + headers only
+    loaded = load_checkpoint(ckpt)
+    assert torch.equal(loaded.stack.encoder.layer_logits, model.stack.encoder.layer_logits)
+
+
+def test_model_config_errors(tiny_llm: Path, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="input_mode"):
+        from_dict(ModelConfig, {"input_mode": "multitrack"})
+    with pytest.raises(ConfigError, match="aux.clips"):
+        from_dict(ModelConfig, {"audio": {"aux": {"clips": ["bass", "drums"]}}})
+    with pytest.raises(ConfigError, match="names 'mix'"):
+        from_dict(ModelConfig, {"input_mode": "stems", "audio": {"aux": {"clips": ["mix", "bass"]}}})
+    with pytest.raises(ConfigError, match="not a mixbuddy checkpoint"):
+        load_checkpoint(tmp_path)
+    model = MixbuddyModel.build(_cfg(tiny_llm))
+    with pytest.raises(ValueError, match="mono"):
+        model.generate([np.zeros((SR, 2), np.float32)], [INSTR], ["bass"])
+    with pytest.raises(ValueError, match="mapping"):
+        model.generate([{"bass": np.zeros(SR, np.float32)}], [INSTR], ["bass"])

@@ -1,0 +1,215 @@
+"""Whole-song advice: window cutting and gating, input formats and errors, the summary, JSON, the
+threshold, the loudness engine on a controlled imbalance, and the bundled example through the CLI."""
+from __future__ import annotations
+
+import json
+import logging
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from corpus_fixtures import synth_stems, write_stem_file
+from mixbuddy.cli import main
+from mixbuddy.errors import AudioFileError, MixbuddyError
+from mixbuddy.evaluate.parse import parse_advice
+from mixbuddy.findings import Finding
+from mixbuddy.predict.advise import AdviceReport, WindowResult, advise, fmt_time, summarise
+from mixbuddy.predict.engines import LoudnessEngine, ModelEngine, advice_from_decision
+from mixbuddy.predict.windows import SongAudio, cut_windows, load_song, window_bounds
+from predict_helpers import LITHIUM, FakeModel, balanced_stems, write_stems
+
+SR = 22050
+
+
+@pytest.fixture(scope="module")
+def engine() -> LoudnessEngine:
+    return LoudnessEngine()
+
+
+def test_window_bounds_counts_and_partial_rule():
+    def spans(seconds: float, hop: float = 10.0) -> list[tuple[float, float]]:
+        return [(a / 100, e / 100) for a, e in window_bounds(int(seconds * 100), 100, 10.0, hop)]
+
+    assert spans(36) == [(0, 10), (10, 20), (20, 30), (30, 36)]  # 6 s left: kept (padded)
+    assert spans(34) == [(0, 10), (10, 20), (20, 30)]  # 4 s left: dropped
+    assert spans(35) == [(0, 10), (10, 20), (20, 30), (30, 35)]  # exactly 5 s: kept
+    assert spans(7) == [(0, 7)]
+    assert spans(25, hop=5) == [(0, 10), (5, 15), (10, 20), (15, 25), (20, 25)]
+
+
+def test_cut_windows_pads_and_skips_silence_and_silent_anchor():
+    stems = {k: v for k, v in synth_stems(36.0, SR, 2, seed=1).items()}
+    stems["vocals"][int(10 * SR):int(20 * SR)] = 0.0  # anchor silent in the 2nd window
+    for x in stems.values():
+        x[int(20 * SR):int(30 * SR)] = 0.0  # everything silent in the 3rd
+    mix = np.sum(list(stems.values()), axis=0)
+    windows, skipped = cut_windows(SongAudio("song.wav", SR, mix, stems), "vocals")
+    assert [(w.start_s, w.end_s) for w in windows] == [(0.0, 10.0), (30.0, 36.0)]
+    assert all(w.mix.shape == (10 * SR, 2) and w.stems["bass"].shape == (10 * SR, 2) for w in windows)
+    assert not windows[1].mix[6 * SR:].any()  # the partial window is zero-padded
+    assert set(windows[0].active) == {"bass", "drums", "other", "vocals"}
+    assert [(s.start_s, s.reason.split(":")[0]) for s in skipped] == [(10.0, "anchor stem 'vocals' inactive"),
+                                                                      (20.0, "silent")]
+    # without stems only the mix gate applies
+    windows, skipped = cut_windows(SongAudio("song.wav", SR, mix), "vocals")
+    assert len(windows) == 3 and [s.start_s for s in skipped] == [20.0]
+    assert "bass, drums, other instruments and vocals" in windows[0].instruction
+
+
+@pytest.mark.parametrize("fmt,sr,ch", [("wav", 22050, 1), ("flac", 44100, 2), ("ogg", 48000, 2), ("ogg", 22050, 1)])
+def test_any_format_rate_and_channels(tmp_path, fmt, sr, ch):
+    stems = synth_stems(12.0, sr, ch, seed=2)
+    folder = write_stems(tmp_path / "stems", stems, sr, fmt)
+    write_stem_file(tmp_path / f"mix.{fmt}", np.sum(list(stems.values()), axis=0), sr)
+    audio = load_song(tmp_path / f"mix.{fmt}", folder, SR, 2)
+    assert audio.sample_rate == SR and audio.mix.shape[1] == 2 and set(audio.stems) == set(stems)
+    assert abs(audio.duration_s - 12.0) < 0.05
+    mono = load_song(tmp_path / f"mix.{fmt}", None, 16000, 1)
+    assert mono.mix.shape[1] == 1 and abs(mono.duration_s - 12.0) < 0.05
+
+
+def sf_resample(x: np.ndarray, a: int, b: int) -> np.ndarray:
+    from mixbuddy.audio import resample
+    return resample(np.asarray(x, dtype=np.float32), a, b)
+
+
+def test_stems_at_different_rates_and_mix_length_mismatch(tmp_path, caplog):
+    stems = synth_stems(12.0, 44100, 2, seed=3)
+    for name, x in stems.items():
+        rate = 48000 if name == "vocals" else 44100
+        y = x if rate == 44100 else sf_resample(x, 44100, rate)
+        write_stem_file(tmp_path / "stems" / f"{name}.wav", y, rate)
+    write_stem_file(tmp_path / "mix.wav", np.sum(list(stems.values()), axis=0)[: 11 * 44100], 44100)
+    with caplog.at_level(logging.WARNING):
+        audio = load_song(tmp_path / "mix.wav", tmp_path / "stems", SR, 2)
+    assert "differ in length" in caplog.text
+    assert audio.mix.shape[0] == audio.stems["bass"].shape[0] == 11 * SR
+
+
+def test_errors_name_the_file(tmp_path, engine):
+    with pytest.raises(AudioFileError, match="missing.wav: file not found"):
+        load_song(tmp_path / "missing.wav", None, SR, 2)
+    (tmp_path / "corrupt.wav").write_bytes(b"RIFF\x00\x00not really audio" * 10)
+    with pytest.raises(AudioFileError, match="corrupt.wav: cannot decode"):
+        load_song(tmp_path / "corrupt.wav", None, SR, 2)
+    sf.write(str(tmp_path / "short.wav"), np.full((4 * SR, 2), 0.1, np.float32), SR)
+    with pytest.raises(AudioFileError, match=r"short.wav: only 4.00 s of audio; advice needs at least 5 s"):
+        advise(tmp_path / "short.wav", "drums", ModelEngine(model=FakeModel("mix")))
+    sf.write(str(tmp_path / "silent.wav"), np.zeros((30 * SR, 2), np.float32), SR)
+    with pytest.raises(AudioFileError, match="silent.wav: no usable window .*3 skipped: silent"):
+        advise(tmp_path / "silent.wav", "drums", ModelEngine(model=FakeModel("mix")))
+    with pytest.raises(MixbuddyError, match="needs the stems"):
+        advise(tmp_path / "silent.wav", "drums", engine)
+    folder = write_stems(tmp_path / "nodrums", {k: v for k, v in synth_stems(8.0, SR, 2).items() if k != "drums"}, SR,
+                         "wav")
+    with pytest.raises(MixbuddyError, match="no 'drums' stem to use as the anchor"):
+        advise(None, "drums", engine, stems_dir=folder)
+
+
+def w(a: float, b: float, f: Finding, c: float | None) -> WindowResult:
+    return WindowResult(a, b, f, c, "text")
+
+
+QUIET = lambda g: Finding(False, "vocals", "increase", (6.0, 12.0), g)  # noqa: E731
+LOUD_BASS = Finding(False, "bass", "decrease", (3.0, 6.0), -4.0)
+OK = Finding(True)
+
+
+def test_summary_merges_consecutive_windows():
+    windows = [w(0, 10, OK, 0.2), w(10, 20, OK, 0.4), w(40, 50, QUIET(8.0), 0.9), w(50, 60, QUIET(9.0), 0.8),
+               w(60, 70, Finding(False, "vocals", "increase", (3.0, 6.0), 5.0), 0.7), w(70, 80, LOUD_BASS, 0.6),
+               w(80, 90, QUIET(7.0), 0.95)]
+    summary, verdict = summarise(windows)
+    assert [s.line() for s in summary] == [
+        "balanced in 0:00–0:20; confidence 0.70 (2 windows)",
+        "vocals too quiet in 0:40–1:10: raise by 3–12 dB (about 7.5 dB); confidence 0.80 (3 windows)",
+        "bass too loud in 1:10–1:20: lower by 3–6 dB (about 4 dB); confidence 0.60 (1 window)",
+        "vocals too quiet in 1:20–1:30: raise by 6–12 dB (about 7 dB); confidence 0.95 (1 window)",
+    ]
+    # overall: vocals (0.9+0.8+0.7+0.95 = 3.35) beats balanced (0.8+0.6 = 1.4) and bass (0.6)
+    assert verdict.finding.target == "vocals" and verdict.windows == 4 and abs(verdict.weight - 3.35) < 1e-9
+    # mean correction 7.25 dB, rounded to 0.5 dB like the templates' exact corrections (half to even)
+    assert verdict.line(span=False) == "vocals too quiet: raise by 3–12 dB (about 7 dB); confidence 0.84 (4 windows)"
+    # a gap (skipped window) splits a range; windows without confidence weigh 1
+    summary, verdict = summarise([w(0, 10, OK, None), w(20, 30, OK, None), w(30, 40, LOUD_BASS, None)])
+    assert [s.line() for s in summary] == ["balanced in 0:00–0:10 (1 window)", "balanced in 0:20–0:30 (1 window)",
+                                           "bass too loud in 0:30–0:40: lower by 3–6 dB (about 4 dB) (1 window)"]
+    assert verdict.finding.no_error and verdict.weight == 2.0
+    assert fmt_time(59.6) == "1:00" and fmt_time(125) == "2:05"
+
+
+def test_loudness_engine_text_matches_its_finding():
+    for no_error, target, cat, g in [(False, "vocals", "very_quiet", -8.2), (False, "drums", "loud", 4.4),
+                                     (True, None, "no_error", None), (False, "bass", "quiet", None)]:
+        a = advice_from_decision(no_error, target, cat, g, 0.7, "drums")
+        assert parse_advice(a.text).primary == a.finding
+
+
+def test_loudness_engine_finds_a_stem_pushed_9_db(tmp_path, engine):
+    folder = write_stems(tmp_path / "song", balanced_stems(30.0, 44100, seed=4, push={"drums": 9.0}), 44100, "wav")
+    rep = advise(None, "vocals", engine, stems_dir=folder)
+    assert len(rep.windows) == 3
+    assert all(x.finding.target == "drums" and x.finding.direction == "decrease" for x in rep.windows)
+    assert rep.verdict.finding.range_db == (6.0, 12.0) and 7.0 <= -rep.verdict.finding.gain_db <= 11.0
+    assert rep.summary[0].line().startswith("drums too loud in 0:00–0:30: lower by 6–12 dB")
+
+
+def test_threshold_trades_no_error_recall(tmp_path):
+    folder = write_stems(tmp_path / "song", balanced_stems(30.0, 44100, seed=5), 44100, "wav")
+    default = advise(None, "drums", LoudnessEngine(), stems_dir=folder)
+    assert all(x.finding.no_error for x in default.windows)
+    confs = [x.confidence for x in default.windows]
+    assert all(0.0 < c < 1.0 for c in confs)
+    eager = advise(None, "drums", LoudnessEngine(threshold=0.0), stems_dir=folder)
+    assert not any(x.finding.no_error for x in eager.windows)
+    assert [x.confidence for x in eager.windows] == confs
+    # model engine: an imbalance below the threshold is demoted to "balanced"
+    pushed = write_stems(tmp_path / "pushed", balanced_stems(20.0, 44100, seed=5, push={"bass": 6.0}), 44100, "wav")
+    loose = advise(None, "drums", ModelEngine(model=FakeModel()), stems_dir=pushed)
+    assert loose.verdict.finding.target == "bass"
+    c = max(x.confidence for x in loose.windows)
+    strict = advise(None, "drums", ModelEngine(model=FakeModel(), threshold=min(1.0, c + 1e-6)), stems_dir=pushed)
+    assert all(x.finding.no_error and x.confidence is not None for x in strict.windows)
+
+
+def test_model_engine_batches_and_json_round_trip(tmp_path):
+    stems = synth_stems(45.0, 44100, 2, seed=6)
+    write_stem_file(tmp_path / "mix.flac", np.sum(list(stems.values()), axis=0) * 0.5, 44100)
+    model = FakeModel("mix", mix_loud_db=-40.0)
+    rep = advise(tmp_path / "mix.flac", "bass", ModelEngine(model=model, batch_size=3), hop_s=5.0)
+    assert model.batches == [3, 3, 3]  # 9 windows: starts 0..35 s full, 40 s (5 s left) kept
+    assert rep.verdict.finding.target == "drums" and rep.engine["name"] == "model"
+    d = json.loads(json.dumps(rep.to_dict()))
+    assert set(d) == {"song", "engine", "anchor", "duration_s", "windows", "summary", "verdict", "skipped"}
+    assert set(d["windows"][0]) == {"start_s", "end_s", "finding", "confidence", "text"}
+    assert AdviceReport.from_dict(d).to_dict() == rep.to_dict()
+
+
+def test_cli_needs_stems_or_checkpoint_and_writes_only_with_output(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["advise", str(LITHIUM / "mix.ogg"), "--anchor", "drums"]) == 1
+    assert "give the song's stems (--stems DIR" in capsys.readouterr().err
+    assert main(["advise", "--stems", str(LITHIUM / "stems"), "--anchor", "drums", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["song"] == str(LITHIUM / "stems")
+    assert list(tmp_path.iterdir()) == []
+    assert main(["advise", str(LITHIUM / "stems"), "--anchor", "drums", "-o", "out/advice.txt"]) == 0
+    assert (tmp_path / "out" / "advice.txt").read_text() == capsys.readouterr().out
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["advice.txt"]
+
+
+def test_bundled_example_says_the_vocals_are_too_quiet(capsys):
+    """examples/lithium: vocals turned down 8 dB. What advise really says (see the report)."""
+    rc = main(["advise", str(LITHIUM / "mix.ogg"), "--stems", str(LITHIUM / "stems"), "--anchor", "drums", "--json"])
+    assert rc == 0
+    d = json.loads(capsys.readouterr().out)
+    assert [(x["start_s"], x["end_s"]) for x in d["windows"]] == [(10.0, 20.0), (20.0, 30.0)]
+    # 0:00-0:10: the drums play in only 18% of the 50 ms frames; 0:30-0:36: no drums at all
+    assert [(x["start_s"], x["reason"].split(":")[0]) for x in d["skipped"]] == [
+        (0.0, "anchor stem 'drums' inactive"), (30.0, "anchor stem 'drums' inactive")]
+    v = d["verdict"]["finding"]
+    assert (v["target"], v["direction"], v["range_db"]) == ("vocals", "increase", [6.0, 12.0])
+    assert 6.0 <= v["gain_db"] <= 12.0 and d["verdict"]["confidence"] > 0.9
+    assert main(["advise", str(LITHIUM / "mix.ogg"), "--stems", str(LITHIUM / "stems"), "--anchor", "drums"]) == 0
+    out = capsys.readouterr().out
+    assert "Overall: vocals too quiet: raise by 6–12 dB" in out

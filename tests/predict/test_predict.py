@@ -1,0 +1,104 @@
+"""``mixbuddy predict``: batched answers for a dataset, resumable to the byte, scored by evaluate.
+The model is a fake with the real generate() interface (a deterministic function of the audio)."""
+from __future__ import annotations
+
+import json
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+from mixbuddy.cli import main
+from mixbuddy.data.templates import SYSTEM_PROMPT
+from mixbuddy.errors import DataError
+from mixbuddy.predict.predict import predict_dataset
+from predict_helpers import FakeModel
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory) -> Path:
+    from corpus_fixtures import write_musdb_corpus
+
+    root = tmp_path_factory.mktemp("predict")
+    corpus = write_musdb_corpus(root / "corpus", n_train=1, n_test=1, seconds=20.0, sr=22050)
+    assert main(["data", "build", "--kind", "musdb_hq", "--root", str(corpus), "-o", str(root / "ds"),
+                 "--no-progress", "-q"]) == 0
+    return root / "ds" / "test.jsonl"
+
+
+def ids_of(path: Path) -> list[str]:
+    return [json.loads(line)["id"] for line in path.read_text().splitlines()]
+
+
+def test_predicts_every_record_in_batches(dataset, tmp_path):
+    n = len(dataset.read_text().splitlines())
+    model = FakeModel("stems")
+    info = predict_dataset(model, dataset, tmp_path / "p.jsonl", batch_size=7, progress=False)
+    assert info["records"] == info["predicted"] == n and info["reused"] == 0
+    assert model.batches == [7] * (n // 7) + ([n % 7] if n % 7 else [])
+    assert model.systems[0] == [SYSTEM_PROMPT] * 7  # each recipe's own system prompt is passed on
+    rows = [json.loads(line) for line in (tmp_path / "p.jsonl").read_text().splitlines()]
+    assert [r["id"] for r in rows] == [json.loads(line)["id"] for line in dataset.read_text().splitlines()]
+    assert all(set(r) == {"id", "text", "confidence"} and 0 <= r["confidence"] <= 1 for r in rows)
+    # the output is what `mixbuddy evaluate` reads, through the same parser as any model
+    rep = tmp_path / "rep"
+    assert main(["evaluate", "--predictions", str(tmp_path / "p.jsonl"), "--dataset", str(dataset), "-o", str(rep),
+                 "--bootstrap", "0"]) == 0
+    m = json.loads((rep / "metrics.json").read_text())
+    assert m["counts"]["unparseable"] == 0 and m["n"] == n
+
+
+def test_resume_after_interruption_gives_the_same_bytes(dataset, tmp_path):
+    one = tmp_path / "one.jsonl"
+    predict_dataset(FakeModel("stems"), dataset, one, batch_size=4, progress=False)
+    full = one.read_bytes()
+    part = tmp_path / "part.jsonl"
+    part.write_bytes(full[: len(full) // 2])  # cut mid-line, as a crash during a write would
+    kept = len(full[: len(full) // 2].split(b"\n")) - 1
+    model = FakeModel("stems")
+    info = predict_dataset(model, dataset, part, batch_size=4, progress=False)
+    assert part.read_bytes() == full
+    assert info["reused"] == kept and sum(model.batches) == info["predicted"] == len(ids_of(one)) - kept
+    # a complete output is left alone: nothing to predict
+    model = FakeModel("stems")
+    assert predict_dataset(model, dataset, part, progress=False)["predicted"] == 0 and model.batches == []
+
+
+def test_limit_then_complete_and_mix_mode(dataset, tmp_path):
+    out = tmp_path / "p.jsonl"
+    info = predict_dataset(FakeModel("mix", sample_rate=8000), dataset, out, batch_size=3, limit=5, progress=False)
+    assert info["records"] == 5 and len(ids_of(out)) == 5
+    predict_dataset(FakeModel("mix", sample_rate=8000), dataset, out, batch_size=3, progress=False)
+    single = tmp_path / "single.jsonl"
+    predict_dataset(FakeModel("mix", sample_rate=8000), dataset, single, batch_size=8, progress=False)
+    assert out.read_bytes() == single.read_bytes()
+
+
+def test_refuses_an_output_from_another_dataset(dataset, tmp_path):
+    out = tmp_path / "p.jsonl"
+    out.write_text('{"id": "not-in-the-dataset", "text": "fine"}\n')
+    with pytest.raises(DataError, match="p.jsonl:1: id 'not-in-the-dataset' is not in the dataset"):
+        predict_dataset(FakeModel(), dataset, out, progress=False)
+    out.write_text("garbage\n")
+    with pytest.raises(DataError, match="p.jsonl:1: not a prediction line"):
+        predict_dataset(FakeModel(), dataset, out, progress=False)
+
+
+def test_cli_loads_the_checkpoint_and_writes_info(dataset, tmp_path, monkeypatch, capsys):
+    calls = []
+
+    def load_checkpoint(path, device=None):
+        calls.append((path, device))
+        return FakeModel("stems")
+
+    fake = types.ModuleType("mixbuddy.model.checkpoint")
+    fake.load_checkpoint = load_checkpoint
+    monkeypatch.setitem(sys.modules, "mixbuddy.model.checkpoint", fake)
+    out = tmp_path / "preds.jsonl"
+    assert main(["predict", "--checkpoint", "ckpt", "--dataset", str(dataset), "-o", str(out), "--limit", "6",
+                 "--no-progress"]) == 0
+    assert calls == [("ckpt", None)] and len(ids_of(out)) == 6
+    info = json.loads(Path(str(out) + ".json").read_text())
+    assert info["checkpoint"] == "ckpt" and info["records"] == 6 and info["input_mode"] == "stems"
+    assert "6 predictions (6 new, 0 reused)" in capsys.readouterr().out

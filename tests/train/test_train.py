@@ -1,0 +1,162 @@
+"""Training end to end on a tiny real corpus with tiny real models: paper config path, stems mode,
+determinism, multi-process (torchrun), config errors."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from train_helpers import REPO, build_tiny_dataset, losses, tiny_config, write_tiny_hubert, write_tiny_qwen2
+from mixbuddy.cli import main
+from mixbuddy.config import save_config
+from mixbuddy.data.recipe import load_recipes, write_recipes
+from mixbuddy.errors import ConfigError
+from mixbuddy.evaluate.run import evaluate_files
+from mixbuddy.io import write_jsonl
+from mixbuddy.model.checkpoint import load_checkpoint
+from mixbuddy.train.config import load_train_config
+from mixbuddy.train.dataset import RecipeDataset
+from mixbuddy.train.trainer import run_training
+
+
+@pytest.fixture(scope="module")
+def assets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("train_assets")
+    return {"ds": build_tiny_dataset(root), "llm": write_tiny_qwen2(root / "qwen2"),
+            "hubert": write_tiny_hubert(root / "hubert"), "root": root}
+
+
+def _val_inputs(model, ds_dir: Path, k: int = 4):
+    """The first k validation recipes rendered as model input (through the training dataset class)."""
+    from mixbuddy.data.render import open_renderer
+
+    recs = load_recipes(ds_dir / "validation.jsonl")[:k]
+    ds = RecipeDataset(recs, open_renderer(ds_dir / "validation.jsonl", model.sample_rate, 1), model.alm.prompts,
+                       model.input_mode, model.clip_names, model.clip_samples, model.num_tokens(model.clip_samples))
+    audio = [ds.audio(i) for i in range(k)]
+    if model.input_mode == "stems":
+        audio = [dict(zip(model.clip_names, a)) for a in audio]
+    return recs, audio
+
+
+def test_paper_config_end_to_end(assets: dict[str, Path], tmp_path: Path) -> None:
+    """configs/paper.yaml with tiny stand-ins: train -> loss falls -> checkpoint -> identical reload -> evaluate."""
+    overrides = [
+        f"model.audio.encoder.hf.name_or_path={assets['hubert']}", "model.audio.encoder.hf.trust_remote_code=false",
+        "model.audio.pooling.tokens_per_second=5", "model.audio.projector.hidden_sizes=[64,128,128,64]",
+        "model.audio.projector.dropout=0.0", f"model.llm.name_or_path={assets['llm']}", "model.llm.load_in_4bit=false",
+        "model.llm.dtype=float32", "model.llm.device=cpu", "model.llm.lora.dropout=0.0", "model.max_new_tokens=16",
+        f"data.dataset={assets['ds']}", f"data.cache_dir={assets['root'] / 'cache'}", "data.max_validation=6",
+        "data.max_train=4", "optim.lr=5e-3", "optim.warmup_ratio=0", "optim.max_steps=8", "optim.eval_batch_size=3",
+        f"train.output_dir={tmp_path / 'run'}", "train.num_workers=0", "train.eval_steps=4", "train.save_steps=4",
+        "train.eval_generate=3", "train.logging_steps=1", "train.progress=false", "train.threads=2",
+    ]
+    cfg = load_train_config(REPO / "configs" / "paper.yaml", overrides)
+    assert cfg.model.audio.projector.preset == "paper" and cfg.optim.grad_accum == 8 and cfg.optim.batch_size == 2
+    cfg.optim.grad_accum = 2                                          # keep the test fast: 8 steps x 2 x 2 examples
+    res = run_training(cfg)
+    run = res.run_dir
+    curve = losses(res.history)
+    assert len(curve) == 8 and sum(curve[-2:]) < sum(curve[:2]), curve
+    for name in ("config.yaml", "log.jsonl", "summary.json", "checkpoint/config.yaml", "best/audio.safetensors",
+                 "resume/state.pt", "eval/step-8/predictions.jsonl"):
+        assert (run / name).exists(), name
+    evals = [r for r in res.history if "eval_examples" in r]
+    assert [r["step"] for r in evals] == [4, 8]
+    assert all("joint_accuracy" in r and "eval_aux_accuracy" in r for r in evals)
+    assert res.best is not None and res.best["metric"] == "joint_accuracy"
+    assert load_train_config(run / "config.yaml") == cfg             # the run's config round-trips
+    model = res.model
+    assert model.num_tokens(model.clip_samples) == 50                # 10 s at 50 Hz frames, 5 tokens/s
+    recs, audio = _val_inputs(model, assets["ds"])
+    args = (audio, [r.instruction for r in recs], [r.anchor for r in recs])
+    before = model.generate(*args)
+    loaded = load_checkpoint(run / "checkpoint")
+    assert loaded.generate(*args) == before
+    write_recipes(tmp_path / "subset.jsonl", recs)
+    write_jsonl(tmp_path / "preds.jsonl", ({"id": r.id, "text": g.text, "confidence": g.p_error}
+                                           for r, g in zip(recs, before)))
+    scores = evaluate_files(tmp_path / "preds.jsonl", tmp_path / "subset.jsonl", tmp_path / "report", n_boot=0)
+    assert scores["n"] == 4 and (tmp_path / "report" / "report.md").is_file()
+
+
+def test_stems_mode_two_stages(assets: dict[str, Path], tmp_path: Path) -> None:
+    cfg = tiny_config(assets["ds"], assets["llm"], tmp_path / "run", model={"input_mode": "stems"},
+                      optim={"max_steps": 2}, train={"stage1_steps": 3})
+    assert cfg.model.audio.aux.clips == ["bass", "drums", "other", "vocals"]
+    res = run_training(cfg)
+    assert len(losses(res.history, 1)) == 3 and len(losses(res.history, 2)) == 2
+    stage1_eval = [r for r in res.history if r["stage"] == 1 and "eval_examples" in r]
+    assert stage1_eval and "eval_aux_accuracy" in stage1_eval[0] and "eval_lm_loss" not in stage1_eval[0]
+    recs, audio = _val_inputs(res.model, assets["ds"], 2)
+    del audio[0]["other"]                                               # a missing stem is silence
+    out = res.model.generate(audio, [r.instruction for r in recs], [r.anchor for r in recs])
+    assert len(out) == 2 and all(0 <= r.p_error <= 1 for r in out)
+    again = load_checkpoint(res.run_dir / "checkpoint").generate(audio, [r.instruction for r in recs],
+                                                                   [r.anchor for r in recs])
+    assert again == out
+
+
+def test_same_seed_same_curve_with_and_without_workers(assets: dict[str, Path], tmp_path: Path) -> None:
+    runs = []
+    for i, workers in enumerate((0, 1)):
+        cfg = tiny_config(assets["ds"], assets["llm"], tmp_path / f"run{i}", optim={"max_steps": 3},
+                          train={"num_workers": workers, "stage1_steps": 2},
+                          model={"audio": {"projector": {"dropout": 0.1}}, "llm": {"lora": {"dropout": 0.1}}})
+        runs.append(run_training(cfg))
+    a, b = (losses(r.history, 1) + losses(r.history, 2) for r in runs)
+    assert len(a) == 5 and a == b
+    cfg = tiny_config(assets["ds"], assets["llm"], tmp_path / "run2", optim={"max_steps": 3}, train={"seed": 1})
+    assert losses(run_training(cfg).history) != a[2:]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_torchrun_two_processes(assets: dict[str, Path], tmp_path: Path) -> None:
+    cfg = tiny_config(assets["ds"], assets["llm"], tmp_path / "run", optim={"max_steps": 2, "batch_size": 2},
+                      train={"threads": 1})
+    save_config(cfg, tmp_path / "cfg.yaml")
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
+           "--master_port", str(_free_port()), "-m", "mixbuddy", "train", "--config", str(tmp_path / "cfg.yaml")]
+    proc = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["processes"] == 2 and summary["steps"] == 2
+    rows = [json.loads(x) for x in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows if "eval_examples" not in r] == [1, 2]
+    assert [r["eval_examples"] for r in rows if "eval_examples" in r] == [6]   # both shards counted once
+    assert load_checkpoint(tmp_path / "run" / "checkpoint") is not None
+
+
+def test_bad_configs_are_clear_errors(assets: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    default = REPO / "configs" / "default.yaml"
+    cfg = load_train_config(default)
+    assert cfg.model.audio.encoder.kind == "mel" and cfg.train.stage1_steps > 0 and cfg.optim.batch_size == 8
+    with pytest.raises(ConfigError, match="unknown key"):
+        load_train_config(default, ["optim.learning_rate=1e-3"])
+    with pytest.raises(ConfigError, match="aux"):
+        load_train_config(default, ["model.audio.aux.enabled=false"])             # stage 1 needs the aux head
+    with pytest.raises(ConfigError, match="scheduler"):
+        load_train_config(default, ["optim.scheduler=step"])
+    with pytest.raises(ConfigError, match="eval_generate"):
+        load_train_config(default, ["train.select_metric=joint_accuracy"])
+    with pytest.raises(ConfigError, match="key.path=value"):
+        load_train_config(default, ["optim.lr"])
+    assert main(["train", "--config", str(default), "--set", "model.input_mode=multitrack", "--check"]) == 1
+    assert "input_mode" in capsys.readouterr().err
+    assert main(["train", "--config", str(tmp_path / "missing.yaml")]) == 1
+    bad = tiny_config(assets["ds"], assets["llm"], tmp_path / "run", optim={"batch_size": 64})
+    with pytest.raises(Exception, match="cannot fill one batch"):
+        run_training(bad)
+    assert torch.get_num_threads() >= 1
