@@ -5,12 +5,15 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO := work/demo
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo pipeline-demo test clean
 
 setup:
 	bash scripts/setup.sh
 
 demo: setup
+	$(BIN)/mixbuddy advise examples/lithium/mix.ogg --stems examples/lithium/stems --anchor drums
+
+pipeline-demo: setup
 	$(BIN)/mixbuddy corpus synth -o $(DEMO)/corpus --songs 3 --seconds 30 --seed 0
 	$(BIN)/mixbuddy data build --kind musdb_hq --root $(DEMO)/corpus -o $(DEMO)/dataset
 	$(BIN)/mixbuddy data stats $(DEMO)/dataset
