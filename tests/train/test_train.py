@@ -160,3 +160,30 @@ def test_bad_configs_are_clear_errors(assets: dict[str, Path], tmp_path: Path, c
     with pytest.raises(Exception, match="cannot fill one batch"):
         run_training(bad)
     assert torch.get_num_threads() >= 1
+
+
+@pytest.mark.xfail(strict=True, reason="known defect: resumed stage-2 losses differ from the uninterrupted run "
+                   "in the 4th decimal (6.44222 vs 6.44272 at step 3); resume restores weights, optimiser, scheduler "
+                   "and RNG but something else is not restored yet")
+def test_resume_continues_the_same_curve(assets: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run interrupted after its step-2 save and resumed gives the same stage-2 losses as an uninterrupted one."""
+    from mixbuddy.train import trainer
+
+    sections = {"optim": {"max_steps": 4}, "train": {"save_steps": 2}}
+    full = losses(run_training(tiny_config(assets["ds"], assets["llm"], tmp_path / "full", **sections)).history)
+    assert len(full) == 4
+
+    original = trainer.Run._log
+
+    def crash_at_step_3(self, row):
+        if row.get("stage") == 2 and row.get("step") == 3 and "loss" in row:
+            raise KeyboardInterrupt("simulated interruption")
+        original(self, row)
+
+    cfg = tiny_config(assets["ds"], assets["llm"], tmp_path / "cut", **sections)
+    monkeypatch.setattr(trainer.Run, "_log", crash_at_step_3)
+    with pytest.raises(KeyboardInterrupt):
+        run_training(cfg)
+    monkeypatch.setattr(trainer.Run, "_log", original)
+    resumed = run_training(cfg, resume=True)
+    assert losses(resumed.history) == full[2:]
