@@ -97,3 +97,17 @@ def write_musdb_corpus(root: str | Path, n_train: int = 3, n_test: int = 2, seco
             make_song_dir(root / split / song_id, files, sr, fmt,
                           meta={"title": song_id, "synthetic": True, "seed": seed})
     return root
+
+
+def build_recipes(root: str | Path, val_songs: int = 0, **corpus_kwargs) -> Path:
+    """Write a tiny MUSDB-style corpus under ``root/corpus`` and build its recipes into ``root/ds``
+    with ``mixbuddy data build`` (train sampled, validation/test enumerated); returns ``root/ds``."""
+    from mixbuddy.cli import main
+
+    root = Path(root)
+    corpus = write_musdb_corpus(root / "corpus", **corpus_kwargs)
+    args = ["data", "build", "--kind", "musdb_hq", "--root", str(corpus), "-o", str(root / "ds"), "--no-progress", "-q"]
+    if val_songs:
+        args += ["--val-songs", str(val_songs)]
+    assert main(args) == 0
+    return root / "ds"

@@ -7,7 +7,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from data_helpers import data_config, make_song, songs  # noqa: F401  (songs is a fixture)
+from data_helpers import data_config, make_song
 from mixbuddy.cli import main
 from mixbuddy.constants import CATEGORY_BY_NAME, CATEGORY_NAMES
 from mixbuddy.data.build import build_dataset, build_records, chunk_records

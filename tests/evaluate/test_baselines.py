@@ -78,14 +78,9 @@ def test_oracle_recovers_gain_under_uniform_scaling():
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory) -> Path:
-    from corpus_fixtures import write_musdb_corpus
+    from corpus_fixtures import build_recipes
 
-    root = tmp_path_factory.mktemp("baselines")
-    corpus = write_musdb_corpus(root / "corpus", n_train=3, n_test=2, seconds=30.0, sr=22050)
-    assert main(["data", "build", "--kind", "musdb_hq", "--root", str(corpus), "-o", str(root / "ds"),
-                 "--no-progress", "-q"]) == 0
-    return root / "ds"
-
+    return build_recipes(tmp_path_factory.mktemp("baselines"), n_train=3, n_test=2, seconds=30.0, sr=22050)
 
 def run_and_score(dataset: Path, name: str) -> dict:
     preds, rep = dataset.parent / f"{name}.jsonl", dataset.parent / f"rep-{name}"

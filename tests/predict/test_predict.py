@@ -18,14 +18,9 @@ from predict_helpers import FakeModel
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory) -> Path:
-    from corpus_fixtures import write_musdb_corpus
+    from corpus_fixtures import build_recipes
 
-    root = tmp_path_factory.mktemp("predict")
-    corpus = write_musdb_corpus(root / "corpus", n_train=1, n_test=1, seconds=20.0, sr=22050)
-    assert main(["data", "build", "--kind", "musdb_hq", "--root", str(corpus), "-o", str(root / "ds"),
-                 "--no-progress", "-q"]) == 0
-    return root / "ds" / "test.jsonl"
-
+    return build_recipes(tmp_path_factory.mktemp("predict"), n_train=1, n_test=1, seconds=20.0, sr=22050) / "test.jsonl"
 
 def ids_of(path: Path) -> list[str]:
     return [json.loads(line)["id"] for line in path.read_text().splitlines()]

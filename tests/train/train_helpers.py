@@ -9,7 +9,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from mixbuddy.cli import main
 from mixbuddy.config import load_yaml, to_dict
 from mixbuddy.train.config import TrainConfig, train_config_from_dict
 
@@ -19,7 +18,7 @@ for _p in (TESTS, TESTS / "model"):
     if str(_p) not in sys.path:
         sys.path.insert(0, str(_p))
 
-from corpus_fixtures import write_musdb_corpus  # noqa: E402
+from corpus_fixtures import build_recipes  # noqa: E402
 from model_helpers import write_tiny_qwen2  # noqa: E402
 
 SMALL_MEL = {"channels": 32, "out_dim": 24, "res_blocks": 1, "transformer_layers": 1, "heads": 2, "n_mels": 32,
@@ -31,13 +30,7 @@ def build_tiny_dataset(root: Path) -> Path:
 
     Train: 2 chunks x 4 passes = 8 sampled recipes; validation: 30 enumerated recipes.
     """
-    corpus = write_musdb_corpus(root / "musdb", n_train=3, n_test=1, seconds=12.0, sr=16000, channels=1)
-    out = root / "ds"
-    rc = main(["data", "build", "--kind", "musdb_hq", "--root", str(corpus), "--val-songs", "1",
-               "-o", str(out), "--no-progress", "-q"])
-    assert rc == 0
-    return out
-
+    return build_recipes(root, val_songs=1, n_train=3, n_test=1, seconds=12.0, sr=16000, channels=1)
 
 def write_tiny_hubert(path: Path) -> Path:
     """A randomly initialised 2-layer HuBERT (hidden 32) + feature extractor (16 kHz), like MERT's layout."""
