@@ -5,7 +5,10 @@
 * warm: the engine built once in this process, ``advise()`` repeated: wall time per call and per
   window, split into decoding+windowing and engine analysis.
 
-    python benchmarks/bench_advise.py [--seconds 240] [--repeat 3] [--checkpoint DIR] [--keep DIR]
+    python benchmarks/bench_advise.py [--seconds 240] [--repeat 3] [--checkpoint DIR_OR_NAME ...] [--keep DIR]
+
+``--checkpoint`` (repeatable) also times the model engine, e.g. ``--checkpoint default --checkpoint
+default-stems`` for the shipped models (a stems-mode model gets the stems folder, a mix-mode one the mix).
 """
 from __future__ import annotations
 
@@ -83,7 +86,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seconds", type=float, default=240.0)
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--checkpoint", default=None, help="also time the model engine with this checkpoint")
+    ap.add_argument("--checkpoint", action="append", default=[], help="also time the model engine (repeatable)")
+    ap.add_argument("--skip-loudness", action="store_true", help="do not time the loudness engine")
     ap.add_argument("--keep", default=None, help="write the song here and keep it")
     args = ap.parse_args()
     folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench_advise_"))
@@ -93,14 +97,16 @@ def main() -> None:
 
     from mixbuddy.predict.engines import LoudnessEngine
 
-    c = cold([*exe, "advise", str(mix), "--stems", str(stems), "--anchor", "drums", "--json"])
-    report("loudness", c, warm(LoudnessEngine(), mix, stems, args.repeat))
-    if args.checkpoint:
+    if not args.skip_loudness:
+        c = cold([*exe, "advise", str(mix), "--stems", str(stems), "--anchor", "drums", "--engine", "loudness", "--json"])
+        report("loudness", c, warm(LoudnessEngine(), mix, stems, args.repeat))
+    for ckpt in args.checkpoint:
         from mixbuddy.predict.engines import ModelEngine
 
-        c = cold([*exe, "advise", str(mix), "--anchor", "drums", "--checkpoint", args.checkpoint, "--json"])
-        engine = ModelEngine(args.checkpoint)
-        report("model", c, warm(engine, mix, stems if engine.needs_stems else None, args.repeat))
+        engine = ModelEngine(ckpt)
+        song = ["--stems", str(stems)] if engine.needs_stems else [str(mix)]
+        c = cold([*exe, "advise", *song, "--anchor", "drums", "--checkpoint", ckpt, "--json"])
+        report(f"model {ckpt}", c, warm(engine, mix, stems if engine.needs_stems else None, args.repeat))
 
 
 if __name__ == "__main__":

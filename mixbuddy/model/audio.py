@@ -17,11 +17,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import torch
 from torch import Tensor, nn
 
 from .audio_config import AudioConfig
 from .encoders import AudioEncoder, build_encoder
-from .heads import AuxHead, AuxOutput
+from .heads import NUM_CLASSES, AuxHead, AuxOutput
 from .pooling import TemporalPool
 from .projector import build_projector
 
@@ -45,7 +46,12 @@ class AudioStack(nn.Module):
         self.projector = build_projector(cfg.projector, self.encoder.out_dim, llm_hidden)
         a = cfg.aux
         head_in = llm_hidden if a.source == "projected" else self.encoder.out_dim
-        self.aux_head = AuxHead(head_in, a.hidden, a.clips, a.anchor, a.dropout) if a.enabled else None
+        self.levels = BandLevels(self.encoder.sample_rate, a.level_bands) if a.enabled and a.levels else None
+        level_dim = self.levels.dim if self.levels is not None else 0
+        self.aux_head = AuxHead(head_in, a.hidden, a.clips, a.anchor, a.dropout, level_dim) if a.enabled else None
+        self.verdict = None
+        if a.enabled and a.verdict:           # one learned LLM-width vector per aux class
+            self.verdict = nn.Parameter(torch.randn(NUM_CLASSES, int(llm_hidden)) * 0.1)
         self.llm_hidden = int(llm_hidden)
 
     @property
@@ -57,7 +63,15 @@ class AudioStack(nn.Module):
         if sample_rate is not None and int(sample_rate) != self.sample_rate:
             raise ValueError(f"the audio stack counts samples at {self.sample_rate} Hz, got {sample_rate} Hz: "
                              f"resample the clip first and count its resampled samples")
-        return self.pool.num_tokens(self.encoder.num_frames(num_samples))
+        return self.pool.num_tokens(self.encoder.num_frames(num_samples)) + (self.verdict is not None)
+
+    def _levels(self, wave: Tensor, lengths: Tensor | None, lead: tuple[int, ...]) -> Tensor | None:
+        if self.levels is None:
+            return None
+        flat = wave.reshape(-1, wave.shape[-1])
+        n = (torch.full((flat.shape[0],), flat.shape[-1], dtype=torch.long, device=flat.device)
+             if lengths is None else lengths.reshape(-1))
+        return self.levels(flat, n).reshape(*lead, -1)
 
     def _encode(self, wave: Tensor, lengths: Tensor | None) -> tuple[Tensor, Tensor, Tensor, tuple[int, ...]]:
         lead: tuple[int, ...] = tuple(wave.shape[:-1])
@@ -71,7 +85,10 @@ class AudioStack(nn.Module):
         tokens = self.projector(pooled)
         return pooled, tokens, mask, lead
 
-    def forward(self, wave: Tensor, lengths: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    def forward(self, wave: Tensor, lengths: Tensor | None = None, anchor: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        if self.verdict is not None:
+            out = self.forward_with_aux(wave, lengths, anchor)
+            return out.tokens, out.mask
         _, tokens, mask, lead = self._encode(wave, lengths)
         return tokens.reshape(*lead, *tokens.shape[1:]), mask.reshape(*lead, mask.shape[-1])
 
@@ -83,8 +100,53 @@ class AudioStack(nn.Module):
         aux = None
         if self.aux_head is not None:
             src = tokens if self.cfg.aux.source == "projected" else pooled
-            aux = self.aux_head(shape(src), shape(mask), anchor=anchor, labels=labels)
-        return AudioOutput(shape(tokens), shape(mask), aux)
+            aux = self.aux_head(shape(src), shape(mask), anchor=anchor, labels=labels,
+                                levels=self._levels(wave, lengths, lead))
+        tokens, mask = shape(tokens), shape(mask)
+        if self.verdict is not None:
+            tokens, mask = self._with_verdict(tokens, mask, aux)
+        return AudioOutput(tokens, mask, aux)
+
+    def _with_verdict(self, tokens: Tensor, mask: Tensor, aux: AuxOutput) -> tuple[Tensor, Tensor]:
+        """Prepend the verdict token to every clip (the mask stays a prefix per clip)."""
+        v = (aux.probs.detach() @ self.verdict.float()).to(tokens.dtype)         # (B, H)
+        while v.dim() < tokens.dim() - 1:                                         # (B, [C,] H)
+            v = v.unsqueeze(1).expand(*tokens.shape[:-2], v.shape[-1])
+        tokens = torch.cat([v.unsqueeze(-2), tokens], dim=-2)
+        mask = torch.cat([torch.ones_like(mask[..., :1]), mask], dim=-1)
+        return tokens, mask
+
+
+class BandLevels(nn.Module):
+    """Parameter-free level statistics of a clip: (B, T) -> (B, 3 * (bands + 1)).
+
+    Log-mel bands + overall level in 20 ms frames (the mel encoder's front end with its fixed dB
+    scaling); per band over the valid frames: mean and standard deviation of the scaled dB values
+    and the scaled dB of the mean power.
+    """
+
+    def __init__(self, sample_rate: int, bands: int = 32):
+        super().__init__()
+        from .audio_config import MelEncoderConfig
+        from .encoders.mel import LogMel
+
+        hop = max(1, int(sample_rate) // 50)
+        n_fft = 1 << max(8, (2 * hop - 1).bit_length())
+        self.cfg = MelEncoderConfig(sample_rate=int(sample_rate), n_fft=n_fft, hop_length=hop, n_mels=int(bands),
+                                    level_channel=True)
+        self.mel = LogMel(self.cfg)
+        self.dim = 3 * self.mel.out_channels
+
+    def forward(self, wave: Tensor, lengths: Tensor) -> Tensor:
+        c = self.cfg
+        x, mask = self.mel(wave, lengths.to(wave.device))                  # (B, K, F) scaled dB, (B, F)
+        m = mask.to(x.dtype)[:, None, :]
+        n = m.sum(-1).clamp_min(1.0)
+        mean = (x * m).sum(-1) / n
+        std = torch.sqrt(((x - mean[..., None]).square() * m).sum(-1) / n + 1e-6)
+        power = torch.pow(10.0, (x * c.db_scale + c.db_offset) / 10.0) * m      # back to power
+        energy_db = (10.0 * torch.log10((power.sum(-1) / n).clamp_min(1e-10)) - c.db_offset) / c.db_scale
+        return torch.cat([mean, std, energy_db], dim=-1)
 
 
 def build_audio_stack(cfg: AudioConfig, llm_hidden: int) -> AudioStack:

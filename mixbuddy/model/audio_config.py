@@ -159,6 +159,16 @@ class AuxHeadConfig:
     clips:       one slot per clip in a fixed order: ``["mix"]`` for the mix mode,
                  e.g. ``["bass", "drums", "other", "vocals"]`` for the stems mode.
     anchor:      add a learned embedding of the anchor stem (the anchor is given in the text).
+    levels:      also give the head fixed band-level statistics of every clip (``level_bands`` log-mel
+                 bands + overall level, 20 ms frames: mean and spread of the dB values and the dB of the
+                 mean power, over the clip's valid frames). Level is what the task is about, and a
+                 per-frame LayerNorm in any encoder blurs it; this path carries it to the head exactly.
+                 Parameter-free (nothing saved); works with every encoder.
+    verdict:     also hand the head's verdict to the LLM: one extra audio token at the start of
+                 every clip, ``softmax(logits).detach() @ V`` with a learned (13 x LLM width) matrix
+                 ``V`` (trained by the LM loss only). The LLM then reads a calibrated summary of the
+                 audio instead of having to rediscover levels from raw tokens: the alignment step the
+                 paper found to be the bottleneck. Adds one token per clip to ``num_tokens``.
     """
 
     enabled: bool = True
@@ -168,6 +178,9 @@ class AuxHeadConfig:
     dropout: float = 0.1
     clips: list[str] = field(default_factory=lambda: ["mix"])
     anchor: bool = True
+    levels: bool = False
+    level_bands: int = 32
+    verdict: bool = False
 
     def __post_init__(self) -> None:
         _check(self.weight >= 0, "aux.weight must be >= 0")
@@ -175,6 +188,8 @@ class AuxHeadConfig:
         _check(len(self.clips) >= 1 and len(set(self.clips)) == len(self.clips), "aux.clips must be distinct, >= 1")
         bad = [c for c in self.clips if c not in CLIP_NAMES]
         _check(not bad, f"aux.clips: unknown clip name(s) {bad}; valid: {list(CLIP_NAMES)}")
+        _check(self.enabled or not self.verdict, "aux.verdict needs the aux head (aux.enabled: true)")
+        _check(self.level_bands >= 1, "aux.level_bands must be >= 1")
 
 
 @dataclass

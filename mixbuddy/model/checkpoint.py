@@ -34,6 +34,11 @@ from .audio import load_trainable_state_dict, trainable_state_dict
 from .mixbuddy_model import MixbuddyModel
 from .model_config import ModelConfig
 
+SHIPPED_DIR = Path(__file__).resolve().parent.parent / "weights"
+SHIPPED = {"default": "mix mode: listens to the mix alone (the README's main job)",
+           "default-stems": "stems mode: listens to each stem separately"}
+"""Models shipped inside the package (``mixbuddy/weights/<name>``), usable wherever a checkpoint folder is."""
+
 CONFIG_FILE = "config.yaml"
 AUDIO_FILE = "audio.safetensors"
 ADAPTER_DIR = "adapter"
@@ -48,31 +53,52 @@ def _tokens_info(model: MixbuddyModel) -> dict[str, Any]:
             "pad_token": tok.pad_token, "pad_id": int(model.alm.pad_id), "vocab_size": len(tok)}
 
 
-def _write(model: MixbuddyModel, d: Path, extra: dict[str, Any]) -> None:
-    from safetensors.torch import save_file
+SAVE_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
+
+def _cast(state: dict[str, torch.Tensor], dtype: torch.dtype | None) -> dict[str, torch.Tensor]:
+    """CPU copies; floating tensors cast to ``dtype`` (None: kept as they are)."""
+    return {k: (v.to(dtype) if dtype is not None and v.is_floating_point() else v).detach().to("cpu").contiguous()
+            for k, v in state.items()}
+
+
+def _write(model: MixbuddyModel, d: Path, extra: dict[str, Any], dtype: str | None = None) -> None:
+    from safetensors.torch import load_file, save_file
+
+    if dtype is not None and dtype not in SAVE_DTYPES:
+        raise ConfigError(f"checkpoint dtype must be one of {sorted(SAVE_DTYPES)}, got {dtype!r}")
+    cast = SAVE_DTYPES[dtype] if dtype else None
     save_config(model.cfg, d / CONFIG_FILE)
-    audio = {k: v.detach().to("cpu").contiguous() for k, v in trainable_state_dict(model.stack).items()}
+    audio = _cast(trainable_state_dict(model.stack), cast)
     save_file(audio, str(d / AUDIO_FILE), metadata={"format": FORMAT})
     if model.cfg.llm.lora.enabled:
         model.alm.llm.save_pretrained(str(d / ADAPTER_DIR), safe_serialization=True, save_embedding_layers=False)
+        if cast is not None:
+            path = d / ADAPTER_DIR / "adapter_model.safetensors"
+            save_file(_cast(load_file(str(path)), cast), str(path), metadata={"format": "pt"})
     write_json(d / TOKENS_FILE, _tokens_info(model))
     import transformers
 
     meta = {"format": FORMAT, "mixbuddy": __version__, "torch": torch.__version__,
             "transformers": transformers.__version__, "sample_rate": model.sample_rate,
-            "audio_parameters": int(sum(v.numel() for v in audio.values())), "extra": extra}
+            "audio_parameters": int(sum(v.numel() for v in audio.values())), "dtype": dtype or "as trained",
+            "extra": extra}
     write_json(d / META_FILE, json.loads(json.dumps(meta, default=str)))
 
 
-def save_checkpoint(model: MixbuddyModel, out_dir: str | os.PathLike, extra: dict[str, Any] | None = None) -> Path:
-    """Write the trained parts of ``model`` to ``out_dir`` (replaced atomically if it exists)."""
+def save_checkpoint(model: MixbuddyModel, out_dir: str | os.PathLike, extra: dict[str, Any] | None = None,
+                    dtype: str | None = None) -> Path:
+    """Write the trained parts of ``model`` to ``out_dir`` (replaced atomically if it exists).
+
+    ``dtype`` ("float16", "bfloat16", "float32"; None = as trained) casts the stored floating
+    tensors, e.g. to halve a model shipped for inference; loading casts them back to the model's dtype.
+    """
     out = Path(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     old = None
     try:
-        _write(model, tmp, dict(extra or {}))
+        _write(model, tmp, dict(extra or {}), dtype)
         if out.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
             os.replace(out, old / "x")
@@ -105,16 +131,27 @@ def load_trained_parts(model: MixbuddyModel, ckpt_dir: str | os.PathLike) -> Non
         set_peft_model_state_dict(model.alm.llm, adapter)
 
 
+def resolve_checkpoint(name_or_dir: str | os.PathLike) -> Path:
+    """A checkpoint folder, or the folder of a shipped model named in :data:`SHIPPED`."""
+    d = Path(name_or_dir)
+    if not d.exists() and str(name_or_dir) in SHIPPED:
+        d = SHIPPED_DIR / str(name_or_dir)
+        if not (d / CONFIG_FILE).is_file():
+            raise ConfigError(f"shipped model {name_or_dir!r} is missing from this installation ({d})")
+    return d
+
+
 def load_checkpoint(ckpt_dir: str | os.PathLike, device: str | torch.device | None = None) -> MixbuddyModel:
     """Rebuild the model from ``config.yaml`` (frozen parts from their source) and load the trained parts.
 
+    ``ckpt_dir`` is a checkpoint folder or a shipped model's name (``default``, ``default-stems``).
     ``device`` overrides the config's ``llm.device`` ("auto" = CUDA when available). The model is
     returned in eval mode.
     """
-    d = Path(ckpt_dir)
+    d = resolve_checkpoint(ckpt_dir)
     if not (d / CONFIG_FILE).is_file() or not (d / AUDIO_FILE).is_file():
         raise ConfigError(f"{d}: not a mixbuddy checkpoint (needs {CONFIG_FILE} and {AUDIO_FILE}; written by "
-                          "`mixbuddy train` into <run>/checkpoint or <run>/best)")
+                          f"`mixbuddy train` into <run>/checkpoint or <run>/best; shipped: {', '.join(SHIPPED)})")
     cfg = load_config(ModelConfig, d / CONFIG_FILE)
     model = MixbuddyModel.build(cfg, device=device)
     tokens_path = d / TOKENS_FILE

@@ -88,8 +88,10 @@ class AuxHead(nn.Module):
     """Tokens of ``len(clips)`` clips -> 13-way logits (optionally anchor-conditioned)."""
 
     def __init__(self, in_dim: int, hidden: int = 256, clips: Sequence[str] = ("mix",), anchor: bool = True,
-                 dropout: float = 0.1):
+                 dropout: float = 0.1, level_dim: int = 0):
         super().__init__()
+        self.level_dim = int(level_dim)
+        self.levels = nn.Sequential(nn.Linear(self.level_dim, hidden), nn.GELU()) if self.level_dim else None
         bad = [c for c in clips if c not in CLIP_NAMES]
         if bad or not clips:
             raise ValueError(f"aux head clips must be drawn from {list(CLIP_NAMES)}, got {list(clips)}")
@@ -103,9 +105,10 @@ class AuxHead(nn.Module):
                                  nn.Linear(hidden, NUM_CLASSES))
 
     def forward(self, tokens: Tensor, mask: Tensor, anchor: Tensor | None = None,
-                labels: Tensor | None = None) -> AuxOutput:
+                labels: Tensor | None = None, levels: Tensor | None = None) -> AuxOutput:
         """tokens (B, N, D) for one clip or (B, C, N, D) for C clips in ``clips`` order; mask alike.
 
+        levels: (B, [C,] level_dim) fixed level statistics per clip (heads built with ``level_dim``).
         anchor: (B,) long from :func:`anchor_index` (ignored when the head has no anchor embedding);
         labels: (B,) long class indices -> mean cross-entropy in ``loss``.
         """
@@ -114,6 +117,10 @@ class AuxHead(nn.Module):
         if tokens.shape[1] != len(self.clips):
             raise ValueError(f"aux head expects {len(self.clips)} clip(s) {list(self.clips)}, got {tokens.shape[1]}")
         z = self.summary(_masked_stats(tokens.float(), mask)) + self.clip_emb      # (B, C, H)
+        if self.levels is not None:
+            if levels is None:
+                raise ValueError("this aux head was built with level features: pass levels")
+            z = z + self.levels(levels.reshape(z.shape[0], z.shape[1], self.level_dim).float())
         z = z.flatten(1)
         if self.anchor_emb is not None:
             if anchor is None:

@@ -27,17 +27,13 @@ def make_engine(args: argparse.Namespace):
     """The engine the options ask for (see the ``advise`` help for the defaults)."""
     from .engines import LoudnessEngine, ModelEngine
 
-    kind = args.engine or ("model" if args.checkpoint else "loudness" if args.stems else None)
-    if kind is None:
-        raise MixbuddyError("nothing to listen with: no default model is shipped yet, so give the song's stems "
-                            "(--stems DIR, uses the loudness engine) or a trained model (--checkpoint DIR)")
+    kind = args.engine or ("loudness" if args.stems and not args.checkpoint else "model")
     if kind == "loudness":
         if args.checkpoint:
             raise ConfigError("--engine loudness does not use --checkpoint; drop one of them")
         return LoudnessEngine(args.prior, threshold=args.threshold)
-    if not args.checkpoint:
-        raise ConfigError("--engine model needs --checkpoint DIR (a trained mixbuddy model)")
-    return ModelEngine(args.checkpoint, device=args.device, batch_size=args.batch_size, threshold=args.threshold)
+    checkpoint = args.checkpoint or ("default-stems" if args.stems else "default")
+    return ModelEngine(checkpoint, device=args.device, batch_size=args.batch_size, threshold=args.threshold)
 
 
 def run_advise(args: argparse.Namespace) -> int:
@@ -82,15 +78,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "advise", help="gain-balance advice for a whole song (mix file and/or stems folder)",
         description="Cuts the song into windows (10 s), asks an engine about each and summarises. Engines: "
-                    "the trained model (--checkpoint) or, from the stems, the loudness engine (Bayes decision "
-                    "on per-stem loudness). Default: --checkpoint → model; else --stems → loudness.")
+                    "the loudness engine (Bayes decision on per-stem loudness; the default when --stems is "
+                    "given, since it scores best) or a trained model (--checkpoint DIR or a shipped name; the "
+                    "default for a mix alone is the shipped model 'default'; 'default-stems' hears the stems).")
     p.add_argument("song", nargs="?", default=None,
                    help="mix file (any format/rate/channels); omit it with --stems to use the sum of the stems")
     p.add_argument("--anchor", required=True, choices=TARGET_STEMS, help="the stem whose level is right")
     p.add_argument("--stems", default=None, help="folder of the song's stems (vocals*, drums*, bass*, other*)")
     p.add_argument("--mapping", default=None, help="stem mapping file (YAML/JSON) for the stems folder")
     p.add_argument("--engine", choices=("model", "loudness"), default=None, help="force an engine")
-    p.add_argument("--checkpoint", default=None, help="trained model folder (model engine)")
+    p.add_argument("--checkpoint", default=None,
+                   help="trained model folder or shipped model name (default | default-stems)")
     p.add_argument("--prior", default=None, help="balance prior JSON of the loudness engine (default: packaged)")
     p.add_argument("--threshold", type=_threshold, default=None,
                    help="declare an imbalance only when P(imbalance) >= T (default: the engine's own decision)")
@@ -115,7 +113,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     r = subparsers.add_parser("predict", help="answer every record of a dataset with a trained model",
                               description="Writes {id, text, confidence} JSON lines for `mixbuddy evaluate`; "
                                           "resumable (ids already in the output are skipped).")
-    r.add_argument("--checkpoint", required=True, help="trained model folder")
+    r.add_argument("--checkpoint", required=True, help="trained model folder or shipped model name")
     r.add_argument("--dataset", required=True, help="dataset JSONL (e.g. work/ds-synth/test.jsonl)")
     r.add_argument("-o", "--output", required=True, help="predictions JSONL (appended to when resuming)")
     r.add_argument("--batch-size", type=int, default=8)

@@ -26,7 +26,33 @@ def run_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_export(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from ..model.checkpoint import load_checkpoint, save_checkpoint
+
+    src = Path(args.checkpoint)
+    model = load_checkpoint(src, device="cpu")
+    meta_path = src / "meta.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.is_file() else {}
+    extra = {"exported_from": str(src), "source_meta": meta.get("extra", {}), "notes": list(args.note or [])}
+    out = save_checkpoint(model, args.output, extra, dtype=args.dtype)
+    size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
+    print(f"{out}: {size / 1e6:.1f} MB ({args.dtype or 'as trained'})")
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
+    e = subparsers.add_parser("export", help="re-save a trained checkpoint for shipping (e.g. in float16)",
+                              description="Loads a checkpoint and writes its trained parts again, optionally cast "
+                                          "to a smaller dtype; provenance goes to meta.json.")
+    e.add_argument("--checkpoint", required=True, help="checkpoint folder (e.g. runs/default/best)")
+    e.add_argument("-o", "--output", required=True, help="folder to write (replaced atomically)")
+    e.add_argument("--dtype", choices=("float32", "float16", "bfloat16"), default=None)
+    e.add_argument("--note", action="append", help="provenance note stored in meta.json (repeatable)")
+    e.set_defaults(func=run_export)
+
     p = subparsers.add_parser("train", help="train the audio-language model (two stages, validation selection)",
                               description="Train a model as a YAML TrainConfig says (see configs/default.yaml). "
                                           "Multi-process: torchrun --nproc_per_node N -m mixbuddy train ...")

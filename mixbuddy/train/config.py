@@ -29,6 +29,8 @@ class DataSection:
 
     cache_dir:      decoded-stem cache shared with other stages (memory-mapped .npy per song).
     max_train:      use only the first N training recipes (None = all).
+    max_train_songs: use only the recipes of the first N training songs (sorted ids; None = all): the
+                    corpus-size axis of a learning curve.
     max_validation: evaluate on a seeded subset of N validation recipes (None = all).
     augment:        training augmentation (global gain, noise, DC), seeded per (seed, epoch, recipe).
     """
@@ -38,6 +40,7 @@ class DataSection:
     validation_file: str = "validation.jsonl"
     cache_dir: str | None = "work/cache"
     max_train: int | None = None
+    max_train_songs: int | None = None
     max_validation: int | None = 300
     augment: bool = True
 
@@ -50,7 +53,8 @@ class OptimConfig:
     """AdamW with warm-up then a cosine (or linear / constant) schedule, per stage.
 
     batch_size is per device and per micro-step; the effective batch is batch_size x grad_accum x processes.
-    Stage 2 runs ``max_steps`` optimiser steps when set, else ``epochs`` passes over the training set.
+    Stage 2 runs ``max_steps`` optimiser steps when set, else ``epochs`` passes over the training set;
+    ``max_steps: 0`` skips stage 2 (an audio-side-only run, e.g. for learning curves).
     """
 
     lr: float = 1e-4
@@ -74,8 +78,8 @@ class OptimConfig:
             raise ValueError(f"optim.warmup_ratio must be within [0, 1), got {self.warmup_ratio}")
         if self.batch_size < 1 or self.grad_accum < 1:
             raise ValueError("optim.batch_size and optim.grad_accum must be >= 1")
-        if self.max_steps is not None and self.max_steps < 1:
-            raise ValueError("optim.max_steps must be >= 1 (or null to use epochs)")
+        if self.max_steps is not None and self.max_steps < 0:
+            raise ValueError("optim.max_steps must be >= 0 (0: no stage 2; null: use epochs)")
         if self.max_steps is None and not self.epochs > 0:
             raise ValueError("optim.epochs must be > 0 when optim.max_steps is not set")
 
@@ -90,6 +94,7 @@ class RunSection:
     num_workers:    DataLoader worker processes rendering audio (0 = main process).
     stage1_steps:   optimiser steps training the audio side on the aux loss alone before stage 2.
     eval_steps:     evaluate on the validation subset every N stage-2 steps (and at the end; None = end only).
+    stage1_eval_steps: the same for stage 1 (aux loss/accuracy: its learning curve; None = end only).
     save_steps:     write resumable state every N stage-2 steps (None = at the end only).
     eval_generate:  also generate answers for the first N validation examples at each evaluation and
                     score them with mixbuddy.evaluate (joint accuracy); 0 = off.
@@ -104,6 +109,7 @@ class RunSection:
     stage1_steps: int = 0
     logging_steps: int = 10
     eval_steps: int | None = None
+    stage1_eval_steps: int | None = None
     save_steps: int | None = None
     eval_generate: int = 0
     select_metric: str = "eval_loss"
@@ -118,7 +124,7 @@ class RunSection:
         for k in ("num_workers", "stage1_steps", "eval_generate"):
             if getattr(self, k) < 0:
                 raise ValueError(f"train.{k} must be >= 0")
-        for k in ("logging_steps", "eval_steps", "save_steps", "threads"):
+        for k in ("logging_steps", "eval_steps", "stage1_eval_steps", "save_steps", "threads"):
             v = getattr(self, k)
             if v is not None and v < 1:
                 raise ValueError(f"train.{k} must be >= 1 (or null)")
@@ -133,6 +139,8 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         aux = self.model.audio.aux
+        if self.optim.max_steps == 0 and self.train.stage1_steps < 1:
+            raise ValueError("optim.max_steps 0 skips stage 2, so train.stage1_steps must be >= 1")
         if self.train.stage1_steps > 0 and not aux.enabled:
             raise ValueError("train.stage1_steps > 0 trains the audio side on the aux loss: enable model.audio.aux")
         if self.train.select_metric in ("eval_aux_loss", "eval_aux_accuracy") and not aux.enabled:

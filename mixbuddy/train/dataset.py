@@ -129,9 +129,14 @@ def eval_subset(recipes: Sequence[Recipe], k: int | None, seed: int) -> list[Rec
 
 def loader(dataset: RecipeDataset, batch_sampler: Any, collate_fn: Any,
            num_workers: int) -> torch.utils.data.DataLoader:
-    """A DataLoader with workers rendering in parallel (forked after the stem cache was warmed)."""
+    """A DataLoader with workers rendering in parallel (forked after the stem cache was warmed).
+
+    It gets its own generator: a DataLoader iterator otherwise draws its worker base seed from
+    torch's global RNG, shifting the dropout stream of a resumed run by one draw (items are keyed
+    by ``(epoch, index)``, so the loader needs no randomness of its own).
+    """
     kw: dict[str, Any] = {}
     if num_workers > 0:
         kw = {"prefetch_factor": 2, "persistent_workers": False, "multiprocessing_context": "fork"}
     return torch.utils.data.DataLoader(dataset, batch_sampler=batch_sampler, collate_fn=collate_fn,
-                                       num_workers=num_workers, **kw)
+                                       num_workers=num_workers, generator=torch.Generator().manual_seed(0), **kw)

@@ -101,7 +101,11 @@ class Run:
         self.model = MixbuddyModel.build(cfg.model, device=self.acc.device)
         m = self.model
         tr_path, va_path = cfg.data.path("train"), cfg.data.path("validation")
-        train_recipes = load_recipes(tr_path)[: cfg.data.max_train]
+        train_recipes = load_recipes(tr_path)
+        if cfg.data.max_train_songs is not None:
+            keep = set(sorted({r.song_id for r in train_recipes})[: cfg.data.max_train_songs])
+            train_recipes = [r for r in train_recipes if r.song_id in keep]
+        train_recipes = train_recipes[: cfg.data.max_train]
         val_recipes = eval_subset(load_recipes(va_path), cfg.data.max_validation, t.seed)
         renderer = open_renderer(tr_path, m.sample_rate, 1, cfg.data.cache_dir)
         n_tok = m.num_tokens(m.clip_samples)
@@ -198,6 +202,8 @@ class Run:
             last = step == total
             if stage == 2 and (last or (t.eval_steps and step % t.eval_steps == 0)):
                 self.evaluate(stage, step)
+            if stage == 1 and not last and t.stage1_eval_steps and step % t.stage1_eval_steps == 0:
+                self.evaluate(stage, step)
             if last or (stage == 2 and t.save_steps and step % t.save_steps == 0):
                 self.save_resume(stage, step, optimizer, scheduler)
         bar.close()
@@ -290,8 +296,9 @@ class Run:
         if self.state.get("stage") == 1:
             self.state = {}
         per_epoch = StepBatches(len(self.train_ds), o.batch_size, 0, world=self.acc.num_processes).per_epoch
-        total = o.max_steps or max(1, int(math.ceil(o.epochs * per_epoch / o.grad_accum)))
-        self.stage(2, total, o.lr, self.model)
+        total = o.max_steps if o.max_steps is not None else max(1, int(math.ceil(o.epochs * per_epoch / o.grad_accum)))
+        if total > 0:
+            self.stage(2, total, o.lr, self.model)
         if self.main:
             save_checkpoint(self.model, self.run_dir / "checkpoint", {"step": total, "final": True})
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

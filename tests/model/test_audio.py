@@ -295,3 +295,26 @@ def test_audio_config_yaml_roundtrip() -> None:
     with pytest.raises(ConfigError):
         from_dict(AudioConfig, {"encoder": {"kind": "whisper"}})
     assert np.isclose(MelEncoder(MelEncoderConfig(strides=[2])).frame_rate, 50.0)
+
+
+def test_band_levels_track_gain_and_ignore_padding() -> None:
+    """Fixed level statistics: +6 dB moves every mean by 6/db_scale and every energy by 6 dB; padding past
+    ``lengths`` changes nothing; a model built with levels rejects a head call without them."""
+    from mixbuddy.model.audio import BandLevels
+    from mixbuddy.model.heads import AuxHead
+
+    lv = BandLevels(16000, bands=16)
+    assert lv.dim == 3 * 17 and sum(p.numel() for p in lv.parameters()) == 0
+    w = torch.from_numpy(np.random.default_rng(0).standard_normal((1, 32000)).astype(np.float32) * 0.1)
+    n = torch.tensor([32000])
+    base, louder = lv(w, n), lv(w * 10 ** (6 / 20), n)
+    k = 17
+    assert torch.allclose(louder[0, :k] - base[0, :k], torch.full((k,), 6 / 20), atol=1e-4)          # mean dB
+    assert torch.allclose(louder[0, k:2 * k], base[0, k:2 * k], atol=1e-4)                           # spread
+    assert torch.allclose((louder[0, 2 * k:] - base[0, 2 * k:]) * 20, torch.full((k,), 6.0), atol=1e-3)
+    padded = torch.cat([w, torch.zeros(1, 8000)], dim=1)                  # batch padding (silence)
+    assert torch.allclose(lv(padded, n), base, atol=1e-5)
+    assert not torch.allclose(lv(padded, torch.tensor([40000])), base, atol=1e-2)   # counted as silence
+    head = AuxHead(8, hidden=16, clips=("mix",), level_dim=lv.dim)
+    with pytest.raises(ValueError, match="pass levels"):
+        head(torch.zeros(2, 3, 8), torch.ones(2, 3, dtype=torch.bool))

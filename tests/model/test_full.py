@@ -155,3 +155,62 @@ def test_model_config_errors(tiny_llm: Path, tmp_path: Path) -> None:
         model.generate([np.zeros((SR, 2), np.float32)], [INSTR], ["bass"])
     with pytest.raises(ValueError, match="mapping"):
         model.generate([{"bass": np.zeros(SR, np.float32)}], [INSTR], ["bass"])
+
+
+@pytest.mark.parametrize("mode", ["mix", "stems"])
+def test_verdict_token_counts_gradients_and_half_precision_export(tiny_llm: Path, tmp_path: Path, mode: str) -> None:
+    """aux.verdict adds one token per clip (first, unmasked), is trained by the LM loss only, and a float16
+    export loads back with every trained tensor within float16 rounding."""
+    torch.manual_seed(0)
+    plain = MixbuddyModel.build(_cfg(tiny_llm, mode))
+    cfg = _cfg(tiny_llm, mode)
+    cfg.audio.aux.verdict = True
+    model = MixbuddyModel.build(cfg)
+    assert model.num_tokens(2 * SR) == plain.num_tokens(2 * SR) + 1 == 6
+    waves: list = _waves(2)
+    if mode == "stems":
+        waves = [{"bass": w, "drums": 0.5 * w, "vocals": 0.3 * w} for w in waves]
+    batch = model.prepare(waves, [INSTR] * 2, ["vocals", "bass"], responses=[RESP] * 2)
+    n_clips = len(model.clip_names)
+    assert (batch["input_ids"] == model.alm.audio_id).sum(1).tolist() == [n_clips * model.num_tokens(len(w))
+                                                                          for w in _waves(2)]
+    audio = model._audio(batch, with_labels=False)
+    mask = audio.mask.reshape(-1, audio.mask.shape[-1])
+    assert mask[:, 0].all()                                     # the verdict leads every clip
+    expected = audio.aux.probs @ model.stack.verdict
+    first = audio.tokens.reshape(-1, *audio.tokens.shape[-2:])[:, 0]
+    assert torch.allclose(first, expected.repeat_interleave(n_clips, 0), atol=1e-6)
+    batch["aux_labels"] = torch.tensor([7, 0])
+    model.train()
+    model.zero_grad()
+    model(batch, audio_only=True).loss.backward()                # aux loss alone: verdict gets no gradient
+    assert model.stack.verdict.grad is None or not model.stack.verdict.grad.any()
+    model.zero_grad()
+    out = model(batch)
+    out.lm_loss.backward()
+    assert model.stack.verdict.grad.abs().sum() > 0
+    head_grads = [p.grad for p in model.stack.aux_head.parameters()]
+    assert all(g is None or not g.any() for g in head_grads)     # the LM loss never reaches the head
+    _train_a_little(model, waves)
+    ckpt = save_checkpoint(model, tmp_path / "half", dtype="float16")
+    from safetensors.torch import load_file
+
+    assert {v.dtype for v in load_file(str(ckpt / "audio.safetensors")).values()} == {torch.float16}
+    assert {v.dtype for v in load_file(str(ckpt / "adapter" / "adapter_model.safetensors")).values()} == {torch.float16}
+    loaded = load_checkpoint(ckpt)
+    for (k, a), (_, b) in zip(sorted(model.named_parameters()), sorted(loaded.named_parameters())):
+        assert b.dtype == torch.float32 and torch.allclose(a, b, rtol=1e-3, atol=1e-4), k
+    with pytest.raises(ConfigError, match="checkpoint dtype must be one of"):
+        save_checkpoint(model, tmp_path / "bad", dtype="int8")
+
+
+def test_shipped_names_resolve_and_unknown_folders_fail(tmp_path: Path) -> None:
+    from mixbuddy.model.checkpoint import SHIPPED, SHIPPED_DIR, resolve_checkpoint
+
+    assert set(SHIPPED) == {"default", "default-stems"}
+    assert resolve_checkpoint(tmp_path) == tmp_path
+    with pytest.raises(ConfigError, match="not a mixbuddy checkpoint"):
+        load_checkpoint(tmp_path / "missing")
+    for name in SHIPPED:
+        if (SHIPPED_DIR / name / "config.yaml").is_file():
+            assert resolve_checkpoint(name) == SHIPPED_DIR / name

