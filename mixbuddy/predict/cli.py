@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from ..constants import TARGET_STEMS
-from ..errors import ConfigError, MixbuddyError
+from ..errors import ConfigError
 from ..io import dumps, write_json, write_text
 
 

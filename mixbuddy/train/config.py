@@ -99,6 +99,8 @@ class RunSection:
     eval_generate:  also generate answers for the first N validation examples at each evaluation and
                     score them with mixbuddy.evaluate (joint accuracy); 0 = off.
     select_metric:  validation metric choosing ``best/`` (never the test split).
+    init_from:      start from the trained parts of this checkpoint (folder or shipped name), e.g. to
+                    continue the LLM stage of a finished run with ``stage1_steps: 0``.
     """
 
     output_dir: str = "runs/default"
@@ -113,6 +115,7 @@ class RunSection:
     save_steps: int | None = None
     eval_generate: int = 0
     select_metric: str = "eval_loss"
+    init_from: str | None = None
     tensorboard: bool = False
     progress: bool = True
 

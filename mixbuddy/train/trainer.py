@@ -100,6 +100,10 @@ class Run:
         _seed_all(t.seed)
         self.model = MixbuddyModel.build(cfg.model, device=self.acc.device)
         m = self.model
+        if t.init_from:
+            from ..model.checkpoint import resolve_checkpoint
+
+            load_trained_parts(m, resolve_checkpoint(t.init_from))
         tr_path, va_path = cfg.data.path("train"), cfg.data.path("validation")
         train_recipes = load_recipes(tr_path)
         if cfg.data.max_train_songs is not None:
