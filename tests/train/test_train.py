@@ -103,6 +103,19 @@ def test_audio_only_run_on_fewer_songs_logs_a_stage1_curve(assets: dict[str, Pat
         tiny_config(assets["ds"], assets["llm"], tmp_path / "bad", optim={"max_steps": 0}, train={"stage1_steps": 0})
 
 
+def test_init_from_starts_with_the_checkpoint_weights(assets: dict[str, Path], tmp_path: Path) -> None:
+    from mixbuddy.train import trainer
+
+    first = run_training(tiny_config(assets["ds"], assets["llm"], tmp_path / "a", optim={"max_steps": 2}))
+    ckpt = first.run_dir / "checkpoint"
+    run = trainer.Run(tiny_config(assets["ds"], assets["llm"], tmp_path / "b", train={"init_from": str(ckpt)}))
+    saved = load_checkpoint(ckpt)
+    for (k, a), (_, b) in zip(sorted(run.model.named_parameters()), sorted(saved.named_parameters())):
+        assert torch.equal(a, b), k
+    fresh = trainer.Run(tiny_config(assets["ds"], assets["llm"], tmp_path / "c"))
+    assert not torch.equal(fresh.model.stack.verdict, saved.stack.verdict)
+
+
 def test_stems_mode_two_stages(assets: dict[str, Path], tmp_path: Path) -> None:
     cfg = tiny_config(assets["ds"], assets["llm"], tmp_path / "run", model={"input_mode": "stems"},
                       optim={"max_steps": 2}, train={"stage1_steps": 3})
