@@ -12,7 +12,14 @@ import torch
 from mixbuddy.data.recipe import load_recipes
 from mixbuddy.model.checkpoint import load_checkpoint
 from mixbuddy.model.heads import decode_class, labels_from_recipe
-from mixbuddy.predict.predict import model_inputs, open_renderer
+from mixbuddy.data.render import open_renderer
+from mixbuddy.predict.predict import model_inputs
+
+
+def stem_dir(c: int) -> tuple[str, bool] | None:
+    """What joint accuracy compares: (target stem, too quiet?) of an aux class; None = no error."""
+    t, cat = decode_class(int(c))
+    return None if t is None else (t, cat in ("quiet", "very_quiet"))
 
 
 def main() -> None:
@@ -33,10 +40,6 @@ def main() -> None:
             out = model._audio(batch, with_labels=False)
             pred += out.aux.logits.argmax(-1).tolist()
             true += [labels_from_recipe(r) for r in b]
-
-    def stem_dir(c: int):
-        t, cat = decode_class(c)
-        return None if t is None else (t, cat in ("quiet", "very_quiet"))
 
     pred, true = np.array(pred), np.array(true)
     joint = np.mean([stem_dir(p) == stem_dir(t) for p, t in zip(pred, true)])

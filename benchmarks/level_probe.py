@@ -16,7 +16,8 @@ from mixbuddy.constants import STEMS
 from mixbuddy.data.recipe import load_recipes
 from mixbuddy.data.render import open_renderer
 from mixbuddy.model.audio import BandLevels
-from mixbuddy.model.heads import anchor_index, decode_class, labels_from_recipe
+from mixbuddy.model.heads import anchor_index, labels_from_recipe
+from head_probe import stem_dir  # noqa: E402  (same folder: run as python benchmarks/level_probe.py)
 
 SR, N = 16000, 160000
 
@@ -33,11 +34,6 @@ def features(recs, renderer, levels: BandLevels, mode: str) -> np.ndarray:
         feats = levels(x, torch.full((x.shape[0],), x.shape[1])).numpy().ravel()
         rows.append(np.concatenate([feats, np.eye(4)[anchor_index(r.anchor)]]))
     return np.array(rows)
-
-
-def stem_dir(c: int):
-    t, cat = decode_class(int(c))
-    return None if t is None else (t, cat in ("quiet", "very_quiet"))
 
 
 def main(mode: str) -> None:

@@ -110,8 +110,8 @@ class AudioStack(nn.Module):
     def _with_verdict(self, tokens: Tensor, mask: Tensor, aux: AuxOutput) -> tuple[Tensor, Tensor]:
         """Prepend the verdict token to every clip (the mask stays a prefix per clip)."""
         v = (aux.probs.detach() @ self.verdict.float()).to(tokens.dtype)         # (B, H)
-        while v.dim() < tokens.dim() - 1:                                         # (B, [C,] H)
-            v = v.unsqueeze(1).expand(*tokens.shape[:-2], v.shape[-1])
+        if tokens.dim() == 4:                                                     # stems: (B, C, H)
+            v = v.unsqueeze(1).expand(-1, tokens.shape[1], -1)
         tokens = torch.cat([v.unsqueeze(-2), tokens], dim=-2)
         mask = torch.cat([torch.ones_like(mask[..., :1]), mask], dim=-1)
         return tokens, mask

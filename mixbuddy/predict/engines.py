@@ -111,7 +111,7 @@ def fit_prior(dataset: str | Path, sample_rate: int = 22050, channels: int = 2, 
     """
     from ..data.recipe import load_recipes
     from ..evaluate.baselines.loudness import fit_balance
-    from .predict import open_renderer
+    from ..data.render import open_renderer
 
     records = load_recipes(dataset)
     if not records:

@@ -20,6 +20,7 @@ from typing import Any, Sequence
 
 from tqdm import tqdm
 
+from ..data.render import open_renderer
 from ..errors import DataError
 from ..io import atomic_path, dumps, write_json
 
@@ -52,15 +53,6 @@ def read_done(path: Path, known_ids: set[str]) -> dict[str, str]:
             raise DataError(f"{path}:{i}: duplicate id {rid!r}")
         done[rid] = raw if raw.endswith("\n") else raw + "\n"
     return done
-
-
-def open_renderer(dataset: str | Path, sample_rate: int, channels: int, cache_dir: str | None = None) -> Any:
-    """The dataset's renderer (``open_renderer`` lives in ``data.render``; older trees had it in baselines)."""
-    try:
-        from ..data.render import open_renderer as _open
-    except ImportError:
-        from ..evaluate.baselines.common import open_renderer as _open
-    return _open(dataset, sample_rate, channels, cache_dir)
 
 
 def model_inputs(renderer: Any, records: Sequence[Any], input_mode: str) -> list:
