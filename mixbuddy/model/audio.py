@@ -16,13 +16,16 @@ buffers of modules that are not frozen, so a frozen 330 M-parameter backbone is 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 
 from .audio_config import AudioConfig
 from .encoders import AudioEncoder, build_encoder
-from .heads import NUM_CLASSES, AuxHead, AuxOutput
+from ..constants import CATEGORY_BY_NAME
+from ..data.templates import STEM_DISPLAY
+from .heads import NUM_CLASSES, AuxHead, AuxOutput, class_names, decode_class
 from .pooling import TemporalPool
 from .projector import build_projector
 
@@ -45,13 +48,14 @@ class AudioStack(nn.Module):
                                  self.encoder.out_dim, cfg.pooling.kind)
         self.projector = build_projector(cfg.projector, self.encoder.out_dim, llm_hidden)
         a = cfg.aux
-        head_in = llm_hidden if a.source == "projected" else self.encoder.out_dim
-        self.levels = BandLevels(self.encoder.sample_rate, a.level_bands) if a.enabled and a.levels else None
+        head_in = {"projected": llm_hidden, "pooled": self.encoder.out_dim, "levels": 0}[a.source]
+        self.levels = (BandLevels(self.encoder.sample_rate, a.level_bands, a.level_features == "overall")
+                       if a.enabled and a.levels else None)
         level_dim = self.levels.dim if self.levels is not None else 0
         self.aux_head = AuxHead(head_in, a.hidden, a.clips, a.anchor, a.dropout, level_dim) if a.enabled else None
         self.verdict = None
-        if a.enabled and a.verdict:           # one learned LLM-width vector per aux class
-            self.verdict = nn.Parameter(torch.randn(NUM_CLASSES, int(llm_hidden)) * 0.1)
+        if a.enabled and a.verdict:           # verdict_tokens learned LLM-width vectors per aux class
+            self.verdict = nn.Parameter(torch.randn(NUM_CLASSES, a.verdict_tokens, int(llm_hidden)) * 0.1)
         self.llm_hidden = int(llm_hidden)
 
     @property
@@ -63,7 +67,8 @@ class AudioStack(nn.Module):
         if sample_rate is not None and int(sample_rate) != self.sample_rate:
             raise ValueError(f"the audio stack counts samples at {self.sample_rate} Hz, got {sample_rate} Hz: "
                              f"resample the clip first and count its resampled samples")
-        return self.pool.num_tokens(self.encoder.num_frames(num_samples)) + (self.verdict is not None)
+        extra = self.verdict.shape[1] if self.verdict is not None else 0
+        return self.pool.num_tokens(self.encoder.num_frames(num_samples)) + extra
 
     def _levels(self, wave: Tensor, lengths: Tensor | None, lead: tuple[int, ...]) -> Tensor | None:
         if self.levels is None:
@@ -92,6 +97,16 @@ class AudioStack(nn.Module):
         _, tokens, mask, lead = self._encode(wave, lengths)
         return tokens.reshape(*lead, *tokens.shape[1:]), mask.reshape(*lead, mask.shape[-1])
 
+    def aux_only(self, wave: Tensor, lengths: Tensor | None = None, anchor: Tensor | None = None,
+                 labels: Tensor | None = None) -> AuxOutput:
+        """The aux head alone; with ``aux.source: levels`` the encoder is not run at all."""
+        if self.aux_head is None:
+            raise ValueError("this audio stack has no aux head (aux.enabled: false)")
+        if self.cfg.aux.source != "levels":
+            return self.forward_with_aux(wave, lengths, anchor, labels).aux
+        return self.aux_head(None, None, anchor=anchor, labels=labels,
+                             levels=self._levels(wave, lengths, tuple(wave.shape[:-1])))
+
     def forward_with_aux(self, wave: Tensor, lengths: Tensor | None = None, anchor: Tensor | None = None,
                          labels: Tensor | None = None) -> AudioOutput:
         """Tokens plus the aux head's logits (and CE loss when ``labels`` are given)."""
@@ -99,8 +114,9 @@ class AudioStack(nn.Module):
         shape = lambda t: t.reshape(*lead, *t.shape[1:])  # noqa: E731
         aux = None
         if self.aux_head is not None:
-            src = tokens if self.cfg.aux.source == "projected" else pooled
-            aux = self.aux_head(shape(src), shape(mask), anchor=anchor, labels=labels,
+            source = self.cfg.aux.source
+            src = None if source == "levels" else shape(tokens if source == "projected" else pooled)
+            aux = self.aux_head(src, None if src is None else shape(mask), anchor=anchor, labels=labels,
                                 levels=self._levels(wave, lengths, lead))
         tokens, mask = shape(tokens), shape(mask)
         if self.verdict is not None:
@@ -108,24 +124,38 @@ class AudioStack(nn.Module):
         return AudioOutput(tokens, mask, aux)
 
     def _with_verdict(self, tokens: Tensor, mask: Tensor, aux: AuxOutput) -> tuple[Tensor, Tensor]:
-        """Prepend the verdict token to every clip (the mask stays a prefix per clip)."""
-        v = (aux.probs.detach() @ self.verdict.float()).to(tokens.dtype)         # (B, H)
-        if tokens.dim() == 4:                                                     # stems: (B, C, H)
-            v = v.unsqueeze(1).expand(-1, tokens.shape[1], -1)
-        tokens = torch.cat([v.unsqueeze(-2), tokens], dim=-2)
-        mask = torch.cat([torch.ones_like(mask[..., :1]), mask], dim=-1)
+        """Prepend the verdict tokens to every clip (the mask stays a prefix per clip)."""
+        v = torch.einsum("bk,klh->blh", aux.probs.detach(), self.verdict.float()).to(tokens.dtype)  # (B, L, H)
+        if tokens.dim() == 4:                                                     # stems: (B, C, L, H)
+            v = v.unsqueeze(1).expand(-1, tokens.shape[1], -1, -1)
+        tokens = torch.cat([v, tokens], dim=-2)
+        mask = torch.cat([torch.ones_like(mask[..., :1]).expand(*mask.shape[:-1], v.shape[-2]), mask], dim=-1)
         return tokens, mask
+
+    @torch.no_grad()
+    def init_verdict_from_text(self, tokenizer: Any, embeddings: nn.Embedding) -> None:
+        """``aux.verdict_init: text``: class k's verdict rows = the LLM's embeddings of its description
+        (:func:`verdict_texts`), cut or right-padded with the embedding of "." to ``verdict_tokens``."""
+        if self.verdict is None:
+            return
+        n = self.verdict.shape[1]
+        pad = tokenizer(".", add_special_tokens=False)["input_ids"][-1]
+        table = embeddings.weight
+        for k, text in enumerate(verdict_texts()):
+            ids = tokenizer(text, add_special_tokens=False)["input_ids"][:n]
+            ids = ids + [pad] * (n - len(ids))
+            self.verdict[k] = table[torch.tensor(ids, device=table.device)].float().to(self.verdict.device)
 
 
 class BandLevels(nn.Module):
-    """Parameter-free level statistics of a clip: (B, T) -> (B, 3 * (bands + 1)).
+    """Parameter-free level statistics of a clip: (B, T) -> (B, 3 * (bands + 1)), or (B, 3) with ``overall_only``.
 
     Log-mel bands + overall level in 20 ms frames (the mel encoder's front end with its fixed dB
     scaling); per band over the valid frames: mean and standard deviation of the scaled dB values
-    and the scaled dB of the mean power.
+    and the scaled dB of the mean power. ``overall_only`` keeps the overall level's three numbers.
     """
 
-    def __init__(self, sample_rate: int, bands: int = 32):
+    def __init__(self, sample_rate: int, bands: int = 32, overall_only: bool = False):
         super().__init__()
         from .audio_config import MelEncoderConfig
         from .encoders.mel import LogMel
@@ -135,7 +165,8 @@ class BandLevels(nn.Module):
         self.cfg = MelEncoderConfig(sample_rate=int(sample_rate), n_fft=n_fft, hop_length=hop, n_mels=int(bands),
                                     level_channel=True)
         self.mel = LogMel(self.cfg)
-        self.dim = 3 * self.mel.out_channels
+        self.overall_only = bool(overall_only)
+        self.dim = 3 if self.overall_only else 3 * self.mel.out_channels
 
     def forward(self, wave: Tensor, lengths: Tensor) -> Tensor:
         c = self.cfg
@@ -146,7 +177,24 @@ class BandLevels(nn.Module):
         std = torch.sqrt(((x - mean[..., None]).square() * m).sum(-1) / n + 1e-6)
         power = torch.pow(10.0, (x * c.db_scale + c.db_offset) / 10.0) * m      # back to power
         energy_db = (10.0 * torch.log10((power.sum(-1) / n).clamp_min(1e-10)) - c.db_offset) / c.db_scale
+        if self.overall_only:                               # the level channel is the last one
+            return torch.stack([mean[:, -1], std[:, -1], energy_db[:, -1]], dim=-1)
         return torch.cat([mean, std, energy_db], dim=-1)
+
+
+def verdict_texts() -> list[str]:
+    """Plain descriptions of the 13 aux classes, in class order (what ``verdict_init: text`` embeds)."""
+    out = []
+    for k in range(len(class_names())):
+        target, cat = decode_class(k)
+        if target is None:
+            out.append(" balanced: no change needed")
+            continue
+        c = CATEGORY_BY_NAME[cat]
+        lo, hi = (int(x) for x in c.magnitude)
+        word, verb = ("too quiet", "raise") if c.direction == "increase" else ("too loud", "lower")
+        out.append(f" {STEM_DISPLAY[target]} {word}: {verb} by between {lo} and {hi} dB")
+    return out
 
 
 def build_audio_stack(cfg: AudioConfig, llm_hidden: int) -> AudioStack:
@@ -187,6 +235,9 @@ def load_trainable_state_dict(module: nn.Module, state: dict[str, Tensor]) -> No
     missing, extra = sorted(expected - set(state)), sorted(set(state) - expected)
     if missing or extra:
         raise KeyError(f"audio checkpoint mismatch: missing {missing[:8]}, unexpected {extra[:8]}")
+    own = module.state_dict()
+    state = {k: (v.reshape(own[k].shape) if k.endswith("verdict") and v.shape != own[k].shape
+                 and v.numel() == own[k].numel() else v) for k, v in state.items()}   # (13, H) = 1 token
     module.load_state_dict(state, strict=False)
 
 

@@ -24,6 +24,7 @@ PROJECTOR_PRESETS = ("paper", "linear", "mlp2", "custom")
 ACTIVATIONS = ("gelu", "relu", "silu", "tanh")
 MEL_SCALES = ("slaney", "htk")
 MERT_ID = "m-a-p/MERT-v1-330M"
+AUX_SOURCES = ("projected", "pooled", "levels")
 CLIP_NAMES = ("mix",) + STEMS
 """Names an aux-head clip slot may carry: the flawed mix, or one stem of the ``stems`` input mode."""
 
@@ -155,7 +156,9 @@ class AuxHeadConfig:
     """Supervised head on the audio tokens: 13-way (no_error + target x error category) CE.
 
     weight:      loss weight added to the LM loss (0 disables the loss, the head still predicts).
-    source:      ``projected`` (LLM-width tokens: the projector gets gradient) or ``pooled`` (encoder width).
+    source:      ``projected`` (LLM-width tokens: the projector gets gradient), ``pooled`` (encoder width)
+                 or ``levels`` (the level statistics alone, no encoder tokens: needs ``levels``; stage 1
+                 then never runs the encoder, which makes it ~10x cheaper on a CPU).
     clips:       one slot per clip in a fixed order: ``["mix"]`` for the mix mode,
                  e.g. ``["bass", "drums", "other", "vocals"]`` for the stems mode.
     anchor:      add a learned embedding of the anchor stem (the anchor is given in the text).
@@ -164,11 +167,19 @@ class AuxHeadConfig:
                  mean power, over the clip's valid frames). Level is what the task is about, and a
                  per-frame LayerNorm in any encoder blurs it; this path carries it to the head exactly.
                  Parameter-free (nothing saved); works with every encoder.
+    level_features: ``bands`` (all of the above: 3 x (level_bands + 1) numbers per clip) or ``overall``
+                 (only the overall level's three: for separate stems, where the balance is a matter of
+                 each stem's level and the band shapes mostly let a head memorise the training songs).
     verdict:     also hand the head's verdict to the LLM: one extra audio token at the start of
                  every clip, ``softmax(logits).detach() @ V`` with a learned (13 x LLM width) matrix
                  ``V`` (trained by the LM loss only). The LLM then reads a calibrated summary of the
                  audio instead of having to rediscover levels from raw tokens: the alignment step the
-                 paper found to be the bottleneck. Adds one token per clip to ``num_tokens``.
+                 paper found to be the bottleneck. Adds ``verdict_tokens`` tokens per clip to ``num_tokens``.
+    verdict_tokens: rows of ``V`` per class (the verdict becomes a short soft-text sequence).
+    verdict_init: ``random`` (small Gaussian) or ``text``: row block k starts as the LLM's own token
+                 embeddings of a plain description of class k ("vocals too quiet: raise by between 3
+                 and 6 dB"), padded/truncated to ``verdict_tokens``, so a confident verdict reads to
+                 the frozen LLM like those words from the first step on.
     """
 
     enabled: bool = True
@@ -180,16 +191,24 @@ class AuxHeadConfig:
     anchor: bool = True
     levels: bool = False
     level_bands: int = 32
+    level_features: str = "bands"
     verdict: bool = False
+    verdict_tokens: int = 1
+    verdict_init: str = "random"
 
     def __post_init__(self) -> None:
         _check(self.weight >= 0, "aux.weight must be >= 0")
-        _check(self.source in ("projected", "pooled"), "aux.source must be 'projected' or 'pooled'")
+        _check(self.source in AUX_SOURCES, f"aux.source must be one of {list(AUX_SOURCES)}, got {self.source!r}")
+        _check(self.source != "levels" or self.levels, "aux.source 'levels' needs aux.levels: true")
+        _check(self.verdict_tokens >= 1, f"aux.verdict_tokens must be >= 1, got {self.verdict_tokens}")
+        _check(self.verdict_init in ("random", "text"), f"aux.verdict_init must be 'random' or 'text', got {self.verdict_init!r}")
         _check(len(self.clips) >= 1 and len(set(self.clips)) == len(self.clips), "aux.clips must be distinct, >= 1")
         bad = [c for c in self.clips if c not in CLIP_NAMES]
         _check(not bad, f"aux.clips: unknown clip name(s) {bad}; valid: {list(CLIP_NAMES)}")
         _check(self.enabled or not self.verdict, "aux.verdict needs the aux head (aux.enabled: true)")
         _check(self.level_bands >= 1, "aux.level_bands must be >= 1")
+        _check(self.level_features in ("bands", "overall"),
+               f"aux.level_features must be 'bands' or 'overall', got {self.level_features!r}")
 
 
 @dataclass

@@ -96,7 +96,10 @@ class AuxHead(nn.Module):
         if bad or not clips:
             raise ValueError(f"aux head clips must be drawn from {list(CLIP_NAMES)}, got {list(clips)}")
         self.clips = tuple(clips)
-        self.summary = nn.Sequential(nn.LayerNorm(2 * in_dim), nn.Linear(2 * in_dim, hidden), nn.GELU())
+        if not in_dim and not self.level_dim:
+            raise ValueError("aux head needs token features (in_dim > 0), level features (level_dim > 0) or both")
+        self.summary = (nn.Sequential(nn.LayerNorm(2 * in_dim), nn.Linear(2 * in_dim, hidden), nn.GELU())
+                        if in_dim else None)
         self.clip_emb = nn.Parameter(torch.zeros(len(self.clips), hidden))
         nn.init.normal_(self.clip_emb, std=0.02)
         width = hidden * len(self.clips)
@@ -104,23 +107,31 @@ class AuxHead(nn.Module):
         self.mlp = nn.Sequential(nn.Dropout(dropout), nn.Linear(width, hidden), nn.GELU(),
                                  nn.Linear(hidden, NUM_CLASSES))
 
-    def forward(self, tokens: Tensor, mask: Tensor, anchor: Tensor | None = None,
+    def forward(self, tokens: Tensor | None, mask: Tensor | None, anchor: Tensor | None = None,
                 labels: Tensor | None = None, levels: Tensor | None = None) -> AuxOutput:
-        """tokens (B, N, D) for one clip or (B, C, N, D) for C clips in ``clips`` order; mask alike.
+        """tokens (B, N, D) for one clip or (B, C, N, D) for C clips in ``clips`` order; mask alike
+        (both None for a levels-only head, built with ``in_dim=0``).
 
         levels: (B, [C,] level_dim) fixed level statistics per clip (heads built with ``level_dim``).
         anchor: (B,) long from :func:`anchor_index` (ignored when the head has no anchor embedding);
         labels: (B,) long class indices -> mean cross-entropy in ``loss``.
         """
-        if tokens.dim() == 3:
-            tokens, mask = tokens[:, None], mask[:, None]
-        if tokens.shape[1] != len(self.clips):
-            raise ValueError(f"aux head expects {len(self.clips)} clip(s) {list(self.clips)}, got {tokens.shape[1]}")
-        z = self.summary(_masked_stats(tokens.float(), mask)) + self.clip_emb      # (B, C, H)
+        z = self.clip_emb
+        if self.summary is not None:
+            if tokens is None or mask is None:
+                raise ValueError("this aux head reads audio tokens: pass tokens and mask")
+            if tokens.dim() == 3:
+                tokens, mask = tokens[:, None], mask[:, None]
+            if tokens.shape[1] != len(self.clips):
+                raise ValueError(f"aux head expects {len(self.clips)} clip(s) {list(self.clips)}, got {tokens.shape[1]}")
+            z = self.summary(_masked_stats(tokens.float(), mask)) + z                   # (B, C, H)
         if self.levels is not None:
             if levels is None:
                 raise ValueError("this aux head was built with level features: pass levels")
-            z = z + self.levels(levels.reshape(z.shape[0], z.shape[1], self.level_dim).float())
+            lv = levels.reshape(levels.shape[0], -1, self.level_dim)
+            if lv.shape[1] != len(self.clips):
+                raise ValueError(f"aux head expects levels of {len(self.clips)} clip(s), got {lv.shape[1]}")
+            z = z + self.levels(lv.float())
         z = z.flatten(1)
         if self.anchor_emb is not None:
             if anchor is None:

@@ -79,6 +79,8 @@ class MixbuddyModel(nn.Module):
                 p.requires_grad_(False)
         alm = AudioLanguageModel(llm, tokenizer, cfg.llm.audio_token)
         stack = build_audio_stack(cfg.audio, alm.hidden_size).to(alm.device)
+        if cfg.audio.aux.verdict and cfg.audio.aux.verdict_init == "text":
+            stack.init_verdict_from_text(tokenizer, alm.llm.get_input_embeddings())
         return cls(cfg, stack, alm)
 
     # ---- geometry --------------------------------------------------------------------------------
@@ -181,13 +183,16 @@ class MixbuddyModel(nn.Module):
 
     def forward(self, batch: dict[str, Any], audio_only: bool = False) -> MixbuddyOutput:
         """Losses on a collated (right-padded) batch; ``audio_only``: aux loss only, the LLM is not run."""
+        if audio_only:
+            dev = self.device
+            if self.stack.aux_head is None or batch.get("aux_labels") is None:
+                raise ValueError("audio-only training needs the aux head and labelled examples")
+            aux = self.stack.aux_only(batch["wave"].to(dev), batch["lengths"].to(dev), batch["anchor"].to(dev),
+                                      batch["aux_labels"].to(dev))
+            return MixbuddyOutput(aux.loss, None, aux.loss, aux.logits)
         audio = self._audio(batch)
         aux_loss = audio.aux.loss if audio.aux is not None else None
         aux_logits = audio.aux.logits if audio.aux is not None else None
-        if audio_only:
-            if aux_loss is None:
-                raise ValueError("audio-only training needs the aux head and labelled examples")
-            return MixbuddyOutput(aux_loss, None, aux_loss, aux_logits)
         out = self.alm(batch["input_ids"], batch["attention_mask"], batch["labels"],
                        audio_embeds=self.clip_embeds(audio.tokens, audio.mask),
                        audio_positions=batch["audio_positions"])

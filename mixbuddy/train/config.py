@@ -55,6 +55,7 @@ class OptimConfig:
     batch_size is per device and per micro-step; the effective batch is batch_size x grad_accum x processes.
     Stage 2 runs ``max_steps`` optimiser steps when set, else ``epochs`` passes over the training set;
     ``max_steps: 0`` skips stage 2 (an audio-side-only run, e.g. for learning curves).
+    ``stage1_batch_size`` (None = ``batch_size``): stage 1 never runs the LLM, so it can take far larger batches.
     """
 
     lr: float = 1e-4
@@ -63,6 +64,7 @@ class OptimConfig:
     warmup_ratio: float = 0.01
     scheduler: str = "cosine"
     batch_size: int = 8
+    stage1_batch_size: int | None = None
     eval_batch_size: int | None = None
     grad_accum: int = 1
     epochs: float = 1.0
@@ -76,8 +78,8 @@ class OptimConfig:
             raise ValueError("optim.lr and optim.stage1_lr must be > 0")
         if not 0 <= self.warmup_ratio < 1:
             raise ValueError(f"optim.warmup_ratio must be within [0, 1), got {self.warmup_ratio}")
-        if self.batch_size < 1 or self.grad_accum < 1:
-            raise ValueError("optim.batch_size and optim.grad_accum must be >= 1")
+        if self.batch_size < 1 or self.grad_accum < 1 or (self.stage1_batch_size or 1) < 1:
+            raise ValueError("optim.batch_size, optim.stage1_batch_size and optim.grad_accum must be >= 1")
         if self.max_steps is not None and self.max_steps < 0:
             raise ValueError("optim.max_steps must be >= 0 (0: no stage 2; null: use epochs)")
         if self.max_steps is None and not self.epochs > 0:
@@ -101,6 +103,9 @@ class RunSection:
     select_metric:  validation metric choosing ``best/`` (never the test split).
     init_from:      start from the trained parts of this checkpoint (folder or shipped name), e.g. to
                     continue the LLM stage of a finished run with ``stage1_steps: 0``.
+    stage2_freeze:  model parts (parameter-name prefixes, e.g. ``stack.aux_head``) that stage 2 does not
+                    update: keeps the stage-1 audio side from drifting at the LLM's learning rate. They
+                    stay trainable parts of the model (saved in every checkpoint).
     """
 
     output_dir: str = "runs/default"
@@ -116,6 +121,7 @@ class RunSection:
     eval_generate: int = 0
     select_metric: str = "eval_loss"
     init_from: str | None = None
+    stage2_freeze: list[str] = field(default_factory=list)
     tensorboard: bool = False
     progress: bool = True
 

@@ -91,7 +91,7 @@ class StepBatches(torch.utils.data.Sampler):
         self.per_epoch = self.n // (self.batch_size * self.world)
         if self.per_epoch < 1:
             raise DataError(f"{self.n} training recipes cannot fill one batch of {self.batch_size} x {self.world} "
-                            "process(es); lower optim.batch_size")
+                            "process(es); lower optim.batch_size (stage 1: optim.stage1_batch_size)")
 
     def __len__(self) -> int:
         return self.count if self.count is not None else 2 ** 31

@@ -157,7 +157,11 @@ class Run:
     # ---- one stage ---------------------------------------------------------------------------------
     def stage(self, stage: int, total: int, lr: float, module: nn.Module) -> None:
         o, t, acc = self.cfg.optim, self.cfg.train, self.acc
-        params = [p for p in module.parameters() if p.requires_grad]
+        frozen = tuple(t.stage2_freeze) if stage == 2 else ()
+        named = [(n, p) for n, p in module.named_parameters() if p.requires_grad]
+        if frozen and not any(n.startswith(frozen) for n, _ in named):
+            raise ConfigError(f"train.stage2_freeze {list(frozen)} matches no trainable parameter of the model")
+        params = [p for n, p in named if not n.startswith(frozen)] if frozen else [p for _, p in named]
         optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=o.weight_decay)
         scheduler = _scheduler(optimizer, o.scheduler, o.warmup_ratio, total)
         start = 0
@@ -170,14 +174,15 @@ class Run:
             return
         wrapped, optimizer = acc.prepare(module, optimizer)
         ga = o.grad_accum
-        sampler = StepBatches(len(self.train_ds), o.batch_size, t.seed, f"stage{stage}", acc.process_index,
+        bs = (o.stage1_batch_size or o.batch_size) if stage == 1 else o.batch_size
+        sampler = StepBatches(len(self.train_ds), bs, t.seed, f"stage{stage}", acc.process_index,
                               acc.num_processes, start=start * ga, count=(total - start) * ga)
         batches = iter(loader(self.train_ds, sampler, self.collate, t.num_workers))
-        per_step = o.batch_size * ga * acc.num_processes
+        per_step = bs * ga * acc.num_processes
         bar = _progress(total, start, f"stage {stage}", self.main and t.progress)
         sums: dict[str, float] = {}
         t_log, n_log = time.perf_counter(), 0
-        wrapped.train()
+        _train_mode(wrapped, module, frozen)
         for step in range(start + 1, total + 1):
             for micro in range(ga):
                 batch = next(batches)
@@ -206,6 +211,7 @@ class Run:
             last = step == total
             if stage == 2 and (last or (t.eval_steps and step % t.eval_steps == 0)):
                 self.evaluate(stage, step)
+                _train_mode(wrapped, module, frozen)
             if stage == 1 and not last and t.stage1_eval_steps and step % t.stage1_eval_steps == 0:
                 self.evaluate(stage, step)
             if last or (stage == 2 and t.save_steps and step % t.save_steps == 0):
@@ -314,6 +320,14 @@ class Run:
             self.tb.close()
         self.acc.wait_for_everyone()
         return TrainResult(self.model.eval(), self.run_dir, self.history, self.best)
+
+
+def _train_mode(wrapped: nn.Module, module: nn.Module, frozen: tuple[str, ...]) -> None:
+    """Training mode, except the parts this stage does not update: they run as at inference (no dropout)."""
+    wrapped.train()
+    for name, sub in module.named_modules():
+        if frozen and name.startswith(frozen):
+            sub.eval()
 
 
 class _null:

@@ -17,6 +17,7 @@ from mixbuddy.config import load_config
 from mixbuddy.constants import STEMS
 from mixbuddy.errors import ConfigError, CorpusError, MixbuddyError
 from mixbuddy.corpus.synth import SynthConfig, synthesize_corpus, synthesize_song
+from mixbuddy.corpus.synth.build import split_plan
 from mixbuddy.corpus.synth.compose import compose_song
 from mixbuddy.rng import rng_for
 
@@ -190,6 +191,21 @@ def test_song_depends_only_on_seed_and_index():
     assert meta_c["build_key"] != meta_d["build_key"]
 
 
+def test_split_pool_keeps_the_test_songs_when_the_corpus_grows():
+    """Growing ``songs`` past ``split_pool`` only adds training songs; song keys ignore split settings."""
+    from mixbuddy.corpus.synth.build import build_key
+
+    base = dataclasses.replace(CFG, songs=20, test_fraction=0.2)
+    grown = dataclasses.replace(base, songs=60, split_pool=20)
+    test = lambda c: [i for i, s in split_plan(c) if s == "test"]  # noqa: E731
+    assert len(test(base)) == 4 and test(grown) == test(base)
+    assert len(split_plan(grown)) == 60 and all(s == "train" for i, s in split_plan(grown) if i >= 20)
+    assert test(dataclasses.replace(base, songs=60)) != test(base)            # without the pool the split moves
+    assert build_key(grown, 3) == build_key(base, 3) != build_key(dataclasses.replace(base, seed=1), 3)
+    with pytest.raises(ConfigError, match="split_pool must be between 1 and songs"):
+        dataclasses.replace(base, split_pool=21)
+
+
 def test_different_seeds_give_different_songs():
     metas = [synthesize_song(dataclasses.replace(CFG, seed=s, seconds=5.0), 0)[1] for s in range(4)]
     signatures = {(m["tempo_bpm"], m["key"], m["groove"], tuple(map(tuple, m["programs"].values()))) for m in metas}
@@ -234,7 +250,9 @@ def test_invalid_config_values_raise_config_error(bad: dict):
 
 
 def test_config_file_default_and_errors(tmp_path: Path):
-    assert load_config(SynthConfig, REPO / "configs" / "synth.yaml") == SynthConfig()
+    bundled = load_config(SynthConfig, REPO / "configs" / "synth.yaml")
+    assert bundled == dataclasses.replace(SynthConfig(), songs=400, split_pool=100)    # defaults otherwise
+    assert [i for i, s in split_plan(bundled) if s == "test"] == [i for i, s in split_plan(SynthConfig()) if s == "test"]
     typo = tmp_path / "typo.yaml"
     typo.write_text("songz: 3\n")
     with pytest.raises(ConfigError, match="songz"):

@@ -315,6 +315,11 @@ def test_band_levels_track_gain_and_ignore_padding() -> None:
     padded = torch.cat([w, torch.zeros(1, 8000)], dim=1)                  # batch padding (silence)
     assert torch.allclose(lv(padded, n), base, atol=1e-5)
     assert not torch.allclose(lv(padded, torch.tensor([40000])), base, atol=1e-2)   # counted as silence
+    overall = BandLevels(16000, bands=16, overall_only=True)
+    assert overall.dim == 3
+    assert torch.allclose(overall(w, n), base[:, [k - 1, 2 * k - 1, 3 * k - 1]])       # the level channel's three
     head = AuxHead(8, hidden=16, clips=("mix",), level_dim=lv.dim)
+    with pytest.raises(ValueError, match="aux head needs token features"):
+        AuxHead(0, hidden=16, clips=("mix",))
     with pytest.raises(ValueError, match="pass levels"):
         head(torch.zeros(2, 3, 8), torch.ones(2, 3, dtype=torch.bool))

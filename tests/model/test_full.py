@@ -177,7 +177,7 @@ def test_verdict_token_counts_gradients_and_half_precision_export(tiny_llm: Path
     audio = model._audio(batch, with_labels=False)
     mask = audio.mask.reshape(-1, audio.mask.shape[-1])
     assert mask[:, 0].all()                                     # the verdict leads every clip
-    expected = audio.aux.probs @ model.stack.verdict
+    expected = audio.aux.probs @ model.stack.verdict[:, 0]
     first = audio.tokens.reshape(-1, *audio.tokens.shape[-2:])[:, 0]
     assert torch.allclose(first, expected.repeat_interleave(n_clips, 0), atol=1e-6)
     batch["aux_labels"] = torch.tensor([7, 0])
@@ -202,6 +202,72 @@ def test_verdict_token_counts_gradients_and_half_precision_export(tiny_llm: Path
         assert b.dtype == torch.float32 and torch.allclose(a, b, rtol=1e-3, atol=1e-4), k
     with pytest.raises(ConfigError, match="checkpoint dtype must be one of"):
         save_checkpoint(model, tmp_path / "bad", dtype="int8")
+
+
+@pytest.mark.parametrize("mode", ["mix", "stems"])
+def test_text_verdict_reads_like_the_class_descriptions(tiny_llm: Path, mode: str) -> None:
+    """verdict_init text: class k's L verdict rows are the LLM's embeddings of its description (padded with
+    "."); a clip gets L leading verdict tokens = probability-weighted rows; an old (13, H) verdict loads."""
+    from mixbuddy.model.audio import load_trainable_state_dict, trainable_state_dict, verdict_texts
+
+    torch.manual_seed(0)
+    cfg = _cfg(tiny_llm, mode)
+    cfg.audio.aux.verdict, cfg.audio.aux.verdict_tokens, cfg.audio.aux.verdict_init = True, 4, "text"
+    model = MixbuddyModel.build(cfg)
+    plain = MixbuddyModel.build(_cfg(tiny_llm, mode))
+    assert model.num_tokens(2 * SR) == plain.num_tokens(2 * SR) + 4
+    texts = verdict_texts()
+    assert len(texts) == 13 and texts[0] == " balanced: no change needed"
+    assert texts[6] == " drums too quiet: raise by between 3 and 6 dB"
+    assert texts[7] == " drums too loud: lower by between 3 and 6 dB"
+    assert texts[12] == " vocals too loud: lower by between 6 and 12 dB"
+    table = model.alm.llm.get_input_embeddings().weight
+    tok = model.tokenizer
+    for k in (0, 7, 12):
+        ids = tok(texts[k], add_special_tokens=False)["input_ids"][:4]
+        ids += tok(".", add_special_tokens=False)["input_ids"][-1:] * (4 - len(ids))
+        assert torch.equal(model.stack.verdict[k], table[torch.tensor(ids)])
+    waves: list = _waves(2)
+    if mode == "stems":
+        waves = [{"bass": w, "drums": 0.5 * w, "vocals": 0.3 * w} for w in waves]
+    batch = model.prepare(waves, [INSTR] * 2, ["vocals", "bass"], responses=[RESP] * 2)
+    audio = model._audio(batch, with_labels=False)
+    n_clips = len(model.clip_names)
+    lead = audio.tokens.reshape(-1, *audio.tokens.shape[-2:])[:, :4]
+    expected = torch.einsum("bk,klh->blh", audio.aux.probs, model.stack.verdict).repeat_interleave(n_clips, 0)
+    assert torch.allclose(lead, expected, atol=1e-6)
+    assert audio.mask.reshape(-1, audio.mask.shape[-1])[:, :4].all()
+    one = _cfg(tiny_llm, mode)
+    one.audio.aux.verdict = True
+    single = MixbuddyModel.build(one)
+    state = trainable_state_dict(single.stack)
+    state["verdict"] = state["verdict"].reshape(13, -1) + 1.0     # the pre-verdict_tokens layout (13, H)
+    load_trainable_state_dict(single.stack, state)
+    assert torch.equal(single.stack.verdict[:, 0], state["verdict"])
+
+
+def test_levels_only_head_never_runs_the_encoder(tiny_llm: Path) -> None:
+    """aux.source levels: the head reads the band-level statistics alone; the audio-only (stage-1) forward
+    gives the same logits as the full forward and leaves every encoder/projector parameter without gradient."""
+    torch.manual_seed(0)
+    cfg = _cfg(tiny_llm, "stems")
+    cfg.audio.aux.levels, cfg.audio.aux.source, cfg.audio.aux.verdict = True, "levels", True
+    model = MixbuddyModel.build(cfg).eval()
+    assert model.stack.aux_head.summary is None
+    waves = [{"bass": w, "drums": 0.5 * w, "vocals": 0.3 * w} for w in _waves(2)]
+    batch = model.prepare(waves, [INSTR] * 2, ["vocals", "bass"], responses=[RESP] * 2)
+    batch["aux_labels"] = torch.tensor([7, 0])
+    out = model(batch, audio_only=True)
+    out.loss.backward()
+    full = model._audio(batch)
+    assert torch.allclose(out.aux_logits, full.aux.logits, atol=1e-6)
+    assert all(p.grad is None for p in model.stack.encoder.parameters())
+    assert all(p.grad is None for p in model.stack.projector.parameters())
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in model.stack.aux_head.parameters())
+    with pytest.raises(ConfigError, match="aux.source 'levels' needs aux.levels"):
+        from_dict(AudioConfig, {"aux": {"source": "levels", "levels": False}})
+    with pytest.raises(ConfigError, match="aux.verdict_init must be"):
+        from_dict(AudioConfig, {"aux": {"verdict": True, "verdict_init": "words"}})
 
 
 def test_shipped_names_resolve_and_unknown_folders_fail(tmp_path: Path) -> None:

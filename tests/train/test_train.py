@@ -116,6 +116,39 @@ def test_init_from_starts_with_the_checkpoint_weights(assets: dict[str, Path], t
     assert not torch.equal(fresh.model.stack.verdict, saved.stack.verdict)
 
 
+def test_stage2_freeze_keeps_the_stage1_head(assets: dict[str, Path], tmp_path: Path) -> None:
+    """A levels-only head trained in stage 1 and frozen in stage 2: stage 2 moves LoRA and the verdict but
+    leaves every head weight as stage 1 left it; the head still lands in the checkpoint; a prefix that
+    matches nothing is refused."""
+    from mixbuddy.train import trainer
+
+    aux = {"audio": {"aux": {"source": "levels", "verdict_tokens": 3, "verdict_init": "text"}}}
+    common = dict(model=aux, train={"stage1_steps": 3, "stage2_freeze": ["stack.aux_head"]}, optim={"max_steps": 2})
+    run = trainer.Run(tiny_config(assets["ds"], assets["llm"], tmp_path / "run", **common))
+    snaps: dict[int, dict] = {}
+    stage = trainer.Run.stage
+
+    def spy(self, n, total, lr, module):
+        stage(self, n, total, lr, module)
+        snaps[n] = {k: v.detach().clone() for k, v in self.model.named_parameters() if v.requires_grad}
+
+    trainer.Run.stage = spy
+    try:
+        run.run()
+    finally:
+        trainer.Run.stage = stage
+    head = [k for k in snaps[1] if k.startswith("stack.aux_head.")]
+    assert head and all(torch.equal(snaps[1][k], snaps[2][k]) for k in head)
+    assert not torch.equal(snaps[1]["stack.verdict"], snaps[2]["stack.verdict"])
+    lora = [k for k in snaps[1] if "lora_B" in k]
+    assert lora and any(not torch.equal(snaps[1][k], snaps[2][k]) for k in lora)
+    saved = load_checkpoint(run.run_dir / "checkpoint")
+    assert torch.equal(dict(saved.named_parameters())[head[0]], snaps[2][head[0]])
+    bad = tiny_config(assets["ds"], assets["llm"], tmp_path / "bad", train={"stage2_freeze": ["stack.nothing"]})
+    with pytest.raises(ConfigError, match="matches no trainable parameter"):
+        run_training(bad)
+
+
 def test_stems_mode_two_stages(assets: dict[str, Path], tmp_path: Path) -> None:
     cfg = tiny_config(assets["ds"], assets["llm"], tmp_path / "run", model={"input_mode": "stems"},
                       optim={"max_steps": 2}, train={"stage1_steps": 3})
@@ -180,7 +213,7 @@ def test_bad_configs_are_clear_errors(assets: dict[str, Path], tmp_path: Path, c
     with pytest.raises(ConfigError, match="scheduler"):
         load_train_config(default, ["optim.scheduler=step"])
     with pytest.raises(ConfigError, match="eval_generate"):
-        load_train_config(default, ["train.select_metric=joint_accuracy"])
+        load_train_config(default, ["train.select_metric=joint_accuracy", "train.eval_generate=0"])
     with pytest.raises(ConfigError, match="key.path=value"):
         load_train_config(default, ["optim.lr"])
     assert main(["train", "--config", str(default), "--set", "model.input_mode=multitrack", "--check"]) == 1

@@ -38,18 +38,24 @@ log = logging.getLogger(__name__)
 GENERATOR = "mixbuddy.corpus.synth"
 SYNTH_VERSION = 1   # bump whenever the generated audio changes for the same config
 SPLITS = ("train", "test")
+_SPLIT_ONLY = ("songs", "test_fraction", "test_songs", "split_pool")
 NOMINAL_LUFS = -20.0  # stems are first set to NOMINAL_LUFS + offset, then a common gain is applied
 
 
 def split_plan(cfg: SynthConfig) -> list[tuple[int, str]]:
-    """(song index, split) for every song; the test songs are a seeded choice of ``cfg.n_test()``."""
-    test = set(rng_for(cfg.seed, "split").permutation(cfg.songs)[: cfg.n_test()].tolist())
+    """(song index, split) for every song; the test songs are a seeded choice of ``cfg.n_test()`` among the
+    first ``cfg.pool()`` indices."""
+    test = set(rng_for(cfg.seed, "split").permutation(cfg.pool())[: cfg.n_test()].tolist())
     return [(i, "test" if i in test else "train") for i in range(cfg.songs)]
 
 
 def build_key(cfg: SynthConfig, index: int) -> str:
-    """Fingerprint of everything that determines song ``index`` (reused on rebuild when unchanged)."""
-    blob = dumps({"config": to_dict(cfg), "index": index, "synth_version": SYNTH_VERSION})
+    """Fingerprint of everything that determines song ``index`` (reused on rebuild when unchanged).
+
+    The split settings and the number of songs are left out: a song's audio depends on ``(seed, index)``
+    and the sound settings alone, so growing a corpus reuses every song already built."""
+    conf = {k: v for k, v in to_dict(cfg).items() if k not in _SPLIT_ONLY}
+    blob = dumps({"config": conf, "index": index, "synth_version": SYNTH_VERSION})
     return hashlib.blake2b(blob.encode(), digest_size=12).hexdigest()
 
 

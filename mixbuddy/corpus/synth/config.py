@@ -38,6 +38,10 @@ class SynthConfig:
     test_fraction:  share of songs placed in ``test`` (rounded; at least one test and one train song
                     whenever the fraction is > 0 and there are at least two songs).
     test_songs:     an exact number of test songs instead of ``test_fraction`` (None = use the fraction).
+    split_pool:     draw the test songs from the first ``split_pool`` song indices only (None = all songs),
+                    with the fraction/number applied to the pool: growing ``songs`` past the pool then
+                    only adds training songs, and the test songs (and every song file, which depends on
+                    ``(seed, index)`` alone) stay exactly those of the ``songs: split_pool`` corpus.
     stem_sd_db:     standard deviation of each stem's loudness around its MUSDB18 mean (the reference
                     balance of a song is drawn from this prior).
     stem_mean_lufs: the per-stem prior means (only their differences matter).
@@ -57,6 +61,7 @@ class SynthConfig:
     bit_depth: int = 16
     test_fraction: float = 0.2
     test_songs: int | None = None
+    split_pool: int | None = None
     stem_sd_db: float = 2.5
     stem_mean_lufs: dict[str, float] = field(default_factory=lambda: dict(MUSDB_STEM_MEAN_LUFS))
     mix_lufs: list[float] = field(default_factory=lambda: [-18.0, -14.0])
@@ -82,8 +87,11 @@ class SynthConfig:
             raise bad(f"bit_depth must be 16 or 24, got {self.bit_depth!r}")
         if not 0.0 <= self.test_fraction <= 1.0:
             raise bad(f"test_fraction must be in [0, 1], got {self.test_fraction!r}")
-        if self.test_songs is not None and not 0 <= self.test_songs <= self.songs:
-            raise bad(f"test_songs must be between 0 and songs ({self.songs}), got {self.test_songs!r}")
+        if self.split_pool is not None and not 1 <= self.split_pool <= self.songs:
+            raise bad(f"split_pool must be between 1 and songs ({self.songs}), got {self.split_pool!r}")
+        if self.test_songs is not None and not 0 <= self.test_songs <= self.pool():
+            raise bad(f"test_songs must be between 0 and the songs of the split pool ({self.pool()}), "
+                      f"got {self.test_songs!r}")
         if not 0.0 <= self.stem_sd_db <= 12.0:
             raise bad(f"stem_sd_db must be in [0, 12] dB, got {self.stem_sd_db!r}")
         if sorted(self.stem_mean_lufs) != sorted(STEMS):
@@ -106,13 +114,17 @@ class SynthConfig:
     def subtype(self) -> str:
         return f"PCM_{self.bit_depth}"
 
+    def pool(self) -> int:
+        """Number of songs (the first indices) the test songs are drawn from."""
+        return self.songs if self.split_pool is None else self.split_pool
+
     def n_test(self) -> int:
         """Number of test songs."""
         if self.test_songs is not None:
             return self.test_songs
-        n = int(round(self.test_fraction * self.songs))
-        if 0.0 < self.test_fraction < 1.0 and self.songs >= 2:
-            n = min(max(n, 1), self.songs - 1)
+        n = int(round(self.test_fraction * self.pool()))
+        if 0.0 < self.test_fraction < 1.0 and self.pool() >= 2:
+            n = min(max(n, 1), self.pool() - 1)
         return n
 
     def song_id(self, index: int) -> str:

@@ -26,6 +26,11 @@ def run_baseline(args: argparse.Namespace) -> int:
     if needs_train:
         train_path = Path(args.train or Path(args.dataset).parent / "train.jsonl")
         train = load_recipes(train_path)
+        if args.max_train is not None and len(train) > args.max_train:    # seeded subset, file order kept
+            import numpy as np
+
+            keep = np.sort(np.random.default_rng(args.seed).permutation(len(train))[: args.max_train])
+            train = [train[i] for i in keep]
         if not train:
             raise DataError(f"{train_path}: the training split is empty; {args.name} learns from it")
         overlap = {r.song_id for r in train} & {r.song_id for r in records}
@@ -59,6 +64,7 @@ def run_baseline(args: argparse.Namespace) -> int:
             "sample_rate": args.sr, "channels": args.channels, **extra}
     if needs_train:
         info["train"] = str(train_path)
+        info["train_records"] = len(train)
     write_json(str(args.output) + ".json", info)
     print(f"{args.output}: {n} predictions from baseline {args.name}")
     return 0
@@ -72,6 +78,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--dataset", required=True, help="dataset JSONL to answer (e.g. work/ds/test.jsonl)")
     p.add_argument("-o", "--output", required=True, help="predictions JSONL to write")
     p.add_argument("--train", default=None, help="training split for fitted baselines (default: train.jsonl beside --dataset)")
+    p.add_argument("--max-train", type=int, default=None,
+                   help="fit on a seeded subset of this many training records (default: all)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--sr", type=int, default=22050, help="analysis sample rate")
     p.add_argument("--channels", type=int, default=2)
