@@ -21,23 +21,12 @@ from mixbuddy.data.render import open_renderer
 from mixbuddy.model.audio import BandLevels
 from mixbuddy.model.heads import AuxHead, anchor_index, labels_from_recipe
 from head_probe import stem_dir  # noqa: E402  (same folder: run as python benchmarks/corpus_curve.py)
-
-SR, N = 16000, 160000
+from level_probe import SR, level_rows  # noqa: E402
 
 
 def features(recs, renderer, levels: BandLevels, mode: str, augment: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    xs, anchors, ys = [], [], []
-    for r in recs:
-        out = renderer.render(r, augment=augment, return_stems=mode == "stems")
-        if mode == "stems":
-            w = np.stack([out.stems[s][:N, 0] if s in out.stems else np.zeros(N, np.float32) for s in STEMS])
-        else:
-            w = out.mix[None, :N, 0]
-        x = torch.from_numpy(np.ascontiguousarray(w))
-        xs.append(levels(x, torch.full((x.shape[0],), x.shape[1])).numpy())
-        anchors.append(anchor_index(r.anchor))
-        ys.append(labels_from_recipe(r))
-    return np.array(xs), np.array(anchors), np.array(ys)
+    anchors = np.array([anchor_index(r.anchor) for r in recs])
+    return level_rows(recs, renderer, levels, mode, augment), anchors, np.array([labels_from_recipe(r) for r in recs])
 
 
 def train_head(x, a, y, clips, steps: int, seed: int = 0) -> AuxHead:

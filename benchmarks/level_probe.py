@@ -22,18 +22,24 @@ from head_probe import stem_dir  # noqa: E402  (same folder: run as python bench
 SR, N = 16000, 160000
 
 
-def features(recs, renderer, levels: BandLevels, mode: str) -> np.ndarray:
+def level_rows(recs, renderer, levels: BandLevels, mode: str, augment: bool = False) -> np.ndarray:
+    """(records, clips, level_dim) level statistics of each rendered record (the mix, or every stem)."""
     rows = []
     for r in recs:
-        out = renderer.render(r, return_stems=True)
+        out = renderer.render(r, augment=augment, return_stems=mode == "stems")
         if mode == "stems":
             w = np.stack([out.stems[s][:N, 0] if s in out.stems else np.zeros(N, np.float32) for s in STEMS])
         else:
             w = out.mix[None, :N, 0]
         x = torch.from_numpy(np.ascontiguousarray(w))
-        feats = levels(x, torch.full((x.shape[0],), x.shape[1])).numpy().ravel()
-        rows.append(np.concatenate([feats, np.eye(4)[anchor_index(r.anchor)]]))
+        rows.append(levels(x, torch.full((x.shape[0],), x.shape[1])).numpy())
     return np.array(rows)
+
+
+def features(recs, renderer, levels: BandLevels, mode: str) -> np.ndarray:
+    """Flattened level statistics + a one-hot of the anchor, per record."""
+    lv = level_rows(recs, renderer, levels, mode)
+    return np.concatenate([lv.reshape(len(recs), -1), np.eye(4)[[anchor_index(r.anchor) for r in recs]]], axis=1)
 
 
 def main(mode: str) -> None:

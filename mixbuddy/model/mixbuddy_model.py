@@ -167,12 +167,13 @@ class MixbuddyModel(nn.Module):
         return collate_examples(exs, self.alm.pad_id, "left" if for_generation else "right")
 
     # ---- forward ---------------------------------------------------------------------------------
-    def _audio(self, batch: dict[str, Any], with_labels: bool = True):
+    def _audio(self, batch: dict[str, Any], with_labels: bool = True, aux_only: bool = False):
+        """The audio stack on a batch (``aux_only``: just the aux head's output, see ``AudioStack.aux_only``)."""
         dev = self.device
         labels = batch.get("aux_labels") if with_labels else None
-        return self.stack.forward_with_aux(batch["wave"].to(dev), batch["lengths"].to(dev),
-                                           anchor=batch["anchor"].to(dev),
-                                           labels=None if labels is None else labels.to(dev))
+        run = self.stack.aux_only if aux_only else self.stack.forward_with_aux
+        return run(batch["wave"].to(dev), batch["lengths"].to(dev), anchor=batch["anchor"].to(dev),
+                   labels=None if labels is None else labels.to(dev))
 
     @staticmethod
     def clip_embeds(tokens: Tensor, mask: Tensor) -> list[Tensor]:
@@ -184,11 +185,9 @@ class MixbuddyModel(nn.Module):
     def forward(self, batch: dict[str, Any], audio_only: bool = False) -> MixbuddyOutput:
         """Losses on a collated (right-padded) batch; ``audio_only``: aux loss only, the LLM is not run."""
         if audio_only:
-            dev = self.device
             if self.stack.aux_head is None or batch.get("aux_labels") is None:
                 raise ValueError("audio-only training needs the aux head and labelled examples")
-            aux = self.stack.aux_only(batch["wave"].to(dev), batch["lengths"].to(dev), batch["anchor"].to(dev),
-                                      batch["aux_labels"].to(dev))
+            aux = self._audio(batch, aux_only=True)
             return MixbuddyOutput(aux.loss, None, aux.loss, aux.logits)
         audio = self._audio(batch)
         aux_loss = audio.aux.loss if audio.aux is not None else None

@@ -197,7 +197,7 @@ class Run:
             grad_norm = acc.clip_grad_norm_(params, o.max_grad_norm)
             optimizer.step()
             scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
+            module.zero_grad(set_to_none=True)      # also the frozen parts' grads, which no optimiser clears
             n_log += 1
             bar.update(1)
             if step % t.logging_steps == 0 or step == total:
@@ -325,9 +325,10 @@ class Run:
 def _train_mode(wrapped: nn.Module, module: nn.Module, frozen: tuple[str, ...]) -> None:
     """Training mode, except the parts this stage does not update: they run as at inference (no dropout)."""
     wrapped.train()
-    for name, sub in module.named_modules():
-        if frozen and name.startswith(frozen):
-            sub.eval()
+    if frozen:
+        for name, sub in module.named_modules():
+            if name.startswith(frozen):
+                sub.eval()
 
 
 class _null:
