@@ -2,8 +2,8 @@
 once with the verdict tokens replaced by those of another, randomly drawn class (a one-hot verdict; the
 audio tokens are left as they are), then parse both answers.
 
-Printed: how often the normal answer agrees with the head's own argmax (stem + direction, or "no
-change"), and how often the forced answer follows the forced class. A model that ignores the verdict
+Printed: how often the normal answer agrees with the verdict the head decides (stem + direction, or "no
+change"; with a soft verdict, the same joint-optimal decision from its probabilities), and how often the forced answer follows the forced class. A model that ignores the verdict
 scores near chance on the second line.
 
     python benchmarks/verdict_probe.py --checkpoint default --dataset work/ds-synth/test-sub.jsonl --n 48
@@ -19,7 +19,7 @@ from mixbuddy.evaluate.parse import parse_advice
 from mixbuddy.model.checkpoint import load_checkpoint
 from mixbuddy.model.heads import NUM_CLASSES
 from mixbuddy.predict.predict import model_inputs
-from head_probe import stem_dir  # noqa: E402  (same folder: run as python benchmarks/verdict_probe.py)
+from mixbuddy.model.verdict import allowed_from_anchor, decide, stem_dir
 
 
 def said(text: str):
@@ -59,12 +59,12 @@ def main() -> None:
             else:
                 tokens[:, :L] = v
             forced = model.alm.generate(*args, model.clip_embeds(tokens, audio.mask), batch["audio_positions"], 64)
-            head = audio.aux.logits.argmax(-1).tolist()
+            head = decide(audio.aux.probs, allowed_from_anchor(batch["anchor"]), model.stack.threshold).tolist()
             agree += sum(said(t) == stem_dir(h) for t, h in zip(normal, head))
             follow += sum(said(t) == stem_dir(int(c)) for t, c in zip(forced, forced_cls))
     n = len(recs)
     print(f"{a.checkpoint} on {n} records of {a.dataset}:")
-    print(f"  normal answers agreeing with the head's argmax (stem+direction / no change): {100 * agree / n:.1f}%")
+    print(f"  normal answers agreeing with the head's decided verdict (stem+direction / no change): {100 * agree / n:.1f}%")
     print(f"  answers following a forced one-hot verdict of a random class:             {100 * follow / n:.1f}%")
 
 

@@ -16,16 +16,18 @@ buffers of modules that are not frozen, so a frozen 330 M-parameter backbone is 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 
 import torch
 from torch import Tensor, nn
 
 from .audio_config import AudioConfig
 from .encoders import AudioEncoder, build_encoder
-from ..constants import CATEGORY_BY_NAME
+from ..constants import CATEGORY_BY_NAME, TARGET_STEMS
 from ..data.templates import STEM_DISPLAY
 from .heads import NUM_CLASSES, AuxHead, AuxOutput, class_names, decode_class
+from .levels import LevelFeatures
+from .verdict import allowed_from_anchor, decide
 from .pooling import TemporalPool
 from .projector import build_projector
 
@@ -49,7 +51,7 @@ class AudioStack(nn.Module):
         self.projector = build_projector(cfg.projector, self.encoder.out_dim, llm_hidden)
         a = cfg.aux
         head_in = {"projected": llm_hidden, "pooled": self.encoder.out_dim, "levels": 0}[a.source]
-        self.levels = (BandLevels(self.encoder.sample_rate, a.level_bands, a.level_features == "overall")
+        self.levels = (LevelFeatures(self.encoder.sample_rate, a.level_bands, a.level_features)
                        if a.enabled and a.levels else None)
         level_dim = self.levels.dim if self.levels is not None else 0
         self.aux_head = AuxHead(head_in, a.hidden, a.clips, a.anchor, a.dropout, level_dim) if a.enabled else None
@@ -97,15 +99,25 @@ class AudioStack(nn.Module):
         _, tokens, mask, lead = self._encode(wave, lengths)
         return tokens.reshape(*lead, *tokens.shape[1:]), mask.reshape(*lead, mask.shape[-1])
 
-    def aux_only(self, wave: Tensor, lengths: Tensor | None = None, anchor: Tensor | None = None,
-                 labels: Tensor | None = None) -> AuxOutput:
-        """The aux head alone; with ``aux.source: levels`` the encoder is not run at all."""
+    def level_stats(self, wave: Tensor, lengths: Tensor | None = None) -> Tensor:
+        """(B, [C,] level_dim) level features of (B, T) / (B, C, T) clips (what a levels head reads)."""
+        if self.levels is None:
+            raise ValueError("this audio stack computes no level features (aux.levels: false)")
+        return self._levels(wave, lengths, tuple(wave.shape[:-1]))
+
+    def aux_only(self, wave: Tensor | None, lengths: Tensor | None = None, anchor: Tensor | None = None,
+                 labels: Tensor | None = None, levels: Tensor | None = None) -> AuxOutput:
+        """The aux head alone; with ``aux.source: levels`` the encoder is not run at all, and precomputed
+        ``levels`` (from :meth:`level_stats`) replace the waveform."""
         if self.aux_head is None:
             raise ValueError("this audio stack has no aux head (aux.enabled: false)")
         if self.cfg.aux.source != "levels":
+            if wave is None:
+                raise ValueError(f"aux.source {self.cfg.aux.source!r} reads audio tokens: pass the waveform")
             return self.forward_with_aux(wave, lengths, anchor, labels).aux
-        return self.aux_head(None, None, anchor=anchor, labels=labels,
-                             levels=self._levels(wave, lengths, tuple(wave.shape[:-1])))
+        if levels is None:
+            levels = self.level_stats(wave, lengths)
+        return self.aux_head(None, None, anchor=anchor, labels=labels, levels=levels)
 
     def forward_with_aux(self, wave: Tensor, lengths: Tensor | None = None, anchor: Tensor | None = None,
                          labels: Tensor | None = None) -> AudioOutput:
@@ -120,12 +132,38 @@ class AudioStack(nn.Module):
                                 levels=self._levels(wave, lengths, lead))
         tokens, mask = shape(tokens), shape(mask)
         if self.verdict is not None:
-            tokens, mask = self._with_verdict(tokens, mask, aux)
+            tokens, mask = self._with_verdict(tokens, mask, self.verdict_weights(aux, anchor, labels))
         return AudioOutput(tokens, mask, aux)
 
-    def _with_verdict(self, tokens: Tensor, mask: Tensor, aux: AuxOutput) -> tuple[Tensor, Tensor]:
+    def verdict_weights(self, aux: AuxOutput, anchor: Tensor | None = None, labels: Tensor | None = None,
+                        threshold: float | None = None) -> Tensor:
+        """(B, 13) weights of the verdict rows: the head's probabilities (``soft``) or the one-hot of its
+        decision (``hard``; while training, ``verdict_truth`` of the examples get their true class)."""
+        a = self.cfg.aux
+        probs = aux.probs.detach()
+        if a.verdict_mode == "soft":
+            return probs
+        if anchor is None:
+            anchor = torch.full((probs.shape[0],), len(TARGET_STEMS), dtype=torch.long, device=probs.device)
+        th = threshold if threshold is not None else self.threshold
+        cls = decide(probs, allowed_from_anchor(anchor.to(probs.device)), th)
+        if self.training and labels is not None and a.verdict_truth > 0:
+            take = torch.rand(cls.shape[0], device=cls.device) < a.verdict_truth
+            cls = torch.where(take, labels.to(cls.device), cls)
+        return nn.functional.one_hot(cls, NUM_CLASSES).to(probs.dtype)
+
+    @property
+    def threshold(self) -> float | None:
+        """The P(imbalance) threshold of the hard verdict (``aux.verdict_threshold`` unless overridden)."""
+        return getattr(self, "_threshold", self.cfg.aux.verdict_threshold)
+
+    @threshold.setter
+    def threshold(self, value: float | None) -> None:
+        self._threshold = value
+
+    def _with_verdict(self, tokens: Tensor, mask: Tensor, weights: Tensor) -> tuple[Tensor, Tensor]:
         """Prepend the verdict tokens to every clip (the mask stays a prefix per clip)."""
-        v = torch.einsum("bk,klh->blh", aux.probs.detach(), self.verdict.float()).to(tokens.dtype)  # (B, L, H)
+        v = torch.einsum("bk,klh->blh", weights, self.verdict.float()).to(tokens.dtype)  # (B, L, H)
         if tokens.dim() == 4:                                                     # stems: (B, C, L, H)
             v = v.unsqueeze(1).expand(-1, tokens.shape[1], -1, -1)
         tokens = torch.cat([v, tokens], dim=-2)
@@ -145,41 +183,6 @@ class AudioStack(nn.Module):
             ids = tokenizer(text, add_special_tokens=False)["input_ids"][:n]
             ids = ids + [pad] * (n - len(ids))
             self.verdict[k] = table[torch.tensor(ids, device=table.device)].float().to(self.verdict.device)
-
-
-class BandLevels(nn.Module):
-    """Parameter-free level statistics of a clip: (B, T) -> (B, 3 * (bands + 1)), or (B, 3) with ``overall_only``.
-
-    Log-mel bands + overall level in 20 ms frames (the mel encoder's front end with its fixed dB
-    scaling); per band over the valid frames: mean and standard deviation of the scaled dB values
-    and the scaled dB of the mean power. ``overall_only`` keeps the overall level's three numbers.
-    """
-
-    def __init__(self, sample_rate: int, bands: int = 32, overall_only: bool = False):
-        super().__init__()
-        from .audio_config import MelEncoderConfig
-        from .encoders.mel import LogMel
-
-        hop = max(1, int(sample_rate) // 50)
-        n_fft = 1 << max(8, (2 * hop - 1).bit_length())
-        self.cfg = MelEncoderConfig(sample_rate=int(sample_rate), n_fft=n_fft, hop_length=hop, n_mels=int(bands),
-                                    level_channel=True)
-        self.mel = LogMel(self.cfg)
-        self.overall_only = bool(overall_only)
-        self.dim = 3 if self.overall_only else 3 * self.mel.out_channels
-
-    def forward(self, wave: Tensor, lengths: Tensor) -> Tensor:
-        c = self.cfg
-        x, mask = self.mel(wave, lengths.to(wave.device))                  # (B, K, F) scaled dB, (B, F)
-        m = mask.to(x.dtype)[:, None, :]
-        n = m.sum(-1).clamp_min(1.0)
-        mean = (x * m).sum(-1) / n
-        std = torch.sqrt(((x - mean[..., None]).square() * m).sum(-1) / n + 1e-6)
-        power = torch.pow(10.0, (x * c.db_scale + c.db_offset) / 10.0) * m      # back to power
-        energy_db = (10.0 * torch.log10((power.sum(-1) / n).clamp_min(1e-10)) - c.db_offset) / c.db_scale
-        if self.overall_only:                               # the level channel is the last one
-            return torch.stack([mean[:, -1], std[:, -1], energy_db[:, -1]], dim=-1)
-        return torch.cat([mean, std, energy_db], dim=-1)
 
 
 def verdict_texts() -> list[str]:
@@ -229,9 +232,12 @@ def trainable_state_dict(module: nn.Module) -> dict[str, Tensor]:
     return out
 
 
-def load_trainable_state_dict(module: nn.Module, state: dict[str, Tensor]) -> None:
-    """Load what :func:`trainable_state_dict` saved; every expected key must be present, no extras."""
-    expected = set(trainable_state_dict(module))
+def load_trainable_state_dict(module: nn.Module, state: dict[str, Tensor], skip: Sequence[str] = ()) -> None:
+    """Load what :func:`trainable_state_dict` saved; every expected key must be present, no extras.
+    Keys under a ``skip`` prefix are neither expected nor loaded."""
+    under = lambda k: any(k == p or k.startswith(p + ".") for p in skip)  # noqa: E731
+    state = {k: v for k, v in state.items() if not under(k)}
+    expected = {k for k in trainable_state_dict(module) if not under(k)}
     missing, extra = sorted(expected - set(state)), sorted(set(state) - expected)
     if missing or extra:
         raise KeyError(f"audio checkpoint mismatch: missing {missing[:8]}, unexpected {extra[:8]}")

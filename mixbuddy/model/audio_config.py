@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..constants import STEMS
+from .levels import LEVEL_FEATURES
 
 ENCODER_KINDS = ("mel", "hf", "mert")
 POOLING_KINDS = ("mean", "attention")
@@ -167,9 +168,12 @@ class AuxHeadConfig:
                  mean power, over the clip's valid frames). Level is what the task is about, and a
                  per-frame LayerNorm in any encoder blurs it; this path carries it to the head exactly.
                  Parameter-free (nothing saved); works with every encoder.
-    level_features: ``bands`` (all of the above: 3 x (level_bands + 1) numbers per clip) or ``overall``
-                 (only the overall level's three: for separate stems, where the balance is a matter of
-                 each stem's level and the band shapes mostly let a head memorise the training songs).
+    level_features: which statistics (see :mod:`mixbuddy.model.levels`): ``bands`` (3 x (level_bands + 1)
+                 numbers per clip), ``overall`` (the overall level's three), ``loudness`` (BS.1770 gated
+                 loudness, ungated K-weighted level, block spread: for separate stems, where the balance
+                 is a matter of each stem's loudness and band shapes mostly let a head memorise the
+                 training songs) or ``rich`` (bands + percentiles + onsets + harmonic/percussive band
+                 energies + loudness: for a whole mix, where every stem's level must be inferred).
     verdict:     also hand the head's verdict to the LLM: one extra audio token at the start of
                  every clip, ``softmax(logits).detach() @ V`` with a learned (13 x LLM width) matrix
                  ``V`` (trained by the LM loss only). The LLM then reads a calibrated summary of the
@@ -180,6 +184,13 @@ class AuxHeadConfig:
                  embeddings of a plain description of class k ("vocals too quiet: raise by between 3
                  and 6 dB"), padded/truncated to ``verdict_tokens``, so a confident verdict reads to
                  the frozen LLM like those words from the first step on.
+    verdict_mode: ``soft`` (the probability-weighted mixture of all 13 classes' rows) or ``hard``
+                 (the rows of the one class the joint-optimal decision picks, see
+                 :mod:`mixbuddy.model.verdict`: the LLM reads a plain description of the decision).
+    verdict_threshold: ``hard`` only: declare an imbalance when P(imbalance) >= this (None = the
+                 joint-optimal rule); chosen on validation, overridable at prediction time.
+    verdict_truth: ``hard`` only: during training, the share of examples whose verdict is the true
+                 class instead of the head's decision (1.0 teaches the LLM to state the verdict faithfully).
     """
 
     enabled: bool = True
@@ -195,6 +206,9 @@ class AuxHeadConfig:
     verdict: bool = False
     verdict_tokens: int = 1
     verdict_init: str = "random"
+    verdict_mode: str = "soft"
+    verdict_threshold: float | None = None
+    verdict_truth: float = 0.0
 
     def __post_init__(self) -> None:
         _check(self.weight >= 0, "aux.weight must be >= 0")
@@ -207,8 +221,12 @@ class AuxHeadConfig:
         _check(not bad, f"aux.clips: unknown clip name(s) {bad}; valid: {list(CLIP_NAMES)}")
         _check(self.enabled or not self.verdict, "aux.verdict needs the aux head (aux.enabled: true)")
         _check(self.level_bands >= 1, "aux.level_bands must be >= 1")
-        _check(self.level_features in ("bands", "overall"),
-               f"aux.level_features must be 'bands' or 'overall', got {self.level_features!r}")
+        _check(self.level_features in LEVEL_FEATURES,
+               f"aux.level_features must be one of {list(LEVEL_FEATURES)}, got {self.level_features!r}")
+        _check(self.verdict_mode in ("soft", "hard"), f"aux.verdict_mode must be 'soft' or 'hard', got {self.verdict_mode!r}")
+        _check(self.verdict_threshold is None or 0.0 <= self.verdict_threshold <= 1.0,
+               f"aux.verdict_threshold must be within [0, 1] or null, got {self.verdict_threshold}")
+        _check(0.0 <= self.verdict_truth <= 1.0, f"aux.verdict_truth must be within [0, 1], got {self.verdict_truth}")
 
 
 @dataclass

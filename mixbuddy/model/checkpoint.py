@@ -22,7 +22,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import torch
 
@@ -110,13 +110,17 @@ def save_checkpoint(model: MixbuddyModel, out_dir: str | os.PathLike, extra: dic
     return out
 
 
-def load_trained_parts(model: MixbuddyModel, ckpt_dir: str | os.PathLike) -> None:
-    """Load a checkpoint's trained weights into an already built model of the same config."""
+def load_trained_parts(model: MixbuddyModel, ckpt_dir: str | os.PathLike, skip: Sequence[str] = ()) -> None:
+    """Load a checkpoint's trained weights into an already built model of the same config.
+
+    ``skip``: model parameter-name prefixes (``stack.aux_head``) left as they are (not read from the checkpoint).
+    """
     from safetensors.torch import load_file
 
     d = Path(ckpt_dir)
     state = load_file(str(d / AUDIO_FILE), device=str(model.device))
-    load_trainable_state_dict(model.stack, state)
+    inner = [p[len("stack."):] for p in skip if p.startswith("stack.")]
+    load_trainable_state_dict(model.stack, state, skip=inner)
     if model.cfg.llm.lora.enabled:
         from peft import get_peft_model_state_dict, set_peft_model_state_dict
 

@@ -171,6 +171,9 @@ class MixbuddyModel(nn.Module):
         """The audio stack on a batch (``aux_only``: just the aux head's output, see ``AudioStack.aux_only``)."""
         dev = self.device
         labels = batch.get("aux_labels") if with_labels else None
+        if aux_only and "levels" in batch:             # stage 1 on cached level features: no audio at all
+            return self.stack.aux_only(None, anchor=batch["anchor"].to(dev), levels=batch["levels"].to(dev),
+                                       labels=None if labels is None else labels.to(dev))
         run = self.stack.aux_only if aux_only else self.stack.forward_with_aux
         return run(batch["wave"].to(dev), batch["lengths"].to(dev), anchor=batch["anchor"].to(dev),
                    labels=None if labels is None else labels.to(dev))

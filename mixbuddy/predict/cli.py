@@ -74,7 +74,36 @@ def run_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_calibrate(args: argparse.Namespace) -> int:
+    from .calibrate import calibrate
+
+    res = calibrate(args.checkpoint, args.dataset, args.cache_dir, args.batch_size, args.tolerance,
+                    progress=not args.no_progress)
+    print(f"{res['records']} records of {args.dataset}: threshold, joint, no-error recall, magnitude (%)")
+    for r in res["curve"]:
+        mark = "  <- rule" if r["threshold"] == 0 else ("  <- chosen" if r is res["chosen"] else "")
+        print(f"  {r['threshold']:.2f}  {r['joint']:5.1f}  {r['no_error']:5.1f}  {r['magnitude']:5.1f}{mark}")
+    print(f"chosen threshold: {res['chosen']['threshold']:.2f} (highest within {args.tolerance} joint points of the best)")
+    if args.output:
+        write_json(args.output, res)
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
+    c = subparsers.add_parser("calibrate", help="choose a model's verdict threshold on the validation split",
+                              description="Scores the aux head's decision at every P(imbalance) threshold on a "
+                                          "(validation) dataset and picks the highest threshold that keeps joint "
+                                          "accuracy within --tolerance points of its best; write it into a "
+                                          "checkpoint with `mixbuddy export --threshold T`.")
+    c.add_argument("--checkpoint", required=True, help="trained model folder or shipped model name")
+    c.add_argument("--dataset", required=True, help="validation JSONL (never the test split)")
+    c.add_argument("--tolerance", type=float, default=0.5, help="joint-accuracy points the threshold may cost")
+    c.add_argument("--batch-size", type=int, default=32)
+    c.add_argument("--cache-dir", default=None, help="decoded-stem cache folder (memory-mapped .npy)")
+    c.add_argument("-o", "--output", default=None, help="write the whole curve as JSON")
+    c.add_argument("--no-progress", action="store_true")
+    c.set_defaults(func=run_calibrate)
+
     p = subparsers.add_parser(
         "advise", help="gain-balance advice for a whole song (mix file and/or stems folder)",
         description="Cuts the song into windows (10 s), asks an engine about each and summarises. Engines: "

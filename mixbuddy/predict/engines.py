@@ -13,8 +13,9 @@ probability that the window holds an imbalance, or None when the engine gives no
 
 ``threshold`` (both engines): declare an imbalance only when the confidence is >= threshold. The
 loudness engine applies it inside the Bayes decision (a window may also *become* an imbalance when
-its confidence clears a low threshold); the model engine can only demote an imbalance below the
-threshold to "balanced" (its text names no stem to promote).
+its confidence clears a low threshold). A model with a hard verdict (``aux.verdict_mode: hard``) applies
+it the same way before the LLM reads the verdict; otherwise the model engine can only demote an
+imbalance below the threshold to "balanced" (its text names no stem to promote).
 """
 from __future__ import annotations
 
@@ -204,6 +205,8 @@ class ModelEngine:
         self.batch_size = max(1, int(batch_size))
         self.threshold = threshold
         self.max_new_tokens = max_new_tokens
+        if threshold is not None and getattr(model.cfg.audio.aux, "verdict_mode", "soft") == "hard":
+            model.stack.threshold = threshold        # the verdict the LLM reads already applies it
 
     def describe(self) -> dict:
         return {"name": self.name, "checkpoint": self.checkpoint, "threshold": self.threshold,

@@ -30,10 +30,16 @@ def run_export(args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
 
+    from ..errors import ConfigError
     from ..model.checkpoint import load_checkpoint, save_checkpoint
 
     src = Path(args.checkpoint)
     model = load_checkpoint(src, device="cpu")
+    if args.threshold is not None:
+        if model.cfg.audio.aux.verdict_mode != "hard":
+            raise ConfigError(f"{src}: --threshold sets the hard verdict's threshold; this model's verdict is "
+                              f"{model.cfg.audio.aux.verdict_mode!r}")
+        model.cfg.audio.aux.verdict_threshold = float(args.threshold)
     meta_path = src / "meta.json"
     meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.is_file() else {}
     extra = {"exported_from": str(src), "source_meta": meta.get("extra", {}), "notes": list(args.note or [])}
@@ -51,6 +57,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     e.add_argument("-o", "--output", required=True, help="folder to write (replaced atomically)")
     e.add_argument("--dtype", choices=("float32", "float16", "bfloat16"), default=None)
     e.add_argument("--note", action="append", help="provenance note stored in meta.json (repeatable)")
+    e.add_argument("--threshold", type=float, default=None,
+                   help="store this P(imbalance) threshold for the hard verdict (see `mixbuddy calibrate`)")
     e.set_defaults(func=run_export)
 
     p = subparsers.add_parser("train", help="train the audio-language model (two stages, validation selection)",

@@ -103,6 +103,13 @@ class RunSection:
     select_metric:  validation metric choosing ``best/`` (never the test split).
     init_from:      start from the trained parts of this checkpoint (folder or shipped name), e.g. to
                     continue the LLM stage of a finished run with ``stage1_steps: 0``.
+    stop_after:     end stage 2 after this many steps although its schedule (warm-up, cosine decay) spans
+                    ``optim.max_steps``: a run cut short to fit a time budget, reproducibly (None = run it all).
+    stage1_cache:   stage 1 renders every training recipe once (epoch-0 augmentation), keeps the level
+                    features of its clips in memory and runs its steps over that cache (needs
+                    ``aux.source: levels``; see mixbuddy/train/level_cache.py). Many passes for the price of one.
+    init_skip:      parameter-name prefixes (e.g. ``stack.aux_head``) *not* taken from ``init_from``: they
+                    keep their fresh initialisation (a head retrained on other level features).
     stage2_freeze:  model parts (parameter-name prefixes, e.g. ``stack.aux_head``) that stage 2 does not
                     update: keeps the stage-1 audio side from drifting at the LLM's learning rate. They
                     stay trainable parts of the model (saved in every checkpoint).
@@ -121,6 +128,9 @@ class RunSection:
     eval_generate: int = 0
     select_metric: str = "eval_loss"
     init_from: str | None = None
+    init_skip: list[str] = field(default_factory=list)
+    stage1_cache: bool = False
+    stop_after: int | None = None
     stage2_freeze: list[str] = field(default_factory=list)
     tensorboard: bool = False
     progress: bool = True
@@ -128,12 +138,14 @@ class RunSection:
     def __post_init__(self) -> None:
         if self.select_metric not in SELECT_METRICS:
             raise ValueError(f"train.select_metric must be one of {sorted(SELECT_METRICS)}, got {self.select_metric!r}")
+        if self.init_skip and not self.init_from:
+            raise ValueError("train.init_skip needs train.init_from")
         if self.select_metric == "joint_accuracy" and self.eval_generate < 1:
             raise ValueError("train.select_metric joint_accuracy needs train.eval_generate >= 1")
         for k in ("num_workers", "stage1_steps", "eval_generate"):
             if getattr(self, k) < 0:
                 raise ValueError(f"train.{k} must be >= 0")
-        for k in ("logging_steps", "eval_steps", "stage1_eval_steps", "save_steps", "threads"):
+        for k in ("logging_steps", "eval_steps", "stage1_eval_steps", "save_steps", "threads", "stop_after"):
             v = getattr(self, k)
             if v is not None and v < 1:
                 raise ValueError(f"train.{k} must be >= 1 (or null)")
@@ -152,6 +164,8 @@ class TrainConfig:
             raise ValueError("optim.max_steps 0 skips stage 2, so train.stage1_steps must be >= 1")
         if self.train.stage1_steps > 0 and not aux.enabled:
             raise ValueError("train.stage1_steps > 0 trains the audio side on the aux loss: enable model.audio.aux")
+        if self.train.stage1_cache and (not aux.enabled or aux.source != "levels"):
+            raise ValueError("train.stage1_cache caches level features: it needs model.audio.aux.source: levels")
         if self.train.select_metric in ("eval_aux_loss", "eval_aux_accuracy") and not aux.enabled:
             raise ValueError(f"train.select_metric {self.train.select_metric} needs model.audio.aux.enabled")
 

@@ -41,6 +41,7 @@ from ..model.checkpoint import load_trained_parts, save_checkpoint
 from ..model.mixbuddy_model import MixbuddyModel
 from .config import SELECT_METRICS, TrainConfig
 from .dataset import RecipeDataset, StepBatches, eval_batches, eval_subset, loader
+from .level_cache import LevelCache, build_level_cache
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +104,7 @@ class Run:
         if t.init_from:
             from ..model.checkpoint import resolve_checkpoint
 
-            load_trained_parts(m, resolve_checkpoint(t.init_from))
+            load_trained_parts(m, resolve_checkpoint(t.init_from), skip=t.init_skip)
         tr_path, va_path = cfg.data.path("train"), cfg.data.path("validation")
         train_recipes = load_recipes(tr_path)
         if cfg.data.max_train_songs is not None:
@@ -120,6 +121,7 @@ class Run:
         with self.acc.main_process_first():   # decode every song once into the shared cache before forking
             renderer.warm(sorted({r.song_id for r in train_recipes + val_recipes}))
         self.collate = Collator(m.alm.pad_id)
+        self.level_cache: LevelCache | None = None
         self.history: list[dict] = []
         self.best: dict | None = None
         self.state: dict = {}
@@ -175,9 +177,12 @@ class Run:
         wrapped, optimizer = acc.prepare(module, optimizer)
         ga = o.grad_accum
         bs = (o.stage1_batch_size or o.batch_size) if stage == 1 else o.batch_size
-        sampler = StepBatches(len(self.train_ds), bs, t.seed, f"stage{stage}", acc.process_index,
+        cache = self.level_cache if stage == 1 else None
+        data = cache if cache is not None else self.train_ds
+        sampler = StepBatches(len(data), bs, t.seed, f"stage{stage}", acc.process_index,
                               acc.num_processes, start=start * ga, count=(total - start) * ga)
-        batches = iter(loader(self.train_ds, sampler, self.collate, t.num_workers))
+        batches = iter(loader(cache, sampler, cache.collate, 0) if cache is not None
+                       else loader(self.train_ds, sampler, self.collate, t.num_workers))
         per_step = bs * ga * acc.num_processes
         bar = _progress(total, start, f"stage {stage}", self.main and t.progress)
         sums: dict[str, float] = {}
@@ -209,13 +214,16 @@ class Run:
                 bar.set_postfix(loss=f"{means['loss']:.4f}")
                 sums, t_log, n_log = {}, time.perf_counter(), 0
             last = step == total
-            if stage == 2 and (last or (t.eval_steps and step % t.eval_steps == 0)):
+            stop = stage == 2 and t.stop_after is not None and step >= t.stop_after
+            if stage == 2 and (last or stop or (t.eval_steps and step % t.eval_steps == 0)):
                 self.evaluate(stage, step)
                 _train_mode(wrapped, module, frozen)
             if stage == 1 and not last and t.stage1_eval_steps and step % t.stage1_eval_steps == 0:
                 self.evaluate(stage, step)
-            if last or (stage == 2 and t.save_steps and step % t.save_steps == 0):
+            if last or stop or (stage == 2 and t.save_steps and step % t.save_steps == 0):
                 self.save_resume(stage, step, optimizer, scheduler)
+            if stop:
+                break
         bar.close()
         if stage == 1:
             self.evaluate(stage, total)
@@ -302,6 +310,13 @@ class Run:
     def run(self) -> TrainResult:
         cfg, o, t0 = self.cfg, self.cfg.optim, time.perf_counter()
         if cfg.train.stage1_steps > 0 and self.state.get("stage", 1) == 1:
+            if cfg.train.stage1_cache:
+                t1 = time.perf_counter()
+                self.level_cache = build_level_cache(self.model.stack, self.train_ds, 64,
+                                                     max(cfg.train.num_workers, cfg.train.threads or 1),
+                                                     self.main and cfg.train.progress)
+                self._log({"stage": 1, "step": 0, "level_cache_records": len(self.level_cache),
+                           "level_cache_seconds": round(time.perf_counter() - t1, 1), "time": time.time()})
             self.stage(1, cfg.train.stage1_steps, o.stage1_lr, _AudioOnly(self.model))
         if self.state.get("stage") == 1:
             self.state = {}
@@ -313,7 +328,7 @@ class Run:
             save_checkpoint(self.model, self.run_dir / "checkpoint", {"step": total, "final": True})
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             write_json(self.run_dir / "summary.json", json.loads(json.dumps({
-                "steps": total, "stage1_steps": cfg.train.stage1_steps, "best": self.best,
+                "steps": total, "stop_after": cfg.train.stop_after, "stage1_steps": cfg.train.stage1_steps, "best": self.best,
                 "seconds": round(time.perf_counter() - t0, 2), "peak_rss_mb": round(peak, 1),
                 "processes": self.acc.num_processes, "last": self.history[-1] if self.history else None})))
         if self.tb is not None:

@@ -300,10 +300,10 @@ def test_audio_config_yaml_roundtrip() -> None:
 def test_band_levels_track_gain_and_ignore_padding() -> None:
     """Fixed level statistics: +6 dB moves every mean by 6/db_scale and every energy by 6 dB; padding past
     ``lengths`` changes nothing; a model built with levels rejects a head call without them."""
-    from mixbuddy.model.audio import BandLevels
     from mixbuddy.model.heads import AuxHead
+    from mixbuddy.model.levels import LevelFeatures
 
-    lv = BandLevels(16000, bands=16)
+    lv = LevelFeatures(16000, bands=16)
     assert lv.dim == 3 * 17 and sum(p.numel() for p in lv.parameters()) == 0
     w = torch.from_numpy(np.random.default_rng(0).standard_normal((1, 32000)).astype(np.float32) * 0.1)
     n = torch.tensor([32000])
@@ -315,7 +315,7 @@ def test_band_levels_track_gain_and_ignore_padding() -> None:
     padded = torch.cat([w, torch.zeros(1, 8000)], dim=1)                  # batch padding (silence)
     assert torch.allclose(lv(padded, n), base, atol=1e-5)
     assert not torch.allclose(lv(padded, torch.tensor([40000])), base, atol=1e-2)   # counted as silence
-    overall = BandLevels(16000, bands=16, overall_only=True)
+    overall = LevelFeatures(16000, bands=16, kind="overall")
     assert overall.dim == 3
     assert torch.allclose(overall(w, n), base[:, [k - 1, 2 * k - 1, 3 * k - 1]])       # the level channel's three
     head = AuxHead(8, hidden=16, clips=("mix",), level_dim=lv.dim)
@@ -323,3 +323,55 @@ def test_band_levels_track_gain_and_ignore_padding() -> None:
         AuxHead(0, hidden=16, clips=("mix",))
     with pytest.raises(ValueError, match="pass levels"):
         head(torch.zeros(2, 3, 8), torch.ones(2, 3, dtype=torch.bool))
+
+
+def test_loudness_features_match_bs1770_and_follow_gain() -> None:
+    """``loudness``: the gated integrated loudness agrees with pyloudnorm (BS.1770) within 0.2 dB on a gated
+    signal (loud and near-silent halves), shifts by exactly the gain, and a silent clip reads -70 LUFS."""
+    import pyloudnorm as pyln
+
+    from mixbuddy.model.levels import LevelFeatures
+
+    sr = 16000
+    rng = np.random.default_rng(1)
+    t = np.arange(4 * sr) / sr
+    x = (0.3 * np.sin(2 * np.pi * 220 * t) + 0.05 * rng.standard_normal(t.size)).astype(np.float32)
+    x[2 * sr:] *= 0.001                                          # the quiet half falls below the relative gate
+    ref = pyln.Meter(sr).integrated_loudness(x.astype(np.float64))
+    lf = LevelFeatures(sr, kind="loudness")
+    n = torch.tensor([x.size])
+    out = lf(torch.from_numpy(x)[None], n)[0]
+    lufs = float(out[0]) * lf.cfg.db_scale + lf.cfg.db_offset
+    assert abs(lufs - ref) < 0.2, (lufs, ref)
+    ungated = float(out[1]) * lf.cfg.db_scale + lf.cfg.db_offset
+    assert ungated < lufs - 2.0                                  # the quiet half pulls the ungated level down
+    louder = lf(torch.from_numpy(x * 10 ** (-4.5 / 20))[None], n)[0]
+    assert abs(float(louder[0] - out[0]) * lf.cfg.db_scale + 4.5) < 1e-3
+    assert abs(float(louder[2] - out[2])) < 1e-4                 # spread is level-free
+    silent = lf(torch.zeros(1, x.size), n)[0]
+    assert float(silent[0]) * lf.cfg.db_scale + lf.cfg.db_offset == pytest.approx(-70.0)
+
+
+def test_rich_features_shape_gain_and_padding() -> None:
+    """``rich``: 265 numbers per clip with 32 bands; a gain moves the level-like entries by exactly the gain
+    (mean, energy, percentiles, harmonic/percussive energies, loudness) and leaves the level-free ones
+    (spread, onsets, block spread) alone; batch padding changes nothing; unknown kinds are refused."""
+    from mixbuddy.model.levels import LevelFeatures
+
+    lf = LevelFeatures(16000, bands=32, kind="rich")
+    assert lf.dim == 265
+    rng = np.random.default_rng(2)
+    w = torch.from_numpy((rng.standard_normal((2, 48000)) * np.linspace(0.01, 0.3, 48000)).astype(np.float32))
+    n = torch.tensor([48000, 40000])
+    base = lf(w, n)
+    gained = lf(w * 10 ** (6 / 20), n)
+    d = (gained - base) * lf.cfg.db_scale
+    k = 33
+    level_like = np.r_[0:k, 2 * k:5 * k, 6 * k:6 * k + 64, 6 * k + 64, 6 * k + 65]
+    level_free = np.r_[k:2 * k, 5 * k:6 * k, 6 * k + 66]
+    assert torch.allclose(d[:, level_like], torch.full_like(d[:, level_like], 6.0), atol=2e-2)
+    assert torch.allclose(d[:, level_free], torch.zeros_like(d[:, level_free]), atol=2e-2)
+    padded = lf(torch.cat([w, torch.zeros(2, 4000)], 1), n)
+    assert torch.allclose(padded, base, atol=1e-4)
+    with pytest.raises(ValueError, match="level_features must be one of"):
+        LevelFeatures(16000, kind="spectral")

@@ -280,3 +280,41 @@ def test_shipped_names_resolve_and_unknown_folders_fail(tmp_path: Path) -> None:
     for name in SHIPPED:
         if (SHIPPED_DIR / name / "config.yaml").is_file():
             assert resolve_checkpoint(name) == SHIPPED_DIR / name
+
+
+@pytest.mark.parametrize("mode", ["mix", "stems"])
+def test_hard_verdict_reads_the_decided_class(tiny_llm: Path, mode: str) -> None:
+    """verdict_mode hard: every clip leads with the verdict rows of exactly one class, the one the joint-optimal
+    rule picks (never the anchor as target); a threshold only demotes findings to "balanced"; in training,
+    verdict_truth 1.0 feeds the true class instead; level features of the configured kind reach the head."""
+    from mixbuddy.model.verdict import allowed_from_anchor, decide
+
+    torch.manual_seed(0)
+    cfg = _cfg(tiny_llm, mode)
+    a = cfg.audio.aux
+    a.source, a.levels, a.level_features = "levels", True, "rich" if mode == "mix" else "loudness"
+    a.verdict, a.verdict_tokens, a.verdict_mode, a.verdict_truth = True, 3, "hard", 1.0
+    model = MixbuddyModel.build(cfg)
+    assert model.stack.levels.dim == (265 if mode == "mix" else 3)
+    waves: list = _waves(3)
+    if mode == "stems":
+        waves = [{"bass": w, "drums": 0.5 * w, "vocals": 0.3 * w} for w in waves]
+    anchors = ["vocals", "bass", "drums"]
+    batch = model.prepare(waves, [INSTR] * 3, anchors, responses=[RESP] * 3)
+    model.eval()
+    audio = model._audio(batch, with_labels=False)
+    cls = decide(audio.aux.probs, allowed_from_anchor(batch["anchor"]))
+    n_clips = len(model.clip_names)
+    lead = audio.tokens.reshape(-1, *audio.tokens.shape[-2:])[:, :3]
+    assert torch.allclose(lead, model.stack.verdict[cls].repeat_interleave(n_clips, 0), atol=1e-6)
+    model.stack.threshold = 1.0                               # nothing is sure enough: every verdict is "balanced"
+    lead = model._audio(batch, with_labels=False).tokens.reshape(-1, *audio.tokens.shape[-2:])[:, :3]
+    assert torch.allclose(lead, model.stack.verdict[0].expand_as(lead), atol=1e-6)
+    model.stack.threshold = None
+    model.train()
+    batch["aux_labels"] = torch.tensor([7, 0, 12])
+    lead = model._audio(batch).tokens.reshape(-1, *audio.tokens.shape[-2:])[:, :3]
+    truth = model.stack.verdict[torch.tensor([7, 0, 12])].repeat_interleave(n_clips, 0)
+    assert torch.allclose(lead, truth, atol=1e-6)
+    with pytest.raises(ConfigError, match="verdict_mode"):
+        from_dict(ModelConfig, {"audio": {"aux": {"verdict_mode": "argmax"}}})

@@ -103,6 +103,55 @@ def test_audio_only_run_on_fewer_songs_logs_a_stage1_curve(assets: dict[str, Pat
         tiny_config(assets["ds"], assets["llm"], tmp_path / "bad", optim={"max_steps": 0}, train={"stage1_steps": 0})
 
 
+@pytest.mark.parametrize("mode", ["mix", "stems"])
+def test_stage1_cache_trains_the_head_on_the_same_examples(assets: dict[str, Path], tmp_path: Path, mode: str) -> None:
+    """train.stage1_cache: one row of level features per training recipe (its epoch-0 rendering, as the
+    uncached loop would draw it), and stage 1 on the cache takes exactly the uncached run's first step."""
+    from mixbuddy.model.heads import labels_from_recipe
+    from mixbuddy.train import trainer
+
+    feats = "rich" if mode == "mix" else "loudness"
+    model = {"input_mode": mode, "audio": {"aux": {"level_features": feats}}}
+    if mode == "stems":
+        model["audio"]["aux"]["clips"] = ["bass", "drums", "other", "vocals"]
+    kw = dict(model=model, optim={"max_steps": 0, "stage1_batch_size": 4},
+              train={"stage1_steps": 3, "stage1_eval_steps": None})
+    run = trainer.Run(tiny_config(assets["ds"], assets["llm"], tmp_path / "a", **kw, data={"max_train": 8}))
+    cache = trainer.build_level_cache(run.model.stack, run.train_ds, batch_size=3)
+    dim = 265 if mode == "mix" else 3
+    assert cache.levels.shape == ((8, dim) if mode == "mix" else (8, 4, dim))
+    i = 5
+    audio = torch.from_numpy(run.train_ds.audio(i, 0))
+    expected = run.model.stack.level_stats(audio[None] if mode == "stems" else audio[None])[0]
+    assert torch.allclose(cache.levels[i], expected, atol=1e-5)
+    assert cache.labels[i] == labels_from_recipe(run.train_ds.recipes[i])
+    first = {}
+    for cached in (True, False):
+        cfg = tiny_config(assets["ds"], assets["llm"], tmp_path / f"run-{cached}", **kw, data={"max_train": 8})
+        cfg.train.stage1_cache = cached
+        res = run_training(cfg)
+        first[cached] = losses(res.history, 1)
+        assert len(first[cached]) == 3
+    assert abs(first[True][0] - first[False][0]) < 1e-4, first
+    with pytest.raises(ConfigError, match="stage1_cache"):
+        tiny_config(assets["ds"], assets["llm"], tmp_path / "bad", model={"audio": {"aux": {"source": "pooled"}}},
+                    train={"stage1_cache": True})
+
+
+def test_stop_after_cuts_the_same_schedule_short(assets: dict[str, Path], tmp_path: Path) -> None:
+    """train.stop_after: stage 2 ends after N steps with the learning rates of the full schedule, evaluated
+    and saved there (best/, resume/), and its losses are the full run's first N."""
+    full = run_training(tiny_config(assets["ds"], assets["llm"], tmp_path / "full", optim={"max_steps": 4}))
+    cut = run_training(tiny_config(assets["ds"], assets["llm"], tmp_path / "cut", optim={"max_steps": 4},
+                                   train={"stop_after": 2}))
+    lr = lambda h: [r["lr"] for r in h if r.get("stage") == 2 and "lr" in r]  # noqa: E731
+    assert lr(cut.history) == lr(full.history)[:2] and losses(cut.history) == losses(full.history)[:2]
+    assert [r["step"] for r in cut.history if "eval_examples" in r] == [2]
+    assert cut.best is not None and cut.best["step"] == 2 and (cut.run_dir / "best" / "config.yaml").is_file()
+    with pytest.raises(ConfigError, match="stop_after"):
+        tiny_config(assets["ds"], assets["llm"], tmp_path / "bad", train={"stop_after": 0})
+
+
 def test_init_from_starts_with_the_checkpoint_weights(assets: dict[str, Path], tmp_path: Path) -> None:
     from mixbuddy.train import trainer
 
@@ -114,6 +163,11 @@ def test_init_from_starts_with_the_checkpoint_weights(assets: dict[str, Path], t
         assert torch.equal(a, b), k
     fresh = trainer.Run(tiny_config(assets["ds"], assets["llm"], tmp_path / "c"))
     assert not torch.equal(fresh.model.stack.verdict, saved.stack.verdict)
+    skip = trainer.Run(tiny_config(assets["ds"], assets["llm"], tmp_path / "d",
+                                   train={"init_from": str(ckpt), "init_skip": ["stack.aux_head"]}))
+    assert torch.equal(skip.model.stack.verdict, saved.stack.verdict)            # taken from the checkpoint
+    assert all(torch.equal(a, b) for a, b in zip(skip.model.stack.aux_head.parameters(),
+                                                  fresh.model.stack.aux_head.parameters()))   # left fresh
 
 
 def test_stage2_freeze_keeps_the_stage1_head(assets: dict[str, Path], tmp_path: Path) -> None:
@@ -247,3 +301,34 @@ def test_resume_continues_the_same_curve(assets: dict[str, Path], tmp_path: Path
     monkeypatch.setattr(trainer.Run, "_log", original)
     resumed = run_training(cfg, resume=True)
     assert losses(resumed.history) == full[2:]
+
+
+def test_calibrate_then_export_with_the_threshold(assets: dict[str, Path], tmp_path: Path, capsys) -> None:
+    """`mixbuddy calibrate` scores the head's hard decision along the threshold grid on validation and picks
+    the highest threshold within the tolerance of the best joint accuracy; `mixbuddy export --threshold`
+    stores it, and the reloaded model's verdict uses it."""
+    from mixbuddy.predict.calibrate import GRID, choose
+
+    rows = [{"threshold": t, "joint": j} for t, j in [(0.0, 60.0), (0.5, 61.0), (0.6, 60.6), (0.7, 60.4), (0.8, 55.0)]]
+    assert choose(rows)["threshold"] == 0.6 and choose(rows, tolerance=0.7)["threshold"] == 0.7
+    res = run_training(tiny_config(assets["ds"], assets["llm"], tmp_path / "run", optim={"max_steps": 0},
+                                   train={"stage1_steps": 2}))
+    ckpt = res.run_dir / "checkpoint"
+    out = tmp_path / "cal.json"
+    assert main(["calibrate", "--checkpoint", str(ckpt), "--dataset", str(assets["ds"] / "validation.jsonl"),
+                 "-o", str(out), "--no-progress"]) == 0
+    cal = json.loads(out.read_text())
+    n_val = len(load_recipes(assets["ds"] / "validation.jsonl"))
+    assert cal["records"] == n_val and [r["threshold"] for r in cal["curve"]] == GRID
+    assert cal["rule"]["threshold"] == 0.0 and cal["chosen"] == choose(cal["curve"])
+    no_error = [r["no_error"] for r in cal["curve"][1:]]
+    assert no_error == sorted(no_error)                                # a higher threshold only adds "balanced"
+    assert "chosen threshold" in capsys.readouterr().out
+    th = cal["chosen"]["threshold"]
+    assert main(["export", "--checkpoint", str(ckpt), "-o", str(tmp_path / "exp"), "--threshold", str(th)]) == 0
+    assert load_checkpoint(tmp_path / "exp").stack.threshold == th
+    soft = run_training(tiny_config(assets["ds"], assets["llm"], tmp_path / "soft", optim={"max_steps": 0},
+                                    train={"stage1_steps": 1}, model={"audio": {"aux": {"verdict_mode": "soft"}}}))
+    assert main(["export", "--checkpoint", str(soft.run_dir / "checkpoint"), "-o", str(tmp_path / "x"),
+                 "--threshold", "0.5"]) != 0
+    assert "hard verdict" in capsys.readouterr().err

@@ -59,7 +59,7 @@ def tiny_config(dataset: Path, llm_dir: Path, out: Path, **sections: dict) -> Tr
     data["data"].update(dataset=str(dataset), cache_dir=str(out.parent / "cache"), max_validation=6)
     data["optim"].update(batch_size=4, stage1_batch_size=None, lr=3e-3, stage1_lr=3e-3, warmup_ratio=0.0, max_steps=3)
     data["train"].update(output_dir=str(out), threads=2, num_workers=0, stage1_steps=0, logging_steps=1,
-                         eval_steps=None, save_steps=None, progress=False)
+                         eval_steps=None, save_steps=None, progress=False, init_from=None, init_skip=[])
     for name, values in sections.items():
         _merge(data.setdefault(name, {}), values)
     return train_config_from_dict(data, where="tiny config")

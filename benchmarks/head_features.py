@@ -1,0 +1,141 @@
+"""Probe: how good is the aux head with each kind of level features (``aux.level_features``), before any
+LLM training? Renders N seeded training recipes as the trainer does (augmented, epoch 0) and every
+validation recipe, extracts the level features (cached as .npy under work/feats/), trains the real
+``AuxHead`` on them for several training-set sizes and prints, on the validation split (unseen songs),
+13-class accuracy and the headline numbers of the joint-optimal decision (joint stem+direction,
+no-error recall, magnitude range), and the same at a few P(imbalance) thresholds.
+``--songs K ...``: a corpus-size learning curve instead: the head trained on all cached recipes of the
+first K training songs (sorted ids) for each K.
+
+    python benchmarks/head_features.py --mode mix --features rich --train 79680 --sizes 6000 24000 79680
+    python benchmarks/head_features.py --mode mix --features rich --train 79680 --songs 22 45 90 180 360
+    python benchmarks/head_features.py --mode stems --features loudness --train 24000
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from multiprocessing import get_context
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from mixbuddy.data.recipe import load_recipes
+from mixbuddy.data.render import open_renderer
+from mixbuddy.evaluate.baselines.common import allowed_targets
+from mixbuddy.model.audio_config import CLIP_NAMES
+from mixbuddy.model.heads import AuxHead, anchor_index, labels_from_recipe
+from mixbuddy.model.levels import LevelFeatures
+from mixbuddy.model.verdict import decide_batch, headline
+from mixbuddy.train.dataset import RecipeDataset
+
+SR, N = 16000, 160000
+STEM_CLIPS = [c for c in CLIP_NAMES if c != "mix"]
+_W: dict = {}
+
+
+def _init(dataset: RecipeDataset, kind: str) -> None:
+    torch.set_num_threads(1)
+    _W.update(ds=dataset, lf=LevelFeatures(SR, 32, kind))
+
+
+def _rows(idx: list[int]) -> list[tuple[int, np.ndarray]]:
+    ds, lf = _W["ds"], _W["lf"]
+    out = []
+    with torch.no_grad():
+        for i in idx:
+            a = ds.audio(i)
+            x = torch.from_numpy(np.ascontiguousarray(a.reshape(-1, a.shape[-1])))
+            out.append((i, lf(x, torch.full((x.shape[0],), x.shape[1])).numpy()))
+    return out
+
+
+def features(recs, split: str, mode: str, kind: str, augment: bool, cache: Path, workers: int) -> np.ndarray:
+    path = cache / f"{split}-{mode}-{kind}-{len(recs)}.npy"
+    if path.exists():
+        return np.load(path)
+    ren = open_renderer(f"work/ds-synth/{split}.jsonl", SR, 1, "work/cache")
+    clips = ["mix"] if mode == "mix" else STEM_CLIPS
+    ds = RecipeDataset(recs, ren, None, mode, clips, N, 0, augment=augment, seed=0)
+    order = sorted(range(len(recs)), key=lambda i: (recs[i].song_id, i))          # keep song caches hot
+    chunks = [order[s:s + 64] for s in range(0, len(order), 64)]
+    out = [None] * len(recs)
+    t0 = time.time()
+    with get_context("fork").Pool(workers, initializer=_init, initargs=(ds, kind)) as pool:
+        for res in pool.imap_unordered(_rows, chunks):
+            for i, v in res:
+                out[i] = v
+    print(f"{split}: {len(recs)} records in {time.time() - t0:.0f} s", flush=True)
+    arr = np.stack(out).astype(np.float32)
+    cache.mkdir(parents=True, exist_ok=True)
+    np.save(path, arr)
+    return arr
+
+
+def train_head(x, anchor, y, clips, hidden: int, epochs: int, seed: int = 0) -> AuxHead:
+    torch.manual_seed(seed)
+    head = AuxHead(0, hidden, clips, True, 0.1, x.shape[-1])
+    opt = torch.optim.AdamW(head.parameters(), lr=2e-3, weight_decay=1e-4)
+    n, bs = len(y), 256
+    steps = epochs * max(1, n // bs)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, 2e-3, total_steps=steps, pct_start=0.05)
+    X, A, Y = torch.from_numpy(x), torch.from_numpy(anchor), torch.from_numpy(y)
+    g = torch.Generator().manual_seed(seed)
+    head.train()
+    for _ in range(epochs):
+        perm = torch.randperm(n, generator=g)
+        for s in range(0, n - bs + 1, bs):
+            b = perm[s:s + bs]
+            loss = head(None, None, anchor=A[b], labels=Y[b], levels=X[b]).loss
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+    return head.eval()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--mode", choices=["mix", "stems"], default="mix")
+    ap.add_argument("--features", default="rich")
+    ap.add_argument("--train", type=int, default=16000)
+    ap.add_argument("--sizes", type=int, nargs="*")
+    ap.add_argument("--songs", type=int, nargs="*", help="corpus-size curve: train on the first K songs")
+    ap.add_argument("--hidden", type=int, default=256)
+    ap.add_argument("--epochs", type=int, default=10)
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    a = ap.parse_args()
+    torch.set_num_threads(a.workers)
+    tr = load_recipes("work/ds-synth/train.jsonl")
+    va = load_recipes("work/ds-synth/validation.jsonl")
+    tr = [tr[i] for i in np.sort(np.random.default_rng(0).permutation(len(tr))[:a.train])]
+    cache = Path("work/feats")
+    xa = features(tr, "train", a.mode, a.features, True, cache, a.workers)
+    xb = features(va, "validation", a.mode, a.features, False, cache, a.workers)
+    clips = ["mix"] if a.mode == "mix" else STEM_CLIPS
+    ya = np.array([labels_from_recipe(r) for r in tr])
+    aa = np.array([anchor_index(r.anchor) for r in tr])
+    ab = torch.tensor([anchor_index(r.anchor) for r in va])
+    rank = {s: i for i, s in enumerate(sorted({r.song_id for r in tr}))}
+    song_rank = np.array([rank[r.song_id] for r in tr])
+    runs = ([(f"songs={k}", song_rank < k) for k in a.songs] if a.songs
+            else [(f"n={n}", np.arange(len(tr)) < n) for n in a.sizes or [a.train]])
+    for name, keep in runs:
+        t0 = time.time()
+        head = train_head(xa[keep], aa[keep], ya[keep], clips, a.hidden, a.epochs)
+        with torch.no_grad():
+            probs = torch.softmax(head(None, None, anchor=ab, levels=torch.from_numpy(xb)).logits, -1).numpy()
+        acc = np.mean(probs.argmax(1) == np.array([labels_from_recipe(r) for r in va]))
+        dec = decide_batch(probs, [allowed_targets(r) for r in va])
+        h = headline(va, dec)
+        print(f"{a.mode}/{a.features} {name} ({int(keep.sum())} recipes): 13-class {100 * acc:.1f}%  joint {h['joint']:.1f}  no-error "
+              f"{h['no_error']:.1f}  magnitude {h['magnitude']:.1f}  ({time.time() - t0:.0f} s)", flush=True)
+        for th in (0.5, 0.6, 0.65, 0.7, 0.75, 0.8):
+            hh = headline(va, decide_batch(probs, [allowed_targets(r) for r in va], threshold=th))
+            print(f"   threshold {th}: joint {hh['joint']:.1f}  no-error {hh['no_error']:.1f}  magnitude {hh['magnitude']:.1f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,153 @@
+"""Parameter-free level statistics of a clip: what the aux head reads (``aux.levels``).
+
+Level is what the task is about, and any learned encoder with per-frame normalisation blurs it; these
+features carry it to the head exactly, with a fixed dB map ``(dB - db_offset) / db_scale`` (no
+per-clip statistics), so a gain of +g dB on a clip moves its level numbers by exactly g / db_scale.
+All kinds share one front end: a 20 ms-hop STFT of the mono clip and ``bands`` mel bands.
+
+``level_features`` kinds (numbers per clip, with the default 32 bands):
+
+* ``bands`` (99): per mel band and for the overall level, the mean and spread over the valid frames
+  of the scaled dB values and the scaled dB of the mean power.
+* ``overall`` (3): the overall level's three numbers only.
+* ``loudness`` (3): BS.1770 integrated loudness (K-weighting applied as its magnitude response to the
+  STFT power, 400 ms blocks every 100 ms, absolute -70 LUFS and relative -10 LU gates), the ungated
+  K-weighted level and the spread of the block loudness. Within ~0.1 dB of pyloudnorm on music.
+* ``rich`` (265): for a whole mix, where each stem's level must be inferred. ``bands`` + the 10th and
+  90th percentile of every band's dB over frames (how often a band is busy) + the mean rise of each
+  band from frame to frame (onsets: drums) + the energy of the *harmonic* and *percussive* parts of
+  every band (median-filter HPSS on the mel power: sustained vs transient sound) + ``loudness``.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+LEVEL_FEATURES = ("bands", "overall", "loudness", "rich")
+HPSS_KERNEL = 9          # median filter length: frames (180 ms) for harmonic, bands for percussive
+LOUDNESS_BLOCK_FRAMES, LOUDNESS_STEP_FRAMES = 20, 5     # 400 ms blocks every 100 ms at a 20 ms hop
+ABS_GATE_LUFS, REL_GATE_LU = -70.0, -10.0
+
+
+def k_weighting_power(sample_rate: int, n_fft: int) -> np.ndarray:
+    """|H(f)|^2 of the BS.1770 K-weighting (high shelf + RLB high pass) at the rfft bins of ``n_fft``,
+    from the two biquads pyloudnorm designs for ``sample_rate`` (the meter of the loudness baseline)."""
+    import pyloudnorm as pyln
+
+    z = np.exp(-1j * 2 * np.pi * np.arange(n_fft // 2 + 1) / n_fft)
+    h = np.ones_like(z)
+    for stage in pyln.Meter(int(sample_rate))._filters.values():
+        b, a = np.asarray(stage.b, np.float64), np.asarray(stage.a, np.float64)
+        h *= (b[0] + b[1] * z + b[2] * z * z) / (a[0] + a[1] * z + a[2] * z * z)
+    return (np.abs(h) ** 2).astype(np.float32)
+
+
+def _median_filter(x: Tensor, dim: int, k: int) -> Tensor:
+    """Centred running median of odd length ``k`` along ``dim`` over the non-NaN values (NaN = not there:
+    the ends and invalid frames), so padding past a clip's length never changes its values."""
+    x = x.movedim(dim, -1)
+    h = k // 2
+    xp = nn.functional.pad(x, (h, h), value=float("nan"))
+    return torch.nan_to_num(xp.unfold(-1, k, 1).nanmedian(dim=-1).values).movedim(-1, dim)
+
+
+class LevelFeatures(nn.Module):
+    """(B, T) mono clips + (B,) valid lengths -> (B, dim) level statistics (see the module docstring)."""
+
+    def __init__(self, sample_rate: int, bands: int = 32, kind: str = "bands"):
+        super().__init__()
+        from .audio_config import MelEncoderConfig
+        from .encoders.mel import LogMel
+
+        if kind not in LEVEL_FEATURES:
+            raise ValueError(f"level_features must be one of {list(LEVEL_FEATURES)}, got {kind!r}")
+        self.kind = kind
+        hop = max(1, int(sample_rate) // 50)
+        n_fft = 1 << max(8, (2 * hop - 1).bit_length())
+        self.cfg = MelEncoderConfig(sample_rate=int(sample_rate), n_fft=n_fft, hop_length=hop, n_mels=int(bands),
+                                    level_channel=True)
+        self.mel = LogMel(self.cfg)
+        # one-sided power -> mean square of the windowed signal (Parseval), then K-weighted
+        c = np.full(n_fft // 2 + 1, 2.0, np.float32)
+        c[0] = c[-1] = 1.0
+        norm = n_fft * float(self.mel.window.square().sum())
+        self.register_buffer("kw", torch.from_numpy(c * k_weighting_power(sample_rate, n_fft) / norm),
+                             persistent=False)
+        k = self.mel.out_channels
+        self.dim = {"bands": 3 * k, "overall": 3, "loudness": 3, "rich": 3 * k + 3 * k + 2 * bands + 3}[kind]
+
+    def _power(self, wave: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
+        """(B, bins, F) STFT power and the (B, F) valid-frame mask (the log-mel front end's framing)."""
+        c = self.cfg
+        T = wave.shape[1]
+        F = self.mel.num_frames(T)
+        left = (c.n_fft - c.hop_length) // 2
+        x = nn.functional.pad(wave.float(), (left, (F - 1) * c.hop_length + c.n_fft - T - left))
+        spec = torch.stft(x, c.n_fft, c.hop_length, window=self.mel.window, center=False, return_complex=True)
+        n = torch.div(lengths.to(wave.device) + c.hop_length - 1, c.hop_length, rounding_mode="floor")
+        mask = torch.arange(F, device=wave.device)[None, :] < n[:, None]
+        return spec.real.square() + spec.imag.square(), mask
+
+    def _scale(self, db: Tensor) -> Tensor:
+        return (db - self.cfg.db_offset) / self.cfg.db_scale
+
+    def loudness(self, power: Tensor, mask: Tensor) -> Tensor:
+        """(B, 3): scaled gated loudness, ungated K-weighted level and block-loudness spread (LU / db_scale)."""
+        ms = torch.einsum("bkf,k->bf", power, self.kw) * mask                       # K-weighted mean square
+        m = mask.float()
+        L, S = LOUDNESS_BLOCK_FRAMES, LOUDNESS_STEP_FRAMES
+        if ms.shape[1] < L:                                                          # shorter than one block
+            pad = L - ms.shape[1]
+            ms, m = nn.functional.pad(ms, (0, pad)), nn.functional.pad(m, (0, pad))
+        z = ms.unfold(1, L, S).mean(-1)                                              # (B, blocks)
+        full = m.unfold(1, L, S).min(-1).values > 0
+        full[:, 0] |= ~full.any(1)                                                   # keep >= 1 block
+        lj = -0.691 + 10 * torch.log10(z.clamp_min(1e-12))
+        g1 = full & (lj >= ABS_GATE_LUFS)
+        mean_pow = lambda g: (z * g).sum(1) / g.sum(1).clamp_min(1)                  # noqa: E731
+        rel = -0.691 + 10 * torch.log10(mean_pow(g1).clamp_min(1e-12)) + REL_GATE_LU
+        g2 = g1 & (lj > rel[:, None])
+        gated = -0.691 + 10 * torch.log10(mean_pow(g2).clamp_min(1e-12))
+        gated = torch.where(g2.any(1), gated, torch.full_like(gated, ABS_GATE_LUFS))
+        ungated = -0.691 + 10 * torch.log10((ms.sum(1) / m.sum(1).clamp_min(1)).clamp_min(1e-12))
+        f = full.float()
+        mu = (lj * f).sum(1) / f.sum(1).clamp_min(1)
+        spread = torch.sqrt(((lj - mu[:, None]).square() * f).sum(1) / f.sum(1).clamp_min(1) + 1e-6)
+        return torch.stack([self._scale(gated), self._scale(ungated), spread / self.cfg.db_scale], dim=-1)
+
+    def forward(self, wave: Tensor, lengths: Tensor) -> Tensor:
+        power, mask = self._power(wave, lengths)
+        if self.kind == "loudness":
+            return self.loudness(power, mask)
+        mel = torch.matmul(self.mel.fb, power)                                       # (B, bands, F)
+        feats = torch.cat([mel, power.sum(dim=1, keepdim=True)], dim=1)              # + overall level
+        x = self._scale(10.0 * torch.log10(feats.clamp_min(1e-10))) * mask[:, None, :]
+        m = mask.to(x.dtype)[:, None, :]
+        n = m.sum(-1).clamp_min(1.0)
+        mean = (x * m).sum(-1) / n
+        std = torch.sqrt(((x - mean[..., None]).square() * m).sum(-1) / n + 1e-6)
+        energy = self._scale(10.0 * torch.log10(((feats * m).sum(-1) / n).clamp_min(1e-10)))
+        if self.kind == "overall":                          # the level channel is the last one
+            return torch.stack([mean[:, -1], std[:, -1], energy[:, -1]], dim=-1)
+        if self.kind == "bands":
+            return torch.cat([mean, std, energy], dim=-1)
+        # rich: percentiles over valid frames (invalid frames pushed past either end), onsets, HPSS
+        big = torch.finfo(x.dtype).max / 4
+        valid = mask[:, None, :].expand_as(x)
+        lo_q = torch.where(valid, x, big).sort(-1).values
+        hi_q = torch.where(valid, x, -big).sort(-1, descending=True).values
+        idx = (0.1 * (n - 1)).round().long()                                          # (B, 1)
+        p10 = lo_q.gather(-1, idx[:, :, None].expand(-1, x.shape[1], 1)).squeeze(-1)
+        p90 = hi_q.gather(-1, idx[:, :, None].expand(-1, x.shape[1], 1)).squeeze(-1)
+        pair = m[..., 1:] * m[..., :-1]
+        rise = ((x[..., 1:] - x[..., :-1]).clamp_min(0) * pair).sum(-1) / pair.sum(-1).clamp_min(1.0)
+        valid_mel = torch.where(mask[:, None, :], mel, float("nan"))
+        harm = _median_filter(valid_mel, -1, HPSS_KERNEL)
+        perc = _median_filter(valid_mel, -2, HPSS_KERNEL)
+        wh = harm.square() / (harm.square() + perc.square()).clamp_min(1e-20)
+        part = lambda w: self._scale(10 * torch.log10(((mel * w * m).sum(-1) / n).clamp_min(1e-10)))  # noqa: E731
+        return torch.cat([mean, std, energy, p10, p90, rise, part(wh), part(1 - wh), self.loudness(power, mask)], -1)
+
+
+__all__ = ["LevelFeatures", "LEVEL_FEATURES", "k_weighting_power"]

@@ -1,0 +1,84 @@
+"""From the aux head's 13 class probabilities to one decision (the *verdict* the LLM verbalises).
+
+The decision that maximises joint (stem + direction) accuracy compares P(no error) with the best
+(target, direction) mass, summed over that direction's categories; the magnitude is then the most
+probable category of the chosen pair (as the ``loudness-stems`` Bayes baseline decides). Targets the
+instruction rules out (the anchor; a stem absent from the input) are removed and the rest renormalised.
+With a ``threshold``, an imbalance the rule declares is kept only when P(imbalance) >= threshold (else
+"balanced"): raising it trades joint accuracy for recognising more balanced mixes, exactly as the
+trade-off curve of every evaluation report moves (threshold 0 = the rule itself).
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from ..constants import TARGET_STEMS
+from .heads import ERROR_CATEGORIES, NUM_CLASSES, decode_class
+
+_N_CAT = len(ERROR_CATEGORIES)
+_UP = torch.tensor([c in ("very_quiet", "quiet") for c in ERROR_CATEGORIES])   # direction "increase"
+
+
+def allowed_from_anchor(anchor: Tensor) -> Tensor:
+    """(B,) anchor indices (``heads.anchor_index``; ``len(TARGET_STEMS)`` = none) -> (B, 3) allowed targets."""
+    stems = torch.arange(len(TARGET_STEMS), device=anchor.device)
+    return stems[None, :] != anchor[:, None]
+
+
+def decide(probs: Tensor, allowed: Tensor | None = None, threshold: float | None = None) -> Tensor:
+    """(B, 13) class probabilities (+ (B, 3) bool allowed targets) -> (B,) decided class indices."""
+    p = probs.float()
+    if allowed is not None:
+        keep = torch.cat([torch.ones_like(allowed[:, :1]), allowed.repeat_interleave(_N_CAT, dim=1)], dim=1)
+        p = p * keep.to(p.dtype)
+        p = p / p.sum(-1, keepdim=True).clamp_min(1e-12)
+    per = p[:, 1:].reshape(p.shape[0], len(TARGET_STEMS), _N_CAT)                 # (B, target, category)
+    up = _UP.to(p.device)
+    mass = torch.stack([(per * up).sum(-1), (per * ~up).sum(-1)], dim=-1)          # (B, target, direction)
+    if allowed is not None:
+        mass = mass.masked_fill(~allowed[..., None], -1.0)
+    best = mass.flatten(1).argmax(-1)                                              # target * 2 + direction
+    t, d = best // 2, best % 2
+    in_dir = torch.where(d[:, None] == 0, up[None, :], ~up[None, :])
+    cat = per[torch.arange(p.shape[0]), t].masked_fill(~in_dir, -1.0).argmax(-1)
+    declare = mass.flatten(1).max(-1).values > p[:, 0]
+    if threshold is not None:
+        declare = declare & (1.0 - p[:, 0] >= threshold)
+    return torch.where(declare, 1 + t * _N_CAT + cat, torch.zeros_like(cat))
+
+
+def decide_batch(probs: np.ndarray, targets: Sequence[Sequence[str]], threshold: float | None = None) -> np.ndarray:
+    """NumPy convenience: allowed targets given by name per record."""
+    allowed = torch.tensor([[s in ts for s in TARGET_STEMS] for ts in targets])
+    return decide(torch.as_tensor(probs), allowed, threshold).numpy()
+
+
+def stem_dir(c: int) -> tuple[str, bool] | None:
+    """What joint accuracy compares for a class: (target stem, too quiet?); None = no error."""
+    t, cat = decode_class(int(c))
+    return None if t is None else (t, cat in ("quiet", "very_quiet"))
+
+
+def headline(records: Sequence, classes: np.ndarray) -> dict[str, float]:
+    """Quick joint / no-error / magnitude (%) of decided classes against recipes (for probes; the
+    reference scorer is ``mixbuddy evaluate`` on generated text)."""
+    joint, ok, mag = [], [], []
+    for r, c in zip(records, classes):
+        t, cat = decode_class(int(c))
+        if r.category == "no_error":
+            joint.append(t is None)
+            ok.append(t is None)
+            continue
+        same_dir = t is not None and (cat in ("very_quiet", "quiet")) == (r.category in ("very_quiet", "quiet"))
+        joint.append(t == r.target and same_dir)
+        mag.append(t is not None and {"very_quiet": 0, "very_loud": 0}.get(cat, 1)
+                   == {"very_quiet": 0, "very_loud": 0}.get(r.category, 1))
+    pct = lambda v: 100.0 * float(np.mean(v)) if v else float("nan")  # noqa: E731
+    return {"joint": pct(joint), "no_error": pct(ok), "magnitude": pct(mag)}
+
+
+__all__ = ["decide", "decide_batch", "allowed_from_anchor", "headline", "stem_dir", "NUM_CLASSES"]

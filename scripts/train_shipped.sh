@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Reproduce the shipped models (mixbuddy/weights/default and default-stems) on a CPU, from nothing but
+# this repository (its git history included):
+#   1. the synthetic corpus and its flawed-mix dataset (commands below, ~5 min);
+#   2. the previous release's trained LoRA/projector/encoder/verdict rows, which the configs continue
+#      (train.init_from), taken from git history (commit $PREV) into work/prev/;
+#   3. `mixbuddy train` (stage 1: the aux head on cached level features; stage 2: the LLM learns to state
+#      the head's hard verdict), selection on the validation subset only;
+#   4. `mixbuddy calibrate` picks the verdict threshold on the whole validation split;
+#   5. `mixbuddy export` writes float16 weights with that threshold into mixbuddy/weights/<name>.
+# MODELS narrows the run, e.g. MODELS=default bash scripts/train_shipped.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${BIN:-.venv/bin}
+PREV=${PREV:-f01bf82}
+MODELS=${MODELS:-"default default-stems"}
+[ -d work/synth/train ] || $BIN/mixbuddy corpus synth -o work/synth --config configs/synth.yaml
+[ -f work/ds-synth/train.jsonl ] || $BIN/mixbuddy data build --corpus-config configs/corpus/synth.yaml \
+  --config configs/data.yaml -o work/ds-synth
+mkdir -p work/prev
+git archive "$PREV" mixbuddy/weights | tar -x -C work/prev
+for m in $MODELS; do
+  /usr/bin/time -f "train $m: %e s wall, %M KB peak" $BIN/mixbuddy train --config configs/$m.yaml --no-progress
+  $BIN/mixbuddy calibrate --checkpoint runs/$m/best --dataset work/ds-synth/validation.jsonl --cache-dir work/cache \
+    -o runs/$m/calibration.json --no-progress | tee runs/$m/calibration.txt
+  th=$(sed -n 's/^chosen threshold: \([0-9.]*\).*/\1/p' runs/$m/calibration.txt)
+  $BIN/mixbuddy export --checkpoint runs/$m/best -o mixbuddy/weights/$m --dtype float16 --threshold "$th" \
+    --note "bash scripts/train_shipped.sh (configs/$m.yaml, init_from commit $PREV); threshold $th from mixbuddy calibrate on validation"
+done
