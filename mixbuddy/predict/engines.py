@@ -205,7 +205,8 @@ class ModelEngine:
         self.batch_size = max(1, int(batch_size))
         self.threshold = threshold
         self.max_new_tokens = max_new_tokens
-        if threshold is not None and getattr(model.cfg.audio.aux, "verdict_mode", "soft") == "hard":
+        aux = getattr(getattr(model.cfg, "audio", None), "aux", None)
+        if threshold is not None and getattr(aux, "verdict_mode", "soft") == "hard":
             model.stack.threshold = threshold        # the verdict the LLM reads already applies it
 
     def describe(self) -> dict:

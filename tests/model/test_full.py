@@ -316,5 +316,9 @@ def test_hard_verdict_reads_the_decided_class(tiny_llm: Path, mode: str) -> None
     lead = model._audio(batch).tokens.reshape(-1, *audio.tokens.shape[-2:])[:, :3]
     truth = model.stack.verdict[torch.tensor([7, 0, 12])].repeat_interleave(n_clips, 0)
     assert torch.allclose(lead, truth, atol=1e-6)
+    from mixbuddy.predict.engines import ModelEngine
+
+    ModelEngine(model=model, threshold=0.9)                  # advise --threshold reaches the hard verdict
+    assert model.stack.threshold == 0.9
     with pytest.raises(ConfigError, match="verdict_mode"):
         from_dict(ModelConfig, {"audio": {"aux": {"verdict_mode": "argmax"}}})
