@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import time
-from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
@@ -30,45 +29,23 @@ from mixbuddy.model.heads import AuxHead, anchor_index, labels_from_recipe
 from mixbuddy.model.levels import LevelFeatures
 from mixbuddy.model.verdict import decide_batch, headline
 from mixbuddy.train.dataset import RecipeDataset
+from mixbuddy.train.level_cache import build_level_cache
 
 SR, N = 16000, 160000
 STEM_CLIPS = [c for c in CLIP_NAMES if c != "mix"]
-_W: dict = {}
-
-
-def _init(dataset: RecipeDataset, kind: str) -> None:
-    torch.set_num_threads(1)
-    _W.update(ds=dataset, lf=LevelFeatures(SR, 32, kind))
-
-
-def _rows(idx: list[int]) -> list[tuple[int, np.ndarray]]:
-    ds, lf = _W["ds"], _W["lf"]
-    out = []
-    with torch.no_grad():
-        for i in idx:
-            a = ds.audio(i)
-            x = torch.from_numpy(np.ascontiguousarray(a.reshape(-1, a.shape[-1])))
-            out.append((i, lf(x, torch.full((x.shape[0],), x.shape[1])).numpy()))
-    return out
 
 
 def features(recs, split: str, mode: str, kind: str, augment: bool, cache: Path, workers: int) -> np.ndarray:
+    """Level features of every recipe, computed as stage 1's cache computes them (train.stage1_cache)."""
     path = cache / f"{split}-{mode}-{kind}-{len(recs)}.npy"
     if path.exists():
         return np.load(path)
     ren = open_renderer(f"work/ds-synth/{split}.jsonl", SR, 1, "work/cache")
     clips = ["mix"] if mode == "mix" else STEM_CLIPS
     ds = RecipeDataset(recs, ren, None, mode, clips, N, 0, augment=augment, seed=0)
-    order = sorted(range(len(recs)), key=lambda i: (recs[i].song_id, i))          # keep song caches hot
-    chunks = [order[s:s + 64] for s in range(0, len(order), 64)]
-    out = [None] * len(recs)
     t0 = time.time()
-    with get_context("fork").Pool(workers, initializer=_init, initargs=(ds, kind)) as pool:
-        for res in pool.imap_unordered(_rows, chunks):
-            for i, v in res:
-                out[i] = v
+    arr = build_level_cache(LevelFeatures(SR, 32, kind), ds, 64, workers).levels.numpy()
     print(f"{split}: {len(recs)} records in {time.time() - t0:.0f} s", flush=True)
-    arr = np.stack(out).astype(np.float32)
     cache.mkdir(parents=True, exist_ok=True)
     np.save(path, arr)
     return arr

@@ -23,7 +23,7 @@ from torch import Tensor, nn
 
 from .audio_config import AudioConfig
 from .encoders import AudioEncoder, build_encoder
-from ..constants import CATEGORY_BY_NAME, TARGET_STEMS
+from ..constants import CATEGORY_BY_NAME
 from ..data.templates import STEM_DISPLAY
 from .heads import NUM_CLASSES, AuxHead, AuxOutput, class_names, decode_class
 from .levels import LevelFeatures
@@ -135,18 +135,15 @@ class AudioStack(nn.Module):
             tokens, mask = self._with_verdict(tokens, mask, self.verdict_weights(aux, anchor, labels))
         return AudioOutput(tokens, mask, aux)
 
-    def verdict_weights(self, aux: AuxOutput, anchor: Tensor | None = None, labels: Tensor | None = None,
-                        threshold: float | None = None) -> Tensor:
+    def verdict_weights(self, aux: AuxOutput, anchor: Tensor | None = None, labels: Tensor | None = None) -> Tensor:
         """(B, 13) weights of the verdict rows: the head's probabilities (``soft``) or the one-hot of its
         decision (``hard``; while training, ``verdict_truth`` of the examples get their true class)."""
         a = self.cfg.aux
         probs = aux.probs.detach()
         if a.verdict_mode == "soft":
             return probs
-        if anchor is None:
-            anchor = torch.full((probs.shape[0],), len(TARGET_STEMS), dtype=torch.long, device=probs.device)
-        th = threshold if threshold is not None else self.threshold
-        cls = decide(probs, allowed_from_anchor(anchor.to(probs.device)), th)
+        allowed = None if anchor is None else allowed_from_anchor(anchor.to(probs.device))
+        cls = decide(probs, allowed, self.threshold)
         if self.training and labels is not None and a.verdict_truth > 0:
             take = torch.rand(cls.shape[0], device=cls.device) < a.verdict_truth
             cls = torch.where(take, labels.to(cls.device), cls)

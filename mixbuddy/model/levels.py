@@ -77,18 +77,6 @@ class LevelFeatures(nn.Module):
         k = self.mel.out_channels
         self.dim = {"bands": 3 * k, "overall": 3, "loudness": 3, "rich": 3 * k + 3 * k + 2 * bands + 3}[kind]
 
-    def _power(self, wave: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
-        """(B, bins, F) STFT power and the (B, F) valid-frame mask (the log-mel front end's framing)."""
-        c = self.cfg
-        T = wave.shape[1]
-        F = self.mel.num_frames(T)
-        left = (c.n_fft - c.hop_length) // 2
-        x = nn.functional.pad(wave.float(), (left, (F - 1) * c.hop_length + c.n_fft - T - left))
-        spec = torch.stft(x, c.n_fft, c.hop_length, window=self.mel.window, center=False, return_complex=True)
-        n = torch.div(lengths.to(wave.device) + c.hop_length - 1, c.hop_length, rounding_mode="floor")
-        mask = torch.arange(F, device=wave.device)[None, :] < n[:, None]
-        return spec.real.square() + spec.imag.square(), mask
-
     def _scale(self, db: Tensor) -> Tensor:
         return (db - self.cfg.db_offset) / self.cfg.db_scale
 
@@ -117,7 +105,7 @@ class LevelFeatures(nn.Module):
         return torch.stack([self._scale(gated), self._scale(ungated), spread / self.cfg.db_scale], dim=-1)
 
     def forward(self, wave: Tensor, lengths: Tensor) -> Tensor:
-        power, mask = self._power(wave, lengths)
+        power, mask = self.mel.power(wave, lengths.to(wave.device))
         if self.kind == "loudness":
             return self.loudness(power, mask)
         mel = torch.matmul(self.mel.fb, power)                                       # (B, bands, F)

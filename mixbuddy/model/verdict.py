@@ -16,8 +16,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..constants import TARGET_STEMS
-from .heads import ERROR_CATEGORIES, NUM_CLASSES, decode_class
+from ..constants import CATEGORY_BY_NAME, TARGET_STEMS
+from .heads import ERROR_CATEGORIES, NUM_CLASSES, decode_class, labels_from_recipe
 
 _N_CAT = len(ERROR_CATEGORIES)
 _UP = torch.tensor([c in ("very_quiet", "quiet") for c in ERROR_CATEGORIES])   # direction "increase"
@@ -68,15 +68,13 @@ def headline(records: Sequence, classes: np.ndarray) -> dict[str, float]:
     reference scorer is ``mixbuddy evaluate`` on generated text)."""
     joint, ok, mag = [], [], []
     for r, c in zip(records, classes):
-        t, cat = decode_class(int(c))
+        said = decode_class(int(c))
+        joint.append(stem_dir(int(c)) == stem_dir(labels_from_recipe(r)))
         if r.category == "no_error":
-            joint.append(t is None)
-            ok.append(t is None)
-            continue
-        same_dir = t is not None and (cat in ("very_quiet", "quiet")) == (r.category in ("very_quiet", "quiet"))
-        joint.append(t == r.target and same_dir)
-        mag.append(t is not None and {"very_quiet": 0, "very_loud": 0}.get(cat, 1)
-                   == {"very_quiet": 0, "very_loud": 0}.get(r.category, 1))
+            ok.append(said[0] is None)
+        else:
+            same = CATEGORY_BY_NAME[said[1]].magnitude == CATEGORY_BY_NAME[r.category].magnitude
+            mag.append(said[0] is not None and same)
     pct = lambda v: 100.0 * float(np.mean(v)) if v else float("nan")  # noqa: E731
     return {"joint": pct(joint), "no_error": pct(ok), "magnitude": pct(mag)}
 

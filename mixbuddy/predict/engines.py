@@ -205,9 +205,8 @@ class ModelEngine:
         self.batch_size = max(1, int(batch_size))
         self.threshold = threshold
         self.max_new_tokens = max_new_tokens
-        aux = getattr(getattr(model.cfg, "audio", None), "aux", None)
-        if threshold is not None and getattr(aux, "verdict_mode", "soft") == "hard":
-            model.stack.threshold = threshold        # the verdict the LLM reads already applies it
+        if threshold is not None and hasattr(model, "stack"):
+            model.stack.threshold = threshold        # a hard verdict applies it before the LLM reads it
 
     def describe(self) -> dict:
         return {"name": self.name, "checkpoint": self.checkpoint, "threshold": self.threshold,

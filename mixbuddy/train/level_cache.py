@@ -49,7 +49,8 @@ class _Rows(torch.utils.data.Dataset):
 
     @torch.no_grad()
     def __getitem__(self, i: int) -> tuple[torch.Tensor, int, int, str]:
-        torch.set_num_threads(1)
+        if torch.utils.data.get_worker_info() is not None:
+            torch.set_num_threads(1)            # one thread per worker; never the main process's setting
         a = self.dataset.audio(i, 0)
         x = torch.from_numpy(np.ascontiguousarray(a.reshape(-1, a.shape[-1])))
         r = self.dataset.recipes[i]
@@ -62,15 +63,16 @@ def _stack(items: Sequence[tuple]) -> tuple:
             torch.tensor([it[2] for it in items]), [it[3] for it in items])
 
 
-def build_level_cache(stack: Any, dataset: RecipeDataset, batch_size: int = 64, num_workers: int = 0,
+def build_level_cache(levels: Any, dataset: RecipeDataset, batch_size: int = 64, num_workers: int = 0,
                       progress: bool = False) -> LevelCache:
-    """Render every recipe of ``dataset`` once (epoch 0) and keep ``stack``'s level features of its clips
-    (computed in the DataLoader workers, one thread each)."""
+    """Render every recipe of ``dataset`` once (epoch 0) and keep the ``levels`` features (a
+    :class:`~mixbuddy.model.levels.LevelFeatures`, e.g. ``model.stack.levels``) of its clips, computed in
+    the DataLoader workers, one thread each."""
     from tqdm import tqdm
 
-    if stack.levels is None:
+    if levels is None:
         raise ValueError("stage1_cache needs level features (aux.levels: true)")
-    levels = copy.deepcopy(stack.levels).cpu().eval()
+    levels = copy.deepcopy(levels).cpu().eval()
     rows, anchors, labels, ids = [], [], [], []
     bar = tqdm(total=len(dataset), desc="stage 1 level cache", unit="rec", disable=not progress, dynamic_ncols=True)
     for x, a, y, i in loader(_Rows(dataset, levels), eval_batches(len(dataset), batch_size), _stack, num_workers):

@@ -312,7 +312,7 @@ class Run:
         if cfg.train.stage1_steps > 0 and self.state.get("stage", 1) == 1:
             if cfg.train.stage1_cache:
                 t1 = time.perf_counter()
-                self.level_cache = build_level_cache(self.model.stack, self.train_ds, 64,
+                self.level_cache = build_level_cache(self.model.stack.levels, self.train_ds, 64,
                                                      max(cfg.train.num_workers, cfg.train.threads or 1),
                                                      self.main and cfg.train.progress)
                 self._log({"stage": 1, "step": 0, "level_cache_records": len(self.level_cache),

@@ -117,7 +117,7 @@ def test_stage1_cache_trains_the_head_on_the_same_examples(assets: dict[str, Pat
     kw = dict(model=model, optim={"max_steps": 0, "stage1_batch_size": 4},
               train={"stage1_steps": 3, "stage1_eval_steps": None})
     run = trainer.Run(tiny_config(assets["ds"], assets["llm"], tmp_path / "a", **kw, data={"max_train": 8}))
-    cache = trainer.build_level_cache(run.model.stack, run.train_ds, batch_size=3)
+    cache = trainer.build_level_cache(run.model.stack.levels, run.train_ds, batch_size=3)
     dim = 265 if mode == "mix" else 3
     assert cache.levels.shape == ((8, dim) if mode == "mix" else (8, 4, dim))
     i = 5

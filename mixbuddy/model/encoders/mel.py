@@ -76,7 +76,8 @@ class LogMel(nn.Module):
     def num_frames(self, n: int) -> int:
         return -(-int(n) // self.cfg.hop_length)
 
-    def forward(self, wave: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
+    def power(self, wave: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
+        """(B, bins, F) STFT power of (B, T) clips and the (B, F) valid-frame mask."""
         c = self.cfg
         T = wave.shape[1]
         F = self.num_frames(T)
@@ -84,12 +85,16 @@ class LogMel(nn.Module):
         right = (F - 1) * c.hop_length + c.n_fft - T - left
         x = nn.functional.pad(wave.float(), (left, right))
         spec = torch.stft(x, c.n_fft, c.hop_length, window=self.window, center=False, return_complex=True)
-        power = spec.real.square() + spec.imag.square()                     # (B, bins, F)
+        mask = lengths_to_mask(torch.div(lengths + c.hop_length - 1, c.hop_length, rounding_mode="floor"), F)
+        return spec.real.square() + spec.imag.square(), mask
+
+    def forward(self, wave: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
+        c = self.cfg
+        power, mask = self.power(wave, lengths)                             # (B, bins, F), (B, F)
         feats = torch.matmul(self.fb, power)                                # (B, n_mels, F)
         if c.level_channel:
             feats = torch.cat([feats, power.sum(dim=1, keepdim=True)], dim=1)
         db = 10.0 * torch.log10(feats.clamp_min(1e-10))
-        mask = lengths_to_mask(torch.div(lengths + c.hop_length - 1, c.hop_length, rounding_mode="floor"), F)
         return ((db - c.db_offset) / c.db_scale) * mask[:, None, :], mask
 
 
