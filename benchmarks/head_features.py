@@ -1,15 +1,19 @@
 """Probe: how good is the aux head with each kind of level features (``aux.level_features``), before any
-LLM training? Renders N seeded training recipes as the trainer does (augmented, epoch 0) and every
-validation recipe, extracts the level features (cached as .npy under work/feats/), trains the real
-``AuxHead`` on them for several training-set sizes and prints, on the validation split (unseen songs),
-13-class accuracy and the headline numbers of the joint-optimal decision (joint stem+direction,
-no-error recall, magnitude range), and the same at a few P(imbalance) thresholds.
+LLM training? Renders N seeded training recipes as the trainer does (augmented, epoch 0, unless
+``--no-augment``) and every validation recipe, extracts the level features (cached as .npy under
+work/feats/), trains the real ``AuxHead`` on them (``--norm``: with ``aux.level_norm``) for several
+training-set sizes and pass counts, and prints, on the validation split (unseen songs), 13-class accuracy
+and the headline numbers of the joint-optimal decision (joint stem+direction, no-error recall, magnitude
+range), and the same at a few P(imbalance) thresholds. ``--test`` scores the test split too (diagnosis
+only: every choice is made on validation).
 ``--songs K ...``: a corpus-size learning curve instead: the head trained on all cached recipes of the
 first K training songs (sorted ids) for each K.
 
     python benchmarks/head_features.py --mode mix --features rich --train 79680 --sizes 6000 24000 79680
     python benchmarks/head_features.py --mode mix --features rich --train 79680 --songs 22 45 90 180 360
     python benchmarks/head_features.py --mode stems --features loudness --train 24000
+    python benchmarks/head_features.py --mode mix --features full --norm --dropout 0.3 --train 79680 \
+        --no-augment --epochs 1 2 3 5
 """
 from __future__ import annotations
 
@@ -37,7 +41,7 @@ STEM_CLIPS = [c for c in CLIP_NAMES if c != "mix"]
 
 def features(recs, split: str, mode: str, kind: str, augment: bool, cache: Path, workers: int) -> np.ndarray:
     """Level features of every recipe, computed as stage 1's cache computes them (train.stage1_cache)."""
-    path = cache / f"{split}-{mode}-{kind}-{len(recs)}.npy"
+    path = cache / f"{split}-{mode}-{kind}-{len(recs)}{'' if augment or split != 'train' else '-noaug'}.npy"
     if path.exists():
         return np.load(path)
     ren = open_renderer(f"work/ds-synth/{split}.jsonl", SR, 1, "work/cache")
@@ -51,9 +55,12 @@ def features(recs, split: str, mode: str, kind: str, augment: bool, cache: Path,
     return arr
 
 
-def train_head(x, anchor, y, clips, hidden: int, epochs: int, seed: int = 0) -> AuxHead:
+def train_head(x, anchor, y, clips, hidden: int, epochs: int, seed: int = 0, dropout: float = 0.1,
+               norm: bool = False) -> AuxHead:
     torch.manual_seed(seed)
-    head = AuxHead(0, hidden, clips, True, 0.1, x.shape[-1])
+    head = AuxHead(0, hidden, clips, True, dropout, x.shape[-1], level_norm=norm)
+    if norm:
+        head.fit_level_norm(torch.from_numpy(x))
     opt = torch.optim.AdamW(head.parameters(), lr=2e-3, weight_decay=1e-4)
     n, bs = len(y), 256
     steps = epochs * max(1, n // bs)
@@ -81,7 +88,11 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="*")
     ap.add_argument("--songs", type=int, nargs="*", help="corpus-size curve: train on the first K songs")
     ap.add_argument("--hidden", type=int, default=256)
-    ap.add_argument("--epochs", type=int, default=10)
+    ap.add_argument("--epochs", type=int, nargs="+", default=[10])
+    ap.add_argument("--dropout", type=float, default=0.1)
+    ap.add_argument("--no-augment", action="store_true", help="training features without augmentation (data.augment: false)")
+    ap.add_argument("--norm", action="store_true", help="standardise the features (aux.level_norm)")
+    ap.add_argument("--test", action="store_true", help="also score the test split (diagnosis only: choose on validation)")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     a = ap.parse_args()
     torch.set_num_threads(a.workers)
@@ -89,30 +100,36 @@ def main() -> None:
     va = load_recipes("work/ds-synth/validation.jsonl")
     tr = [tr[i] for i in np.sort(np.random.default_rng(0).permutation(len(tr))[:a.train])]
     cache = Path("work/feats")
-    xa = features(tr, "train", a.mode, a.features, True, cache, a.workers)
+    xa = features(tr, "train", a.mode, a.features, not a.no_augment, cache, a.workers)
     xb = features(va, "validation", a.mode, a.features, False, cache, a.workers)
+    splits = [("validation", va, xb)]
+    if a.test:
+        te = load_recipes("work/ds-synth/test.jsonl")
+        splits.append(("test", te, features(te, "test", a.mode, a.features, False, cache, a.workers)))
     clips = ["mix"] if a.mode == "mix" else STEM_CLIPS
     ya = np.array([labels_from_recipe(r) for r in tr])
     aa = np.array([anchor_index(r.anchor) for r in tr])
-    ab = torch.tensor([anchor_index(r.anchor) for r in va])
     rank = {s: i for i, s in enumerate(sorted({r.song_id for r in tr}))}
     song_rank = np.array([rank[r.song_id] for r in tr])
     runs = ([(f"songs={k}", song_rank < k) for k in a.songs] if a.songs
             else [(f"n={n}", np.arange(len(tr)) < n) for n in a.sizes or [a.train]])
-    for name, keep in runs:
+    for (name, keep), epochs in ((r, e) for r in runs for e in a.epochs):
         t0 = time.time()
-        head = train_head(xa[keep], aa[keep], ya[keep], clips, a.hidden, a.epochs)
-        with torch.no_grad():
-            probs = torch.softmax(head(None, None, anchor=ab, levels=torch.from_numpy(xb)).logits, -1).numpy()
-        acc = np.mean(probs.argmax(1) == np.array([labels_from_recipe(r) for r in va]))
-        dec = decide_batch(probs, [allowed_targets(r) for r in va])
-        h = headline(va, dec)
-        print(f"{a.mode}/{a.features} {name} ({int(keep.sum())} recipes): 13-class {100 * acc:.1f}%  joint {h['joint']:.1f}  no-error "
-              f"{h['no_error']:.1f}  magnitude {h['magnitude']:.1f}  ({time.time() - t0:.0f} s)", flush=True)
-        for th in (0.5, 0.6, 0.65, 0.7, 0.75, 0.8):
-            hh = headline(va, decide_batch(probs, [allowed_targets(r) for r in va], threshold=th))
-            print(f"   threshold {th}: joint {hh['joint']:.1f}  no-error {hh['no_error']:.1f}  magnitude {hh['magnitude']:.1f}")
-
+        name = f"{name} epochs={epochs}"
+        head = train_head(xa[keep], aa[keep], ya[keep], clips, a.hidden, epochs, 0, a.dropout, a.norm)
+        for split, recs, x in splits:
+            anchors = torch.tensor([anchor_index(r.anchor) for r in recs])
+            with torch.no_grad():
+                probs = torch.softmax(head(None, None, anchor=anchors, levels=torch.from_numpy(x)).logits, -1).numpy()
+            acc = np.mean(probs.argmax(1) == np.array([labels_from_recipe(r) for r in recs]))
+            allowed = [allowed_targets(r) for r in recs]
+            h = headline(recs, decide_batch(probs, allowed))
+            print(f"{a.mode}/{a.features} {name} ({int(keep.sum())} recipes) on {split}: 13-class {100 * acc:.1f}%  joint "
+                  f"{h['joint']:.1f}  no-error {h['no_error']:.1f}  magnitude {h['magnitude']:.1f}  ({time.time() - t0:.0f} s)",
+                  flush=True)
+            for th in (0.5, 0.6, 0.65, 0.7, 0.75, 0.8):
+                hh = headline(recs, decide_batch(probs, allowed, threshold=th))
+                print(f"   threshold {th}: joint {hh['joint']:.1f}  no-error {hh['no_error']:.1f}  magnitude {hh['magnitude']:.1f}")
 
 if __name__ == "__main__":
     main()

@@ -107,3 +107,15 @@ def frame_rms_db(x: np.ndarray, sr: int, frame_s: float = 0.05) -> np.ndarray:
 
 def db_to_gain(db: float) -> float:
     return float(10.0 ** (db / 20.0))
+
+
+def log_band_matrix(n_fft: int, sr: int, n_bands: int = 32, fmin: float = 30.0, fmax: float = 7800.0) -> np.ndarray:
+    """Triangular filters on a log-frequency axis over the rfft bins of ``n_fft``, each summing to 1:
+    shape (n_bands, n_fft // 2 + 1). Shared by the ``mix-features`` baseline and the ``full`` level features."""
+    freqs = np.linspace(0, sr / 2, n_fft // 2 + 1)
+    edges = np.geomspace(fmin, fmax, n_bands + 2)
+    fb = np.zeros((n_bands, len(freqs)))
+    for b in range(n_bands):
+        lo, mid, hi = edges[b], edges[b + 1], edges[b + 2]
+        fb[b] = np.clip(np.minimum((freqs - lo) / (mid - lo), (hi - freqs) / (hi - mid)), 0, None)
+    return fb / np.maximum(fb.sum(axis=1, keepdims=True), 1e-10)

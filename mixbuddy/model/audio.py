@@ -54,7 +54,8 @@ class AudioStack(nn.Module):
         self.levels = (LevelFeatures(self.encoder.sample_rate, a.level_bands, a.level_features)
                        if a.enabled and a.levels else None)
         level_dim = self.levels.dim if self.levels is not None else 0
-        self.aux_head = AuxHead(head_in, a.hidden, a.clips, a.anchor, a.dropout, level_dim) if a.enabled else None
+        self.aux_head = (AuxHead(head_in, a.hidden, a.clips, a.anchor, a.dropout, level_dim, a.level_norm)
+                         if a.enabled else None)
         self.verdict = None
         if a.enabled and a.verdict:           # verdict_tokens learned LLM-width vectors per aux class
             self.verdict = nn.Parameter(torch.randn(NUM_CLASSES, a.verdict_tokens, int(llm_hidden)) * 0.1)

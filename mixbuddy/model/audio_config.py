@@ -173,7 +173,11 @@ class AuxHeadConfig:
                  loudness, ungated K-weighted level, block spread: for separate stems, where the balance
                  is a matter of each stem's loudness and band shapes mostly let a head memorise the
                  training songs) or ``rich`` (bands + percentiles + onsets + harmonic/percussive band
-                 energies + loudness: for a whole mix, where every stem's level must be inferred).
+                 energies + loudness: for a whole mix, where every stem's level must be inferred) or
+                 ``full`` (rich + classic descriptors on log-spaced bands: per-frame band balance,
+                 centroid, flux, crest; the mix-mode default, with ``level_norm``).
+    level_norm:  standardise the level features per clip and feature with statistics fitted on the
+                 training features in stage 1 (stored with the head); needs ``train.stage1_cache``.
     verdict:     also hand the head's verdict to the LLM: one extra audio token at the start of
                  every clip, ``softmax(logits).detach() @ V`` with a learned (13 x LLM width) matrix
                  ``V`` (trained by the LM loss only). The LLM then reads a calibrated summary of the
@@ -203,6 +207,7 @@ class AuxHeadConfig:
     levels: bool = False
     level_bands: int = 32
     level_features: str = "bands"
+    level_norm: bool = False
     verdict: bool = False
     verdict_tokens: int = 1
     verdict_init: str = "random"
@@ -223,6 +228,7 @@ class AuxHeadConfig:
         _check(self.level_bands >= 1, "aux.level_bands must be >= 1")
         _check(self.level_features in LEVEL_FEATURES,
                f"aux.level_features must be one of {list(LEVEL_FEATURES)}, got {self.level_features!r}")
+        _check(self.levels or not self.level_norm, "aux.level_norm standardises level features: needs aux.levels: true")
         _check(self.verdict_mode in ("soft", "hard"), f"aux.verdict_mode must be 'soft' or 'hard', got {self.verdict_mode!r}")
         _check(self.verdict_threshold is None or 0.0 <= self.verdict_threshold <= 1.0,
                f"aux.verdict_threshold must be within [0, 1] or null, got {self.verdict_threshold}")

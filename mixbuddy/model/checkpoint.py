@@ -145,6 +145,20 @@ def resolve_checkpoint(name_or_dir: str | os.PathLike) -> Path:
     return d
 
 
+def checkpoint_id(name_or_dir: str | os.PathLike) -> str:
+    """``<name>@<sha256 prefix>`` of everything a checkpoint's answers depend on (all files but meta.json):
+    tells predictions of two different trainings saved under the same name apart."""
+    import hashlib
+
+    d = resolve_checkpoint(name_or_dir)
+    if not (d / CONFIG_FILE).is_file():
+        raise ConfigError(f"{d}: not a checkpoint folder (no {CONFIG_FILE})")
+    h = hashlib.sha256()
+    for f in sorted(p for p in d.rglob("*") if p.is_file() and p.name != META_FILE):
+        h.update(f.relative_to(d).as_posix().encode() + b"\0" + f.read_bytes())
+    return f"{name_or_dir}@{h.hexdigest()[:16]}"
+
+
 def load_checkpoint(ckpt_dir: str | os.PathLike, device: str | torch.device | None = None) -> MixbuddyModel:
     """Rebuild the model from ``config.yaml`` (frozen parts from their source) and load the trained parts.
 

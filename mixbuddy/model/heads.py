@@ -11,6 +11,10 @@ summarised by masked mean and standard deviation over its tokens, projected to `
 given a learned clip-name embedding; the slots are concatenated (order carries stem identity),
 an embedding of the anchor stem is added (the anchor is named in the text, so the head may use it),
 and an MLP gives the logits. ``P(error) = 1 - softmax(logits)[no_error]`` is a confidence score.
+
+``level_norm``: the level statistics are standardised per clip slot and feature with a mean and
+standard deviation fitted once on the training features (:meth:`AuxHead.fit_level_norm`, stage 1) and
+stored with the head as buffers (needed when the features have different scales, e.g. ``full``).
 """
 from __future__ import annotations
 
@@ -88,9 +92,15 @@ class AuxHead(nn.Module):
     """Tokens of ``len(clips)`` clips -> 13-way logits (optionally anchor-conditioned)."""
 
     def __init__(self, in_dim: int, hidden: int = 256, clips: Sequence[str] = ("mix",), anchor: bool = True,
-                 dropout: float = 0.1, level_dim: int = 0):
+                 dropout: float = 0.1, level_dim: int = 0, level_norm: bool = False):
         super().__init__()
         self.level_dim = int(level_dim)
+        self.level_norm = bool(level_norm)
+        if self.level_norm:
+            if not self.level_dim:
+                raise ValueError("level_norm standardises level features: the head needs level_dim > 0")
+            self.register_buffer("level_mean", torch.zeros(len(clips), self.level_dim))
+            self.register_buffer("level_std", torch.ones(len(clips), self.level_dim))
         self.levels = nn.Sequential(nn.Linear(self.level_dim, hidden), nn.GELU()) if self.level_dim else None
         bad = [c for c in clips if c not in CLIP_NAMES]
         if bad or not clips:
@@ -106,6 +116,17 @@ class AuxHead(nn.Module):
         self.anchor_emb = nn.Embedding(len(TARGET_STEMS) + 1, width) if anchor else None
         self.mlp = nn.Sequential(nn.Dropout(dropout), nn.Linear(width, hidden), nn.GELU(),
                                  nn.Linear(hidden, NUM_CLASSES))
+
+    @torch.no_grad()
+    def fit_level_norm(self, levels: Tensor) -> None:
+        """Fit the standardisation on training level features (N, [C,] level_dim)."""
+        if not self.level_norm:
+            raise ValueError("this aux head was built without level_norm")
+        lv = levels.reshape(levels.shape[0], -1, self.level_dim).float()
+        if lv.shape[1] != len(self.clips) or lv.shape[0] < 2:
+            raise ValueError(f"fit_level_norm needs >= 2 examples of {len(self.clips)} clip(s), got {tuple(levels.shape)}")
+        self.level_mean.copy_(lv.mean(0))
+        self.level_std.copy_(lv.std(0).clamp_min(1e-3))
 
     def forward(self, tokens: Tensor | None, mask: Tensor | None, anchor: Tensor | None = None,
                 labels: Tensor | None = None, levels: Tensor | None = None) -> AuxOutput:
@@ -131,7 +152,10 @@ class AuxHead(nn.Module):
             lv = levels.reshape(levels.shape[0], -1, self.level_dim)
             if lv.shape[1] != len(self.clips):
                 raise ValueError(f"aux head expects levels of {len(self.clips)} clip(s), got {lv.shape[1]}")
-            z = z + self.levels(lv.float())
+            lv = lv.float()
+            if self.level_norm:
+                lv = (lv - self.level_mean.float()) / self.level_std.float()
+            z = z + self.levels(lv)
         z = z.flatten(1)
         if self.anchor_emb is not None:
             if anchor is None:

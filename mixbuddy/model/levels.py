@@ -24,7 +24,8 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-LEVEL_FEATURES = ("bands", "overall", "loudness", "rich")
+LEVEL_FEATURES = ("bands", "overall", "loudness", "rich", "full")
+DESC_BANDS = 32          # ``full``: log-spaced triangular bands, 30 Hz - 7.8 kHz (as the mix-features baseline)
 HPSS_KERNEL = 9          # median filter length: frames (180 ms) for harmonic, bands for percussive
 LOUDNESS_BLOCK_FRAMES, LOUDNESS_STEP_FRAMES = 20, 5     # 400 ms blocks every 100 ms at a 20 ms hop
 ABS_GATE_LUFS, REL_GATE_LU = -70.0, -10.0
@@ -52,6 +53,22 @@ def _median_filter(x: Tensor, dim: int, k: int) -> Tensor:
     return torch.nan_to_num(xp.unfold(-1, k, 1).nanmedian(dim=-1).values).movedim(-1, dim)
 
 
+def _percentile(x: Tensor, mask: Tensor, n: Tensor, q: float) -> Tensor:
+    """(B, K, F) values, (B, F) valid frames, (B, 1) their count -> (B, K) q-th percentile over the valid
+    frames (nearest rank; invalid frames sorted past the end)."""
+    big = torch.finfo(x.dtype).max / 4
+    ranked = torch.where(mask[:, None, :].expand_as(x), x, big).sort(-1).values
+    idx = (q * (n - 1)).round().long()
+    return ranked.gather(-1, idx[:, :, None].expand(-1, x.shape[1], 1)).squeeze(-1)
+
+
+def _masked_mean_std(x: Tensor, m: Tensor) -> tuple[Tensor, Tensor]:
+    """(B, K, F) values, (B, 1, F) float weights -> mean and standard deviation over F, each (B, K)."""
+    n = m.sum(-1).clamp_min(1.0)
+    mean = (x * m).sum(-1) / n
+    return mean, torch.sqrt(((x - mean[..., None]).square() * m).sum(-1) / n + 1e-6)
+
+
 class LevelFeatures(nn.Module):
     """(B, T) mono clips + (B,) valid lengths -> (B, dim) level statistics (see the module docstring)."""
 
@@ -74,8 +91,15 @@ class LevelFeatures(nn.Module):
         norm = n_fft * float(self.mel.window.square().sum())
         self.register_buffer("kw", torch.from_numpy(c * k_weighting_power(sample_rate, n_fft) / norm),
                              persistent=False)
+        if kind == "full":
+            from ..audio import log_band_matrix
+
+            fb = log_band_matrix(n_fft, int(sample_rate), DESC_BANDS, fmax=min(7800.0, 0.49 * sample_rate))
+            self.register_buffer("log_fb", torch.from_numpy(fb.astype(np.float32)), persistent=False)
+            self.register_buffer("freq_khz", torch.linspace(0, sample_rate / 2000, n_fft // 2 + 1), persistent=False)
         k = self.mel.out_channels
-        self.dim = {"bands": 3 * k, "overall": 3, "loudness": 3, "rich": 3 * k + 3 * k + 2 * bands + 3}[kind]
+        rich = 3 * k + 3 * k + 2 * bands + 3
+        self.dim = {"bands": 3 * k, "overall": 3, "loudness": 3, "rich": rich, "full": rich + 5 * DESC_BANDS + 6}[kind]
 
     def _scale(self, db: Tensor) -> Tensor:
         return (db - self.cfg.db_offset) / self.cfg.db_scale
@@ -113,21 +137,15 @@ class LevelFeatures(nn.Module):
         x = self._scale(10.0 * torch.log10(feats.clamp_min(1e-10))) * mask[:, None, :]
         m = mask.to(x.dtype)[:, None, :]
         n = m.sum(-1).clamp_min(1.0)
-        mean = (x * m).sum(-1) / n
-        std = torch.sqrt(((x - mean[..., None]).square() * m).sum(-1) / n + 1e-6)
+        mean, std = _masked_mean_std(x, m)
         energy = self._scale(10.0 * torch.log10(((feats * m).sum(-1) / n).clamp_min(1e-10)))
         if self.kind == "overall":                          # the level channel is the last one
             return torch.stack([mean[:, -1], std[:, -1], energy[:, -1]], dim=-1)
         if self.kind == "bands":
             return torch.cat([mean, std, energy], dim=-1)
-        # rich: percentiles over valid frames (invalid frames pushed past either end), onsets, HPSS
-        big = torch.finfo(x.dtype).max / 4
-        valid = mask[:, None, :].expand_as(x)
-        lo_q = torch.where(valid, x, big).sort(-1).values
-        hi_q = torch.where(valid, x, -big).sort(-1, descending=True).values
-        idx = (0.1 * (n - 1)).round().long()                                          # (B, 1)
-        p10 = lo_q.gather(-1, idx[:, :, None].expand(-1, x.shape[1], 1)).squeeze(-1)
-        p90 = hi_q.gather(-1, idx[:, :, None].expand(-1, x.shape[1], 1)).squeeze(-1)
+        # rich: percentiles over valid frames, onsets, HPSS
+        p10 = _percentile(x, mask, n, 0.1)
+        p90 = -_percentile(-x, mask, n, 0.1)
         pair = m[..., 1:] * m[..., :-1]
         rise = ((x[..., 1:] - x[..., :-1]).clamp_min(0) * pair).sum(-1) / pair.sum(-1).clamp_min(1.0)
         valid_mel = torch.where(mask[:, None, :], mel, float("nan"))
@@ -135,7 +153,29 @@ class LevelFeatures(nn.Module):
         perc = _median_filter(valid_mel, -2, HPSS_KERNEL)
         wh = harm.square() / (harm.square() + perc.square()).clamp_min(1e-20)
         part = lambda w: self._scale(10 * torch.log10(((mel * w * m).sum(-1) / n).clamp_min(1e-10)))  # noqa: E731
-        return torch.cat([mean, std, energy, p10, p90, rise, part(wh), part(1 - wh), self.loudness(power, mask)], -1)
+        out = [mean, std, energy, p10, p90, rise, part(wh), part(1 - wh), self.loudness(power, mask)]
+        if self.kind == "full":
+            out.append(self.descriptors(wave, lengths, power, mask, m, n))
+        return torch.cat(out, -1)
 
+    def descriptors(self, wave: Tensor, lengths: Tensor, power: Tensor, mask: Tensor, m: Tensor, n: Tensor) -> Tensor:
+        """The ``full`` kind's 166 classic descriptors (see the module docstring), dB values scaled."""
+        bands = torch.matmul(self.log_fb, power).clamp_min(1e-10)                    # (B, 32, F)
+        logb = self._scale(10.0 * torch.log10(bands))
+        total = self._scale(10.0 * torch.log10(power.sum(1, keepdim=True).clamp_min(1e-10)))
+        b_mean, b_std = _masked_mean_std(logb, m)
+        b_range = -_percentile(-logb, mask, n, 0.1) - _percentile(logb, mask, n, 0.1)
+        r_mean, r_std = _masked_mean_std(logb - total, m)
+        centroid = (self.freq_khz[:, None] * power).sum(1, keepdim=True) / power.sum(1, keepdim=True).clamp_min(1e-10)
+        c_mean, c_std = _masked_mean_std(centroid, m)
+        pair = m[..., 1:] * m[..., :-1]
+        flux = torch.sqrt((torch.diff(torch.log(bands), dim=-1).clamp_min(0).square()).sum(1, keepdim=True))
+        f_mean, f_std = _masked_mean_std(flux, pair)
+        valid = (torch.arange(wave.shape[-1], device=wave.device)[None] < lengths[:, None].to(wave.device)).float()
+        rms = torch.sqrt((wave.square() * valid).sum(-1) / valid.sum(-1).clamp_min(1.0) + 1e-10)
+        peak = (wave.abs() * valid).amax(-1)
+        crest = 20.0 * torch.log10(peak / rms + 1e-10) / self.cfg.db_scale
+        return torch.cat([b_mean, b_std, b_range, r_mean, r_std, c_mean, c_std, f_mean, f_std,
+                          crest[:, None], self._scale(20.0 * torch.log10(rms))[:, None]], -1)
 
 __all__ = ["LevelFeatures", "LEVEL_FEATURES", "k_weighting_power"]

@@ -63,12 +63,13 @@ def run_prior(args: argparse.Namespace) -> int:
 
 
 def run_predict(args: argparse.Namespace) -> int:
-    from ..model.checkpoint import load_checkpoint
+    from ..model.checkpoint import checkpoint_id, load_checkpoint
     from .predict import predict_dataset, write_info
 
+    model_id = checkpoint_id(args.checkpoint)
     model = load_checkpoint(args.checkpoint, device=args.device)
     info = predict_dataset(model, args.dataset, args.output, batch_size=args.batch_size, limit=args.limit,
-                           cache_dir=args.cache_dir, progress=not args.no_progress)
+                           cache_dir=args.cache_dir, progress=not args.no_progress, model_id=model_id)
     write_info(args.output, {**info, "checkpoint": str(args.checkpoint)})
     print(f"{args.output}: {info['records']} predictions ({info['predicted']} new, {info['reused']} reused)")
     return 0

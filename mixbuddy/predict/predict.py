@@ -4,7 +4,8 @@ Each recipe is rendered (flawed mix, no augmentation) at the model's rate — mo
 model, one mono array per stem for a stems-mode model — and the model generates greedily in
 batches (deterministic). The output feeds ``mixbuddy evaluate``.
 
-Resumable: ids already in the output are skipped. Each finished batch is appended as whole lines,
+Resumable: ids already in the output are skipped, provided they came from the same model (``model_id``,
+recorded in ``<output>.json`` before the first answer is written; an output of another model is refused). Each finished batch is appended as whole lines,
 flushed and fsync'ed, so a crash loses at most the batch in flight; on restart a torn last line (no
 newline) is cut off and predicted again. When every record is answered the file is validated (one
 line per id, all ids from the dataset) and rewritten atomically in dataset order, so an interrupted
@@ -72,10 +73,26 @@ def prediction_line(rid: str, result: Any) -> str:
     return dumps({"id": rid, "text": result.text, "confidence": None if conf is None else round(float(conf), 6)}) + "\n"
 
 
+def check_owner(output: Path, model_id: str | None) -> None:
+    """Refuse to resume an output whose answers came from another model than ``model_id``."""
+    if model_id is None or not output.is_file() or output.stat().st_size == 0:
+        return
+    side = Path(str(output) + ".json")
+    try:
+        prev = json.loads(side.read_text(encoding="utf-8")).get("model") if side.is_file() else None
+    except (ValueError, AttributeError):
+        prev = None
+    if prev != model_id:
+        who = "an unrecorded model" if prev is None else prev
+        raise DataError(f"{output}: holds answers of {who}, not of {model_id}; remove it (and {side.name}) "
+                        "or choose another output file")
+
+
 def predict_dataset(model: Any, dataset: str | Path, output: str | Path, batch_size: int = 8,
                     limit: int | None = None, cache_dir: str | None = None, renderer: Any = None,
-                    progress: bool = True) -> dict:
-    """Answer the (first ``limit``) recipes of ``dataset`` into ``output``; returns a summary dict."""
+                    progress: bool = True, model_id: str | None = None) -> dict:
+    """Answer the (first ``limit``) recipes of ``dataset`` into ``output``; returns a summary dict.
+    ``model_id`` (e.g. :func:`mixbuddy.model.checkpoint.checkpoint_id`): resume only that model's answers."""
     from ..data.recipe import load_recipes
 
     dataset, output = Path(dataset), Path(output)
@@ -85,9 +102,12 @@ def predict_dataset(model: Any, dataset: str | Path, output: str | Path, batch_s
     order = {r.id: i for i, r in enumerate(records)}
     if limit is not None:
         records = records[: max(0, int(limit))]
+    check_owner(output, model_id)
     done = read_done(output, set(order))
     todo = [r for r in records if r.id not in done]
     input_mode = str(model.cfg.input_mode)
+    if todo and model_id is not None:
+        write_info(output, {"model": model_id, "dataset": str(dataset), "complete": False})
     if todo:
         if renderer is None:
             renderer = open_renderer(dataset, int(model.sample_rate), 1, cache_dir)
@@ -109,7 +129,8 @@ def predict_dataset(model: Any, dataset: str | Path, output: str | Path, batch_s
                 bar.update(len(batch))
         bar.close()
     finalize(output, done, order)
-    return {"dataset": str(dataset), "output": str(output), "records": len(records),
+    return {**({"model": model_id} if model_id is not None else {}), "dataset": str(dataset), "output": str(output),
+            "records": len(records),
             "predicted": len(todo), "reused": len(records) - len(todo), "batch_size": batch_size,
             "input_mode": input_mode, "sample_rate": int(model.sample_rate)}
 
@@ -128,4 +149,5 @@ def finalize(output: Path, done: dict[str, str], order: dict[str, int]) -> None:
 
 def write_info(output: str | Path, info: dict) -> None:
     """``<output>.json``: what produced the predictions (beside the file, like the baselines)."""
+    Path(output).parent.mkdir(parents=True, exist_ok=True)
     write_json(str(output) + ".json", info)

@@ -166,6 +166,8 @@ class TrainConfig:
             raise ValueError("train.stage1_steps > 0 trains the audio side on the aux loss: enable model.audio.aux")
         if self.train.stage1_cache and (not aux.enabled or aux.source != "levels"):
             raise ValueError("train.stage1_cache caches level features: it needs model.audio.aux.source: levels")
+        if aux.enabled and aux.level_norm and self.train.stage1_steps > 0 and not self.train.stage1_cache:
+            raise ValueError("model.audio.aux.level_norm is fitted on the cached stage-1 features: set train.stage1_cache: true")
         if self.train.select_metric in ("eval_aux_loss", "eval_aux_accuracy") and not aux.enabled:
             raise ValueError(f"train.select_metric {self.train.select_metric} needs model.audio.aux.enabled")
 

@@ -317,6 +317,9 @@ class Run:
                                                      self.main and cfg.train.progress)
                 self._log({"stage": 1, "step": 0, "level_cache_records": len(self.level_cache),
                            "level_cache_seconds": round(time.perf_counter() - t1, 1), "time": time.time()})
+                head = self.model.stack.aux_head
+                if head is not None and head.level_norm:
+                    head.fit_level_norm(self.level_cache.levels)
             self.stage(1, cfg.train.stage1_steps, o.stage1_lr, _AudioOnly(self.model))
         if self.state.get("stage") == 1:
             self.state = {}

@@ -375,3 +375,54 @@ def test_rich_features_shape_gain_and_padding() -> None:
     assert torch.allclose(padded, base, atol=1e-4)
     with pytest.raises(ValueError, match="level_features must be one of"):
         LevelFeatures(16000, kind="spectral")
+
+
+def test_full_features_add_gain_free_descriptors() -> None:
+    """``full``: ``rich`` followed by 166 descriptors on log-spaced bands. A gain moves the band means and the
+    RMS level by exactly the gain and leaves band spreads and ranges, the per-frame balance between bands,
+    centroid, flux and crest alone; a 1 kHz sine has its centroid at 1 kHz and a crest factor of 3 dB;
+    batch padding changes nothing."""
+    from mixbuddy.model.levels import LevelFeatures
+
+    lf, rich = LevelFeatures(16000, bands=32, kind="full"), LevelFeatures(16000, bands=32, kind="rich")
+    assert lf.dim == 431
+    rng = np.random.default_rng(3)
+    w = torch.from_numpy((rng.standard_normal((2, 48000)) * np.linspace(0.01, 0.3, 48000)).astype(np.float32))
+    n = torch.tensor([48000, 40000])
+    base = lf(w, n)
+    assert torch.allclose(base[:, :265], rich(w, n), atol=1e-6)
+    d = (lf(w * 10 ** (6 / 20), n) - base)[:, 265:] * lf.cfg.db_scale
+    moved = np.r_[0:32, 165]
+    still = np.r_[32:165]
+    assert torch.allclose(d[:, moved], torch.full_like(d[:, moved], 6.0), atol=2e-2)
+    assert torch.allclose(d[:, still], torch.zeros_like(d[:, still]), atol=2e-2)
+    assert torch.allclose(lf(torch.cat([w, torch.zeros(2, 4000)], 1), n), base, atol=1e-4)
+    t = torch.arange(32000) / 16000
+    sine = lf(0.5 * torch.sin(2 * np.pi * 1000 * t)[None], torch.tensor([32000]))[0, 265:]
+    assert abs(float(sine[160]) - 1.0) < 0.02                      # centroid mean, kHz
+    assert abs(float(sine[164]) * lf.cfg.db_scale - 3.01) < 0.05   # crest factor, dB
+
+
+def test_level_norm_standardises_per_clip_and_feature() -> None:
+    """A head with ``level_norm`` fitted on some features gives exactly the logits of the same head without
+    it fed the standardised features; fitting is refused on a head built without it or with the wrong shape."""
+    from mixbuddy.model.heads import AuxHead
+
+    torch.manual_seed(0)
+    x = torch.randn(50, 2, 5) * torch.tensor([1.0, 10.0, 0.1, 3.0, 100.0]) + 7.0
+    normed = AuxHead(0, 16, ("bass", "drums"), True, 0.0, 5, level_norm=True).eval()
+    normed.fit_level_norm(x)
+    assert torch.allclose(normed.level_mean, x.mean(0)) and torch.allclose(normed.level_std, x.std(0))
+    plain = AuxHead(0, 16, ("bass", "drums"), True, 0.0, 5).eval()
+    plain.load_state_dict({k: v for k, v in normed.state_dict().items() if not k.startswith("level_")})
+    a = torch.zeros(50, dtype=torch.long)
+    with torch.no_grad():
+        z = (x - x.mean(0)) / x.std(0)
+        assert torch.allclose(normed(None, None, anchor=a, levels=x).logits, plain(None, None, anchor=a, levels=z).logits,
+                              atol=1e-5)
+    with pytest.raises(ValueError, match="without level_norm"):
+        plain.fit_level_norm(x)
+    with pytest.raises(ValueError, match="2 clip"):
+        normed.fit_level_norm(torch.randn(50, 3, 5))
+    with pytest.raises(ValueError, match="level_dim"):
+        AuxHead(8, 16, ("mix",), level_norm=True)

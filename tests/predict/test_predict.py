@@ -89,6 +89,7 @@ def test_cli_loads_the_checkpoint_and_writes_info(dataset, tmp_path, monkeypatch
 
     fake = types.ModuleType("mixbuddy.model.checkpoint")
     fake.load_checkpoint = load_checkpoint
+    fake.checkpoint_id = lambda name: f"{name}@0123"
     monkeypatch.setitem(sys.modules, "mixbuddy.model.checkpoint", fake)
     out = tmp_path / "preds.jsonl"
     assert main(["predict", "--checkpoint", "ckpt", "--dataset", str(dataset), "-o", str(out), "--limit", "6",
@@ -96,4 +97,40 @@ def test_cli_loads_the_checkpoint_and_writes_info(dataset, tmp_path, monkeypatch
     assert calls == [("ckpt", None)] and len(ids_of(out)) == 6
     info = json.loads(Path(str(out) + ".json").read_text())
     assert info["checkpoint"] == "ckpt" and info["records"] == 6 and info["input_mode"] == "stems"
+    assert info["model"] == "ckpt@0123"
     assert "6 predictions (6 new, 0 reused)" in capsys.readouterr().out
+
+
+def test_refuses_to_resume_another_models_answers(dataset, tmp_path):
+    """Answers are resumed only for the model that wrote them (``model_id`` in ``<output>.json``): a second
+    training saved under the same name must not inherit the first one's answers."""
+    out = tmp_path / "p.jsonl"
+    predict_dataset(FakeModel("stems"), dataset, out, batch_size=4, limit=5, progress=False, model_id="default@aaaa")
+    assert json.loads(Path(str(out) + ".json").read_text())["model"] == "default@aaaa"
+    info = predict_dataset(FakeModel("stems"), dataset, out, batch_size=4, progress=False, model_id="default@aaaa")
+    assert info["reused"] == 5 and info["model"] == "default@aaaa"
+    with pytest.raises(DataError, match="p.jsonl: holds answers of default@aaaa, not of default@bbbb; remove it"):
+        predict_dataset(FakeModel("stems"), dataset, out, progress=False, model_id="default@bbbb")
+    Path(str(out) + ".json").unlink()
+    with pytest.raises(DataError, match="holds answers of an unrecorded model"):
+        predict_dataset(FakeModel("stems"), dataset, out, progress=False, model_id="default@aaaa")
+
+
+def test_checkpoint_id_follows_the_weights(tmp_path):
+    """checkpoint_id: same files -> same id; any changed weight file -> another id; meta.json is ignored."""
+    from mixbuddy.errors import ConfigError
+    from mixbuddy.model.checkpoint import checkpoint_id
+
+    d = tmp_path / "ck"
+    (d / "adapter").mkdir(parents=True)
+    (d / "config.yaml").write_text("model: {}\n")
+    (d / "adapter" / "adapter_model.safetensors").write_bytes(b"weights-1")
+    (d / "meta.json").write_text("{}")
+    first = checkpoint_id(d)
+    assert first.startswith(f"{d}@") and checkpoint_id(d) == first
+    (d / "meta.json").write_text('{"note": "exported again"}')
+    assert checkpoint_id(d) == first
+    (d / "adapter" / "adapter_model.safetensors").write_bytes(b"weights-2")
+    assert checkpoint_id(d) != first
+    with pytest.raises(ConfigError, match="not a checkpoint folder"):
+        checkpoint_id(tmp_path / "nothing")

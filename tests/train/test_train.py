@@ -111,7 +111,7 @@ def test_stage1_cache_trains_the_head_on_the_same_examples(assets: dict[str, Pat
     from mixbuddy.train import trainer
 
     feats = "rich" if mode == "mix" else "loudness"
-    model = {"input_mode": mode, "audio": {"aux": {"level_features": feats}}}
+    model = {"input_mode": mode, "audio": {"aux": {"level_features": feats, "level_norm": False}}}
     if mode == "stems":
         model["audio"]["aux"]["clips"] = ["bass", "drums", "other", "vocals"]
     kw = dict(model=model, optim={"max_steps": 0, "stage1_batch_size": 4},
@@ -136,6 +136,33 @@ def test_stage1_cache_trains_the_head_on_the_same_examples(assets: dict[str, Pat
     with pytest.raises(ConfigError, match="stage1_cache"):
         tiny_config(assets["ds"], assets["llm"], tmp_path / "bad", model={"audio": {"aux": {"source": "pooled"}}},
                     train={"stage1_cache": True})
+
+
+def test_level_norm_is_fitted_on_the_stage1_cache_and_saved(assets: dict[str, Path], tmp_path: Path) -> None:
+    """aux.level_norm: stage 1 fits the head's standardisation on the cached training features (their mean
+    and standard deviation per feature), the checkpoint carries it, and a reloaded model gives the same
+    logits; without the cache the config is refused."""
+    from mixbuddy.train import trainer
+
+    kw = dict(model={"audio": {"aux": {"level_features": "full", "level_norm": True}}},
+              optim={"max_steps": 0, "stage1_batch_size": 4}, train={"stage1_steps": 2, "stage1_eval_steps": None})
+    res = run_training(tiny_config(assets["ds"], assets["llm"], tmp_path / "a", **kw, data={"max_train": 8}))
+    head = res.model.stack.aux_head
+    run = trainer.Run(load_train_config(res.run_dir / "config.yaml"))       # the same features, recomputed
+    cache = trainer.build_level_cache(run.model.stack.levels, run.train_ds, batch_size=4).levels.reshape(-1, 431)
+    assert head.level_mean.shape == (1, 431)
+    assert torch.allclose(head.level_mean[0], cache.mean(0), atol=1e-5)
+    assert torch.allclose(head.level_std[0], cache.std(0).clamp_min(1e-3), atol=1e-5)
+    again = load_checkpoint(res.run_dir / "checkpoint")
+    assert torch.equal(again.stack.aux_head.level_mean, head.level_mean)
+    x = torch.randn(3, 1, 431, generator=torch.Generator().manual_seed(0))
+    a = torch.tensor([0, 1, 3])
+    with torch.no_grad():
+        assert torch.allclose(again.stack.aux_head(None, None, anchor=a, levels=x).logits,
+                              head.eval()(None, None, anchor=a, levels=x).logits, atol=1e-5)
+    bad = dict(kw, train={"stage1_steps": 2, "stage1_cache": False})
+    with pytest.raises(ConfigError, match="level_norm"):
+        tiny_config(assets["ds"], assets["llm"], tmp_path / "bad", **bad)
 
 
 def test_stop_after_cuts_the_same_schedule_short(assets: dict[str, Path], tmp_path: Path) -> None:

@@ -7,27 +7,14 @@ import numpy as np
 import pyloudnorm as pyln
 from scipy.signal import stft
 
-from ...audio import resample, to_channels
+from ...audio import log_band_matrix, resample, to_channels
 
 FEATURE_SR = 16000
 N_BANDS = 32
 _EPS = 1e-10
 
 
-def _band_matrix(n_fft: int, sr: int, n_bands: int = N_BANDS, fmin: float = 30.0, fmax: float = 7800.0) -> np.ndarray:
-    """Triangular filters on a log-frequency axis, shape (n_bands, n_fft // 2 + 1)."""
-    freqs = np.linspace(0, sr / 2, n_fft // 2 + 1)
-    edges = np.geomspace(fmin, fmax, n_bands + 2)
-    fb = np.zeros((n_bands, len(freqs)))
-    for b in range(n_bands):
-        lo, mid, hi = edges[b], edges[b + 1], edges[b + 2]
-        up = (freqs - lo) / (mid - lo)
-        down = (hi - freqs) / (hi - mid)
-        fb[b] = np.clip(np.minimum(up, down), 0, None)
-    return fb / np.maximum(fb.sum(axis=1, keepdims=True), _EPS)
-
-
-_FB = _band_matrix(1024, FEATURE_SR)
+_FB = log_band_matrix(1024, FEATURE_SR, N_BANDS)
 _METER = pyln.Meter(FEATURE_SR)
 
 
