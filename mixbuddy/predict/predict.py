@@ -4,10 +4,10 @@ Each recipe is rendered (flawed mix, no augmentation) at the model's rate — mo
 model, one mono array per stem for a stems-mode model — and the model generates greedily in
 batches (deterministic). The output feeds ``mixbuddy evaluate``.
 
-Resumable: ids already in the output are skipped, provided they came from the same model (``model_id``,
-recorded in ``<output>.json`` before the first answer is written; an output of another model is refused). Each finished batch is appended as whole lines,
-flushed and fsync'ed, so a crash loses at most the batch in flight; on restart a torn last line (no
-newline) is cut off and predicted again. When every record is answered the file is validated (one
+Resumable: ids already in the output are skipped, provided the same model wrote them (``model_id``,
+recorded in ``<output>.json`` before the first answer is written; another model's output is refused).
+Each finished batch is appended as whole lines, flushed and fsync'ed, so a crash loses at most the
+batch in flight; on restart a torn last line (no newline) is cut off and predicted again. When every record is answered the file is validated (one
 line per id, all ids from the dataset) and rewritten atomically in dataset order, so an interrupted
 and resumed run ends with the same bytes as a single run.
 """
@@ -106,12 +106,12 @@ def predict_dataset(model: Any, dataset: str | Path, output: str | Path, batch_s
     done = read_done(output, set(order))
     todo = [r for r in records if r.id not in done]
     input_mode = str(model.cfg.input_mode)
-    if todo and model_id is not None:
-        write_info(output, {"model": model_id, "dataset": str(dataset), "complete": False})
     if todo:
         if renderer is None:
             renderer = open_renderer(dataset, int(model.sample_rate), 1, cache_dir)
         output.parent.mkdir(parents=True, exist_ok=True)
+        if model_id is not None:
+            write_info(output, {"model": model_id, "dataset": str(dataset), "complete": False})
         bar = tqdm(total=len(records), initial=len(records) - len(todo), desc="predict", unit="rec",
                    disable=None if progress else True)
         with open(output, "a", encoding="utf-8") as f:
@@ -129,10 +129,10 @@ def predict_dataset(model: Any, dataset: str | Path, output: str | Path, batch_s
                 bar.update(len(batch))
         bar.close()
     finalize(output, done, order)
-    return {**({"model": model_id} if model_id is not None else {}), "dataset": str(dataset), "output": str(output),
-            "records": len(records),
-            "predicted": len(todo), "reused": len(records) - len(todo), "batch_size": batch_size,
-            "input_mode": input_mode, "sample_rate": int(model.sample_rate)}
+    info = {"model": model_id} if model_id is not None else {}
+    return {**info, "dataset": str(dataset), "output": str(output), "records": len(records), "predicted": len(todo),
+            "reused": len(records) - len(todo), "batch_size": batch_size, "input_mode": input_mode,
+            "sample_rate": int(model.sample_rate)}
 
 
 def finalize(output: Path, done: dict[str, str], order: dict[str, int]) -> None:
@@ -149,5 +149,4 @@ def finalize(output: Path, done: dict[str, str], order: dict[str, int]) -> None:
 
 def write_info(output: str | Path, info: dict) -> None:
     """``<output>.json``: what produced the predictions (beside the file, like the baselines)."""
-    Path(output).parent.mkdir(parents=True, exist_ok=True)
     write_json(str(output) + ".json", info)
