@@ -4,14 +4,16 @@ LLM training? Renders N seeded training recipes as the trainer does (augmented, 
 work/feats/), trains the real ``AuxHead`` on them (``--norm``: with ``aux.level_norm``) for several
 training-set sizes and pass counts, and prints, on the validation split (unseen songs), 13-class accuracy
 and the headline numbers of the joint-optimal decision (joint stem+direction, no-error recall, magnitude
-range), and the same at a few P(imbalance) thresholds. ``--test`` scores the test split too (diagnosis
-only: every choice is made on validation).
+range), and the same at a few P(imbalance) thresholds. ``--test`` scores the test split too and ``--real``
+the real CC0 songs (work/ds-real; diagnosis only: every choice is made on validation). ``--thin P``:
+training recipes rendered with bystander stems thinned (``data.thin_stems``).
 ``--songs K ...``: a corpus-size learning curve instead: the head trained on all cached recipes of the
 first K training songs (sorted ids) for each K.
 
     python benchmarks/head_features.py --mode mix --features rich --train 79680 --sizes 6000 24000 79680
     python benchmarks/head_features.py --mode mix --features rich --train 79680 --songs 22 45 90 180 360
     python benchmarks/head_features.py --mode stems --features loudness --train 24000
+    python benchmarks/head_features.py --mode stems --features loudness --train 24000 --thin 0.35 --real
     python benchmarks/head_features.py --mode mix --features full --norm --dropout 0.3 --train 79680 \
         --no-augment --epochs 1 2 3 5
 """
@@ -39,14 +41,16 @@ SR, N = 16000, 160000
 STEM_CLIPS = [c for c in CLIP_NAMES if c != "mix"]
 
 
-def features(recs, split: str, mode: str, kind: str, augment: bool, cache: Path, workers: int) -> np.ndarray:
+def features(recs, split: str, mode: str, kind: str, augment: bool, cache: Path, workers: int,
+             dataset: str = "work/ds-synth", thin: float = 0.0) -> np.ndarray:
     """Level features of every recipe, computed as stage 1's cache computes them (train.stage1_cache)."""
-    path = cache / f"{split}-{mode}-{kind}-{len(recs)}{'' if augment or split != 'train' else '-noaug'}.npy"
+    tag = "real" if dataset.endswith("ds-real") else split
+    path = cache / f"{tag}-{mode}-{kind}-{len(recs)}{'' if augment or split != 'train' else '-noaug'}{f'-thin{thin:g}' if thin else ''}.npy"
     if path.exists():
         return np.load(path)
-    ren = open_renderer(f"work/ds-synth/{split}.jsonl", SR, 1, "work/cache")
+    ren = open_renderer(f"{dataset}/{split}.jsonl", SR, 1, "work/cache")
     clips = ["mix"] if mode == "mix" else STEM_CLIPS
-    ds = RecipeDataset(recs, ren, None, mode, clips, N, 0, augment=augment, seed=0)
+    ds = RecipeDataset(recs, ren, None, mode, clips, N, 0, augment=augment, seed=0, thin=thin)
     t0 = time.time()
     arr = build_level_cache(LevelFeatures(SR, 32, kind), ds, 64, workers).levels.numpy()
     print(f"{split}: {len(recs)} records in {time.time() - t0:.0f} s", flush=True)
@@ -93,6 +97,8 @@ def main() -> None:
     ap.add_argument("--no-augment", action="store_true", help="training features without augmentation (data.augment: false)")
     ap.add_argument("--norm", action="store_true", help="standardise the features (aux.level_norm)")
     ap.add_argument("--test", action="store_true", help="also score the test split (diagnosis only: choose on validation)")
+    ap.add_argument("--thin", type=float, default=0.0, help="training recipes with bystander stems thinned (data.thin_stems)")
+    ap.add_argument("--real", action="store_true", help="also score the real CC0 songs (diagnosis only)")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     a = ap.parse_args()
     torch.set_num_threads(a.workers)
@@ -100,12 +106,15 @@ def main() -> None:
     va = load_recipes("work/ds-synth/validation.jsonl")
     tr = [tr[i] for i in np.sort(np.random.default_rng(0).permutation(len(tr))[:a.train])]
     cache = Path("work/feats")
-    xa = features(tr, "train", a.mode, a.features, not a.no_augment, cache, a.workers)
+    xa = features(tr, "train", a.mode, a.features, not a.no_augment, cache, a.workers, thin=a.thin)
     xb = features(va, "validation", a.mode, a.features, False, cache, a.workers)
     splits = [("validation", va, xb)]
     if a.test:
         te = load_recipes("work/ds-synth/test.jsonl")
         splits.append(("test", te, features(te, "test", a.mode, a.features, False, cache, a.workers)))
+    if a.real:
+        re_ = load_recipes("work/ds-real/test.jsonl")
+        splits.append(("real", re_, features(re_, "test", a.mode, a.features, False, cache, a.workers, "work/ds-real")))
     clips = ["mix"] if a.mode == "mix" else STEM_CLIPS
     ya = np.array([labels_from_recipe(r) for r in tr])
     aa = np.array([anchor_index(r.anchor) for r in tr])
@@ -125,7 +134,8 @@ def main() -> None:
             allowed = [allowed_targets(r) for r in recs]
             h = headline(recs, decide_batch(probs, allowed))
             print(f"{a.mode}/{a.features} {name} ({int(keep.sum())} recipes) on {split}: 13-class {100 * acc:.1f}%  joint "
-                  f"{h['joint']:.1f}  no-error {h['no_error']:.1f}  magnitude {h['magnitude']:.1f}  ({time.time() - t0:.0f} s)",
+                  f"{h['joint']:.1f}  stem {h['stem']:.1f}  direction {h['direction']:.1f}  no-error {h['no_error']:.1f}  "
+                  f"magnitude {h['magnitude']:.1f}  ({time.time() - t0:.0f} s)",
                   flush=True)
             for th in (0.5, 0.6, 0.65, 0.7, 0.75, 0.8):
                 hh = headline(recs, decide_batch(probs, allowed, threshold=th))

@@ -42,6 +42,8 @@ DEFAULT_CEILING = 0.999
 AUG_GAIN_DB = 3.0
 AUG_SNR_DB = (40.0, 60.0)
 AUG_DC = 0.005
+THIN_QUIET_DB = (10.0, 40.0)   # ``thin``: a bystander stem turned down by this much ...
+THIN_SPARSE_SHARE = 0.2        # ... or heard in one stretch of at most this share of the window (the gate's limit)
 
 
 @dataclass
@@ -172,9 +174,14 @@ class Renderer:
             out[name] = x
         return out
 
-    def render(self, recipe: Recipe, augment: bool = False, seed: int = 0, return_stems: bool = False) -> RenderedMix:
-        """The flawed mix of a recipe: stems summed with the target scaled by 10^(gain_db/20)."""
+    def render(self, recipe: Recipe, augment: bool = False, seed: int = 0, return_stems: bool = False,
+               thin: float = 0.0) -> RenderedMix:
+        """The flawed mix of a recipe: stems summed with the target scaled by 10^(gain_db/20).
+
+        ``thin`` (training): each bystander stem (neither target nor anchor) is, with this probability,
+        made absent, quiet or sparse (see :func:`_thin`), seeded per (seed, recipe)."""
         win = self.window(recipe)
+        thinned = _thin(win, recipe, rng_for(seed, "thin", recipe.id), thin) if thin > 0 else {}
         g = np.float32(10.0 ** (recipe.gain_db / 20.0))
         first = next(iter(win.values()))
         mix = np.zeros(first.shape, dtype=np.float32)
@@ -185,6 +192,8 @@ class Renderer:
             if return_stems:
                 stems[name] = np.array(y, dtype=np.float32)
         info: dict = {"gain_db": recipe.gain_db, "target": recipe.target}
+        if thinned:
+            info["thinned"] = thinned
         if augment:
             _augment(mix, stems, rng_for(seed, "augment", recipe.id), info)
         peak = float(np.max(np.abs(mix))) if mix.size else 0.0
@@ -222,6 +231,33 @@ def white_noise(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
         if rng.random() < 0.5:
             out[:, c] *= -1
     return out
+
+
+def _thin(win: dict[str, np.ndarray], recipe: Recipe, rng: np.random.Generator, p: float) -> dict[str, str]:
+    """In ``win`` (replacing arrays, never writing into the cached views): each bystander stem, with
+    probability ``p``, becomes *absent* (silent), *quiet* (down by U(10, 40) dB) or *sparse* (heard in
+    one stretch of at most 20% of the window, silent elsewhere), one of the three at random: what real
+    songs do to a stem that sits out a passage (``configs/data-real.yaml`` then gives it no role).
+    Roles are untouched, so the recipe's answer stays right. Returns {stem: what was done}."""
+    done = {}
+    for name in sorted(win):
+        if name in (recipe.target, recipe.anchor) or rng.random() >= p:
+            continue
+        kind = ("absent", "quiet", "sparse")[int(rng.integers(3))]
+        x = win[name]
+        if kind == "absent":
+            y = np.zeros_like(x)
+        elif kind == "quiet":
+            y = x * np.float32(10.0 ** (-rng.uniform(*THIN_QUIET_DB) / 20.0))
+        else:
+            n = x.shape[0]
+            k = int(rng.uniform(0.0, THIN_SPARSE_SHARE) * n)
+            a = int(rng.integers(0, n - k + 1))
+            y = np.zeros_like(x)
+            y[a:a + k] = x[a:a + k]
+        win[name] = y
+        done[name] = kind
+    return done
 
 
 def _augment(mix: np.ndarray, stems: dict[str, np.ndarray], rng: np.random.Generator, info: dict) -> None:

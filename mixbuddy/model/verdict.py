@@ -64,19 +64,21 @@ def stem_dir(c: int) -> tuple[str, bool] | None:
 
 
 def headline(records: Sequence, classes: np.ndarray) -> dict[str, float]:
-    """Quick joint / no-error / magnitude (%) of decided classes against recipes (for probes; the
-    reference scorer is ``mixbuddy evaluate`` on generated text)."""
-    joint, ok, mag = [], [], []
+    """Quick joint / stem / direction / no-error / magnitude (%) of decided classes against recipes (for
+    probes; the reference scorer is ``mixbuddy evaluate`` on generated text)."""
+    joint, ok, stem, dirn, mag = [], [], [], [], []
     for r, c in zip(records, classes):
         said = decode_class(int(c))
         joint.append(stem_dir(int(c)) == stem_dir(labels_from_recipe(r)))
         if r.category == "no_error":
             ok.append(said[0] is None)
         else:
-            same = CATEGORY_BY_NAME[said[1]].magnitude == CATEGORY_BY_NAME[r.category].magnitude
-            mag.append(said[0] is not None and same)
+            true = CATEGORY_BY_NAME[r.category]
+            stem.append(said[0] == r.target)
+            dirn.append(said[0] is not None and CATEGORY_BY_NAME[said[1]].direction == true.direction)
+            mag.append(said[0] is not None and CATEGORY_BY_NAME[said[1]].magnitude == true.magnitude)
     pct = lambda v: 100.0 * float(np.mean(v)) if v else float("nan")  # noqa: E731
-    return {"joint": pct(joint), "no_error": pct(ok), "magnitude": pct(mag)}
+    return {"joint": pct(joint), "stem": pct(stem), "direction": pct(dirn), "no_error": pct(ok), "magnitude": pct(mag)}
 
 
 __all__ = ["decide", "decide_batch", "allowed_from_anchor", "headline", "stem_dir", "NUM_CLASSES"]

@@ -33,6 +33,9 @@ class DataSection:
                     corpus-size axis of a learning curve.
     max_validation: evaluate on a seeded subset of N validation recipes (None = all).
     augment:        training augmentation (global gain, noise, DC), seeded per (seed, epoch, recipe).
+    thin_stems:     training: the probability that each bystander stem (neither target nor anchor) is made
+                    absent, quiet or sparse (``mixbuddy.data.render``), as stems sit out passages of real
+                    songs; seeded like ``augment``, independent of it. 0 = never.
     """
 
     dataset: str = "work/ds-synth"
@@ -43,6 +46,11 @@ class DataSection:
     max_train_songs: int | None = None
     max_validation: int | None = 300
     augment: bool = True
+    thin_stems: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.thin_stems <= 1.0:
+            raise ValueError(f"data.thin_stems is a probability within [0, 1], got {self.thin_stems}")
 
     def path(self, split: str) -> Path:
         return Path(self.dataset) / (self.train_file if split == "train" else self.validation_file)

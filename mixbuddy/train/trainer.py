@@ -116,7 +116,7 @@ class Run:
         n_tok = m.num_tokens(m.clip_samples)
         common = dict(renderer=renderer, prompts=m.alm.prompts, mode=m.input_mode, clip_names=m.clip_names,
                       clip_samples=m.clip_samples, clip_tokens=n_tok, seed=t.seed)
-        self.train_ds = RecipeDataset(train_recipes, augment=cfg.data.augment, **common)
+        self.train_ds = RecipeDataset(train_recipes, augment=cfg.data.augment, thin=cfg.data.thin_stems, **common)
         self.val_ds = RecipeDataset(val_recipes, augment=False, **common)
         with self.acc.main_process_first():   # decode every song once into the shared cache before forking
             renderer.warm(sorted({r.song_id for r in train_recipes + val_recipes}))

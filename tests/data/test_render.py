@@ -83,6 +83,40 @@ def test_augmentation_ranges(song, recipes):
     assert gains.min() < -1.5 and gains.max() > 1.5 and snrs.min() < 45 and snrs.max() > 55
 
 
+def test_thinning_touches_only_bystanders(song, recipes):
+    """``thin``: only stems that are neither target nor anchor change; each becomes absent (all zero), quiet
+    (the same signal 10-40 dB down) or sparse (one stretch of <= 20% of the window, zero elsewhere); the
+    mix is still the sum of the stems; seeded; every kind shows up; p = 0 renders exactly as before."""
+    rd = Renderer([song], sample_rate=SR, channels=2)
+    kinds = set()
+    for i, r in enumerate(recipes[:60]):
+        plain = rd.render(r, return_stems=True, seed=i)
+        out = rd.render(r, return_stems=True, seed=i, thin=0.5)
+        rescale = np.float32(10 ** ((out.info["peak_scale_db"] - plain.info["peak_scale_db"]) / 20))  # peak ceiling
+        np.testing.assert_allclose(sum(out.stems.values()), out.mix, atol=1e-6)
+        thinned = out.info.get("thinned", {})
+        assert not {r.target, r.anchor} & set(thinned)
+        for s, x in out.stems.items():
+            ref = plain.stems[s] * rescale
+            if s not in thinned:
+                np.testing.assert_allclose(x, ref, rtol=1e-6, atol=1e-7)
+            elif thinned[s] == "absent":
+                assert not x.any()
+            elif thinned[s] == "quiet":
+                db = 20 * np.log10(np.std(x) / np.std(ref))
+                assert -40.01 <= db <= -9.99
+                np.testing.assert_allclose(x, ref * 10 ** (db / 20), atol=1e-6)
+            else:
+                on = np.flatnonzero(np.any(x != 0, axis=1))
+                assert on.size <= 0.2 * len(x)
+                if on.size:
+                    np.testing.assert_allclose(x[on[0]:on[-1] + 1], ref[on[0]:on[-1] + 1], rtol=1e-6, atol=1e-7)
+            kinds.update(thinned.values())
+        np.testing.assert_array_equal(rd.render(r, seed=i, thin=0.5).mix, out.mix)
+        np.testing.assert_array_equal(rd.render(r, seed=i, thin=0.0).mix, plain.mix)
+    assert kinds == {"absent", "quiet", "sparse"}
+
+
 def test_peak_scaling_preserves_balance():
     loud = make_song("hot", "test", seconds=10, levels={s: -6.0 for s in ("bass", "drums", "other", "vocals")})
     recs = build_records([loud], data_config())[0]["test"]

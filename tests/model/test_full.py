@@ -132,6 +132,8 @@ def test_checkpoint_holds_no_frozen_weights(tiny_llm: Path, tiny_hubert: Path, t
         adapter_keys = list(f.keys())
         stored += sum(f.get_tensor(k).numel() for k in adapter_keys)
     assert adapter_keys and all("lora_" in k for k in adapter_keys)        # no embedding / base weights
+    modules = json.loads((ckpt / "adapter" / "adapter_config.json").read_text())["target_modules"]
+    assert len(modules) > 1 and modules == sorted(modules)                  # the same bytes from every process
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     assert stored == trainable
     frozen = sum(p.numel() for p in model.parameters() if not p.requires_grad)

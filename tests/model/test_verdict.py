@@ -57,5 +57,7 @@ def test_headline_scores_decisions() -> None:
     h = headline(recs, cls)
     # joint: bass quiet right (dir), bass very loud wrong direction, no error right, drums missed -> 2/4
     assert h["joint"] == 50.0 and h["no_error"] == 100.0
+    # error samples: both bass ones name the right stem, only the first the right direction; drums missed
+    assert h["stem"] == pytest.approx(200 / 3) and h["direction"] == pytest.approx(100 / 3)
     # magnitude: (6,12) vs (3,6) wrong, (3,6) vs (6,12) wrong, missed -> 0/3
     assert h["magnitude"] == 0.0

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -20,6 +21,7 @@ from mixbuddy.errors import ConfigError
 from mixbuddy.evaluate.run import evaluate_files
 from mixbuddy.io import write_jsonl
 from mixbuddy.model.checkpoint import load_checkpoint
+from mixbuddy.rng import derive_seed
 from mixbuddy.train.config import load_train_config
 from mixbuddy.train.dataset import RecipeDataset
 from mixbuddy.train.trainer import run_training
@@ -106,7 +108,8 @@ def test_audio_only_run_on_fewer_songs_logs_a_stage1_curve(assets: dict[str, Pat
 @pytest.mark.parametrize("mode", ["mix", "stems"])
 def test_stage1_cache_trains_the_head_on_the_same_examples(assets: dict[str, Path], tmp_path: Path, mode: str) -> None:
     """train.stage1_cache: one row of level features per training recipe (its epoch-0 rendering, as the
-    uncached loop would draw it), and stage 1 on the cache takes exactly the uncached run's first step."""
+    uncached loop would draw it), and stage 1 on the cache takes exactly the uncached run's first step.
+    Stems mode also thins every bystander stem (data.thin_stems: 1): the cache holds the thinned features."""
     from mixbuddy.model.heads import labels_from_recipe
     from mixbuddy.train import trainer
 
@@ -116,7 +119,9 @@ def test_stage1_cache_trains_the_head_on_the_same_examples(assets: dict[str, Pat
         model["audio"]["aux"]["clips"] = ["bass", "drums", "other", "vocals"]
     kw = dict(model=model, optim={"max_steps": 0, "stage1_batch_size": 4},
               train={"stage1_steps": 3, "stage1_eval_steps": None})
-    run = trainer.Run(tiny_config(assets["ds"], assets["llm"], tmp_path / "a", **kw, data={"max_train": 8}))
+    data = {"max_train": 8, "thin_stems": 1.0 if mode == "stems" else 0.0}
+    run = trainer.Run(tiny_config(assets["ds"], assets["llm"], tmp_path / "a", **kw, data=data))
+    assert run.train_ds.thin == data["thin_stems"] and run.val_ds.thin == 0.0
     cache = trainer.build_level_cache(run.model.stack.levels, run.train_ds, batch_size=3)
     dim = 265 if mode == "mix" else 3
     assert cache.levels.shape == ((8, dim) if mode == "mix" else (8, 4, dim))
@@ -125,9 +130,15 @@ def test_stage1_cache_trains_the_head_on_the_same_examples(assets: dict[str, Pat
     expected = run.model.stack.level_stats(audio[None] if mode == "stems" else audio[None])[0]
     assert torch.allclose(cache.levels[i], expected, atol=1e-5)
     assert cache.labels[i] == labels_from_recipe(run.train_ds.recipes[i])
+    if mode == "stems":                       # the two bystanders of every recipe are thinned, its roles kept
+        r = run.train_ds.recipes[i]
+        plain = run.train_ds.renderer.render(r, seed=derive_seed(0, "epoch", 0), return_stems=True).stems
+        for k, name in enumerate(run.train_ds.clip_names):
+            changed = not np.allclose(audio[k].numpy(), run.train_ds._fit(plain[name][:, 0]), atol=1e-6)
+            assert changed == (name not in (r.target, r.anchor)), name
     first = {}
     for cached in (True, False):
-        cfg = tiny_config(assets["ds"], assets["llm"], tmp_path / f"run-{cached}", **kw, data={"max_train": 8})
+        cfg = tiny_config(assets["ds"], assets["llm"], tmp_path / f"run-{cached}", **kw, data=data)
         cfg.train.stage1_cache = cached
         res = run_training(cfg)
         first[cached] = losses(res.history, 1)
