@@ -44,8 +44,9 @@ STEM_CLIPS = [c for c in CLIP_NAMES if c != "mix"]
 def features(recs, split: str, mode: str, kind: str, augment: bool, cache: Path, workers: int,
              dataset: str = "work/ds-synth", thin: float = 0.0) -> np.ndarray:
     """Level features of every recipe, computed as stage 1's cache computes them (train.stage1_cache)."""
-    tag = "real" if dataset.endswith("ds-real") else split
-    path = cache / f"{tag}-{mode}-{kind}-{len(recs)}{'' if augment or split != 'train' else '-noaug'}{f'-thin{thin:g}' if thin else ''}.npy"
+    tag = split if dataset == "work/ds-synth" else Path(dataset).name.removeprefix("ds-")    # e.g. "real"
+    noaug = "-noaug" if split == "train" and not augment else ""
+    path = cache / f"{tag}-{mode}-{kind}-{len(recs)}{noaug}{f'-thin{thin:g}' if thin else ''}.npy"
     if path.exists():
         return np.load(path)
     ren = open_renderer(f"{dataset}/{split}.jsonl", SR, 1, "work/cache")

@@ -62,7 +62,7 @@ def _cast(state: dict[str, torch.Tensor], dtype: torch.dtype | None) -> dict[str
             for k, v in state.items()}
 
 
-def sort_adapter_config(path: Path) -> None:
+def _sort_adapter_config(path: Path) -> None:
     """peft writes ``target_modules`` from a set, in an order that changes from process to process;
     sorted, the same weights give the same bytes (and the same :func:`checkpoint_id`)."""
     conf = json.loads(path.read_text(encoding="utf-8"))
@@ -82,7 +82,7 @@ def _write(model: MixbuddyModel, d: Path, extra: dict[str, Any], dtype: str | No
     save_file(audio, str(d / AUDIO_FILE), metadata={"format": FORMAT})
     if model.cfg.llm.lora.enabled:
         model.alm.llm.save_pretrained(str(d / ADAPTER_DIR), safe_serialization=True, save_embedding_layers=False)
-        sort_adapter_config(d / ADAPTER_DIR / "adapter_config.json")
+        _sort_adapter_config(d / ADAPTER_DIR / "adapter_config.json")
         if cast is not None:
             path = d / ADAPTER_DIR / "adapter_model.safetensors"
             save_file(_cast(load_file(str(path)), cast), str(path), metadata={"format": "pt"})

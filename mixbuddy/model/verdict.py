@@ -68,15 +68,15 @@ def headline(records: Sequence, classes: np.ndarray) -> dict[str, float]:
     probes; the reference scorer is ``mixbuddy evaluate`` on generated text)."""
     joint, ok, stem, dirn, mag = [], [], [], [], []
     for r, c in zip(records, classes):
-        said = decode_class(int(c))
+        target, category = decode_class(int(c))
         joint.append(stem_dir(int(c)) == stem_dir(labels_from_recipe(r)))
         if r.category == "no_error":
-            ok.append(said[0] is None)
+            ok.append(target is None)
         else:
-            true = CATEGORY_BY_NAME[r.category]
-            stem.append(said[0] == r.target)
-            dirn.append(said[0] is not None and CATEGORY_BY_NAME[said[1]].direction == true.direction)
-            mag.append(said[0] is not None and CATEGORY_BY_NAME[said[1]].magnitude == true.magnitude)
+            said, true = CATEGORY_BY_NAME[category], CATEGORY_BY_NAME[r.category]
+            stem.append(target == r.target)
+            dirn.append(target is not None and said.direction == true.direction)
+            mag.append(target is not None and said.magnitude == true.magnitude)
     pct = lambda v: 100.0 * float(np.mean(v)) if v else float("nan")  # noqa: E731
     return {"joint": pct(joint), "stem": pct(stem), "direction": pct(dirn), "no_error": pct(ok), "magnitude": pct(mag)}
 
