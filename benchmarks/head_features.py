@@ -4,7 +4,8 @@ LLM training? Renders N seeded training recipes as the trainer does (augmented, 
 work/feats/), trains the real ``AuxHead`` on them (``--norm``: with ``aux.level_norm``) for several
 training-set sizes and pass counts, and prints, on the validation split (unseen songs), 13-class accuracy
 and the headline numbers of the joint-optimal decision (joint stem+direction, no-error recall, magnitude
-range), and the same at a few P(imbalance) thresholds. ``--test`` scores the test split too and ``--real``
+range), and the same at a few P(imbalance) thresholds and at the one ``mixbuddy calibrate``'s rule picks
+on validation (applied to the other splits as it is). ``--test`` scores the test split too and ``--real``
 the real CC0 songs (work/ds-real; diagnosis only: every choice is made on validation). ``--thin P``:
 training recipes rendered with bystander stems thinned (``data.thin_stems``).
 ``--songs K ...``: a corpus-size learning curve instead: the head trained on all cached recipes of the
@@ -34,6 +35,7 @@ from mixbuddy.model.audio_config import CLIP_NAMES
 from mixbuddy.model.heads import AuxHead, anchor_index, labels_from_recipe
 from mixbuddy.model.levels import LevelFeatures
 from mixbuddy.model.verdict import decide_batch, headline
+from mixbuddy.predict.calibrate import choose, tradeoff
 from mixbuddy.train.dataset import RecipeDataset
 from mixbuddy.train.level_cache import build_level_cache
 
@@ -138,9 +140,14 @@ def main() -> None:
                   f"{h['joint']:.1f}  stem {h['stem']:.1f}  direction {h['direction']:.1f}  no-error {h['no_error']:.1f}  "
                   f"magnitude {h['magnitude']:.1f}  ({time.time() - t0:.0f} s)",
                   flush=True)
-            for th in (0.5, 0.6, 0.65, 0.7, 0.75, 0.8):
-                hh = headline(recs, decide_batch(probs, allowed, threshold=th))
-                print(f"   threshold {th}: joint {hh['joint']:.1f}  no-error {hh['no_error']:.1f}  magnitude {hh['magnitude']:.1f}")
+            rows = tradeoff(recs, probs)
+            if split == "validation":       # the operating point `mixbuddy calibrate` would choose
+                chosen = choose(rows)["threshold"]
+            for hh in rows:
+                if hh["threshold"] in (0.6, 0.7, 0.8) or hh["threshold"] == chosen:
+                    tag = "  <- calibrate's rule on validation" if hh["threshold"] == chosen else ""
+                    print(f"   threshold {hh['threshold']}: joint {hh['joint']:.1f}  stem {hh['stem']:.1f}  direction "
+                          f"{hh['direction']:.1f}  no-error {hh['no_error']:.1f}  magnitude {hh['magnitude']:.1f}{tag}")
 
 if __name__ == "__main__":
     main()

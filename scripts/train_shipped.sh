@@ -8,22 +8,29 @@
 #      the head's hard verdict), selection on the validation subset only;
 #   4. `mixbuddy calibrate` picks the verdict threshold on the whole validation split;
 #   5. `mixbuddy export` writes float16 weights with that threshold into mixbuddy/weights/<name>.
+# default-real is the mix model trained again with bystander stems thinned (data.thin_stems=0.15), of which
+# only the aux head is shipped, as a derived checkpoint on top of 'default' (export --base default): it
+# must come after 'default' and be re-exported whenever 'default' changes.
 # MODELS narrows the run, e.g. MODELS=default bash scripts/train_shipped.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.venv/bin}
 PREV=${PREV:-f01bf82}
-MODELS=${MODELS:-"default default-stems"}
+MODELS=${MODELS:-"default default-stems default-real"}
 [ -d work/synth/train ] || $BIN/mixbuddy corpus synth -o work/synth --config configs/synth.yaml
 [ -f work/ds-synth/train.jsonl ] || $BIN/mixbuddy data build --corpus-config configs/corpus/synth.yaml \
   --config configs/data.yaml -o work/ds-synth
 mkdir -p work/prev
 git archive "$PREV" mixbuddy/weights | tar -x -C work/prev
 for m in $MODELS; do
-  /usr/bin/time -f "train $m: %e s wall, %M KB peak" $BIN/mixbuddy train --config configs/$m.yaml --no-progress
+  cfg=(--config configs/$m.yaml); base=()
+  if [ "$m" = default-real ]; then
+    cfg=(--config configs/default.yaml --set data.thin_stems=0.15 -o runs/default-real); base=(--base default)
+  fi
+  /usr/bin/time -f "train $m: %e s wall, %M KB peak" $BIN/mixbuddy train "${cfg[@]}" --no-progress
   $BIN/mixbuddy calibrate --checkpoint runs/$m/best --dataset work/ds-synth/validation.jsonl --cache-dir work/cache \
     -o runs/$m/calibration.json --no-progress | tee runs/$m/calibration.txt
   th=$(sed -n 's/^chosen threshold: \([0-9.]*\).*/\1/p' runs/$m/calibration.txt)
-  $BIN/mixbuddy export --checkpoint runs/$m/best -o mixbuddy/weights/$m --dtype float16 --threshold "$th" \
-    --note "bash scripts/train_shipped.sh (configs/$m.yaml, init_from commit $PREV); threshold $th from mixbuddy calibrate on validation"
+  $BIN/mixbuddy export --checkpoint runs/$m/best -o mixbuddy/weights/$m --dtype float16 --threshold "$th" "${base[@]}" \
+    --note "bash scripts/train_shipped.sh (${cfg[*]}, init_from commit $PREV); threshold $th from mixbuddy calibrate on validation"
 done

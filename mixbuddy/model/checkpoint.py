@@ -10,6 +10,12 @@ Layout of a checkpoint directory::
     tokens.json          the tokenizer additions (pad + audio placeholder) and the vocabulary size;
                          they are re-added deterministically on load and checked against this file
     meta.json            what the caller passed as ``extra`` (step, metrics, ...) and versions
+    base.json            only in a *derived* checkpoint (see below)
+
+A derived checkpoint stores only some trained tensors (``replaces``: parameter-name prefixes such as
+``stack.aux_head``) and takes everything else from a ``base`` checkpoint of the same architecture,
+whose :func:`checkpoint_id` it records, so a changed base is an error, not silently different answers.
+It ships a second head for a model at the cost of the head (≈ 0.4 MB) instead of a second model.
 
 Frozen weights (an HF encoder's backbone, the LLM's base weights, its embedding matrix) are never
 written. :func:`load_checkpoint` rebuilds the model from ``config.yaml`` (which loads the frozen
@@ -27,7 +33,7 @@ from typing import Any, Sequence
 import torch
 
 from .. import __version__
-from ..config import load_config, save_config
+from ..config import load_config, save_config, to_dict
 from ..errors import ConfigError
 from ..io import write_json
 from .audio import load_trainable_state_dict, trainable_state_dict
@@ -35,8 +41,9 @@ from .mixbuddy_model import MixbuddyModel
 from .model_config import ModelConfig
 
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "weights"
-SHIPPED = {"default": "mix mode: listens to the mix alone (the README's main job)",
-           "default-stems": "stems mode: listens to each stem separately"}
+SHIPPED = {"default": "mix mode: listens to the mix alone (best on the synthetic test songs)",
+           "default-stems": "stems mode: listens to each stem separately",
+           "default-real": "mix mode, for real songs: 'default' with a head trained on thinned stems (derived)"}
 """Models shipped inside the package (``mixbuddy/weights/<name>``), usable wherever a checkpoint folder is."""
 
 CONFIG_FILE = "config.yaml"
@@ -44,6 +51,7 @@ AUDIO_FILE = "audio.safetensors"
 ADAPTER_DIR = "adapter"
 TOKENS_FILE = "tokens.json"
 META_FILE = "meta.json"
+BASE_FILE = "base.json"
 FORMAT = "mixbuddy-checkpoint/1"
 
 
@@ -71,7 +79,33 @@ def _sort_adapter_config(path: Path) -> None:
         write_json(path, conf)
 
 
-def _write(model: MixbuddyModel, d: Path, extra: dict[str, Any], dtype: str | None = None) -> None:
+def _under(key: str, prefixes: Sequence[str]) -> bool:
+    return any(key == p or key.startswith(p + ".") for p in prefixes)
+
+
+def _stack_prefixes(prefixes: Sequence[str]) -> list[str]:
+    """``stack.aux_head`` -> ``aux_head`` (names inside the audio stack, as audio.safetensors keys them)."""
+    bad = [p for p in prefixes if not p.startswith("stack.")]
+    if bad or not prefixes:
+        raise ConfigError(f"a derived checkpoint replaces audio-stack parameters (e.g. stack.aux_head), got {list(prefixes)}")
+    return [p[len("stack."):] for p in prefixes]
+
+
+def _architecture(cfg: ModelConfig) -> dict[str, Any]:
+    """The config without the settings a derived checkpoint may change (the verdict threshold)."""
+    d = to_dict(cfg)
+    d["audio"]["aux"].pop("verdict_threshold", None)
+    return d
+
+
+def _base_dir(d: Path, base: str) -> Path:
+    """A derived checkpoint's base: a shipped model's name, or a folder given relative to the checkpoint."""
+    return SHIPPED_DIR / base if base in SHIPPED else Path(os.path.normpath(d / base))
+
+
+def _write(model: MixbuddyModel, d: Path, extra: dict[str, Any], dtype: str | None = None,
+           base: str | None = None, replaces: Sequence[str] = (), base_dir: Path | None = None) -> None:
+    """The files of a checkpoint (a derived one when ``base_dir`` is given: see the module docstring)."""
     from safetensors.torch import load_file, save_file
 
     if dtype is not None and dtype not in SAVE_DTYPES:
@@ -79,8 +113,14 @@ def _write(model: MixbuddyModel, d: Path, extra: dict[str, Any], dtype: str | No
     cast = SAVE_DTYPES[dtype] if dtype else None
     save_config(model.cfg, d / CONFIG_FILE)
     audio = _cast(trainable_state_dict(model.stack), cast)
+    if base_dir is not None:
+        inner = _stack_prefixes(replaces)
+        audio = {k: v for k, v in audio.items() if _under(k, inner)}
+        if not audio:
+            raise ConfigError(f"the model has no trained parameters under {list(replaces)}")
+        write_json(d / BASE_FILE, {"base": base, "base_sha256": _content_hash(base_dir), "replaces": list(replaces)})
     save_file(audio, str(d / AUDIO_FILE), metadata={"format": FORMAT})
-    if model.cfg.llm.lora.enabled:
+    if model.cfg.llm.lora.enabled and base_dir is None:
         model.alm.llm.save_pretrained(str(d / ADAPTER_DIR), safe_serialization=True, save_embedding_layers=False)
         _sort_adapter_config(d / ADAPTER_DIR / "adapter_config.json")
         if cast is not None:
@@ -97,18 +137,31 @@ def _write(model: MixbuddyModel, d: Path, extra: dict[str, Any], dtype: str | No
 
 
 def save_checkpoint(model: MixbuddyModel, out_dir: str | os.PathLike, extra: dict[str, Any] | None = None,
-                    dtype: str | None = None) -> Path:
+                    dtype: str | None = None, base: str | None = None,
+                    replaces: Sequence[str] = ("stack.aux_head",)) -> Path:
     """Write the trained parts of ``model`` to ``out_dir`` (replaced atomically if it exists).
 
     ``dtype`` ("float16", "bfloat16", "float32"; None = as trained) casts the stored floating
     tensors, e.g. to halve a model shipped for inference; loading casts them back to the model's dtype.
+    ``base`` (a shipped model's name, or a folder given relative to ``out_dir``) writes a derived
+    checkpoint: only the tensors under ``replaces``; the rest is read from ``base`` when loading.
     """
     out = Path(out_dir)
+    base_dir = None
+    if base is not None:
+        base_dir = _base_dir(out, base)
+        if not (base_dir / CONFIG_FILE).is_file():
+            raise ConfigError(f"{base_dir}: the base of a derived checkpoint must be a checkpoint folder")
+        if (base_dir / BASE_FILE).is_file():
+            raise ConfigError(f"{base_dir}: is itself derived; give the checkpoint it is built on as the base")
+        if _architecture(load_config(ModelConfig, base_dir / CONFIG_FILE)) != _architecture(model.cfg):
+            raise ConfigError(f"{base_dir}: its config differs from the model's (beyond the verdict threshold); "
+                              "a derived checkpoint needs the same architecture")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     old = None
     try:
-        _write(model, tmp, dict(extra or {}), dtype)
+        _write(model, tmp, dict(extra or {}), dtype, base, replaces, base_dir)
         if out.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
             os.replace(out, old / "x")
@@ -130,6 +183,17 @@ def load_trained_parts(model: MixbuddyModel, ckpt_dir: str | os.PathLike, skip: 
     d = Path(ckpt_dir)
     state = load_file(str(d / AUDIO_FILE), device=str(model.device))
     inner = [p[len("stack."):] for p in skip if p.startswith("stack.")]
+    derived = _read_base(d)
+    if derived is not None:
+        base_dir, replaced = derived
+        load_trained_parts(model, base_dir, skip)
+        expected = {k for k in trainable_state_dict(model.stack) if _under(k, replaced) and not _under(k, inner)}
+        state = {k: v for k, v in state.items() if not _under(k, inner)}
+        if set(state) != expected:
+            raise ConfigError(f"{d / AUDIO_FILE}: does not hold exactly the parameters under {replaced} "
+                              f"(missing {sorted(expected - set(state))[:4]}, unexpected {sorted(set(state) - expected)[:4]})")
+        model.stack.load_state_dict(state, strict=False)
+        return
     load_trainable_state_dict(model.stack, state, skip=inner)
     if model.cfg.llm.lora.enabled:
         from peft import get_peft_model_state_dict, set_peft_model_state_dict
@@ -145,6 +209,25 @@ def load_trained_parts(model: MixbuddyModel, ckpt_dir: str | os.PathLike, skip: 
         set_peft_model_state_dict(model.alm.llm, adapter)
 
 
+def _read_base(d: Path) -> tuple[Path, list[str]] | None:
+    """(base folder, replaced audio-stack prefixes) of a derived checkpoint, checked; None otherwise."""
+    path = d / BASE_FILE
+    if not path.is_file():
+        return None
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+        base, sha, replaces = info["base"], info["base_sha256"], _stack_prefixes(info["replaces"])
+    except (ValueError, KeyError, TypeError) as e:
+        raise ConfigError(f"{path}: not a valid base description ({e})") from None
+    base_dir = _base_dir(d, base)
+    if not (base_dir / CONFIG_FILE).is_file():
+        raise ConfigError(f"{path}: its base {base!r} is not a checkpoint folder ({base_dir})")
+    if _content_hash(base_dir) != sha:
+        raise ConfigError(f"{d}: built on {base} ({sha[:16]}), but {base_dir} has changed since "
+                          f"({_content_hash(base_dir)[:16]}); export the derived checkpoint again against it")
+    return base_dir, replaces
+
+
 def resolve_checkpoint(name_or_dir: str | os.PathLike) -> Path:
     """A checkpoint folder, or the folder of a shipped model named in :data:`SHIPPED`."""
     d = Path(name_or_dir)
@@ -155,18 +238,23 @@ def resolve_checkpoint(name_or_dir: str | os.PathLike) -> Path:
     return d
 
 
-def checkpoint_id(name_or_dir: str | os.PathLike) -> str:
-    """``<name>@<sha256 prefix>`` of everything a checkpoint's answers depend on (all files but meta.json):
-    tells predictions of two different trainings saved under the same name apart."""
+def _content_hash(d: Path) -> str:
+    """sha256 of everything a checkpoint's answers depend on (all files but meta.json, with their names)."""
     import hashlib
 
-    d = resolve_checkpoint(name_or_dir)
-    if not (d / CONFIG_FILE).is_file():
-        raise ConfigError(f"{d}: not a checkpoint folder (no {CONFIG_FILE})")
     h = hashlib.sha256()
     for f in sorted(p for p in d.rglob("*") if p.is_file() and p.name != META_FILE):
         h.update(f.relative_to(d).as_posix().encode() + b"\0" + f.read_bytes())
-    return f"{name_or_dir}@{h.hexdigest()[:16]}"
+    return h.hexdigest()
+
+
+def checkpoint_id(name_or_dir: str | os.PathLike) -> str:
+    """``<name>@<sha256 prefix>`` of everything a checkpoint's answers depend on (all files but meta.json):
+    tells predictions of two different trainings saved under the same name apart."""
+    d = resolve_checkpoint(name_or_dir)
+    if not (d / CONFIG_FILE).is_file():
+        raise ConfigError(f"{d}: not a checkpoint folder (no {CONFIG_FILE})")
+    return f"{name_or_dir}@{_content_hash(d)[:16]}"
 
 
 def load_checkpoint(ckpt_dir: str | os.PathLike, device: str | torch.device | None = None) -> MixbuddyModel:

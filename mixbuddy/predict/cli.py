@@ -32,7 +32,7 @@ def make_engine(args: argparse.Namespace):
         if args.checkpoint:
             raise ConfigError("--engine loudness does not use --checkpoint; drop one of them")
         return LoudnessEngine(args.prior, threshold=args.threshold)
-    checkpoint = args.checkpoint or ("default-stems" if args.stems else "default")
+    checkpoint = args.checkpoint or ("default-stems" if args.stems else "default-real")
     return ModelEngine(checkpoint, device=args.device, batch_size=args.batch_size, threshold=args.threshold)
 
 
@@ -109,8 +109,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "advise", help="gain-balance advice for a whole song (mix file and/or stems folder)",
         description="Cuts the song into windows (10 s), asks an engine about each and summarises. Engines: "
                     "the loudness engine (Bayes decision on per-stem loudness; the default when --stems is "
-                    "given, since it scores best) or a trained model (--checkpoint DIR or a shipped name; the "
-                    "default for a mix alone is the shipped model 'default'; 'default-stems' hears the stems).")
+                    "given, since it scores best on real songs) or a trained model (--checkpoint DIR or a shipped "
+                    "name; the default for a mix alone is 'default-real', the mix model whose head was trained on "
+                    "thinned stems, best on real songs; 'default' scores best on the synthetic test songs; "
+                    "'default-stems' hears the stems).")
     p.add_argument("song", nargs="?", default=None,
                    help="mix file (any format/rate/channels); omit it with --stems to use the sum of the stems")
     p.add_argument("--anchor", required=True, choices=TARGET_STEMS, help="the stem whose level is right")
@@ -118,7 +120,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--mapping", default=None, help="stem mapping file (YAML/JSON) for the stems folder")
     p.add_argument("--engine", choices=("model", "loudness"), default=None, help="force an engine")
     p.add_argument("--checkpoint", default=None,
-                   help="trained model folder or shipped model name (default | default-stems)")
+                   help="trained model folder or shipped model name (default-real | default | default-stems)")
     p.add_argument("--prior", default=None, help="balance prior JSON of the loudness engine (default: packaged)")
     p.add_argument("--threshold", type=_threshold, default=None,
                    help="declare an imbalance only when P(imbalance) >= T (default: the engine's own decision)")

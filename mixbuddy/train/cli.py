@@ -43,7 +43,10 @@ def run_export(args: argparse.Namespace) -> int:
     meta_path = src / "meta.json"
     meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.is_file() else {}
     extra = {"exported_from": str(src), "source_meta": meta.get("extra", {}), "notes": list(args.note or [])}
-    out = save_checkpoint(model, args.output, extra, dtype=args.dtype)
+    if args.base is not None:
+        extra["base"] = args.base
+    out = save_checkpoint(model, args.output, extra, dtype=args.dtype, base=args.base,
+                          replaces=args.replaces or ["stack.aux_head"])
     size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
     print(f"{out}: {size / 1e6:.1f} MB ({args.dtype or 'as trained'})")
     return 0
@@ -57,6 +60,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     e.add_argument("-o", "--output", required=True, help="folder to write (replaced atomically)")
     e.add_argument("--dtype", choices=("float32", "float16", "bfloat16"), default=None)
     e.add_argument("--note", action="append", help="provenance note stored in meta.json (repeatable)")
+    e.add_argument("--base", default=None,
+                   help="write a derived checkpoint: only the parameters under --replaces, the rest read from this "
+                        "checkpoint (a shipped model's name, or a folder relative to the output) when loading")
+    e.add_argument("--replaces", action="append", metavar="PREFIX",
+                   help="with --base: parameter-name prefix stored (repeatable; default stack.aux_head)")
     e.add_argument("--threshold", type=float, default=None,
                    help="store this P(imbalance) threshold for the hard verdict (see `mixbuddy calibrate`)")
     e.set_defaults(func=run_export)

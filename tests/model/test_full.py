@@ -143,6 +143,56 @@ def test_checkpoint_holds_no_frozen_weights(tiny_llm: Path, tiny_hubert: Path, t
     assert torch.equal(loaded.stack.encoder.layer_logits, model.stack.encoder.layer_logits)
 
 
+def test_derived_checkpoint_takes_its_head_from_itself_and_the_rest_from_its_base(tiny_llm: Path,
+                                                                                   tmp_path: Path) -> None:
+    """A derived checkpoint (``base=``) stores only the replaced parameters and its own threshold; loading it
+    gives the base's other trained parts (LoRA included) with its head; a changed base, a different
+    architecture, a derived base and a non-stack prefix are clear errors."""
+    from mixbuddy.model.checkpoint import checkpoint_id
+
+    waves = _waves(2)
+    torch.manual_seed(0)
+    base = MixbuddyModel.build(_cfg(tiny_llm))
+    _train_a_little(base, waves)
+    save_checkpoint(base, tmp_path / "base")
+    torch.manual_seed(1)
+    other = MixbuddyModel.build(_cfg(tiny_llm))
+    _train_a_little(other, waves, steps=4)
+    other.cfg.audio.aux.verdict_threshold = 0.7
+    derived = save_checkpoint(other, tmp_path / "derived", base="../base")
+    assert sorted(p.name for p in derived.iterdir()) == ["audio.safetensors", "base.json", "config.yaml",
+                                                         "meta.json", "tokens.json"]       # no adapter
+    with safe_open(str(derived / "audio.safetensors"), "pt") as f:
+        assert f.keys() and all(k.startswith("aux_head.") for k in f.keys())
+    loaded = load_checkpoint(derived)
+    assert loaded.stack.threshold == 0.7
+    for name, p in loaded.named_parameters():
+        src = other if name.startswith("stack.aux_head.") else base
+        assert torch.equal(p, dict(src.named_parameters())[name]), name
+    lora = [n for n, p in loaded.named_parameters() if "lora_B" in n]
+    assert lora and not torch.equal(dict(base.named_parameters())[lora[0]], dict(other.named_parameters())[lora[0]])
+    manual = load_checkpoint(tmp_path / "base")                    # the same model put together by hand
+    manual.stack.aux_head.load_state_dict(other.stack.aux_head.state_dict())
+    manual.stack.threshold = 0.7
+    assert loaded.generate(waves, [INSTR] * 2, ["vocals", "bass"]) == manual.generate(waves, [INSTR] * 2, ["vocals", "bass"])
+    first = checkpoint_id(derived)
+    _train_a_little(base, waves, steps=1)
+    save_checkpoint(base, tmp_path / "base")                       # the base changes under the derived one
+    assert checkpoint_id(derived) == first                         # its own files did not change ...
+    with pytest.raises(ConfigError, match="has changed since"):    # ... but loading notices the base did
+        load_checkpoint(derived)
+    wide = _cfg(tiny_llm)
+    wide.audio.aux.hidden = 32
+    with pytest.raises(ConfigError, match="differs from the model's"):
+        save_checkpoint(MixbuddyModel.build(wide), tmp_path / "wide", base="../base")
+    save_checkpoint(other, tmp_path / "derived", base="../base")
+    with pytest.raises(ConfigError, match="is itself derived"):
+        save_checkpoint(other, tmp_path / "twice", base="../derived")
+    with pytest.raises(ConfigError, match="audio-stack parameters"):
+        save_checkpoint(other, tmp_path / "lora", base="../base", replaces=["alm.llm"])
+    assert not (tmp_path / "wide").exists() and not (tmp_path / "lora").exists()
+
+
 def test_model_config_errors(tiny_llm: Path, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="input_mode"):
         from_dict(ModelConfig, {"input_mode": "multitrack"})
@@ -275,13 +325,17 @@ def test_levels_only_head_never_runs_the_encoder(tiny_llm: Path) -> None:
 def test_shipped_names_resolve_and_unknown_folders_fail(tmp_path: Path) -> None:
     from mixbuddy.model.checkpoint import SHIPPED, SHIPPED_DIR, resolve_checkpoint
 
-    assert set(SHIPPED) == {"default", "default-stems"}
+    assert set(SHIPPED) == {"default", "default-stems", "default-real"}
     assert resolve_checkpoint(tmp_path) == tmp_path
     with pytest.raises(ConfigError, match="not a mixbuddy checkpoint"):
         load_checkpoint(tmp_path / "missing")
     for name in SHIPPED:
         if (SHIPPED_DIR / name / "config.yaml").is_file():
             assert resolve_checkpoint(name) == SHIPPED_DIR / name
+    if (SHIPPED_DIR / "default-real" / "base.json").is_file():      # re-exported whenever 'default' changes
+        from mixbuddy.model.checkpoint import _read_base
+
+        assert _read_base(SHIPPED_DIR / "default-real") == (SHIPPED_DIR / "default", ["aux_head"])
 
 
 @pytest.mark.parametrize("mode", ["mix", "stems"])

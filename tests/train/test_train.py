@@ -365,6 +365,10 @@ def test_calibrate_then_export_with_the_threshold(assets: dict[str, Path], tmp_p
     th = cal["chosen"]["threshold"]
     assert main(["export", "--checkpoint", str(ckpt), "-o", str(tmp_path / "exp"), "--threshold", str(th)]) == 0
     assert load_checkpoint(tmp_path / "exp").stack.threshold == th
+    assert main(["export", "--checkpoint", str(ckpt), "-o", str(tmp_path / "head"), "--threshold", "0.9",
+                 "--base", "../exp"]) == 0                          # derived: the head and threshold only
+    assert json.loads((tmp_path / "head" / "base.json").read_text())["replaces"] == ["stack.aux_head"]
+    assert load_checkpoint(tmp_path / "head").stack.threshold == 0.9
     soft = run_training(tiny_config(assets["ds"], assets["llm"], tmp_path / "soft", optim={"max_steps": 0},
                                     train={"stage1_steps": 1}, model={"audio": {"aux": {"verdict_mode": "soft"}}}))
     assert main(["export", "--checkpoint", str(soft.run_dir / "checkpoint"), "-o", str(tmp_path / "x"),
