@@ -7,7 +7,8 @@ and the headline numbers of the joint-optimal decision (joint stem+direction, no
 range), and the same at a few P(imbalance) thresholds and at the one ``mixbuddy calibrate``'s rule picks
 on validation (applied to the other splits as it is). ``--test`` scores the test split too and ``--real``
 the real CC0 songs (work/ds-real; diagnosis only: every choice is made on validation). ``--thin P``:
-training recipes rendered with bystander stems thinned (``data.thin_stems``).
+training recipes rendered with bystander stems thinned (``data.thin_stems``). ``--ensemble K``: K heads
+(seeds 0..K-1) whose class probabilities are averaged.
 ``--songs K ...``: a corpus-size learning curve instead: the head trained on all cached recipes of the
 first K training songs (sorted ids) for each K.
 
@@ -102,6 +103,7 @@ def main() -> None:
     ap.add_argument("--test", action="store_true", help="also score the test split (diagnosis only: choose on validation)")
     ap.add_argument("--thin", type=float, default=0.0, help="training recipes with bystander stems thinned (data.thin_stems)")
     ap.add_argument("--real", action="store_true", help="also score the real CC0 songs (diagnosis only)")
+    ap.add_argument("--ensemble", type=int, default=1, help="train this many heads (seeds 0..K-1), average their probabilities")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     a = ap.parse_args()
     torch.set_num_threads(a.workers)
@@ -127,12 +129,14 @@ def main() -> None:
             else [(f"n={n}", np.arange(len(tr)) < n) for n in a.sizes or [a.train]])
     for (name, keep), epochs in ((r, e) for r in runs for e in a.epochs):
         t0 = time.time()
-        name = f"{name} epochs={epochs}"
-        head = train_head(xa[keep], aa[keep], ya[keep], clips, a.hidden, epochs, 0, a.dropout, a.norm)
+        name = f"{name} epochs={epochs}" + (f" ensemble={a.ensemble}" if a.ensemble > 1 else "")
+        heads = [train_head(xa[keep], aa[keep], ya[keep], clips, a.hidden, epochs, seed, a.dropout, a.norm)
+                 for seed in range(a.ensemble)]
         for split, recs, x in splits:
             anchors = torch.tensor([anchor_index(r.anchor) for r in recs])
-            with torch.no_grad():
-                probs = torch.softmax(head(None, None, anchor=anchors, levels=torch.from_numpy(x)).logits, -1).numpy()
+            with torch.no_grad():        # an ensemble averages its heads' class probabilities
+                probs = np.mean([torch.softmax(h(None, None, anchor=anchors, levels=torch.from_numpy(x)).logits,
+                                               -1).numpy() for h in heads], axis=0)
             acc = np.mean(probs.argmax(1) == np.array([labels_from_recipe(r) for r in recs]))
             allowed = [allowed_targets(r) for r in recs]
             h = headline(recs, decide_batch(probs, allowed))
