@@ -230,12 +230,19 @@ def trainable_state_dict(module: nn.Module) -> dict[str, Tensor]:
     return out
 
 
-def load_trainable_state_dict(module: nn.Module, state: dict[str, Tensor], skip: Sequence[str] = ()) -> None:
+def under_prefix(key: str, prefixes: Sequence[str]) -> bool:
+    """``key`` is one of ``prefixes`` or a name inside one of them (``aux_head.mlp.1.weight`` in ``aux_head``)."""
+    return any(key == p or key.startswith(p + ".") for p in prefixes)
+
+
+def load_trainable_state_dict(module: nn.Module, state: dict[str, Tensor], skip: Sequence[str] = (),
+                              only: Sequence[str] | None = None) -> None:
     """Load what :func:`trainable_state_dict` saved; every expected key must be present, no extras.
-    Keys under a ``skip`` prefix are neither expected nor loaded."""
-    under = lambda k: any(k == p or k.startswith(p + ".") for p in skip)  # noqa: E731
-    state = {k: v for k, v in state.items() if not under(k)}
-    expected = {k for k in trainable_state_dict(module) if not under(k)}
+    Keys under a ``skip`` prefix are neither expected nor loaded; with ``only``, just the keys under one of
+    its prefixes are expected (the rest of ``module`` keeps its weights)."""
+    wanted = lambda k: not under_prefix(k, skip) and (only is None or under_prefix(k, only))  # noqa: E731
+    state = {k: v for k, v in state.items() if not under_prefix(k, skip)}
+    expected = {k for k in trainable_state_dict(module) if wanted(k)}
     missing, extra = sorted(expected - set(state)), sorted(set(state) - expected)
     if missing or extra:
         raise KeyError(f"audio checkpoint mismatch: missing {missing[:8]}, unexpected {extra[:8]}")
@@ -245,4 +252,5 @@ def load_trainable_state_dict(module: nn.Module, state: dict[str, Tensor], skip:
     module.load_state_dict(state, strict=False)
 
 
-__all__ = ["AudioStack", "AudioOutput", "build_audio_stack", "trainable_state_dict", "load_trainable_state_dict"]
+__all__ = ["AudioStack", "AudioOutput", "build_audio_stack", "trainable_state_dict", "load_trainable_state_dict",
+           "under_prefix"]

@@ -14,7 +14,8 @@ Layout of a checkpoint directory::
 
 A derived checkpoint stores only some trained tensors (``replaces``: parameter-name prefixes such as
 ``stack.aux_head``) and takes everything else from a ``base`` checkpoint of the same architecture,
-whose :func:`checkpoint_id` it records, so a changed base is an error, not silently different answers.
+whose content hash (as in :func:`checkpoint_id`) it records, so a changed base is an error, not silently
+different answers.
 It ships a second head for a model at the cost of the head (≈ 0.4 MB) instead of a second model.
 
 Frozen weights (an HF encoder's backbone, the LLM's base weights, its embedding matrix) are never
@@ -36,7 +37,7 @@ from .. import __version__
 from ..config import load_config, save_config, to_dict
 from ..errors import ConfigError
 from ..io import write_json
-from .audio import load_trainable_state_dict, trainable_state_dict
+from .audio import load_trainable_state_dict, trainable_state_dict, under_prefix
 from .mixbuddy_model import MixbuddyModel
 from .model_config import ModelConfig
 
@@ -79,10 +80,6 @@ def _sort_adapter_config(path: Path) -> None:
         write_json(path, conf)
 
 
-def _under(key: str, prefixes: Sequence[str]) -> bool:
-    return any(key == p or key.startswith(p + ".") for p in prefixes)
-
-
 def _stack_prefixes(prefixes: Sequence[str]) -> list[str]:
     """``stack.aux_head`` -> ``aux_head`` (names inside the audio stack, as audio.safetensors keys them)."""
     bad = [p for p in prefixes if not p.startswith("stack.")]
@@ -104,8 +101,8 @@ def _base_dir(d: Path, base: str) -> Path:
 
 
 def _write(model: MixbuddyModel, d: Path, extra: dict[str, Any], dtype: str | None = None,
-           base: str | None = None, replaces: Sequence[str] = (), base_dir: Path | None = None) -> None:
-    """The files of a checkpoint (a derived one when ``base_dir`` is given: see the module docstring)."""
+           derived: dict[str, Any] | None = None) -> None:
+    """The files of a checkpoint (a derived one when ``derived``, the content of base.json, is given)."""
     from safetensors.torch import load_file, save_file
 
     if dtype is not None and dtype not in SAVE_DTYPES:
@@ -113,14 +110,14 @@ def _write(model: MixbuddyModel, d: Path, extra: dict[str, Any], dtype: str | No
     cast = SAVE_DTYPES[dtype] if dtype else None
     save_config(model.cfg, d / CONFIG_FILE)
     audio = _cast(trainable_state_dict(model.stack), cast)
-    if base_dir is not None:
-        inner = _stack_prefixes(replaces)
-        audio = {k: v for k, v in audio.items() if _under(k, inner)}
+    if derived is not None:
+        inner = _stack_prefixes(derived["replaces"])
+        audio = {k: v for k, v in audio.items() if under_prefix(k, inner)}
         if not audio:
-            raise ConfigError(f"the model has no trained parameters under {list(replaces)}")
-        write_json(d / BASE_FILE, {"base": base, "base_sha256": _content_hash(base_dir), "replaces": list(replaces)})
+            raise ConfigError(f"the model has no trained parameters under {derived['replaces']}")
+        write_json(d / BASE_FILE, derived)
     save_file(audio, str(d / AUDIO_FILE), metadata={"format": FORMAT})
-    if model.cfg.llm.lora.enabled and base_dir is None:
+    if model.cfg.llm.lora.enabled and derived is None:
         model.alm.llm.save_pretrained(str(d / ADAPTER_DIR), safe_serialization=True, save_embedding_layers=False)
         _sort_adapter_config(d / ADAPTER_DIR / "adapter_config.json")
         if cast is not None:
@@ -147,8 +144,9 @@ def save_checkpoint(model: MixbuddyModel, out_dir: str | os.PathLike, extra: dic
     checkpoint: only the tensors under ``replaces``; the rest is read from ``base`` when loading.
     """
     out = Path(out_dir)
-    base_dir = None
+    derived = None
     if base is not None:
+        _stack_prefixes(replaces)                                  # checked before anything is written
         base_dir = _base_dir(out, base)
         if not (base_dir / CONFIG_FILE).is_file():
             raise ConfigError(f"{base_dir}: the base of a derived checkpoint must be a checkpoint folder")
@@ -157,11 +155,12 @@ def save_checkpoint(model: MixbuddyModel, out_dir: str | os.PathLike, extra: dic
         if _architecture(load_config(ModelConfig, base_dir / CONFIG_FILE)) != _architecture(model.cfg):
             raise ConfigError(f"{base_dir}: its config differs from the model's (beyond the verdict threshold); "
                               "a derived checkpoint needs the same architecture")
+        derived = {"base": base, "base_sha256": _content_hash(base_dir), "replaces": list(replaces)}
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     old = None
     try:
-        _write(model, tmp, dict(extra or {}), dtype, base, replaces, base_dir)
+        _write(model, tmp, dict(extra or {}), dtype, derived)
         if out.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
             os.replace(out, old / "x")
@@ -184,15 +183,13 @@ def load_trained_parts(model: MixbuddyModel, ckpt_dir: str | os.PathLike, skip: 
     state = load_file(str(d / AUDIO_FILE), device=str(model.device))
     inner = [p[len("stack."):] for p in skip if p.startswith("stack.")]
     derived = _read_base(d)
-    if derived is not None:
+    if derived is not None:                     # the base's trained parts, then this checkpoint's own
         base_dir, replaced = derived
         load_trained_parts(model, base_dir, skip)
-        expected = {k for k in trainable_state_dict(model.stack) if _under(k, replaced) and not _under(k, inner)}
-        state = {k: v for k, v in state.items() if not _under(k, inner)}
-        if set(state) != expected:
-            raise ConfigError(f"{d / AUDIO_FILE}: does not hold exactly the parameters under {replaced} "
-                              f"(missing {sorted(expected - set(state))[:4]}, unexpected {sorted(set(state) - expected)[:4]})")
-        model.stack.load_state_dict(state, strict=False)
+        try:
+            load_trainable_state_dict(model.stack, state, skip=inner, only=replaced)
+        except KeyError as e:
+            raise ConfigError(f"{d / AUDIO_FILE}: does not hold exactly the parameters under {replaced}: {e}") from None
         return
     load_trainable_state_dict(model.stack, state, skip=inner)
     if model.cfg.llm.lora.enabled:
@@ -222,9 +219,10 @@ def _read_base(d: Path) -> tuple[Path, list[str]] | None:
     base_dir = _base_dir(d, base)
     if not (base_dir / CONFIG_FILE).is_file():
         raise ConfigError(f"{path}: its base {base!r} is not a checkpoint folder ({base_dir})")
-    if _content_hash(base_dir) != sha:
-        raise ConfigError(f"{d}: built on {base} ({sha[:16]}), but {base_dir} has changed since "
-                          f"({_content_hash(base_dir)[:16]}); export the derived checkpoint again against it")
+    now = _content_hash(base_dir)
+    if now != sha:
+        raise ConfigError(f"{d}: built on {base} ({sha[:16]}), but {base_dir} has changed since ({now[:16]}); "
+                          "export the derived checkpoint again against it")
     return base_dir, replaces
 
 
