@@ -8,7 +8,8 @@ range), and the same at a few P(imbalance) thresholds and at the one ``mixbuddy 
 on validation (applied to the other splits as it is). ``--test`` scores the test split too and ``--real``
 the real CC0 songs (work/ds-real; diagnosis only: every choice is made on validation). ``--thin P``:
 training recipes rendered with bystander stems thinned (``data.thin_stems``). ``--ensemble K``: K heads
-(seeds 0..K-1) whose class probabilities are averaged.
+(seeds S..S+K-1) whose class probabilities are averaged. ``--seeds S ...``: each run repeated with these
+head seeds (initialisation and batch order), to see the seed-to-seed spread.
 ``--songs K ...``: a corpus-size learning curve instead: the head trained on all cached recipes of the
 first K training songs (sorted ids) for each K.
 
@@ -103,7 +104,8 @@ def main() -> None:
     ap.add_argument("--test", action="store_true", help="also score the test split (diagnosis only: choose on validation)")
     ap.add_argument("--thin", type=float, default=0.0, help="training recipes with bystander stems thinned (data.thin_stems)")
     ap.add_argument("--real", action="store_true", help="also score the real CC0 songs (diagnosis only)")
-    ap.add_argument("--ensemble", type=int, default=1, help="train this many heads (seeds 0..K-1), average their probabilities")
+    ap.add_argument("--ensemble", type=int, default=1, help="train this many heads (seeds S..S+K-1), average their probabilities")
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0], help="repeat each run with these head seeds S (spread)")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     a = ap.parse_args()
     torch.set_num_threads(a.workers)
@@ -127,11 +129,12 @@ def main() -> None:
     song_rank = np.array([rank[r.song_id] for r in tr])
     runs = ([(f"songs={k}", song_rank < k) for k in a.songs] if a.songs
             else [(f"n={n}", np.arange(len(tr)) < n) for n in a.sizes or [a.train]])
-    for (name, keep), epochs in ((r, e) for r in runs for e in a.epochs):
+    for (name, keep), epochs, s0 in ((r, e, s) for r in runs for e in a.epochs for s in a.seeds):
         t0 = time.time()
-        name = f"{name} epochs={epochs}" + (f" ensemble={a.ensemble}" if a.ensemble > 1 else "")
+        name = (f"{name} epochs={epochs}" + (f" ensemble={a.ensemble}" if a.ensemble > 1 else "")
+                + (f" seed={s0}" if len(a.seeds) > 1 or s0 else ""))
         heads = [train_head(xa[keep], aa[keep], ya[keep], clips, a.hidden, epochs, seed, a.dropout, a.norm)
-                 for seed in range(a.ensemble)]
+                 for seed in range(s0, s0 + a.ensemble)]
         for split, recs, x in splits:
             anchors = torch.tensor([anchor_index(r.anchor) for r in recs])
             with torch.no_grad():        # an ensemble averages its heads' class probabilities

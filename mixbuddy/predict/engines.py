@@ -216,7 +216,7 @@ class ModelEngine:
         out: list[WindowAdvice] = []
         for i in range(0, len(windows), self.batch_size):
             batch = windows[i:i + self.batch_size]
-            waves = [model_input(w, self.input_mode) for w in batch]
+            waves = [model_input(w, self.input_mode, self.sample_rate) for w in batch]
             results = self.model.generate(waves, [w.instruction for w in batch], [w.anchor for w in batch],
                                           max_new_tokens=self.max_new_tokens)
             out.extend(self._advice(r) for r in results)
@@ -233,10 +233,13 @@ class ModelEngine:
         return WindowAdvice(result.text, finding, conf)
 
 
-def model_input(w: WindowInput, input_mode: str) -> np.ndarray | dict[str, np.ndarray]:
-    """Mono float32 1-D audio (mix mode) or a stem → mono audio dict (stems mode)."""
+def model_input(w: WindowInput, input_mode: str, sample_rate: int) -> np.ndarray | dict[str, np.ndarray]:
+    """Mono float32 1-D audio (mix mode) or a stem → mono audio dict (stems mode), without the zero
+    padding of a song's last, short window: the model masks what lies past an item's length (level
+    statistics, encoder frames, audio tokens), while padding would read as 4 s of digital silence."""
+    n = min(w.mix.shape[0], max(1, int(round((w.end_s - w.start_s) * sample_rate))))
     if input_mode == "stems":
         if w.stems is None:
             raise MixbuddyError("this model listens to the stems: give the stems folder (--stems DIR)")
-        return {s: np.ascontiguousarray(x.mean(axis=1), dtype=np.float32) for s, x in w.stems.items()}
-    return np.ascontiguousarray(w.mix.mean(axis=1), dtype=np.float32)
+        return {s: np.ascontiguousarray(x[:n].mean(axis=1), dtype=np.float32) for s, x in w.stems.items()}
+    return np.ascontiguousarray(w.mix[:n].mean(axis=1), dtype=np.float32)

@@ -30,7 +30,8 @@ class FakeModel:
 
     Stems mode: the loudest target stem (RMS, anchor excluded) is called too loud when it is more
     than 3 dB above the anchor, with P(error) a logistic function of that difference; mix mode: the
-    drums are called too loud when the mix RMS is above ``mix_loud_db``. Records each batch size.
+    drums are called too loud when the mix RMS is above ``mix_loud_db``. Records each batch size and
+    each item's length in samples (``lengths``; stems mode: the set of its stems' lengths).
     """
 
     def __init__(self, input_mode: str = "stems", sample_rate: int = 16000, clip_seconds: float = 10.0,
@@ -39,6 +40,7 @@ class FakeModel:
         self.cfg = SimpleNamespace(input_mode=input_mode, clip_seconds=clip_seconds)
         self.mix_loud_db = mix_loud_db
         self.batches: list[int] = []
+        self.lengths: list = []
         self.systems: list = []
 
     @staticmethod
@@ -63,6 +65,7 @@ class FakeModel:
     def generate(self, waves, instructions, anchors, system=None, max_new_tokens=None) -> list[FakeResult]:
         assert len(waves) == len(instructions) == len(anchors)
         self.batches.append(len(waves))
+        self.lengths.extend({x.shape[0] for x in w.values()} if isinstance(w, dict) else w.shape[0] for w in waves)
         self.systems.append(system)
         return [self._one(w, a) for w, a in zip(waves, anchors)]
 
