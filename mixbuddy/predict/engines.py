@@ -237,7 +237,7 @@ def model_input(w: WindowInput, input_mode: str, sample_rate: int) -> np.ndarray
     """Mono float32 1-D audio (mix mode) or a stem → mono audio dict (stems mode), without the zero
     padding of a song's last, short window: the model masks what lies past an item's length (level
     statistics, encoder frames, audio tokens), while padding would read as 4 s of digital silence."""
-    n = min(w.mix.shape[0], max(1, int(round((w.end_s - w.start_s) * sample_rate))))
+    n = round((w.end_s - w.start_s) * sample_rate)         # the window's own samples
     if input_mode == "stems":
         if w.stems is None:
             raise MixbuddyError("this model listens to the stems: give the stems folder (--stems DIR)")

@@ -43,8 +43,6 @@ def run_export(args: argparse.Namespace) -> int:
     meta_path = src / "meta.json"
     meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.is_file() else {}
     extra = {"exported_from": str(src), "source_meta": meta.get("extra", {}), "notes": list(args.note or [])}
-    if args.base is not None:
-        extra["base"] = args.base
     out = save_checkpoint(model, args.output, extra, dtype=args.dtype, base=args.base,
                           replaces=args.replaces or ["stack.aux_head"])
     size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
