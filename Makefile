@@ -10,7 +10,10 @@ DEMO := work/demo
 setup:
 	bash scripts/setup.sh
 
+# the main job: the shipped model (default-real) hears the example mix; then the loudness engine reads its stems
 demo: setup
+	$(BIN)/mixbuddy advise examples/lithium/mix.ogg --anchor drums
+	@echo; echo "Cross-check from the stems (loudness engine):"
 	$(BIN)/mixbuddy advise examples/lithium/mix.ogg --stems examples/lithium/stems --anchor drums
 
 pipeline-demo: setup

@@ -46,7 +46,7 @@ def audio_info(path: str | Path) -> tuple[int, int, int]:
     try:
         info = sf.info(str(path))
     except Exception as e:
-        raise AudioFileError(path, f"cannot read audio header ({e})") from None
+        raise AudioFileError(path, f"cannot read audio header ({e})", "is it a valid wav/flac/ogg file?") from None
     return int(info.samplerate), int(info.frames), int(info.channels)
 
 

@@ -26,6 +26,8 @@ import os
 import shutil
 import tempfile
 import time
+import warnings
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable
 
@@ -227,7 +229,24 @@ def apply_lora(model: Any, lcfg: LoRAConfig) -> Any:
                           f"linear modules look like {sorted({n.rsplit('.', 1)[-1] for n in names if 'proj' in n})}")
     config = LoraConfig(r=lcfg.r, lora_alpha=lcfg.alpha, lora_dropout=lcfg.dropout,
                         target_modules=list(lcfg.target_modules), bias="none", task_type="CAUSAL_LM")
-    return get_peft_model(model, config)
+    with warnings.catch_warnings():  # peft probes a property transformers 5 deprecated: noise, not advice
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+        return get_peft_model(model, config)
+
+
+@contextmanager
+def quiet_weight_loading():
+    """No per-tensor "Loading weights" progress bar (a few hundred tensors load in well under a second;
+    the time is logged instead); the caller's progress-bar setting is restored afterwards."""
+    from transformers.utils import logging as hf_logging
+
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
 
 
 def load_llm(cfg: LLMConfig | None = None) -> tuple[Any, Any]:
@@ -244,13 +263,14 @@ def load_llm(cfg: LLMConfig | None = None) -> tuple[Any, Any]:
     source = _source_dir(cfg)
     common = {"trust_remote_code": cfg.trust_remote_code, "local_files_only": cfg.local_files_only}
     t0 = time.perf_counter()
+    kwargs: dict[str, Any] = {"dtype": dtype, **common}
+    if qconfig is not None:
+        idx = device.index if device.index is not None else torch.cuda.current_device()
+        kwargs.update(quantization_config=qconfig, device_map={"": idx})
     try:
-        tokenizer = AutoTokenizer.from_pretrained(source, **common)
-        kwargs: dict[str, Any] = {"dtype": dtype, **common}
-        if qconfig is not None:
-            idx = device.index if device.index is not None else torch.cuda.current_device()
-            kwargs.update(quantization_config=qconfig, device_map={"": idx})
-        model = AutoModelForCausalLM.from_pretrained(source, **kwargs)
+        with quiet_weight_loading():
+            tokenizer = AutoTokenizer.from_pretrained(source, **common)
+            model = AutoModelForCausalLM.from_pretrained(source, **kwargs)
     except OSError as e:
         raise ConfigError(f"cannot load LLM {source!r}: {e}") from None
     if qconfig is None:

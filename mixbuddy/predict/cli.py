@@ -36,12 +36,24 @@ def make_engine(args: argparse.Namespace):
     return ModelEngine(checkpoint, device=args.device, batch_size=args.batch_size, threshold=args.threshold)
 
 
+def check_inputs(song: str | None, stems: str | None) -> None:
+    """Fail on a missing or unreadable mix file or stems folder before a model spends seconds loading."""
+    from ..audio import audio_info
+    from ..errors import AudioFileError
+
+    if song is not None:
+        audio_info(song)
+    if stems is not None and not Path(stems).is_dir():
+        raise AudioFileError(stems, "stems folder not found")
+
+
 def run_advise(args: argparse.Namespace) -> int:
     from .advise import advise
 
     song = args.song
     if song is not None and Path(song).is_dir() and args.stems is None:
         song, args.stems = None, song  # `mixbuddy advise STEMS_DIR`: a folder of stems is the song
+    check_inputs(song, args.stems)
     engine = make_engine(args)
     report = advise(song, args.anchor, engine, stems_dir=args.stems, hop_s=args.hop, mapping=args.mapping)
     text = (dumps(report.to_dict()) + "\n") if args.json else report.format_text()

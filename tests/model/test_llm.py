@@ -38,6 +38,25 @@ def test_lora_paper_preset_wraps_all_linear_kinds(tiny_dir: Path) -> None:
     assert scaling == 32 / 16
 
 
+def test_loading_is_quiet_and_keeps_the_progress_bar_setting(tiny_dir: Path, capfd: pytest.CaptureFixture) -> None:
+    """No per-tensor progress bar or peft deprecation warning in front of a user's advice."""
+    import warnings
+
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.enable_progress_bar()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        load_llm(LLMConfig(name_or_path=str(tiny_dir)))
+    assert "Loading weights" not in capfd.readouterr().err
+    assert not [w for w in caught if "is_gradient_checkpointing" in str(w.message)]
+    assert hf_logging.is_progress_bar_enabled()  # the caller's setting is back
+    hf_logging.disable_progress_bar()
+    load_llm(LLMConfig(name_or_path=str(tiny_dir), lora=LoRAConfig(enabled=False)))
+    assert not hf_logging.is_progress_bar_enabled()
+    hf_logging.enable_progress_bar()
+
+
 def test_lora_custom_targets_and_disabled(tiny_dir: Path) -> None:
     model, _ = load_llm(LLMConfig(name_or_path=str(tiny_dir), lora=LoRAConfig(r=4, alpha=8, target_modules=["q_proj", "v_proj"])))
     assert {n.rsplit(".", 1)[-1] for n, m in model.named_modules() if hasattr(m, "lora_A")} == {"q_proj", "v_proj"}

