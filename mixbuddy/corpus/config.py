@@ -15,6 +15,8 @@ class CorpusConfig:
                stems_folder (``<song>/<any stem files>`` + a stem-name mapping).
     root:      the corpus folder.
     val_songs: number of *train* songs moved to the ``validation`` split (seeded); never taken from test.
+    val_ids:   or exactly these train song ids (e.g. MUSDB18's official 14 validation tracks,
+               ``configs/corpus/musdb18hq.yaml``); not together with ``val_songs``.
     seed:      seed of the validation carve-out.
     mapping:   stems_folder only: YAML/JSON file mapping each stem (bass/drums/vocals/other) to filename
                glob patterns; files matched by several stems' patterns go to the first stem listed.
@@ -26,6 +28,7 @@ class CorpusConfig:
     kind: str = "musdb_hq"
     root: str = ""
     val_songs: int = 0
+    val_ids: list[str] | None = None
     seed: int = 0
     mapping: str | None = None
     split: str = "test"
@@ -36,3 +39,8 @@ class CorpusConfig:
             raise ValueError(f"kind must be one of {CORPUS_KINDS}, got {self.kind!r}")
         if self.val_songs < 0:
             raise ValueError("val_songs must be >= 0")
+        if self.val_ids is not None:
+            if self.val_songs:
+                raise ValueError("give val_songs (a seeded choice) or val_ids (a fixed list), not both")
+            if len(set(self.val_ids)) != len(self.val_ids):
+                raise ValueError("val_ids lists a song twice")

@@ -62,6 +62,23 @@ def carve_validation(songs: list[Song], n: int, seed: int) -> list[Song]:
     return songs
 
 
+def move_to_validation(songs: list[Song], ids: list[str]) -> list[Song]:
+    """Move exactly the train songs named in ``ids`` to the validation split (a fixed, published list)."""
+    train = {s.id: s for s in songs if s.split == "train"}
+    missing = [i for i in ids if i not in train]
+    if missing:
+        others = sorted(s.id for s in songs if s.id in missing)
+        where = f" ({', '.join(others)} in another split)" if others else ""
+        raise CorpusError(f"val_ids: {len(missing)} of {len(ids)} validation song(s) are not train songs of this "
+                          f"corpus{where}: {', '.join(repr(m) for m in missing[:5])}"
+                          f"{' ...' if len(missing) > 5 else ''}")
+    if len(ids) >= len(train):
+        raise CorpusError(f"val_ids names all {len(train)} train song(s); at least one train song must remain")
+    for i in ids:
+        train[i].split = VALIDATION
+    return songs
+
+
 def check_unique_ids(songs: list[Song]) -> None:
     """Song ids must be unique across the whole corpus (a song in two splits would leak)."""
     seen: dict[str, Song] = {}
@@ -84,5 +101,7 @@ def load_corpus(cfg: CorpusConfig) -> list[Song]:
         raise CorpusError(f"{root}: corpus root is not a folder")
     songs = _loader_for(cfg.kind)(dataclasses.replace(cfg, root=str(root)))
     check_unique_ids(songs)
+    if cfg.val_ids is not None:
+        songs = move_to_validation(songs, cfg.val_ids)
     songs = carve_validation(songs, cfg.val_songs, cfg.seed)
     return sorted(songs, key=split_key)

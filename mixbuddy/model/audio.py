@@ -15,6 +15,7 @@ buffers of modules that are not frozen, so a frozen 330 M-parameter backbone is 
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -30,6 +31,8 @@ from .levels import LevelFeatures
 from .verdict import allowed_from_anchor, decide
 from .pooling import TemporalPool
 from .projector import build_projector
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -177,9 +180,13 @@ class AudioStack(nn.Module):
         n = self.verdict.shape[1]
         pad = tokenizer(".", add_special_tokens=False)["input_ids"][-1]
         table = embeddings.weight
-        for k, text in enumerate(verdict_texts()):
-            ids = tokenizer(text, add_special_tokens=False)["input_ids"][:n]
-            ids = ids + [pad] * (n - len(ids))
+        all_ids = [tokenizer(text, add_special_tokens=False)["input_ids"] for text in verdict_texts()]
+        longest = max(len(ids) for ids in all_ids)
+        if longest > n:  # e.g. another LLM's tokenizer: the LLM would read a cut description
+            log.warning("aux.verdict_tokens=%d cuts the longest verdict description (%d tokens with this "
+                        "tokenizer); set aux.verdict_tokens: %d", n, longest, longest)
+        for k, ids in enumerate(all_ids):
+            ids = ids[:n] + [pad] * (n - len(ids[:n]))
             self.verdict[k] = table[torch.tensor(ids, device=table.device)].float().to(self.verdict.device)
 
 

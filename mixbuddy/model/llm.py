@@ -280,7 +280,7 @@ def load_llm(cfg: LLMConfig | None = None) -> tuple[Any, Any]:
         raise ConfigError(f"{source}: the tokenizer has no chat template; use an instruction-tuned model")
     add_special_tokens(model, tokenizer, cfg.audio_token)
     if cfg.gradient_checkpointing:
-        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
     if qconfig is not None:
         from peft import prepare_model_for_kbit_training
 

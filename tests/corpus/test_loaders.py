@@ -125,6 +125,34 @@ def test_validation_split_in_loaded_corpus(tiny_musdb: Path):
         load_corpus(CorpusConfig(kind="musdb_hq", root=str(tiny_musdb), val_songs=3))
 
 
+def test_musdb18hq_config_moves_the_official_validation_tracks(tmp_path: Path):
+    """configs/corpus/musdb18hq.yaml: the 14 sigsep validation tracks leave train, nothing else moves."""
+    from mixbuddy.config import from_dict, load_yaml
+
+    data = load_yaml(Path(__file__).resolve().parents[2] / "configs" / "corpus" / "musdb18hq.yaml")
+    official = data["val_ids"]
+    assert len(official) == 14 and "Leaf - Summerghost" in official and "Johnny Lokke - Promises & Lies" in official
+    for name in [*official, "A Classic Education - NightOwl", "ANiMAL - Clinic A"]:
+        make_song_dir(tmp_path / "train" / name, {"bass": tone(0.2)}, SR, "wav")
+    make_song_dir(tmp_path / "test" / "AM Contra - Heart Peripheral", {"bass": tone(0.2)}, SR, "wav")
+    cfg = from_dict(CorpusConfig, {**data, "root": str(tmp_path)}, "musdb18hq.yaml")
+    songs = load_corpus(cfg)
+    assert sorted(s.id for s in songs if s.split == "validation") == sorted(official)
+    assert [s.id for s in songs if s.split == "train"] == ["A Classic Education - NightOwl", "ANiMAL - Clinic A"]
+    assert [s.id for s in songs if s.split == "test"] == ["AM Contra - Heart Peripheral"]
+
+    bad = from_dict(CorpusConfig, {**data, "root": str(tmp_path), "val_ids": ["Leaf - Summerghost", "Nobody - Nothing",
+                                                                         "AM Contra - Heart Peripheral"]})
+    with pytest.raises(CorpusError, match=r"val_ids: 2 of 3 validation song\(s\) are not train songs of this corpus "
+                                          r"\(AM Contra - Heart Peripheral in another split\): 'Nobody - Nothing'"):
+        load_corpus(bad)
+    with pytest.raises(ConfigError, match="val_songs .* or val_ids .*, not both"):
+        from_dict(CorpusConfig, {**data, "root": str(tmp_path), "val_songs": 2}, "musdb18hq.yaml")
+    make_song_dir(tmp_path / "one" / "train" / "x", {"bass": tone(0.2)}, SR, "wav")
+    with pytest.raises(CorpusError, match="names all 1 train song"):
+        load_corpus(CorpusConfig(kind="musdb_hq", root=str(tmp_path / "one"), val_ids=["x"]))
+
+
 def test_validation_needs_train_songs_in_stems_folder(tmp_path: Path):
     make_song_dir(tmp_path / "s1", {"bass": tone(0.5)}, SR, "wav")
     with pytest.raises(CorpusError, match="0 train song"):

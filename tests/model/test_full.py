@@ -257,7 +257,7 @@ def test_verdict_token_counts_gradients_and_half_precision_export(tiny_llm: Path
 
 
 @pytest.mark.parametrize("mode", ["mix", "stems"])
-def test_text_verdict_reads_like_the_class_descriptions(tiny_llm: Path, mode: str) -> None:
+def test_text_verdict_reads_like_the_class_descriptions(tiny_llm: Path, mode: str, caplog) -> None:
     """verdict_init text: class k's L verdict rows are the LLM's embeddings of its description (padded with
     "."); a clip gets L leading verdict tokens = probability-weighted rows; an old (13, H) verdict loads."""
     from mixbuddy.model.audio import load_trainable_state_dict, trainable_state_dict, verdict_texts
@@ -265,7 +265,9 @@ def test_text_verdict_reads_like_the_class_descriptions(tiny_llm: Path, mode: st
     torch.manual_seed(0)
     cfg = _cfg(tiny_llm, mode)
     cfg.audio.aux.verdict, cfg.audio.aux.verdict_tokens, cfg.audio.aux.verdict_init = True, 4, "text"
-    model = MixbuddyModel.build(cfg)
+    with caplog.at_level("WARNING", logger="mixbuddy.model.audio"):
+        model = MixbuddyModel.build(cfg)
+    assert "aux.verdict_tokens=4 cuts the longest verdict description" in caplog.text
     plain = MixbuddyModel.build(_cfg(tiny_llm, mode))
     assert model.num_tokens(2 * SR) == plain.num_tokens(2 * SR) + 4
     texts = verdict_texts()

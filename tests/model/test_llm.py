@@ -39,7 +39,8 @@ def test_lora_paper_preset_wraps_all_linear_kinds(tiny_dir: Path) -> None:
 
 
 def test_loading_is_quiet_and_keeps_the_progress_bar_setting(tiny_dir: Path, capfd: pytest.CaptureFixture) -> None:
-    """No per-tensor progress bar or peft deprecation warning in front of a user's advice."""
+    """No per-tensor progress bar or deprecation warning (peft's probe, transformers 5's renamed
+    checkpointing switch) in front of a user's advice or a training log."""
     import warnings
 
     from transformers.utils import logging as hf_logging
@@ -47,9 +48,10 @@ def test_loading_is_quiet_and_keeps_the_progress_bar_setting(tiny_dir: Path, cap
     hf_logging.enable_progress_bar()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        load_llm(LLMConfig(name_or_path=str(tiny_dir)))
+        model, _ = load_llm(LLMConfig(name_or_path=str(tiny_dir), gradient_checkpointing=True))
     assert "Loading weights" not in capfd.readouterr().err
-    assert not [w for w in caught if "is_gradient_checkpointing" in str(w.message)]
+    assert not [w for w in caught if "checkpointing" in str(w.message)], [str(w.message) for w in caught]
+    assert model.get_base_model().is_activation_checkpointing  # llm.gradient_checkpointing took effect
     assert hf_logging.is_progress_bar_enabled()  # the caller's setting is back
     hf_logging.disable_progress_bar()
     load_llm(LLMConfig(name_or_path=str(tiny_dir), lora=LoRAConfig(enabled=False)))

@@ -47,8 +47,10 @@ def _val_inputs(model, ds_dir: Path, k: int = 4):
     return recs, audio
 
 
-def test_paper_config_end_to_end(assets: dict[str, Path], tmp_path: Path) -> None:
-    """configs/paper.yaml with tiny stand-ins: train -> loss falls -> checkpoint -> identical reload -> evaluate."""
+@pytest.mark.parametrize("config", ["paper", "research"])
+def test_gpu_config_end_to_end(assets: dict[str, Path], tmp_path: Path, config: str) -> None:
+    """configs/paper.yaml and configs/research.yaml (MERT + Qwen2-7B, the latter with the level head and
+    verdict tokens) with tiny stand-ins: train -> loss falls -> checkpoint -> identical reload -> evaluate."""
     overrides = [
         f"model.audio.encoder.hf.name_or_path={assets['hubert']}", "model.audio.encoder.hf.trust_remote_code=false",
         "model.audio.pooling.tokens_per_second=5", "model.audio.projector.hidden_sizes=[64,128,128,64]",
@@ -59,8 +61,11 @@ def test_paper_config_end_to_end(assets: dict[str, Path], tmp_path: Path) -> Non
         f"train.output_dir={tmp_path / 'run'}", "train.num_workers=0", "train.eval_steps=4", "train.save_steps=4",
         "train.eval_generate=3", "train.logging_steps=1", "train.progress=false", "train.threads=2",
     ]
-    cfg = load_train_config(REPO / "configs" / "paper.yaml", overrides)
+    if config == "research":
+        overrides += ["train.stage1_steps=3", "train.stage1_eval_steps=3", "optim.stage1_batch_size=4"]
+    cfg = load_train_config(REPO / "configs" / f"{config}.yaml", overrides)
     assert cfg.model.audio.projector.preset == "paper" and cfg.optim.grad_accum == 8 and cfg.optim.batch_size == 2
+    assert cfg.model.llm.load_in_4bit is False and cfg.model.audio.encoder.kind == "mert"
     cfg.optim.grad_accum = 2                                          # keep the test fast: 8 steps x 2 x 2 examples
     res = run_training(cfg)
     run = res.run_dir
@@ -69,13 +74,19 @@ def test_paper_config_end_to_end(assets: dict[str, Path], tmp_path: Path) -> Non
     for name in ("config.yaml", "log.jsonl", "summary.json", "checkpoint/config.yaml", "best/audio.safetensors",
                  "resume/state.pt", "eval/step-8/predictions.jsonl"):
         assert (run / name).exists(), name
-    evals = [r for r in res.history if "eval_examples" in r]
+    evals = [r for r in res.history if "eval_examples" in r and r.get("stage") != 1]
     assert [r["step"] for r in evals] == [4, 8]
     assert all("joint_accuracy" in r and "eval_aux_accuracy" in r for r in evals)
     assert res.best is not None and res.best["metric"] == "joint_accuracy"
     assert load_train_config(run / "config.yaml") == cfg             # the run's config round-trips
     model = res.model
-    assert model.num_tokens(model.clip_samples) == 50                # 10 s at 50 Hz frames, 5 tokens/s
+    verdict = 15 if config == "research" else 0                        # verdict tokens in front of the audio
+    assert model.num_tokens(model.clip_samples) == 50 + verdict      # 10 s at 50 Hz frames, 5 tokens/s
+    if config == "research":                                         # stage 1: the head alone, on cached levels
+        assert [r["step"] for r in res.history if r.get("stage") == 1 and "eval_aux_accuracy" in r] == [3]
+        head = model.stack.aux_head.state_dict()
+        assert all(torch.equal(v, loaded_v) for v, loaded_v in
+                   zip(head.values(), load_checkpoint(run / "checkpoint").stack.aux_head.state_dict().values()))
     recs, audio = _val_inputs(model, assets["ds"])
     args = (audio, [r.instruction for r in recs], [r.anchor for r in recs])
     before = model.generate(*args)
