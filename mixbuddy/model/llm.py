@@ -113,7 +113,8 @@ def cache_pretrained(target: str | Path, build: Callable[[], tuple[Any, Any]],
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
         model, tokenizer = build()
-        model.save_pretrained(tmp, safe_serialization=True)
+        with quiet_weight_loading():
+            model.save_pretrained(tmp, safe_serialization=True)
         tokenizer.save_pretrained(tmp)
         (tmp / "mixbuddy-source.json").write_text(json.dumps(meta or {}, indent=1, default=str), encoding="utf-8")
         try:
@@ -236,8 +237,8 @@ def apply_lora(model: Any, lcfg: LoRAConfig) -> Any:
 
 @contextmanager
 def quiet_weight_loading():
-    """No per-tensor "Loading weights" progress bar (a few hundred tensors load in well under a second;
-    the time is logged instead); the caller's progress-bar setting is restored afterwards."""
+    """No "Loading weights" / "Writing model shards" progress bars (a few hundred tensors take well under
+    a second; the time is logged instead); the caller's progress-bar setting is restored afterwards."""
     from transformers.utils import logging as hf_logging
 
     was_enabled = hf_logging.is_progress_bar_enabled()
