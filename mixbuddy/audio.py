@@ -8,11 +8,13 @@ import numpy as np
 import soundfile as sf
 import soxr
 
+from . import audio_ffmpeg
 from .errors import AudioFileError
 from .io import atomic_path
 
-AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".aiff", ".aif", ".mp3")
+AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".aiff", ".aif", ".mp3", *audio_ffmpeg.EXTENSIONS)
 EPS = 1e-12
+FORMATS_HINT = f"is it a valid {'/'.join(e[1:] for e in AUDIO_EXTENSIONS)} file?"
 
 
 def read_audio(path: str | Path, sr: int | None = None, channels: int | None = None) -> tuple[np.ndarray, int]:
@@ -23,10 +25,13 @@ def read_audio(path: str | Path, sr: int | None = None, channels: int | None = N
     path = Path(path)
     if not path.is_file():
         raise AudioFileError(path, "file not found")
-    try:
-        data, file_sr = sf.read(str(path), dtype="float32", always_2d=True)
-    except Exception as e:  # soundfile raises LibsndfileError / RuntimeError with cryptic text
-        raise AudioFileError(path, f"cannot decode audio ({e})", "is it a valid wav/flac/ogg file?") from None
+    if audio_ffmpeg.wants_ffmpeg(path):
+        data, file_sr = audio_ffmpeg.decode(path)
+    else:
+        try:
+            data, file_sr = sf.read(str(path), dtype="float32", always_2d=True)
+        except Exception as e:  # soundfile raises LibsndfileError / RuntimeError with cryptic text
+            raise AudioFileError(path, f"cannot decode audio ({e})", FORMATS_HINT) from None
     if data.shape[0] == 0:
         raise AudioFileError(path, "file contains no audio samples")
     if not np.isfinite(data).all():
@@ -43,10 +48,12 @@ def audio_info(path: str | Path) -> tuple[int, int, int]:
     path = Path(path)
     if not path.is_file():
         raise AudioFileError(path, "file not found")
+    if audio_ffmpeg.wants_ffmpeg(path):
+        return audio_ffmpeg.probe(path)
     try:
         info = sf.info(str(path))
     except Exception as e:
-        raise AudioFileError(path, f"cannot read audio header ({e})", "is it a valid wav/flac/ogg file?") from None
+        raise AudioFileError(path, f"cannot read audio header ({e})", FORMATS_HINT) from None
     return int(info.samplerate), int(info.frames), int(info.channels)
 
 

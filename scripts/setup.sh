@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up mixbuddy from nothing in a local virtualenv (.venv): pinned Python packages, the two
 # wheels that must be installed without their declared dependencies, and Debian's ffmpeg (needed
-# only to read MUSDB18 .stem.mp4 files). Safe to run again: it only installs what is missing.
+# only to read MUSDB18 .stem.mp4 files and m4a/aac/opus/wma/webm songs). Safe to run again: it only
+# installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV="${VENV:-.venv}"
@@ -19,11 +20,11 @@ $PIP install -c constraints.txt -e ".[dev,stems]"
 
 if ! command -v ffmpeg >/dev/null 2>&1 || ! command -v ffprobe >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "[setup] installing Debian ffmpeg (for .stem.mp4 support)"
+    echo "[setup] installing Debian ffmpeg (for .stem.mp4 and m4a/aac/opus/wma/webm files)"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends ffmpeg >/dev/null
   else
-    echo "[setup] warning: ffmpeg not found and cannot be installed here; .stem.mp4 support is disabled" >&2
+    echo "[setup] warning: ffmpeg not found and cannot be installed here; .stem.mp4 and m4a/aac/opus/wma/webm files cannot be read" >&2
   fi
 fi
 echo "[setup] ok: $("$VENV/bin/mixbuddy" --version)"

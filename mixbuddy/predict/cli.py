@@ -126,7 +126,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "thinned stems, best on real songs; 'default' scores best on the synthetic test songs; "
                     "'default-stems' hears the stems).")
     p.add_argument("song", nargs="?", default=None,
-                   help="mix file (any format/rate/channels); omit it with --stems to use the sum of the stems")
+                   help="mix file: wav/flac/ogg/aiff/mp3, or m4a/aac/opus/wma/webm through ffmpeg; any rate "
+                        "or channel count; omit it with --stems to use the sum of the stems")
     p.add_argument("--anchor", required=True, choices=TARGET_STEMS, help="the stem whose level is right")
     p.add_argument("--stems", default=None, help="folder of the song's stems (vocals*, drums*, bass*, other*)")
     p.add_argument("--mapping", default=None, help="stem mapping file (YAML/JSON) for the stems folder")

@@ -265,6 +265,43 @@ def test_real_dev_songs(real_dev_dir: Path):
     assert 0.01 < float(np.sqrt(np.mean(drums ** 2))) < 0.5
 
 
+# --------------------------------------------------------------------------- formats read through ffmpeg
+
+def test_m4a_files_are_read_through_ffmpeg(tmp_path: Path, monkeypatch):
+    """AAC in .m4a (what phones and iTunes write): level, rate and channels survive; a stems folder of
+    m4a files loads; a corrupt one and a missing ffmpeg are errors naming the file and the fix."""
+    import subprocess
+
+    from mixbuddy.audio import audio_info, read_audio
+
+    if not (shutil.which("ffmpeg") and shutil.which("ffprobe")):
+        pytest.skip("ffmpeg/ffprobe not installed")
+    x = tone(3.0, 440.0, 44100, amp=0.25)
+    sf.write(str(tmp_path / "src.wav"), x, 44100)
+    song = tmp_path / "songs" / "song"
+    song.mkdir(parents=True)
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(tmp_path / "src.wav"), "-c:a", "aac", "-b:a", "192k",
+                    str(song / "bass.m4a")], check=True)
+    sr, frames, ch = audio_info(song / "bass.m4a")
+    assert (sr, ch) == (44100, 2) and abs(frames - 3 * 44100) < 0.05 * 44100
+    y, sr = read_audio(song / "bass.m4a")
+    assert sr == 44100 and y.shape[1] == 2 and abs(y.shape[0] - x.shape[0]) < 0.05 * 44100
+    n = min(len(x), len(y))
+    level = 10 * np.log10(np.mean(y[:n] ** 2) / np.mean(x[:n] ** 2))
+    assert abs(level) < 0.2, level
+    assert read_audio(song / "bass.m4a", sr=16000, channels=1)[0].shape[1] == 1
+    (loaded,) = load_corpus(folder_cfg(tmp_path / "songs"))
+    assert loaded.stem_names == ("bass",) and loaded.stem("bass").shape[1] == 2
+
+    (tmp_path / "broken.m4a").write_bytes(b"not an m4a file" * 64)
+    with pytest.raises(AudioFileError, match=r"broken\.m4a: cannot decode audio \(ffprobe: "):
+        read_audio(tmp_path / "broken.m4a")
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(AudioFileError, match=r"bass\.m4a: reading \.m4a files needs ffmpeg and ffprobe on PATH "
+                                             r"\(apt-get install ffmpeg, or convert the file to wav/flac\)"):
+        read_audio(song / "bass.m4a")
+
+
 # --------------------------------------------------------------------------- .stem.mp4
 
 STEMPEG_CLIP = "The Easton Ellises - Falcon 69.stem.mp4"

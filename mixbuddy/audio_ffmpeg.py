@@ -1,0 +1,74 @@
+"""Formats libsndfile cannot read (AAC or ALAC in ``.m4a``, raw ``.aac``, ...: :data:`EXTENSIONS`), decoded
+by the ``ffmpeg`` program when it is on PATH (Debian's ``ffmpeg`` package, which ``scripts/setup.sh``
+installs).
+
+Only the first audio stream is read, at its own rate and channel count; resampling and channel
+conversion then happen in :func:`mixbuddy.audio.read_audio` exactly as for any other file.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+
+from .errors import AudioFileError
+
+PROGRAMS = ("ffmpeg", "ffprobe")
+# read with ffmpeg only: a file libsndfile reads (wav, flac, ogg, mp3, aiff) never falls back to ffmpeg,
+# which would quietly decode what is left of a truncated or corrupt file
+EXTENSIONS = (".m4a", ".aac", ".opus", ".wma", ".webm")
+
+
+def wants_ffmpeg(path: Path) -> bool:
+    return path.suffix.lower() in EXTENSIONS
+
+
+def require(path: Path) -> None:
+    """AudioFileError (naming the file and the fix) when ffmpeg/ffprobe are not on PATH."""
+    missing = [p for p in PROGRAMS if shutil.which(p) is None]
+    if missing:
+        raise AudioFileError(path, f"reading {path.suffix} files needs {' and '.join(missing)} on PATH",
+                             "apt-get install ffmpeg, or convert the file to wav/flac")
+
+
+def _run(cmd: list[str], path: Path, problem: str) -> bytes:
+    try:
+        proc = subprocess.run(cmd, capture_output=True, check=False, timeout=900)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise AudioFileError(path, f"{problem} ({cmd[0]}: {e})") from None
+    if proc.returncode != 0:
+        lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        why = lines[-1].removeprefix(f"{path}: ") if lines else f"exit status {proc.returncode}"
+        raise AudioFileError(path, f"{problem} ({cmd[0]}: {why})")
+    return proc.stdout
+
+
+def probe(path: str | Path, problem: str = "cannot read audio header") -> tuple[int, int, int]:
+    """(sample_rate, frames, channels) of the file's first audio stream; frames from its duration."""
+    path = Path(path)
+    require(path)
+    out = _run(["ffprobe", "-v", "error", "-select_streams", "a:0", "-show_entries",
+                "stream=sample_rate,channels,duration:format=duration", "-of", "json", str(path)], path, problem)
+    info = json.loads(out or b"{}")
+    streams = info.get("streams") or []
+    if not streams:
+        raise AudioFileError(path, f"{problem} (ffprobe: no audio stream)")
+    s = streams[0]
+    try:
+        sr, ch = int(s["sample_rate"]), int(s["channels"])
+        duration = float(s.get("duration") or info.get("format", {}).get("duration") or 0.0)
+    except (KeyError, ValueError) as e:
+        raise AudioFileError(path, f"{problem} (ffprobe: {e})") from None
+    return sr, int(round(duration * sr)), ch
+
+
+def decode(path: str | Path) -> tuple[np.ndarray, int]:
+    """float32 (samples, channels) and the sample rate of the file's first audio stream."""
+    path = Path(path)
+    sr, _, ch = probe(path, "cannot decode audio")
+    raw = _run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-map", "0:a:0", "-f", "f32le",
+                "-acodec", "pcm_f32le", "-ac", str(ch), "-ar", str(sr), "-"], path, "cannot decode audio")
+    return np.frombuffer(raw, dtype="<f4").reshape(-1, ch).copy(), sr
