@@ -46,18 +46,19 @@ STEM_CLIPS = [c for c in CLIP_NAMES if c != "mix"]
 
 
 def features(recs, split: str, mode: str, kind: str, augment: bool, cache: Path, workers: int,
-             dataset: str = "work/ds-synth", thin: float = 0.0) -> np.ndarray:
+             dataset: str = "work/ds-synth", thin: float = 0.0, ref: float | None = None) -> np.ndarray:
     """Level features of every recipe, computed as stage 1's cache computes them (train.stage1_cache)."""
     tag = split if dataset == "work/ds-synth" else Path(dataset).name.removeprefix("ds-")    # e.g. "real"
     noaug = "-noaug" if split == "train" and not augment else ""
-    path = cache / f"{tag}-{mode}-{kind}-{len(recs)}{noaug}{f'-thin{thin:g}' if thin else ''}.npy"
+    path = cache / (f"{tag}-{mode}-{kind}-{len(recs)}{noaug}{f'-thin{thin:g}' if thin else ''}"
+                    f"{f'-ref{ref:g}' if ref is not None else ''}.npy")
     if path.exists():
         return np.load(path)
     ren = open_renderer(f"{dataset}/{split}.jsonl", SR, 1, "work/cache")
     clips = ["mix"] if mode == "mix" else STEM_CLIPS
     ds = RecipeDataset(recs, ren, None, mode, clips, N, 0, augment=augment, seed=0, thin=thin)
     t0 = time.time()
-    arr = build_level_cache(LevelFeatures(SR, 32, kind), ds, 64, workers).levels.numpy()
+    arr = build_level_cache(LevelFeatures(SR, 32, kind, ref), ds, 64, workers).levels.numpy()
     print(f"{split}: {len(recs)} records in {time.time() - t0:.0f} s", flush=True)
     cache.mkdir(parents=True, exist_ok=True)
     np.save(path, arr)
@@ -104,6 +105,8 @@ def main() -> None:
     ap.add_argument("--test", action="store_true", help="also score the test split (diagnosis only: choose on validation)")
     ap.add_argument("--thin", type=float, default=0.0, help="training recipes with bystander stems thinned (data.thin_stems)")
     ap.add_argument("--real", action="store_true", help="also score the real CC0 songs (diagnosis only)")
+    ap.add_argument("--level-ref", type=float, default=None,
+                    help="every clip moved to this loudness (LUFS) before its statistics (aux.level_reference)")
     ap.add_argument("--ensemble", type=int, default=1, help="train this many heads (seeds S..S+K-1), average their probabilities")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0], help="repeat each run with these head seeds S (spread)")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
@@ -113,15 +116,16 @@ def main() -> None:
     va = load_recipes("work/ds-synth/validation.jsonl")
     tr = [tr[i] for i in np.sort(np.random.default_rng(0).permutation(len(tr))[:a.train])]
     cache = Path("work/feats")
-    xa = features(tr, "train", a.mode, a.features, not a.no_augment, cache, a.workers, thin=a.thin)
-    xb = features(va, "validation", a.mode, a.features, False, cache, a.workers)
+    xa = features(tr, "train", a.mode, a.features, not a.no_augment, cache, a.workers, thin=a.thin, ref=a.level_ref)
+    xb = features(va, "validation", a.mode, a.features, False, cache, a.workers, ref=a.level_ref)
     splits = [("validation", va, xb)]
     if a.test:
         te = load_recipes("work/ds-synth/test.jsonl")
-        splits.append(("test", te, features(te, "test", a.mode, a.features, False, cache, a.workers)))
+        splits.append(("test", te, features(te, "test", a.mode, a.features, False, cache, a.workers, ref=a.level_ref)))
     if a.real:
         re_ = load_recipes("work/ds-real/test.jsonl")
-        splits.append(("real", re_, features(re_, "test", a.mode, a.features, False, cache, a.workers, "work/ds-real")))
+        splits.append(("real", re_, features(re_, "test", a.mode, a.features, False, cache, a.workers, "work/ds-real",
+                                                 ref=a.level_ref)))
     clips = ["mix"] if a.mode == "mix" else STEM_CLIPS
     ya = np.array([labels_from_recipe(r) for r in tr])
     aa = np.array([anchor_index(r.anchor) for r in tr])

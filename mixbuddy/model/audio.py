@@ -54,7 +54,7 @@ class AudioStack(nn.Module):
         self.projector = build_projector(cfg.projector, self.encoder.out_dim, llm_hidden)
         a = cfg.aux
         head_in = {"projected": llm_hidden, "pooled": self.encoder.out_dim, "levels": 0}[a.source]
-        self.levels = (LevelFeatures(self.encoder.sample_rate, a.level_bands, a.level_features)
+        self.levels = (LevelFeatures(self.encoder.sample_rate, a.level_bands, a.level_features, a.level_reference)
                        if a.enabled and a.levels else None)
         level_dim = self.levels.dim if self.levels is not None else 0
         self.aux_head = (AuxHead(head_in, a.hidden, a.clips, a.anchor, a.dropout, level_dim, a.level_norm)

@@ -178,6 +178,9 @@ class AuxHeadConfig:
                  centroid, flux, crest; the mix-mode default, with ``level_norm``).
     level_norm:  standardise the level features per clip and feature with statistics fitted on the
                  training features in stage 1 (stored with the head); needs ``train.stage1_cache``.
+    level_reference: None, or a loudness (LUFS) every clip is moved to before its level statistics, which
+                 then no longer depend on the clip's overall gain (a song's bounce level carries no
+                 information about its balance; in a synthetic corpus it can).
     verdict:     also hand the head's verdict to the LLM: one extra audio token at the start of
                  every clip, ``softmax(logits).detach() @ V`` with a learned (13 x LLM width) matrix
                  ``V`` (trained by the LM loss only). The LLM then reads a calibrated summary of the
@@ -208,6 +211,7 @@ class AuxHeadConfig:
     level_bands: int = 32
     level_features: str = "bands"
     level_norm: bool = False
+    level_reference: float | None = None
     verdict: bool = False
     verdict_tokens: int = 1
     verdict_init: str = "random"
@@ -229,6 +233,8 @@ class AuxHeadConfig:
         _check(self.level_features in LEVEL_FEATURES,
                f"aux.level_features must be one of {list(LEVEL_FEATURES)}, got {self.level_features!r}")
         _check(self.levels or not self.level_norm, "aux.level_norm standardises level features: needs aux.levels: true")
+        _check(self.level_reference is None or -70.0 < self.level_reference < 0.0,
+               f"aux.level_reference is a loudness in LUFS within (-70, 0) or null, got {self.level_reference}")
         _check(self.verdict_mode in ("soft", "hard"), f"aux.verdict_mode must be 'soft' or 'hard', got {self.verdict_mode!r}")
         _check(self.verdict_threshold is None or 0.0 <= self.verdict_threshold <= 1.0,
                f"aux.verdict_threshold must be within [0, 1] or null, got {self.verdict_threshold}")

@@ -17,6 +17,9 @@ All kinds share one front end: a 20 ms-hop STFT of the mono clip and ``bands`` m
   90th percentile of every band's dB over frames (how often a band is busy) + the mean rise of each
   band from frame to frame (onsets: drums) + the energy of the *harmonic* and *percussive* parts of
   every band (median-filter HPSS on the mel power: sustained vs transient sound) + ``loudness``.
+
+``reference_lufs`` (``aux.level_reference``): each clip is first moved to this gated loudness, so the
+statistics describe its balance but not its overall level (a mix bounced 6 dB louder reads the same).
 """
 from __future__ import annotations
 
@@ -72,8 +75,9 @@ def _masked_mean_std(x: Tensor, m: Tensor) -> tuple[Tensor, Tensor]:
 class LevelFeatures(nn.Module):
     """(B, T) mono clips + (B,) valid lengths -> (B, dim) level statistics (see the module docstring)."""
 
-    def __init__(self, sample_rate: int, bands: int = 32, kind: str = "bands"):
+    def __init__(self, sample_rate: int, bands: int = 32, kind: str = "bands", reference_lufs: float | None = None):
         super().__init__()
+        self.reference_lufs = reference_lufs
         from .audio_config import MelEncoderConfig
         from .encoders.mel import LogMel
 
@@ -130,6 +134,11 @@ class LevelFeatures(nn.Module):
 
     def forward(self, wave: Tensor, lengths: Tensor) -> Tensor:
         power, mask = self.mel.power(wave, lengths.to(wave.device))
+        if self.reference_lufs is not None:     # every clip at the same gated loudness: blind to overall gain
+            lufs = self.loudness(power, mask)[:, 0] * self.cfg.db_scale + self.cfg.db_offset
+            shift = torch.where(lufs > ABS_GATE_LUFS, self.reference_lufs - lufs, torch.zeros_like(lufs))
+            power = power * (10.0 ** (shift / 10.0))[:, None, None]
+            wave = wave * (10.0 ** (shift / 20.0))[:, None]
         if self.kind == "loudness":
             return self.loudness(power, mask)
         mel = torch.matmul(self.mel.fb, power)                                       # (B, bands, F)

@@ -403,6 +403,30 @@ def test_full_features_add_gain_free_descriptors() -> None:
     assert abs(float(sine[164]) * lf.cfg.db_scale - 3.01) < 0.05   # crest factor, dB
 
 
+@pytest.mark.parametrize("kind", ["loudness", "bands", "full"])
+def test_level_reference_makes_the_statistics_blind_to_gain(kind: str) -> None:
+    """``aux.level_reference``: each clip is moved to that gated loudness first, so the same clip 10 dB up or
+    down gives the same numbers (the gated loudness then reads the reference); without it they differ; a
+    silent clip stays finite; the config rejects a reference outside (-70, 0) LUFS."""
+    from mixbuddy.model.audio_config import AuxHeadConfig
+    from mixbuddy.model.levels import LevelFeatures
+
+    rng = np.random.default_rng(5)
+    w = torch.from_numpy((rng.standard_normal((2, 48000)) * np.linspace(0.02, 0.2, 48000)).astype(np.float32))
+    n = torch.tensor([48000, 36000])
+    ref, plain = LevelFeatures(16000, 32, kind, reference_lufs=-20.0), LevelFeatures(16000, 32, kind)
+    base = ref(w, n)
+    for g_db in (-10.0, 10.0):
+        g = 10 ** (g_db / 20)
+        assert torch.allclose(ref(w * g, n), base, atol=1e-4)
+        assert not torch.allclose(plain(w * g, n), plain(w, n), atol=1e-2)
+    if kind == "loudness":
+        assert torch.allclose(base[:, 0] * ref.cfg.db_scale + ref.cfg.db_offset, torch.full((2,), -20.0), atol=0.05)
+    assert torch.isfinite(ref(torch.zeros(1, 16000), torch.tensor([16000]))).all()
+    with pytest.raises(ValueError, match="aux.level_reference is a loudness in LUFS"):
+        AuxHeadConfig(levels=True, level_reference=3.0)
+
+
 def test_level_norm_standardises_per_clip_and_feature() -> None:
     """A head with ``level_norm`` fitted on some features gives exactly the logits of the same head without
     it fed the standardised features; fitting is refused on a head built without it or with the wrong shape."""

@@ -1,0 +1,76 @@
+"""Diagnostic: is the mix model's real-song gap a matter of the mix's absolute level?
+
+The mix head of `default` / `default-real` was trained on un-augmented synthetic mixes, so it can read their
+absolute loudness, while a producer's bounce can sit at any level (the script prints each set's spread
+of loudness: rendered flawed mixes, mono at the model's rate). This scores
+the checkpoint's aux-head decision (what the LLM states; at the checkpoint's own threshold) with every
+rendered mix (a) as it is, (b) clamped into the 1st-99th percentile of the training mixes' loudness,
+(c) moved to the training median, on the real songs and on validation. Diagnosis only: nothing is chosen
+from the real-song rows.
+
+    python benchmarks/level_shift.py --checkpoint default-real
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+
+import numpy as np
+import pyloudnorm as pyln
+
+from mixbuddy.data.recipe import load_recipes
+from mixbuddy.data.render import open_renderer
+from mixbuddy.model.checkpoint import load_checkpoint
+from mixbuddy.predict.calibrate import head_probabilities, tradeoff
+
+
+class Leveled:
+    """A renderer whose mixes are moved (by one gain each) into the loudness range [lo, hi] LUFS."""
+
+    def __init__(self, renderer, lo: float, hi: float):
+        self.renderer, self.lo, self.hi = renderer, lo, hi
+        self.meter = pyln.Meter(renderer.sample_rate)
+
+    def loudness(self, mix: np.ndarray) -> float:
+        return self.meter.integrated_loudness(mix[:, 0].astype(np.float64))
+
+    def render(self, recipe, **kw):
+        out = self.renderer.render(recipe, **kw)
+        lufs = self.loudness(out.mix)
+        if not np.isfinite(lufs) or self.lo <= lufs <= self.hi:
+            return out
+        gain = np.float32(10 ** ((min(max(lufs, self.lo), self.hi) - lufs) / 20))
+        return dataclasses.replace(out, mix=out.mix * gain)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--checkpoint", default="default-real")
+    ap.add_argument("--datasets", nargs="+", default=["work/ds-real/test.jsonl", "work/ds-synth/validation.jsonl"])
+    ap.add_argument("--train", default="work/ds-synth/train.jsonl")
+    ap.add_argument("--cache-dir", default="work/cache")
+    a = ap.parse_args()
+    model = load_checkpoint(a.checkpoint, device="cpu")
+    sr, th = model.sample_rate, model.stack.threshold
+    train = load_recipes(a.train)
+    train = [train[i] for i in np.random.default_rng(0).permutation(len(train))[:600]]
+    probe = Leveled(open_renderer(a.train, sr, 1, a.cache_dir), -np.inf, np.inf)
+    levels = np.array([probe.loudness(probe.render(r).mix) for r in train])
+    p1, p50, p99 = np.percentile(levels[np.isfinite(levels)], [1, 50, 99])
+    print(f"600 training flawed mixes: LUFS p1 {p1:.1f}, median {p50:.1f}, p99 {p99:.1f}", flush=True)
+    for ds in a.datasets:
+        recs = load_recipes(ds)
+        renderer = open_renderer(ds, sr, 1, a.cache_dir)
+        as_is = Leveled(renderer, -np.inf, np.inf)
+        lv = np.array([as_is.loudness(as_is.render(r).mix) for r in recs])
+        q5, q50, q95 = np.percentile(lv[np.isfinite(lv)], [5, 50, 95])
+        print(f"{ds}: {len(recs)} flawed mixes, LUFS 5th percentile {q5:.1f}, median {q50:.1f}, 95th {q95:.1f}")
+        for name, lo, hi in (("as is", -np.inf, np.inf), ("clamped to p1..p99", p1, p99), ("all at the median", p50, p50)):
+            probs = head_probabilities(model, recs, Leveled(renderer, lo, hi), 32)
+            (row,) = tradeoff(recs, probs, [th or 0.0])
+            print(f"{a.checkpoint} on {ds}, {name}: joint {row['joint']:.1f}  stem {row['stem']:.1f}  direction "
+                  f"{row['direction']:.1f}  no-error {row['no_error']:.1f}  magnitude {row['magnitude']:.1f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
