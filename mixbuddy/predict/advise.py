@@ -12,16 +12,23 @@ confidence *in a verdict* is that probability for an imbalance and one minus it 
 Overall verdict: the verdict with the largest weight, the weight being the sum over its windows of
 their confidence in it (a window without confidence counts 1), i.e. number of windows × mean
 confidence. Ties go to more windows, then to the earlier one.
+
+Level check (``level_check_db``): the engine also hears every window ``d`` dB louder and ``d`` dB
+quieter (one gain on the mix and every stem). A song's balance does not change with its bounce level,
+so a window whose verdict does is flagged: the mix models read a mix's overall level (trained on mixes
+that all sit at a similar loudness), the stems model and the loudness engine hardly do.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+import numpy as np
 
 from ..data.templates import STEM_DISPLAY, format_db
 from ..errors import MixbuddyError
 from ..findings import Finding
-from .engines import AdviceEngine
+from .engines import AdviceEngine, WindowInput
 from .windows import Skipped, cut_windows, load_song
 
 DASH = "\u2013"
@@ -36,14 +43,28 @@ class WindowResult:
     finding: Finding
     confidence: float | None
     text: str
+    level_check: dict[str, Finding] | None = None  # "+5 dB" / "-5 dB" -> the finding at that level
+
+    @property
+    def level_stable(self) -> bool | None:
+        """Whether the verdict holds at every checked level (None: not checked)."""
+        if self.level_check is None:
+            return None
+        return all(verdict_key(f) == verdict_key(self.finding) for f in self.level_check.values())
 
     def to_dict(self) -> dict:
-        return {"start_s": round(self.start_s, 3), "end_s": round(self.end_s, 3), "finding": self.finding.to_dict(),
-                "confidence": self.confidence, "text": self.text}
+        d = {"start_s": round(self.start_s, 3), "end_s": round(self.end_s, 3), "finding": self.finding.to_dict(),
+             "confidence": self.confidence, "text": self.text}
+        if self.level_check is not None:
+            d["level_check"] = {k: f.to_dict() for k, f in self.level_check.items()}
+            d["level_stable"] = self.level_stable
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "WindowResult":
-        return cls(float(d["start_s"]), float(d["end_s"]), Finding.from_dict(d["finding"]), d.get("confidence"), d["text"])
+        check = d.get("level_check")
+        return cls(float(d["start_s"]), float(d["end_s"]), Finding.from_dict(d["finding"]), d.get("confidence"), d["text"],
+                   None if check is None else {k: Finding.from_dict(v) for k, v in check.items()})
 
 
 @dataclass(frozen=True)
@@ -106,14 +127,35 @@ class AdviceReport:
         eng = self.engine.get("name", "?")
         lines = [f"{self.song}: {fmt_time(self.duration_s)}, anchor {self.anchor}, engine {eng}", "", "Windows:"]
         rows = [(w.start_s, f"{describe(w.finding)}" + ("" if w.confidence is None else
-                                                         f"  (P(imbalance) {w.confidence:.2f})"), w.end_s)
+                                                         f"  (P(imbalance) {w.confidence:.2f})") + level_note(w), w.end_s)
                 for w in self.windows]
         rows += [(s.start_s, f"skipped: {s.reason}", s.end_s) for s in self.skipped]
         lines += [f"  {fmt_span(a, b)}  {what}" for a, what, b in sorted(rows, key=lambda r: r[0])]
         lines += ["", "Summary:"] + [f"  {s.line()}" for s in self.summary]
+        checked = [w for w in self.windows if w.level_stable is not None]
+        if checked:
+            held = sum(bool(w.level_stable) for w in checked)
+            d = self.engine.get("level_check_db")
+            lines.append(f"  level check (±{format_db(d) if d else '?'} dB): the verdict holds in {held} of "
+                         f"{len(checked)} windows" + ("" if held == len(checked) else
+                                                       "; advice that changes with the bounce level is unreliable"))
         if self.verdict is not None:
             lines += ["", f"Overall: {self.verdict.line(span=False)}"]
         return "\n".join(lines) + "\n"
+
+
+def level_note(w: WindowResult) -> str:
+    """"  [level-sensitive: +5 dB → bass too loud]" for a window whose verdict changes with the level."""
+    if w.level_stable is not False:
+        return ""
+    moved = [f"{k} → {describe(f)}" for k, f in (w.level_check or {}).items() if verdict_key(f) != verdict_key(w.finding)]
+    return f"  [level-sensitive: {'; '.join(moved)}]"
+
+
+def with_gain(w: WindowInput, gain_db: float) -> WindowInput:
+    """The same window ``gain_db`` louder: one gain on the mix and on every stem."""
+    g = np.float32(10.0 ** (gain_db / 20.0))
+    return replace(w, mix=w.mix * g, stems=None if w.stems is None else {k: v * g for k, v in w.stems.items()})
 
 
 def fmt_time(s: float) -> str:
@@ -194,8 +236,10 @@ def summarise(windows: list[WindowResult], gap_s: float = 1e-3) -> tuple[list[Su
 
 
 def advise(song: str | Path | None, anchor: str, engine: AdviceEngine, stems_dir: str | Path | None = None,
-           hop_s: float | None = None, mapping: str | Path | None = None) -> AdviceReport:
-    """Advice for a whole song (a mix file, a stems folder, or both) from any engine."""
+           hop_s: float | None = None, mapping: str | Path | None = None,
+           level_check_db: float | None = None) -> AdviceReport:
+    """Advice for a whole song (a mix file, a stems folder, or both) from any engine; with
+    ``level_check_db`` also at that many dB up and down (see the module docstring)."""
     if engine.needs_stems and stems_dir is None:
         raise MixbuddyError(f"the {engine.name} engine needs the stems: give the stems folder with --stems DIR")
     audio = load_song(song, stems_dir, engine.sample_rate, engine.channels, mapping)
@@ -203,9 +247,18 @@ def advise(song: str | Path | None, anchor: str, engine: AdviceEngine, stems_dir
     advice = engine.analyse(windows)
     if len(advice) != len(windows):
         raise MixbuddyError(f"engine {engine.name} answered {len(advice)} of {len(windows)} windows")
-    results = [WindowResult(w.start_s, w.end_s, a.finding, a.confidence, a.text) for w, a in zip(windows, advice)]
+    checks: list[dict[str, Finding] | None] = [None] * len(windows)
+    if level_check_db:
+        checks = [{} for _ in windows]
+        for g in (level_check_db, -level_check_db):
+            for c, a in zip(checks, engine.analyse([with_gain(w, g) for w in windows])):
+                c[f"{'+' if g > 0 else '-'}{format_db(abs(g))} dB"] = a.finding
+    results = [WindowResult(w.start_s, w.end_s, a.finding, a.confidence, a.text, c)
+               for w, a, c in zip(windows, advice, checks)]
     summary, verdict = summarise(results)
     describe_engine = getattr(engine, "describe", None)
     info = describe_engine() if callable(describe_engine) else {"name": engine.name}
     info = {**info, "window_s": engine.clip_seconds, "hop_s": hop_s or engine.clip_seconds}
+    if level_check_db:
+        info["level_check_db"] = level_check_db
     return AdviceReport(audio.source, info, anchor, audio.duration_s, results, summary, verdict, skipped)

@@ -23,6 +23,13 @@ def _threshold(value: str) -> float:
     return t
 
 
+def _positive_db(value: str) -> float:
+    d = float(value)
+    if not 0.0 < d <= 24.0:
+        raise argparse.ArgumentTypeError(f"the level check takes a gain in (0, 24] dB, got {value}")
+    return d
+
+
 def make_engine(args: argparse.Namespace):
     """The engine the options ask for (see the ``advise`` help for the defaults)."""
     from .engines import LoudnessEngine, ModelEngine
@@ -55,7 +62,8 @@ def run_advise(args: argparse.Namespace) -> int:
         song, args.stems = None, song  # `mixbuddy advise STEMS_DIR`: a folder of stems is the song
     check_inputs(song, args.stems)
     engine = make_engine(args)
-    report = advise(song, args.anchor, engine, stems_dir=args.stems, hop_s=args.hop, mapping=args.mapping)
+    report = advise(song, args.anchor, engine, stems_dir=args.stems, hop_s=args.hop, mapping=args.mapping,
+                    level_check_db=args.level_check)
     text = (dumps(report.to_dict()) + "\n") if args.json else report.format_text()
     sys.stdout.write(text)
     if args.output:
@@ -138,6 +146,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--threshold", type=_threshold, default=None,
                    help="declare an imbalance only when P(imbalance) >= T (default: the engine's own decision)")
     p.add_argument("--hop", type=float, default=None, help="seconds between window starts (default: window length)")
+    p.add_argument("--level-check", type=_positive_db, default=None, metavar="DB",
+                   help="also analyse the song DB louder and DB quieter and flag windows whose verdict changes "
+                        "(the mix models read the overall level; costs twice the analysis again)")
     p.add_argument("--json", action="store_true", help="print structured JSON instead of text")
     p.add_argument("-o", "--output", default=None, help="also write the output to this file (atomically)")
     p.add_argument("--device", default=None, help="model engine device (cpu, cuda, ...)")

@@ -195,6 +195,34 @@ def test_model_engine_batches_and_json_round_trip(tmp_path):
     assert AdviceReport.from_dict(d).to_dict() == rep.to_dict()
 
 
+def test_level_check_flags_windows_whose_verdict_follows_the_bounce_level(tmp_path, capsys):
+    """--level-check D: the engine also hears every window D dB up and down. The fake mix model calls the
+    drums too loud above a fixed mix level (a level reader, like the shipped mix models); the fake stems
+    model compares stems (level-blind). Flags, summary line, JSON round trip, CLI validation."""
+    song = write_stems(tmp_path / "song", balanced_stems(20.0, 44100, seed=7), 44100, "wav", with_mix=True)
+    level = FakeModel._db(load_song(song / "mix.wav", None, 16000, 1).mix)
+    reader = ModelEngine(model=FakeModel("mix", mix_loud_db=level + 1.0))       # balanced as it is, loud at +5 dB
+    rep = advise(song / "mix.wav", "bass", reader, level_check_db=5.0)
+    assert [w.finding.no_error for w in rep.windows] == [True, True]
+    assert all(w.level_stable is False for w in rep.windows)
+    assert all((w.level_check["+5 dB"].target, w.level_check["-5 dB"].no_error) == ("drums", True)
+               for w in rep.windows)
+    text = rep.format_text()
+    assert text.count("[level-sensitive: +5 dB → drums too loud: lower by 3–6 dB]") == 2
+    assert "level check (±5 dB): the verdict holds in 0 of 2 windows; advice that changes with the bounce level" in text
+    d = json.loads(json.dumps(rep.to_dict()))
+    assert d["engine"]["level_check_db"] == 5.0 and d["windows"][0]["level_stable"] is False
+    assert AdviceReport.from_dict(d).to_dict() == rep.to_dict()
+    blind = advise(None, "bass", ModelEngine(model=FakeModel("stems")), stems_dir=song, level_check_db=5.0)
+    assert all(w.level_stable for w in blind.windows)
+    assert "the verdict holds in 2 of 2 windows\n" in blind.format_text() and "level-sensitive" not in blind.format_text()
+    plain = advise(song / "mix.wav", "bass", reader)
+    assert all(w.level_stable is None for w in plain.windows) and "level check" not in plain.format_text()
+    with pytest.raises(SystemExit):
+        main(["advise", str(song / "mix.wav"), "--anchor", "bass", "--level-check", "0"])
+    assert "the level check takes a gain in (0, 24] dB, got 0" in capsys.readouterr().err
+
+
 def test_cli_engines_and_writes_only_with_output(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["advise", str(LITHIUM / "mix.ogg"), "--anchor", "drums", "--checkpoint", "nope"]) == 1
