@@ -5,8 +5,9 @@ absolute loudness, while a producer's bounce can sit at any level (the script pr
 of loudness: rendered flawed mixes, mono at the model's rate). This scores
 the checkpoint's aux-head decision (what the LLM states; at the checkpoint's own threshold) with every
 rendered mix (a) as it is, (b) clamped into the 1st-99th percentile of the training mixes' loudness,
-(c) moved to the training median, on the real songs and on validation. Diagnosis only: nothing is chosen
-from the real-song rows.
+(c) moved to the training median, (d) given one random gain per song (``--song-gain D``: uniform within
+±D dB, as songs bounced at arbitrary levels), on the real songs and on validation. Diagnosis only:
+nothing is chosen from the real-song rows.
 
     python benchmarks/level_shift.py --checkpoint default-real
 """
@@ -22,6 +23,21 @@ from mixbuddy.data.recipe import load_recipes
 from mixbuddy.data.render import open_renderer
 from mixbuddy.model.checkpoint import load_checkpoint
 from mixbuddy.predict.calibrate import head_probabilities, tradeoff
+
+
+class SongGain:
+    """A renderer whose mixes get one random gain per song, uniform in [-d, +d] dB (seeded by song id): songs
+    bounced at arbitrary levels, as producers' are."""
+
+    def __init__(self, renderer, d: float, seed: int = 0):
+        self.renderer, self.d, self.seed = renderer, d, seed
+
+    def render(self, recipe, **kw):
+        from mixbuddy.rng import rng_for
+
+        out = self.renderer.render(recipe, **kw)
+        g = rng_for(self.seed, "song-gain", recipe.song_id).uniform(-self.d, self.d)
+        return dataclasses.replace(out, mix=out.mix * np.float32(10 ** (g / 20)))
 
 
 class Leveled:
@@ -49,6 +65,9 @@ def main() -> None:
     ap.add_argument("--datasets", nargs="+", default=["work/ds-real/test.jsonl", "work/ds-synth/validation.jsonl"])
     ap.add_argument("--train", default="work/ds-synth/train.jsonl")
     ap.add_argument("--cache-dir", default="work/cache")
+    ap.add_argument("--song-gain", type=float, nargs="*", default=[6.0],
+                    help="also score with one random gain per song within ±D dB, for each D")
+    ap.add_argument("--gain-seeds", type=int, default=3, help="draws of the per-song gains")
     a = ap.parse_args()
     model = load_checkpoint(a.checkpoint, device="cpu")
     sr, th = model.sample_rate, model.stack.threshold
@@ -65,8 +84,12 @@ def main() -> None:
         lv = np.array([as_is.loudness(as_is.render(r).mix) for r in recs])
         q5, q50, q95 = np.percentile(lv[np.isfinite(lv)], [5, 50, 95])
         print(f"{ds}: {len(recs)} flawed mixes, LUFS 5th percentile {q5:.1f}, median {q50:.1f}, 95th {q95:.1f}")
-        for name, lo, hi in (("as is", -np.inf, np.inf), ("clamped to p1..p99", p1, p99), ("all at the median", p50, p50)):
-            probs = head_probabilities(model, recs, Leveled(renderer, lo, hi), 32)
+        variants = [("as is", Leveled(renderer, -np.inf, np.inf)), ("clamped to p1..p99", Leveled(renderer, p1, p99)),
+                    ("all at the median", Leveled(renderer, p50, p50))]
+        variants += [(f"one random gain per song within ±{d:g} dB (seed {s})", SongGain(renderer, d, s))
+                     for d in a.song_gain for s in range(a.gain_seeds)]
+        for name, variant in variants:
+            probs = head_probabilities(model, recs, variant, 32)
             (row,) = tradeoff(recs, probs, [th or 0.0])
             print(f"{a.checkpoint} on {ds}, {name}: joint {row['joint']:.1f}  stem {row['stem']:.1f}  direction "
                   f"{row['direction']:.1f}  no-error {row['no_error']:.1f}  magnitude {row['magnitude']:.1f}", flush=True)
