@@ -11,12 +11,14 @@
 # default-real is the mix model trained again with bystander stems thinned (data.thin_stems=0.15), of which
 # only the aux head is shipped, as a derived checkpoint on top of 'default' (export --base default): it
 # must come after 'default' and be re-exported whenever 'default' changes.
+# default-blind is default-real's recipe with the level statistics referred to -20 LUFS (aux.level_reference),
+# so its head cannot read the mix's overall level; stage 1 only, derived on top of 'default' likewise.
 # MODELS narrows the run, e.g. MODELS=default bash scripts/train_shipped.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.venv/bin}
 PREV=${PREV:-f01bf82}
-MODELS=${MODELS:-"default default-stems default-real"}
+MODELS=${MODELS:-"default default-stems default-real default-blind"}
 [ -d work/synth/train ] || $BIN/mixbuddy corpus synth -o work/synth --config configs/synth.yaml
 [ -f work/ds-synth/train.jsonl ] || $BIN/mixbuddy data build --corpus-config configs/corpus/synth.yaml \
   --config configs/data.yaml -o work/ds-synth
@@ -24,13 +26,18 @@ mkdir -p work/prev
 git archive "$PREV" mixbuddy/weights | tar -x -C work/prev
 for m in $MODELS; do
   cfg=(--config configs/$m.yaml); base=()
+  ckpt=runs/$m/best
   if [ "$m" = default-real ]; then
     cfg=(--config configs/default.yaml --set data.thin_stems=0.15 -o runs/default-real); base=(--base default)
+  elif [ "$m" = default-blind ]; then
+    cfg=(--config configs/default.yaml --set data.thin_stems=0.15 --set model.audio.aux.level_reference=-20
+         --set optim.max_steps=0 --set train.init_from=default --set train.num_workers=2 -o runs/default-blind)
+    base=(--base default); ckpt=runs/$m/checkpoint
   fi
   /usr/bin/time -f "train $m: %e s wall, %M KB peak" $BIN/mixbuddy train "${cfg[@]}" --no-progress
-  $BIN/mixbuddy calibrate --checkpoint runs/$m/best --dataset work/ds-synth/validation.jsonl --cache-dir work/cache \
+  $BIN/mixbuddy calibrate --checkpoint $ckpt --dataset work/ds-synth/validation.jsonl --cache-dir work/cache \
     -o runs/$m/calibration.json --no-progress | tee runs/$m/calibration.txt
   th=$(sed -n 's/^chosen threshold: \([0-9.]*\).*/\1/p' runs/$m/calibration.txt)
-  $BIN/mixbuddy export --checkpoint runs/$m/best -o mixbuddy/weights/$m --dtype float16 --threshold "$th" "${base[@]}" \
+  $BIN/mixbuddy export --checkpoint $ckpt -o mixbuddy/weights/$m --dtype float16 --threshold "$th" "${base[@]}" \
     --note "bash scripts/train_shipped.sh (${cfg[*]}, init_from commit $PREV); threshold $th from mixbuddy calibrate on validation"
 done

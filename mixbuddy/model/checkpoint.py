@@ -44,7 +44,8 @@ from .model_config import ModelConfig
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "weights"
 SHIPPED = {"default": "mix mode: listens to the mix alone (best on the synthetic test songs)",
            "default-stems": "stems mode: listens to each stem separately",
-           "default-real": "mix mode, for real songs: 'default' with a head trained on thinned stems (derived)"}
+           "default-real": "mix mode, for real songs: 'default' with a head trained on thinned stems (derived)",
+           "default-blind": "mix mode: 'default-real' with a head blind to the mix's overall level (derived)"}
 """Models shipped inside the package (``mixbuddy/weights/<name>``), usable wherever a checkpoint folder is."""
 
 CONFIG_FILE = "config.yaml"
@@ -88,10 +89,13 @@ def _stack_prefixes(prefixes: Sequence[str]) -> list[str]:
     return [p[len("stack."):] for p in prefixes]
 
 
-def _architecture(cfg: ModelConfig) -> dict[str, Any]:
-    """The config without the settings a derived checkpoint may change (the verdict threshold)."""
+def _architecture(cfg: ModelConfig, head_replaced: bool = False) -> dict[str, Any]:
+    """The config without the settings a derived checkpoint may change: the verdict threshold, and, when it
+    replaces the aux head, the loudness its level statistics are referred to (read by that head alone)."""
     d = to_dict(cfg)
     d["audio"]["aux"].pop("verdict_threshold", None)
+    if head_replaced:
+        d["audio"]["aux"].pop("level_reference", None)
     return d
 
 
@@ -152,9 +156,11 @@ def save_checkpoint(model: MixbuddyModel, out_dir: str | os.PathLike, extra: dic
             raise ConfigError(f"{base_dir}: the base of a derived checkpoint must be a checkpoint folder")
         if (base_dir / BASE_FILE).is_file():
             raise ConfigError(f"{base_dir}: is itself derived; give the checkpoint it is built on as the base")
-        if _architecture(load_config(ModelConfig, base_dir / CONFIG_FILE)) != _architecture(model.cfg):
-            raise ConfigError(f"{base_dir}: its config differs from the model's (beyond the verdict threshold); "
-                              "a derived checkpoint needs the same architecture")
+        head = any(p == "stack.aux_head" or p.startswith("stack.aux_head.") for p in replaces)
+        if _architecture(load_config(ModelConfig, base_dir / CONFIG_FILE), head) != _architecture(model.cfg, head):
+            raise ConfigError(f"{base_dir}: its config differs from the model's (beyond the verdict threshold"
+                              f"{' and the level reference' if head else ''}); a derived checkpoint needs the same "
+                              "architecture")
         derived = {"base": base, "base_sha256": _content_hash(base_dir), "replaces": list(replaces)}
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))

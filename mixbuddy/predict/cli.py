@@ -132,6 +132,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "given, since it scores best on real songs) or a trained model (--checkpoint DIR or a shipped "
                     "name; the default for a mix alone is 'default-real', the mix model whose head was trained on "
                     "thinned stems, best on real songs; 'default' scores best on the synthetic test songs; "
+                    "'default-blind' gives the same advice at any bounce level, less often right; "
                     "'default-stems' hears the stems).")
     p.add_argument("song", nargs="?", default=None,
                    help="mix file: wav/flac/ogg/aiff/mp3, or m4a/aac/opus/wma/webm through ffmpeg; any rate "
@@ -141,7 +142,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--mapping", default=None, help="stem mapping file (YAML/JSON) for the stems folder")
     p.add_argument("--engine", choices=("model", "loudness"), default=None, help="force an engine")
     p.add_argument("--checkpoint", default=None,
-                   help="trained model folder or shipped model name (default-real | default | default-stems)")
+                   help="trained model folder or shipped model name (default-real | default | default-blind | "
+                        "default-stems)")
     p.add_argument("--prior", default=None, help="balance prior JSON of the loudness engine (default: packaged)")
     p.add_argument("--threshold", type=_threshold, default=None,
                    help="declare an imbalance only when P(imbalance) >= T (default: the engine's own decision)")

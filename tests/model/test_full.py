@@ -181,6 +181,12 @@ def test_derived_checkpoint_takes_its_head_from_itself_and_the_rest_from_its_bas
     assert checkpoint_id(derived) == first                         # its own files did not change ...
     with pytest.raises(ConfigError, match="has changed since"):    # ... but loading notices the base did
         load_checkpoint(derived)
+    blind = _cfg(tiny_llm)                                         # a head on level statistics referred to
+    blind.audio.aux.level_reference = -20.0                        # another loudness: allowed, as the head is
+    save_checkpoint(MixbuddyModel.build(blind), tmp_path / "blind", base="../base")   # what is replaced
+    assert load_checkpoint(tmp_path / "blind").cfg.audio.aux.level_reference == -20.0
+    with pytest.raises(ConfigError, match="differs from the model's"):
+        save_checkpoint(MixbuddyModel.build(blind), tmp_path / "blind2", base="../base", replaces=["stack.projector"])
     wide = _cfg(tiny_llm)
     wide.audio.aux.hidden = 32
     with pytest.raises(ConfigError, match="differs from the model's"):
@@ -327,17 +333,18 @@ def test_levels_only_head_never_runs_the_encoder(tiny_llm: Path) -> None:
 def test_shipped_names_resolve_and_unknown_folders_fail(tmp_path: Path) -> None:
     from mixbuddy.model.checkpoint import SHIPPED, SHIPPED_DIR, resolve_checkpoint
 
-    assert set(SHIPPED) == {"default", "default-stems", "default-real"}
+    assert set(SHIPPED) == {"default", "default-stems", "default-real", "default-blind"}
     assert resolve_checkpoint(tmp_path) == tmp_path
     with pytest.raises(ConfigError, match="not a mixbuddy checkpoint"):
         load_checkpoint(tmp_path / "missing")
     for name in SHIPPED:
         if (SHIPPED_DIR / name / "config.yaml").is_file():
             assert resolve_checkpoint(name) == SHIPPED_DIR / name
-    if (SHIPPED_DIR / "default-real" / "base.json").is_file():      # re-exported whenever 'default' changes
-        from mixbuddy.model.checkpoint import _read_base
+    from mixbuddy.model.checkpoint import _read_base
 
-        assert _read_base(SHIPPED_DIR / "default-real") == (SHIPPED_DIR / "default", ["aux_head"])
+    for derived in ("default-real", "default-blind"):                # re-exported whenever 'default' changes
+        if (SHIPPED_DIR / derived / "base.json").is_file():
+            assert _read_base(SHIPPED_DIR / derived) == (SHIPPED_DIR / "default", ["aux_head"])
 
 
 @pytest.mark.parametrize("mode", ["mix", "stems"])
