@@ -17,14 +17,21 @@ EPS = 1e-12
 FORMATS_HINT = f"is it a valid {'/'.join(e[1:] for e in AUDIO_EXTENSIONS)} file?"
 
 
+def _existing_file(path: str | Path) -> Path:
+    path = Path(path)
+    if not path.is_file():
+        raise AudioFileError(path, "file not found")
+    if path.stat().st_size == 0:
+        raise AudioFileError(path, "the file is empty (0 bytes)")
+    return path
+
+
 def read_audio(path: str | Path, sr: int | None = None, channels: int | None = None) -> tuple[np.ndarray, int]:
     """Decode an audio file to float32 (samples, channels), optionally resampled / channel-converted.
 
     Raises AudioFileError (naming the file) when it is missing, unreadable or empty.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise AudioFileError(path, "file not found")
+    path = _existing_file(path)
     if audio_ffmpeg.wants_ffmpeg(path):
         data, file_sr = audio_ffmpeg.decode(path)
     else:
@@ -45,9 +52,7 @@ def read_audio(path: str | Path, sr: int | None = None, channels: int | None = N
 
 def audio_info(path: str | Path) -> tuple[int, int, int]:
     """(sample_rate, frames, channels) of a file without decoding it."""
-    path = Path(path)
-    if not path.is_file():
-        raise AudioFileError(path, "file not found")
+    path = _existing_file(path)
     if audio_ffmpeg.wants_ffmpeg(path):
         return audio_ffmpeg.probe(path)
     try:

@@ -48,8 +48,12 @@ def check_inputs(song: str | None, stems: str | None) -> None:
     from ..audio import audio_info
     from ..errors import AudioFileError
 
+    from .windows import MIN_WINDOW_S
+
     if song is not None:
-        audio_info(song)
+        sr, frames, _ = audio_info(song)
+        if frames < MIN_WINDOW_S * sr:
+            raise AudioFileError(song, f"only {frames / sr:.2f} s of audio; advice needs at least {MIN_WINDOW_S:g} s")
     if stems is not None and not Path(stems).is_dir():
         raise AudioFileError(stems, "stems folder not found")
 

@@ -149,6 +149,10 @@ def cut_windows(audio: SongAudio, anchor: str, window_s: float = 10.0, hop_s: fl
     if audio.stems is not None and anchor not in audio.stems:
         raise MixbuddyError(f"{audio.source}: there is no {anchor!r} stem to use as the anchor; "
                             f"the stems found are {sorted(audio.stems)}")
+    targets = [s for s in TARGET_STEMS if s != anchor]
+    if audio.stems is not None and not any(s in audio.stems for s in targets):
+        raise MixbuddyError(f"{audio.source}: no {' or '.join(targets)} stem; with {anchor!r} as the anchor, "
+                            f"those are the stems mixbuddy advises on (the stems found are {sorted(audio.stems)})")
     if audio.duration_s < min_s:
         raise AudioFileError(audio.source, f"only {audio.duration_s:.2f} s of audio; advice needs at least {min_s:g} s")
     instruction = T.render_instruction(audio.stem_names, anchor, INSTRUCTION_ID)
@@ -172,13 +176,14 @@ def cut_windows(audio: SongAudio, anchor: str, window_s: float = 10.0, hop_s: fl
                 skipped.append(Skipped(t0, t1, f"anchor stem {anchor!r} inactive: RMS {rms:.1f} dBFS, "
                                                f"{100 * share:.0f}% of frames active"))
                 continue
-            if not any(s in active for s in TARGET_STEMS if s != anchor):
-                skipped.append(Skipped(t0, t1, f"no stem besides the anchor {anchor!r} is active"))
+            if not any(s in active for s in targets):
+                skipped.append(Skipped(t0, t1, f"none of the {'/'.join(targets)} stems is active"))
                 continue
             stems = {s: _pad(x[a:e], n_win) for s, x in audio.stems.items()}
         windows.append(WindowInput(t0, t1, _pad(audio.mix[a:e], n_win), anchor, instruction, stems, active))
     if not windows:
         why = "; ".join(sorted({s.reason.split(":")[0] for s in skipped})) or "no window"
         raise AudioFileError(audio.source, f"no usable window to analyse in {audio.duration_s:.1f} s of audio "
-                                           f"({len(skipped)} skipped: {why})", "is the file silent?")
+                                           f"({len(skipped)} skipped: {why})",
+                             "are the stems silent?" if audio.stems is not None else "is the file silent?")
     return windows, skipped

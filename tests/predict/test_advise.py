@@ -57,6 +57,19 @@ def test_cut_windows_pads_and_skips_silence_and_silent_anchor():
     assert "bass, drums, other instruments and vocals" in windows[0].instruction
 
 
+def test_stems_without_a_stem_to_advise_on_are_refused_by_name():
+    """Drums plus a guitar (summed into 'other', never a target) leave nothing to advise on; bass present but
+    silent in every window is reported per window, with a hint about the stems, not 'the file'."""
+    st = synth_stems(12.0, SR, 2, seed=2)
+    two = {"drums": st["drums"], "other": st["other"]}
+    with pytest.raises(MixbuddyError, match=r"stems: no bass or vocals stem; with 'drums' as the anchor.*"
+                                            r"\['drums', 'other'\]"):
+        cut_windows(SongAudio("stems", SR, st["drums"] + st["other"], two), "drums")
+    three = {**two, "bass": np.zeros_like(st["bass"])}
+    with pytest.raises(AudioFileError, match=r"1 skipped: none of the bass/vocals stems is active.*stems silent"):
+        cut_windows(SongAudio("stems", SR, st["drums"] + st["other"], three), "drums")
+
+
 @pytest.mark.parametrize("fmt,sr,ch", [("wav", 22050, 1), ("flac", 44100, 2), ("ogg", 48000, 2), ("ogg", 22050, 1)])
 def test_any_format_rate_and_channels(tmp_path, fmt, sr, ch):
     stems = synth_stems(12.0, sr, ch, seed=2)
@@ -245,6 +258,12 @@ def test_cli_checks_the_inputs_before_loading_a_model(tmp_path, capsys):
     assert main(["advise", str(tmp_path / "corrupt.wav"), *model]) == 1
     err = capsys.readouterr().err
     assert "corrupt.wav: cannot read audio header" in err and "no-model" not in err
+    (tmp_path / "empty.mp3").write_bytes(b"")
+    assert main(["advise", str(tmp_path / "empty.mp3"), *model]) == 1
+    assert "empty.mp3: the file is empty (0 bytes)" in capsys.readouterr().err
+    sf.write(tmp_path / "blip.wav", np.zeros((SR, 2), dtype=np.float32), SR)
+    assert main(["advise", str(tmp_path / "blip.wav"), *model]) == 1
+    assert "blip.wav: only 1.00 s of audio; advice needs at least 5 s" in capsys.readouterr().err
     assert main(["advise", str(tmp_path / "missing.ogg"), *model]) == 1
     assert "missing.ogg: file not found" in capsys.readouterr().err
     assert main(["advise", str(LITHIUM / "mix.ogg"), "--stems", str(tmp_path / "stems"), *model]) == 1
