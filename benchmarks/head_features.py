@@ -9,7 +9,8 @@ on validation (applied to the other splits as it is). ``--test`` scores the test
 the real CC0 songs (work/ds-real; diagnosis only: every choice is made on validation). ``--thin P``:
 training recipes rendered with bystander stems thinned (``data.thin_stems``). ``--ensemble K``: K heads
 (seeds S..S+K-1) whose class probabilities are averaged. ``--seeds S ...``: each run repeated with these
-head seeds (initialisation and batch order), to see the seed-to-seed spread.
+head seeds (initialisation and batch order), to see the seed-to-seed spread. ``--gbm LR``: gradient
+boosting (as the mix-features baseline) on the same numbers instead of the head.
 ``--songs K ...``: a corpus-size learning curve instead: the head trained on all cached recipes of the
 first K training songs (sorted ids) for each K.
 
@@ -19,6 +20,7 @@ first K training songs (sorted ids) for each K.
     python benchmarks/head_features.py --mode stems --features loudness --train 24000 --thin 0.35 --real
     python benchmarks/head_features.py --mode mix --features full --norm --dropout 0.3 --train 79680 \
         --no-augment --epochs 1 2 3 5
+    python benchmarks/head_features.py --mode stems --features loudness --train 24000 --thin 0.35 --gbm 0.05
 """
 from __future__ import annotations
 
@@ -34,7 +36,8 @@ from mixbuddy.data.recipe import load_recipes
 from mixbuddy.data.render import open_renderer
 from mixbuddy.evaluate.baselines.common import allowed_targets
 from mixbuddy.model.audio_config import CLIP_NAMES
-from mixbuddy.model.heads import AuxHead, anchor_index, labels_from_recipe
+from mixbuddy.constants import TARGET_STEMS
+from mixbuddy.model.heads import NUM_CLASSES, AuxHead, anchor_index, labels_from_recipe
 from mixbuddy.model.levels import LevelFeatures
 from mixbuddy.model.verdict import decide_batch, headline
 from mixbuddy.predict.calibrate import choose, tradeoff
@@ -90,6 +93,25 @@ def train_head(x, anchor, y, clips, hidden: int, epochs: int, seed: int = 0, dro
     return head.eval()
 
 
+def _gbm_inputs(x: np.ndarray, anchor: np.ndarray) -> np.ndarray:
+    return np.concatenate([x.reshape(len(x), -1), np.eye(len(TARGET_STEMS) + 1)[anchor]], 1)
+
+
+def fit_gbm(x, anchor, y, lr: float, seed: int = 0):
+    """``--gbm``: gradient boosting (the mix-features baseline's classifier) on the same numbers + anchor."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    return HistGradientBoostingClassifier(max_iter=300, learning_rate=lr, l2_regularization=1.0,
+                                          random_state=seed).fit(_gbm_inputs(x, anchor), y)
+
+
+def gbm_probs(clf, x, anchor) -> np.ndarray:
+    """(N, 13) class probabilities (classes the classifier never saw get 0)."""
+    out = np.zeros((len(x), NUM_CLASSES))
+    out[:, clf.classes_] = clf.predict_proba(_gbm_inputs(x, anchor))
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--mode", choices=["mix", "stems"], default="mix")
@@ -109,6 +131,8 @@ def main() -> None:
                     help="every clip moved to this loudness (LUFS) before its statistics (aux.level_reference)")
     ap.add_argument("--ensemble", type=int, default=1, help="train this many heads (seeds S..S+K-1), average their probabilities")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0], help="repeat each run with these head seeds S (spread)")
+    ap.add_argument("--gbm", type=float, default=None, metavar="LR",
+                    help="gradient boosting with this learning rate instead of the head (is the head the limit?)")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     a = ap.parse_args()
     torch.set_num_threads(a.workers)
@@ -137,13 +161,20 @@ def main() -> None:
         t0 = time.time()
         name = (f"{name} epochs={epochs}" + (f" ensemble={a.ensemble}" if a.ensemble > 1 else "")
                 + (f" seed={s0}" if len(a.seeds) > 1 or s0 else ""))
-        heads = [train_head(xa[keep], aa[keep], ya[keep], clips, a.hidden, epochs, seed, a.dropout, a.norm)
-                 for seed in range(s0, s0 + a.ensemble)]
+        if a.gbm:
+            name += f" gbm lr={a.gbm:g}"
+            gbm = fit_gbm(xa[keep], aa[keep], ya[keep], a.gbm, s0)
+        else:
+            heads = [train_head(xa[keep], aa[keep], ya[keep], clips, a.hidden, epochs, seed, a.dropout, a.norm)
+                     for seed in range(s0, s0 + a.ensemble)]
         for split, recs, x in splits:
             anchors = torch.tensor([anchor_index(r.anchor) for r in recs])
-            with torch.no_grad():        # an ensemble averages its heads' class probabilities
-                probs = np.mean([torch.softmax(h(None, None, anchor=anchors, levels=torch.from_numpy(x)).logits,
-                                               -1).numpy() for h in heads], axis=0)
+            if a.gbm:
+                probs = gbm_probs(gbm, x, anchors.numpy())
+            else:
+                with torch.no_grad():        # an ensemble averages its heads' class probabilities
+                    probs = np.mean([torch.softmax(h(None, None, anchor=anchors, levels=torch.from_numpy(x)).logits,
+                                                   -1).numpy() for h in heads], axis=0)
             acc = np.mean(probs.argmax(1) == np.array([labels_from_recipe(r) for r in recs]))
             allowed = [allowed_targets(r) for r in recs]
             h = headline(recs, decide_batch(probs, allowed))
