@@ -19,20 +19,32 @@ from mixbuddy.audio import read_audio
 from mixbuddy.data.recipe import load_recipes
 from mixbuddy.data.render import open_renderer
 from mixbuddy.model.checkpoint import load_checkpoint
-from mixbuddy.predict.calibrate import head_probabilities, tradeoff
+from mixbuddy.model.heads import anchor_index
+from mixbuddy.predict.calibrate import tradeoff
 from mixbuddy.predict.predict import model_inputs
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "lithium"
 
 
-def novelty(model, waves: np.ndarray) -> np.ndarray:
-    """RMS standardised level statistic of each (T,) mono wave in ``waves`` (B, T)."""
-    head = model.stack.aux_head
+def levels(model, waves: np.ndarray) -> torch.Tensor:
+    """(B, level_dim) level statistics of the (T,) mono waves in ``waves`` (B, T)."""
     w = torch.as_tensor(waves, dtype=torch.float32)
     with torch.no_grad():
-        lv = model.stack.level_stats(w, torch.full((w.shape[0],), w.shape[1])).reshape(w.shape[0], -1)
+        return model.stack.level_stats(w, torch.full((w.shape[0],), w.shape[1])).reshape(w.shape[0], -1)
+
+
+def novelty(model, lv: torch.Tensor) -> np.ndarray:
+    """RMS over features of the level statistics ``lv`` standardised by the head's training statistics."""
+    head = model.stack.aux_head
     z = (lv - head.level_mean.float()[0]) / head.level_std.float()[0]
     return z.pow(2).mean(1).sqrt().numpy()
+
+
+def head_probs(model, lv: torch.Tensor, recs) -> np.ndarray:
+    """The aux head's class probabilities from the same statistics (no second rendering)."""
+    anchor = torch.tensor([anchor_index(r.anchor) for r in recs])
+    with torch.no_grad():
+        return model.stack.aux_only(None, anchor=anchor, levels=lv).probs.numpy()
 
 
 def test_signals(sr: int, seconds: float = 10.0) -> dict[str, np.ndarray]:
@@ -58,7 +70,6 @@ def main() -> None:
     ap.add_argument("--signals", action="store_true")
     ap.add_argument("--cache-dir", default="work/cache")
     a = ap.parse_args()
-    torch.manual_seed(0)
     model = load_checkpoint(a.checkpoint, device="cpu").eval()
     if not getattr(model.stack.aux_head, "level_norm", False):
         raise SystemExit(f"{a.checkpoint}: its head has no level_norm statistics to measure novelty against")
@@ -67,9 +78,9 @@ def main() -> None:
         recs = load_recipes(ds)
         recs = recs[::-(-len(recs) // a.max_records)]
         ren = open_renderer(ds, sr, 1, a.cache_dir)
-        nov = np.concatenate([novelty(model, np.stack(model_inputs(ren, recs[s:s + 32], "mix")))
-                              for s in range(0, len(recs), 32)])
-        probs = head_probabilities(model, recs, ren)
+        lv = torch.cat([levels(model, np.stack(model_inputs(ren, recs[s:s + 32], "mix")))
+                        for s in range(0, len(recs), 32)])
+        nov, probs = novelty(model, lv), head_probs(model, lv, recs)
         q = np.percentile(nov, [50, 95, 99])
         print(f"{ds} ({len(recs)} records): novelty median {q[0]:.2f}, 95th {q[1]:.2f}, 99th {q[2]:.2f}, "
               f"max {nov.max():.2f}")
@@ -81,7 +92,7 @@ def main() -> None:
                   f"no-error recall {row['no_error']:5.1f}%")
     if a.signals:
         sig = test_signals(sr)
-        for name, v in zip(sig, novelty(model, np.stack(list(sig.values())).astype(np.float32))):
+        for name, v in zip(sig, novelty(model, levels(model, np.stack(list(sig.values())).astype(np.float32)))):
             print(f"{name:24s} novelty {v:5.2f}")
 
 

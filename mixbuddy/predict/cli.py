@@ -56,12 +56,11 @@ def check_inputs(song: str | None, stems: str | None) -> None:
     from ..audio import audio_info
     from ..errors import AudioFileError
 
-    from .windows import MIN_WINDOW_S
+    from .windows import require_length
 
     if song is not None:
         sr, frames, _ = audio_info(song)
-        if frames < MIN_WINDOW_S * sr:
-            raise AudioFileError(song, f"only {frames / sr:.2f} s of audio; advice needs at least {MIN_WINDOW_S:g} s")
+        require_length(song, frames / sr)
     if stems is not None and not Path(stems).is_dir():
         raise AudioFileError(stems, "stems folder not found")
 

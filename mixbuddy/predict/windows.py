@@ -142,6 +142,12 @@ def _pad(x: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
+def require_length(source: str | Path, seconds: float, min_s: float = MIN_WINDOW_S) -> None:
+    """AudioFileError naming ``source`` when it is shorter than one usable window."""
+    if seconds < min_s:
+        raise AudioFileError(source, f"only {seconds:.2f} s of audio; advice needs at least {min_s:g} s")
+
+
 def cut_windows(audio: SongAudio, anchor: str, window_s: float = 10.0, hop_s: float | None = None,
                 min_s: float = MIN_WINDOW_S) -> tuple[list[WindowInput], list[Skipped]]:
     """The usable windows of a song and the skipped ones (with reasons); see the module docstring."""
@@ -153,8 +159,7 @@ def cut_windows(audio: SongAudio, anchor: str, window_s: float = 10.0, hop_s: fl
     if audio.stems is not None and not any(s in audio.stems for s in targets):
         raise MixbuddyError(f"{audio.source}: no {' or '.join(targets)} stem; with {anchor!r} as the anchor, "
                             f"those are the stems mixbuddy advises on (the stems found are {sorted(audio.stems)})")
-    if audio.duration_s < min_s:
-        raise AudioFileError(audio.source, f"only {audio.duration_s:.2f} s of audio; advice needs at least {min_s:g} s")
+    require_length(audio.source, audio.duration_s, min_s)
     instruction = T.render_instruction(audio.stem_names, anchor, INSTRUCTION_ID)
     n_win = int(round(window_s * sr))
     windows: list[WindowInput] = []
