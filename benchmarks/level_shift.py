@@ -7,7 +7,9 @@ the checkpoint's aux-head decision (what the LLM states; at the checkpoint's own
 rendered mix (a) as it is, (b) clamped into the 1st-99th percentile of the training mixes' loudness,
 (c) moved to the training median, (d) given one random gain per song (``--song-gain D``: uniform within
 ±D dB, as songs bounced at arbitrary levels), on the real songs and on validation. Diagnosis only:
-nothing is chosen from the real-song rows.
+nothing is chosen from the real-song rows. ``--by-range`` also splits every row by where each mix's
+loudness falls against the training mixes' 1st-99th percentiles (below / inside / above): does a mix
+outside the levels the model was trained on get worse answers? (`advise` warns about such windows.)
 
     python benchmarks/level_shift.py --checkpoint default-real
 """
@@ -40,6 +42,18 @@ class SongGain:
         return dataclasses.replace(out, mix=out.mix * np.float32(10 ** (g / 20)))
 
 
+class Metered:
+    """A renderer that records the loudness of every mix it renders (by recipe id)."""
+
+    def __init__(self, renderer, meter: "Leveled"):
+        self.renderer, self.meter, self.lufs = renderer, meter, {}
+
+    def render(self, recipe, **kw):
+        out = self.renderer.render(recipe, **kw)
+        self.lufs[recipe.id] = self.meter.loudness(out.mix)
+        return out
+
+
 class Leveled:
     """A renderer whose mixes are moved (by one gain each) into the loudness range [lo, hi] LUFS."""
 
@@ -67,6 +81,9 @@ def main() -> None:
     ap.add_argument("--cache-dir", default="work/cache")
     ap.add_argument("--song-gain", type=float, nargs="*", default=[6.0],
                     help="also score with one random gain per song within ±D dB, for each D")
+    ap.add_argument("--by-range", action="store_true",
+                    help="split every row by the mix's loudness against the training p1..p99 (below/inside/above)")
+    ap.add_argument("--max-records", type=int, default=None, help="score a seeded subset of each dataset")
     ap.add_argument("--gain-seeds", type=int, default=3, help="draws of the per-song gains")
     a = ap.parse_args()
     model = load_checkpoint(a.checkpoint, device="cpu")
@@ -79,6 +96,8 @@ def main() -> None:
     print(f"600 training flawed mixes: LUFS p1 {p1:.1f}, median {p50:.1f}, p99 {p99:.1f}", flush=True)
     for ds in a.datasets:
         recs = load_recipes(ds)
+        if a.max_records and len(recs) > a.max_records:
+            recs = [recs[i] for i in np.sort(np.random.default_rng(0).permutation(len(recs))[:a.max_records])]
         renderer = open_renderer(ds, sr, 1, a.cache_dir)
         as_is = Leveled(renderer, -np.inf, np.inf)
         lv = np.array([as_is.loudness(as_is.render(r).mix) for r in recs])
@@ -89,10 +108,20 @@ def main() -> None:
         variants += [(f"one random gain per song within ±{d:g} dB (seed {s})", SongGain(renderer, d, s))
                      for d in a.song_gain for s in range(a.gain_seeds)]
         for name, variant in variants:
-            probs = head_probabilities(model, recs, variant, 32)
+            metered = Metered(variant, as_is)
+            probs = head_probabilities(model, recs, metered, 32)
             (row,) = tradeoff(recs, probs, [th or 0.0])
             print(f"{a.checkpoint} on {ds}, {name}: joint {row['joint']:.1f}  stem {row['stem']:.1f}  direction "
                   f"{row['direction']:.1f}  no-error {row['no_error']:.1f}  magnitude {row['magnitude']:.1f}", flush=True)
+            if a.by_range:
+                lufs = np.array([metered.lufs[r.id] for r in recs])
+                for part, keep in (("below p1", lufs < p1), ("inside", (lufs >= p1) & (lufs <= p99)),
+                                   ("above p99", lufs > p99)):
+                    idx = np.flatnonzero(keep)
+                    if len(idx):
+                        (r,) = tradeoff([recs[i] for i in idx], probs[idx], [th or 0.0])
+                        print(f"    {part}: {len(idx)} mixes, joint {r['joint']:.1f}  stem {r['stem']:.1f}  "
+                              f"direction {r['direction']:.1f}  no-error {r['no_error']:.1f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -59,7 +59,7 @@ class AdviceService:
     def advise(self, mix: str | None, stems: Sequence[str] | None, anchor: str, choice: str = AUTO,
                threshold: float | None = None, level_check_db: float | None = None) -> tuple[str, dict]:
         """(advice text, advice JSON) for a mix file and/or stem files (any names advise's stems folder
-        accepts: vocals*, drums*, bass*, other*; anything else is summed into 'other')."""
+        accepts: sorted by the words of their names, e.g. 'Lead Vox', 'Kick', '808'; the rest is 'other')."""
         from ..predict.advise import advise
 
         stems = [s for s in (stems or []) if s]
@@ -122,7 +122,7 @@ def build_app(service: AdviceService | None = None):
         with gr.Row():
             with gr.Column():
                 mix = gr.Audio(label="Mix (any format advise reads)", type="filepath", sources=["upload"])
-                stems = gr.File(label="Stems (vocals*, drums*, bass*, other*)", file_count="multiple",
+                stems = gr.File(label="Stems (named as exported: Lead Vox, Kick, Snare, Bass DI, Keys, ...)", file_count="multiple",
                                 type="filepath")
                 anchor = gr.Dropdown(list(TARGET_STEMS), value="drums", label="Anchor: the stem whose level is right")
                 choice = gr.Dropdown(list(ENGINES), value=AUTO, label="Engine", info=ENGINE_HELP)

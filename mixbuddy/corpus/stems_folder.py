@@ -15,9 +15,17 @@ Mapping file (YAML or JSON), given by ``CorpusConfig.mapping`` or placed in a so
     ignore: ["mix.*", "*click*"]     # optional: files skipped silently (default: mixture.*, mix.*)
     unmatched: other                 # optional: other (default, with a warning) | error | ignore
 
-A mapping file replaces the default patterns entirely; stems are tried in the order the file lists
-them and a file goes to the first stem whose pattern matches. Without a mapping file each stem
-matches files named after it (``vocals*``, ``bass*``, ...).
+A mapping file replaces the default rules entirely; stems are tried in the order the file lists
+them and a file goes to the first stem whose pattern matches.
+
+Without a mapping file the *words* of a file name decide (:func:`default_mapping`), as a DAW's track
+export names them: the name is cut into words at spaces, punctuation, case changes and digits
+("01_LeadVox-final.wav" → 01 / lead / vox / final) and a file goes to the vocals when a word is a
+vocal word (vocals, vox, bv, harmony, choir, ...), else to the drums (drums, kick, snare, hh, oh, tom,
+perc, clap, ...), else to the bass (bass, sub, 808, bassline, ...), else to "other" (guitars, keys,
+pads, ...: the rest of the music, as in MUSDB18). Drums come before bass ("Bass Drum", "808 Kick" are
+drums). A file with none of those words but one naming the whole mix (mix, mixture, master, bounce, ...)
+is skipped ("Full Mix.wav"; "Vocals Master.wav" is vocals). Which file went where is logged.
 
 Audio handling: the song's rate is the *highest* rate among its files (other files are resampled
 with soxr when decoded, so no bandwidth is lost); the song is stereo when any file has two or more
@@ -30,6 +38,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -50,14 +59,43 @@ DEFAULT_IGNORE: tuple[str, ...] = ("mixture.*", "mix.*")
 SONG_MAPPING_NAMES = ("mapping.yaml", "mapping.yml", "mapping.json")
 
 
+# The default mapping's words (see the module docstring), in the order they are tried.
+STEM_WORDS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("vocals", frozenset("""vocal vocals vox voc vocs voice voices leadvox leadvocal leadvocals bv bvs bgv bgvs bvox
+        backingvocals harmony harmonies choir adlib adlibs acapella acappella singer rap chant chants""".split())),
+    ("drums", frozenset("""drum drums drm drms drumkit kit kick kicks kik bd bassdrum kickdrum snare snares snr
+        snaredrum hat hats hihat hihats hh oh ohs overhead overheads ride crash cymbal cymbals tom toms floortom
+        perc percs percussion clap claps rim rimshot shaker tamb tambourine conga congas bongo bongos cowbell
+        snap snaps breakbeat""".split())),
+    ("bass", frozenset("bass basses bassline sub subbass 808 808s synthbass contrabass".split())),
+)
+MIX_WORDS = frozenset("mix mixture master mastered premaster fullmix bounce stereoout".split())
+_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+
+
+def name_words(filename: str) -> set[str]:
+    """Lower-case words of a file name without its extension: each run of letters/digits between
+    separators, and the parts of it cut at case changes and digits ("LeadVox2" → leadvox2, lead, vox, 2)."""
+    stem = filename.rsplit(".", 1)[0] if "." in filename else filename
+    words: set[str] = set()
+    for run in re.split(r"[^0-9A-Za-z]+", stem):
+        if run:
+            words.add(run.lower())
+            words.update(w.lower() for w in _WORD.findall(run))
+    return words
+
+
 @dataclass(frozen=True)
 class StemMapping:
-    """Filename patterns per stem (in priority order), files to skip, and what to do with the rest."""
+    """Filename patterns per stem (in priority order), files to skip, and what to do with the rest;
+    ``words`` (the default mapping): stems chosen by the words of a name (see :func:`name_words`)."""
 
     patterns: tuple[tuple[str, tuple[str, ...]], ...]
     ignore: tuple[str, ...] = DEFAULT_IGNORE
     unmatched: str = "other"
     source: str = "default mapping"
+    words: tuple[tuple[str, frozenset[str]], ...] = ()
+    ignore_words: frozenset[str] = frozenset()
 
     def stem_of(self, filename: str) -> str | None:
         """The stem a file name belongs to, ``""`` for an ignored file, None when nothing matches."""
@@ -67,12 +105,17 @@ class StemMapping:
         for stem, pats in self.patterns:
             if any(fnmatch.fnmatchcase(name, p) for p in pats):
                 return stem
-        return None
+        words = name_words(filename) if self.words or self.ignore_words else set()
+        for stem, vocabulary in self.words:
+            if words & vocabulary:
+                return stem
+        return "" if words & self.ignore_words else None   # "Mix.wav" is skipped, "Vocals Master.wav" is not
 
 
 def default_mapping() -> StemMapping:
-    """Each stem matches files named after it: ``bass*``, ``drums*``, ``other*``, ``vocals*``."""
-    return StemMapping(tuple((s, (f"{s}*",)) for s in STEMS))
+    """Files sorted by the words of their names (vocal, drum, bass words; the rest is "other"); files
+    named after the whole mix are skipped. See the module docstring."""
+    return StemMapping((), ignore=(), unmatched="other", words=STEM_WORDS, ignore_words=MIX_WORDS)
 
 
 def load_mapping(path: str | Path) -> StemMapping:
@@ -197,13 +240,18 @@ def assign_files(folder: Path, mapping: StemMapping) -> dict[str, list[Path]]:
                 groups.setdefault("other", []).append(p)
         elif stem:
             groups.setdefault(stem, []).append(p)
-    if unmatched:
+    if unmatched and not mapping.words:
         if mapping.unmatched == "error":
             raise CorpusError(f"{folder}: files match no stem pattern of {mapping.source}: {unmatched}")
         action = "summed into 'other'" if mapping.unmatched == "other" else "ignored"
         log.warning("%s: files match no stem pattern of %s, %s: %s", folder, mapping.source, action, unmatched)
     if not groups:
         raise CorpusError(f"{folder}: no audio file was assigned to a stem by {mapping.source}")
+    if any(len(v) > 1 or v[0].stem.lower() != k for k, v in groups.items()) or len(groups) < len(audio):
+        skipped = sorted(set(p.name for p in audio) - {p.name for v in groups.values() for p in v})
+        log.info("%s (%s): %s%s", folder, mapping.source,
+                 "; ".join(f"{k} = {' + '.join(p.name for p in v)}" for k, v in sorted(groups.items())),
+                 f"; skipped {skipped}" if skipped else "")
     return groups
 
 

@@ -149,7 +149,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="mix file: wav/flac/ogg/aiff/mp3, or m4a/aac/opus/wma/webm through ffmpeg; any rate "
                         "or channel count; omit it with --stems to use the sum of the stems")
     p.add_argument("--anchor", required=True, choices=TARGET_STEMS, help="the stem whose level is right")
-    p.add_argument("--stems", default=None, help="folder of the song's stems (vocals*, drums*, bass*, other*)")
+    p.add_argument("--stems", default=None,
+                   help="folder of the song's stems or exported tracks, sorted by the words of their file names "
+                        "(vox/bv -> vocals, kick/snare/hh -> drums, bass/sub/808 -> bass, the rest -> other)")
     p.add_argument("--mapping", default=None, help="stem mapping file (YAML/JSON) for the stems folder")
     p.add_argument("--engine", choices=("model", "loudness"), default=None, help="force an engine")
     p.add_argument("--checkpoint", default=None,

@@ -21,6 +21,7 @@ from mixbuddy.corpus.config import CorpusConfig
 from mixbuddy.corpus.list_cli import add_list_verb
 from mixbuddy.corpus.load import carve_validation, load_corpus
 from mixbuddy.corpus.song import Song
+from mixbuddy.corpus.stems_folder import default_mapping, name_words
 from mixbuddy.errors import AudioFileError, ConfigError, CorpusError, MixbuddyError
 
 SR = 8000  # small rate for the hand-made songs below (fast to write and read)
@@ -209,15 +210,32 @@ def test_several_files_per_stem_are_summed(tmp_path: Path, caplog):
 
 # --------------------------------------------------------------------------- stems_folder mapping
 
-def test_default_mapping_uses_stem_names_and_ignores_mixture(tmp_path: Path, caplog):
-    make_song_dir(tmp_path / "song", {"Bass_DI": tone(0.5), "bass_synth": tone(0.5, 55), "drums": tone(0.5),
-                                      "mixture": tone(0.5), "shaker": tone(0.5, 900)}, SR, "wav", meta={"k": 1})
-    with caplog.at_level(logging.WARNING):
+def test_default_mapping_sorts_daw_track_names_and_skips_the_mix(tmp_path: Path, caplog):
+    make_song_dir(tmp_path / "song", {"Bass_DI": tone(0.5), "SubBass": tone(0.5, 55), "drums": tone(0.5),
+                                      "mixture": tone(0.5), "shaker": tone(0.5, 900), "01_LeadVox-final": tone(0.5, 330),
+                                      "Bass Drum": tone(0.5, 60), "Gtr L": tone(0.5, 200), "bassoon": tone(0.5, 120)},
+                  SR, "wav", meta={"k": 1})
+    with caplog.at_level(logging.INFO):
         (song,) = load_corpus(folder_cfg(tmp_path))
-    assert song.stem_names == ("bass", "drums", "other") and song.meta == {"k": 1} and song.split == "test"
-    assert "shaker.wav" in caplog.text and "'other'" in caplog.text  # unmatched → other, with a warning
+    assert song.stem_names == ("bass", "drums", "other", "vocals") and song.meta == {"k": 1} and song.split == "test"
+    assert "WARNING" not in caplog.text  # "other" is where the rest of the music belongs: no warning
+    assert "drums = Bass Drum.wav + drums.wav + shaker.wav" in caplog.text and "skipped ['mixture.wav']" in caplog.text
     np.testing.assert_allclose(song.stem("bass"), tone(0.5) + tone(0.5, 55), atol=1e-6)
-    np.testing.assert_array_equal(song.stem("other"), tone(0.5, 900))
+    np.testing.assert_allclose(song.stem("drums"), tone(0.5, 60) + tone(0.5) + tone(0.5, 900), atol=1e-6)
+    np.testing.assert_allclose(song.stem("other"), tone(0.5, 200) + tone(0.5, 120), atol=1e-6)  # bassoon is not bass
+    np.testing.assert_array_equal(song.stem("vocals"), tone(0.5, 330))
+
+
+@pytest.mark.parametrize("name, stem", [
+    ("Lead Vox.wav", "vocals"), ("BVs.wav", "vocals"), ("LEADVOX.aif", "vocals"), ("Vocals_Master.wav", "vocals"),
+    ("Choir 2.flac", "vocals"), ("Kick In.wav", "drums"), ("808 Kick.wav", "drums"), ("HH.wav", "drums"),
+    ("OH L.wav", "drums"), ("Drum Bus.wav", "drums"), ("808.wav", "bass"), ("Synth Bass.wav", "bass"),
+    ("bass-1.flac", "bass"), ("vocals.ogg", "vocals"), ("other.ogg", None), ("Keys.wav", None),
+    ("Remix Pad.wav", None), ("Full Mix.wav", ""), ("Master.wav", ""), ("mix.wav", ""),
+])
+def test_default_mapping_words(name: str, stem: str | None):
+    assert default_mapping().stem_of(name) == stem
+    assert name_words("01_LeadVox-final.wav") == {"01", "leadvox", "lead", "vox", "final"}
 
 
 def test_mapping_order_policies_and_per_song_override(tmp_path: Path):

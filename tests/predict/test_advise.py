@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from corpus_fixtures import synth_stems, write_stem_file
+from corpus_fixtures import make_song_dir, synth_stems, write_stem_file
 from mixbuddy.cli import main
 from mixbuddy.errors import AudioFileError, MixbuddyError
 from mixbuddy.evaluate.parse import parse_advice
@@ -166,6 +166,23 @@ def test_loudness_engine_finds_a_stem_pushed_9_db(tmp_path, engine):
     assert all(x.finding.target == "drums" and x.finding.direction == "decrease" for x in rep.windows)
     assert rep.verdict.finding.range_db == (6.0, 12.0) and 7.0 <= -rep.verdict.finding.gain_db <= 11.0
     assert rep.summary[0].line().startswith("drums too loud in 0:00–0:30: lower by 6–12 dB")
+
+
+def test_daw_track_exports_are_sorted_into_stems(tmp_path, engine, caplog):
+    """A producer's export: vocals as a lead and a double, drums as kick + snare files, the bass as '808',
+    keys, and the full mix beside them. Same advice as the four-stem folder of the same song."""
+    stems = balanced_stems(30.0, 44100, seed=4, push={"drums": 9.0})
+    plain = advise(None, "vocals", engine, stems_dir=write_stems(tmp_path / "plain", stems, 44100, "wav"))
+    half = lambda x: (x * np.float32(0.5)).astype(np.float32)  # noqa: E731
+    files = {"01 Lead Vox": half(stems["vocals"]), "02 Vox Dbl": half(stems["vocals"]),
+             "03 Kick In": half(stems["drums"]), "04 Snare Top": half(stems["drums"]), "05 808": stems["bass"],
+             "06 Keys": stems["other"], "Full Mix": np.sum(list(stems.values()), axis=0)}
+    with caplog.at_level(logging.INFO):
+        daw = advise(None, "vocals", engine, stems_dir=make_song_dir(tmp_path / "daw", files, 44100, "wav"))
+    assert "vocals = 01 Lead Vox.wav + 02 Vox Dbl.wav" in caplog.text and "skipped ['Full Mix.wav']" in caplog.text
+    assert [(w.finding.target, w.finding.direction) for w in daw.windows] == [("drums", "decrease")] * 3
+    assert daw.verdict.finding == plain.verdict.finding
+    assert abs(daw.verdict.finding.gain_db - plain.verdict.finding.gain_db) < 0.01
 
 
 def test_model_engine_gives_stems_of_a_short_last_window_unpadded(tmp_path):
