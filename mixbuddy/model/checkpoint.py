@@ -261,6 +261,15 @@ def checkpoint_id(name_or_dir: str | os.PathLike) -> str:
     return f"{name_or_dir}@{_content_hash(d)[:16]}"
 
 
+def checkpoint_config(ckpt_dir: str | os.PathLike) -> tuple[Path, ModelConfig]:
+    """(folder, model config) of a checkpoint folder or shipped name, without building anything."""
+    d = resolve_checkpoint(ckpt_dir)
+    if not (d / CONFIG_FILE).is_file() or not (d / AUDIO_FILE).is_file():
+        raise ConfigError(f"{d}: not a mixbuddy checkpoint (needs {CONFIG_FILE} and {AUDIO_FILE}; written by "
+                          f"`mixbuddy train` into <run>/checkpoint or <run>/best; shipped: {', '.join(SHIPPED)})")
+    return d, load_config(ModelConfig, d / CONFIG_FILE)
+
+
 def load_checkpoint(ckpt_dir: str | os.PathLike, device: str | torch.device | None = None) -> MixbuddyModel:
     """Rebuild the model from ``config.yaml`` (frozen parts from their source) and load the trained parts.
 
@@ -268,11 +277,7 @@ def load_checkpoint(ckpt_dir: str | os.PathLike, device: str | torch.device | No
     ``device`` overrides the config's ``llm.device`` ("auto" = CUDA when available). The model is
     returned in eval mode.
     """
-    d = resolve_checkpoint(ckpt_dir)
-    if not (d / CONFIG_FILE).is_file() or not (d / AUDIO_FILE).is_file():
-        raise ConfigError(f"{d}: not a mixbuddy checkpoint (needs {CONFIG_FILE} and {AUDIO_FILE}; written by "
-                          f"`mixbuddy train` into <run>/checkpoint or <run>/best; shipped: {', '.join(SHIPPED)})")
-    cfg = load_config(ModelConfig, d / CONFIG_FILE)
+    d, cfg = checkpoint_config(ckpt_dir)
     model = MixbuddyModel.build(cfg, device=device)
     tokens_path = d / TOKENS_FILE
     if tokens_path.is_file():

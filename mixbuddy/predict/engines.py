@@ -183,6 +183,10 @@ class ModelEngine:
 
     ``model`` may be passed instead of ``checkpoint`` (any object with ``sample_rate``,
     ``cfg.input_mode``, ``cfg.clip_seconds`` and ``generate(...)``), e.g. an already loaded model.
+    A checkpoint is read when the engine is made (its config: rate, input mode, clip length) but its model
+    is loaded on the first :meth:`analyse`, so a song that cannot be analysed (silent, too short, no stem
+    to advise on) is refused before seconds go into loading the LLM. An encoder whose rate only its
+    feature extractor knows (``hf.sample_rate: null``) is loaded at once.
     """
 
     channels = 1
@@ -190,23 +194,51 @@ class ModelEngine:
 
     def __init__(self, checkpoint: str | Path | None = None, model: Any = None, device: str | None = None,
                  batch_size: int = 8, threshold: float | None = None, max_new_tokens: int | None = None):
-        if model is None:
-            if checkpoint is None:
-                raise ConfigError("ModelEngine needs a checkpoint folder or a model")
-            from ..model.checkpoint import load_checkpoint  # heavy import: only when a model is used
-
-            model = load_checkpoint(checkpoint, device=device)
-        self.model = model
         self.checkpoint = str(checkpoint) if checkpoint is not None else None
-        self.sample_rate = int(model.sample_rate)
-        self.input_mode = str(model.cfg.input_mode)
-        self.clip_seconds = float(model.cfg.clip_seconds)
-        self.needs_stems = self.input_mode == "stems"
+        self.device = device
         self.batch_size = max(1, int(batch_size))
         self.threshold = threshold
         self.max_new_tokens = max_new_tokens
-        if threshold is not None and hasattr(model, "stack"):
-            model.stack.threshold = threshold        # a hard verdict applies it before the LLM reads it
+        self._model: Any = None
+        if model is not None:
+            self._use(model)
+        elif checkpoint is None:
+            raise ConfigError("ModelEngine needs a checkpoint folder or a model")
+        else:
+            from ..model.checkpoint import checkpoint_config
+
+            _, cfg = checkpoint_config(checkpoint)
+            enc = cfg.audio.encoder
+            rate = enc.mel.sample_rate if enc.kind == "mel" else enc.hf.sample_rate
+            if rate is None:
+                self._use(self._load())
+            else:
+                self._describe_model(int(rate), cfg.input_mode, cfg.clip_seconds)
+
+    def _describe_model(self, sample_rate: int, input_mode: str, clip_seconds: float) -> None:
+        self.sample_rate, self.input_mode, self.clip_seconds = int(sample_rate), str(input_mode), float(clip_seconds)
+        self.needs_stems = self.input_mode == "stems"
+
+    def _load(self) -> Any:
+        from ..model.checkpoint import load_checkpoint  # heavy import: only when a model is used
+
+        return load_checkpoint(self.checkpoint, device=self.device)
+
+    def _use(self, model: Any) -> None:
+        if self._model is None and hasattr(self, "sample_rate") and int(model.sample_rate) != self.sample_rate:
+            raise MixbuddyError(f"{self.checkpoint}: the model runs at {model.sample_rate} Hz, its config says "
+                                f"{self.sample_rate} Hz")
+        self._model = model
+        self._describe_model(model.sample_rate, model.cfg.input_mode, model.cfg.clip_seconds)
+        if self.threshold is not None and hasattr(model, "stack"):
+            model.stack.threshold = self.threshold   # a hard verdict applies it before the LLM reads it
+
+    @property
+    def model(self) -> Any:
+        """The model, loaded on first use."""
+        if self._model is None:
+            self._use(self._load())
+        return self._model
 
     def describe(self) -> dict:
         return {"name": self.name, "checkpoint": self.checkpoint, "threshold": self.threshold,

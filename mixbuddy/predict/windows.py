@@ -164,10 +164,12 @@ def cut_windows(audio: SongAudio, anchor: str, window_s: float = 10.0, hop_s: fl
     n_win = int(round(window_s * sr))
     windows: list[WindowInput] = []
     skipped: list[Skipped] = []
+    loudest = -np.inf
     for a, e in window_bounds(audio.mix.shape[0], sr, window_s, hop_s or window_s, min_s):
         t0, t1 = a / sr, e / sr
         mono = to_channels(audio.mix[a:e], 1)
         mix_db = 10.0 * np.log10(float(np.mean(np.asarray(mono, dtype=np.float64) ** 2)) + 1e-12)
+        loudest = max(loudest, mix_db)
         if mix_db < MIX_SILENCE_DB:
             skipped.append(Skipped(t0, t1, f"silent: mix RMS {mix_db:.1f} dBFS < {MIX_SILENCE_DB:g} dBFS"))
             continue
@@ -188,7 +190,13 @@ def cut_windows(audio: SongAudio, anchor: str, window_s: float = 10.0, hop_s: fl
         windows.append(WindowInput(t0, t1, _pad(audio.mix[a:e], n_win), anchor, instruction, stems, active))
     if not windows:
         why = "; ".join(sorted({s.reason.split(":")[0] for s in skipped})) or "no window"
+        hint = "are the stems silent?" if audio.stems is not None else "is the file silent?"
+        what = "the mix" if audio.stems is None else "the mix (or the stems' sum)"
+        if loudest < -100.0:
+            hint = f"{what} is digitally silent"
+        elif loudest < MIX_SILENCE_DB:
+            hint = (f"{what} is at most {loudest:.1f} dBFS RMS in a window, and a window needs {MIX_SILENCE_DB:g} "
+                    f"dBFS; if it was bounced this quietly, raise its level")
         raise AudioFileError(audio.source, f"no usable window to analyse in {audio.duration_s:.1f} s of audio "
-                                           f"({len(skipped)} skipped: {why})",
-                             "are the stems silent?" if audio.stems is not None else "is the file silent?")
+                                           f"({len(skipped)} skipped: {why})", hint)
     return windows, skipped

@@ -387,3 +387,27 @@ def test_hard_verdict_reads_the_decided_class(tiny_llm: Path, mode: str) -> None
     assert model.stack.threshold == 0.9
     with pytest.raises(ConfigError, match="verdict_mode"):
         from_dict(ModelConfig, {"audio": {"aux": {"verdict_mode": "argmax"}}})
+
+
+def test_model_engine_loads_its_model_only_for_a_song_it_can_analyse(tiny_llm: Path, tiny_hubert: Path,
+                                                                     tmp_path: Path) -> None:
+    """advise refuses a silent song before the LLM loads; a good song loads it once; an encoder whose rate only
+    its feature extractor knows is loaded when the engine is made."""
+    import soundfile as sf
+
+    from mixbuddy.errors import AudioFileError
+    from mixbuddy.predict.advise import advise
+    from mixbuddy.predict.engines import ModelEngine
+
+    ckpt = save_checkpoint(MixbuddyModel.build(_cfg(tiny_llm)), tmp_path / "mel")
+    engine = ModelEngine(ckpt, threshold=0.3)
+    assert (engine.sample_rate, engine.input_mode, engine.clip_seconds, engine._model) == (SR, "mix", 2.0, None)
+    sf.write(str(tmp_path / "silent.wav"), np.zeros((6 * 44100, 2), np.float32), 44100)
+    with pytest.raises(AudioFileError, match="silent.wav: no usable window"):
+        advise(tmp_path / "silent.wav", "drums", engine)
+    assert engine._model is None
+    sf.write(str(tmp_path / "song.wav"), np.stack([_waves(1, seconds=6.0)[0]] * 2, axis=1), SR)
+    report = advise(tmp_path / "song.wav", "drums", engine)
+    assert len(report.windows) == 3 and engine._model is not None and engine.model.stack.threshold == 0.3
+    hf = save_checkpoint(MixbuddyModel.build(_cfg(tiny_llm, hf=tiny_hubert)), tmp_path / "hf")
+    assert ModelEngine(hf)._model is not None

@@ -110,8 +110,11 @@ def test_errors_name_the_file(tmp_path, engine):
     with pytest.raises(AudioFileError, match=r"short.wav: only 4.00 s of audio; advice needs at least 5 s"):
         advise(tmp_path / "short.wav", "drums", ModelEngine(model=FakeModel("mix")))
     sf.write(str(tmp_path / "silent.wav"), np.zeros((30 * SR, 2), np.float32), SR)
-    with pytest.raises(AudioFileError, match="silent.wav: no usable window .*3 skipped: silent"):
+    with pytest.raises(AudioFileError, match=r"silent.wav: no usable window .*3 skipped: silent.*digitally silent"):
         advise(tmp_path / "silent.wav", "drums", ModelEngine(model=FakeModel("mix")))
+    sf.write(str(tmp_path / "quiet.wav"), np.full((30 * SR, 2), 0.01, np.float32), SR)   # -40 dBFS
+    with pytest.raises(AudioFileError, match=r"quiet.wav: .*at most -40.0 dBFS RMS in a window, and a window needs -35"):
+        advise(tmp_path / "quiet.wav", "drums", ModelEngine(model=FakeModel("mix")))
     with pytest.raises(MixbuddyError, match="needs the stems"):
         advise(tmp_path / "silent.wav", "drums", engine)
     folder = write_stems(tmp_path / "nodrums", {k: v for k, v in synth_stems(8.0, SR, 2).items() if k != "drums"}, SR,
