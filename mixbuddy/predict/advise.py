@@ -2,8 +2,9 @@
 
 Summary: consecutive analysed windows with the same verdict — balanced, or the same (target,
 direction) — are merged into one time range, as long as they touch (a skipped window between
-them starts a new range). A range states the union of the windows' correction ranges, the mean of
-their exact corrections ("about 8 dB", rounded to 0.5 dB) and the mean confidence in its verdict.
+them starts a new range). A range states the union of the windows' correction ranges (and, when they
+differ, how many windows state each), the mean of their exact corrections ("about 8 dB", rounded to
+0.5 dB) and the mean confidence in its verdict.
 
 Confidence. Per window, ``confidence`` is the engine's probability that the window holds an
 imbalance (None when the engine gives none), the same number ``mixbuddy predict`` writes. The
@@ -77,23 +78,31 @@ class SummaryItem:
     windows: int
     confidence: float | None  # mean confidence in this verdict (None when the engine gives none)
     weight: float  # sum of the windows' confidence in this verdict (window without confidence = 1)
+    ranges: tuple[tuple[tuple[float, float], int], ...] = ()  # when windows differ: (range, windows), most first
 
     def to_dict(self) -> dict:
         return {"start_s": round(self.start_s, 3), "end_s": round(self.end_s, 3), "finding": self.finding.to_dict(),
                 "windows": self.windows, "confidence": self.confidence, "weight": round(self.weight, 6),
-                "line": self.line()}
+                "ranges": [{"range_db": list(r), "windows": n} for r, n in self.ranges], "line": self.line()}
 
     @classmethod
     def from_dict(cls, d: dict) -> "SummaryItem":
+        ranges = tuple((tuple(x["range_db"]), int(x["windows"])) for x in d.get("ranges", []))
         return cls(float(d["start_s"]), float(d["end_s"]), Finding.from_dict(d["finding"]), int(d["windows"]),
-                   d.get("confidence"), float(d["weight"]))
+                   d.get("confidence"), float(d["weight"]), ranges)
 
     def line(self, span: bool = True) -> str:
-        """e.g. "vocals too quiet in 0:40–1:30: raise by 6–12 dB (about 8 dB); confidence 0.91"."""
+        """e.g. "vocals too quiet in 0:40–1:30: raise by 6–12 dB (about 8 dB); confidence 0.91 (5 windows)";
+        when the windows state different ranges, how many state each: "raise by 3–12 dB (6–12 dB in 3
+        windows, 3–6 dB in 1)"."""
         where = f" in {fmt_span(self.start_s, self.end_s)}" if span else ""
+        split = ""
+        if len(self.ranges) > 1:
+            parts = [f"{format_db(a)}{DASH}{format_db(b)} dB in {n}" for (a, b), n in self.ranges]
+            split = f" ({parts[0]} window{'s' if self.ranges[0][1] != 1 else ''}, {', '.join(parts[1:])})"
         conf = "" if self.confidence is None else f"; confidence {self.confidence:.2f}"
         n = f" ({self.windows} window{'s' if self.windows != 1 else ''})"
-        return f"{describe(self.finding, where)}{conf}{n}"
+        return f"{describe(self.finding, where)}{split}{conf}{n}"
 
 
 @dataclass
@@ -212,7 +221,13 @@ def merge(group: list[WindowResult]) -> SummaryItem:
     known = [c for c in confs if c is not None]
     conf = round(sum(known) / len(known), 4) if known else None
     weight = sum(1.0 if c is None else c for c in confs)
-    return SummaryItem(min(w.start_s for w in group), max(w.end_s for w in group), finding, len(group), conf, weight)
+    counts: dict[tuple[float, float], list[float]] = {}
+    for w, c in zip(group, confs):
+        if w.finding.range_db is not None:
+            counts.setdefault(tuple(w.finding.range_db), []).append(1.0 if c is None else c)
+    split = tuple((r, len(v)) for r, v in sorted(counts.items(), key=lambda kv: (-len(kv[1]), -sum(kv[1]), kv[0])))
+    return SummaryItem(min(w.start_s for w in group), max(w.end_s for w in group), finding, len(group), conf, weight,
+                       split if len(split) > 1 else ())
 
 
 def summarise(windows: list[WindowResult], gap_s: float = 1e-3) -> tuple[list[SummaryItem], SummaryItem | None]:

@@ -14,7 +14,7 @@ from mixbuddy.cli import main
 from mixbuddy.errors import AudioFileError, MixbuddyError
 from mixbuddy.evaluate.parse import parse_advice
 from mixbuddy.findings import Finding
-from mixbuddy.predict.advise import AdviceReport, WindowResult, advise, fmt_time, summarise
+from mixbuddy.predict.advise import AdviceReport, SummaryItem, WindowResult, advise, fmt_time, summarise
 from mixbuddy.predict.engines import LoudnessEngine, ModelEngine, advice_from_decision
 from mixbuddy.predict.windows import SongAudio, cut_windows, load_song, window_bounds
 from predict_helpers import LITHIUM, FakeModel, balanced_stems, write_stems
@@ -139,14 +139,21 @@ def test_summary_merges_consecutive_windows():
     summary, verdict = summarise(windows)
     assert [s.line() for s in summary] == [
         "balanced in 0:00–0:20; confidence 0.70 (2 windows)",
-        "vocals too quiet in 0:40–1:10: raise by 3–12 dB (about 7.5 dB); confidence 0.80 (3 windows)",
+        "vocals too quiet in 0:40–1:10: raise by 3–12 dB (about 7.5 dB) (6–12 dB in 2 windows, 3–6 dB in 1); "
+        "confidence 0.80 (3 windows)",
         "bass too loud in 1:10–1:20: lower by 3–6 dB (about 4 dB); confidence 0.60 (1 window)",
         "vocals too quiet in 1:20–1:30: raise by 6–12 dB (about 7 dB); confidence 0.95 (1 window)",
     ]
     # overall: vocals (0.9+0.8+0.7+0.95 = 3.35) beats balanced (0.8+0.6 = 1.4) and bass (0.6)
     assert verdict.finding.target == "vocals" and verdict.windows == 4 and abs(verdict.weight - 3.35) < 1e-9
     # mean correction 7.25 dB, rounded to 0.5 dB like the templates' exact corrections (half to even)
-    assert verdict.line(span=False) == "vocals too quiet: raise by 3–12 dB (about 7 dB); confidence 0.84 (4 windows)"
+    assert verdict.line(span=False) == ("vocals too quiet: raise by 3–12 dB (about 7 dB) (6–12 dB in 3 windows, "
+                                        "3–6 dB in 1); confidence 0.84 (4 windows)")
+    assert verdict.ranges == (((6.0, 12.0), 3), ((3.0, 6.0), 1))
+    assert SummaryItem.from_dict(json.loads(json.dumps(verdict.to_dict()))).to_dict() == verdict.to_dict()
+    # equal counts: the range the windows are surer of comes first
+    tie = summarise([w(0, 10, QUIET(8.0), 0.6), w(10, 20, Finding(False, "vocals", "increase", (3.0, 6.0), 5.0), 0.9)])
+    assert tie[1].ranges == (((3.0, 6.0), 1), ((6.0, 12.0), 1))
     # a gap (skipped window) splits a range; windows without confidence weigh 1
     summary, verdict = summarise([w(0, 10, OK, None), w(20, 30, OK, None), w(30, 40, LOUD_BASS, None)])
     assert [s.line() for s in summary] == ["balanced in 0:00–0:10 (1 window)", "balanced in 0:20–0:30 (1 window)",
