@@ -19,7 +19,9 @@ How it reads a text
    (louder/quieter/lower, boosted/reduced, ...) read as an instruction when the nearest preceding
    marker is a modal or imperative ("make the bass louder", "should be louder" → increase) and as a
    description after a copula ("is louder than it should be" → decrease). A cue is negated when a
-   negation (not, n't, no, never, nothing, ...) occurs within the five words before it.
+   negation (not, n't, no, never, nothing, ...) occurs within the five words before it. A clause made
+   of a stem and an auxiliary only, right after a clause with a negated cue, takes that cue ("the drums
+   are not too loud, but the vocals are" → vocals, decrease).
 5. **Findings**: each clause pairs its cues with its target stems (or, without a stem, with the
    subject of the previous clause: "The bass is too loud. Cut it by 3 dB."). Repeated statements of
    the same (target, direction) are merged, so numbers stated in a later sentence join the finding.
@@ -93,6 +95,7 @@ class _State:
     orphan: tuple | None = None  # numbers seen before any finding
     mix_ok: bool = False  # a no-error statement about the whole mix
     any_ok: bool = False
+    negated: list[str] = field(default_factory=list)  # directions of the previous clause's negated cues
 
 
 def normalise(text: str) -> str:
@@ -159,8 +162,9 @@ def _negated(before: str) -> bool:
     return bool(L.NEGATION_RE.search(" ".join(words)))
 
 
-def _cues(clause: str) -> list[tuple[int, str]]:
-    """(position, corrective direction) of every non-negated cue of a clause, overlaps resolved."""
+def _cues(clause: str, negated: list[str] | None = None) -> list[tuple[int, str]]:
+    """(position, corrective direction) of every non-negated cue of a clause, overlaps resolved; the
+    directions of the negated ones are appended to ``negated``."""
     found = []
     for rx, direction, contextual in _CUE_RES:
         for m in rx.finditer(clause):
@@ -177,12 +181,20 @@ def _cues(clause: str) -> list[tuple[int, str]]:
         # "not too loud or too quiet": a negation carries over an or/nor coordination
         neg = _negated(before) or (prev_neg and re.fullmatch(r"\s*(?:or|nor)\s*", clause[prev_end:start]) is not None)
         prev_end, prev_neg = end, neg
-        if neg:
-            continue
         if contextual and _descriptive(before, clause[end:]):
             direction = _FLIP[direction]
+        if neg:
+            if negated is not None:
+                negated.append(direction)
+            continue
         out.append((start, direction))
     return out
+
+
+# "..., but the vocals are": a stem and an auxiliary only, after a clause whose cue was negated
+_ELLIPSIS_RE = re.compile(r"(?:but|though|although|whereas|while)?\s*(?:(?:definitely|certainly|actually|really|surely"
+                          r"|probably)\s+)?(?:is|are|do|does|will|might|may|could|should)?\s*(?:(?:definitely|certainly"
+                          r"|actually|really|surely|probably)\s+)?(?:though)?")
 
 
 def _descriptive(before: str, after: str) -> bool:
@@ -244,7 +256,12 @@ def _add(state: _State, target: str | None, direction: str, nums) -> _Draft:
 def _read_clause(state: _State, clause: str) -> None:
     stems = _stems(clause)
     subjects = list(dict.fromkeys(s for _, s, ref in stems if not ref))
-    cues = _cues(clause)
+    negated: list[str] = []
+    cues = _cues(clause, negated)
+    rest = re.sub(r"\b(?:the|your|its|their)\b", " ", L.STEM_RE.sub(" ", clause))
+    if not cues and subjects and state.negated and _ELLIPSIS_RE.fullmatch(" ".join(rest.split())):
+        cues = [(stems[0][0], d) for d in dict.fromkeys(state.negated)]   # "..., but the vocals are"
+    state.negated = negated
     nums = _numbers(clause)
     has_nums = nums[0] is not None or nums[1] is not None
     ok = L.NO_ERROR_RE.search(clause)

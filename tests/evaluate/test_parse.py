@@ -105,7 +105,11 @@ def test_negation_removes_the_finding(text):
 
 
 def test_negation_keeps_the_other_finding():
-    assert label("The drums are not too loud, but the vocals are.") != (False, "drums", "decrease")
+    assert label("The drums are not too loud, but the vocals are.") == (False, "vocals", "decrease")
+    assert label("The bass isn't too quiet, the vocals are.") == (False, "vocals", "increase")
+    assert label("The drums aren't louder than they should be, but the vocals definitely are.") == (
+        False, "vocals", "decrease")
+    assert label("The drums are not too loud, but the vocals are fine.") == (True, None, None)  # not an ellipsis
     assert label("The vocals aren't too loud; the bass is too quiet.") == (False, "bass", "increase")
     assert label("The bass isn't loud enough.") == (False, "bass", "increase")
     assert label("Nothing is too loud or too quiet.") == (True, None, None)
