@@ -85,7 +85,7 @@ def run_advise(args: argparse.Namespace) -> int:
 def run_prior(args: argparse.Namespace) -> int:
     from .engines import fit_prior
 
-    command = "mixbuddy " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv else ""
+    command = "mixbuddy " + " ".join(shlex.quote(a) for a in getattr(args, "argv", sys.argv[1:]))
     prior = fit_prior(args.dataset, args.sr, args.channels, args.workers, command=command, notes=args.note)
     write_json(args.output, prior)
     spread = ", ".join(f"{k} {v:.2f}" for k, v in prior["contrast_std_db"].items())

@@ -245,7 +245,8 @@ def test_rebuild_reuses_songs_and_refuses_foreign_or_changed_folders(corpus: Pat
     {"stem_mean_lufs": {"vocals": -30.0}}, {"sample_rate": 100},
 ])
 def test_invalid_config_values_raise_config_error(bad: dict):
-    with pytest.raises(ConfigError):
+    (field,) = bad
+    with pytest.raises(ConfigError, match=rf"^{field} must "):     # the message names the offending field
         SynthConfig(**bad)
 
 

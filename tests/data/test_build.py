@@ -125,15 +125,61 @@ def test_cli_build_stats_render(tiny_musdb, tmp_path, capsys):
     assert {p.name for p in out.iterdir()} == {"train.jsonl", "validation.jsonl", "test.jsonl", "dataset.json"}
     test = load_recipes(out / "test.jsonl")
     assert len(test) == 2 * 2 * 30 and test[0].corpus == "musdb"
-    assert main(["data", "stats", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["data", "stats", str(out), "--json"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert sorted(stats) == ["test", "train", "validation"]
+    # 25 s songs: 2 chunks each; train 2 songs (sampled), validation 1 and test 2 songs (enumerated, 30 per chunk)
+    expected = {"train": (2, 4), "validation": (1, 2), "test": (2, 4)}
+    for split, (songs, chunks) in expected.items():
+        st, recs = stats[split], load_recipes(out / f"{split}.jsonl")
+        assert (st["records"], st["songs"], st["chunks"]) == (len(recs), songs, chunks), split
+        by_cat = Counter(r.category for r in recs)
+        assert st["category"] == dict(by_cat) and sum(by_cat.values()) == len(recs)
+        assert st["target"] == dict(Counter(r.target for r in recs))
+        assert st["anchor"] == dict(Counter(r.anchor for r in recs))
+        if split != "train":
+            assert st["records"] == 30 * chunks and by_cat == {c: 6 * chunks for c in CATEGORY_NAMES}
+        for c in CATEGORY_NAMES:
+            g = st["gain_by_category"][c]
+            assert g["n"] == by_cat.get(c, 0), (split, c)
+            if not g["n"]:
+                assert g == {"n": 0}
+                continue
+            gains = [r.gain_db for r in recs if r.category == c]
+            assert g["min"] == pytest.approx(min(gains)) and g["max"] == pytest.approx(max(gains))
+            assert g["mean"] == pytest.approx(float(np.mean(gains)))
+            cat = CATEGORY_BY_NAME[c]
+            if not cat.is_error:
+                assert g["min"] == g["max"] == 0.0
+                continue
+            lo, hi = cat.magnitude
+            sign = -1 if cat.direction == "increase" else 1
+            mags = sorted(sign * g[k] for k in ("min", "max"))
+            assert lo <= mags[0] <= mags[1] <= hi, (split, c, g)
+            assert lo <= abs(g["mean"]) <= hi and np.sign(g["mean"]) == sign
+        hist = st["gain_histogram"]
+        assert hist["zero"] == by_cat["no_error"] and sum(hist["counts"]) == len(recs) - by_cat["no_error"]
+    assert main(["data", "stats", str(out)]) == 0                    # the text table: same numbers
     text = capsys.readouterr().out
-    assert "category=very_loud" in text and "records" in text
+    assert text.splitlines()[2].split() == ["records", str(stats["train"]["records"]), "60", "120"]
+    assert "category=very_loud" in text
     wav = tmp_path / "x.wav"
-    assert main(["data", "render", test[7].id, "--dataset", str(out / "test.jsonl"), "-o", str(wav),
+    rec = test[7]
+    assert main(["data", "render", rec.id, "--dataset", str(out / "test.jsonl"), "-o", str(wav),
                  "--stems-dir", str(tmp_path / "stems"), "--sr", "22050"]) == 0
     import soundfile as sf
-    x, sr = sf.read(wav)
+    from mixbuddy.data.render import open_renderer
+
+    x, sr = sf.read(wav, dtype="float32")
     assert sr == 22050 and x.shape == (220500, 2)
+    ref = open_renderer(out / "test.jsonl", 22050, 2).render(rec, return_stems=True)
+    assert ref.sample_rate == 22050 and ref.mix.shape == x.shape and np.abs(ref.mix).max() > 0.01
+    np.testing.assert_allclose(x, ref.mix, rtol=0, atol=1e-6)    # float32 WAV: the renderer's own mix
     assert sorted(p.name for p in (tmp_path / "stems").iterdir()) == ["bass.wav", "drums.wav", "other.wav", "vocals.wav"]
+    for name, y in ref.stems.items():
+        z, zsr = sf.read(tmp_path / "stems" / f"{name}.wav", dtype="float32")
+        assert zsr == 22050
+        np.testing.assert_allclose(z, y, rtol=0, atol=1e-6, err_msg=name)
     assert main(["data", "render", "nope", "--dataset", str(out / "test.jsonl"), "-o", str(wav)]) == 1
     assert "record id 'nope' not found in" in capsys.readouterr().err

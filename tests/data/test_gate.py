@@ -33,7 +33,8 @@ def test_levels_match_direct_measurement():
     sc = analyse_song(song, data_config())
     mono = {s: song.meta["arrays"][s].mean(axis=1, keepdims=True) for s in song.stem_names}
     mix = sum(mono.values())
-    for c, k in zip(sc.chunks, range(2)):
+    assert len(sc.chunks) == sc.num_chunks == 2 and [c.start_ms for c in sc.chunks] == [0, 10000]
+    for k, c in enumerate(sc.chunks):
         assert c.mix_rms_db == pytest.approx(rms_db(mix[window(k)]), abs=1e-4)
         for s in song.stem_names:
             assert c.stem_rms_db[s] == pytest.approx(rms_db(mono[s][window(k)]), abs=1e-4)

@@ -86,6 +86,37 @@ def test_table1_cells_each_case(tmp_path):
     assert h["magnitude_accuracy"] == pytest.approx(21 / 24)
     assert h["magnitude_given_both"] == 1.0
     assert res["counts"]["unparseable"] == 1
+    # e0..e3 are the four error samples of (target drums, anchor bass); ok[0] / ok[1] are the no-error
+    # samples of (drums, bass) and (vocals, bass). Each target stem has 8 error + 2 no-error samples.
+    assert [(recs[i]["target"], recs[i]["anchor"], recs[i]["category"]) for i in (e0, e1, e2, e3, ok[0], ok[1])] == [
+        ("drums", "bass", "very_quiet"), ("drums", "bass", "quiet"), ("drums", "bass", "loud"),
+        ("drums", "bass", "very_loud"), ("drums", "bass", "no_error"), ("vocals", "bass", "no_error")]
+    cs = res["confusion"]["stem"]
+    assert cs["rows"] == ["bass", "drums", "vocals", "no error"]
+    assert cs["cols"] == ["bass", "drums", "other", "vocals", "no error", "none"]
+    # drums row: e1 named bass, e2 said no change, e0/e3 named drums; no-error row: ok[0] named bass,
+    # ok[1] named nothing (unparseable)
+    assert cs["counts"] == [[8, 0, 0, 0, 0, 0], [1, 6, 0, 0, 1, 0], [0, 0, 0, 8, 0, 0], [1, 0, 0, 0, 4, 1]]
+    cc = res["confusion"]["category"]
+    assert cc["rows"] == ["very_quiet", "quiet", "no_error", "loud", "very_loud"]
+    assert cc["cols"] == ["very_quiet", "quiet", "no_error", "loud", "very_loud", "increase (no size)",
+                          "decrease (no size)", "none"]
+    # e0: very quiet answered "decrease by 6-12 dB" = very loud; e1/e3 state no direction (none); e2 says
+    # no change; ok[0] "decrease by 3-6 dB" = loud; ok[1] nothing
+    assert cc["counts"] == [[5, 0, 0, 0, 1, 0, 0, 0], [0, 5, 0, 0, 0, 0, 0, 1], [0, 0, 4, 1, 0, 0, 0, 1],
+                            [0, 0, 1, 5, 0, 0, 0, 0], [0, 0, 0, 0, 5, 0, 0, 1]]
+    # Table III (rows in the paper's order, 'other' absent): drums both = 4/8 errors + 1/2 no-error,
+    # stem = (6 + 1) / 10 (e0, e3 right stem), dir = (4 + 1) / 10, mag = 5/8 (e0 keeps its range);
+    # vocals loses only ok[1]; bass is all right
+    t3 = res["table3_stem"]
+    assert list(t3["rows"]) == ["vocals", "drums", "bass"]
+    row = lambda n, both, stem, d, mag: {"n": n, "both": pytest.approx(both), "stem": pytest.approx(stem),  # noqa: E731
+                                          "dir": pytest.approx(d), "mag": pytest.approx(mag), "no_error_row": False}
+    assert t3["rows"]["drums"] == row(10, 0.5, 0.7, 0.5, 0.625)
+    assert t3["rows"]["vocals"] == row(10, 0.9, 0.9, 0.9, 1.0)
+    assert t3["rows"]["bass"] == row(10, 1.0, 1.0, 1.0, 1.0)
+    assert t3["macro"] == {"both": pytest.approx(2.4 / 3), "stem": pytest.approx(2.6 / 3),
+                           "dir": pytest.approx(2.4 / 3), "mag": pytest.approx(2.625 / 3)}
 
 
 def test_range_from_exact_gain_and_mean_abs_db_error(tmp_path):
@@ -153,7 +184,11 @@ def test_tradeoff_curve_moves_between_the_extremes(tmp_path):
     s = per_sample(t, answers_from_findings(f, conf))
     tr = tradeoff_curve(s, conf)
     assert tr["operating_point"] == {"joint_accuracy": pytest.approx(0.8), "no_error_recall": 0.0}
-    pts = dict(zip(tr["no_error_recall"], tr["joint_accuracy"]))
-    assert pts[1.0] == pytest.approx(1.0) or max(tr["joint_accuracy"]) == pytest.approx(1.0)
-    assert tr["joint_accuracy"][-1] == pytest.approx(0.2) and tr["no_error_recall"][-1] == 1.0
+    # 48 error samples (conf 0.9, right) and 12 no-error samples (conf 0.3, wrong claim). Thresholds are
+    # -inf, each distinct confidence, +inf (both infinities written as None); below a threshold an answer
+    # becomes "no change": nothing moves at 0.3, at 0.9 the 12 wrong claims turn right (60/60), at +inf
+    # every answer says "no change" (12/60 joint, every no-error sample recalled)
+    assert tr["threshold"] == [None, pytest.approx(0.3), pytest.approx(0.9), None]
+    assert tr["joint_accuracy"] == pytest.approx([48 / 60, 48 / 60, 1.0, 12 / 60])
+    assert tr["no_error_recall"] == pytest.approx([0.0, 0.0, 1.0, 1.0])
     assert tradeoff_curve(s, np.full(len(recs), np.nan)) is None

@@ -33,12 +33,40 @@ def test_cli_writes_parseable_report(files, capsys):
     assert m["n"] == 90 and m["meta"]["name"] == "demo" and m["meta"]["seed"] == 7
     assert list(m) == sorted(m)  # stable key order
     assert m["counts"]["unparseable"] == len(range(0, 90, 17))
-    assert m["tradeoff"] is not None and len(m["tradeoff"]["threshold"]) >= 3
+    # 72 error / 18 no-error samples. "No change" (conf 0.2) on i % 4 == 0: 19 error samples (4 no-error
+    # ones are right anyway); junk on i % 17 == 0: 5 error samples (0 and 68 overlap the above) and one
+    # no-error sample (17, conf 0.8). So 22 errors missed, 50 found, no false alarm; 17/18 no-error right.
+    det = m["table1"]["error_detection"]
+    assert (det["tp"], det["fp"], det["fn"]) == (50, 0, 22)
+    assert m["headline"]["joint_accuracy"] == pytest.approx(67 / 90)
+    tr = m["tradeoff"]
+    # thresholds -inf, 0.2, 0.8, +inf: the hits all carry 0.8 so they stand until +inf, where every answer
+    # becomes "no change" (joint 18/90); the junk no-error answer (0.8) is overridden only there too
+    assert tr["threshold"] == [None, 0.2, 0.8, None]
+    assert tr["joint_accuracy"] == pytest.approx([67 / 90, 67 / 90, 67 / 90, 18 / 90])
+    assert tr["no_error_recall"] == pytest.approx([17 / 18, 17 / 18, 17 / 18, 1.0])
+    assert tr["operating_point"] == {"joint_accuracy": pytest.approx(67 / 90),
+                                     "no_error_recall": pytest.approx(17 / 18)}
     first = (out / "report.md").read_text().splitlines()[0]
     assert str(ds) in first and "demo" in first and "90 samples" in first and "seed 7" in first
     report = (out / "report.md").read_text()
     for needle in ("Table I", "Table II", "Table III", "Table IV", "Macro Avg.", "## Definitions"):
         assert needle in report
+    # the numbers of metrics.json, as the report writes them
+    pct = lambda x: f"{100 * x:.2f}%"  # noqa: E731
+    lines = report.splitlines()
+    for key, label in (("error_detection", "Error Detection"), ("stem_identification", "Stem Identification"),
+                       ("direction_prediction", "Direction Prediction")):
+        r = m["table1"][key]
+        assert (f"| {label} | {r['tp']} | {r['fp']} | {r['fn']} | {pct(r['precision'])} | {pct(r['recall'])} | "
+                f"{pct(r['f1'])} |") in lines, label
+    assert "| Error Detection | 50 | 0 | 22 | 100.00% | 69.44% | 81.97% |" in lines
+    lo, hi = m["ci95"]["joint_accuracy"]
+    assert (f"| Joint accuracy (stem + direction; no-error: says no change) | 74.44% | {pct(lo)} – {pct(hi)} |"
+            in lines)
+    assert "| no error | 0 | 0 | 0 | 0 | 17 | 1 |" in lines  # target-stem confusion: 17 right, junk sample 17
+    assert "Operating point: joint 74.44%, no-error recall 94.44%." in report
+    assert "Unanswered: 0 · unparseable: 6 · ambiguous: 0 · with exact gain: 0 · with confidence: 90" in lines
     for png in ("confusion_stem.png", "confusion_category.png", "tradeoff.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temp files left behind

@@ -61,7 +61,14 @@ def test_count_mismatches_are_clear_errors(alm: AudioLanguageModel) -> None:
             audio_positions=b["audio_positions"])
     with pytest.raises(ValueError, match="1 audio clips for 2"):
         alm(ids, mask, audio_embeds=[torch.cat(audio)], audio_positions=b["audio_positions"])
-    alm(ids, mask, audio_embeds=torch.cat(audio))  # one concatenated tensor is accepted
+    alm.eval()
+    with torch.no_grad():                           # one concatenated tensor is accepted: same as the list
+        joined = alm(ids, mask, audio_embeds=torch.cat(audio)).logits
+        listed = alm(ids, mask, audio_embeds=audio, audio_positions=b["audio_positions"]).logits
+        text_only = alm(ids, mask, audio_embeds=[torch.zeros_like(a) for a in audio]).logits
+    assert joined.shape == (2, ids.shape[1], listed.shape[-1])
+    assert torch.allclose(joined, listed, atol=1e-6)
+    assert not torch.allclose(joined, text_only, atol=1e-3)     # the audio did reach the logits
 
 
 def test_padding_does_not_change_the_loss(alm: AudioLanguageModel) -> None:

@@ -36,6 +36,21 @@ def test_predicts_every_record_in_batches(dataset, tmp_path):
     rows = [json.loads(line) for line in (tmp_path / "p.jsonl").read_text().splitlines()]
     assert [r["id"] for r in rows] == [json.loads(line)["id"] for line in dataset.read_text().splitlines()]
     assert all(set(r) == {"id", "text", "confidence"} and 0 <= r["confidence"] <= 1 for r in rows)
+    # each answer is the model's answer for its own record's audio (re-rendered here: stems, mono, 16 kHz)
+    from mixbuddy.data.recipe import load_recipes
+    from mixbuddy.data.render import open_renderer
+
+    recs = load_recipes(dataset)
+    renderer = open_renderer(dataset, model.sample_rate, 1)
+    expected = []
+    for r in recs:
+        stems = renderer.render(r, return_stems=True).stems
+        assert set(stems) == {"bass", "drums", "other", "vocals"}
+        expected.append(FakeModel("stems")._one({s: x[:, 0].copy() for s, x in stems.items()}, r.anchor))
+    # answers differ between records, so a row paired with another record's answer is caught
+    assert len({e.text for e in expected}) >= 4 and len({e.p_error for e in expected}) > len(recs) // 2
+    assert [r["text"] for r in rows] == [e.text for e in expected]
+    assert [r["confidence"] for r in rows] == pytest.approx([e.p_error for e in expected], abs=1e-6)
     # the output is what `mixbuddy evaluate` reads, through the same parser as any model
     rep = tmp_path / "rep"
     assert main(["evaluate", "--predictions", str(tmp_path / "p.jsonl"), "--dataset", str(dataset), "-o", str(rep),

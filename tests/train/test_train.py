@@ -17,7 +17,7 @@ from train_helpers import REPO, build_tiny_dataset, losses, tiny_config, write_t
 from mixbuddy.cli import main
 from mixbuddy.config import save_config
 from mixbuddy.data.recipe import load_recipes, write_recipes
-from mixbuddy.errors import ConfigError
+from mixbuddy.errors import ConfigError, DataError
 from mixbuddy.evaluate.run import evaluate_files
 from mixbuddy.io import write_jsonl
 from mixbuddy.model.checkpoint import load_checkpoint
@@ -202,21 +202,34 @@ def test_stop_after_cuts_the_same_schedule_short(assets: dict[str, Path], tmp_pa
 
 
 def test_init_from_starts_with_the_checkpoint_weights(assets: dict[str, Path], tmp_path: Path) -> None:
+    """init_from loads every trained weight of a checkpoint; init_skip leaves the named part as a fresh
+    model of the same seed has it (the first run trains the head in stage 1, so the two differ)."""
     from mixbuddy.train import trainer
 
-    first = run_training(tiny_config(assets["ds"], assets["llm"], tmp_path / "a", optim={"max_steps": 2}))
+    first = run_training(tiny_config(assets["ds"], assets["llm"], tmp_path / "a", optim={"max_steps": 2},
+                                     train={"stage1_steps": 2}))
     ckpt = first.run_dir / "checkpoint"
     run = trainer.Run(tiny_config(assets["ds"], assets["llm"], tmp_path / "b", train={"init_from": str(ckpt)}))
     saved = load_checkpoint(ckpt)
-    for (k, a), (_, b) in zip(sorted(run.model.named_parameters()), sorted(saved.named_parameters())):
-        assert torch.equal(a, b), k
+    pairs = list(zip(sorted(run.model.named_parameters()), sorted(saved.named_parameters())))
+    assert pairs and any(k.startswith("stack.aux_head.") for (k, _), _ in pairs)
+    for (k, a), (k2, b) in pairs:
+        assert k == k2 and torch.equal(a, b), k
     fresh = trainer.Run(tiny_config(assets["ds"], assets["llm"], tmp_path / "c"))
     assert not torch.equal(fresh.model.stack.verdict, saved.stack.verdict)
+    fresh_head = fresh.model.stack.aux_head.state_dict()
+    saved_head = saved.stack.aux_head.state_dict()
+    assert fresh_head.keys() == saved_head.keys()
+    # precondition: the first run moved the head (stage 1) and fitted its level standardisation
+    assert any(not torch.equal(fresh_head[k], saved_head[k]) for k, _ in saved.stack.aux_head.named_parameters())
+    assert not torch.equal(fresh_head["level_mean"], saved_head["level_mean"])
     skip = trainer.Run(tiny_config(assets["ds"], assets["llm"], tmp_path / "d",
                                    train={"init_from": str(ckpt), "init_skip": ["stack.aux_head"]}))
     assert torch.equal(skip.model.stack.verdict, saved.stack.verdict)            # taken from the checkpoint
-    assert all(torch.equal(a, b) for a, b in zip(skip.model.stack.aux_head.parameters(),
-                                                  fresh.model.stack.aux_head.parameters()))   # left fresh
+    skip_head = skip.model.stack.aux_head.state_dict()
+    assert skip_head.keys() == fresh_head.keys()
+    for k in fresh_head:                                                          # left fresh, buffers too
+        assert torch.equal(skip_head[k], fresh_head[k]), k
 
 
 def test_stage2_freeze_keeps_the_stage1_head(assets: dict[str, Path], tmp_path: Path) -> None:
@@ -302,7 +315,36 @@ def test_torchrun_two_processes(assets: dict[str, Path], tmp_path: Path) -> None
     rows = [json.loads(x) for x in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows if "eval_examples" not in r] == [1, 2]
     assert [r["eval_examples"] for r in rows if "eval_examples" in r] == [6]   # both shards counted once
-    assert load_checkpoint(tmp_path / "run" / "checkpoint") is not None
+    loaded = load_checkpoint(tmp_path / "run" / "checkpoint")
+    from mixbuddy.model.mixbuddy_model import MixbuddyModel
+
+    torch.manual_seed(cfg.train.seed)                                # the untrained model the run started from
+    start = dict(MixbuddyModel.build(cfg.model).named_parameters())
+    trained = dict(loaded.named_parameters())
+    lora = [k for k in trained if "lora_B" in k]
+    assert start.keys() == trained.keys() and lora
+    assert torch.all(torch.stack([start[k].abs().sum() for k in lora]) == 0)   # LoRA B starts at zero...
+    assert any(trained[k].abs().sum() > 0 for k in lora)                        # ...and the 2 steps moved it
+    assert not torch.equal(trained["stack.verdict"], start["stack.verdict"])
+    # the checkpoint is the model that answered the step-2 evaluation inside the main process
+    ev = tmp_path / "run" / "eval" / "step-2"
+    recs = load_recipes(ev / "dataset.jsonl")
+    preds = [json.loads(x) for x in (ev / "predictions.jsonl").read_text().splitlines()]
+    assert len(recs) == len(preds) == 6 and [p["id"] for p in preds] == [r.id for r in recs]
+    from mixbuddy.data.render import open_renderer
+
+    ds = RecipeDataset(recs, open_renderer(assets["ds"] / "validation.jsonl", loaded.sample_rate, 1),
+                       loaded.alm.prompts, loaded.input_mode, loaded.clip_names, loaded.clip_samples,
+                       loaded.num_tokens(loaded.clip_samples), seed=cfg.train.seed)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)                                         # as the torchrun processes ran
+    try:
+        again = loaded.generate([ds.audio(i) for i in range(len(recs))], [r.instruction for r in recs],
+                                [r.anchor for r in recs], system=[r.system for r in recs], batch_size=2)
+    finally:
+        torch.set_num_threads(threads)
+    assert [g.text for g in again] == [p["text"] for p in preds]
+    assert [g.p_error for g in again] == pytest.approx([p["confidence"] for p in preds], abs=1e-5)
 
 
 def test_bad_configs_are_clear_errors(assets: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
@@ -322,10 +364,16 @@ def test_bad_configs_are_clear_errors(assets: dict[str, Path], tmp_path: Path, c
     assert main(["train", "--config", str(default), "--set", "model.input_mode=multitrack", "--check"]) == 1
     assert "input_mode" in capsys.readouterr().err
     assert main(["train", "--config", str(tmp_path / "missing.yaml")]) == 1
-    bad = tiny_config(assets["ds"], assets["llm"], tmp_path / "run", optim={"batch_size": 64})
-    with pytest.raises(Exception, match="cannot fill one batch"):
-        run_training(bad)
-    assert torch.get_num_threads() >= 1
+    bad = tiny_config(assets["ds"], assets["llm"], tmp_path / "run", optim={"batch_size": 64}, train={"threads": 3})
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with pytest.raises(DataError, match=r"^8 training recipes cannot fill one batch of 64 x 1 process\(es\); "
+                                            r"lower optim.batch_size"):
+            run_training(bad)
+        assert torch.get_num_threads() == 3                           # train.threads was applied before the error
+    finally:
+        torch.set_num_threads(threads)
 
 
 def test_resume_continues_the_same_curve(assets: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
