@@ -152,6 +152,19 @@ def test_mix_features_learns_from_the_mix_and_is_deterministic(dataset, mixfeat_
     assert again.read_bytes() == (dataset.parent / "mix-features.jsonl").read_bytes()
 
 
+def test_mix_features_warns_when_its_training_split_is_too_small(dataset, caplog):
+    from mixbuddy.data.recipe import load_recipes
+    from mixbuddy.evaluate.baselines.common import open_renderer
+    from mixbuddy.evaluate.baselines.mixfeat import predict_mix_features
+
+    train, test = load_recipes(dataset / "train.jsonl")[:30], load_recipes(dataset / "test.jsonl")[:2]
+    with caplog.at_level("WARNING"):
+        out = predict_mix_features(test, train, open_renderer(dataset / "test.jsonl", 22050, 2),
+                                   open_renderer(dataset / "train.jsonl", 22050, 2), workers=1)
+    assert [o["id"] for o in out] == [r.id for r in test]
+    assert "mix-features: 30 training records cannot be split into leaves of 20" in caplog.text
+
+
 def test_baseline_refuses_train_test_overlap(dataset, tmp_path, capsys):
     rc = main(["baseline", "loudness-stems", "--dataset", str(dataset / "test.jsonl"), "--train",
                str(dataset / "test.jsonl"), "-o", str(tmp_path / "p.jsonl")])

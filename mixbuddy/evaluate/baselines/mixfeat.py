@@ -4,6 +4,7 @@ class probabilities feed the same joint-optimal decision as the Bayes baseline. 
 neural model must clear."""
 from __future__ import annotations
 
+import logging
 from typing import Sequence
 
 import numpy as np
@@ -15,6 +16,9 @@ from ...data.render import Renderer
 from .bayes import decide_from_posterior
 from .common import advice_text, allowed_targets, map_records
 from .features import mix_features
+
+log = logging.getLogger(__name__)
+MIN_LEAF = 20  # the classifier's min_samples_leaf (scikit-learn's default)
 
 
 def label_of(r: Recipe) -> str:
@@ -37,8 +41,11 @@ def predict_mix_features(records: Sequence[Recipe], train: Sequence[Recipe], ren
                          workers: int | None = None) -> list[dict]:
     X = np.stack(map_records(_features, train_renderer or renderer, train, workers, desc="train features"))
     y = np.array([label_of(r) for r in train])
+    if len(train) < 2 * MIN_LEAF:
+        log.warning("mix-features: %d training records cannot be split into leaves of %d: the classifier will only "
+                    "repeat the training label frequencies (give a larger training split)", len(train), MIN_LEAF)
     clf = HistGradientBoostingClassifier(max_iter=300, learning_rate=0.08, l2_regularization=1.0,
-                                         early_stopping=False, random_state=seed)
+                                         early_stopping=False, random_state=seed, min_samples_leaf=MIN_LEAF)
     clf.fit(X, y)
     Xt = np.stack(map_records(_features, renderer, records, workers, desc="test features"))
     proba = clf.predict_proba(Xt)
