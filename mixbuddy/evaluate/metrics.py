@@ -1,5 +1,6 @@
 """Scores of gain advice against a flawed-mix dataset: the paper's Tables I–IV, headline numbers with
-song-cluster bootstrap confidence intervals, confusion matrices and a confidence trade-off curve.
+song-cluster bootstrap confidence intervals, confusion matrices, a confidence trade-off curve and a
+reliability table of the stated confidence.
 
 Per-sample definitions (primary finding of each answer; unanswered/unparseable answers are wrong):
 
@@ -250,6 +251,35 @@ def tradeoff_curve(s: Sample, confidence: np.ndarray) -> dict | None:
                                 "no_error_recall": float(s.said_ok[~err].mean()) if n_ok else None}}
 
 
+def reliability(s: Sample, confidence: np.ndarray, bins: int = 10) -> dict | None:
+    """How far to trust the confidence an answer states (what ``advise`` prints).
+
+    The confidence *in an answer* is P(imbalance) for an answer that claims one and 1 − P(imbalance) for
+    "no change" (``mixbuddy.predict.advise``). Answers are binned by it (width 1/``bins``); each non-empty
+    bin gives its count, mean stated confidence and joint accuracy (the answer is right: stem and
+    direction, or "no change" on a balanced sample). ECE = the count-weighted mean |accuracy − confidence|.
+    Only P(imbalance) is stated, so an answer naming the wrong stem can still be "sure": the table shows
+    how often a confidence of 0.9 is right, not that it should be 90 %. Brier: mean (P(imbalance) −
+    has-imbalance)² (the detection part alone). None when no answer carries a confidence.
+    """
+    ok = np.isfinite(confidence) & ((s.claims > 0) | (s.said_ok > 0))
+    if not ok.any():
+        return None
+    p = confidence[ok]
+    v = np.where(s.said_ok[ok] > 0, 1.0 - p, p)
+    right = s.both[ok] > 0
+    idx = np.minimum((v * bins).astype(np.int64), bins - 1)
+    rows = []
+    for b in range(bins):
+        m = idx == b
+        if m.any():
+            rows.append({"bin": [b / bins, (b + 1) / bins], "n": int(m.sum()), "confidence": float(v[m].mean()),
+                         "joint_accuracy": float(right[m].mean())})
+    ece = sum(r["n"] * abs(r["joint_accuracy"] - r["confidence"]) for r in rows) / len(v)
+    return {"rows": rows, "n": int(len(v)), "mean_confidence": float(v.mean()), "joint_accuracy": float(right.mean()),
+            "ece": float(ece), "brier_detection": float(np.mean((p - s.is_err[ok]) ** 2))}
+
+
 def score(t: Truth, a: Answers, n_boot: int = 1000, seed: int = 0) -> dict:
     """Every number of the report (JSON-ready)."""
     s = per_sample(t, a)
@@ -277,4 +307,5 @@ def score(t: Truth, a: Answers, n_boot: int = 1000, seed: int = 0) -> dict:
         "table4_direction": breakdown(s, dir_group, ["decrease", "no error", "increase"], [0, 1, 2]),
         "confusion": confusions(t, a, s),
         "tradeoff": tradeoff_curve(s, a.confidence),
+        "reliability": reliability(s, a.confidence),
     }

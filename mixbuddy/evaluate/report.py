@@ -105,6 +105,17 @@ def render_markdown(res: dict[str, Any], meta: dict[str, Any]) -> str:
         out += ["## Confidence trade-off", "", "![trade-off](tradeoff.png)", "",
                 f"Operating point: joint {_pct(op['joint_accuracy'])}, no-error recall {_pct(op['no_error_recall'])}. "
                 "Below a threshold, an answer is replaced by \"no change\".", ""]
+    rel = res.get("reliability")
+    if rel:
+        out += ["## How far to trust the stated confidence", "",
+                "Answers binned by the confidence they state (P(imbalance) for a claimed imbalance, 1 − P(imbalance) "
+                "for \"no change\"), against how often they are right (joint). "
+                f"{rel['n']} answers: mean confidence {_num(rel['mean_confidence'])}, right {_pct(rel['joint_accuracy'])}; "
+                f"ECE {_num(rel['ece'], 3)}; detection Brier score {_num(rel['brier_detection'], 3)}.", "",
+                "| Confidence | Answers | Mean confidence | Right (joint) |", "|---|---|---|---|"]
+        out += [f"| {r['bin'][0]:.1f}–{r['bin'][1]:.1f} | {r['n']} | {_num(r['confidence'])} | "
+                f"{_pct(r['joint_accuracy'])} |" for r in rel["rows"]]
+        out.append("")
     sim = res.get("similarity")
     if sim:
         out += ["## Semantic similarity to the reference answer", "",

@@ -7,7 +7,7 @@ from eval_helpers import make_records, write_jsonl
 
 from mixbuddy.errors import DataError
 from mixbuddy.evaluate.inputs import Truth, answers_from_findings, load_answers, load_truth
-from mixbuddy.evaluate.metrics import bootstrap_ci, per_sample, score, tradeoff_curve
+from mixbuddy.evaluate.metrics import bootstrap_ci, per_sample, reliability, score, tradeoff_curve
 from mixbuddy.findings import Finding
 
 OK = Finding(no_error=True)
@@ -192,3 +192,28 @@ def test_tradeoff_curve_moves_between_the_extremes(tmp_path):
     assert tr["joint_accuracy"] == pytest.approx([48 / 60, 48 / 60, 1.0, 12 / 60])
     assert tr["no_error_recall"] == pytest.approx([0.0, 0.0, 1.0, 1.0])
     assert tradeoff_curve(s, np.full(len(recs), np.nan)) is None
+
+
+def test_reliability_bins_the_confidence_each_answer_states(tmp_path):
+    recs = make_records(1, 2)          # 48 error samples, 12 no-error samples
+    t = truth_of(tmp_path, recs)
+    err = [i for i, r in enumerate(recs) if r["category"] != "no_error"]
+    ok = [i for i, r in enumerate(recs) if r["category"] == "no_error"]
+    f = [right(r) for r in recs]       # every answer right ...
+    for i in err[:12]:                 # ... but 12 error samples get the wrong stem
+        f[i] = Finding(False, "other", right(recs[i]).direction)
+    conf = np.full(len(recs), 0.95)
+    conf[err[12:24]] = 0.72            # 12 right answers stated at 0.72
+    conf[ok[:6]] = 0.2                 # "no change" at P(imbalance) 0.2: confidence 0.8 in the answer
+    conf[ok[6:]] = np.nan              # no confidence: left out
+    rel = reliability(per_sample(t, answers_from_findings(f, conf)), conf)
+    assert rel["n"] == 54
+    # bins: 0.7-0.8 (12 right at 0.72), 0.8-0.9 (6 right "no change" at 0.8), 0.9-1.0 (36 at 0.95, 12 of them wrong)
+    assert [(r["bin"], r["n"]) for r in rel["rows"]] == [([0.7, 0.8], 12), ([0.8, 0.9], 6), ([0.9, 1.0], 36)]
+    assert [r["confidence"] for r in rel["rows"]] == pytest.approx([0.72, 0.8, 0.95])
+    assert [r["joint_accuracy"] for r in rel["rows"]] == pytest.approx([1.0, 1.0, 24 / 36])
+    assert rel["ece"] == pytest.approx((12 * 0.28 + 6 * 0.2 + 36 * abs(24 / 36 - 0.95)) / 54)
+    assert rel["joint_accuracy"] == pytest.approx(42 / 54)
+    # detection Brier: (0.95-1)^2 on 36, (0.72-1)^2 on 12, (0.2-0)^2 on 6
+    assert rel["brier_detection"] == pytest.approx((36 * 0.05 ** 2 + 12 * 0.28 ** 2 + 6 * 0.2 ** 2) / 54)
+    assert reliability(per_sample(t, answers_from_findings(f, conf)), np.full(len(recs), np.nan)) is None
