@@ -30,3 +30,7 @@ class DataError(MixbuddyError):
 
 class ConfigError(MixbuddyError):
     """A configuration file or value is invalid."""
+
+
+class OutputError(MixbuddyError):
+    """An output path cannot be written (its parent is a file, it is a folder where a file is wanted, ...)."""

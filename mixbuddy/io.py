@@ -9,7 +9,47 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from .errors import DataError
+from .errors import DataError, OutputError
+
+
+def ensure_dir(path: str | Path) -> Path:
+    """Create folder ``path`` (and its parents) unless it exists; an OutputError names what is in the way."""
+    path = Path(path)
+    if path.is_dir():
+        return path
+    for p in [path, *path.parents]:
+        if p.exists() and not p.is_dir():
+            raise OutputError(f"{path}: cannot create this folder: {p} is a file")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise OutputError(f"{path}: cannot create this folder ({e.strerror or e})") from None
+    return path
+
+
+def check_output_file(path: str | Path) -> Path:
+    """Fail early (OutputError) when file ``path`` could not be written: it is a folder, or a file sits
+    where one of its parent folders should be. Creates nothing."""
+    path = Path(path)
+    if path.is_dir():
+        raise OutputError(f"{path}: is a folder; give a file name")
+    for p in path.parents:
+        if p.exists():
+            if not p.is_dir():
+                raise OutputError(f"{path}: cannot write here: {p} is a file, not a folder")
+            break
+    return path
+
+
+def read_json(path: str | Path, what: str = "file") -> Any:
+    """A JSON file's content; a missing file or invalid JSON raises DataError naming the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: {what} not found")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise DataError(f"{path}: {what} is not valid JSON ({e})") from None
 
 
 @contextlib.contextmanager
@@ -18,8 +58,8 @@ def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
 
     The temp file keeps the final suffix (libraries such as soundfile pick the format from it).
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = check_output_file(path)
+    ensure_dir(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix or path.suffix, dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
