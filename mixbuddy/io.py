@@ -12,14 +12,31 @@ from typing import Any, Iterable, Iterator
 from .errors import DataError, OutputError
 
 
+def blocking_file(path: str | Path) -> Path | None:
+    """The file that stands where folder ``path`` or one of its parents should be (the nearest existing
+    one of them when it is not a folder), or None."""
+    for p in [Path(path), *Path(path).parents]:
+        if p.exists():
+            return None if p.is_dir() else p
+    return None
+
+
+def check_output_dir(path: str | Path, what: str = "") -> Path:
+    """Fail early (OutputError) when folder ``path`` could not be created or written into: it is a file, or a
+    file sits where one of its parents should be. ``what`` (an option or config key) starts the message.
+    Creates nothing (see :func:`ensure_dir`)."""
+    path = Path(path)
+    p = blocking_file(path)
+    if p is not None:
+        label = f"{what} {path}" if what else str(path)
+        raise OutputError(f"{label}: " + ("is a file, not a folder" if p == path
+                                          else f"cannot create this folder: {p} is a file"))
+    return path
+
+
 def ensure_dir(path: str | Path) -> Path:
     """Create folder ``path`` (and its parents) unless it exists; an OutputError names what is in the way."""
-    path = Path(path)
-    if path.is_dir():
-        return path
-    for p in [path, *path.parents]:
-        if p.exists() and not p.is_dir():
-            raise OutputError(f"{path}: cannot create this folder: {p} is a file")
+    path = check_output_dir(path)
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -33,11 +50,9 @@ def check_output_file(path: str | Path) -> Path:
     path = Path(path)
     if path.is_dir():
         raise OutputError(f"{path}: is a folder; give a file name")
-    for p in path.parents:
-        if p.exists():
-            if not p.is_dir():
-                raise OutputError(f"{path}: cannot write here: {p} is a file, not a folder")
-            break
+    p = blocking_file(path.parent)
+    if p is not None:
+        raise OutputError(f"{path}: cannot write here: {p} is a file, not a folder")
     return path
 
 

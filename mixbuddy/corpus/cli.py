@@ -6,7 +6,6 @@ To add a verb: write ``_add_<verb>(verbs)`` that creates its parser and sets ``f
 from __future__ import annotations
 
 import argparse
-import dataclasses
 
 
 def add_corpus_group(subparsers: argparse._SubParsersAction) -> argparse._SubParsersAction:
@@ -43,17 +42,24 @@ def _add_synth(verbs: argparse._SubParsersAction) -> None:
 
 
 def _run_synth(args: argparse.Namespace) -> int:
-    from ..config import load_config
+    from ..config import from_dict, load_yaml, to_dict
     from ..errors import ConfigError
-    from .synth import SynthConfig, synthesize_corpus
+    from .synth import SynthConfig
 
-    cfg = load_config(SynthConfig, args.config) if args.config else SynthConfig()
-    overrides = {k: v for k, v in (("songs", args.songs), ("seconds", args.seconds), ("seed", args.seed))
-                 if v is not None}
-    if overrides:
-        cfg = dataclasses.replace(cfg, **overrides)
     if args.workers is not None and args.workers < 1:
         raise ConfigError(f"--workers must be >= 1, got {args.workers}")
+    overrides = {k: v for k, v in (("songs", args.songs), ("seconds", args.seconds), ("seed", args.seed))
+                 if v is not None}
+    if args.config:
+        data, where = load_yaml(args.config), str(args.config)
+    else:
+        data, where = to_dict(SynthConfig()), "built-in synth config"
+    if overrides:
+        # the combination is checked as a whole: e.g. test_songs in the file vs --songs on the command line
+        where += " with " + " ".join(f"--{k} {v}" for k, v in overrides.items())
+    cfg = from_dict(SynthConfig, {**data, **overrides}, where)
+    from .synth import synthesize_corpus
+
     dirs = synthesize_corpus(cfg, args.out, workers=args.workers, overwrite=args.overwrite,
                              progress=not args.no_progress)
     n_test = sum(1 for d in dirs if d.parent.name == "test")

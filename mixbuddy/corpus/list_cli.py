@@ -10,7 +10,10 @@ import logging
 import sys
 from typing import TYPE_CHECKING, TextIO
 
+from ..argtypes import non_negative_int
 from .config import CORPUS_KINDS, CorpusConfig
+
+SPLITS = ("train", "validation", "test")  # = load.SPLIT_ORDER (not imported: load pulls in the audio stack)
 
 if TYPE_CHECKING:
     from .song import Song
@@ -41,13 +44,6 @@ def run_list(args: argparse.Namespace, out: TextIO | None = None) -> int:
     return 0
 
 
-def _non_negative(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be >= 0")
-    return value
-
-
 def add_list_verb(corpus_subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register ``list`` on the ``corpus`` group's sub-parsers; returns the new parser."""
     p = corpus_subparsers.add_parser("list", help="list the songs of a corpus (split, id, stems, duration, rate)",
@@ -55,8 +51,9 @@ def add_list_verb(corpus_subparsers: argparse._SubParsersAction) -> argparse.Arg
     p.add_argument("--kind", choices=CORPUS_KINDS, default="musdb_hq", help="corpus layout (default: musdb_hq)")
     p.add_argument("--root", required=True, help="corpus folder")
     p.add_argument("--mapping", default=None, help="stems_folder: YAML/JSON stem -> filename patterns")
-    p.add_argument("--val-songs", type=_non_negative, default=0, help="train songs moved to validation")
+    p.add_argument("--val-songs", type=non_negative_int, default=0, help="train songs moved to validation")
     p.add_argument("--seed", type=int, default=0, help="seed of the validation carve-out")
-    p.add_argument("--split", default="test", help="split of stems_folder / flat stem_mp4 songs (default: test)")
+    p.add_argument("--split", default="test", choices=SPLITS,
+                   help="split of stems_folder / flat stem_mp4 songs (default: test)")
     p.set_defaults(func=run_list)
     return p

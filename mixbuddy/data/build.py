@@ -8,6 +8,7 @@ Rebuilding with the same corpus and config gives byte-identical JSONL files.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import time
 from collections import Counter
@@ -21,7 +22,7 @@ from ..constants import CATEGORY_BY_NAME, CATEGORY_NAMES
 from ..corpus.config import CorpusConfig
 from ..corpus.song import Song
 from ..errors import DataError
-from ..io import write_json
+from ..io import check_output_dir, ensure_dir, write_json
 from ..rng import rng_for
 from . import templates as T
 from .config import DataConfig
@@ -31,6 +32,7 @@ from .recipe import Recipe, write_recipes
 log = logging.getLogger(__name__)
 
 SPLIT_ORDER = ("train", "validation", "test")
+MANIFEST_FORMAT = "mixbuddy-recipes/1"
 
 
 def record_id(song_id: str, start_ms: int, target: str, anchor: str, category: str, pass_index: int) -> str:
@@ -178,31 +180,82 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+def _is_recipe_file(path: Path) -> bool:
+    """Whether ``path`` looks like a split file written by ``build_dataset`` (first line is a recipe)."""
+    from dataclasses import fields
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            line = next((ln for ln in f if ln.strip()), "")
+        row = json.loads(line) if line else None
+    except (OSError, ValueError):
+        return False
+    return isinstance(row, dict) and {f.name for f in fields(Recipe)} <= set(row)
+
+
+def previous_split_files(out: Path) -> set[str]:
+    """Names of the split files an earlier build wrote into ``out``: those its ``dataset.json`` lists, and
+    ``<train|validation|test>.jsonl`` files holding recipes (other files are never touched)."""
+    names: set[str] = set()
+    try:
+        old = json.loads((out / "dataset.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        old = None
+    if isinstance(old, dict) and old.get("format") == MANIFEST_FORMAT and isinstance(old.get("splits"), dict):
+        for v in old["splits"].values():
+            f = v.get("file") if isinstance(v, dict) else None
+            if isinstance(f, str) and f.endswith(".jsonl") and Path(f).name == f:
+                names.add(f)
+    for split in SPLIT_ORDER:
+        if _is_recipe_file(out / f"{split}.jsonl"):
+            names.add(f"{split}.jsonl")
+    return {n for n in names if (out / n).is_file()}
+
+
 def build_dataset(songs: Sequence[Song], cfg: DataConfig, out_dir: str | Path,
                   corpus_cfg: CorpusConfig | None = None, corpus: str | None = None,
                   progress: bool = True) -> dict:
     """Write ``out_dir/<split>.jsonl`` for every split of ``songs`` and ``out_dir/dataset.json``.
 
+    Split files of an earlier build into ``out_dir`` that this build does not write are removed. A
+    build in which no chunk passes the gate raises DataError and writes nothing.
     Returns the manifest written to ``dataset.json``.
     """
     t0 = time.perf_counter()
-    out = Path(out_dir)
+    out = check_output_dir(out_dir)
     name = corpus or corpus_name(corpus_cfg)
     if not songs:
         raise DataError("the corpus has no songs; nothing to build")
     records, gating = build_records(songs, cfg, name, progress)
+    if not any(records.values()):
+        total: Counter = Counter()
+        for g in gating.values():
+            total.update(g)
+        reasons = sorted(((k.split(":", 1)[1], v) for k, v in total.items() if k.startswith("rejected:")),
+                         key=lambda kv: (-kv[1], kv[0]))
+        why = ", ".join(f"{k}: {v}" for k, v in reasons) or "songs shorter than one chunk"
+        where = f" ({corpus_cfg.root})" if corpus_cfg is not None and corpus_cfg.root else ""
+        raise DataError(f"corpus {name!r}{where}: no chunk passed the gate ({total['chunks']} chunk(s) of "
+                        f"{total['songs']} song(s) of {cfg.chunk_s:g} s; rejected: {why}); no records, nothing "
+                        f"written to {out} (check the corpus, or relax the gate in the data config)")
+    ensure_dir(out)
+    stale = previous_split_files(out)
     files = {}
     for split in sorted(records, key=split_rank):
         path = out / f"{split}.jsonl"
         n = write_recipes(path, records[split])
+        stale.discard(path.name)
         files[split] = {"file": path.name, "records": n, "sha256": sha256_file(path), "mode": cfg.mode_of(split),
                         "gating": dict(sorted(gating[split].items())), "counts": count_records(records[split])}
         log.info("%s: %d records from %d/%d chunks of %d songs", path, n, gating[split]["chunks_kept"],
                  gating[split]["chunks"], gating[split]["songs"])
         if n == 0:
             log.warning("%s: no chunk passed the gate in split %r", path, split)
+    for fname in sorted(stale):
+        log.info("%s: removed (a split of an earlier build that this build does not have)", out / fname)
+        (out / fname).unlink()
     manifest = {
-        "format": "mixbuddy-recipes/1",
+        "format": MANIFEST_FORMAT,
         "corpus": name,
         "corpus_config": to_dict(corpus_cfg) if corpus_cfg is not None else None,
         "data_config": to_dict(cfg),

@@ -6,12 +6,29 @@ import json
 import logging
 from pathlib import Path
 
+from ..argtypes import channel_count, non_negative_int, positive_int  # noqa: F401  (used by other verbs too)
 from ..errors import ConfigError, DataError
 
 log = logging.getLogger(__name__)
 
 
-def _corpus_config(args: argparse.Namespace, fallback: dict | None = None):
+def read_manifest(dataset: str | Path) -> dict | None:
+    """The ``dataset.json`` beside a dataset file, or None when there is none; a malformed one raises
+    DataError naming it."""
+    from ..io import read_json
+
+    path = Path(dataset).parent / "dataset.json"
+    if not path.exists():
+        return None
+    meta = read_json(path, "dataset manifest")
+    if not isinstance(meta, dict):
+        raise DataError(f"{path}: dataset manifest must be a JSON object, got {type(meta).__name__}; "
+                        "rebuild the dataset with `mixbuddy data build`")
+    return meta
+
+
+def _corpus_config(args: argparse.Namespace, fallback: dict | None = None,
+                   fallback_where: str = "dataset.json:corpus_config"):
     """CorpusConfig from --corpus-config (top level or a ``corpus:`` section), flags, or a fallback dict."""
     from ..config import from_dict, load_yaml
     from ..corpus.config import CorpusConfig
@@ -20,27 +37,32 @@ def _corpus_config(args: argparse.Namespace, fallback: dict | None = None):
     if getattr(args, "corpus_config", None):
         raw = load_yaml(args.corpus_config)
         data = raw["corpus"] if isinstance(raw.get("corpus"), dict) else raw
-        where = str(args.corpus_config)
+        where = str(args.corpus_config) + (":corpus" if data is not raw else "")
     elif fallback:
-        data, where = dict(fallback), "dataset.json:corpus_config"
+        data, where = dict(fallback), fallback_where
     else:
         where = "command line"
-    for key in ("kind", "root", "val_songs"):
-        val = getattr(args, key, None)
-        if val is not None:
-            data[key] = val
-    if not data.get("root"):
+    flags = {key: getattr(args, key) for key in ("kind", "root", "val_songs") if getattr(args, key, None) is not None}
+    cfg = from_dict(CorpusConfig, data, where)  # unknown keys (typos) are reported before anything else
+    if flags:
+        cfg = from_dict(CorpusConfig, {**data, **flags},
+                        where + " with " + " ".join(f"--{k.replace('_', '-')}" for k in flags))
+    if not cfg.root:
+        if where != "command line":
+            raise ConfigError(f"{where}: no corpus 'root' given (set root: DIR there, or pass --root DIR)")
         raise ConfigError("no corpus given: pass --corpus-config C.yaml or --root DIR [--kind musdb_hq]")
-    return from_dict(CorpusConfig, data, where)
+    return cfg
 
 
 def run_build(args: argparse.Namespace) -> int:
     from ..config import from_dict, load_config
     from ..corpus.load import load_corpus
+    from ..io import check_output_dir
     from .build import build_dataset
     from .config import DataConfig
     from .stats import dataset_stats, format_stats
 
+    check_output_dir(args.output)
     cfg = load_config(DataConfig, args.config) if args.config else DataConfig()
     overrides = {k: getattr(args, k) for k in ("seed", "workers", "passes") if getattr(args, k) is not None}
     if overrides:
@@ -59,17 +81,41 @@ def run_build(args: argparse.Namespace) -> int:
 
 def run_render(args: argparse.Namespace) -> int:
     from ..audio import write_audio
+    from ..io import check_output_dir, check_output_file
     from .recipe import find_recipe
-    from .render import Renderer
+    from .render import RENDER_EXTENSIONS, Renderer
 
     if args.record_id is None and args.index is None:
         raise DataError("give a record id or --index N")
+    if args.record_id is not None and args.index is not None:
+        raise DataError(f"give a record id ({args.record_id!r}) or --index {args.index}, not both")
+    out_path = Path(args.output)
+    if out_path.suffix.lower() not in RENDER_EXTENSIONS:
+        raise DataError(f"-o {args.output}: unsupported audio file extension {out_path.suffix or '(none)'!r}; "
+                        f"use one of {', '.join(RENDER_EXTENSIONS)}")
+    check_output_file(out_path)  # every output is checked before any audio is decoded or written
+    if args.stems_dir:
+        check_output_dir(args.stems_dir, "--stems-dir")
+    if args.cache_dir:
+        check_output_dir(args.cache_dir, "--cache-dir")
     recipe = find_recipe(args.dataset, args.record_id, args.index)
+    stem_paths: dict[str, Path] = {}
+    if args.stems_dir:
+        stem_paths = {name: Path(args.stems_dir) / f"{name}.wav" for name in recipe.stems}
+        for path in stem_paths.values():
+            if path.resolve() == out_path.resolve():
+                raise DataError(f"-o {args.output} is also where --stems-dir writes stem {path.stem!r}; "
+                                "choose another output name or stems folder")
+            check_output_file(path)
     manifest_path = Path(args.dataset).parent / "dataset.json"
-    fallback = None
-    if manifest_path.is_file():
-        fallback = json.loads(manifest_path.read_text(encoding="utf-8")).get("corpus_config")
-    ccfg = _corpus_config(args, fallback)
+    manifest = read_manifest(args.dataset)
+    fallback = manifest.get("corpus_config") if manifest else None
+    if fallback is not None and not isinstance(fallback, dict):
+        raise DataError(f"{manifest_path}: corpus_config must be a mapping, got {fallback!r}")
+    if not fallback and not args.corpus_config and not args.root:
+        raise DataError(f"{manifest_path}: {'not found' if manifest is None else 'has no corpus_config'}, so the "
+                        "corpus to render from is unknown; pass --corpus-config C.yaml or --root DIR [--kind ...]")
+    ccfg = _corpus_config(args, fallback, f"{manifest_path}:corpus_config")
     from ..corpus.load import load_corpus
 
     songs = load_corpus(ccfg)
@@ -79,10 +125,13 @@ def run_render(args: argparse.Namespace) -> int:
     renderer = Renderer(songs, sample_rate=sr, channels=args.channels, cache_dir=args.cache_dir,
                         corpus=recipe.corpus)
     out = renderer.render(recipe, augment=args.augment, seed=args.seed, return_stems=bool(args.stems_dir))
-    write_audio(args.output, out.mix, out.sample_rate)
     if args.stems_dir:
+        from ..io import ensure_dir
+
+        ensure_dir(args.stems_dir)
         for name, x in (out.stems or {}).items():
-            write_audio(Path(args.stems_dir) / f"{name}.wav", x, out.sample_rate)
+            write_audio(stem_paths.get(name, Path(args.stems_dir) / f"{name}.wav"), x, out.sample_rate)
+    write_audio(out_path, out.mix, out.sample_rate)
     print(f"{args.output}: {recipe.id} ({recipe.category}, {recipe.target} {recipe.gain_db:+.2f} dB, "
           f"anchor {recipe.anchor}; peak scale {out.info['peak_scale_db']:+.2f} dB)")
     print(f"instruction: {recipe.instruction}\nresponse: {recipe.response}")
@@ -99,9 +148,12 @@ def run_stats(args: argparse.Namespace) -> int:
 
 def _add_corpus_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--corpus-config", help="corpus YAML (CorpusConfig fields, top level or under 'corpus:')")
-    p.add_argument("--kind", help="corpus kind (musdb_hq | stem_mp4 | stems_folder); overrides the config")
+    from ..corpus.config import CORPUS_KINDS
+
+    p.add_argument("--kind", choices=CORPUS_KINDS, help="corpus kind (musdb_hq | stem_mp4 | stems_folder); "
+                                                        "overrides the config")
     p.add_argument("--root", help="corpus folder; overrides the config")
-    p.add_argument("--val-songs", dest="val_songs", type=int, help="train songs moved to validation")
+    p.add_argument("--val-songs", dest="val_songs", type=non_negative_int, help="train songs moved to validation")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -114,8 +166,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     b.add_argument("--config", help="data config YAML (default: built-in defaults, see configs/data.yaml)")
     b.add_argument("-o", "--output", required=True, help="output folder")
     b.add_argument("--seed", type=int, help="override the config seed")
-    b.add_argument("--passes", type=int, help="override sample-mode passes per chunk")
-    b.add_argument("--workers", type=int, help="processes for decoding/gating songs")
+    b.add_argument("--passes", type=positive_int, help="override sample-mode passes per chunk")
+    b.add_argument("--workers", type=positive_int, help="processes for decoding/gating songs")
     b.add_argument("--no-progress", action="store_true", help="no progress bar")
     b.add_argument("-q", "--quiet", action="store_true", help="do not print the stats table")
     b.set_defaults(func=run_build)
@@ -123,11 +175,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     r = sub.add_parser("render", help="render one recipe's flawed mix to a float WAV")
     r.add_argument("record_id", nargs="?", help="record id (or use --index)")
     r.add_argument("--dataset", required=True, help="a <split>.jsonl file")
-    r.add_argument("--index", type=int, help="0-based record index instead of an id")
-    r.add_argument("-o", "--output", required=True, help="output .wav (float32, never clipped)")
+    r.add_argument("--index", type=non_negative_int, help="0-based record index instead of an id")
+    r.add_argument("-o", "--output", required=True, help="output .wav (float32, never clipped) or .flac/.ogg/.aiff")
     r.add_argument("--stems-dir", help="also write the (gained) stems here")
-    r.add_argument("--sr", type=int, help="sample rate (default: the song's native rate)")
-    r.add_argument("--channels", type=int, default=2, help="channels (default 2)")
+    r.add_argument("--sr", type=positive_int, help="sample rate in Hz (default: the song's native rate)")
+    r.add_argument("--channels", type=channel_count, default=2, help="channels: 1 or 2 (default 2)")
     r.add_argument("--cache-dir", help="decoded-stem cache folder")
     r.add_argument("--augment", action="store_true", help="apply training augmentation")
     r.add_argument("--seed", type=int, default=0, help="augmentation seed")

@@ -32,13 +32,14 @@ import numpy as np
 
 from ..corpus.config import CorpusConfig
 from ..corpus.song import Song
-from ..errors import DataError
-from ..io import atomic_path, write_text
+from ..errors import ConfigError, DataError
+from ..io import atomic_path, ensure_dir, read_json, write_text
 from ..rng import rng_for
 from .gate import convert
 from .recipe import Recipe
 
 DEFAULT_CEILING = 0.999
+RENDER_EXTENSIONS = (".wav", ".flac", ".ogg", ".aiff")  # audio files a rendered mix can be written to
 AUG_GAIN_DB = 3.0
 AUG_SNR_DB = (40.0, 60.0)
 AUG_DC = 0.005
@@ -68,6 +69,15 @@ class Renderer:
     def __init__(self, source: CorpusConfig | Sequence[Song], sample_rate: int = 24000, channels: int = 1,
                  cache_dir: str | Path | None = None, corpus: str | None = None, max_songs: int = 8,
                  ceiling: float = DEFAULT_CEILING):
+        if int(sample_rate) < 1:
+            raise ConfigError(f"sample rate must be a positive number of Hz, got {sample_rate!r}")
+        if int(channels) not in (1, 2):
+            raise ConfigError(f"channels must be 1 (mono) or 2 (stereo), got {channels!r}")
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else None
+        if self.cache_dir is not None:
+            from ..io import check_output_dir
+
+            check_output_dir(self.cache_dir)  # a file in the way is reported now, not at the first decode
         if isinstance(source, CorpusConfig):
             from ..corpus.load import load_corpus
             from .build import corpus_name
@@ -80,7 +90,7 @@ class Renderer:
         self.corpus = corpus or "memory"
         self.sample_rate = int(sample_rate)
         self.channels = int(channels)
-        self.cache_dir = Path(cache_dir) if cache_dir is not None else None
+        self.dataset: str | None = None  # the dataset file this renderer serves (set by open_renderer)
         self.max_songs = max(1, int(max_songs))
         self.ceiling = float(ceiling)
         self._lru: OrderedDict[str, dict[str, np.ndarray]] = OrderedDict()
@@ -122,8 +132,7 @@ class Renderer:
             return None
 
     def _store(self, song: Song, stems: Mapping[str, np.ndarray]) -> None:
-        d = self._song_dir(song)
-        d.mkdir(parents=True, exist_ok=True)
+        d = ensure_dir(self._song_dir(song))
         for s, x in stems.items():
             with atomic_path(d / f"{s}.npy") as tmp:
                 with open(tmp, "wb") as f:
@@ -282,11 +291,19 @@ def open_renderer(dataset: str | Path, sample_rate: int, channels: int, cache_di
     from ..config import from_dict
 
     manifest = Path(dataset).parent / "dataset.json"
-    if not manifest.is_file():
+    if not manifest.exists():
         raise DataError(f"{manifest}: not found; a dataset file needs the dataset.json written beside it by "
                         "`mixbuddy data build` (it says which corpus to render from)")
-    meta = json.loads(manifest.read_text(encoding="utf-8"))
+    meta = read_json(manifest, "dataset manifest")
+    if not isinstance(meta, dict):
+        raise DataError(f"{manifest}: dataset manifest must be a JSON object, got {type(meta).__name__}; "
+                        "rebuild the dataset with `mixbuddy data build`")
     if not meta.get("corpus_config"):
         raise DataError(f"{manifest}: has no corpus_config; rebuild the dataset with `mixbuddy data build`")
+    if not isinstance(meta["corpus_config"], dict):
+        raise DataError(f"{manifest}: corpus_config must be a mapping, got {meta['corpus_config']!r}")
     ccfg = from_dict(CorpusConfig, meta["corpus_config"], where=f"{manifest}:corpus_config")
-    return Renderer(ccfg, sample_rate=sample_rate, channels=channels, cache_dir=cache_dir, corpus=meta.get("corpus"))
+    renderer = Renderer(ccfg, sample_rate=sample_rate, channels=channels, cache_dir=cache_dir,
+                        corpus=meta.get("corpus"))
+    renderer.dataset = str(dataset)
+    return renderer

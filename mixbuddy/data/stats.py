@@ -17,6 +17,11 @@ HIST_EDGES: tuple[float, ...] = (-12, -9, -6, -4.5, -3, 0, 3, 4.5, 6, 9, 12)
 def dataset_stats(out_dir: str | Path) -> dict:
     """Per split: record/chunk/song counts, counts by category/target/anchor, gain summaries."""
     out_dir = Path(out_dir)
+    if not out_dir.exists():
+        raise DataError(f"{out_dir}: dataset folder not found")
+    if not out_dir.is_dir():
+        hint = f" (here: {out_dir.parent})" if out_dir.suffix.lower() in (".jsonl", ".json") else ""
+        raise DataError(f"{out_dir}: is a file; pass the dataset folder, not a file{hint}")
     files = sorted(out_dir.glob("*.jsonl"), key=lambda p: split_rank(p.stem))
     if not files:
         raise DataError(f"{out_dir}: no <split>.jsonl files found; build a dataset with `mixbuddy data build`")

@@ -39,14 +39,16 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    from ..argtypes import non_negative_int
+
     p = subparsers.add_parser("evaluate", help="score predictions against a dataset (Tables I-IV, CIs, figures)",
                               description="Score predictions (JSONL {id, text} or {id, finding}) against a dataset.")
     p.add_argument("--predictions", required=True, help="predictions JSONL: {id, text} [finding] [confidence]")
     p.add_argument("--dataset", required=True, help="dataset JSONL (recipes) the predictions answer")
     p.add_argument("-o", "--output", required=True, help="report folder (report.md, metrics.json, PNGs)")
     p.add_argument("--name", default=None, help="model/baseline name shown in the report (default: file stem)")
-    p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
-    p.add_argument("--bootstrap", type=int, default=1000, help="song-bootstrap resamples (0 = no CIs)")
+    p.add_argument("--seed", type=non_negative_int, default=0, help="bootstrap seed (>= 0)")
+    p.add_argument("--bootstrap", type=non_negative_int, default=1000, help="song-bootstrap resamples (0 = no CIs)")
     p.add_argument("--allow-missing", action="store_true",
                    help="score dataset ids without a prediction as unanswered (wrong) instead of failing")
     p.add_argument("--similarity", action="store_true",

@@ -59,9 +59,18 @@ class Answers:
     ambiguous: np.ndarray  # bool
 
 
+def _check_file(path: str | Path, what: str) -> Path:
+    path = Path(path)
+    if path.is_dir():
+        raise DataError(f"{path}: is a folder; give the {what} JSONL file")
+    if not path.is_file():
+        raise DataError(f"{path}: {what} file not found")
+    return path
+
+
 def load_truth(path: str | Path) -> Truth:
     """Read and check a dataset JSONL (needs id, song_id, category, target, gain_db per record)."""
-    rows = read_jsonl_numbered(path)
+    rows = read_jsonl_numbered(_check_file(path, "dataset"), "dataset file")
     if not rows:
         raise DataError(f"{path}: the dataset is empty")
     seen: dict[str, int] = {}
@@ -98,11 +107,18 @@ def load_truth(path: str | Path) -> Truth:
 def _finding_of(path: Path, line: int, row: dict) -> tuple[Finding, bool, bool]:
     """(finding, parsed, ambiguous) of one prediction line."""
     if row.get("finding") is not None:
+        d = row["finding"]
+        if not isinstance(d, dict):
+            raise DataError(f"{path}:{line}: 'finding' must be a JSON object like {{\"no_error\": false, "
+                            f"\"target\": \"vocals\", \"direction\": \"decrease\"}}, got {d!r}")
+        if "no_error" not in d:
+            raise DataError(f"{path}:{line}: finding lacks key 'no_error' (got keys {sorted(d)})")
         try:
-            f = Finding.from_dict(row["finding"])
+            f = Finding.from_dict(d)
         except (KeyError, TypeError, ValueError, IndexError) as e:
             raise DataError(f"{path}:{line}: malformed 'finding' ({e!r})") from None
-        if f.target is not None and f.target not in STEM_INDEX or f.direction not in (None, *DIR_INDEX):
+        if (f.target is not None and (not isinstance(f.target, str) or f.target not in STEM_INDEX)
+                or f.direction not in (None, *DIR_INDEX)):
             raise DataError(f"{path}:{line}: 'finding' has an unknown target/direction: {row['finding']!r}")
         return f, f.no_error or f.target is not None or f.direction is not None, False
     res = _parse_cached(row["text"])
@@ -124,8 +140,8 @@ def _parse_cached(text: str):
 
 def load_answers(path: str | Path, truth: Truth, allow_missing: bool = False) -> Answers:
     """Read predictions, check ids against the dataset and turn each answer into arrays."""
-    path = Path(path)
-    rows = read_jsonl_numbered(path)
+    path = _check_file(path, "predictions")
+    rows = read_jsonl_numbered(path, "predictions file")
     pos = {rid: i for i, rid in enumerate(truth.ids)}
     n = len(truth.ids)
     findings: list[Finding | None] = [None] * n
@@ -152,6 +168,8 @@ def load_answers(path: str | Path, truth: Truth, allow_missing: bool = False) ->
         if c is not None:
             if isinstance(c, bool) or not isinstance(c, (int, float)) or not math.isfinite(c):
                 raise DataError(f"{path}:{line}: confidence must be a finite number, got {c!r}")
+            if not 0.0 <= c <= 1.0:
+                raise DataError(f"{path}:{line}: confidence must be a probability within [0, 1], got {c!r}")
             conf[pos[rid]] = float(c)
         i = pos[rid]
         findings[i], parsed[i], ambiguous[i] = _finding_of(path, line, r)

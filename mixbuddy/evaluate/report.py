@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..io import atomic_path, write_json, write_text
+from ..io import atomic_path, ensure_dir, write_json, write_text
 from .metrics import HEADLINE_KEYS, TABLE1_NOTES
 
 HEADLINE_LABELS = {
@@ -177,8 +177,7 @@ def plot_tradeoff(tr: dict, name: str, path: Path) -> None:
 
 def write_report(out_dir: str | Path, res: dict[str, Any], meta: dict[str, Any]) -> dict[str, Path]:
     """Write report.md, metrics.json and the figures into ``out_dir``; returns the paths."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = ensure_dir(out_dir)
     paths = {"metrics": out / "metrics.json", "report": out / "report.md",
              "confusion_stem": out / "confusion_stem.png", "confusion_category": out / "confusion_category.png"}
     plot_confusion(res["confusion"]["stem"], f"{meta['name']}: target stem", paths["confusion_stem"])

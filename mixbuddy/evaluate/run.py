@@ -18,6 +18,10 @@ def evaluate_files(predictions: str | Path, dataset: str | Path, out_dir: str | 
     recipes). Writes report.md, metrics.json and figures into ``out_dir`` when given; returns the
     metrics dict (with ``meta`` and, when written, ``paths``)."""
     t0 = time.perf_counter()
+    if out_dir is not None:
+        from ..io import check_output_dir
+
+        check_output_dir(out_dir)  # before any scoring: a file in the way fails fast
     truth = load_truth(dataset)
     answers = load_answers(predictions, truth, allow_missing=allow_missing)
     res = score(truth, answers, n_boot=n_boot, seed=seed)

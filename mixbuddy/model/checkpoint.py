@@ -35,8 +35,8 @@ import torch
 
 from .. import __version__
 from ..config import load_config, save_config, to_dict
-from ..errors import ConfigError
-from ..io import write_json
+from ..errors import ConfigError, OutputError
+from ..io import check_output_dir, ensure_dir, write_json
 from .audio import load_trainable_state_dict, trainable_state_dict, under_prefix
 from .mixbuddy_model import MixbuddyModel
 from .model_config import ModelConfig
@@ -104,6 +104,42 @@ def _base_dir(d: Path, base: str) -> Path:
     return SHIPPED_DIR / base if base in SHIPPED else Path(os.path.normpath(d / base))
 
 
+def is_checkpoint_dir(d: str | os.PathLike) -> bool:
+    """``d`` is a folder holding a checkpoint's two required files (config.yaml, audio.safetensors)."""
+    d = Path(d)
+    return d.is_dir() and (d / CONFIG_FILE).is_file() and (d / AUDIO_FILE).is_file()
+
+
+def check_checkpoint_output(out_dir: str | os.PathLike) -> Path:
+    """Fail early (OutputError) unless a checkpoint can be written to ``out_dir`` without destroying anything:
+    it must be absent or already a checkpoint folder (which is then replaced), and no file may sit where one
+    of its parent folders should be. Creates nothing."""
+    out = Path(out_dir)
+    if out.exists() or out.is_symlink():
+        if not is_checkpoint_dir(out):
+            raise OutputError(f"{out} exists and is not a checkpoint folder; choose another output "
+                              f"(only a folder holding {CONFIG_FILE} and {AUDIO_FILE} is replaced)")
+        return out
+    return check_output_dir(out)
+
+
+def derived_base_dir(out_dir: str | os.PathLike, base: str, replaces: Sequence[str] = ("stack.aux_head",),
+                     what: str = "base") -> Path:
+    """The folder of ``base`` for a derived checkpoint written to ``out_dir``, checked before anything is
+    built or written: a ConfigError (naming ``what``) when it is neither a shipped model nor a checkpoint
+    folder, or is derived itself."""
+    _stack_prefixes(replaces)
+    base_dir = _base_dir(Path(out_dir), base)
+    if not (base_dir / CONFIG_FILE).is_file():
+        if base in SHIPPED:
+            raise ConfigError(f"{what} {base!r}: the shipped model is missing from this installation ({base_dir})")
+        raise ConfigError(f"{what} {base!r}: no shipped model has that name (shipped: {', '.join(SHIPPED)}), and "
+                          f"{base_dir} (the name taken as a folder relative to the output) is not a checkpoint folder")
+    if (base_dir / BASE_FILE).is_file():
+        raise ConfigError(f"{base_dir}: is itself derived; give the checkpoint it is built on as the base")
+    return base_dir
+
+
 def _write(model: MixbuddyModel, d: Path, extra: dict[str, Any], dtype: str | None = None,
            derived: dict[str, Any] | None = None) -> None:
     """The files of a checkpoint (a derived one when ``derived``, the content of base.json, is given)."""
@@ -140,29 +176,25 @@ def _write(model: MixbuddyModel, d: Path, extra: dict[str, Any], dtype: str | No
 def save_checkpoint(model: MixbuddyModel, out_dir: str | os.PathLike, extra: dict[str, Any] | None = None,
                     dtype: str | None = None, base: str | None = None,
                     replaces: Sequence[str] = ("stack.aux_head",)) -> Path:
-    """Write the trained parts of ``model`` to ``out_dir`` (replaced atomically if it exists).
+    """Write the trained parts of ``model`` to ``out_dir`` (replaced atomically if it is a checkpoint folder;
+    anything else in the way is an OutputError, never deleted).
 
     ``dtype`` ("float16", "bfloat16", "float32"; None = as trained) casts the stored floating
     tensors, e.g. to halve a model shipped for inference; loading casts them back to the model's dtype.
     ``base`` (a shipped model's name, or a folder given relative to ``out_dir``) writes a derived
     checkpoint: only the tensors under ``replaces``; the rest is read from ``base`` when loading.
     """
-    out = Path(out_dir)
+    out = check_checkpoint_output(out_dir)                         # never replaces anything but a checkpoint
     derived = None
     if base is not None:
-        _stack_prefixes(replaces)                                  # checked before anything is written
-        base_dir = _base_dir(out, base)
-        if not (base_dir / CONFIG_FILE).is_file():
-            raise ConfigError(f"{base_dir}: the base of a derived checkpoint must be a checkpoint folder")
-        if (base_dir / BASE_FILE).is_file():
-            raise ConfigError(f"{base_dir}: is itself derived; give the checkpoint it is built on as the base")
+        base_dir = derived_base_dir(out, base, replaces)           # checked before anything is written
         head = any(p == "stack.aux_head" or p.startswith("stack.aux_head.") for p in replaces)
         if _architecture(load_config(ModelConfig, base_dir / CONFIG_FILE), head) != _architecture(model.cfg, head):
             raise ConfigError(f"{base_dir}: its config differs from the model's (beyond the verdict threshold"
                               f"{' and the level reference' if head else ''}); a derived checkpoint needs the same "
                               "architecture")
         derived = {"base": base, "base_sha256": _content_hash(base_dir), "replaces": list(replaces)}
-    out.parent.mkdir(parents=True, exist_ok=True)
+    ensure_dir(out.parent)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     old = None
     try:
@@ -178,15 +210,76 @@ def save_checkpoint(model: MixbuddyModel, out_dir: str | os.PathLike, extra: dic
     return out
 
 
+def _damaged(path: Path, e: BaseException) -> ConfigError:
+    return ConfigError(f"{path}: damaged or incomplete checkpoint file ({e}); copy, export or train the "
+                       "checkpoint again")
+
+
+def read_checkpoint_json(path: str | os.PathLike) -> Any:
+    """A checkpoint's JSON file (tokens.json, meta.json, base.json); invalid content is a ConfigError naming it."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as e:
+        raise _damaged(path, f"not valid JSON: {e}") from None
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read this checkpoint file ({e.strerror or e})") from None
+
+
+def _load_tensors(path: Path, device: str = "cpu") -> dict[str, torch.Tensor]:
+    """A safetensors file's tensors; a truncated or foreign file is a ConfigError naming it."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    try:
+        return load_file(str(path), device=device)
+    except (SafetensorError, ValueError, RuntimeError) as e:
+        raise _damaged(path, e) from None
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read this checkpoint file ({e.strerror or e})") from None
+
+
+def _check_tensors(path: Path) -> None:
+    """Read only the header of a safetensors file (cheap): a truncated or foreign file is a ConfigError."""
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            f.keys()
+    except (SafetensorError, ValueError, RuntimeError) as e:
+        raise _damaged(path, e) from None
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read this checkpoint file ({e.strerror or e})") from None
+
+
+def check_checkpoint_files(ckpt_dir: str | os.PathLike, cfg: ModelConfig | None = None) -> None:
+    """Check that a checkpoint's files can be read (headers of the tensor files, tokens.json, a derived
+    checkpoint's base), without building the model: a damaged file is found before the LLM is loaded."""
+    d = Path(ckpt_dir)
+    cfg = cfg if cfg is not None else load_config(ModelConfig, d / CONFIG_FILE)
+    _check_tensors(d / AUDIO_FILE)
+    if (d / TOKENS_FILE).is_file():                                # meta.json is provenance only: not needed here
+        read_checkpoint_json(d / TOKENS_FILE)
+    derived = _read_base(d)
+    if derived is not None:
+        check_checkpoint_files(derived[0])
+    elif cfg.llm.lora.enabled:
+        path = d / ADAPTER_DIR / "adapter_model.safetensors"
+        if not path.is_file():
+            raise ConfigError(f"{path}: LoRA adapter missing from the checkpoint (config says lora.enabled)")
+        _check_tensors(path)
+
+
 def load_trained_parts(model: MixbuddyModel, ckpt_dir: str | os.PathLike, skip: Sequence[str] = ()) -> None:
     """Load a checkpoint's trained weights into an already built model of the same config.
 
     ``skip``: model parameter-name prefixes (``stack.aux_head``) left as they are (not read from the checkpoint).
+    A damaged file, or weights that do not fit the model, raise a ConfigError naming the file.
     """
-    from safetensors.torch import load_file
-
     d = Path(ckpt_dir)
-    state = load_file(str(d / AUDIO_FILE), device=str(model.device))
+    if not is_checkpoint_dir(d):
+        raise ConfigError(f"{d}: not a mixbuddy checkpoint ({_not_a_checkpoint(d)})")
+    state = _load_tensors(d / AUDIO_FILE, device=str(model.device))
     inner = [p[len("stack."):] for p in skip if p.startswith("stack.")]
     derived = _read_base(d)
     if derived is not None:                     # the base's trained parts, then this checkpoint's own
@@ -196,20 +289,30 @@ def load_trained_parts(model: MixbuddyModel, ckpt_dir: str | os.PathLike, skip: 
             load_trainable_state_dict(model.stack, state, skip=inner, only=replaced)
         except KeyError as e:
             raise ConfigError(f"{d / AUDIO_FILE}: does not hold exactly the parameters under {replaced}: {e}") from None
+        except RuntimeError as e:
+            raise ConfigError(f"{d / AUDIO_FILE}: its tensors do not fit the model ({e})") from None
         return
-    load_trainable_state_dict(model.stack, state, skip=inner)
+    try:
+        load_trainable_state_dict(model.stack, state, skip=inner)
+    except (KeyError, RuntimeError) as e:
+        msg = e.args[0] if isinstance(e, KeyError) and e.args else e
+        raise ConfigError(f"{d / AUDIO_FILE}: does not fit the model its config describes ({msg}); was the "
+                          f"checkpoint's {CONFIG_FILE} edited, or mixed with another checkpoint's files?") from None
     if model.cfg.llm.lora.enabled:
         from peft import get_peft_model_state_dict, set_peft_model_state_dict
 
         path = d / ADAPTER_DIR / "adapter_model.safetensors"
         if not path.is_file():
             raise ConfigError(f"{path}: LoRA adapter missing from the checkpoint (config says lora.enabled)")
-        adapter = load_file(str(path), device=str(model.device))
+        adapter = _load_tensors(path, device=str(model.device))
         expected = set(get_peft_model_state_dict(model.alm.llm, save_embedding_layers=False))
         if set(adapter) != expected:
             missing, extra = sorted(expected - set(adapter)), sorted(set(adapter) - expected)
             raise ConfigError(f"{path}: adapter does not fit the model: missing {missing[:4]}, unexpected {extra[:4]}")
-        set_peft_model_state_dict(model.alm.llm, adapter)
+        try:
+            set_peft_model_state_dict(model.alm.llm, adapter)
+        except RuntimeError as e:
+            raise ConfigError(f"{path}: adapter does not fit the model ({e})") from None
 
 
 def _read_base(d: Path) -> tuple[Path, list[str]] | None:
@@ -217,10 +320,10 @@ def _read_base(d: Path) -> tuple[Path, list[str]] | None:
     path = d / BASE_FILE
     if not path.is_file():
         return None
+    info = read_checkpoint_json(path)
     try:
-        info = json.loads(path.read_text(encoding="utf-8"))
         base, sha, replaces = info["base"], info["base_sha256"], _stack_prefixes(info["replaces"])
-    except (ValueError, KeyError, TypeError) as e:
+    except (ValueError, KeyError, TypeError, ConfigError) as e:
         raise ConfigError(f"{path}: not a valid base description ({e})") from None
     base_dir = _base_dir(d, base)
     if not (base_dir / CONFIG_FILE).is_file():
@@ -252,21 +355,34 @@ def _content_hash(d: Path) -> str:
     return h.hexdigest()
 
 
+def _not_a_checkpoint(d: Path) -> str:
+    """Why folder ``d`` is not a checkpoint, with what to give instead."""
+    if not d.exists():
+        return f"not found; nor is it the name of a shipped model: {', '.join(SHIPPED)}"
+    if not d.is_dir():
+        return "a file, not a checkpoint folder"
+    inside = [d / sub for sub in ("best", "checkpoint") if is_checkpoint_dir(d / sub)]
+    if inside:
+        return (f"this is a training run folder; its checkpoint{'s are' if len(inside) > 1 else ' is'} "
+                f"{' and '.join(str(p) for p in inside)} (best: chosen on validation; checkpoint: the final step)")
+    return (f"needs {CONFIG_FILE} and {AUDIO_FILE}; written by `mixbuddy train` into <run>/checkpoint or "
+            f"<run>/best; shipped: {', '.join(SHIPPED)}")
+
+
 def checkpoint_id(name_or_dir: str | os.PathLike) -> str:
     """``<name>@<sha256 prefix>`` of everything a checkpoint's answers depend on (all files but meta.json):
     tells predictions of two different trainings saved under the same name apart."""
     d = resolve_checkpoint(name_or_dir)
     if not (d / CONFIG_FILE).is_file():
-        raise ConfigError(f"{d}: not a checkpoint folder (no {CONFIG_FILE})")
+        raise ConfigError(f"{d}: not a checkpoint folder ({_not_a_checkpoint(d)})")
     return f"{name_or_dir}@{_content_hash(d)[:16]}"
 
 
 def checkpoint_config(ckpt_dir: str | os.PathLike) -> tuple[Path, ModelConfig]:
     """(folder, model config) of a checkpoint folder or shipped name, without building anything."""
     d = resolve_checkpoint(ckpt_dir)
-    if not (d / CONFIG_FILE).is_file() or not (d / AUDIO_FILE).is_file():
-        raise ConfigError(f"{d}: not a mixbuddy checkpoint (needs {CONFIG_FILE} and {AUDIO_FILE}; written by "
-                          f"`mixbuddy train` into <run>/checkpoint or <run>/best; shipped: {', '.join(SHIPPED)})")
+    if not is_checkpoint_dir(d):
+        raise ConfigError(f"{d}: not a mixbuddy checkpoint ({_not_a_checkpoint(d)})")
     return d, load_config(ModelConfig, d / CONFIG_FILE)
 
 
@@ -274,14 +390,20 @@ def load_checkpoint(ckpt_dir: str | os.PathLike, device: str | torch.device | No
     """Rebuild the model from ``config.yaml`` (frozen parts from their source) and load the trained parts.
 
     ``ckpt_dir`` is a checkpoint folder or a shipped model's name (``default``, ``default-stems``).
-    ``device`` overrides the config's ``llm.device`` ("auto" = CUDA when available). The model is
-    returned in eval mode.
+    ``device`` overrides the config's ``llm.device`` ("auto" = CUDA when available; a name that is not a device,
+    or a device absent here, is a ConfigError). A missing folder or a damaged file is a ConfigError naming it,
+    raised before the LLM is loaded. The model is returned in eval mode.
     """
+    from .llm import device_from_name
+
+    if device is not None:
+        device = device_from_name(device, "--device")              # a bad name fails before anything loads
     d, cfg = checkpoint_config(ckpt_dir)
+    check_checkpoint_files(d, cfg)                                 # so does a damaged file
     model = MixbuddyModel.build(cfg, device=device)
     tokens_path = d / TOKENS_FILE
     if tokens_path.is_file():
-        saved = json.loads(tokens_path.read_text(encoding="utf-8"))
+        saved = read_checkpoint_json(tokens_path)
         now = _tokens_info(model)
         if saved != now:
             raise ConfigError(f"{tokens_path}: the rebuilt tokenizer differs from the trained one ({saved} vs {now}); "

@@ -4,13 +4,29 @@ The audio side (encoder, pooling, projector) has its own ``AudioConfig`` next to
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 DTYPES = ("auto", "float32", "bfloat16", "float16")
 PAPER_LORA_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+DEVICE_TYPES = ("cpu", "cuda", "mps", "xpu")
+_DEVICE_RE = re.compile(r"(cpu|cuda|mps|xpu)(?::(\d+))?")
 AUDIO_TOKEN = "<|audio|>"
 """The placeholder special token added to every tokenizer; one per clip in the text, expanded to
 the clip's number of audio tokens in the ids."""
+
+
+def parse_device_name(name: str, what: str = "device", auto: bool = True) -> tuple[str, int | None]:
+    """(type, index) of a device string such as ``cpu``, ``cuda`` or ``cuda:1`` (``("auto", None)`` for "auto"
+    when ``auto``); anything else raises ValueError naming ``what``. Syntax only: whether such a device is
+    present is checked where it is used (:func:`mixbuddy.model.llm.resolve_device`)."""
+    if auto and name == "auto":
+        return "auto", None
+    m = _DEVICE_RE.fullmatch(name) if isinstance(name, str) else None
+    if m is None:
+        choices = ("auto, " if auto else "") + "cpu, cuda, cuda:N, mps or xpu"
+        raise ValueError(f"{what} {name!r}: not a device name (use {choices})")
+    return m.group(1), None if m.group(2) is None else int(m.group(2))
 
 
 @dataclass
@@ -52,7 +68,7 @@ class LLMConfig:
     (default ``~/.cache/mixbuddy/llm``) so later loads skip the ~15 s conversion.
 
     dtype:             "auto" = float32 on CPU, bfloat16 on CUDA.
-    device:            "auto" = CUDA when available, else CPU; or an explicit torch device string.
+    device:            "auto" = CUDA when available, else CPU; or cpu, cuda, cuda:N, mps, xpu (must be present).
     load_in_4bit:      NF4 4-bit weights with double quantisation and bf16 compute (bitsandbytes, CUDA only).
     trust_remote_code: allow model code from the hub/directory (off unless asked for).
     local_files_only:  never contact the hub (the default: runs must be reproducible offline).
@@ -75,6 +91,7 @@ class LLMConfig:
     def __post_init__(self) -> None:
         if self.dtype not in DTYPES:
             raise ValueError(f"llm.dtype must be one of {list(DTYPES)}, got {self.dtype!r}")
+        parse_device_name(self.device, "llm.device")
         if not self.audio_token or any(c.isspace() for c in self.audio_token):
             raise ValueError(f"llm.audio_token must be a non-empty string without spaces, got {self.audio_token!r}")
         if isinstance(self.lora, dict):  # convenience for callers building configs by hand

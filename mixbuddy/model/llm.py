@@ -34,7 +34,7 @@ from typing import Any, Callable
 import torch
 
 from ..errors import ConfigError
-from .config import LLMConfig, LoRAConfig
+from .config import LLMConfig, LoRAConfig, parse_device_name
 
 log = logging.getLogger(__name__)
 
@@ -57,11 +57,39 @@ def default_gguf_path() -> Path:
                       "llm.gguf_file")
 
 
-def resolve_device(cfg: LLMConfig) -> torch.device:
-    """``cfg.device`` as a torch device ("auto": CUDA when present, else CPU)."""
-    if cfg.device == "auto":
+def device_from_name(name: str | torch.device, what: str = "device") -> torch.device:
+    """A torch device for ``name`` ("auto": CUDA when present, else CPU) that exists here; otherwise a
+    ConfigError naming ``what`` (the option or config key the name came from) and what to use instead."""
+    if isinstance(name, torch.device):
+        name = str(name)
+    try:
+        kind, index = parse_device_name(name, what)
+    except ValueError as e:
+        raise ConfigError(str(e)) from None
+    if kind == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(cfg.device)
+    if kind == "cuda":
+        if not torch.cuda.is_available():
+            why = ("this torch build has no CUDA support" if torch.version.cuda is None
+                   else "no CUDA device is visible to this torch build")
+            raise ConfigError(f"{what} {name}: {why}; use cpu (or auto)")
+        n = torch.cuda.device_count()
+        if index is not None and index >= n:
+            raise ConfigError(f"{what} {name}: there {'is' if n == 1 else 'are'} only {n} CUDA device"
+                              f"{'' if n == 1 else 's'} here (cuda:0{'' if n == 1 else f' to cuda:{n - 1}'})")
+    elif kind == "mps":
+        if not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+            raise ConfigError(f"{what} {name}: no Apple MPS device is available here; use cpu (or auto)")
+    elif kind == "xpu":
+        if not (hasattr(torch, "xpu") and torch.xpu.is_available()):
+            raise ConfigError(f"{what} {name}: no Intel XPU device is available here; use cpu (or auto)")
+    return torch.device(name)
+
+
+def resolve_device(cfg: LLMConfig, what: str = "llm.device") -> torch.device:
+    """``cfg.device`` as a torch device ("auto": CUDA when present, else CPU); ConfigError when it is not a
+    device name or no such device is present."""
+    return device_from_name(cfg.device, what)
 
 
 def resolve_dtype(cfg: LLMConfig, device: torch.device) -> torch.dtype:

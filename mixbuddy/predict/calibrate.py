@@ -15,6 +15,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
+import math
+
 import numpy as np
 import torch
 
@@ -48,23 +50,55 @@ def tradeoff(records: Sequence[Any], probs: np.ndarray, grid: Sequence[float] = 
             for th in grid]
 
 
+def check_tolerance(tolerance: float) -> float:
+    """``tolerance`` itself when it is a number of joint-accuracy points in [0, 100], else ConfigError."""
+    from ..errors import ConfigError
+
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not (
+            math.isfinite(tolerance) and 0.0 <= tolerance <= 100.0):
+        raise ConfigError(f"tolerance must lie in [0, 100] joint-accuracy points, got {tolerance!r}")
+    return float(tolerance)
+
+
 def choose(rows: list[dict], tolerance: float = 0.5) -> dict:
     """The row of the highest threshold whose joint accuracy is within ``tolerance`` of the best."""
+    check_tolerance(tolerance)
     best = max(r["joint"] for r in rows)
     return max((r for r in rows if r["joint"] >= best - tolerance), key=lambda r: r["threshold"])
 
 
+def check_calibration_dataset(dataset: str | Path) -> list:
+    """The records of a calibration dataset; DataError when it is empty or holds test-split records."""
+    from ..data.recipe import load_recipes
+    from ..errors import DataError
+
+    records = load_recipes(dataset)
+    if not records:
+        raise DataError(f"{dataset}: no records to calibrate on")
+    test = [r for r in records if r.split == "test"]
+    if test:
+        raise DataError(f"{dataset}: holds test-split records ({len(test)} of {len(records)}, e.g. {test[0].id!r}); "
+                        "calibrate on the validation split, never the test split")
+    return records
+
+
 def calibrate(checkpoint: str | Path, dataset: str | Path, cache_dir: str | None = None, batch_size: int = 32,
               tolerance: float = 0.5, progress: bool = False) -> dict:
-    from ..data.recipe import load_recipes
     from ..data.render import open_renderer
     from ..errors import ConfigError
     from ..model.checkpoint import load_checkpoint
+    from ..io import check_output_dir
 
+    # the settings and the dataset are checked before the model loads
+    check_tolerance(tolerance)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ConfigError(f"batch size must be a whole number >= 1, got {batch_size!r}")
+    if cache_dir is not None:
+        check_output_dir(cache_dir, "--cache-dir")
+    records = check_calibration_dataset(dataset)
     model = load_checkpoint(checkpoint, device="cpu")
     if model.stack.aux_head is None:
         raise ConfigError(f"{checkpoint}: this model has no aux head, so there is no verdict to calibrate")
-    records = load_recipes(dataset)
     renderer = open_renderer(dataset, model.sample_rate, 1, cache_dir)
     rows = tradeoff(records, head_probabilities(model, records, renderer, batch_size, progress))
     pick = choose(rows, tolerance)
@@ -72,4 +106,4 @@ def calibrate(checkpoint: str | Path, dataset: str | Path, cache_dir: str | None
             "tolerance": tolerance, "chosen": pick, "rule": rows[0], "curve": rows}
 
 
-__all__ = ["calibrate", "choose", "tradeoff", "head_probabilities", "GRID"]
+__all__ = ["calibrate", "check_calibration_dataset", "check_tolerance", "choose", "tradeoff", "head_probabilities", "GRID"]

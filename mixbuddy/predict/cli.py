@@ -11,33 +11,31 @@ import shlex
 import sys
 from pathlib import Path
 
+from ..argtypes import non_negative_int, number, positive_int, probability
 from ..constants import TARGET_STEMS
 from ..errors import ConfigError
-from ..io import dumps, write_json, write_text
+from ..io import check_output_file, dumps, write_json, write_text
 
 
-def _threshold(value: str) -> float:
-    t = float(value)
-    if not 0.0 <= t <= 1.0:
-        raise argparse.ArgumentTypeError(f"threshold must lie in [0, 1], got {value}")
-    return t
+_tolerance = number(0.0, 100.0, unit="accuracy points")
+_positive_seconds = number(0.0, low_open=True, unit="seconds")
+_positive_db = number(0.0, 24.0, low_open=True, unit="dB")
 
 
-def _positive_db(value: str) -> float:
-    d = float(value)
-    if not 0.0 < d <= 24.0:
-        raise argparse.ArgumentTypeError(f"the level check takes a gain in (0, 24] dB, got {value}")
-    return d
-
-
-def engine_choice(engine: str | None, checkpoint: str | None, has_stems: bool) -> tuple[str, str | None]:
+def engine_choice(engine: str | None, checkpoint: str | None, has_stems: bool,
+                  prior: str | None = None) -> tuple[str, str | None]:
     """("loudness", None) or ("model", checkpoint): the loudness engine when stems come without a model,
-    else ``default-stems`` with stems and ``default-real`` for a mix alone (``advise`` and the app)."""
+    else ``default-stems`` with stems and ``default-real`` for a mix alone (``advise`` and the app).
+    A ``prior`` (the loudness engine's) with a model is refused, as a checkpoint with the loudness engine."""
     kind = engine or ("loudness" if has_stems and not checkpoint else "model")
     if kind == "loudness":
         if checkpoint:
             raise ConfigError("--engine loudness does not use --checkpoint; drop one of them")
         return kind, None
+    if prior:
+        why = "--checkpoint selects the model engine" if checkpoint and not engine else "--engine model"
+        raise ConfigError(f"{why}, which does not use --prior (the loudness engine's balance prior); "
+                          "drop one of them")
     return kind, checkpoint or ("default-stems" if has_stems else "default-real")
 
 
@@ -45,7 +43,7 @@ def make_engine(args: argparse.Namespace):
     """The engine the options ask for (see the ``advise`` help for the defaults)."""
     from .engines import LoudnessEngine, ModelEngine
 
-    kind, checkpoint = engine_choice(args.engine, args.checkpoint, bool(args.stems))
+    kind, checkpoint = engine_choice(args.engine, args.checkpoint, bool(args.stems), args.prior)
     if kind == "loudness":
         return LoudnessEngine(args.prior, threshold=args.threshold)
     return ModelEngine(checkpoint, device=args.device, batch_size=args.batch_size, threshold=args.threshold)
@@ -71,6 +69,9 @@ def run_advise(args: argparse.Namespace) -> int:
     song = args.song
     if song is not None and Path(song).is_dir() and args.stems is None:
         song, args.stems = None, song  # `mixbuddy advise STEMS_DIR`: a folder of stems is the song
+    if args.output:
+        check_output_file(args.output)
+    engine_choice(args.engine, args.checkpoint, bool(args.stems), args.prior)  # conflicting options first
     check_inputs(song, args.stems)
     engine = make_engine(args)
     report = advise(song, args.anchor, engine, stems_dir=args.stems, hop_s=args.hop, mapping=args.mapping,
@@ -85,6 +86,7 @@ def run_advise(args: argparse.Namespace) -> int:
 def run_prior(args: argparse.Namespace) -> int:
     from .engines import fit_prior
 
+    check_output_file(args.output)
     command = "mixbuddy " + " ".join(shlex.quote(a) for a in getattr(args, "argv", sys.argv[1:]))
     prior = fit_prior(args.dataset, args.sr, args.channels, args.workers, command=command, notes=args.note)
     write_json(args.output, prior)
@@ -94,10 +96,15 @@ def run_prior(args: argparse.Namespace) -> int:
 
 
 def run_predict(args: argparse.Namespace) -> int:
+    from .predict import check_owner, check_predict_inputs, predict_dataset, write_info
+
+    # the output, the dataset, an output to resume and the cache folder are checked before the model loads
+    check_predict_inputs(args.dataset, args.output, cache_dir=args.cache_dir, limit=args.limit,
+                         batch_size=args.batch_size)
     from ..model.checkpoint import checkpoint_id, load_checkpoint
-    from .predict import predict_dataset, write_info
 
     model_id = checkpoint_id(args.checkpoint)
+    check_owner(Path(args.output), model_id)
     model = load_checkpoint(args.checkpoint, device=args.device)
     info = predict_dataset(model, args.dataset, args.output, batch_size=args.batch_size, limit=args.limit,
                            cache_dir=args.cache_dir, progress=not args.no_progress, model_id=model_id)
@@ -109,6 +116,8 @@ def run_predict(args: argparse.Namespace) -> int:
 def run_calibrate(args: argparse.Namespace) -> int:
     from .calibrate import calibrate
 
+    if args.output:
+        check_output_file(args.output)
     res = calibrate(args.checkpoint, args.dataset, args.cache_dir, args.batch_size, args.tolerance,
                     progress=not args.no_progress)
     print(f"{res['records']} records of {args.dataset}: threshold, joint, no-error recall, magnitude (%)")
@@ -129,8 +138,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                           "checkpoint with `mixbuddy export --threshold T`.")
     c.add_argument("--checkpoint", required=True, help="trained model folder or shipped model name")
     c.add_argument("--dataset", required=True, help="validation JSONL (never the test split)")
-    c.add_argument("--tolerance", type=float, default=0.5, help="joint-accuracy points the threshold may cost")
-    c.add_argument("--batch-size", type=int, default=32)
+    c.add_argument("--tolerance", type=_tolerance, default=0.5,
+                   help="joint-accuracy points the threshold may cost (0 to 100)")
+    c.add_argument("--batch-size", type=positive_int, default=32)
     c.add_argument("--cache-dir", default=None, help="decoded-stem cache folder (memory-mapped .npy)")
     c.add_argument("-o", "--output", default=None, help="write the whole curve as JSON")
     c.add_argument("--no-progress", action="store_true")
@@ -158,16 +168,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="trained model folder or shipped model name (default-real | default | default-blind | "
                         "default-stems)")
     p.add_argument("--prior", default=None, help="balance prior JSON of the loudness engine (default: packaged)")
-    p.add_argument("--threshold", type=_threshold, default=None,
+    p.add_argument("--threshold", type=probability, default=None,
                    help="declare an imbalance only when P(imbalance) >= T (default: the engine's own decision)")
-    p.add_argument("--hop", type=float, default=None, help="seconds between window starts (default: window length)")
+    p.add_argument("--hop", type=_positive_seconds, default=None,
+                   help="seconds between window starts, > 0 (default: window length)")
     p.add_argument("--level-check", type=_positive_db, default=None, metavar="DB",
                    help="also analyse the song DB louder and DB quieter and flag windows whose verdict changes "
                         "(the mix models read the overall level; costs twice the analysis again)")
     p.add_argument("--json", action="store_true", help="print structured JSON instead of text")
     p.add_argument("-o", "--output", default=None, help="also write the output to this file (atomically)")
     p.add_argument("--device", default=None, help="model engine device (cpu, cuda, ...)")
-    p.add_argument("--batch-size", type=int, default=8, help="model engine windows per generate() call")
+    p.add_argument("--batch-size", type=positive_int, default=8, help="model engine windows per generate() call")
     p.set_defaults(func=run_advise)
 
     q = subparsers.add_parser("advise-prior", help="fit the loudness engine's balance prior on a dataset split",
@@ -175,9 +186,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                           "dataset and stores a Gaussian balance prior as JSON.")
     q.add_argument("--dataset", required=True, help="dataset JSONL, e.g. work/ds-synth/train.jsonl")
     q.add_argument("-o", "--output", required=True, help="prior JSON to write")
-    q.add_argument("--sr", type=int, default=22050, help="analysis sample rate")
+    q.add_argument("--sr", type=positive_int, default=22050, help="analysis sample rate (Hz)")
     q.add_argument("--channels", type=int, default=2, choices=(1, 2))
-    q.add_argument("--workers", type=int, default=None, help="worker processes (default: up to 4)")
+    q.add_argument("--workers", type=non_negative_int, default=None,
+                   help="worker processes (default: up to 4; 0 or 1: none, work in this process)")
     q.add_argument("--note", action="append", default=[], help="provenance note stored in the file (repeatable)")
     q.set_defaults(func=run_prior)
 
@@ -187,8 +199,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     r.add_argument("--checkpoint", required=True, help="trained model folder or shipped model name")
     r.add_argument("--dataset", required=True, help="dataset JSONL (e.g. work/ds-synth/test.jsonl)")
     r.add_argument("-o", "--output", required=True, help="predictions JSONL (appended to when resuming)")
-    r.add_argument("--batch-size", type=int, default=8)
-    r.add_argument("--limit", type=int, default=None, help="answer only the first N records")
+    r.add_argument("--batch-size", type=positive_int, default=8)
+    r.add_argument("--limit", type=positive_int, default=None, help="answer only the first N records (N >= 1)")
     r.add_argument("--device", default=None)
     r.add_argument("--cache-dir", default=None, help="decoded-stem cache folder (memory-mapped .npy)")
     r.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -7,7 +7,9 @@ batches (deterministic). The output feeds ``mixbuddy evaluate``.
 Resumable: ids already in the output are skipped, provided the same model wrote them (``model_id``,
 recorded in ``<output>.json`` before the first answer is written; another model's output is refused).
 Each finished batch is appended as whole lines, flushed and fsync'ed, so a crash loses at most the
-batch in flight; on restart a torn last line (no newline) is cut off and predicted again. When every record is answered the file is validated (one
+batch in flight; on restart a torn last line (no newline) is cut off and predicted again. An existing
+output that is not a predictions JSONL (or was written by another model) is refused, and left untouched.
+Nothing is written before the first batch is answered (an error before it leaves no file behind). When every record is answered the file is validated (one
 line per id, all ids from the dataset) and rewritten atomically in dataset order, so an interrupted
 and resumed run ends with the same bytes as a single run.
 """
@@ -22,38 +24,104 @@ from typing import Any, Sequence
 from tqdm import tqdm
 
 from ..data.render import open_renderer
-from ..errors import DataError
-from ..io import atomic_path, dumps, write_json
+from ..errors import ConfigError, DataError
+from ..io import atomic_path, check_output_dir, check_output_file, dumps, ensure_dir, write_json
 
 log = logging.getLogger(__name__)
 
 
-def read_done(path: Path, known_ids: set[str]) -> dict[str, str]:
-    """id → line (with newline) of an existing output; cuts a torn last line off the file."""
+def _snippet(raw: str | bytes, n: int = 40) -> str:
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+    text = text.strip()
+    return repr(text[:n] + ("..." if len(text) > n else ""))
+
+
+def _not_predictions(path: Path, line: int, why: str) -> DataError:
+    return DataError(f"{path}: not a predictions JSONL (line {line}: {why}); remove it or choose another output file")
+
+
+def _line_problem(raw: str) -> str | None:
+    """Why ``raw`` is not a prediction line ({"id": ..., "text": ..., ...}), or None."""
+    try:
+        row = json.loads(raw)
+    except ValueError:
+        return f"{_snippet(raw)} is not JSON"
+    if not isinstance(row, dict):
+        return f"a JSON {type(row).__name__}, not an object with id and text"
+    missing = [k for k in ("id", "text") if k not in row]
+    if missing:
+        return f"no {' or '.join(repr(k) for k in missing)} key"
+    if not isinstance(row["id"], str):
+        return f"the id {row['id']!r} is not a string"
+    return None
+
+
+def scan_output(path: Path, known_ids: set[str]) -> tuple[dict[str, str], int]:
+    """(id → line with newline, length in bytes of its whole lines) of an existing output, checked line by
+    line (DataError naming the file and line); changes nothing. A torn last line (no newline) must at
+    least begin like a JSON object."""
     if not path.is_file():
-        return {}
+        return {}, 0
     data = path.read_bytes()
     end = data.rfind(b"\n") + 1
-    if end < len(data):
-        log.warning("%s: last line is incomplete (interrupted run); predicting it again", path)
-        with open(path, "r+b") as f:
-            f.truncate(end)
+    try:
+        text = data[:end].decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b"\n") + 1
+        raise _not_predictions(path, line, "not UTF-8 text") from None
     done: dict[str, str] = {}
-    for i, raw in enumerate(data[:end].decode("utf-8").splitlines(keepends=True), 1):
+    lines = text.splitlines(keepends=True)
+    for i, raw in enumerate(lines, 1):
         if not raw.strip():
             continue
-        try:
-            row = json.loads(raw)
-            rid = row["id"]
-            row["text"]
-        except (ValueError, KeyError, TypeError):
-            raise DataError(f"{path}:{i}: not a prediction line; remove it or choose another output file") from None
+        problem = _line_problem(raw)
+        if problem:
+            raise _not_predictions(path, i, problem)
+        rid = json.loads(raw)["id"]
         if rid not in known_ids:
             raise DataError(f"{path}:{i}: id {rid!r} is not in the dataset; is this output from another dataset?")
         if rid in done:
             raise DataError(f"{path}:{i}: duplicate id {rid!r}")
         done[rid] = raw if raw.endswith("\n") else raw + "\n"
+    tail = data[end:]
+    if tail.strip() and not tail.lstrip().startswith(b"{"):
+        raise _not_predictions(path, len(lines) + 1, f"{_snippet(tail)} is not JSON")
+    return done, end
+
+
+def read_done(path: Path, known_ids: set[str]) -> dict[str, str]:
+    """id → line (with newline) of an existing output; cuts a torn last line off the file."""
+    done, end = scan_output(path, known_ids)
+    if path.is_file() and end < path.stat().st_size:
+        log.warning("%s: last line is incomplete (interrupted run); predicting it again", path)
+        with open(path, "r+b") as f:
+            f.truncate(end)
     return done
+
+
+def check_predict_inputs(dataset: str | Path, output: str | Path, model_id: str | None = None,
+                         cache_dir: str | Path | None = None, limit: int | None = None,
+                         batch_size: int = 8) -> list:
+    """Everything :func:`predict_dataset` can check before a model is loaded (cheap; changes nothing):
+    the settings, the output path (and its ``.json`` beside it), the cache folder, the dataset, an
+    existing output to resume (a predictions JSONL of this dataset and, with ``model_id``, of this model).
+    Returns the dataset's records."""
+    from ..data.recipe import load_recipes
+
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ConfigError(f"batch size must be a whole number >= 1, got {batch_size!r}")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise ConfigError(f"limit must be a whole number >= 1, got {limit!r}")
+    output = check_output_file(output)
+    check_output_file(str(output) + ".json")
+    if cache_dir is not None:
+        check_output_dir(cache_dir, "--cache-dir")
+    records = load_recipes(dataset)
+    if not records:
+        raise DataError(f"{dataset}: no records")
+    scan_output(output, {r.id for r in records})
+    check_owner(output, model_id)
+    return records
 
 
 def model_inputs(renderer: Any, records: Sequence[Any], input_mode: str) -> list:
@@ -93,28 +161,21 @@ def predict_dataset(model: Any, dataset: str | Path, output: str | Path, batch_s
                     progress: bool = True, model_id: str | None = None) -> dict:
     """Answer the (first ``limit``) recipes of ``dataset`` into ``output``; returns a summary dict.
     ``model_id`` (e.g. :func:`mixbuddy.model.checkpoint.checkpoint_id`): resume only that model's answers."""
-    from ..data.recipe import load_recipes
-
     dataset, output = Path(dataset), Path(output)
-    records = load_recipes(dataset)
-    if not records:
-        raise DataError(f"{dataset}: no records")
+    records = check_predict_inputs(dataset, output, model_id, cache_dir, limit, batch_size)
     order = {r.id: i for i, r in enumerate(records)}
     if limit is not None:
-        records = records[: max(0, int(limit))]
-    check_owner(output, model_id)
+        records = records[:limit]
     done = read_done(output, set(order))
     todo = [r for r in records if r.id not in done]
     input_mode = str(model.cfg.input_mode)
     if todo:
         if renderer is None:
             renderer = open_renderer(dataset, int(model.sample_rate), 1, cache_dir)
-        output.parent.mkdir(parents=True, exist_ok=True)
-        if model_id is not None:
-            write_info(output, {"model": model_id, "dataset": str(dataset), "complete": False})
         bar = tqdm(total=len(records), initial=len(records) - len(todo), desc="predict", unit="rec",
                    disable=None if progress else True)
-        with open(output, "a", encoding="utf-8") as f:
+        f = None
+        try:
             for i in range(0, len(todo), batch_size):
                 batch = todo[i:i + batch_size]
                 results = model.generate(model_inputs(renderer, batch, input_mode), [r.instruction for r in batch],
@@ -122,12 +183,20 @@ def predict_dataset(model: Any, dataset: str | Path, output: str | Path, batch_s
                 if len(results) != len(batch):
                     raise DataError(f"model answered {len(results)} of {len(batch)} prompts")
                 lines = [prediction_line(r.id, res) for r, res in zip(batch, results)]
+                if f is None:   # the first answers: record the model, then open the output
+                    ensure_dir(output.parent)
+                    if model_id is not None:
+                        write_info(output, {"model": model_id, "dataset": str(dataset), "complete": False})
+                    f = open(output, "a", encoding="utf-8")
                 f.write("".join(lines))
                 f.flush()
                 os.fsync(f.fileno())
                 done.update((r.id, line) for r, line in zip(batch, lines))
                 bar.update(len(batch))
-        bar.close()
+        finally:
+            if f is not None:
+                f.close()
+            bar.close()
     finalize(output, done, order)
     info = {"model": model_id} if model_id is not None else {}
     return {**info, "dataset": str(dataset), "output": str(output), "records": len(records), "predicted": len(todo),

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import argparse
 
+from ..argtypes import probability
+
 
 def run_train(args: argparse.Namespace) -> int:
-    from .config import load_train_config
+    from .config import check_run_inputs, load_train_config
 
     overrides = list(args.set or [])
     if args.output:
@@ -13,9 +15,10 @@ def run_train(args: argparse.Namespace) -> int:
     if args.no_progress:
         overrides.append("train.progress=false")
     cfg = load_train_config(args.config, overrides)
+    check_run_inputs(cfg)                      # fast, offline: before the model is built, and all --check does
     if args.check:
         print(f"{args.config}: valid ({cfg.model.input_mode} mode, encoder {cfg.model.audio.encoder.kind}, "
-              f"output {cfg.train.output_dir})")
+              f"dataset {cfg.data.dataset}, output {cfg.train.output_dir})")
         return 0
     from .trainer import run_training
 
@@ -27,24 +30,35 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    import json
     from pathlib import Path
 
     from ..errors import ConfigError
-    from ..model.checkpoint import load_checkpoint, save_checkpoint
+    from ..model.checkpoint import (META_FILE, check_checkpoint_files, check_checkpoint_output, checkpoint_config,
+                                    derived_base_dir, load_checkpoint, read_checkpoint_json, save_checkpoint)
 
-    src = Path(args.checkpoint)
+    # everything that can be checked is checked before the model is loaded (seconds) and before anything is written
+    if args.replaces and args.base is None:
+        raise ConfigError("--replaces only applies to a derived checkpoint: give --base too (the checkpoint the "
+                          "other parameters are read from)")
+    replaces = args.replaces or ["stack.aux_head"]
+    out = check_checkpoint_output(args.output)
+    src, cfg = checkpoint_config(args.checkpoint)
+    if args.threshold is not None and cfg.audio.aux.verdict_mode != "hard":
+        raise ConfigError(f"{src}: --threshold sets the hard verdict's threshold; this model's verdict is "
+                          f"{cfg.audio.aux.verdict_mode!r}")
+    if args.base is not None:
+        derived_base_dir(out, args.base, replaces, what="--base")
+    check_checkpoint_files(src, cfg)
+    meta = read_checkpoint_json(src / META_FILE) if (src / META_FILE).is_file() else {}
+    if not isinstance(meta, dict):
+        raise ConfigError(f"{src / META_FILE}: damaged checkpoint file (expected a JSON object, got "
+                          f"{type(meta).__name__})")
     model = load_checkpoint(src, device="cpu")
     if args.threshold is not None:
-        if model.cfg.audio.aux.verdict_mode != "hard":
-            raise ConfigError(f"{src}: --threshold sets the hard verdict's threshold; this model's verdict is "
-                              f"{model.cfg.audio.aux.verdict_mode!r}")
         model.cfg.audio.aux.verdict_threshold = float(args.threshold)
-    meta_path = src / "meta.json"
-    meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.is_file() else {}
-    extra = {"exported_from": str(src), "source_meta": meta.get("extra", {}), "notes": list(args.note or [])}
-    out = save_checkpoint(model, args.output, extra, dtype=args.dtype, base=args.base,
-                          replaces=args.replaces or ["stack.aux_head"])
+    extra = {"exported_from": str(Path(args.checkpoint)), "source_meta": meta.get("extra", {}),
+             "notes": list(args.note or [])}
+    out = save_checkpoint(model, out, extra, dtype=args.dtype, base=args.base, replaces=replaces)
     size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
     print(f"{out}: {size / 1e6:.1f} MB ({args.dtype or 'as trained'})")
     return 0
@@ -55,7 +69,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               description="Loads a checkpoint and writes its trained parts again, optionally cast "
                                           "to a smaller dtype; provenance goes to meta.json.")
     e.add_argument("--checkpoint", required=True, help="checkpoint folder (e.g. runs/default/best)")
-    e.add_argument("-o", "--output", required=True, help="folder to write (replaced atomically)")
+    e.add_argument("-o", "--output", required=True,
+                   help="folder to write: a new one, or an existing checkpoint folder (replaced atomically)")
     e.add_argument("--dtype", choices=("float32", "float16", "bfloat16"), default=None)
     e.add_argument("--note", action="append", help="provenance note stored in meta.json (repeatable)")
     e.add_argument("--base", default=None,
@@ -63,7 +78,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "checkpoint (a shipped model's name, or a folder relative to the output) when loading")
     e.add_argument("--replaces", action="append", metavar="PREFIX",
                    help="with --base: parameter-name prefix stored (repeatable; default stack.aux_head)")
-    e.add_argument("--threshold", type=float, default=None,
+    e.add_argument("--threshold", type=probability, default=None,
                    help="store this P(imbalance) threshold for the hard verdict (see `mixbuddy calibrate`)")
     e.set_defaults(func=run_export)
 
@@ -75,6 +90,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="override a config value, e.g. --set optim.max_steps=100 (repeatable; YAML values)")
     p.add_argument("--resume", action="store_true", help="continue from <run>/resume if present")
-    p.add_argument("--check", action="store_true", help="only validate the config and exit")
+    p.add_argument("--check", action="store_true",
+                   help="only validate the config, the dataset folder, train.init_from and the output folder, and exit")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run_train)

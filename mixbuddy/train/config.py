@@ -7,19 +7,26 @@ Sections: ``model`` (:class:`~mixbuddy.model.model_config.ModelConfig`), ``data`
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-import yaml
-
-from ..config import from_dict, load_yaml, to_dict
-from ..errors import ConfigError
+from ..config import apply_overrides, from_dict, load_yaml, to_dict  # noqa: F401  (apply_overrides: re-exported)
+from ..errors import ConfigError, OutputError
+from ..io import check_output_dir
+from ..model.config import parse_device_name
 from ..model.model_config import ModelConfig
 
 SCHEDULERS = ("cosine", "linear", "constant")
+RUN_CHECKPOINTS = ("checkpoint", "best", "resume/model")
+"""Checkpoint folders a run writes (replaced) inside ``train.output_dir``."""
 SELECT_METRICS = {"eval_loss": "min", "eval_lm_loss": "min", "eval_aux_loss": "min", "eval_aux_accuracy": "max",
                   "joint_accuracy": "max"}
+
+
+def _positive(x: float) -> bool:
+    return math.isfinite(x) and x > 0
 
 
 @dataclass
@@ -51,6 +58,10 @@ class DataSection:
     def __post_init__(self) -> None:
         if not 0.0 <= self.thin_stems <= 1.0:
             raise ValueError(f"data.thin_stems is a probability within [0, 1], got {self.thin_stems}")
+        for k in ("max_train", "max_train_songs", "max_validation"):
+            v = getattr(self, k)
+            if v is not None and v < 1:
+                raise ValueError(f"data.{k} must be >= 1 (or null for all), got {v}")
 
     def path(self, split: str) -> Path:
         return Path(self.dataset) / (self.train_file if split == "train" else self.validation_file)
@@ -82,16 +93,24 @@ class OptimConfig:
     def __post_init__(self) -> None:
         if self.scheduler not in SCHEDULERS:
             raise ValueError(f"optim.scheduler must be one of {list(SCHEDULERS)}, got {self.scheduler!r}")
-        if self.lr <= 0 or self.stage1_lr <= 0:
-            raise ValueError("optim.lr and optim.stage1_lr must be > 0")
+        if not (_positive(self.lr) and _positive(self.stage1_lr)):
+            raise ValueError(f"optim.lr and optim.stage1_lr must be finite numbers > 0, got {self.lr} and "
+                             f"{self.stage1_lr}")
+        if not (math.isfinite(self.weight_decay) and self.weight_decay >= 0):
+            raise ValueError(f"optim.weight_decay must be a finite number >= 0, got {self.weight_decay}")
+        if not _positive(self.max_grad_norm):
+            raise ValueError(f"optim.max_grad_norm must be a finite number > 0, got {self.max_grad_norm}")
+        if not _positive(self.epochs):
+            raise ValueError(f"optim.epochs must be a finite number > 0 (passes over the training set when "
+                             f"optim.max_steps is null), got {self.epochs}")
         if not 0 <= self.warmup_ratio < 1:
             raise ValueError(f"optim.warmup_ratio must be within [0, 1), got {self.warmup_ratio}")
-        if self.batch_size < 1 or self.grad_accum < 1 or (self.stage1_batch_size or 1) < 1:
-            raise ValueError("optim.batch_size, optim.stage1_batch_size and optim.grad_accum must be >= 1")
+        if (self.batch_size < 1 or self.grad_accum < 1 or (self.stage1_batch_size or 1) < 1
+                or (self.eval_batch_size or 1) < 1):
+            raise ValueError("optim.batch_size, optim.stage1_batch_size, optim.eval_batch_size and optim.grad_accum "
+                             "must be >= 1")
         if self.max_steps is not None and self.max_steps < 0:
             raise ValueError("optim.max_steps must be >= 0 (0: no stage 2; null: use epochs)")
-        if self.max_steps is None and not self.epochs > 0:
-            raise ValueError("optim.epochs must be > 0 when optim.max_steps is not set")
 
 
 @dataclass
@@ -144,6 +163,7 @@ class RunSection:
     progress: bool = True
 
     def __post_init__(self) -> None:
+        parse_device_name(self.device, "train.device")
         if self.select_metric not in SELECT_METRICS:
             raise ValueError(f"train.select_metric must be one of {sorted(SELECT_METRICS)}, got {self.select_metric!r}")
         if self.init_skip and not self.init_from:
@@ -180,33 +200,10 @@ class TrainConfig:
             raise ValueError(f"train.select_metric {self.train.select_metric} needs model.audio.aux.enabled")
 
 
-def apply_overrides(data: dict, overrides: Sequence[str]) -> dict:
-    """Set ``a.b.c=value`` entries (value parsed as YAML) in a nested dict (copied)."""
-    import copy
-
-    out = copy.deepcopy(data)
-    for item in overrides:
-        if "=" not in item:
-            raise ConfigError(f"override {item!r}: expected key.path=value")
-        key, raw = item.split("=", 1)
-        try:
-            value = yaml.safe_load(raw)
-        except yaml.YAMLError as e:
-            raise ConfigError(f"override {item!r}: value is not valid YAML ({e})") from None
-        node = out
-        parts = key.strip().split(".")
-        for p in parts[:-1]:
-            if node.get(p) is None:
-                node[p] = {}
-            if not isinstance(node[p], dict):
-                raise ConfigError(f"override {item!r}: {p!r} is not a section")
-            node = node[p]
-        node[parts[-1]] = value
-    return out
-
-
 def train_config_from_dict(data: dict, where: str = "config", overrides: Sequence[str] = ()) -> TrainConfig:
-    return from_dict(TrainConfig, apply_overrides(data, overrides), where=where)
+    """A TrainConfig from a dict and ``key.path=value`` overrides; an error names the key, and the ``--set``
+    when an override caused it."""
+    return from_dict(TrainConfig, data, where=where, overrides=overrides)
 
 
 def load_train_config(path: str | Path, overrides: Sequence[str] = ()) -> TrainConfig:
@@ -216,3 +213,42 @@ def load_train_config(path: str | Path, overrides: Sequence[str] = ()) -> TrainC
 
 def config_dict(cfg: TrainConfig) -> dict[str, Any]:
     return to_dict(cfg)
+
+
+def check_run_inputs(cfg: TrainConfig) -> None:
+    """What a run uses, checked without building anything (``mixbuddy train --check`` and the start of every
+    run): ``train.device`` is present here, the dataset folder holds its two splits, ``train.init_from`` is a
+    readable checkpoint, and the run folder (and cache folder) can be created, a run replacing nothing in it
+    but checkpoints. ConfigError / OutputError otherwise."""
+    from ..model.checkpoint import check_checkpoint_files, checkpoint_config, is_checkpoint_dir
+    from ..model.llm import device_from_name
+
+    device_from_name(cfg.train.device, "train.device")       # a device absent here (model.llm.device is not used:
+    data = cfg.data                                          # a run puts the model on train.device)
+    ds = Path(data.dataset)
+    build = f"a folder written by `mixbuddy data build` (holding {data.train_file} and {data.validation_file})"
+    if not ds.exists():
+        raise ConfigError(f"data.dataset {ds}: dataset folder not found; give {build}")
+    if not ds.is_dir():
+        hint = f"; did you mean its folder {ds.parent}?" if ds.parent.joinpath(data.train_file).is_file() else ""
+        raise ConfigError(f"data.dataset {ds}: is a file; give {build}{hint}")
+    for split in ("train", "validation"):
+        path = data.path(split)
+        if not path.is_file():
+            key = "train_file" if split == "train" else "validation_file"
+            raise ConfigError(f"data.dataset {ds}: has no {split} split ({path} not found; data.{key}); give {build}")
+    t = cfg.train
+    if t.init_from:
+        try:
+            d, _ = checkpoint_config(t.init_from)
+            check_checkpoint_files(d)
+        except ConfigError as e:
+            raise ConfigError(f"train.init_from: {e}") from None
+    if data.cache_dir is not None:
+        check_output_dir(Path(data.cache_dir), "data.cache_dir")
+    out = check_output_dir(Path(t.output_dir), "train.output_dir")
+    for sub in RUN_CHECKPOINTS:
+        p = out / sub
+        if (p.exists() or p.is_symlink()) and not is_checkpoint_dir(p):
+            raise OutputError(f"train.output_dir {out}: {p} exists and is not a checkpoint folder, and a run "
+                              "replaces it; move it away or choose another output")

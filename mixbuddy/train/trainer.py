@@ -39,7 +39,7 @@ from ..io import dumps, write_json, write_jsonl
 from ..model.batch import Collator
 from ..model.checkpoint import load_trained_parts, save_checkpoint
 from ..model.mixbuddy_model import MixbuddyModel
-from .config import SELECT_METRICS, TrainConfig
+from .config import SELECT_METRICS, TrainConfig, check_run_inputs
 from .dataset import RecipeDataset, StepBatches, eval_batches, eval_subset, loader
 from .level_cache import LevelCache, build_level_cache
 
@@ -88,11 +88,10 @@ class Run:
         from accelerate.utils import DistributedDataParallelKwargs
 
         self.cfg, t = cfg, cfg.train
+        check_run_inputs(cfg)                  # device, dataset, init_from and run folder, before anything is built
         if t.threads:
             torch.set_num_threads(t.threads)
         use_cpu = t.device == "cpu" or not torch.cuda.is_available()
-        if t.device.startswith("cuda") and not torch.cuda.is_available():
-            raise ConfigError(f"train.device {t.device!r}: no CUDA device is available here; use auto or cpu")
         self.acc = Accelerator(cpu=use_cpu, mixed_precision="no" if use_cpu else "bf16",
                                kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)])
         self.main = self.acc.is_main_process

@@ -260,7 +260,7 @@ def test_level_check_flags_windows_whose_verdict_follows_the_bounce_level(tmp_pa
     assert all(w.level_stable is None for w in plain.windows) and "level check" not in plain.format_text()
     with pytest.raises(SystemExit):
         main(["advise", str(song / "mix.wav"), "--anchor", "bass", "--level-check", "0"])
-    assert "the level check takes a gain in (0, 24] dB, got 0" in capsys.readouterr().err
+    assert "argument --level-check: must be a number of dB in (0, 24], got 0" in capsys.readouterr().err
 
 
 def test_cli_engines_and_writes_only_with_output(tmp_path, monkeypatch, capsys):

@@ -91,7 +91,7 @@ def test_refuses_an_output_from_another_dataset(dataset, tmp_path):
     with pytest.raises(DataError, match="p.jsonl:1: id 'not-in-the-dataset' is not in the dataset"):
         predict_dataset(FakeModel(), dataset, out, progress=False)
     out.write_text("garbage\n")
-    with pytest.raises(DataError, match="p.jsonl:1: not a prediction line"):
+    with pytest.raises(DataError, match=r"p.jsonl: not a predictions JSONL \(line 1: .garbage. is not JSON\)"):
         predict_dataset(FakeModel(), dataset, out, progress=False)
 
 

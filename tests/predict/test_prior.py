@@ -95,5 +95,5 @@ def test_loudness_engine_reads_the_custom_prior(fitted: dict) -> None:
 def test_bad_prior_files_are_clear_errors(fitted: dict, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"missing\.json: balance prior not found \(make one with `mixbuddy advise-prior`\)"):
         LoudnessEngine(prior=tmp_path / "missing.json")
-    with pytest.raises(ConfigError, match=r"dataset\.json: not a balance prior file \(KeyError"):
+    with pytest.raises(ConfigError, match=r"dataset\.json: not a balance prior file \('format' is 'mixbuddy-recipes/1', expected"):
         LoudnessEngine(prior=fitted["ds"] / "dataset.json")

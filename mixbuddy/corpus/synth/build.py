@@ -27,7 +27,7 @@ from ...audio import write_audio
 from ...config import to_dict
 from ...constants import STEMS
 from ...errors import CorpusError
-from ...io import dumps, write_json
+from ...io import dumps, ensure_dir, write_json
 from ...rng import rng_for
 from .compose import compose_song
 from .config import SynthConfig
@@ -230,6 +230,7 @@ def synthesize_corpus(cfg: SynthConfig, out_dir: str | Path, workers: int | None
 
     out = Path(out_dir)
     _check_out_dir(out, cfg, overwrite)
+    ensure_dir(out)  # a file where a parent folder should be is reported before any song is rendered
     plan = split_plan(cfg)
     _clean_stale(out, cfg, plan)
     todo = [(i, s) for i, s in plan if not _is_current(out / s / cfg.song_id(i), build_key(cfg, i), cfg)]

@@ -22,8 +22,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ...constants import CATEGORIES, STEMS
+from ...errors import DataError
 
 GRID_STEP_DB = 0.05
+MIN_FIT_CHUNKS = 3  # chunks with a stem active needed to estimate its mean and (co)variance
+
+
+class TooFewChunksError(DataError, ValueError):
+    """Too few training chunks to fit the balance prior (a DataError for the CLI; a ValueError as before)."""
 
 
 @dataclass
@@ -46,9 +52,14 @@ class GaussianBalance:
         Pairwise-complete estimates: each mean/covariance entry uses the chunks where both stems exist.
         """
         L = np.asarray(loudness, dtype=np.float64)
+        if L.ndim != 2 or L.shape[1] != len(stems):
+            raise ValueError(f"loudness must be an (n_chunks, {len(stems)}) array, got shape {L.shape}")
         ok = np.isfinite(L)
-        if ok.sum(axis=0).min() < 3:
-            raise ValueError("need at least 3 chunks with each stem active to fit the balance prior")
+        active = ok.sum(axis=0)
+        if L.shape[0] == 0 or active.min() < MIN_FIT_CHUNKS:
+            counts = ", ".join(f"{s} {int(n)}" for s, n in zip(stems, active))
+            raise TooFewChunksError(f"need at least {MIN_FIT_CHUNKS} chunks with each stem active to fit the "
+                                    f"balance prior; got {L.shape[0]} chunk(s), stem active in: {counts}")
         mean = np.array([L[ok[:, i], i].mean() for i in range(L.shape[1])])
         cov = np.zeros((L.shape[1], L.shape[1]))
         for i in range(L.shape[1]):

@@ -14,15 +14,26 @@ log = logging.getLogger(__name__)
 
 
 def run_baseline(args: argparse.Namespace) -> int:
+    from ...io import check_output_dir
     from ...data.recipe import load_recipes
+    from ...io import check_output_file
     from .common import open_renderer
 
+    # every output is checked before any record is read or audio decoded
+    check_output_file(args.output)
+    check_output_file(str(args.output) + ".json")
+    if args.cache_dir:
+        check_output_dir(args.cache_dir, "--cache-dir")
+    for opt, path in (("--dataset", args.dataset), ("--train", args.train)):
+        if path and Path(path).is_dir():
+            raise DataError(f"{opt} {path}: is a folder; give a <split>.jsonl file of the dataset")
     records = load_recipes(args.dataset)
     if not records:
         raise DataError(f"{args.dataset}: no records")
     needs_train = args.name in ("majority", "loudness-stems", "mix-features")
     train: list = []
     train_path = None
+    train_source = None
     if needs_train:
         train_path = Path(args.train or Path(args.dataset).parent / "train.jsonl")
         train = load_recipes(train_path)
@@ -31,6 +42,7 @@ def run_baseline(args: argparse.Namespace) -> int:
 
             keep = np.sort(np.random.default_rng(args.seed).permutation(len(train))[: args.max_train])
             train = [train[i] for i in keep]
+            train_source = f"{train_path} (--max-train {args.max_train} of its records)"
         if not train:
             raise DataError(f"{train_path}: the training split is empty; {args.name} learns from it")
         overlap = {r.song_id for r in train} & {r.song_id for r in records}
@@ -54,7 +66,8 @@ def run_baseline(args: argparse.Namespace) -> int:
             preds = predict_oracle(records, renderer, args.workers)
         elif args.name == "loudness-stems":
             from .loudness import predict_loudness
-            preds, balance = predict_loudness(records, train, renderer, train_renderer, args.seed, args.workers)
+            preds, balance = predict_loudness(records, train, renderer, train_renderer, args.seed, args.workers,
+                                              train_source=train_source or str(train_path))
             extra = {"balance_prior": balance.to_dict(), "contrast_std_db": balance.contrast_std()}
         else:
             from .mixfeat import predict_mix_features
@@ -71,6 +84,8 @@ def run_baseline(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    from ...argtypes import channel_count, non_negative_int, positive_int
+
     p = subparsers.add_parser("baseline", help="run a reference baseline and write predictions JSONL",
                               description="Baselines write advice text in the dataset's style, so "
                                           "`mixbuddy evaluate` scores them with the same parser as a model.")
@@ -78,11 +93,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--dataset", required=True, help="dataset JSONL to answer (e.g. work/ds/test.jsonl)")
     p.add_argument("-o", "--output", required=True, help="predictions JSONL to write")
     p.add_argument("--train", default=None, help="training split for fitted baselines (default: train.jsonl beside --dataset)")
-    p.add_argument("--max-train", type=int, default=None,
+    p.add_argument("--max-train", type=positive_int, default=None,
                    help="fit on a seeded subset of this many training records (default: all)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--sr", type=int, default=22050, help="analysis sample rate")
-    p.add_argument("--channels", type=int, default=2)
-    p.add_argument("--workers", type=int, default=None, help="worker processes (default: up to 4)")
+    p.add_argument("--seed", type=non_negative_int, default=0, help="seed (>= 0)")
+    p.add_argument("--sr", type=positive_int, default=22050, help="analysis sample rate in Hz")
+    p.add_argument("--channels", type=channel_count, default=2, help="1 or 2 (default 2)")
+    p.add_argument("--workers", type=non_negative_int, default=None,
+                   help="worker processes (default: up to 4; 0 or 1 = in this process)")
     p.add_argument("--cache-dir", default=None, help="decoded-stem cache folder (memory-mapped .npy)")
     p.set_defaults(func=run_baseline)

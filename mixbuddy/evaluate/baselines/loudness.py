@@ -15,7 +15,8 @@ import pyloudnorm as pyln
 from ...constants import STEMS
 from ...data.recipe import Recipe
 from ...data.render import Renderer
-from .bayes import GaussianBalance, decide
+from ...errors import DataError
+from .bayes import MIN_FIT_CHUNKS, GaussianBalance, TooFewChunksError, decide
 from .common import advice_text, allowed_targets, map_records
 
 SILENT_LUFS = -70.0
@@ -41,20 +42,34 @@ def _clean_loudness(renderer: Renderer, r: Recipe) -> list[float]:
     return [loudness(win[s], renderer.sample_rate) if s in win else float("nan") for s in STEMS]
 
 
-def fit_balance(train: Sequence[Recipe], renderer: Renderer, workers: int | None = None) -> GaussianBalance:
-    """Fit the balance prior on the clean stems of every distinct training chunk."""
+def fit_balance(train: Sequence[Recipe], renderer: Renderer, workers: int | None = None,
+                source: str | None = None) -> GaussianBalance:
+    """Fit the balance prior on the clean stems of every distinct training chunk.
+
+    ``source`` names the training data in errors (default: the renderer's dataset file). Too few chunks
+    raise DataError naming it (checked before any audio is decoded when the chunk count alone is too low).
+    """
+    where = source or getattr(renderer, "dataset", None) or f"corpus {renderer.corpus!r}"
     chunks = {}
     for r in train:
         chunks.setdefault((r.song_id, r.start_s), r)
+    if len(chunks) < MIN_FIT_CHUNKS:
+        raise DataError(f"{where}: too few training chunks to fit the balance prior: {len(chunks)} distinct "
+                        f"chunk(s) in {len(train)} record(s), need at least {MIN_FIT_CHUNKS} with each stem active "
+                        "(use a larger training split)")
     keys = sorted(chunks)
     L = np.array(map_records(_clean_loudness, renderer, [chunks[k] for k in keys], workers, desc="fit prior"))
-    return GaussianBalance.fit(L)
+    try:
+        return GaussianBalance.fit(L.reshape(len(keys), len(STEMS)))
+    except TooFewChunksError as e:
+        raise DataError(f"{where}: too few training chunks to fit the balance prior: {e} "
+                        "(use a larger training split)") from None
 
 
 def predict_loudness(records: Sequence[Recipe], train: Sequence[Recipe], renderer: Renderer,
                      train_renderer: Renderer | None = None, seed: int = 0,
-                     workers: int | None = None) -> tuple[list[dict], GaussianBalance]:
-    balance = fit_balance(train, train_renderer or renderer, workers)
+                     workers: int | None = None, train_source: str | None = None) -> tuple[list[dict], GaussianBalance]:
+    balance = fit_balance(train, train_renderer or renderer, workers, source=train_source)
     L = map_records(_stem_loudness, renderer, records, workers, desc="loudness-stems")
     out = []
     for r, row in zip(records, L):

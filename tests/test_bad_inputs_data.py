@@ -1,0 +1,351 @@
+"""Bad input to the data, corpus, evaluate and baseline verbs: a clear error naming the file or option
+and the problem (exit code 1, or argparse's 2 for a bad option value), never a traceback from inside a
+library, never a half-written output."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mixbuddy.cli import main
+from mixbuddy.errors import DataError
+
+EXTS = ".wav, .flac, .ogg, .aiff"
+
+
+def run(capsys, *argv: str) -> tuple[int, str]:
+    """(exit code, stderr) of ``mixbuddy argv``; argparse errors give their own exit code 2."""
+    try:
+        rc = main([str(a) for a in argv])
+    except SystemExit as e:
+        rc = e.code
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return rc, err
+
+
+def files_under(path: Path) -> list[str]:
+    return sorted(str(p.relative_to(path)) for p in path.rglob("*")) if path.exists() else []
+
+
+@pytest.fixture(scope="module")
+def ds(tmp_path_factory) -> Path:
+    """A built dataset (train / validation / test + dataset.json) of a tiny MUSDB-style corpus."""
+    from corpus_fixtures import build_recipes
+
+    return build_recipes(tmp_path_factory.mktemp("bad_inputs_data"), val_songs=1, n_train=3, n_test=1,
+                         seconds=20.0, sr=22050)
+
+
+@pytest.fixture
+def dsc(ds: Path, tmp_path: Path) -> Path:
+    """A private copy of the dataset folder (the corpus root in its dataset.json stays valid)."""
+    return Path(shutil.copytree(ds, tmp_path / "ds"))
+
+
+@pytest.fixture
+def afile(tmp_path: Path) -> Path:
+    p = tmp_path / "afile"
+    p.write_text("not a folder\n")
+    return p
+
+
+# ---- 1. folder outputs whose path or parent is a file ------------------------------------------------
+@pytest.mark.parametrize("sub", ["", "sub"])
+def test_data_build_output_is_or_under_a_file(capsys, tmp_path, afile, sub):
+    out = afile / sub if sub else afile
+    rc, err = run(capsys, "data", "build", "--root", tmp_path, "-o", out, "--no-progress", "-q")
+    assert rc == 1 and str(out) in err and "is a file" in err
+    assert afile.read_text() == "not a folder\n"
+
+
+def test_corpus_synth_output_under_a_file_fails_before_rendering(capsys, afile):
+    rc, err = run(capsys, "corpus", "synth", "-o", afile / "corpus", "--songs", "2", "--seconds", "4",
+                  "--workers", "1", "--no-progress")
+    assert rc == 1 and f"{afile} is a file" in err and ".tmp-" not in err
+
+
+def test_evaluate_output_is_a_file_or_under_one(capsys, ds, afile):
+    preds = afile.parent / "preds.jsonl"
+    preds.write_text("".join(json.dumps({"id": r["id"], "text": r["response"]}) + "\n"
+                             for r in map(json.loads, (ds / "test.jsonl").read_text().splitlines())))
+    for out in (afile, afile / "rep"):
+        rc, err = run(capsys, "evaluate", "--predictions", preds, "--dataset", ds / "test.jsonl", "-o", out,
+                      "--bootstrap", "0")
+        assert rc == 1 and str(out) in err and "is a file" in err
+    assert afile.read_text() == "not a folder\n"
+
+
+# ---- 2. malformed / empty dataset.json -------------------------------------------------------------
+@pytest.mark.parametrize("content,problem", [("{not json", "not valid JSON"), ("", "not valid JSON"),
+                                             ("[1, 2]", "JSON object")])
+def test_malformed_dataset_json_is_named(capsys, dsc, tmp_path, content, problem):
+    (dsc / "dataset.json").write_text(content)
+    manifest = str(dsc / "dataset.json")
+    out = tmp_path / "out"
+    rc, err = run(capsys, "data", "render", "--dataset", dsc / "test.jsonl", "--index", "0", "-o", out / "mix.wav")
+    assert rc == 1 and manifest in err and problem in err
+    rc, err = run(capsys, "baseline", "oracle-stems", "--dataset", dsc / "test.jsonl", "-o", out / "p.jsonl",
+                  "--workers", "1")
+    assert rc == 1 and manifest in err and problem in err
+    rc, err = run(capsys, "advise-prior", "--dataset", dsc / "train.jsonl", "-o", out / "prior.json")
+    assert rc == 1 and manifest in err and problem in err
+    assert files_under(out) == []
+
+
+def test_render_without_corpus_config_says_which_corpus_is_unknown(capsys, dsc, tmp_path):
+    meta = json.loads((dsc / "dataset.json").read_text())
+    meta["corpus_config"] = None
+    (dsc / "dataset.json").write_text(json.dumps(meta))
+    rc, err = run(capsys, "data", "render", "--dataset", dsc / "test.jsonl", "--index", "0", "-o", tmp_path / "m.wav")
+    assert rc == 1 and f"{dsc / 'dataset.json'}: has no corpus_config" in err and "--root" in err
+    assert not (tmp_path / "m.wav").exists()
+
+
+# ---- 3. --sr / --channels at the parser --------------------------------------------------------------
+@pytest.mark.parametrize("opt,value,msg", [("--sr", "0", "must be >= 1"), ("--sr", "-1", "must be >= 1"),
+                                           ("--channels", "0", "must be 1 (mono) or 2"),
+                                           ("--channels", "3", "must be 1 (mono) or 2")])
+def test_render_and_baseline_check_rate_and_channels(capsys, ds, tmp_path, opt, value, msg):
+    rc, err = run(capsys, "data", "render", "--dataset", ds / "test.jsonl", "--index", "0",
+                  "-o", tmp_path / "m.wav", opt, value)
+    assert rc == 2 and f"argument {opt}: {msg}" in err
+    rc, err = run(capsys, "baseline", "oracle-stems", "--dataset", ds / "test.jsonl", "-o", tmp_path / "p.jsonl",
+                  opt, value)
+    assert rc == 2 and f"argument {opt}: {msg}" in err
+    assert files_under(tmp_path) == []
+
+
+# ---- 4. data build: stale splits, zero records, typo'd corpus config --------------------------------
+def test_rebuild_removes_stale_split_files_only(capsys, ds, tmp_path):
+    corpus = ds.parent / "corpus"
+    out = tmp_path / "ds"
+    assert main(["data", "build", "--root", str(corpus), "--val-songs", "1", "-o", str(out), "--no-progress", "-q"]) == 0
+    assert (out / "validation.jsonl").is_file()
+    (out / "notes.jsonl").write_text('{"mine": 1}\n')
+    (out / "subset.jsonl").write_text((out / "test.jsonl").read_text().splitlines()[0] + "\n")
+    capsys.readouterr()
+    assert main(["data", "build", "--root", str(corpus), "-o", str(out), "--no-progress", "-q"]) == 0
+    assert not (out / "validation.jsonl").exists()
+    assert (out / "notes.jsonl").is_file() and (out / "subset.jsonl").is_file()  # not the build's own files
+    manifest = json.loads((out / "dataset.json").read_text())
+    assert sorted(manifest["splits"]) == ["test", "train"]
+
+
+def test_build_with_no_record_is_an_error(capsys, ds, tmp_path):
+    corpus = ds.parent / "corpus"
+    cfg = tmp_path / "data.yaml"
+    cfg.write_text("gate:\n  mix_rms_db: 0.0\n")  # no mix is that loud: every chunk is rejected
+    out = tmp_path / "ds"
+    rc, err = run(capsys, "data", "build", "--root", corpus, "--config", cfg, "-o", out, "--no-progress", "-q")
+    assert rc == 1 and "no chunk passed the gate" in err and "corpus 'corpus'" in err and str(corpus) in err
+    assert not out.exists()
+
+
+def test_corpus_config_typo_is_reported(capsys, tmp_path):
+    cfg = tmp_path / "corpus.yaml"
+    cfg.write_text(f"kind: musdb_hq\nrot: {tmp_path}\n")
+    rc, err = run(capsys, "data", "build", "--corpus-config", cfg, "-o", tmp_path / "ds", "--no-progress")
+    assert rc == 1 and str(cfg) in err and "unknown key" in err and "'rot'" in err and "no corpus given" not in err
+    cfg.write_text("kind: musdb_hq\n")
+    rc, err = run(capsys, "data", "build", "--corpus-config", cfg, "-o", tmp_path / "ds", "--no-progress")
+    assert rc == 1 and str(cfg) in err and "no corpus 'root'" in err
+    assert not (tmp_path / "ds").exists()
+
+
+# ---- 5. data render ----------------------------------------------------------------------------------
+def test_render_stems_dir_is_a_file_writes_nothing(capsys, ds, tmp_path, afile):
+    out = tmp_path / "mix.wav"
+    rc, err = run(capsys, "data", "render", "--dataset", ds / "test.jsonl", "--index", "0", "-o", out,
+                  "--stems-dir", afile)
+    assert rc == 1 and "--stems-dir" in err and str(afile) in err and "is a file" in err
+    assert not out.exists() and afile.read_text() == "not a folder\n"
+
+
+def test_render_cache_dir_is_a_file(capsys, ds, tmp_path, afile):
+    rc, err = run(capsys, "data", "render", "--dataset", ds / "test.jsonl", "--index", "0",
+                  "-o", tmp_path / "mix.wav", "--cache-dir", afile)
+    assert rc == 1 and "--cache-dir" in err and "is a file" in err
+    assert not (tmp_path / "mix.wav").exists()
+
+
+@pytest.mark.parametrize("name", ["mix", "mix.txt", "mix.npy"])
+def test_render_output_needs_an_audio_extension(capsys, ds, tmp_path, name):
+    rc, err = run(capsys, "data", "render", "--dataset", ds / "test.jsonl", "--index", "0", "-o", tmp_path / name)
+    assert rc == 1 and "-o" in err and "unsupported audio file extension" in err and EXTS in err
+    assert files_under(tmp_path) == []
+
+
+def test_render_index_and_id_checks(capsys, ds, tmp_path):
+    rid = json.loads((ds / "test.jsonl").read_text().splitlines()[0])["id"]
+    out = tmp_path / "m.wav"
+    rc, err = run(capsys, "data", "render", "--dataset", ds / "test.jsonl", "--index", "-1", "-o", out)
+    assert rc == 2 and "argument --index: must be >= 0" in err
+    rc, err = run(capsys, "data", "render", rid, "--dataset", ds / "test.jsonl", "--index", "1", "-o", out)
+    assert rc == 1 and "not both" in err and rid in err
+    rc, err = run(capsys, "data", "render", "--dataset", ds / "test.jsonl", "--index", "0", "-o", out,
+                  "--kind", "bogus")
+    assert rc == 2 and "argument --kind" in err and "dataset.json" not in err
+    assert not out.exists()
+
+
+def test_render_still_writes_mix_and_stems(capsys, ds, tmp_path):
+    out, stems = tmp_path / "m.flac", tmp_path / "stems"
+    assert main(["data", "render", "--dataset", str(ds / "test.jsonl"), "--index", "0", "-o", str(out),
+                 "--stems-dir", str(stems), "--sr", "8000", "--channels", "1"]) == 0
+    assert out.is_file() and sorted(p.name for p in stems.iterdir()) == [
+        "bass.wav", "drums.wav", "other.wav", "vocals.wav"]
+
+
+# ---- 6. evaluate -------------------------------------------------------------------------------------
+def _preds(ds: Path, path: Path, edit) -> Path:
+    rows = [json.loads(x) for x in (ds / "test.jsonl").read_text().splitlines()]
+    path.write_text("".join(json.dumps(edit(i, {"id": r["id"], "text": r["response"]})) + "\n"
+                            for i, r in enumerate(rows)))
+    return path
+
+
+@pytest.mark.parametrize("opt,value", [("--seed", "-3"), ("--bootstrap", "-1")])
+def test_evaluate_negative_seed_or_bootstrap(capsys, ds, tmp_path, opt, value):
+    preds = _preds(ds, tmp_path / "p.jsonl", lambda i, r: r)
+    rc, err = run(capsys, "evaluate", "--predictions", preds, "--dataset", ds / "test.jsonl",
+                  "-o", tmp_path / "rep", opt, value)
+    assert rc == 2 and f"argument {opt}: must be >= 0" in err
+    assert not (tmp_path / "rep").exists()
+
+
+@pytest.mark.parametrize("edit,msg", [
+    (lambda i, r: {**r, "finding": "garbage"} if i == 2 else r, ":3: 'finding' must be a JSON object"),
+    (lambda i, r: {**r, "finding": [1, 2]} if i == 2 else r, ":3: 'finding' must be a JSON object"),
+    (lambda i, r: {**r, "finding": {"x": 1}} if i == 2 else r, ":3: finding lacks key 'no_error'"),
+    (lambda i, r: {**r, "finding": {"no_error": False, "target": ["vocals"]}} if i == 2 else r,
+     ":3: 'finding' has an unknown target/direction"),
+    (lambda i, r: {**r, "confidence": 7.5} if i == 4 else r, ":5: confidence must be a probability within [0, 1]"),
+    (lambda i, r: {**r, "confidence": -0.1} if i == 4 else r, ":5: confidence must be a probability within [0, 1]"),
+])
+def test_evaluate_bad_prediction_lines(capsys, ds, tmp_path, edit, msg):
+    preds = _preds(ds, tmp_path / "p.jsonl", edit)
+    rc, err = run(capsys, "evaluate", "--predictions", preds, "--dataset", ds / "test.jsonl",
+                  "-o", tmp_path / "rep", "--bootstrap", "0")
+    assert rc == 1 and f"{preds}{msg}" in err
+    assert not (tmp_path / "rep").exists()
+
+
+def test_evaluate_predictions_or_dataset_is_a_folder(capsys, ds, tmp_path):
+    preds = _preds(ds, tmp_path / "p.jsonl", lambda i, r: r)
+    rc, err = run(capsys, "evaluate", "--predictions", ds, "--dataset", ds / "test.jsonl", "-o", tmp_path / "rep")
+    assert rc == 1 and f"{ds}: is a folder" in err
+    rc, err = run(capsys, "evaluate", "--predictions", preds, "--dataset", ds, "-o", tmp_path / "rep")
+    assert rc == 1 and f"{ds}: is a folder" in err
+    assert not (tmp_path / "rep").exists()
+
+
+def test_evaluate_still_works(capsys, ds, tmp_path):
+    preds = _preds(ds, tmp_path / "p.jsonl", lambda i, r: {**r, "confidence": 0.5})
+    assert main(["evaluate", "--predictions", str(preds), "--dataset", str(ds / "test.jsonl"),
+                 "-o", str(tmp_path / "rep" / "deep"), "--bootstrap", "0", "--seed", "0"]) == 0
+    assert (tmp_path / "rep" / "deep" / "metrics.json").is_file()
+
+
+# ---- 7. baselines and the balance prior --------------------------------------------------------------
+@pytest.mark.parametrize("opt,value,msg", [("--max-train", "-5", "must be >= 1"), ("--max-train", "0", "must be >= 1"),
+                                           ("--workers", "-2", "must be >= 0"), ("--seed", "-1", "must be >= 0")])
+def test_baseline_option_checks(capsys, ds, tmp_path, opt, value, msg):
+    rc, err = run(capsys, "baseline", "majority", "--dataset", ds / "test.jsonl", "-o", tmp_path / "p.jsonl",
+                  opt, value)
+    assert rc == 2 and f"argument {opt}: {msg}" in err
+    assert files_under(tmp_path) == []
+
+
+def test_baseline_workers_zero_is_valid(capsys, ds, tmp_path):
+    assert main(["baseline", "majority", "--dataset", str(ds / "test.jsonl"), "-o", str(tmp_path / "p.jsonl"),
+                 "--workers", "0"]) == 0
+
+
+def test_baseline_cache_dir_or_output_in_the_way(capsys, ds, tmp_path, afile):
+    rc, err = run(capsys, "baseline", "oracle-stems", "--dataset", ds / "test.jsonl", "-o", tmp_path / "p.jsonl",
+                  "--cache-dir", afile, "--workers", "1")
+    assert rc == 1 and f"--cache-dir {afile}" in err and "is a file" in err
+    rc, err = run(capsys, "baseline", "random", "--dataset", ds / "test.jsonl", "-o", afile / "p.jsonl")
+    assert rc == 1 and f"{afile} is a file" in err
+    assert not (tmp_path / "p.jsonl").exists() and afile.read_text() == "not a folder\n"
+
+
+def test_loudness_baseline_with_too_few_training_chunks(capsys, ds, tmp_path):
+    out = tmp_path / "p.jsonl"
+    rc, err = run(capsys, "baseline", "loudness-stems", "--dataset", ds / "test.jsonl", "-o", out,
+                  "--max-train", "2", "--workers", "1")
+    assert rc == 1 and str(ds / "train.jsonl") in err and "too few training chunks" in err
+    assert not out.exists() and not Path(str(out) + ".json").exists()
+
+
+def test_advise_prior_with_too_few_chunks(capsys, dsc, tmp_path):
+    one_chunk = [x for x in (dsc / "validation.jsonl").read_text().splitlines()
+                 if json.loads(x)["start_s"] == 0.0][:5]
+    (dsc / "few.jsonl").write_text("\n".join(one_chunk) + "\n")
+    out = tmp_path / "prior.json"
+    rc, err = run(capsys, "advise-prior", "--dataset", dsc / "few.jsonl", "-o", out)
+    assert rc == 1 and str(dsc / "few.jsonl") in err and "too few training chunks" in err
+    assert not out.exists()
+
+
+def test_fit_balance_with_a_stem_rarely_active_names_the_source():
+    from mixbuddy.corpus.song import Song
+    from mixbuddy.data.build import build_records
+    from mixbuddy.data.config import DataConfig, GateConfig
+    from mixbuddy.data.render import Renderer
+    from mixbuddy.evaluate.baselines.bayes import GaussianBalance, TooFewChunksError
+    from mixbuddy.evaluate.baselines.loudness import fit_balance
+
+    sr = 8000
+
+    def song(i: int) -> Song:  # 30 s of noise per stem, "other" silent throughout
+        rng = np.random.default_rng(i)
+        arrays = {s: (0.1 * rng.standard_normal((30 * sr, 1))).astype(np.float32) for s in ("bass", "drums", "vocals")}
+        arrays["other"] = np.zeros((30 * sr, 1), np.float32)
+        return Song(id=f"s{i}", split="train", sample_rate=sr, stem_names=tuple(sorted(arrays)),
+                    loader=arrays.__getitem__, source=f"memory:s{i}", num_frames=30 * sr)
+
+    songs = [song(i) for i in range(2)]
+    cfg = DataConfig(analysis_sr=sr, gate=GateConfig(stems=["bass", "drums", "vocals"]))
+    records = build_records(songs, cfg)[0]["train"]
+    assert len({(r.song_id, r.start_s) for r in records}) == 6  # enough chunks, but "other" is never active
+    with pytest.raises(DataError, match=r"^my-train\.jsonl: too few training chunks.*other 0"):
+        fit_balance(records, Renderer(songs, sample_rate=sr, channels=1), workers=1, source="my-train.jsonl")
+    with pytest.raises(TooFewChunksError):
+        GaussianBalance.fit(np.zeros((2, 4)))
+    with pytest.raises(ValueError):  # still a ValueError for library callers
+        GaussianBalance.fit(np.zeros((2, 4)))
+
+
+# ---- 8. corpus synth / list messages -----------------------------------------------------------------
+def test_synth_config_and_overrides_name_the_file(capsys, tmp_path):
+    cfg = tmp_path / "synth.yaml"
+    cfg.write_text("test_songs: 5\n")
+    rc, err = run(capsys, "corpus", "synth", "--config", cfg, "-o", tmp_path / "c", "--songs", "3", "--seconds", "4")
+    assert rc == 1 and str(cfg) in err and "--songs 3" in err and "test_songs" in err
+    cfg.write_text("songs: 3\nsplit_pool: 4\n")
+    rc, err = run(capsys, "corpus", "synth", "--config", cfg, "-o", tmp_path / "c")
+    assert rc == 1 and str(cfg) in err and "split_pool" in err
+    cfg.write_text("song: 3\n")
+    rc, err = run(capsys, "corpus", "synth", "--config", cfg, "-o", tmp_path / "c", "--seconds", "4")
+    assert rc == 1 and str(cfg) in err and "'song'" in err
+    assert not (tmp_path / "c").exists()
+
+
+def test_corpus_list_bogus_split(capsys, tmp_path):
+    rc, err = run(capsys, "corpus", "list", "--root", tmp_path, "--split", "bogus")
+    assert rc == 2 and "argument --split" in err and "'train', 'validation', 'test'" in err
+
+
+# ---- 9. data stats -----------------------------------------------------------------------------------
+def test_data_stats_wants_the_dataset_folder(capsys, ds, tmp_path):
+    rc, err = run(capsys, "data", "stats", tmp_path / "missing")
+    assert rc == 1 and "dataset folder not found" in err
+    rc, err = run(capsys, "data", "stats", ds / "test.jsonl")
+    assert rc == 1 and "pass the dataset folder, not a file" in err and str(ds) in err
+    rc, err = run(capsys, "data", "stats", ds / "dataset.json")
+    assert rc == 1 and "pass the dataset folder, not a file" in err
