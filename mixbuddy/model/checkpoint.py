@@ -35,26 +35,14 @@ import torch
 
 from .. import __version__
 from ..config import load_config, save_config, to_dict
-from ..errors import ConfigError, OutputError
-from ..io import check_output_dir, ensure_dir, write_json
+from ..errors import ConfigError
+from ..io import ensure_dir, write_json
 from .audio import load_trainable_state_dict, trainable_state_dict, under_prefix
+from .checkpoint_files import (ADAPTER_DIR, AUDIO_FILE, BASE_FILE, CONFIG_FILE, FORMAT, META_FILE,  # noqa: F401
+                               SHIPPED, SHIPPED_DIR, TOKENS_FILE, check_checkpoint_output, check_tensors,
+                               is_checkpoint_dir, load_tensors, not_a_checkpoint, read_checkpoint_json)
 from .mixbuddy_model import MixbuddyModel
 from .model_config import ModelConfig
-
-SHIPPED_DIR = Path(__file__).resolve().parent.parent / "weights"
-SHIPPED = {"default": "mix mode: listens to the mix alone (best on the synthetic test songs)",
-           "default-stems": "stems mode: listens to each stem separately",
-           "default-real": "mix mode, for real songs: 'default' with a head trained on thinned stems (derived)",
-           "default-blind": "mix mode: 'default-real' with a head blind to the mix's overall level (derived)"}
-"""Models shipped inside the package (``mixbuddy/weights/<name>``), usable wherever a checkpoint folder is."""
-
-CONFIG_FILE = "config.yaml"
-AUDIO_FILE = "audio.safetensors"
-ADAPTER_DIR = "adapter"
-TOKENS_FILE = "tokens.json"
-META_FILE = "meta.json"
-BASE_FILE = "base.json"
-FORMAT = "mixbuddy-checkpoint/1"
 
 
 def _tokens_info(model: MixbuddyModel) -> dict[str, Any]:
@@ -102,25 +90,6 @@ def _architecture(cfg: ModelConfig, head_replaced: bool = False) -> dict[str, An
 def _base_dir(d: Path, base: str) -> Path:
     """A derived checkpoint's base: a shipped model's name, or a folder given relative to the checkpoint."""
     return SHIPPED_DIR / base if base in SHIPPED else Path(os.path.normpath(d / base))
-
-
-def is_checkpoint_dir(d: str | os.PathLike) -> bool:
-    """``d`` is a folder holding a checkpoint's two required files (config.yaml, audio.safetensors)."""
-    d = Path(d)
-    return d.is_dir() and (d / CONFIG_FILE).is_file() and (d / AUDIO_FILE).is_file()
-
-
-def check_checkpoint_output(out_dir: str | os.PathLike) -> Path:
-    """Fail early (OutputError) unless a checkpoint can be written to ``out_dir`` without destroying anything:
-    it must be absent or already a checkpoint folder (which is then replaced), and no file may sit where one
-    of its parent folders should be. Creates nothing."""
-    out = Path(out_dir)
-    if out.exists() or out.is_symlink():
-        if not is_checkpoint_dir(out):
-            raise OutputError(f"{out} exists and is not a checkpoint folder; choose another output "
-                              f"(only a folder holding {CONFIG_FILE} and {AUDIO_FILE} is replaced)")
-        return out
-    return check_output_dir(out)
 
 
 def derived_base_dir(out_dir: str | os.PathLike, base: str, replaces: Sequence[str] = ("stack.aux_head",),
@@ -210,54 +179,12 @@ def save_checkpoint(model: MixbuddyModel, out_dir: str | os.PathLike, extra: dic
     return out
 
 
-def _damaged(path: Path, e: BaseException) -> ConfigError:
-    return ConfigError(f"{path}: damaged or incomplete checkpoint file ({e}); copy, export or train the "
-                       "checkpoint again")
-
-
-def read_checkpoint_json(path: str | os.PathLike) -> Any:
-    """A checkpoint's JSON file (tokens.json, meta.json, base.json); invalid content is a ConfigError naming it."""
-    path = Path(path)
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as e:
-        raise _damaged(path, f"not valid JSON: {e}") from None
-    except OSError as e:
-        raise ConfigError(f"{path}: cannot read this checkpoint file ({e.strerror or e})") from None
-
-
-def _load_tensors(path: Path, device: str = "cpu") -> dict[str, torch.Tensor]:
-    """A safetensors file's tensors; a truncated or foreign file is a ConfigError naming it."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
-    try:
-        return load_file(str(path), device=device)
-    except (SafetensorError, ValueError, RuntimeError) as e:
-        raise _damaged(path, e) from None
-    except OSError as e:
-        raise ConfigError(f"{path}: cannot read this checkpoint file ({e.strerror or e})") from None
-
-
-def _check_tensors(path: Path) -> None:
-    """Read only the header of a safetensors file (cheap): a truncated or foreign file is a ConfigError."""
-    from safetensors import SafetensorError, safe_open
-
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            f.keys()
-    except (SafetensorError, ValueError, RuntimeError) as e:
-        raise _damaged(path, e) from None
-    except OSError as e:
-        raise ConfigError(f"{path}: cannot read this checkpoint file ({e.strerror or e})") from None
-
-
 def check_checkpoint_files(ckpt_dir: str | os.PathLike, cfg: ModelConfig | None = None) -> None:
     """Check that a checkpoint's files can be read (headers of the tensor files, tokens.json, a derived
     checkpoint's base), without building the model: a damaged file is found before the LLM is loaded."""
     d = Path(ckpt_dir)
     cfg = cfg if cfg is not None else load_config(ModelConfig, d / CONFIG_FILE)
-    _check_tensors(d / AUDIO_FILE)
+    check_tensors(d / AUDIO_FILE)
     if (d / TOKENS_FILE).is_file():                                # meta.json is provenance only: not needed here
         read_checkpoint_json(d / TOKENS_FILE)
     derived = _read_base(d)
@@ -267,7 +194,7 @@ def check_checkpoint_files(ckpt_dir: str | os.PathLike, cfg: ModelConfig | None 
         path = d / ADAPTER_DIR / "adapter_model.safetensors"
         if not path.is_file():
             raise ConfigError(f"{path}: LoRA adapter missing from the checkpoint (config says lora.enabled)")
-        _check_tensors(path)
+        check_tensors(path)
 
 
 def load_trained_parts(model: MixbuddyModel, ckpt_dir: str | os.PathLike, skip: Sequence[str] = ()) -> None:
@@ -278,8 +205,8 @@ def load_trained_parts(model: MixbuddyModel, ckpt_dir: str | os.PathLike, skip: 
     """
     d = Path(ckpt_dir)
     if not is_checkpoint_dir(d):
-        raise ConfigError(f"{d}: not a mixbuddy checkpoint ({_not_a_checkpoint(d)})")
-    state = _load_tensors(d / AUDIO_FILE, device=str(model.device))
+        raise ConfigError(f"{d}: not a mixbuddy checkpoint ({not_a_checkpoint(d)})")
+    state = load_tensors(d / AUDIO_FILE, device=str(model.device))
     inner = [p[len("stack."):] for p in skip if p.startswith("stack.")]
     derived = _read_base(d)
     if derived is not None:                     # the base's trained parts, then this checkpoint's own
@@ -304,7 +231,7 @@ def load_trained_parts(model: MixbuddyModel, ckpt_dir: str | os.PathLike, skip: 
         path = d / ADAPTER_DIR / "adapter_model.safetensors"
         if not path.is_file():
             raise ConfigError(f"{path}: LoRA adapter missing from the checkpoint (config says lora.enabled)")
-        adapter = _load_tensors(path, device=str(model.device))
+        adapter = load_tensors(path, device=str(model.device))
         expected = set(get_peft_model_state_dict(model.alm.llm, save_embedding_layers=False))
         if set(adapter) != expected:
             missing, extra = sorted(expected - set(adapter)), sorted(set(adapter) - expected)
@@ -355,26 +282,12 @@ def _content_hash(d: Path) -> str:
     return h.hexdigest()
 
 
-def _not_a_checkpoint(d: Path) -> str:
-    """Why folder ``d`` is not a checkpoint, with what to give instead."""
-    if not d.exists():
-        return f"not found; nor is it the name of a shipped model: {', '.join(SHIPPED)}"
-    if not d.is_dir():
-        return "a file, not a checkpoint folder"
-    inside = [d / sub for sub in ("best", "checkpoint") if is_checkpoint_dir(d / sub)]
-    if inside:
-        return (f"this is a training run folder; its checkpoint{'s are' if len(inside) > 1 else ' is'} "
-                f"{' and '.join(str(p) for p in inside)} (best: chosen on validation; checkpoint: the final step)")
-    return (f"needs {CONFIG_FILE} and {AUDIO_FILE}; written by `mixbuddy train` into <run>/checkpoint or "
-            f"<run>/best; shipped: {', '.join(SHIPPED)}")
-
-
 def checkpoint_id(name_or_dir: str | os.PathLike) -> str:
     """``<name>@<sha256 prefix>`` of everything a checkpoint's answers depend on (all files but meta.json):
     tells predictions of two different trainings saved under the same name apart."""
     d = resolve_checkpoint(name_or_dir)
     if not (d / CONFIG_FILE).is_file():
-        raise ConfigError(f"{d}: not a checkpoint folder ({_not_a_checkpoint(d)})")
+        raise ConfigError(f"{d}: not a checkpoint folder ({not_a_checkpoint(d)})")
     return f"{name_or_dir}@{_content_hash(d)[:16]}"
 
 
@@ -382,7 +295,7 @@ def checkpoint_config(ckpt_dir: str | os.PathLike) -> tuple[Path, ModelConfig]:
     """(folder, model config) of a checkpoint folder or shipped name, without building anything."""
     d = resolve_checkpoint(ckpt_dir)
     if not is_checkpoint_dir(d):
-        raise ConfigError(f"{d}: not a mixbuddy checkpoint ({_not_a_checkpoint(d)})")
+        raise ConfigError(f"{d}: not a mixbuddy checkpoint ({not_a_checkpoint(d)})")
     return d, load_config(ModelConfig, d / CONFIG_FILE)
 
 
