@@ -3,6 +3,9 @@ baselines/oracles produce, so every path meets at one ruler."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Mapping, Sequence
+
+from .constants import CATEGORY_BY_NAME
 
 
 @dataclass(frozen=True)
@@ -37,3 +40,31 @@ class Finding:
             range_db=(float(r[0]), float(r[1])) if r is not None else None,
             gain_db=None if d.get("gain_db") is None else float(d["gain_db"]),
         )
+
+
+def answer_probability(posterior: Mapping[str, float] | None, finding: Finding, targets: Sequence[str]) -> float | None:
+    """How likely ``finding`` is right (stem and direction, or "balanced"), under an engine's posterior.
+
+    ``posterior``: probabilities of ``"no_error"`` and of ``"<target>/<category>"`` classes (``:`` may
+    separate them too), e.g. the aux head's 13 classes or the Bayes baseline's hypotheses. Only "no error"
+    and the ``targets`` the instruction allows count, renormalised. "Balanced" is right with P(no error);
+    a claim with the summed probability of its stem's categories in its direction (any range), the
+    quantity joint accuracy scores. None without a posterior, or for a claim without stem or direction.
+    """
+    if not posterior:
+        return None
+    ok = float(posterior.get("no_error", 0.0))
+    pairs: dict[tuple[str, str], float] = {}
+    for key, p in posterior.items():
+        target, _, category = key.replace(":", "/").partition("/")
+        cat = CATEGORY_BY_NAME.get(category)
+        if key != "no_error" and target in targets and cat is not None and cat.direction is not None:
+            pairs[(target, cat.direction)] = pairs.get((target, cat.direction), 0.0) + float(p)
+    total = ok + sum(pairs.values())
+    if total <= 0.0:
+        return None
+    if finding.no_error:
+        return ok / total
+    if finding.target is None or finding.direction is None:
+        return None
+    return pairs.get((finding.target, finding.direction), 0.0) / total

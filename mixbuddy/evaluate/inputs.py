@@ -2,7 +2,8 @@
 
 Predictions are JSON lines ``{"id": ..., "text": ...}``; a line may instead (or also) carry
 ``"finding": {...}`` (a :class:`~mixbuddy.findings.Finding` dict, used as is, e.g. by baselines)
-and ``"confidence"`` (alias ``"score"``): the model's probability that the mix has an imbalance.
+and ``"confidence"`` (alias ``"score"``): the model's probability that the mix has an imbalance, and
+``"p_answer"``: the probability it gives its own answer of being right (``findings.answer_probability``).
 
 Nothing is skipped silently: a malformed line, a duplicate id, an id absent from the dataset, or a
 dataset id without a prediction raises :class:`~mixbuddy.errors.DataError` naming ``file:line``.
@@ -57,6 +58,7 @@ class Answers:
     gain: np.ndarray  # signed corrective gain, NaN when none stated
     confidence: np.ndarray  # NaN when absent
     ambiguous: np.ndarray  # bool
+    p_answer: np.ndarray | None = None  # NaN when absent (None: no line carries one)
 
 
 def _check_file(path: str | Path, what: str) -> Path:
@@ -150,6 +152,7 @@ def load_answers(path: str | Path, truth: Truth, allow_missing: bool = False) ->
     parsed = np.zeros(n, bool)
     ambiguous = np.zeros(n, bool)
     conf = np.full(n, np.nan)
+    p_answer = np.full(n, np.nan)
     for line, r in rows:
         rid = r.get("id")
         if not isinstance(rid, str) or not rid:
@@ -164,21 +167,29 @@ def load_answers(path: str | Path, truth: Truth, allow_missing: bool = False) ->
         text = r.get("text")
         if r.get("finding") is None and not isinstance(text, str):
             raise DataError(f"{path}:{line}: prediction needs a string 'text' (or a 'finding'), got {text!r}")
-        c = r.get("confidence", r.get("score"))
-        if c is not None:
-            if isinstance(c, bool) or not isinstance(c, (int, float)) or not math.isfinite(c):
-                raise DataError(f"{path}:{line}: confidence must be a finite number, got {c!r}")
-            if not 0.0 <= c <= 1.0:
-                raise DataError(f"{path}:{line}: confidence must be a probability within [0, 1], got {c!r}")
-            conf[pos[rid]] = float(c)
         i = pos[rid]
+        conf[i] = _probability(path, line, "confidence", r.get("confidence", r.get("score")))
+        p_answer[i] = _probability(path, line, "p_answer", r.get("p_answer"))
         findings[i], parsed[i], ambiguous[i] = _finding_of(path, line, r)
         texts[i] = text if isinstance(text, str) else None
     missing = [rid for rid in truth.ids if rid not in seen]
     if missing and not allow_missing:
         raise DataError(f"{path}: {len(missing)} dataset id(s) have no prediction, e.g. {missing[:3]} "
                         "(pass --allow-missing to score them as unanswered, i.e. wrong)")
-    return _arrays(findings, texts, parsed, ambiguous, conf)
+    answers = _arrays(findings, texts, parsed, ambiguous, conf)
+    answers.p_answer = p_answer if np.isfinite(p_answer).any() else None
+    return answers
+
+
+def _probability(path: Path, line: int, key: str, c: object) -> float:
+    """A probability field of a predictions line (NaN when absent); anything else is a DataError naming it."""
+    if c is None:
+        return float("nan")
+    if isinstance(c, bool) or not isinstance(c, (int, float)) or not math.isfinite(c):
+        raise DataError(f"{path}:{line}: {key} must be a finite number, got {c!r}")
+    if not 0.0 <= c <= 1.0:
+        raise DataError(f"{path}:{line}: {key} must be a probability within [0, 1], got {c!r}")
+    return float(c)
 
 
 def answers_from_findings(findings: list[Finding | None], confidence: np.ndarray | None = None) -> Answers:

@@ -266,8 +266,26 @@ def reliability(s: Sample, confidence: np.ndarray, bins: int = 10) -> dict | Non
     if not ok.any():
         return None
     p = confidence[ok]
-    v = np.where(s.said_ok[ok] > 0, 1.0 - p, p)
-    right = s.both[ok] > 0
+    table = _reliability_table(np.where(s.said_ok[ok] > 0, 1.0 - p, p), s.both[ok] > 0, bins)
+    return {**table, "brier_detection": float(np.mean((p - s.is_err[ok]) ** 2))}
+
+
+def answer_reliability(s: Sample, p_answer: np.ndarray | None, bins: int = 10) -> dict | None:
+    """The same table for ``p_answer``, the probability an engine gives its own answer of being right
+    (stem and direction, or "no change"; ``findings.answer_probability``). Unlike P(imbalance) it also
+    falls when the engine hesitates between stems, so it is the number that should match how often
+    answers are right. Brier: mean (p_answer − right)². None when no answer carries one."""
+    if p_answer is None:
+        return None
+    ok = np.isfinite(p_answer) & ((s.claims > 0) | (s.said_ok > 0))
+    if not ok.any():
+        return None
+    v, right = p_answer[ok], s.both[ok] > 0
+    return {**_reliability_table(v, right, bins), "brier": float(np.mean((v - right) ** 2))}
+
+
+def _reliability_table(v: np.ndarray, right: np.ndarray, bins: int) -> dict:
+    """Stated probabilities ``v`` of answers binned (width 1/``bins``) against how often they are ``right``."""
     idx = np.minimum((v * bins).astype(np.int64), bins - 1)
     rows = []
     for b in range(bins):
@@ -277,7 +295,7 @@ def reliability(s: Sample, confidence: np.ndarray, bins: int = 10) -> dict | Non
                          "joint_accuracy": float(right[m].mean())})
     ece = sum(r["n"] * abs(r["joint_accuracy"] - r["confidence"]) for r in rows) / len(v)
     return {"rows": rows, "n": int(len(v)), "mean_confidence": float(v.mean()), "joint_accuracy": float(right.mean()),
-            "ece": float(ece), "brier_detection": float(np.mean((p - s.is_err[ok]) ** 2))}
+            "ece": float(ece)}
 
 
 def score(t: Truth, a: Answers, n_boot: int = 1000, seed: int = 0) -> dict:
@@ -308,4 +326,5 @@ def score(t: Truth, a: Answers, n_boot: int = 1000, seed: int = 0) -> dict:
         "confusion": confusions(t, a, s),
         "tradeoff": tradeoff_curve(s, a.confidence),
         "reliability": reliability(s, a.confidence),
+        "answer_reliability": answer_reliability(s, a.p_answer),
     }

@@ -113,9 +113,17 @@ def render_markdown(res: dict[str, Any], meta: dict[str, Any]) -> str:
                 f"{rel['n']} answers: mean confidence {_num(rel['mean_confidence'])}, right {_pct(rel['joint_accuracy'])}; "
                 f"ECE {_num(rel['ece'], 3)}; detection Brier score {_num(rel['brier_detection'], 3)}.", "",
                 "| Confidence | Answers | Mean confidence | Right (joint) |", "|---|---|---|---|"]
-        out += [f"| {r['bin'][0]:.1f}–{r['bin'][1]:.1f} | {r['n']} | {_num(r['confidence'])} | "
-                f"{_pct(r['joint_accuracy'])} |" for r in rel["rows"]]
-        out.append("")
+        out += _reliability_rows(rel)
+    rel = res.get("answer_reliability")
+    if rel:
+        out += ["## How far to trust P(right)", "",
+                "Answers binned by the probability the engine gives its own answer of being right (`p_answer`, "
+                "what `advise` prints as P(right): the named stem off in the named direction, or a balanced mix), "
+                "against how often they are right (joint). "
+                f"{rel['n']} answers: mean P(right) {_num(rel['mean_confidence'])}, right {_pct(rel['joint_accuracy'])}; "
+                f"ECE {_num(rel['ece'], 3)}; Brier score {_num(rel['brier'], 3)}.", "",
+                "| P(right) | Answers | Mean P(right) | Right (joint) |", "|---|---|---|---|"]
+        out += _reliability_rows(rel)
     sim = res.get("similarity")
     if sim:
         out += ["## Semantic similarity to the reference answer", "",
@@ -188,3 +196,8 @@ def write_report(out_dir: str | Path, res: dict[str, Any], meta: dict[str, Any])
     write_json(paths["metrics"], {"meta": meta, **res})
     write_text(paths["report"], render_markdown(res, meta))
     return paths
+
+
+def _reliability_rows(rel: dict) -> list[str]:
+    return [f"| {r['bin'][0]:.1f}–{r['bin'][1]:.1f} | {r['n']} | {_num(r['confidence'])} | "
+            f"{_pct(r['joint_accuracy'])} |" for r in rel["rows"]] + [""]

@@ -9,6 +9,10 @@ differ, how many windows state each), the mean of their exact corrections ("abou
 Confidence. Per window, ``confidence`` is the engine's probability that the window holds an
 imbalance (None when the engine gives none), the same number ``mixbuddy predict`` writes. The
 confidence *in a verdict* is that probability for an imbalance and one minus it for "balanced".
+``p_answer`` is how likely the window's advice is right under the engine's class probabilities: the
+probability of the named stem being off in the named direction (or of a balanced mix, for "balanced"),
+:func:`mixbuddy.findings.answer_probability`; it is lower than the confidence when the engine hesitates
+between stems. A summary item states the mean of both over its windows.
 
 Overall verdict: the verdict with the largest weight, the weight being the sum over its windows of
 their confidence in it (a window without confidence counts 1), i.e. number of windows × mean
@@ -45,6 +49,7 @@ class WindowResult:
     confidence: float | None
     text: str
     level_check: dict[str, Finding] | None = None  # "+5 dB" / "-5 dB" -> the finding at that level
+    p_answer: float | None = None  # how likely the advice is right (None when the engine cannot say)
 
     @property
     def level_stable(self) -> bool | None:
@@ -55,7 +60,7 @@ class WindowResult:
 
     def to_dict(self) -> dict:
         d = {"start_s": round(self.start_s, 3), "end_s": round(self.end_s, 3), "finding": self.finding.to_dict(),
-             "confidence": self.confidence, "text": self.text}
+             "confidence": self.confidence, "p_answer": self.p_answer, "text": self.text}
         if self.level_check is not None:
             d["level_check"] = {k: f.to_dict() for k, f in self.level_check.items()}
             d["level_stable"] = self.level_stable
@@ -65,7 +70,7 @@ class WindowResult:
     def from_dict(cls, d: dict) -> "WindowResult":
         check = d.get("level_check")
         return cls(float(d["start_s"]), float(d["end_s"]), Finding.from_dict(d["finding"]), d.get("confidence"), d["text"],
-                   None if check is None else {k: Finding.from_dict(v) for k, v in check.items()})
+                   None if check is None else {k: Finding.from_dict(v) for k, v in check.items()}, d.get("p_answer"))
 
 
 @dataclass(frozen=True)
@@ -79,20 +84,23 @@ class SummaryItem:
     confidence: float | None  # mean confidence in this verdict (None when the engine gives none)
     weight: float  # sum of the windows' confidence in this verdict (window without confidence = 1)
     ranges: tuple[tuple[tuple[float, float], int], ...] = ()  # when windows differ: (range, windows), most first
+    p_answer: float | None = None  # mean probability that the windows' advice is right (None: unknown)
 
     def to_dict(self) -> dict:
         return {"start_s": round(self.start_s, 3), "end_s": round(self.end_s, 3), "finding": self.finding.to_dict(),
-                "windows": self.windows, "confidence": self.confidence, "weight": round(self.weight, 6),
+                "windows": self.windows, "confidence": self.confidence, "p_answer": self.p_answer,
+                "weight": round(self.weight, 6),
                 "ranges": [{"range_db": list(r), "windows": n} for r, n in self.ranges], "line": self.line()}
 
     @classmethod
     def from_dict(cls, d: dict) -> "SummaryItem":
         ranges = tuple((tuple(x["range_db"]), int(x["windows"])) for x in d.get("ranges", []))
         return cls(float(d["start_s"]), float(d["end_s"]), Finding.from_dict(d["finding"]), int(d["windows"]),
-                   d.get("confidence"), float(d["weight"]), ranges)
+                   d.get("confidence"), float(d["weight"]), ranges, d.get("p_answer"))
 
     def line(self, span: bool = True) -> str:
-        """e.g. "vocals too quiet in 0:40–1:30: raise by 6–12 dB (about 8 dB); confidence 0.91 (5 windows)";
+        """e.g. "vocals too quiet in 0:40–1:30: raise by 6–12 dB (about 8 dB); confidence 0.91, P(right) 0.78
+        (5 windows)";
         when the windows state different ranges, how many state each: "raise by 3–12 dB (6–12 dB in 3
         windows, 3–6 dB in 1)"."""
         where = f" in {fmt_span(self.start_s, self.end_s)}" if span else ""
@@ -101,6 +109,8 @@ class SummaryItem:
             parts = [f"{format_db(a)}{DASH}{format_db(b)} dB in {n}" for (a, b), n in self.ranges]
             split = f" ({parts[0]} window{'s' if self.ranges[0][1] != 1 else ''}, {', '.join(parts[1:])})"
         conf = "" if self.confidence is None else f"; confidence {self.confidence:.2f}"
+        if self.p_answer is not None:
+            conf += f"{'; ' if not conf else ', '}P(right) {self.p_answer:.2f}"
         n = f" ({self.windows} window{'s' if self.windows != 1 else ''})"
         return f"{describe(self.finding, where)}{split}{conf}{n}"
 
@@ -135,9 +145,7 @@ class AdviceReport:
     def format_text(self) -> str:
         eng = self.engine.get("name", "?")
         lines = [f"{self.song}: {fmt_time(self.duration_s)}, anchor {self.anchor}, engine {eng}", "", "Windows:"]
-        rows = [(w.start_s, f"{describe(w.finding)}" + ("" if w.confidence is None else
-                                                         f"  (P(imbalance) {w.confidence:.2f})") + level_note(w), w.end_s)
-                for w in self.windows]
+        rows = [(w.start_s, f"{describe(w.finding)}{stated(w)}{level_note(w)}", w.end_s) for w in self.windows]
         rows += [(s.start_s, f"skipped: {s.reason}", s.end_s) for s in self.skipped]
         lines += [f"  {fmt_span(a, b)}  {what}" for a, what, b in sorted(rows, key=lambda r: r[0])]
         lines += ["", "Summary:"] + [f"  {s.line()}" for s in self.summary]
@@ -151,6 +159,13 @@ class AdviceReport:
         if self.verdict is not None:
             lines += ["", f"Overall: {self.verdict.line(span=False)}"]
         return "\n".join(lines) + "\n"
+
+
+def stated(w: WindowResult) -> str:
+    """"  (P(imbalance) 0.95, P(right) 0.81)": what the engine says about its own answer."""
+    parts = ([] if w.confidence is None else [f"P(imbalance) {w.confidence:.2f}"]) + \
+        ([] if w.p_answer is None else [f"P(right) {w.p_answer:.2f}"])
+    return f"  ({', '.join(parts)})" if parts else ""
 
 
 def level_note(w: WindowResult) -> str:
@@ -220,6 +235,8 @@ def merge(group: list[WindowResult]) -> SummaryItem:
     confs = [verdict_confidence(w) for w in group]
     known = [c for c in confs if c is not None]
     conf = round(sum(known) / len(known), 4) if known else None
+    rights = [w.p_answer for w in group if w.p_answer is not None]
+    p_answer = round(sum(rights) / len(rights), 4) if rights else None
     weight = sum(1.0 if c is None else c for c in confs)
     counts: dict[tuple[float, float], list[float]] = {}
     for w, c in zip(group, confs):
@@ -227,7 +244,7 @@ def merge(group: list[WindowResult]) -> SummaryItem:
             counts.setdefault(tuple(w.finding.range_db), []).append(1.0 if c is None else c)
     split = tuple((r, len(v)) for r, v in sorted(counts.items(), key=lambda kv: (-len(kv[1]), -sum(kv[1]), kv[0])))
     return SummaryItem(min(w.start_s for w in group), max(w.end_s for w in group), finding, len(group), conf, weight,
-                       split if len(split) > 1 else ())
+                       split if len(split) > 1 else (), p_answer)
 
 
 def summarise(windows: list[WindowResult], gap_s: float = 1e-3) -> tuple[list[SummaryItem], SummaryItem | None]:
@@ -270,7 +287,7 @@ def advise(song: str | Path | None, anchor: str, engine: AdviceEngine, stems_dir
         for g in (level_check_db, -level_check_db):
             for c, a in zip(checks, engine.analyse([with_gain(w, g) for w in windows])):
                 c[f"{'+' if g > 0 else '-'}{format_db(abs(g))} dB"] = a.finding
-    results = [WindowResult(w.start_s, w.end_s, a.finding, a.confidence, a.text, c)
+    results = [WindowResult(w.start_s, w.end_s, a.finding, a.confidence, a.text, c, a.p_answer)
                for w, a, c in zip(windows, advice, checks)]
     summary, verdict = summarise(results)
     describe_engine = getattr(engine, "describe", None)

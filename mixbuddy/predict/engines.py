@@ -31,7 +31,7 @@ import numpy as np
 from ..constants import CATEGORY_BY_NAME, STEMS, TARGET_STEMS
 from ..data import templates as T
 from ..errors import ConfigError, DataError, MixbuddyError
-from ..findings import Finding
+from ..findings import Finding, answer_probability
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,7 @@ class WindowAdvice:
     text: str
     finding: Finding
     confidence: float | None
+    p_answer: float | None = None  # how likely this answer is right (findings.answer_probability)
 
 
 @runtime_checkable
@@ -82,8 +83,13 @@ class AdviceEngine(Protocol):
     def analyse(self, windows: Sequence[WindowInput]) -> list[WindowAdvice]: ...
 
 
-def no_error_advice(confidence: float | None) -> WindowAdvice:
-    return WindowAdvice(T.RESPONSE_TEMPLATES["no_error"][NO_ERROR_TEXT_ID], Finding(no_error=True), confidence)
+def no_error_advice(confidence: float | None, p_answer: float | None = None) -> WindowAdvice:
+    return WindowAdvice(T.RESPONSE_TEMPLATES["no_error"][NO_ERROR_TEXT_ID], Finding(no_error=True), confidence,
+                        p_answer)
+
+
+def _rounded(p: float | None) -> float | None:
+    return None if p is None else round(float(p), 6)
 
 
 # ---- the loudness engine --------------------------------------------------------------------------
@@ -232,23 +238,27 @@ class LoudnessEngine:
             lufs = {s: loudness(x, self.sample_rate) if s in w.active else float("nan") for s, x in w.stems.items()}
             targets = tuple(s for s in TARGET_STEMS if s != w.anchor)
             d = decide(self.balance, lufs, targets, self.threshold)
-            out.append(advice_from_decision(d.no_error, d.target, d.category, d.gain_db, d.p_error, w.anchor))
+            out.append(advice_from_decision(d.no_error, d.target, d.category, d.gain_db, d.p_error, w.anchor,
+                                            d.posterior))
         return out
 
 
 def advice_from_decision(no_error: bool, target: str | None, category: str, gain_db: float | None,
-                         p_error: float, anchor: str) -> WindowAdvice:
-    """Template text (first template of the category, exact correction appended) + its Finding."""
+                         p_error: float, anchor: str, posterior: dict[str, float] | None = None) -> WindowAdvice:
+    """Template text (first template of the category, exact correction appended) + its Finding (and, with
+    the decision's ``posterior``, how likely it is right)."""
     conf = round(float(p_error), 6)
+    targets = tuple(s for s in TARGET_STEMS if s != anchor)
     if no_error or target is None:
-        return no_error_advice(conf)
+        return no_error_advice(conf, _rounded(answer_probability(posterior, Finding(no_error=True), targets)))
     cat = CATEGORY_BY_NAME[category]
     exact = gain_db is not None
     text = T.render_response(category, target, anchor, f"{category}/0", gain_db=gain_db, exact_gain=exact)
     corr = None
     if exact:
         corr = T.exact_correction(gain_db) * (1.0 if cat.direction == "increase" else -1.0)
-    return WindowAdvice(text, Finding(False, target, cat.direction, cat.magnitude, corr), conf)
+    finding = Finding(False, target, cat.direction, cat.magnitude, corr)
+    return WindowAdvice(text, finding, conf, _rounded(answer_probability(posterior, finding, targets)))
 
 
 # ---- the model engine -----------------------------------------------------------------------------
@@ -327,18 +337,19 @@ class ModelEngine:
             waves = [model_input(w, self.input_mode, self.sample_rate) for w in batch]
             results = self.model.generate(waves, [w.instruction for w in batch], [w.anchor for w in batch],
                                           max_new_tokens=self.max_new_tokens)
-            out.extend(self._advice(r) for r in results)
+            out.extend(self._advice(r, w.anchor) for r, w in zip(results, batch))
         return out
 
-    def _advice(self, result: Any) -> WindowAdvice:
+    def _advice(self, result: Any, anchor: str) -> WindowAdvice:
         from ..evaluate.parse import parse_advice
 
-        conf = getattr(result, "p_error", None)
-        conf = None if conf is None else round(float(conf), 6)
+        conf = _rounded(getattr(result, "p_error", None))
+        probs = getattr(result, "aux_probs", None)
+        targets = tuple(s for s in TARGET_STEMS if s != anchor)
         finding = parse_advice(result.text).primary
         if self.threshold is not None and conf is not None and conf < self.threshold and not finding.no_error:
-            return no_error_advice(conf)
-        return WindowAdvice(result.text, finding, conf)
+            return no_error_advice(conf, _rounded(answer_probability(probs, Finding(no_error=True), targets)))
+        return WindowAdvice(result.text, finding, conf, _rounded(answer_probability(probs, finding, targets)))
 
 
 def model_input(w: WindowInput, input_mode: str, sample_rate: int) -> np.ndarray | dict[str, np.ndarray]:

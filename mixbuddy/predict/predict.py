@@ -1,4 +1,5 @@
-"""``mixbuddy predict``: answer every recipe of a dataset with a model, as ``{id, text, confidence}`` lines.
+"""``mixbuddy predict``: answer every recipe of a dataset with a model, as ``{id, text, confidence, p_answer}``
+lines (P(imbalance) and how likely the answer is right, from the aux head; null without one).
 
 Each recipe is rendered (flawed mix, no augmentation) at the model's rate — mono for a mix-mode
 model, one mono array per stem for a stems-mode model — and the model generates greedily in
@@ -23,8 +24,10 @@ from typing import Any, Sequence
 
 from tqdm import tqdm
 
+from ..constants import TARGET_STEMS
 from ..data.render import open_renderer
 from ..errors import ConfigError, DataError
+from ..findings import answer_probability
 from ..io import atomic_path, check_output_dir, check_output_file, dumps, ensure_dir, write_json
 
 log = logging.getLogger(__name__)
@@ -136,9 +139,16 @@ def model_inputs(renderer: Any, records: Sequence[Any], input_mode: str) -> list
     return out
 
 
-def prediction_line(rid: str, result: Any) -> str:
+def prediction_line(record: Any, result: Any) -> str:
+    """``{id, text, confidence, p_answer}``: the answer, the head's P(imbalance) and how likely the answer is
+    right under its class probabilities (:func:`mixbuddy.findings.answer_probability`; None without a head)."""
+    from ..evaluate.parse import parse_advice
+
     conf = getattr(result, "p_error", None)
-    return dumps({"id": rid, "text": result.text, "confidence": None if conf is None else round(float(conf), 6)}) + "\n"
+    p_answer = answer_probability(getattr(result, "aux_probs", None), parse_advice(result.text).primary,
+                                  tuple(s for s in TARGET_STEMS if s != record.anchor))
+    return dumps({"id": record.id, "text": result.text, "confidence": None if conf is None else round(float(conf), 6),
+                  "p_answer": None if p_answer is None else round(p_answer, 6)}) + "\n"
 
 
 def check_owner(output: Path, model_id: str | None) -> None:
@@ -182,7 +192,7 @@ def predict_dataset(model: Any, dataset: str | Path, output: str | Path, batch_s
                                          [r.anchor for r in batch], system=[r.system for r in batch])
                 if len(results) != len(batch):
                     raise DataError(f"model answered {len(results)} of {len(batch)} prompts")
-                lines = [prediction_line(r.id, res) for r, res in zip(batch, results)]
+                lines = [prediction_line(r, res) for r, res in zip(batch, results)]
                 if f is None:   # the first answers: record the model, then open the output
                     ensure_dir(output.parent)
                     if model_id is not None:

@@ -10,7 +10,7 @@ import pytest
 
 from mixbuddy.cli import main
 from mixbuddy.constants import CATEGORIES, STEMS, TARGET_STEMS
-from mixbuddy.evaluate.baselines.bayes import GaussianBalance, decide, decide_from_posterior
+from mixbuddy.evaluate.baselines.bayes import GaussianBalance, answer_p, decide, decide_from_posterior
 from mixbuddy.evaluate.baselines.simple import oracle_gain
 
 
@@ -68,6 +68,11 @@ def test_bayes_decision_details():
     post = {"no_error": 0.3, "bass:quiet": 0.25, "bass:very_quiet": 0.2, "vocals:loud": 0.25}
     d = decide_from_posterior(post, ("bass", "vocals"))
     assert (d.target, d.category) == ("bass", "quiet")  # pair mass 0.45 beats 0.3; range = best category
+    # P(right) of the answer: the (bass, raise) pair's mass; of "balanced" (with a threshold), P(no error)
+    assert answer_p(d) == pytest.approx(0.45)
+    assert answer_p(decide_from_posterior(post, ("bass", "vocals"), threshold=0.8)) == pytest.approx(0.3)
+    # the Bayes decision's own posterior: the 9 dB vocals push is "vocals too loud", nearly surely
+    assert answer_p(decide(bal, pushed, ("bass", "vocals"))) > 0.9
 
 
 def test_oracle_recovers_gain_under_uniform_scaling():

@@ -30,8 +30,11 @@ class FakeModel:
 
     Stems mode: the loudest target stem (RMS, anchor excluded) is called too loud when it is more
     than 3 dB above the anchor, with P(error) a logistic function of that difference; mix mode: the
-    drums are called too loud when the mix RMS is above ``mix_loud_db``. Records each batch size and
-    each item's length in samples (``lengths``; stems mode: the set of its stems' lengths).
+    drums are called too loud when the mix RMS is above ``mix_loud_db``. Its class probabilities
+    (``aux_probs``, the head's names): no error 1 − P(error), that stem too loud 0.7 P(error), another
+    allowed stem too quiet 0.3 P(error), so P(right) is 0.7 P(error) for a claim and 1 − P(error) for
+    "balanced". Records each batch size and each item's length in samples (``lengths``; stems mode: the
+    set of its stems' lengths).
     """
 
     def __init__(self, input_mode: str = "stems", sample_rate: int = 16000, clip_seconds: float = 10.0,
@@ -58,9 +61,11 @@ class FakeModel:
             assert wave.ndim == 1 and wave.dtype == np.float32
             target, diff = "drums", self._db(wave) - self.mix_loud_db + 3.0
         p = round(1.0 / (1.0 + np.exp(-(diff - 3.0))), 6)
+        other = next(s for s in TARGET_STEMS if s not in (anchor, target))
+        probs = {"no_error": 1.0 - p, f"{target}/loud": 0.7 * p, f"{other}/quiet": 0.3 * p}
         if diff <= 3.0:
-            return FakeResult(T.RESPONSE_TEMPLATES["no_error"]["no_error/1"], p)
-        return FakeResult(T.render_response("loud", target, anchor, "loud/2"), p)
+            return FakeResult(T.RESPONSE_TEMPLATES["no_error"]["no_error/1"], p, probs)
+        return FakeResult(T.render_response("loud", target, anchor, "loud/2"), p, probs)
 
     def generate(self, waves, instructions, anchors, system=None, max_new_tokens=None) -> list[FakeResult]:
         assert len(waves) == len(instructions) == len(anchors)

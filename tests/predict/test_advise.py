@@ -231,7 +231,12 @@ def test_model_engine_batches_and_json_round_trip(tmp_path):
     assert rep.verdict.finding.target == "drums" and rep.engine["name"] == "model"
     d = json.loads(json.dumps(rep.to_dict()))
     assert set(d) == {"song", "engine", "anchor", "duration_s", "windows", "summary", "verdict", "skipped"}
-    assert set(d["windows"][0]) == {"start_s", "end_s", "finding", "confidence", "text"}
+    assert set(d["windows"][0]) == {"start_s", "end_s", "finding", "confidence", "p_answer", "text"}
+    for w in rep.windows:   # the fake head: 0.7 P(error) on the stem it names, 1 - P(error) for "balanced"
+        assert w.p_answer == pytest.approx(1.0 - w.confidence if w.finding.no_error else 0.7 * w.confidence, abs=1e-5)
+    assert rep.verdict.p_answer == pytest.approx(
+        np.mean([w.p_answer for w in rep.windows if w.finding.target == "drums"]), abs=1e-4)
+    assert f"P(right) {rep.windows[0].p_answer:.2f})" in rep.format_text()
     assert AdviceReport.from_dict(d).to_dict() == rep.to_dict()
 
 

@@ -7,9 +7,11 @@ import sys
 import types
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from mixbuddy.cli import main
+from mixbuddy.data import templates as T
 from mixbuddy.data.templates import SYSTEM_PROMPT
 from mixbuddy.errors import DataError
 from mixbuddy.predict.predict import predict_dataset
@@ -35,7 +37,7 @@ def test_predicts_every_record_in_batches(dataset, tmp_path):
     assert model.systems[0] == [SYSTEM_PROMPT] * 7  # each recipe's own system prompt is passed on
     rows = [json.loads(line) for line in (tmp_path / "p.jsonl").read_text().splitlines()]
     assert [r["id"] for r in rows] == [json.loads(line)["id"] for line in dataset.read_text().splitlines()]
-    assert all(set(r) == {"id", "text", "confidence"} and 0 <= r["confidence"] <= 1 for r in rows)
+    assert all(set(r) == {"id", "text", "confidence", "p_answer"} and 0 <= r["confidence"] <= 1 for r in rows)
     # each answer is the model's answer for its own record's audio (re-rendered here: stems, mono, 16 kHz)
     from mixbuddy.data.recipe import load_recipes
     from mixbuddy.data.render import open_renderer
@@ -51,12 +53,21 @@ def test_predicts_every_record_in_batches(dataset, tmp_path):
     assert len({e.text for e in expected}) >= 4 and len({e.p_error for e in expected}) > len(recs) // 2
     assert [r["text"] for r in rows] == [e.text for e in expected]
     assert [r["confidence"] for r in rows] == pytest.approx([e.p_error for e in expected], abs=1e-6)
+    # P(right): 0.7 P(error) for "too loud" (the fake head's mass on that stem and direction), 1 - P(error)
+    # for "balanced"
+    said_ok = [e.text == T.RESPONSE_TEMPLATES["no_error"]["no_error/1"] for e in expected]
+    assert 0 < sum(said_ok) < len(expected)
+    assert [r["p_answer"] for r in rows] == pytest.approx(
+        [1.0 - e.p_error if ok else 0.7 * e.p_error for e, ok in zip(expected, said_ok)], abs=1e-5)
     # the output is what `mixbuddy evaluate` reads, through the same parser as any model
     rep = tmp_path / "rep"
     assert main(["evaluate", "--predictions", str(tmp_path / "p.jsonl"), "--dataset", str(dataset), "-o", str(rep),
                  "--bootstrap", "0"]) == 0
     m = json.loads((rep / "metrics.json").read_text())
     assert m["counts"]["unparseable"] == 0 and m["n"] == n
+    rel = m["answer_reliability"]
+    assert rel["n"] == n and rel["mean_confidence"] == pytest.approx(np.mean([r["p_answer"] for r in rows]))
+    assert "## How far to trust P(right)" in (rep / "report.md").read_text()
 
 
 def test_resume_after_interruption_gives_the_same_bytes(dataset, tmp_path):

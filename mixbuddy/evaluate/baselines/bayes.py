@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ...constants import CATEGORIES, STEMS
+from ...constants import CATEGORIES, CATEGORY_BY_NAME, STEMS, TARGET_STEMS
 from ...errors import DataError
+from ...findings import Finding, answer_probability
 
 GRID_STEP_DB = 0.05
 MIN_FIT_CHUNKS = 3  # chunks with a stem active needed to estimate its mean and (co)variance
@@ -179,3 +180,10 @@ def decide_from_posterior(post: dict[str, float], targets: tuple[str, ...], thre
     t, direction = best_pair
     cat = max((c for c in CATEGORIES if c.direction == direction), key=lambda c: post.get(f"{t}:{c.name}", 0.0))
     return Decision(False, t, cat.name, p_err, post)
+
+
+def answer_p(d: Decision) -> float | None:
+    """How likely a decision's answer is right under its own posterior (rounded for a predictions line)."""
+    finding = Finding(True) if d.no_error else Finding(False, d.target, CATEGORY_BY_NAME[d.category].direction)
+    p = answer_probability(d.posterior, finding, TARGET_STEMS)
+    return None if p is None else round(p, 6)

@@ -16,7 +16,7 @@ from ...constants import STEMS
 from ...data.recipe import Recipe
 from ...data.render import Renderer
 from ...errors import DataError
-from .bayes import MIN_FIT_CHUNKS, GaussianBalance, TooFewChunksError, decide
+from .bayes import MIN_FIT_CHUNKS, GaussianBalance, TooFewChunksError, answer_p, decide
 from .common import advice_text, allowed_targets, map_records
 
 SILENT_LUFS = -70.0
@@ -75,5 +75,6 @@ def predict_loudness(records: Sequence[Recipe], train: Sequence[Recipe], rendere
     for r, row in zip(records, L):
         d = decide(balance, dict(zip(STEMS, row)), allowed_targets(r))
         text = advice_text(r, d.no_error, d.target, d.category, seed, gain_db=d.gain_db)
-        out.append({"id": r.id, "text": text, "confidence": round(d.p_error, 6)})
+        out.append({"id": r.id, "text": text, "confidence": round(d.p_error, 6),
+                    "p_answer": answer_p(d)})
     return out, balance

@@ -13,7 +13,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from ...constants import TARGET_STEMS
 from ...data.recipe import Recipe
 from ...data.render import Renderer
-from .bayes import decide_from_posterior
+from .bayes import answer_p, decide_from_posterior
 from .common import advice_text, allowed_targets, map_records
 from .features import mix_features
 
@@ -58,5 +58,5 @@ def predict_mix_features(records: Sequence[Recipe], train: Sequence[Recipe], ren
         post = {k: v / z for k, v in post.items()}
         d = decide_from_posterior(post, targets)
         out.append({"id": r.id, "text": advice_text(r, d.no_error, d.target, d.category, seed),
-                    "confidence": round(d.p_error, 6)})
+                    "confidence": round(d.p_error, 6), "p_answer": answer_p(d)})
     return out
