@@ -194,7 +194,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     q.set_defaults(func=run_prior)
 
     r = subparsers.add_parser("predict", help="answer every record of a dataset with a trained model",
-                              description="Writes {id, text, confidence} JSON lines for `mixbuddy evaluate`; "
+                              description="Writes {id, text, confidence, p_answer} JSON lines for `mixbuddy evaluate`; "
                                           "resumable (ids already in the output are skipped).")
     r.add_argument("--checkpoint", required=True, help="trained model folder or shipped model name")
     r.add_argument("--dataset", required=True, help="dataset JSONL (e.g. work/ds-synth/test.jsonl)")
