@@ -1,10 +1,13 @@
 """argparse ``type=`` checkers shared by every verb: a bad value becomes a usage error naming the option
-(``mixbuddy advise: error: argument --hop: must be a number of seconds > 0, got 0``), exit status 2."""
+(``mixbuddy advise: error: argument --hop: must be a number of seconds > 0, got 0``), exit status 2; and
+:func:`require_whole`, the same check for values given through the Python API (a ConfigError)."""
 from __future__ import annotations
 
 import argparse
 import math
-from typing import Callable
+from typing import Any, Callable
+
+from .errors import ConfigError
 
 
 def whole(minimum: int) -> Callable[[str], int]:
@@ -52,4 +55,11 @@ def channel_count(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected 1 (mono) or 2 (stereo), got {text!r}") from None
     if value not in (1, 2):
         raise argparse.ArgumentTypeError(f"must be 1 (mono) or 2 (stereo), got {value}")
+    return value
+
+
+def require_whole(value: Any, what: str, minimum: int = 1) -> int:
+    """``value`` when it is a whole number >= ``minimum`` (not a bool), else a ConfigError naming ``what``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(f"{what} must be a whole number >= {minimum}, got {value!r}")
     return value

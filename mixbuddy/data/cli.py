@@ -12,21 +12,6 @@ from ..errors import ConfigError, DataError
 log = logging.getLogger(__name__)
 
 
-def read_manifest(dataset: str | Path) -> dict | None:
-    """The ``dataset.json`` beside a dataset file, or None when there is none; a malformed one raises
-    DataError naming it."""
-    from ..io import read_json
-
-    path = Path(dataset).parent / "dataset.json"
-    if not path.exists():
-        return None
-    meta = read_json(path, "dataset manifest")
-    if not isinstance(meta, dict):
-        raise DataError(f"{path}: dataset manifest must be a JSON object, got {type(meta).__name__}; "
-                        "rebuild the dataset with `mixbuddy data build`")
-    return meta
-
-
 def _corpus_config(args: argparse.Namespace, fallback: dict | None = None,
                    fallback_where: str = "dataset.json:corpus_config"):
     """CorpusConfig from --corpus-config (top level or a ``corpus:`` section), flags, or a fallback dict."""
@@ -83,7 +68,7 @@ def run_render(args: argparse.Namespace) -> int:
     from ..audio import write_audio
     from ..io import check_output_dir, check_output_file
     from .recipe import find_recipe
-    from .render import RENDER_EXTENSIONS, Renderer
+    from .render import RENDER_EXTENSIONS, Renderer, read_manifest
 
     if args.record_id is None and args.index is None:
         raise DataError("give a record id or --index N")
@@ -110,8 +95,6 @@ def run_render(args: argparse.Namespace) -> int:
     manifest_path = Path(args.dataset).parent / "dataset.json"
     manifest = read_manifest(args.dataset)
     fallback = manifest.get("corpus_config") if manifest else None
-    if fallback is not None and not isinstance(fallback, dict):
-        raise DataError(f"{manifest_path}: corpus_config must be a mapping, got {fallback!r}")
     if not fallback and not args.corpus_config and not args.root:
         raise DataError(f"{manifest_path}: {'not found' if manifest is None else 'has no corpus_config'}, so the "
                         "corpus to render from is unknown; pass --corpus-config C.yaml or --root DIR [--kind ...]")

@@ -33,7 +33,7 @@ import numpy as np
 from ..corpus.config import CorpusConfig
 from ..corpus.song import Song
 from ..errors import ConfigError, DataError
-from ..io import atomic_path, ensure_dir, read_json, write_text
+from ..io import atomic_path, check_output_dir, ensure_dir, read_json, write_text
 from ..rng import rng_for
 from .gate import convert
 from .recipe import Recipe
@@ -75,8 +75,6 @@ class Renderer:
             raise ConfigError(f"channels must be 1 (mono) or 2 (stereo), got {channels!r}")
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
         if self.cache_dir is not None:
-            from ..io import check_output_dir
-
             check_output_dir(self.cache_dir)  # a file in the way is reported now, not at the first decode
         if isinstance(source, CorpusConfig):
             from ..corpus.load import load_corpus
@@ -286,22 +284,33 @@ def _augment(mix: np.ndarray, stems: dict[str, np.ndarray], rng: np.random.Gener
     info.update({"aug_gain_db": gain_db, "aug_snr_db": snr_db, "aug_dc": dc})
 
 
+def read_manifest(dataset: str | Path) -> dict | None:
+    """The ``dataset.json`` beside a dataset file, or None when there is none; DataError naming it when it is
+    not a JSON object or its ``corpus_config`` is not a mapping."""
+    path = Path(dataset).parent / "dataset.json"
+    if not path.exists():
+        return None
+    meta = read_json(path, "dataset manifest")
+    if not isinstance(meta, dict):
+        raise DataError(f"{path}: dataset manifest must be a JSON object, got {type(meta).__name__}; "
+                        "rebuild the dataset with `mixbuddy data build`")
+    cc = meta.get("corpus_config")
+    if cc and not isinstance(cc, dict):
+        raise DataError(f"{path}: corpus_config must be a mapping, got {cc!r}")
+    return meta
+
+
 def open_renderer(dataset: str | Path, sample_rate: int, channels: int, cache_dir: str | Path | None = None) -> Renderer:
     """A renderer over the corpus a dataset file was built from (read from its ``dataset.json``)."""
     from ..config import from_dict
 
     manifest = Path(dataset).parent / "dataset.json"
-    if not manifest.exists():
+    meta = read_manifest(dataset)
+    if meta is None:
         raise DataError(f"{manifest}: not found; a dataset file needs the dataset.json written beside it by "
                         "`mixbuddy data build` (it says which corpus to render from)")
-    meta = read_json(manifest, "dataset manifest")
-    if not isinstance(meta, dict):
-        raise DataError(f"{manifest}: dataset manifest must be a JSON object, got {type(meta).__name__}; "
-                        "rebuild the dataset with `mixbuddy data build`")
     if not meta.get("corpus_config"):
         raise DataError(f"{manifest}: has no corpus_config; rebuild the dataset with `mixbuddy data build`")
-    if not isinstance(meta["corpus_config"], dict):
-        raise DataError(f"{manifest}: corpus_config must be a mapping, got {meta['corpus_config']!r}")
     ccfg = from_dict(CorpusConfig, meta["corpus_config"], where=f"{manifest}:corpus_config")
     renderer = Renderer(ccfg, sample_rate=sample_rate, channels=channels, cache_dir=cache_dir,
                         corpus=meta.get("corpus"))

@@ -176,9 +176,7 @@ def load_answers(path: str | Path, truth: Truth, allow_missing: bool = False) ->
     if missing and not allow_missing:
         raise DataError(f"{path}: {len(missing)} dataset id(s) have no prediction, e.g. {missing[:3]} "
                         "(pass --allow-missing to score them as unanswered, i.e. wrong)")
-    answers = _arrays(findings, texts, parsed, ambiguous, conf)
-    answers.p_answer = p_answer if np.isfinite(p_answer).any() else None
-    return answers
+    return _arrays(findings, texts, parsed, ambiguous, conf, p_answer if np.isfinite(p_answer).any() else None)
 
 
 def _probability(path: Path, line: int, key: str, c: object) -> float:
@@ -201,7 +199,7 @@ def answers_from_findings(findings: list[Finding | None], confidence: np.ndarray
     return _arrays(list(findings), [None] * n, parsed, np.zeros(n, bool), conf)
 
 
-def _arrays(findings, texts, parsed, ambiguous, conf) -> Answers:
+def _arrays(findings, texts, parsed, ambiguous, conf, p_answer=None) -> Answers:
     n = len(findings)
     answered = np.array([f is not None for f in findings], bool)
     no_err = np.zeros(n, bool)
@@ -221,4 +219,4 @@ def _arrays(findings, texts, parsed, ambiguous, conf) -> Answers:
         if f.gain_db is not None:
             gain[i] = f.gain_db
     return Answers(findings, texts, answered, parsed & answered, no_err, target, direction, lo, hi, gain, conf,
-                   ambiguous)
+                   ambiguous, p_answer)

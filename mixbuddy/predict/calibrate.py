@@ -12,10 +12,9 @@ into a checkpoint with ``mixbuddy export --threshold T``.
 """
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any, Sequence
-
-import math
 
 import numpy as np
 import torch
@@ -87,12 +86,12 @@ def calibrate(checkpoint: str | Path, dataset: str | Path, cache_dir: str | None
     from ..data.render import open_renderer
     from ..errors import ConfigError
     from ..model.checkpoint import load_checkpoint
+    from ..argtypes import require_whole
     from ..io import check_output_dir
 
     # the settings and the dataset are checked before the model loads
     check_tolerance(tolerance)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ConfigError(f"batch size must be a whole number >= 1, got {batch_size!r}")
+    require_whole(batch_size, "batch size")
     if cache_dir is not None:
         check_output_dir(cache_dir, "--cache-dir")
     records = check_calibration_dataset(dataset)

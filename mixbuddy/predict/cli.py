@@ -96,15 +96,15 @@ def run_prior(args: argparse.Namespace) -> int:
 
 
 def run_predict(args: argparse.Namespace) -> int:
-    from .predict import check_owner, check_predict_inputs, predict_dataset, write_info
+    from .predict import check_predict_inputs, predict_dataset, write_info
 
-    # the output, the dataset, an output to resume and the cache folder are checked before the model loads
-    check_predict_inputs(args.dataset, args.output, cache_dir=args.cache_dir, limit=args.limit,
-                         batch_size=args.batch_size)
     from ..model.checkpoint import checkpoint_id, load_checkpoint
 
+    # the output, the dataset, an output to resume (and whose it is) and the cache folder are checked before
+    # the model loads
     model_id = checkpoint_id(args.checkpoint)
-    check_owner(Path(args.output), model_id)
+    check_predict_inputs(args.dataset, args.output, model_id, cache_dir=args.cache_dir, limit=args.limit,
+                         batch_size=args.batch_size)
     model = load_checkpoint(args.checkpoint, device=args.device)
     info = predict_dataset(model, args.dataset, args.output, batch_size=args.batch_size, limit=args.limit,
                            cache_dir=args.cache_dir, progress=not args.no_progress, model_id=model_id)

@@ -28,9 +28,10 @@ from typing import Any, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
+from ..argtypes import require_whole
 from ..constants import CATEGORY_BY_NAME, STEMS, TARGET_STEMS
 from ..data import templates as T
-from ..errors import ConfigError, DataError, MixbuddyError
+from ..errors import ConfigError, MixbuddyError
 from ..findings import Finding, answer_probability
 
 log = logging.getLogger(__name__)
@@ -181,22 +182,18 @@ def fit_prior(dataset: str | Path, sample_rate: int = 22050, channels: int = 2, 
     """
     from ..data.recipe import load_recipes
     from ..evaluate.baselines.loudness import fit_balance
-    from ..data.render import open_renderer
-    from ..io import read_json
+    from ..data.render import open_renderer, read_manifest
 
     if not _whole(sample_rate) or sample_rate < 1:
         raise ConfigError(f"sample rate must be a whole number of Hz >= 1, got {sample_rate!r}")
     if channels not in (1, 2):
         raise ConfigError(f"channels must be 1 or 2, got {channels!r}")
-    if workers is not None and (not _whole(workers) or workers < 0):
-        raise ConfigError(f"workers must be a whole number >= 0, got {workers!r}")
+    if workers is not None:
+        require_whole(workers, "workers", 0)
     records = load_recipes(dataset)
     if not records:
         raise MixbuddyError(f"{dataset}: no records to fit a balance prior on")
-    manifest_path = Path(dataset).parent / "dataset.json"
-    manifest = read_json(manifest_path, "dataset manifest") if manifest_path.is_file() else {}
-    if not isinstance(manifest, dict):
-        raise DataError(f"{manifest_path}: not a dataset manifest (expected a JSON object, got {_json_type(manifest)})")
+    manifest = read_manifest(dataset) or {}
     renderer = open_renderer(dataset, sample_rate, channels)   # a missing dataset.json is refused here
     balance = fit_balance(records, renderer, workers)
     source = {k: manifest.get(k) for k in ("corpus", "corpus_config", "code_version", "seed")}
@@ -280,9 +277,7 @@ class ModelEngine:
                  batch_size: int = 8, threshold: float | None = None, max_new_tokens: int | None = None):
         self.checkpoint = str(checkpoint) if checkpoint is not None else None
         self.device = device
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ConfigError(f"batch size must be a whole number >= 1, got {batch_size!r}")
-        self.batch_size = batch_size
+        self.batch_size = require_whole(batch_size, "batch size")
         self.threshold = threshold
         self.max_new_tokens = max_new_tokens
         self._model: Any = None

@@ -24,9 +24,10 @@ from typing import Any, Sequence
 
 from tqdm import tqdm
 
+from ..argtypes import require_whole
 from ..constants import TARGET_STEMS
 from ..data.render import open_renderer
-from ..errors import ConfigError, DataError
+from ..errors import DataError
 from ..findings import answer_probability
 from ..io import atomic_path, check_output_dir, check_output_file, dumps, ensure_dir, write_json
 
@@ -111,10 +112,9 @@ def check_predict_inputs(dataset: str | Path, output: str | Path, model_id: str 
     Returns the dataset's records."""
     from ..data.recipe import load_recipes
 
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ConfigError(f"batch size must be a whole number >= 1, got {batch_size!r}")
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
-        raise ConfigError(f"limit must be a whole number >= 1, got {limit!r}")
+    require_whole(batch_size, "batch size")
+    if limit is not None:
+        require_whole(limit, "limit")
     output = check_output_file(output)
     check_output_file(str(output) + ".json")
     if cache_dir is not None:

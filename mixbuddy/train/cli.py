@@ -15,8 +15,8 @@ def run_train(args: argparse.Namespace) -> int:
     if args.no_progress:
         overrides.append("train.progress=false")
     cfg = load_train_config(args.config, overrides)
-    check_run_inputs(cfg)                      # fast, offline: before the model is built, and all --check does
-    if args.check:
+    if args.check:                             # a run checks the same when it starts (Run), before building
+        check_run_inputs(cfg)
         print(f"{args.config}: valid ({cfg.model.input_mode} mode, encoder {cfg.model.audio.encoder.kind}, "
               f"dataset {cfg.data.dataset}, output {cfg.train.output_dir})")
         return 0

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..config import apply_overrides, from_dict, load_yaml, to_dict  # noqa: F401  (apply_overrides: re-exported)
+from ..config import from_dict, load_yaml, to_dict
 from ..errors import ConfigError, OutputError
 from ..io import check_output_dir
 from ..model.config import parse_device_name

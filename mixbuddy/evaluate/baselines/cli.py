@@ -14,9 +14,8 @@ log = logging.getLogger(__name__)
 
 
 def run_baseline(args: argparse.Namespace) -> int:
-    from ...io import check_output_dir
     from ...data.recipe import load_recipes
-    from ...io import check_output_file
+    from ...io import check_output_dir, check_output_file
     from .common import open_renderer
 
     # every output is checked before any record is read or audio decoded
