@@ -10,6 +10,7 @@ Layout of a checkpoint directory::
     tokens.json          the tokenizer additions (pad + audio placeholder) and the vocabulary size;
                          they are re-added deterministically on load and checked against this file
     meta.json            what the caller passed as ``extra`` (step, metrics, ...) and versions
+    README.md            the model card (:mod:`mixbuddy.model.model_card`); documentation, outside the content hash
     base.json            only in a *derived* checkpoint (see below)
 
 A derived checkpoint stores only some trained tensors (``replaces``: parameter-name prefixes such as
@@ -42,6 +43,7 @@ from .checkpoint_files import (ADAPTER_DIR, AUDIO_FILE, BASE_FILE, CONFIG_FILE, 
                                SHIPPED, SHIPPED_DIR, TOKENS_FILE, check_checkpoint_output, check_tensors,
                                is_checkpoint_dir, load_tensors, not_a_checkpoint, read_checkpoint_json)
 from .mixbuddy_model import MixbuddyModel
+from .model_card import CARD_FILE, llm_id, write_model_card
 from .model_config import ModelConfig
 
 
@@ -60,13 +62,18 @@ def _cast(state: dict[str, torch.Tensor], dtype: torch.dtype | None) -> dict[str
             for k, v in state.items()}
 
 
-def _sort_adapter_config(path: Path) -> None:
+def _tidy_adapter(d: Path, cfg: ModelConfig) -> None:
     """peft writes ``target_modules`` from a set, in an order that changes from process to process;
-    sorted, the same weights give the same bytes (and the same :func:`checkpoint_id`)."""
+    sorted, the same weights give the same bytes (and the same :func:`checkpoint_id`). Its base model is
+    named by source, never by a local cache path, and its placeholder model card is dropped (the
+    checkpoint's own README.md describes the model)."""
+    path = d / "adapter_config.json"
     conf = json.loads(path.read_text(encoding="utf-8"))
     if isinstance(conf.get("target_modules"), list):
         conf["target_modules"] = sorted(conf["target_modules"])
-        write_json(path, conf)
+    conf["base_model_name_or_path"] = llm_id(cfg.llm)
+    write_json(path, conf)
+    (d / CARD_FILE).unlink(missing_ok=True)
 
 
 def _stack_prefixes(prefixes: Sequence[str]) -> list[str]:
@@ -109,9 +116,10 @@ def derived_base_dir(out_dir: str | os.PathLike, base: str, replaces: Sequence[s
     return base_dir
 
 
-def _write(model: MixbuddyModel, d: Path, extra: dict[str, Any], dtype: str | None = None,
+def _write(model: MixbuddyModel, d: Path, name: str, extra: dict[str, Any], dtype: str | None = None,
            derived: dict[str, Any] | None = None) -> None:
-    """The files of a checkpoint (a derived one when ``derived``, the content of base.json, is given)."""
+    """The files of a checkpoint named ``name`` (a derived one when ``derived``, the content of base.json, is
+    given), its model card included."""
     from safetensors.torch import load_file, save_file
 
     if dtype is not None and dtype not in SAVE_DTYPES:
@@ -128,7 +136,7 @@ def _write(model: MixbuddyModel, d: Path, extra: dict[str, Any], dtype: str | No
     save_file(audio, str(d / AUDIO_FILE), metadata={"format": FORMAT})
     if model.cfg.llm.lora.enabled and derived is None:
         model.alm.llm.save_pretrained(str(d / ADAPTER_DIR), safe_serialization=True, save_embedding_layers=False)
-        _sort_adapter_config(d / ADAPTER_DIR / "adapter_config.json")
+        _tidy_adapter(d / ADAPTER_DIR, model.cfg)
         if cast is not None:
             path = d / ADAPTER_DIR / "adapter_model.safetensors"
             save_file(_cast(load_file(str(path)), cast), str(path), metadata={"format": "pt"})
@@ -140,6 +148,7 @@ def _write(model: MixbuddyModel, d: Path, extra: dict[str, Any], dtype: str | No
             "audio_parameters": int(sum(v.numel() for v in audio.values())), "dtype": dtype or "as trained",
             "extra": extra}
     write_json(d / META_FILE, json.loads(json.dumps(meta, default=str)))
+    write_model_card(d, name)
 
 
 def save_checkpoint(model: MixbuddyModel, out_dir: str | os.PathLike, extra: dict[str, Any] | None = None,
@@ -167,7 +176,7 @@ def save_checkpoint(model: MixbuddyModel, out_dir: str | os.PathLike, extra: dic
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     old = None
     try:
-        _write(model, tmp, dict(extra or {}), dtype, derived)
+        _write(model, tmp, out.name, dict(extra or {}), dtype, derived)
         if out.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
             os.replace(out, old / "x")
@@ -273,17 +282,18 @@ def resolve_checkpoint(name_or_dir: str | os.PathLike) -> Path:
 
 
 def _content_hash(d: Path) -> str:
-    """sha256 of everything a checkpoint's answers depend on (all files but meta.json, with their names)."""
+    """sha256 of everything a checkpoint's answers depend on (all files but meta.json and model cards, with their
+    names)."""
     import hashlib
 
     h = hashlib.sha256()
-    for f in sorted(p for p in d.rglob("*") if p.is_file() and p.name != META_FILE):
+    for f in sorted(p for p in d.rglob("*") if p.is_file() and p.name not in (META_FILE, CARD_FILE)):
         h.update(f.relative_to(d).as_posix().encode() + b"\0" + f.read_bytes())
     return h.hexdigest()
 
 
 def checkpoint_id(name_or_dir: str | os.PathLike) -> str:
-    """``<name>@<sha256 prefix>`` of everything a checkpoint's answers depend on (all files but meta.json):
+    """``<name>@<sha256 prefix>`` of everything a checkpoint's answers depend on (all files but meta.json and README.md):
     tells predictions of two different trainings saved under the same name apart."""
     d = resolve_checkpoint(name_or_dir)
     if not (d / CONFIG_FILE).is_file():

@@ -36,6 +36,18 @@ def run_export(args: argparse.Namespace) -> int:
     from ..model.checkpoint import (META_FILE, check_checkpoint_files, check_checkpoint_output, checkpoint_config,
                                     derived_base_dir, load_checkpoint, read_checkpoint_json, save_checkpoint)
 
+    from ..model.model_card import parse_report_args, write_model_card
+
+    reports = parse_report_args(args.report or [])
+    if args.card_only:                         # documentation only: no model is loaded, no weight is rewritten
+        if args.output is not None or args.dtype or args.base or args.replaces or args.threshold is not None or args.note:
+            raise ConfigError("--card-only rewrites the model card (README.md) of --checkpoint in place; it takes "
+                              "only --report (drop -o, --dtype, --base, --replaces, --threshold and --note)")
+        src, _ = checkpoint_config(args.checkpoint)
+        print(write_model_card(src, Path(args.checkpoint).name, reports))
+        return 0
+    if args.output is None:
+        raise ConfigError("export needs -o/--output (the folder to write), unless --card-only")
     # everything that can be checked is checked before the model is loaded (seconds) and before anything is written
     if args.replaces and args.base is None:
         raise ConfigError("--replaces only applies to a derived checkpoint: give --base too (the checkpoint the "
@@ -59,6 +71,8 @@ def run_export(args: argparse.Namespace) -> int:
     extra = {"exported_from": str(Path(args.checkpoint)), "source_meta": meta.get("extra", {}),
              "notes": list(args.note or [])}
     out = save_checkpoint(model, out, extra, dtype=args.dtype, base=args.base, replaces=replaces)
+    if reports:
+        write_model_card(out, out.name, reports)
     size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
     print(f"{out}: {size / 1e6:.1f} MB ({args.dtype or 'as trained'})")
     return 0
@@ -67,9 +81,10 @@ def run_export(args: argparse.Namespace) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:
     e = subparsers.add_parser("export", help="re-save a trained checkpoint for shipping (e.g. in float16)",
                               description="Loads a checkpoint and writes its trained parts again, optionally cast "
-                                          "to a smaller dtype; provenance goes to meta.json.")
+                                          "to a smaller dtype; provenance goes to meta.json, a model card to "
+                                          "README.md.")
     e.add_argument("--checkpoint", required=True, help="checkpoint folder (e.g. runs/default/best)")
-    e.add_argument("-o", "--output", required=True,
+    e.add_argument("-o", "--output", default=None,
                    help="folder to write: a new one, or an existing checkpoint folder (replaced atomically)")
     e.add_argument("--dtype", choices=("float32", "float16", "bfloat16"), default=None)
     e.add_argument("--note", action="append", help="provenance note stored in meta.json (repeatable)")
@@ -80,6 +95,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="with --base: parameter-name prefix stored (repeatable; default stack.aux_head)")
     e.add_argument("--threshold", type=probability, default=None,
                    help="store this P(imbalance) threshold for the hard verdict (see `mixbuddy calibrate`)")
+    e.add_argument("--report", action="append", metavar="LABEL=DIR",
+                   help="put this `mixbuddy evaluate` report's headline numbers in the model card (README.md), "
+                        "e.g. 'synth test=reports/models/synth-test/default' (repeatable)")
+    e.add_argument("--card-only", action="store_true",
+                   help="only rewrite --checkpoint's model card (README.md) in place, e.g. with --report once the "
+                        "model is evaluated; no weight is loaded or written, and the model's id does not change")
     e.set_defaults(func=run_export)
 
     p = subparsers.add_parser("train", help="train the audio-language model (two stages, validation selection)",

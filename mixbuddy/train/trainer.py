@@ -116,6 +116,8 @@ class Run:
         common = dict(renderer=renderer, prompts=m.alm.prompts, mode=m.input_mode, clip_names=m.clip_names,
                       clip_samples=m.clip_samples, clip_tokens=n_tok, seed=t.seed)
         self.train_ds = RecipeDataset(train_recipes, augment=cfg.data.augment, thin=cfg.data.thin_stems, **common)
+        self.provenance = {"dataset": str(cfg.data.dataset), "train_records": len(train_recipes), "seed": t.seed,
+                           **({"init_from": str(t.init_from)} if t.init_from else {})}
         self.val_ds = RecipeDataset(val_recipes, augment=False, **common)
         with self.acc.main_process_first():   # decode every song once into the shared cache before forking
             renderer.warm(sorted({r.song_id for r in train_recipes + val_recipes}))
@@ -293,7 +295,7 @@ class Run:
         if better:
             self.best = {"metric": name, "value": value, "step": step}
             save_checkpoint(self.model, self.run_dir / "best",
-                            {"step": step, "metrics": metrics, "split": "validation"})
+                            {"step": step, "metrics": metrics, "split": "validation", **self.provenance})
 
     def save_resume(self, stage: int, step: int, optimizer: Any, scheduler: Any) -> None:
         if self.main:
@@ -327,7 +329,7 @@ class Run:
         if total > 0:
             self.stage(2, total, o.lr, self.model)
         if self.main:
-            save_checkpoint(self.model, self.run_dir / "checkpoint", {"step": total, "final": True})
+            save_checkpoint(self.model, self.run_dir / "checkpoint", {"step": total, "final": True, **self.provenance})
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             write_json(self.run_dir / "summary.json", json.loads(json.dumps({
                 "steps": total, "stop_after": cfg.train.stop_after, "stage1_steps": cfg.train.stage1_steps, "best": self.best,

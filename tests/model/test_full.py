@@ -132,8 +132,14 @@ def test_checkpoint_holds_no_frozen_weights(tiny_llm: Path, tiny_hubert: Path, t
         adapter_keys = list(f.keys())
         stored += sum(f.get_tensor(k).numel() for k in adapter_keys)
     assert adapter_keys and all("lora_" in k for k in adapter_keys)        # no embedding / base weights
-    modules = json.loads((ckpt / "adapter" / "adapter_config.json").read_text())["target_modules"]
+    adapter_config = json.loads((ckpt / "adapter" / "adapter_config.json").read_text())
+    modules = adapter_config["target_modules"]
     assert len(modules) > 1 and modules == sorted(modules)                  # the same bytes from every process
+    assert adapter_config["base_model_name_or_path"] == tiny_llm.name       # no local path in what is shipped
+    assert not (ckpt / "adapter" / "README.md").exists()                    # peft's placeholder card
+    card = (ckpt / "README.md").read_text()
+    assert card.startswith("# mixbuddy model `ckpt`") and f"**LLM**: {tiny_llm.name}, frozen, with LoRA" in card
+    assert f"`{tiny_hubert.name}` (Hugging Face, frozen" in card and "/" + tiny_llm.parent.name + "/" not in card
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     assert stored == trainable
     frozen = sum(p.numel() for p in model.parameters() if not p.requires_grad)
@@ -160,7 +166,7 @@ def test_derived_checkpoint_takes_its_head_from_itself_and_the_rest_from_its_bas
     _train_a_little(other, waves, steps=4)
     other.cfg.audio.aux.verdict_threshold = 0.7
     derived = save_checkpoint(other, tmp_path / "derived", base="../base")
-    assert sorted(p.name for p in derived.iterdir()) == ["audio.safetensors", "base.json", "config.yaml",
+    assert sorted(p.name for p in derived.iterdir()) == ["README.md", "audio.safetensors", "base.json", "config.yaml",
                                                          "meta.json", "tokens.json"]       # no adapter
     with safe_open(str(derived / "audio.safetensors"), "pt") as f:
         assert f.keys() and all(k.startswith("aux_head.") for k in f.keys())

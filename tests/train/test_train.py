@@ -423,6 +423,10 @@ def test_calibrate_then_export_with_the_threshold(assets: dict[str, Path], tmp_p
     assert "chosen threshold" in capsys.readouterr().out
     th = cal["chosen"]["threshold"]
     assert main(["export", "--checkpoint", str(ckpt), "-o", str(tmp_path / "exp"), "--threshold", str(th)]) == 0
+    made = json.loads((tmp_path / "exp" / "meta.json").read_text())["extra"]["source_meta"]
+    assert made["dataset"] == str(assets["ds"]) and made["train_records"] > 0 and made["seed"] == 0
+    assert f"**Training data**: `{assets['ds']}` ({made['train_records']} training recipes, seed 0)." in \
+        (tmp_path / "exp" / "README.md").read_text()
     assert load_checkpoint(tmp_path / "exp").stack.threshold == th
     assert main(["export", "--checkpoint", str(ckpt), "-o", str(tmp_path / "head"), "--threshold", "0.9",
                  "--base", "../exp"]) == 0                          # derived: the head and threshold only

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Rewrite the model card (README.md) of every shipped model with its evaluation reports
+# (run after scripts/model_reports.sh). Only the cards change: no weight is loaded or written,
+# and the models' ids (mixbuddy.model.checkpoint.checkpoint_id) stay the same.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${BIN:-.venv/bin}
+for m in default default-real default-blind default-stems; do
+  $BIN/mixbuddy export --checkpoint mixbuddy/weights/$m --card-only \
+    --report "synth test (20 unseen synthetic songs)=reports/models/synth-test/$m" \
+    --report "real songs (3 CC0 songs, ../shared/data/real-dev)=reports/models/real-test/$m"
+done
