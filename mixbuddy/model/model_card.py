@@ -60,7 +60,7 @@ def parse_report_args(items: Sequence[str]) -> list[tuple[str, Path]]:
         if not (path / "metrics.json").is_file():
             raise ConfigError(f"--report {item!r}: {path / 'metrics.json'} not found (a `mixbuddy evaluate` output "
                               "folder holds it)")
-        out.append((label.strip(), path))
+        out.append((label.strip().replace("|", "/"), path))       # a label is a table cell
     return out
 
 
