@@ -10,6 +10,7 @@ from pathlib import Path
 REPORTS = Path(__file__).resolve().parents[1] / "reports"
 rows=[("`default` (mix)","models/synth-test/default","models/fresh-test/default"),
       ("`default-real` (mix)","models/synth-test/default-real","models/fresh-test/default-real"),
+      ("`default-blind` (mix)","models/synth-test/default-blind","models/fresh-test/default-blind"),
       ("`default-stems` (stems)","models/synth-test/default-stems","models/fresh-test/default-stems"),
       ("loudness-stems","baselines/synth/loudness-stems","baselines/fresh/loudness-stems"),
       ("mix-features","baselines/synth/mix-features","baselines/fresh/mix-features"),
