@@ -117,9 +117,9 @@ def derived_base_dir(out_dir: str | os.PathLike, base: str, replaces: Sequence[s
 
 
 def _write(model: MixbuddyModel, d: Path, name: str, extra: dict[str, Any], dtype: str | None = None,
-           derived: dict[str, Any] | None = None) -> None:
+           derived: dict[str, Any] | None = None, reports: Sequence[tuple[str, Path]] = ()) -> None:
     """The files of a checkpoint named ``name`` (a derived one when ``derived``, the content of base.json, is
-    given), its model card included."""
+    given), its model card (with ``reports``) included."""
     from safetensors.torch import load_file, save_file
 
     if dtype is not None and dtype not in SAVE_DTYPES:
@@ -148,12 +148,13 @@ def _write(model: MixbuddyModel, d: Path, name: str, extra: dict[str, Any], dtyp
             "audio_parameters": int(sum(v.numel() for v in audio.values())), "dtype": dtype or "as trained",
             "extra": extra}
     write_json(d / META_FILE, json.loads(json.dumps(meta, default=str)))
-    write_model_card(d, name)
+    write_model_card(d, name, reports)
 
 
 def save_checkpoint(model: MixbuddyModel, out_dir: str | os.PathLike, extra: dict[str, Any] | None = None,
                     dtype: str | None = None, base: str | None = None,
-                    replaces: Sequence[str] = ("stack.aux_head",)) -> Path:
+                    replaces: Sequence[str] = ("stack.aux_head",),
+                    reports: Sequence[tuple[str, Path]] = ()) -> Path:
     """Write the trained parts of ``model`` to ``out_dir`` (replaced atomically if it is a checkpoint folder;
     anything else in the way is an OutputError, never deleted).
 
@@ -161,6 +162,7 @@ def save_checkpoint(model: MixbuddyModel, out_dir: str | os.PathLike, extra: dic
     tensors, e.g. to halve a model shipped for inference; loading casts them back to the model's dtype.
     ``base`` (a shipped model's name, or a folder given relative to ``out_dir``) writes a derived
     checkpoint: only the tensors under ``replaces``; the rest is read from ``base`` when loading.
+    ``reports`` (label, `mixbuddy evaluate` folder) pairs go into the model card's evaluation table.
     """
     out = check_checkpoint_output(out_dir)                         # never replaces anything but a checkpoint
     derived = None
@@ -176,7 +178,7 @@ def save_checkpoint(model: MixbuddyModel, out_dir: str | os.PathLike, extra: dic
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     old = None
     try:
-        _write(model, tmp, out.name, dict(extra or {}), dtype, derived)
+        _write(model, tmp, out.name, dict(extra or {}), dtype, derived, reports)
         if out.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
             os.replace(out, old / "x")

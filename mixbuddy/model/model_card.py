@@ -105,10 +105,13 @@ def _parts(cfg: ModelConfig) -> list[str]:
             + (f", with LoRA r={llm.lora.r}, alpha={llm.lora.alpha} on {', '.join(llm.lora.target_modules)}"
                if llm.lora.enabled else "") + (", loaded in 4-bit NF4" if llm.load_in_4bit else "") + "."]
     if a.aux.enabled:
-        src = (f"parameter-free level statistics (`{a.aux.level_features}`"
-               + (f", every clip moved to {a.aux.level_reference:g} LUFS first: blind to the overall level"
-                  if a.aux.level_reference is not None else "") + ")") if a.aux.source == "levels" else \
-            f"the {a.aux.source} audio embeddings"
+        if a.aux.source != "levels":
+            src = f"the {a.aux.source} audio embeddings"
+        elif a.aux.level_reference is None:
+            src = f"parameter-free level statistics (`{a.aux.level_features}`)"
+        else:
+            src = (f"parameter-free level statistics (`{a.aux.level_features}`, every clip moved to "
+                   f"{a.aux.level_reference:g} LUFS first: blind to the overall level)")
         verdict = ""
         if a.aux.verdict:
             verdict = (f"; its decision reaches the LLM as {a.aux.verdict_tokens} verdict tokens"

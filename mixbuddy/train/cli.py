@@ -35,7 +35,6 @@ def run_export(args: argparse.Namespace) -> int:
     from ..errors import ConfigError
     from ..model.checkpoint import (META_FILE, check_checkpoint_files, check_checkpoint_output, checkpoint_config,
                                     derived_base_dir, load_checkpoint, read_checkpoint_json, save_checkpoint)
-
     from ..model.model_card import parse_report_args, write_model_card
 
     reports = parse_report_args(args.report or [])
@@ -70,9 +69,7 @@ def run_export(args: argparse.Namespace) -> int:
         model.cfg.audio.aux.verdict_threshold = float(args.threshold)
     extra = {"exported_from": str(Path(args.checkpoint)), "source_meta": meta.get("extra", {}),
              "notes": list(args.note or [])}
-    out = save_checkpoint(model, out, extra, dtype=args.dtype, base=args.base, replaces=replaces)
-    if reports:
-        write_model_card(out, out.name, reports)
+    out = save_checkpoint(model, out, extra, dtype=args.dtype, base=args.base, replaces=replaces, reports=reports)
     size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
     print(f"{out}: {size / 1e6:.1f} MB ({args.dtype or 'as trained'})")
     return 0
