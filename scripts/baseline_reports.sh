@@ -5,6 +5,9 @@
 #   mixbuddy corpus synth -o work/synth --config configs/synth.yaml
 #   mixbuddy data build --corpus-config configs/corpus/synth.yaml --config configs/data.yaml -o work/ds-synth
 #   mixbuddy data build --corpus-config configs/corpus/real-dev.yaml --config configs/data-real.yaml -o work/ds-real
+# The replication sets (SETS="fresh third"; docs/BENCHMARKS.md) are made the same way from their own configs:
+#   mixbuddy corpus synth -o work/synth-fresh --config configs/synth-fresh.yaml     (third: synth-third)
+#   mixbuddy data build --corpus-config configs/corpus/synth-fresh.yaml --config configs/data.yaml -o work/ds-fresh
 # mix-features is fitted on a seeded subset of MIX_TRAIN training records (all 360 training songs are
 # represented; its feature extraction costs ~16 ms per record), every other fitted baseline on all of them.
 set -euo pipefail
