@@ -8,10 +8,11 @@ BIN=${BIN:-.venv/bin}
 for m in default default-real default-blind default-stems; do
   more=()         # the replication sets (docs/BENCHMARKS.md, "Replication on fresh songs" and "The
                   # operating-point rule, tested on a third set of songs"), where they were run
-  [ -f reports/models/fresh-test/$m/metrics.json ] && \
-    more+=(--report "fresh synth test (20 more unseen songs, seed 1)=reports/models/fresh-test/$m")
-  [ -f reports/models/third-test/$m/metrics.json ] && \
-    more+=(--report "third synth test (20 more unseen songs, seed 2)=reports/models/third-test/$m")
+  for set_seed in fresh:1 third:2; do
+    set=${set_seed%:*}
+    [ -f reports/models/$set-test/$m/metrics.json ] && \
+      more+=(--report "$set synth test (20 more unseen songs, seed ${set_seed#*:})=reports/models/$set-test/$m")
+  done
   $BIN/mixbuddy export --checkpoint mixbuddy/weights/$m --card-only \
     --report "synth test (20 unseen synthetic songs)=reports/models/synth-test/$m" "${more[@]}" \
     --report "real songs (3 CC0 songs, ../shared/data/real-dev)=reports/models/real-test/$m"
