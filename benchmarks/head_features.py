@@ -12,7 +12,11 @@ training recipes rendered with bystander stems thinned (``data.thin_stems``). ``
 head seeds (initialisation and batch order), to see the seed-to-seed spread. ``--gbm LR``: gradient
 boosting (as the mix-features baseline) on the same numbers instead of the head.
 ``--songs K ...``: a corpus-size learning curve instead: the head trained on all cached recipes of the
-first K training songs (sorted ids) for each K.
+first K training songs (sorted ids) for each K (``--train-dataset``: another dataset's training split, e.g.
+a grown corpus). ``--side mid|full|diff`` (mix mode): the mix rendered in
+stereo; the head reads the mid signal's features (alone with ``mid``, the control) plus, with ``full``, every feature of the side signal (L - R) / 2
+as a second clip, or with ``diff``, the side-minus-mid difference of the mel-band mean levels and energies
+(66 numbers appended to the mid's): does the stereo image tell the head more about the balance?
 
     python benchmarks/head_features.py --mode mix --features rich --train 79680 --sizes 6000 24000 79680
     python benchmarks/head_features.py --mode mix --features rich --train 79680 --songs 22 45 90 180 360
@@ -21,6 +25,8 @@ first K training songs (sorted ids) for each K.
     python benchmarks/head_features.py --mode mix --features full --norm --dropout 0.3 --train 79680 \
         --no-augment --epochs 1 2 3 5
     python benchmarks/head_features.py --mode stems --features loudness --train 24000 --thin 0.35 --gbm 0.05
+    python benchmarks/head_features.py --mode mix --features full --norm --dropout 0.3 --train 24000 \
+        --no-augment --epochs 2 3 --seeds 0 1 --side diff
 """
 from __future__ import annotations
 
@@ -41,6 +47,7 @@ from mixbuddy.model.heads import NUM_CLASSES, AuxHead, anchor_index, labels_from
 from mixbuddy.model.levels import LevelFeatures
 from mixbuddy.model.verdict import decide_batch, headline
 from mixbuddy.predict.calibrate import choose, tradeoff
+from mixbuddy.rng import derive_seed
 from mixbuddy.train.dataset import RecipeDataset
 from mixbuddy.train.level_cache import build_level_cache
 
@@ -48,18 +55,43 @@ SR, N = 16000, 160000
 STEM_CLIPS = [c for c in CLIP_NAMES if c != "mix"]
 
 
+class MidSide(RecipeDataset):
+    """``--side``: the flawed mix rendered in stereo, as two clips: mid (L + R) / 2 and side (L - R) / 2."""
+
+    def audio(self, i: int, epoch: int = 0) -> np.ndarray:
+        out = self.renderer.render(self.recipes[i], augment=self.augment, seed=derive_seed(self.seed, "epoch", epoch),
+                                   thin=self.thin)
+        left, right = out.mix[:, 0], out.mix[:, 1]
+        return np.stack([self._fit((0.5 * (left + right)).astype(np.float32)),
+                         self._fit((0.5 * (left - right)).astype(np.float32))])
+
+
+def side_view(x: np.ndarray, side: str | None) -> np.ndarray:
+    """(N, 2, D) mid/side features -> what the head reads for ``--side`` (``full``: both clips as they are;
+    ``mid``: the mid's alone; ``diff``: the mid's features + side-minus-mid mel-band means and energies, one clip)."""
+    if side is None or side == "full":
+        return x
+    if side == "mid":                                            # the control: the same renders, mid only
+        return x[:, :1]
+    k = LevelFeatures(SR, 32, "bands").mel.out_channels          # 32 mel bands + the overall level
+    d = x[:, 1] - x[:, 0]                                        # features start: k means, k spreads, k energies
+    return np.concatenate([x[:, 0], d[:, :k], d[:, 2 * k:3 * k]], 1)[:, None]
+
+
 def features(recs, split: str, mode: str, kind: str, augment: bool, cache: Path, workers: int,
-             dataset: str = "work/ds-synth", thin: float = 0.0, ref: float | None = None) -> np.ndarray:
+             dataset: str = "work/ds-synth", thin: float = 0.0, ref: float | None = None,
+             side: bool = False) -> np.ndarray:
     """Level features of every recipe, computed as stage 1's cache computes them (train.stage1_cache)."""
-    tag = split if dataset == "work/ds-synth" else Path(dataset).name.removeprefix("ds-")    # e.g. "real"
+    tag = (split if dataset == "work/ds-synth" else Path(dataset).name.removeprefix("ds-")    # e.g. "real"
+           + ("" if split == "test" else f"-{split}"))                                # "synth-760-train"
     noaug = "-noaug" if split == "train" and not augment else ""
     path = cache / (f"{tag}-{mode}-{kind}-{len(recs)}{noaug}{f'-thin{thin:g}' if thin else ''}"
-                    f"{f'-ref{ref:g}' if ref is not None else ''}.npy")
+                    f"{f'-ref{ref:g}' if ref is not None else ''}{'-midside' if side else ''}.npy")
     if path.exists():
         return np.load(path)
-    ren = open_renderer(f"{dataset}/{split}.jsonl", SR, 1, "work/cache")
+    ren = open_renderer(f"{dataset}/{split}.jsonl", SR, 2 if side else 1, "work/cache")
     clips = ["mix"] if mode == "mix" else STEM_CLIPS
-    ds = RecipeDataset(recs, ren, None, mode, clips, N, 0, augment=augment, seed=0, thin=thin)
+    ds = (MidSide if side else RecipeDataset)(recs, ren, None, mode, clips, N, 0, augment=augment, seed=0, thin=thin)
     t0 = time.time()
     arr = build_level_cache(LevelFeatures(SR, 32, kind, ref), ds, 64, workers).levels.numpy()
     print(f"{split}: {len(recs)} records in {time.time() - t0:.0f} s", flush=True)
@@ -133,24 +165,35 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0], help="repeat each run with these head seeds S (spread)")
     ap.add_argument("--gbm", type=float, default=None, metavar="LR",
                     help="gradient boosting with this learning rate instead of the head (is the head the limit?)")
+    ap.add_argument("--train-dataset", default="work/ds-synth",
+                    help="dataset folder whose train.jsonl the head learns from (validation: always work/ds-synth)")
+    ap.add_argument("--side", choices=["mid", "full", "diff"], default=None,
+                    help="mix mode: also read the stereo image (see the module docstring)")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     a = ap.parse_args()
     torch.set_num_threads(a.workers)
-    tr = load_recipes("work/ds-synth/train.jsonl")
+    tr = load_recipes(f"{a.train_dataset}/train.jsonl")
     va = load_recipes("work/ds-synth/validation.jsonl")
     tr = [tr[i] for i in np.sort(np.random.default_rng(0).permutation(len(tr))[:a.train])]
     cache = Path("work/feats")
-    xa = features(tr, "train", a.mode, a.features, not a.no_augment, cache, a.workers, thin=a.thin, ref=a.level_ref)
-    xb = features(va, "validation", a.mode, a.features, False, cache, a.workers, ref=a.level_ref)
+    if a.side and a.mode != "mix":
+        ap.error("--side needs --mode mix")
+    side = a.side is not None
+    xa = side_view(features(tr, "train", a.mode, a.features, not a.no_augment, cache, a.workers, a.train_dataset,
+                            thin=a.thin, ref=a.level_ref, side=side), a.side)
+    xb = side_view(features(va, "validation", a.mode, a.features, False, cache, a.workers, ref=a.level_ref, side=side),
+                   a.side)
     splits = [("validation", va, xb)]
     if a.test:
         te = load_recipes("work/ds-synth/test.jsonl")
-        splits.append(("test", te, features(te, "test", a.mode, a.features, False, cache, a.workers, ref=a.level_ref)))
+        splits.append(("test", te, side_view(features(te, "test", a.mode, a.features, False, cache, a.workers,
+                                                      ref=a.level_ref, side=side), a.side)))
     if a.real:
         re_ = load_recipes("work/ds-real/test.jsonl")
-        splits.append(("real", re_, features(re_, "test", a.mode, a.features, False, cache, a.workers, "work/ds-real",
-                                                 ref=a.level_ref)))
-    clips = ["mix"] if a.mode == "mix" else STEM_CLIPS
+        splits.append(("real", re_, side_view(features(re_, "test", a.mode, a.features, False, cache, a.workers,
+                                                       "work/ds-real", ref=a.level_ref, side=side), a.side)))
+    # --side full: the side clip borrows a stem's slot name (a name only selects the head's learned clip embedding)
+    clips = ["mix", "vocals"] if a.side == "full" else ["mix"] if a.mode == "mix" else STEM_CLIPS
     ya = np.array([labels_from_recipe(r) for r in tr])
     aa = np.array([anchor_index(r.anchor) for r in tr])
     rank = {s: i for i, s in enumerate(sorted({r.song_id for r in tr}))}

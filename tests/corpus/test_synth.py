@@ -17,7 +17,7 @@ from mixbuddy.config import load_config
 from mixbuddy.constants import STEMS
 from mixbuddy.errors import ConfigError, CorpusError, MixbuddyError
 from mixbuddy.corpus.synth import SynthConfig, synthesize_corpus, synthesize_song
-from mixbuddy.corpus.synth.build import split_plan
+from mixbuddy.corpus.synth.build import build_key, split_plan
 from mixbuddy.corpus.synth.compose import compose_song
 from mixbuddy.rng import rng_for
 
@@ -262,6 +262,17 @@ def test_config_file_default_and_errors(tmp_path: Path):
     bad.write_text("bit_depth: 20\n")
     with pytest.raises(ConfigError, match=r"bad\.yaml.*bit_depth"):
         load_config(SynthConfig, bad)
+
+
+def test_grown_corpus_config_keeps_the_shipped_songs():
+    """configs/synth-760.yaml grows the bundled corpus: same test songs, songs 0-399 reused (same build key)."""
+    bundled = load_config(SynthConfig, REPO / "configs" / "synth.yaml")
+    grown = load_config(SynthConfig, REPO / "configs" / "synth-760.yaml")
+    assert grown == dataclasses.replace(bundled, songs=760)
+    test = [i for i, s in split_plan(grown) if s == "test"]
+    assert test == [i for i, s in split_plan(bundled) if s == "test"] and len(test) == 20
+    assert [build_key(grown, i) for i in range(400)] == [build_key(bundled, i) for i in range(400)]
+    assert build_key(grown, 400) != build_key(grown, 399)
 
 
 def test_cli_synth(tmp_path: Path, capsys):
