@@ -28,7 +28,7 @@ class FakeModel:
         self.cfg = SimpleNamespace(input_mode="mix", clip_seconds=10.0)
         self.fail = fail
 
-    def generate(self, waves, instructions, anchors, system=None, max_new_tokens=None):
+    def generate(self, waves, instructions, anchors, system=None, max_new_tokens=None, stems=None):
         if self.fail:
             raise MixbuddyError("the model broke")
         return [SimpleNamespace(text=NO_ERROR, p_error=0.1) for _ in waves]

@@ -124,8 +124,9 @@ class AudioStack(nn.Module):
         return self.aux_head(None, None, anchor=anchor, labels=labels, levels=levels)
 
     def forward_with_aux(self, wave: Tensor, lengths: Tensor | None = None, anchor: Tensor | None = None,
-                         labels: Tensor | None = None) -> AudioOutput:
-        """Tokens plus the aux head's logits (and CE loss when ``labels`` are given)."""
+                         labels: Tensor | None = None, present: Tensor | None = None) -> AudioOutput:
+        """Tokens plus the aux head's logits (and CE loss when ``labels`` are given); ``present`` (B, 3) bool:
+        the target stems the instruction says the mix holds (see :meth:`verdict_weights`)."""
         pooled, tokens, mask, lead = self._encode(wave, lengths)
         shape = lambda t: t.reshape(*lead, *t.shape[1:])  # noqa: E731
         aux = None
@@ -136,17 +137,22 @@ class AudioStack(nn.Module):
                                 levels=self._levels(wave, lengths, lead))
         tokens, mask = shape(tokens), shape(mask)
         if self.verdict is not None:
-            tokens, mask = self._with_verdict(tokens, mask, self.verdict_weights(aux, anchor, labels))
+            tokens, mask = self._with_verdict(tokens, mask, self.verdict_weights(aux, anchor, labels, present))
         return AudioOutput(tokens, mask, aux)
 
-    def verdict_weights(self, aux: AuxOutput, anchor: Tensor | None = None, labels: Tensor | None = None) -> Tensor:
+    def verdict_weights(self, aux: AuxOutput, anchor: Tensor | None = None, labels: Tensor | None = None,
+                        present: Tensor | None = None) -> Tensor:
         """(B, 13) weights of the verdict rows: the head's probabilities (``soft``) or the one-hot of its
-        decision (``hard``; while training, ``verdict_truth`` of the examples get their true class)."""
+        decision (``hard``; while training, ``verdict_truth`` of the examples get their true class). The hard
+        decision never names the anchor, nor a stem that ``present`` (B, 3) bool says the mix lacks."""
         a = self.cfg.aux
         probs = aux.probs.detach()
         if a.verdict_mode == "soft":
             return probs
         allowed = None if anchor is None else allowed_from_anchor(anchor.to(probs.device))
+        if present is not None:
+            present = present.to(probs.device)
+            allowed = present if allowed is None else allowed & present
         cls = decide(probs, allowed, self.threshold)
         if self.training and labels is not None and a.verdict_truth > 0:
             take = torch.rand(cls.shape[0], device=cls.device) < a.verdict_truth

@@ -14,6 +14,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import torch
 
+from ..constants import TARGET_STEMS
 from .prompt import IGNORE_INDEX, PromptExample, collate
 
 RawAudio = Any
@@ -25,7 +26,9 @@ class Example:
     """One conversation ready for collation.
 
     ``anchor`` is :func:`mixbuddy.model.heads.anchor_index` of the anchor stem; ``label`` the aux-head
-    class (``IGNORE_INDEX`` when unknown, e.g. at inference).
+    class (``IGNORE_INDEX`` when unknown, e.g. at inference); ``present``: for each of ``TARGET_STEMS``,
+    whether the instruction says the mix holds that stem (a stem it leaves out can never be the verdict's
+    target).
     """
 
     id: str
@@ -33,6 +36,12 @@ class Example:
     audio: np.ndarray
     anchor: int
     label: int = IGNORE_INDEX
+    present: tuple[bool, ...] = (True,) * len(TARGET_STEMS)
+
+
+def present_targets(stems: Sequence[str] | None) -> tuple[bool, ...]:
+    """:attr:`Example.present` of a mix said to hold ``stems`` (None: nothing said, every stem may be there)."""
+    return tuple(stems is None or s in stems for s in TARGET_STEMS)
 
 
 def _mono(x: Any, what: str) -> np.ndarray:
@@ -84,7 +93,8 @@ def num_samples(audio: np.ndarray) -> int:
 def collate_examples(examples: Sequence[Example], pad_id: int, padding_side: str = "right") -> dict[str, Any]:
     """Batch dict: ``input_ids``, ``attention_mask``, ``labels``, ``audio_positions`` (see
     :func:`mixbuddy.model.prompt.collate`) plus ``wave`` (B, T) or (B, C, T) float32, ``lengths`` (B,)
-    or (B, C), ``anchor`` (B,), ``aux_labels`` (B,) (``None`` unless every example has a label) and ``ids``."""
+    or (B, C), ``anchor`` (B,), ``present`` (B, 3) bool, ``aux_labels`` (B,) (``None`` unless every example has
+    a label) and ``ids``."""
     batch = collate([e.prompt for e in examples], pad_id, padding_side)
     width = max(num_samples(e.audio) for e in examples)
     lead = examples[0].audio.shape[:-1]
@@ -98,6 +108,7 @@ def collate_examples(examples: Sequence[Example], pad_id: int, padding_side: str
         lengths[b] = n
     labels = [e.label for e in examples]
     batch.update(wave=wave, lengths=lengths, anchor=torch.tensor([e.anchor for e in examples], dtype=torch.long),
+                 present=torch.tensor([e.present for e in examples], dtype=torch.bool),
                  aux_labels=None if IGNORE_INDEX in labels else torch.tensor(labels, dtype=torch.long),
                  ids=[e.id for e in examples])
     return batch

@@ -26,7 +26,7 @@ from torch import Tensor, nn
 from ..data.templates import SYSTEM_PROMPT
 from .alm import AudioLanguageModel
 from .audio import AudioStack, build_audio_stack
-from .batch import Example, RawAudio, clip_audio, collate_examples, num_samples
+from .batch import Example, RawAudio, clip_audio, collate_examples, num_samples, present_targets
 from .heads import anchor_index, class_names, labels_from_recipe
 from .llm import load_llm
 from .model_config import ModelConfig
@@ -118,11 +118,12 @@ class MixbuddyModel(nn.Module):
     # ---- inputs ----------------------------------------------------------------------------------
     def example(self, audio: RawAudio, instruction: str, anchor: str | None, system: str | None = None,
                 response: str | None = None, label: int = IGNORE_INDEX, id: str = "",
-                clip_tokens: int | None = None) -> Example:
+                clip_tokens: int | None = None, stems: Sequence[str] | None = None) -> Example:
         """One :class:`Example` (prompt with a response = training example; without = generation prompt).
 
         ``audio`` is raw (see :func:`mixbuddy.model.batch.clip_audio`) or already normalised; ``clip_tokens``
-        may pass a precomputed token count for the clip length.
+        may pass a precomputed token count for the clip length. ``stems``: the stems the instruction says the
+        mix holds (None = all); the verdict never names another as the target.
         """
         ready = (self.input_mode == "stems" and isinstance(audio, np.ndarray) and audio.ndim == 2
                  and audio.shape[0] == len(self.clip_names))      # already (C, T) in model order
@@ -132,13 +133,15 @@ class MixbuddyModel(nn.Module):
         prompt = self.alm.prompts.build(system if system is not None else SYSTEM_PROMPT, instruction,
                                         [n] * len(self.clip_names), response, self.input_mode,
                                         self.clip_names if self.input_mode == "stems" else None)
-        return Example(id, prompt, audio, anchor_index(anchor), label)
+        return Example(id, prompt, audio, anchor_index(anchor), label, present_targets(stems))
 
     def prepare(self, waves: Sequence[RawAudio] | None = None, instructions: Sequence[str] | None = None,
                 anchors: Sequence[str | None] | None = None, system: str | Sequence[str] | None = None,
                 responses: Sequence[str] | None = None, recipes: Sequence[Any] | None = None,
-                for_generation: bool | None = None) -> dict[str, Any]:
-        """A collated batch from raw inputs, or from ``recipes`` (texts, anchor, aux label taken from them).
+                for_generation: bool | None = None,
+                stems: Sequence[Sequence[str] | None] | None = None) -> dict[str, Any]:
+        """A collated batch from raw inputs, or from ``recipes`` (texts, anchor, aux label and the stems the
+        mix holds taken from them; ``stems`` gives the latter per item for raw inputs, None = all).
 
         Left padding for generation (the default when no responses are given), right padding otherwise.
         """
@@ -153,16 +156,20 @@ class MixbuddyModel(nn.Module):
             anchors = [r.anchor for r in recipes]
             system = [r.system for r in recipes]
             labels = [labels_from_recipe(r) for r in recipes]
+            stems = [r.stems for r in recipes]
             if for_generation is not True:
                 responses = [r.response for r in recipes]
         if instructions is None or anchors is None or len(instructions) != n or len(anchors) != n:
             raise ValueError(f"give one instruction and one anchor per item ({n} waves)")
         if responses is not None and len(responses) != n:
             raise ValueError(f"{n} waves for {len(responses)} responses")
+        if stems is not None and len(stems) != n:
+            raise ValueError(f"{n} waves for {len(stems)} stem lists")
         systems = [system] * n if system is None or isinstance(system, str) else list(system)
         for_generation = responses is None if for_generation is None else for_generation
         exs = [self.example(w, instructions[i], anchors[i], systems[i],
-                            None if for_generation or responses is None else responses[i], labels[i], str(i))
+                            None if for_generation or responses is None else responses[i], labels[i], str(i),
+                            stems=None if stems is None else stems[i])
                for i, w in enumerate(waves)]
         return collate_examples(exs, self.alm.pad_id, "left" if for_generation else "right")
 
@@ -175,8 +182,9 @@ class MixbuddyModel(nn.Module):
             return self.stack.aux_only(None, anchor=batch["anchor"].to(dev), levels=batch["levels"].to(dev),
                                        labels=None if labels is None else labels.to(dev))
         run = self.stack.aux_only if aux_only else self.stack.forward_with_aux
+        kw = {} if aux_only or "present" not in batch else {"present": batch["present"].to(dev)}
         return run(batch["wave"].to(dev), batch["lengths"].to(dev), anchor=batch["anchor"].to(dev),
-                   labels=None if labels is None else labels.to(dev))
+                   labels=None if labels is None else labels.to(dev), **kw)
 
     @staticmethod
     def clip_embeds(tokens: Tensor, mask: Tensor) -> list[Tensor]:
@@ -207,9 +215,11 @@ class MixbuddyModel(nn.Module):
     @torch.no_grad()
     def generate(self, waves: Sequence[RawAudio], instructions: Sequence[str], anchors: Sequence[str | None],
                  system: str | Sequence[str] | None = None, max_new_tokens: int | None = None,
-                 batch_size: int | None = None) -> list[GenerationResult]:
+                 batch_size: int | None = None,
+                 stems: Sequence[Sequence[str] | None] | None = None) -> list[GenerationResult]:
         """Batched greedy answers for mono float32 audio at :attr:`sample_rate` (one array per item for
-        mode ``mix``; a mapping stem → array for ``stems``). ``batch_size`` splits a long list."""
+        mode ``mix``; a mapping stem → array for ``stems``). ``batch_size`` splits a long list; ``stems``: per
+        item, the stems its instruction says the mix holds (None = all; see :meth:`example`)."""
         n = len(waves)
         step = batch_size or max(n, 1)
         results: list[GenerationResult] = []
@@ -219,7 +229,8 @@ class MixbuddyModel(nn.Module):
             for s in range(0, n, step):
                 sys_part = system if system is None or isinstance(system, str) else list(system)[s:s + step]
                 batch = self.prepare(list(waves[s:s + step]), list(instructions[s:s + step]),
-                                     list(anchors[s:s + step]), sys_part, for_generation=True)
+                                     list(anchors[s:s + step]), sys_part, for_generation=True,
+                                     stems=None if stems is None else list(stems[s:s + step]))
                 audio = self._audio(batch, with_labels=False)
                 texts = self.alm.generate(batch["input_ids"], batch["attention_mask"],
                                           self.clip_embeds(audio.tokens, audio.mask), batch["audio_positions"],

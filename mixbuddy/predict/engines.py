@@ -330,17 +330,18 @@ class ModelEngine:
         for i in range(0, len(windows), self.batch_size):
             batch = windows[i:i + self.batch_size]
             waves = [model_input(w, self.input_mode, self.sample_rate) for w in batch]
+            stems = [None if w.stems is None else tuple(w.stems) for w in batch]   # what the instruction names
             results = self.model.generate(waves, [w.instruction for w in batch], [w.anchor for w in batch],
-                                          max_new_tokens=self.max_new_tokens)
-            out.extend(self._advice(r, w.anchor) for r, w in zip(results, batch))
+                                          max_new_tokens=self.max_new_tokens, stems=stems)
+            out.extend(self._advice(r, w.anchor, s) for r, w, s in zip(results, batch, stems))
         return out
 
-    def _advice(self, result: Any, anchor: str) -> WindowAdvice:
+    def _advice(self, result: Any, anchor: str, stems: Sequence[str] | None = None) -> WindowAdvice:
         from ..evaluate.parse import parse_advice
 
         conf = _rounded(getattr(result, "p_error", None))
         probs = getattr(result, "aux_probs", None)
-        targets = tuple(s for s in TARGET_STEMS if s != anchor)
+        targets = tuple(s for s in TARGET_STEMS if s != anchor and (stems is None or s in stems))
         finding = parse_advice(result.text).primary
         if self.threshold is not None and conf is not None and conf < self.threshold and not finding.no_error:
             return no_error_advice(conf, _rounded(answer_probability(probs, Finding(no_error=True), targets)))

@@ -25,7 +25,6 @@ from typing import Any, Sequence
 from tqdm import tqdm
 
 from ..argtypes import require_whole
-from ..constants import TARGET_STEMS
 from ..data.render import open_renderer
 from ..errors import DataError
 from ..findings import answer_probability
@@ -142,11 +141,12 @@ def model_inputs(renderer: Any, records: Sequence[Any], input_mode: str) -> list
 def prediction_line(record: Any, result: Any) -> str:
     """``{id, text, confidence, p_answer}``: the answer, the head's P(imbalance) and how likely the answer is
     right under its class probabilities (:func:`mixbuddy.findings.answer_probability`; None without a head)."""
+    from ..evaluate.baselines.common import allowed_targets
     from ..evaluate.parse import parse_advice
 
     conf = getattr(result, "p_error", None)
     p_answer = answer_probability(getattr(result, "aux_probs", None), parse_advice(result.text).primary,
-                                  tuple(s for s in TARGET_STEMS if s != record.anchor))
+                                  allowed_targets(record))
     return dumps({"id": record.id, "text": result.text, "confidence": None if conf is None else round(float(conf), 6),
                   "p_answer": None if p_answer is None else round(p_answer, 6)}) + "\n"
 
@@ -189,7 +189,8 @@ def predict_dataset(model: Any, dataset: str | Path, output: str | Path, batch_s
             for i in range(0, len(todo), batch_size):
                 batch = todo[i:i + batch_size]
                 results = model.generate(model_inputs(renderer, batch, input_mode), [r.instruction for r in batch],
-                                         [r.anchor for r in batch], system=[r.system for r in batch])
+                                         [r.anchor for r in batch], system=[r.system for r in batch],
+                                         stems=[r.stems for r in batch])
                 if len(results) != len(batch):
                     raise DataError(f"model answered {len(results)} of {len(batch)} prompts")
                 lines = [prediction_line(r, res) for r, res in zip(batch, results)]

@@ -21,7 +21,7 @@ import torch
 from ..data.recipe import Recipe
 from ..data.render import Renderer
 from ..errors import DataError
-from ..model.batch import Example
+from ..model.batch import Example, present_targets
 from ..model.heads import anchor_index, labels_from_recipe
 from ..model.prompt import PromptBuilder
 from ..rng import derive_seed, rng_for
@@ -76,7 +76,8 @@ class RecipeDataset(torch.utils.data.Dataset):
         prompt = self.prompts.build(r.system, r.instruction, [self.clip_tokens] * len(self.clip_names),
                                     r.response if self.with_response else None, self.mode,
                                     self.clip_names if self.mode == "stems" else None)
-        return Example(r.id, prompt, self.audio(i, epoch), anchor_index(r.anchor), labels_from_recipe(r))
+        return Example(r.id, prompt, self.audio(i, epoch), anchor_index(r.anchor), labels_from_recipe(r),
+                       present_targets(r.stems))
 
 
 class StepBatches(torch.utils.data.Sampler):

@@ -395,6 +395,38 @@ def test_hard_verdict_reads_the_decided_class(tiny_llm: Path, mode: str) -> None
         from_dict(ModelConfig, {"audio": {"aux": {"verdict_mode": "argmax"}}})
 
 
+def test_hard_verdict_never_names_a_stem_the_instruction_leaves_out(tiny_llm: Path) -> None:
+    """A mix said to lack a stem (``stems``, or a recipe's stem list) never gets that stem as the verdict's
+    target: the decision is the joint-optimal rule over the stems that are there, as the baselines decide."""
+    from mixbuddy.constants import TARGET_STEMS
+    from mixbuddy.model.heads import decode_class
+    from mixbuddy.model.verdict import allowed_from_anchor, decide
+
+    torch.manual_seed(0)
+    cfg = _cfg(tiny_llm, "mix")
+    a = cfg.audio.aux
+    a.source, a.levels, a.level_features = "levels", True, "overall"
+    a.verdict, a.verdict_tokens, a.verdict_mode = True, 3, "hard"
+    model = MixbuddyModel.build(cfg).eval()
+    waves, anchors = _waves(6), ["drums"] * 6
+    full = model.prepare(waves, [INSTR] * 6, anchors)
+    assert full["present"].all() and full["present"].shape == (6, len(TARGET_STEMS))
+    probs = model._audio(full, with_labels=False).aux.probs
+    named = {decode_class(int(c))[0] for c in decide(probs, allowed_from_anchor(full["anchor"]))}
+    assert named - {None}, "the tiny head should name some stem for the test to mean anything"
+    gone = sorted(named - {None})[0]
+    stems = [[s for s in ("bass", "drums", "other", "vocals") if s != gone]] * 6
+    batch = model.prepare(waves, [INSTR] * 6, anchors, stems=stems)
+    assert batch["present"][:, TARGET_STEMS.index(gone)].logical_not().all()
+    audio = model._audio(batch, with_labels=False)
+    cls = decide(audio.aux.probs, allowed_from_anchor(batch["anchor"]) & batch["present"])
+    assert gone not in {decode_class(int(c))[0] for c in cls}
+    lead = audio.tokens[:, :3]
+    assert torch.allclose(lead, model.stack.verdict[cls], atol=1e-6)
+    with pytest.raises(ValueError, match="6 waves for 2 stem lists"):
+        model.prepare(waves, [INSTR] * 6, anchors, stems=stems[:2])
+
+
 def test_model_engine_loads_its_model_only_for_a_song_it_can_analyse(tiny_llm: Path, tiny_hubert: Path,
                                                                      tmp_path: Path) -> None:
     """advise refuses a silent song before the LLM loads; a good song loads it once; an encoder whose rate only

@@ -33,8 +33,8 @@ class FakeModel:
     drums are called too loud when the mix RMS is above ``mix_loud_db``. Its class probabilities
     (``aux_probs``, the head's names): no error 1 − P(error), that stem too loud 0.7 P(error), another
     allowed stem too quiet 0.3 P(error), so P(right) is 0.7 P(error) for a claim and 1 − P(error) for
-    "balanced". Records each batch size and each item's length in samples (``lengths``; stems mode: the
-    set of its stems' lengths).
+    "balanced". Records each batch size, each item's length in samples (``lengths``; stems mode: the
+    set of its stems' lengths) and the stems each item's instruction names (``stem_lists``).
     """
 
     def __init__(self, input_mode: str = "stems", sample_rate: int = 16000, clip_seconds: float = 10.0,
@@ -45,6 +45,7 @@ class FakeModel:
         self.batches: list[int] = []
         self.lengths: list = []
         self.systems: list = []
+        self.stem_lists: list = []
 
     @staticmethod
     def _db(x: np.ndarray) -> float:
@@ -67,8 +68,9 @@ class FakeModel:
             return FakeResult(T.RESPONSE_TEMPLATES["no_error"]["no_error/1"], p, probs)
         return FakeResult(T.render_response("loud", target, anchor, "loud/2"), p, probs)
 
-    def generate(self, waves, instructions, anchors, system=None, max_new_tokens=None) -> list[FakeResult]:
-        assert len(waves) == len(instructions) == len(anchors)
+    def generate(self, waves, instructions, anchors, system=None, max_new_tokens=None, stems=None) -> list[FakeResult]:
+        assert len(waves) == len(instructions) == len(anchors) and (stems is None or len(stems) == len(waves))
+        self.stem_lists.extend([None] * len(waves) if stems is None else stems)
         self.batches.append(len(waves))
         self.lengths.extend({x.shape[0] for x in w.values()} if isinstance(w, dict) else w.shape[0] for w in waves)
         self.systems.append(system)

@@ -201,6 +201,12 @@ def test_model_engine_gives_stems_of_a_short_last_window_unpadded(tmp_path):
     rep = advise(None, "drums", ModelEngine(model=model), stems_dir=tmp_path)
     assert [w.end_s for w in rep.windows] == [10.0, 20.0, 26.0]
     assert model.lengths == [{160000}, {160000}, {96000}]
+    assert [set(s) for s in model.stem_lists] == [{"bass", "drums", "other", "vocals"}] * 3
+    # a song without vocals: the model is told which stems there are (its verdict never names another)
+    no_vox = {k: v for k, v in balanced_stems(20.0).items() if k != "vocals"}
+    model = FakeModel("stems")
+    advise(None, "drums", ModelEngine(model=model), stems_dir=write_stems(tmp_path / "no-vox", no_vox))
+    assert [set(s) for s in model.stem_lists] == [{"bass", "drums", "other"}] * 2
 
 
 def test_threshold_trades_no_error_recall(tmp_path):
@@ -228,6 +234,7 @@ def test_model_engine_batches_and_json_round_trip(tmp_path):
     rep = advise(tmp_path / "mix.flac", "bass", ModelEngine(model=model, batch_size=3), hop_s=5.0)
     assert model.batches == [3, 3, 3]  # 9 windows: starts 0..35 s full, 40 s (5 s left) kept
     assert model.lengths == [160000] * 8 + [80000]  # the last window reaches the model unpadded (5 s)
+    assert model.stem_lists == [None] * 9           # a mix alone: which stems it holds is not known
     assert rep.verdict.finding.target == "drums" and rep.engine["name"] == "model"
     d = json.loads(json.dumps(rep.to_dict()))
     assert set(d) == {"song", "engine", "anchor", "duration_s", "windows", "summary", "verdict", "skipped"}
