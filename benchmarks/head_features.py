@@ -13,10 +13,10 @@ head seeds (initialisation and batch order), to see the seed-to-seed spread. ``-
 boosting (as the mix-features baseline) on the same numbers instead of the head.
 ``--songs K ...``: a corpus-size learning curve instead: the head trained on all cached recipes of the
 first K training songs (sorted ids) for each K (``--train-dataset``: another dataset's training split, e.g.
-a grown corpus). ``--side mid|full|diff`` (mix mode): the mix rendered in
-stereo; the head reads the mid signal's features (alone with ``mid``, the control) plus, with ``full``, every feature of the side signal (L - R) / 2
-as a second clip, or with ``diff``, the side-minus-mid difference of the mel-band mean levels and energies
-(66 numbers appended to the mid's): does the stereo image tell the head more about the balance?
+a grown corpus). ``--side mid|full|diff`` (mix mode): the mix rendered in stereo; the head reads the mid
+signal's features (alone with ``mid``, the control) plus, with ``full``, every feature of the side signal
+(L - R) / 2 as a second clip, or with ``diff``, the side-minus-mid difference of the mel-band mean levels
+and energies (66 numbers appended to the mid's): does the stereo image tell the head more about the balance?
 
     python benchmarks/head_features.py --mode mix --features rich --train 79680 --sizes 6000 24000 79680
     python benchmarks/head_features.py --mode mix --features rich --train 79680 --songs 22 45 90 180 360
@@ -82,8 +82,9 @@ def features(recs, split: str, mode: str, kind: str, augment: bool, cache: Path,
              dataset: str = "work/ds-synth", thin: float = 0.0, ref: float | None = None,
              side: bool = False) -> np.ndarray:
     """Level features of every recipe, computed as stage 1's cache computes them (train.stage1_cache)."""
-    tag = (split if dataset == "work/ds-synth" else Path(dataset).name.removeprefix("ds-")    # e.g. "real"
-           + ("" if split == "test" else f"-{split}"))                                # "synth-760-train"
+    tag = split                                                     # work/ds-synth: "train", "validation", "test"
+    if dataset != "work/ds-synth":                                  # e.g. "real", "synth-760-train"
+        tag = Path(dataset).name.removeprefix("ds-") + ("" if split == "test" else f"-{split}")
     noaug = "-noaug" if split == "train" and not augment else ""
     path = cache / (f"{tag}-{mode}-{kind}-{len(recs)}{noaug}{f'-thin{thin:g}' if thin else ''}"
                     f"{f'-ref{ref:g}' if ref is not None else ''}{'-midside' if side else ''}.npy")
@@ -178,20 +179,21 @@ def main() -> None:
     cache = Path("work/feats")
     if a.side and a.mode != "mix":
         ap.error("--side needs --mode mix")
-    side = a.side is not None
-    xa = side_view(features(tr, "train", a.mode, a.features, not a.no_augment, cache, a.workers, a.train_dataset,
-                            thin=a.thin, ref=a.level_ref, side=side), a.side)
-    xb = side_view(features(va, "validation", a.mode, a.features, False, cache, a.workers, ref=a.level_ref, side=side),
-                   a.side)
+
+    def load(recs, split: str, augment: bool = False, dataset: str = "work/ds-synth", thin: float = 0.0):
+        """The features the head reads for ``recs`` (``--side`` applied)."""
+        return side_view(features(recs, split, a.mode, a.features, augment, cache, a.workers, dataset, thin=thin,
+                                  ref=a.level_ref, side=a.side is not None), a.side)
+
+    xa = load(tr, "train", not a.no_augment, a.train_dataset, a.thin)
+    xb = load(va, "validation")
     splits = [("validation", va, xb)]
     if a.test:
         te = load_recipes("work/ds-synth/test.jsonl")
-        splits.append(("test", te, side_view(features(te, "test", a.mode, a.features, False, cache, a.workers,
-                                                      ref=a.level_ref, side=side), a.side)))
+        splits.append(("test", te, load(te, "test")))
     if a.real:
         re_ = load_recipes("work/ds-real/test.jsonl")
-        splits.append(("real", re_, side_view(features(re_, "test", a.mode, a.features, False, cache, a.workers,
-                                                       "work/ds-real", ref=a.level_ref, side=side), a.side)))
+        splits.append(("real", re_, load(re_, "test", dataset="work/ds-real")))
     # --side full: the side clip borrows a stem's slot name (a name only selects the head's learned clip embedding)
     clips = ["mix", "vocals"] if a.side == "full" else ["mix"] if a.mode == "mix" else STEM_CLIPS
     ya = np.array([labels_from_recipe(r) for r in tr])

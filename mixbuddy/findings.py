@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Mapping, Sequence
 
-from .constants import CATEGORY_BY_NAME
+from .constants import CATEGORY_BY_NAME, TARGET_STEMS
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,12 @@ class Finding:
             range_db=(float(r[0]), float(r[1])) if r is not None else None,
             gain_db=None if d.get("gain_db") is None else float(d["gain_db"]),
         )
+
+
+def target_stems(anchor: str | None, stems: Sequence[str] | None = None) -> tuple[str, ...]:
+    """The stems an answer may name as out of balance: ``TARGET_STEMS`` the mix holds (``stems``; None = all),
+    minus the anchor."""
+    return tuple(s for s in TARGET_STEMS if s != anchor and (stems is None or s in stems))
 
 
 def answer_probability(posterior: Mapping[str, float] | None, finding: Finding, targets: Sequence[str]) -> float | None:

@@ -29,10 +29,10 @@ from typing import Any, Protocol, Sequence, runtime_checkable
 import numpy as np
 
 from ..argtypes import require_whole
-from ..constants import CATEGORY_BY_NAME, STEMS, TARGET_STEMS
+from ..constants import CATEGORY_BY_NAME, STEMS
 from ..data import templates as T
 from ..errors import ConfigError, MixbuddyError
-from ..findings import Finding, answer_probability
+from ..findings import Finding, answer_probability, target_stems
 
 log = logging.getLogger(__name__)
 
@@ -233,7 +233,7 @@ class LoudnessEngine:
             if w.stems is None:
                 raise MixbuddyError("the loudness engine needs the stems of the song (--stems DIR)")
             lufs = {s: loudness(x, self.sample_rate) if s in w.active else float("nan") for s, x in w.stems.items()}
-            targets = tuple(s for s in TARGET_STEMS if s != w.anchor)
+            targets = target_stems(w.anchor)
             d = decide(self.balance, lufs, targets, self.threshold)
             out.append(advice_from_decision(d.no_error, d.target, d.category, d.gain_db, d.p_error, w.anchor,
                                             d.posterior))
@@ -245,7 +245,7 @@ def advice_from_decision(no_error: bool, target: str | None, category: str, gain
     """Template text (first template of the category, exact correction appended) + its Finding (and, with
     the decision's ``posterior``, how likely it is right)."""
     conf = round(float(p_error), 6)
-    targets = tuple(s for s in TARGET_STEMS if s != anchor)
+    targets = target_stems(anchor)
     if no_error or target is None:
         return no_error_advice(conf, _rounded(answer_probability(posterior, Finding(no_error=True), targets)))
     cat = CATEGORY_BY_NAME[category]
@@ -341,7 +341,7 @@ class ModelEngine:
 
         conf = _rounded(getattr(result, "p_error", None))
         probs = getattr(result, "aux_probs", None)
-        targets = tuple(s for s in TARGET_STEMS if s != anchor and (stems is None or s in stems))
+        targets = target_stems(anchor, stems)
         finding = parse_advice(result.text).primary
         if self.threshold is not None and conf is not None and conf < self.threshold and not finding.no_error:
             return no_error_advice(conf, _rounded(answer_probability(probs, Finding(no_error=True), targets)))

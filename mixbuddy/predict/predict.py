@@ -27,7 +27,7 @@ from tqdm import tqdm
 from ..argtypes import require_whole
 from ..data.render import open_renderer
 from ..errors import DataError
-from ..findings import answer_probability
+from ..findings import answer_probability, target_stems
 from ..io import atomic_path, check_output_dir, check_output_file, dumps, ensure_dir, write_json
 
 log = logging.getLogger(__name__)
@@ -141,12 +141,11 @@ def model_inputs(renderer: Any, records: Sequence[Any], input_mode: str) -> list
 def prediction_line(record: Any, result: Any) -> str:
     """``{id, text, confidence, p_answer}``: the answer, the head's P(imbalance) and how likely the answer is
     right under its class probabilities (:func:`mixbuddy.findings.answer_probability`; None without a head)."""
-    from ..evaluate.baselines.common import allowed_targets
     from ..evaluate.parse import parse_advice
 
     conf = getattr(result, "p_error", None)
     p_answer = answer_probability(getattr(result, "aux_probs", None), parse_advice(result.text).primary,
-                                  allowed_targets(record))
+                                  target_stems(record.anchor, record.stems))
     return dumps({"id": record.id, "text": result.text, "confidence": None if conf is None else round(float(conf), 6),
                   "p_answer": None if p_answer is None else round(p_answer, 6)}) + "\n"
 

@@ -276,7 +276,8 @@ class Run:
         recs = self.val_ds.recipes[:k]
         res = self.model.generate([self.val_ds.audio(i) for i in range(k)], [r.instruction for r in recs],
                                   [r.anchor for r in recs], system=[r.system for r in recs],
-                                  stems=[r.stems for r in recs], batch_size=self.cfg.optim.eval_batch_size or self.cfg.optim.batch_size)
+                                  stems=[r.stems for r in recs],
+                                  batch_size=self.cfg.optim.eval_batch_size or self.cfg.optim.batch_size)
         d = self.run_dir / "eval" / f"step-{step}"
         write_recipes(d / "dataset.jsonl", recs)
         write_jsonl(d / "predictions.jsonl", ({"id": r.id, "text": g.text, **({"confidence": g.p_error}

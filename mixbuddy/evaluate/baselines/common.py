@@ -10,16 +10,17 @@ from typing import Callable, Iterable, Sequence
 
 from tqdm import tqdm
 
-from ...constants import CATEGORY_BY_NAME, TARGET_STEMS
+from ...constants import CATEGORY_BY_NAME
 from ...data import templates as T
 from ...data.recipe import Recipe
 from ...data.render import Renderer, open_renderer  # noqa: F401  (re-exported)
+from ...findings import target_stems
 from ...rng import rng_for
 
 
 def allowed_targets(r: Recipe) -> tuple[str, ...]:
     """The stems that can be the target of a record: target stems of the mix, minus the anchor."""
-    return tuple(s for s in TARGET_STEMS if s in r.stems and s != r.anchor)
+    return target_stems(r.anchor, r.stems)
 
 
 def advice_text(r: Recipe, no_error: bool, target: str | None, category: str, seed: int,
