@@ -28,7 +28,7 @@ from ..constants import CATEGORY_BY_NAME
 from ..data.templates import STEM_DISPLAY
 from .heads import NUM_CLASSES, AuxHead, AuxOutput, class_names, decode_class
 from .levels import LevelFeatures
-from .verdict import allowed_from_anchor, decide
+from .verdict import allowed_targets, decide
 from .pooling import TemporalPool
 from .projector import build_projector
 
@@ -149,10 +149,8 @@ class AudioStack(nn.Module):
         probs = aux.probs.detach()
         if a.verdict_mode == "soft":
             return probs
-        allowed = None if anchor is None else allowed_from_anchor(anchor.to(probs.device))
-        if present is not None:
-            present = present.to(probs.device)
-            allowed = present if allowed is None else allowed & present
+        allowed = allowed_targets(None if anchor is None else anchor.to(probs.device),
+                                  None if present is None else present.to(probs.device))
         cls = decide(probs, allowed, self.threshold)
         if self.training and labels is not None and a.verdict_truth > 0:
             take = torch.rand(cls.shape[0], device=cls.device) < a.verdict_truth

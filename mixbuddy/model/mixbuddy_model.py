@@ -4,8 +4,9 @@ an LLM (with LoRA) through exactly-counted placeholder slots.
 Training objective: ``loss = lm_loss + audio.aux.weight * aux_loss`` (both reported). Stage 1
 (:meth:`MixbuddyModel.forward` with ``audio_only=True``) trains the audio side on the aux loss alone
 and never calls the LLM. Generation is batched and greedy (deterministic); every answer comes with
-the aux head's probability that the mix has an imbalance (``p_error``, a confidence a user can
-threshold) and its 13 class probabilities.
+the aux head's probability that the mix has an imbalance (``p_error``, over the targets the instruction
+allows: not the anchor, not a stem it says the mix lacks; the number a hard verdict's threshold tests and a
+confidence a user can threshold) and its 13 class probabilities (as the head gives them).
 
 Usage::
 
@@ -31,11 +32,13 @@ from .heads import anchor_index, class_names, labels_from_recipe
 from .llm import load_llm
 from .model_config import ModelConfig
 from .prompt import IGNORE_INDEX
+from .verdict import allowed_targets, p_imbalance
 
 
 @dataclass
 class GenerationResult:
-    """One answer: the text, the aux head's P(imbalance) and its class probabilities (None without a head)."""
+    """One answer: the text, the aux head's P(imbalance) over the targets the instruction allows and its 13
+    class probabilities (None without a head)."""
 
     text: str
     p_error: float | None
@@ -237,9 +240,10 @@ class MixbuddyModel(nn.Module):
                                           max_new_tokens or self.cfg.max_new_tokens)
                 if audio.aux is not None:
                     probs = audio.aux.probs.cpu()
+                    p_err = p_imbalance(probs, allowed_targets(batch["anchor"], batch.get("present")))
                     names = class_names()
-                    for t, p in zip(texts, probs):
-                        results.append(GenerationResult(t, float(1.0 - p[0]), {k: float(v) for k, v in zip(names, p)}))
+                    for t, p, e in zip(texts, probs, p_err.tolist()):
+                        results.append(GenerationResult(t, float(e), {k: float(v) for k, v in zip(names, p)}))
                 else:
                     results.extend(GenerationResult(t, None, None) for t in texts)
         finally:

@@ -29,13 +29,36 @@ def allowed_from_anchor(anchor: Tensor) -> Tensor:
     return stems[None, :] != anchor[:, None]
 
 
+def allowed_targets(anchor: Tensor | None, present: Tensor | None = None) -> Tensor | None:
+    """(B,) anchor indices and/or (B, 3) bool stems the mix holds -> (B, 3) bool targets an answer may
+    name (None when neither is given: every target)."""
+    allowed = None if anchor is None else allowed_from_anchor(anchor)
+    if present is not None:
+        present = present.to(anchor.device if anchor is not None else present.device)
+        allowed = present if allowed is None else allowed & present
+    return allowed
+
+
+def renormalise(probs: Tensor, allowed: Tensor | None = None) -> Tensor:
+    """(B, 13) class probabilities restricted to "no error" and the ``allowed`` (B, 3) targets, renormalised
+    (the posterior every decision and every reported confidence is read from)."""
+    p = probs.float()
+    if allowed is None:
+        return p
+    keep = torch.cat([torch.ones_like(allowed[:, :1]), allowed.repeat_interleave(_N_CAT, dim=1)], dim=1)
+    p = p * keep.to(p.dtype)
+    return p / p.sum(-1, keepdim=True).clamp_min(1e-12)
+
+
+def p_imbalance(probs: Tensor, allowed: Tensor | None = None) -> Tensor:
+    """(B,) P(imbalance) over the targets the instruction allows: the number the verdict's threshold tests
+    and the confidence a model reports."""
+    return 1.0 - renormalise(probs, allowed)[:, 0]
+
+
 def decide(probs: Tensor, allowed: Tensor | None = None, threshold: float | None = None) -> Tensor:
     """(B, 13) class probabilities (+ (B, 3) bool allowed targets) -> (B,) decided class indices."""
-    p = probs.float()
-    if allowed is not None:
-        keep = torch.cat([torch.ones_like(allowed[:, :1]), allowed.repeat_interleave(_N_CAT, dim=1)], dim=1)
-        p = p * keep.to(p.dtype)
-        p = p / p.sum(-1, keepdim=True).clamp_min(1e-12)
+    p = renormalise(probs, allowed)
     per = p[:, 1:].reshape(p.shape[0], len(TARGET_STEMS), _N_CAT)                 # (B, target, category)
     up = _UP.to(p.device)
     mass = torch.stack([(per * up).sum(-1), (per * ~up).sum(-1)], dim=-1)          # (B, target, direction)
@@ -47,7 +70,7 @@ def decide(probs: Tensor, allowed: Tensor | None = None, threshold: float | None
     cat = per[torch.arange(p.shape[0]), t].masked_fill(~in_dir, -1.0).argmax(-1)
     declare = mass.flatten(1).max(-1).values > p[:, 0]
     if threshold is not None:
-        declare = declare & (1.0 - p[:, 0] >= threshold)
+        declare = declare & (1.0 - p[:, 0] >= threshold)      # = p_imbalance(probs, allowed) >= threshold
     return torch.where(declare, 1 + t * _N_CAT + cat, torch.zeros_like(cat))
 
 
@@ -81,4 +104,4 @@ def headline(records: Sequence, classes: np.ndarray) -> dict[str, float]:
     return {"joint": pct(joint), "stem": pct(stem), "direction": pct(dirn), "no_error": pct(ok), "magnitude": pct(mag)}
 
 
-__all__ = ["decide", "decide_batch", "allowed_from_anchor", "headline", "stem_dir", "NUM_CLASSES"]
+__all__ = ["decide", "decide_batch", "allowed_from_anchor", "allowed_targets", "renormalise", "p_imbalance", "headline", "stem_dir", "NUM_CLASSES"]

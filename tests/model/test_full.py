@@ -425,6 +425,15 @@ def test_hard_verdict_never_names_a_stem_the_instruction_leaves_out(tiny_llm: Pa
     assert torch.allclose(lead, model.stack.verdict[cls], atol=1e-6)
     with pytest.raises(ValueError, match="6 waves for 2 stem lists"):
         model.prepare(waves, [INSTR] * 6, anchors, stems=stems[:2])
+    # the P(imbalance) an answer reports is the one the threshold tests: over the stems the mix holds, without
+    # the anchor, renormalised; not 1 - P(no error) over all 13 classes
+    out = model.generate(waves, [INSTR] * 6, anchors, stems=stems, max_new_tokens=2)
+    keep = [n == "no_error" or n.split("/")[0] not in ("drums", gone) for n in out[0].aux_probs]
+    for r in out:
+        p = np.array(list(r.aux_probs.values()))
+        want = 1.0 - p[0] / p[keep].sum()
+        assert r.p_error == pytest.approx(want, abs=1e-6)
+        assert abs(r.p_error - (1.0 - p[0])) > 1e-4          # the old, unrenormalised number differs
 
 
 def test_model_engine_loads_its_model_only_for_a_song_it_can_analyse(tiny_llm: Path, tiny_hubert: Path,

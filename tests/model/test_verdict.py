@@ -5,7 +5,7 @@ import torch
 
 from mixbuddy.evaluate.baselines.bayes import decide_from_posterior
 from mixbuddy.model.heads import NUM_CLASSES, class_index, class_names, decode_class
-from mixbuddy.model.verdict import allowed_from_anchor, decide, decide_batch, headline
+from mixbuddy.model.verdict import allowed_from_anchor, allowed_targets, decide, decide_batch, headline, p_imbalance
 
 
 def _post(p: np.ndarray) -> dict:
@@ -28,6 +28,24 @@ def test_direction_mass_beats_a_single_larger_class() -> None:
     q = torch.zeros(1, NUM_CLASSES)
     q[0, 0], q[0, 1:] = 0.4, 0.6 / 12                              # spread-out error mass: the rule says balanced
     assert int(decide(q, threshold=0.0)[0]) == 0                   # and no threshold promotes it
+
+
+def test_p_imbalance_is_the_number_the_threshold_tests() -> None:
+    """P(imbalance) over the allowed targets: with bass the anchor, 0.2 no error against 0.3 drums mass is
+    1 - 0.2 / 0.5 = 0.6 (not 1 - 0.2 = 0.8); the threshold keeps or demotes exactly at that number. A mix
+    said to lack the drums as well leaves no target: P(imbalance) 0."""
+    p = torch.zeros(1, NUM_CLASSES)
+    p[0, 0], p[0, class_index("bass", "quiet")] = 0.2, 0.5
+    p[0, class_index("drums", "very_loud")] = 0.3
+    bass = torch.tensor([0])
+    assert float(p_imbalance(p)[0]) == pytest.approx(0.8)
+    assert float(p_imbalance(p, allowed_from_anchor(bass))[0]) == pytest.approx(0.6)
+    assert int(decide(p, allowed_from_anchor(bass), threshold=0.59)[0]) == class_index("drums", "very_loud")
+    assert int(decide(p, allowed_from_anchor(bass), threshold=0.61)[0]) == 0
+    no_drums = torch.tensor([[True, False, True]])
+    assert allowed_targets(bass, no_drums).tolist() == [[False, False, True]]
+    assert allowed_targets(None, no_drums).tolist() == no_drums.tolist() and allowed_targets(None) is None
+    assert float(p_imbalance(p, allowed_targets(bass, no_drums))[0]) == pytest.approx(0.0)
 
 
 @pytest.mark.parametrize("seed", range(3))
