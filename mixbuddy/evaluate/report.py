@@ -3,7 +3,7 @@ figures (confusion matrices, confidence trade-off curve). Every file is written 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from ..io import atomic_path, ensure_dir, write_json, write_text
 from .metrics import HEADLINE_KEYS, TABLE1_NOTES
@@ -161,23 +161,29 @@ def plot_confusion(conf: dict, title: str, path: Path) -> None:
     plt.close(fig)
 
 
-def plot_tradeoff(tr: dict, name: str, path: Path) -> None:
-    """Joint accuracy against no-error recall as the imbalance threshold moves; operating point marked."""
+def plot_tradeoff(curves: Sequence[tuple[str, dict]], path: Path, title: str | None = None) -> None:
+    """Joint accuracy against no-error recall as the imbalance threshold moves, operating point marked; one
+    curve per (name, ``tradeoff``) pair (several systems on the same records share one figure)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5.5, 4.2))
-    ax.plot(tr["no_error_recall"], tr["joint_accuracy"], "-", lw=1.5, label=name)
-    op = tr["operating_point"]
-    if op["no_error_recall"] is not None:
-        ax.plot([op["no_error_recall"]], [op["joint_accuracy"]], "o", color="C3", label="operating point")
+    single = len(curves) == 1
+    for k, (name, tr) in enumerate(curves):
+        ax.plot(tr["no_error_recall"], tr["joint_accuracy"], "-", lw=1.5, color=f"C{k}", label=name)
+        op = tr["operating_point"]
+        if op["no_error_recall"] is not None:
+            ax.plot([op["no_error_recall"]], [op["joint_accuracy"]], "o", color="C3" if single else f"C{k}",
+                    label="operating point" if single else None)
     ax.set_xlabel("no-error recall")
     ax.set_ylabel("joint accuracy")
     ax.set_xlim(-0.02, 1.02)
     ax.set_ylim(0, 1)
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower left")
+    ax.legend(loc="lower left") if single else ax.legend(loc="best", fontsize="small")
+    if title:
+        ax.set_title(title, fontsize="medium")
     fig.tight_layout()
     _save_fig(fig, path)
     plt.close(fig)
@@ -192,7 +198,7 @@ def write_report(out_dir: str | Path, res: dict[str, Any], meta: dict[str, Any])
     plot_confusion(res["confusion"]["category"], f"{meta['name']}: category", paths["confusion_category"])
     if res.get("tradeoff"):
         paths["tradeoff"] = out / "tradeoff.png"
-        plot_tradeoff(res["tradeoff"], meta["name"], paths["tradeoff"])
+        plot_tradeoff([(meta["name"], res["tradeoff"])], paths["tradeoff"])
     write_json(paths["metrics"], {"meta": meta, **res})
     write_text(paths["report"], render_markdown(res, meta))
     return paths

