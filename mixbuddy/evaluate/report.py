@@ -181,7 +181,10 @@ def plot_tradeoff(curves: Sequence[tuple[str, dict]], path: Path, title: str | N
     ax.set_xlim(-0.02, 1.02)
     ax.set_ylim(0, 1)
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower left") if single else ax.legend(loc="best", fontsize="small")
+    if single:
+        ax.legend(loc="lower left")
+    else:
+        ax.legend(loc="best", fontsize="small")
     if title:
         ax.set_title(title, fontsize="medium")
     fig.tight_layout()
