@@ -43,9 +43,7 @@ def matched(truth, answers, recall: float) -> tuple[float, dict[str, float]]:
     search: recall only grows with the threshold)."""
     claims = np.isfinite(answers.confidence) & ~answers.no_error & answers.answered
     grid = np.concatenate([[-np.inf], np.unique(answers.confidence[claims]) + 1e-12])
-    lo, hi = 0, len(grid) - 1
-    if headline(truth, demoted(answers, grid[hi]))["no_error_accuracy"] < recall:
-        return float(grid[hi]), headline(truth, demoted(answers, grid[hi]))
+    lo, hi = 0, len(grid) - 1      # at grid[hi] every claim is demoted: the highest recall the baseline has
     while lo < hi:
         mid = (lo + hi) // 2
         if headline(truth, demoted(answers, grid[mid]))["no_error_accuracy"] >= recall:

@@ -12,12 +12,11 @@ import argparse
 import numpy as np
 import torch
 
-from mixbuddy.constants import TARGET_STEMS
 from mixbuddy.data.recipe import load_recipes
 from mixbuddy.data.render import open_renderer
 from mixbuddy.findings import target_stems
 from mixbuddy.model.checkpoint import load_checkpoint
-from mixbuddy.model.verdict import _UP, decide, headline, renormalise
+from mixbuddy.model.verdict import allowed_from_names, decide, headline, pair_mass, renormalise
 from mixbuddy.predict.calibrate import head_probabilities
 
 KEYS = ("joint", "stem", "direction", "magnitude")
@@ -32,12 +31,10 @@ def main() -> None:
     model = load_checkpoint(a.checkpoint, device="cpu").eval()
     recs = load_recipes(a.dataset)
     probs = torch.from_numpy(head_probabilities(model, recs, open_renderer(a.dataset, model.sample_rate, 1, a.cache_dir)))
-    allowed = torch.tensor([[s in target_stems(r.anchor, r.stems) for s in TARGET_STEMS] for r in recs])
+    allowed = allowed_from_names([target_stems(r.anchor, r.stems) for r in recs])
     rule = decide(probs, allowed)                                  # joint-optimal rule, no threshold
     p = renormalise(probs, allowed)
-    per = p[:, 1:].reshape(len(recs), len(TARGET_STEMS), -1)
-    pair = torch.stack([(per * _UP).sum(-1), (per * ~_UP).sum(-1)], -1)
-    best = pair.masked_fill(~allowed[..., None], -1.0).flatten(1).max(-1).values
+    best = pair_mass(p, allowed).flatten(1).max(-1).values
     keep = lambda m: headline(recs, torch.where(m, rule, torch.zeros_like(rule)).numpy())  # noqa: E731
     thr = [keep(1 - p[:, 0] >= t) for t in np.arange(0.40, 0.90, 0.01)]
     xs = np.array([h["no_error"] for h in thr])

@@ -22,7 +22,6 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mixbuddy.constants import TARGET_STEMS
 from mixbuddy.data.recipe import load_recipes
 from mixbuddy.data.render import open_renderer
 from mixbuddy.evaluate.parse import parse_advice
@@ -30,7 +29,7 @@ from mixbuddy.findings import answer_probability, target_stems
 from mixbuddy.io import dumps
 from mixbuddy.model.checkpoint import load_checkpoint
 from mixbuddy.model.heads import class_names
-from mixbuddy.model.verdict import decide, p_imbalance
+from mixbuddy.model.verdict import allowed_from_names, decide, p_imbalance
 from mixbuddy.predict.calibrate import head_probabilities
 
 TOL = 2e-6
@@ -51,7 +50,7 @@ def main() -> None:
         sys.exit(f"{a.predictions}: {len(missing)} ids not in {a.dataset}, e.g. {missing[0]}")
     records = [by_id[r["id"]] for r in rows]
     probs = head_probabilities(model, records, open_renderer(a.dataset, model.sample_rate, 1, a.cache_dir))
-    allowed = torch.tensor([[s in target_stems(r.anchor, r.stems) for s in TARGET_STEMS] for r in records])
+    allowed = allowed_from_names([target_stems(r.anchor, r.stems) for r in records])
     new = p_imbalance(torch.from_numpy(probs), allowed).double().numpy()
     names = class_names()
     stated = np.array([r["confidence"] for r in rows], dtype=np.float64)

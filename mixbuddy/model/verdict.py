@@ -56,14 +56,26 @@ def p_imbalance(probs: Tensor, allowed: Tensor | None = None) -> Tensor:
     return 1.0 - renormalise(probs, allowed)[:, 0]
 
 
+def pair_mass(p: Tensor, allowed: Tensor | None = None) -> Tensor:
+    """(B, 13) renormalised probabilities -> (B, 3, 2) mass of each (target, direction: increase, decrease)
+    pair, summed over that direction's categories; -1 for a target that is not allowed."""
+    per = p[:, 1:].reshape(p.shape[0], len(TARGET_STEMS), _N_CAT)
+    up = _UP.to(p.device)
+    mass = torch.stack([(per * up).sum(-1), (per * ~up).sum(-1)], dim=-1)
+    return mass if allowed is None else mass.masked_fill(~allowed[..., None], -1.0)
+
+
+def allowed_from_names(targets: Sequence[Sequence[str]]) -> Tensor:
+    """(B, 3) bool allowed targets from the stem names allowed per record (e.g. ``findings.target_stems``)."""
+    return torch.tensor([[s in ts for s in TARGET_STEMS] for ts in targets], dtype=torch.bool)
+
+
 def decide(probs: Tensor, allowed: Tensor | None = None, threshold: float | None = None) -> Tensor:
     """(B, 13) class probabilities (+ (B, 3) bool allowed targets) -> (B,) decided class indices."""
     p = renormalise(probs, allowed)
     per = p[:, 1:].reshape(p.shape[0], len(TARGET_STEMS), _N_CAT)                 # (B, target, category)
     up = _UP.to(p.device)
-    mass = torch.stack([(per * up).sum(-1), (per * ~up).sum(-1)], dim=-1)          # (B, target, direction)
-    if allowed is not None:
-        mass = mass.masked_fill(~allowed[..., None], -1.0)
+    mass = pair_mass(p, allowed)
     best = mass.flatten(1).argmax(-1)                                              # target * 2 + direction
     t, d = best // 2, best % 2
     in_dir = torch.where(d[:, None] == 0, up[None, :], ~up[None, :])
@@ -76,7 +88,7 @@ def decide(probs: Tensor, allowed: Tensor | None = None, threshold: float | None
 
 def decide_batch(probs: np.ndarray, targets: Sequence[Sequence[str]], threshold: float | None = None) -> np.ndarray:
     """NumPy convenience: allowed targets given by name per record."""
-    allowed = torch.tensor([[s in ts for s in TARGET_STEMS] for ts in targets])
+    allowed = allowed_from_names(targets)
     return decide(torch.as_tensor(probs), allowed, threshold).numpy()
 
 
@@ -104,4 +116,4 @@ def headline(records: Sequence, classes: np.ndarray) -> dict[str, float]:
     return {"joint": pct(joint), "stem": pct(stem), "direction": pct(dirn), "no_error": pct(ok), "magnitude": pct(mag)}
 
 
-__all__ = ["decide", "decide_batch", "allowed_from_anchor", "allowed_targets", "renormalise", "p_imbalance", "headline", "stem_dir", "NUM_CLASSES"]
+__all__ = ["decide", "decide_batch", "allowed_from_anchor", "allowed_targets", "allowed_from_names", "renormalise", "p_imbalance", "pair_mass", "headline", "stem_dir", "NUM_CLASSES"]
