@@ -43,23 +43,34 @@ class Song:
             x = resample(x, self.sample_rate, sr)
         return x
 
-    def stems(self, sr: int | None = None, channels: int | None = None) -> dict[str, np.ndarray]:
-        """All stems, trimmed to the shortest (with a warning when lengths differ)."""
+    def stems(self, sr: int | None = None, channels: int | None = None, pad: bool = False) -> dict[str, np.ndarray]:
+        """All stems at one length (with a warning when they differ): trimmed to the shortest, or with
+        ``pad`` zero-padded at the end to the longest (tracks exported from one DAW timeline, some of
+        which end early)."""
         out = {n: self.stem(n, sr, channels) for n in self.stem_names}
-        return trim_to_shortest(out, f"song {self.id!r} ({self.source})")
+        return fit_lengths(out, f"song {self.id!r} ({self.source})", sr or self.sample_rate, pad)
 
     def mixture(self, sr: int | None = None, channels: int | None = None) -> np.ndarray:
         stems = self.stems(sr, channels)
         return np.sum(np.stack(list(stems.values())), axis=0, dtype=np.float32)
 
 
-def trim_to_shortest(stems: Mapping[str, np.ndarray], what: str) -> dict[str, np.ndarray]:
-    """Trim every array to the shortest length; warn when they differ; equalise channel counts."""
+def fit_lengths(stems: Mapping[str, np.ndarray], what: str, sr: int, pad: bool = False) -> dict[str, np.ndarray]:
+    """Bring every array to one length, the shortest (trim) or with ``pad`` the longest (silence appended);
+    warn when they differ (lengths in seconds at ``sr``); equalise channel counts."""
     if not stems:
         return {}
     lengths = {n: a.shape[0] for n, a in stems.items()}
-    n = min(lengths.values())
+    n = max(lengths.values()) if pad else min(lengths.values())
     if len(set(lengths.values())) > 1:
-        log.warning("%s: stems differ in length %s; trimming all to %d samples", what, lengths, n)
+        how = "zero-padding the shorter ones at the end to" if pad else "trimming all to"
+        secs = ", ".join(f"{k} {v / sr:.3f} s" for k, v in lengths.items())
+        log.warning("%s: stems differ in length (%s); %s %.3f s", what, secs, how, n / sr)
     chans = max(a.shape[1] for a in stems.values())
-    return {k: to_channels(a[:n], chans) for k, a in stems.items()}
+    out = {}
+    for k, a in stems.items():
+        a = to_channels(a[:n], chans)
+        if a.shape[0] < n:
+            a = np.concatenate([a, np.zeros((n - a.shape[0], chans), dtype=a.dtype)])
+        out[k] = a
+    return out

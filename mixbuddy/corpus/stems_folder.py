@@ -31,7 +31,8 @@ Audio handling: the song's rate is the *highest* rate among its files (other fil
 with soxr when decoded, so no bandwidth is lost); the song is stereo when any file has two or more
 channels (mono files are copied to both channels; files with more channels keep the first two).
 Files summed into one stem may differ in length: shorter ones are zero-padded at the end (with a
-warning). Different stem lengths are trimmed to the shortest later by ``Song.stems()``.
+warning). Different stem lengths are made equal later by ``Song.stems()``: trimmed to the shortest for
+a corpus, zero-padded to the longest by ``advise`` (``pad=True``).
 """
 from __future__ import annotations
 

@@ -4,8 +4,11 @@ Input: any format soundfile decodes (wav, flac, ogg, aiff, mp3), any rate, any c
 Everything is resampled (soxr) to the engine's rate and converted to its channel count (mono for the
 model). A stems folder is read with the corpus ``stems_folder`` logic: files are assigned to stems by
 name (``vocals*``, ``bass*``, ...; ``mix.*``/``mixture.*`` ignored) or by a mapping file, and every
-file of a stem is summed. Without a mix file the mix is the sum of the stems. When the mix and the
-stems differ in length, both are trimmed to the shorter one (with a warning).
+file of a stem is summed. Stems of different lengths are zero-padded at the end to the longest (with a
+warning): tracks exported from one DAW timeline start together, and a track that ends early is silent
+afterwards; trimming would cut the song at its shortest track. Without a mix file the mix is the sum of
+the stems. When the mix and the stems differ in length, both are trimmed to the shorter one (with a
+warning).
 
 Windows (``window_s`` = the engine's clip length, 10 s): they start every ``hop_s`` seconds (default
 ``window_s``: no overlap). A window that runs past the end of the song is kept, zero-padded to full
@@ -27,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..audio import frame_rms_db, read_audio, to_channels
+from ..audio import frame_rms_db, read_audio, resample, to_channels
 from ..constants import STEMS, TARGET_STEMS
 from ..data import templates as T
 from ..errors import AudioFileError, MixbuddyError
@@ -40,6 +43,7 @@ MIX_SILENCE_DB = -35.0
 STEM_SILENCE_DB = -45.0
 ACTIVE_SHARE = 0.2
 FRAME_S = 0.05
+FULL_BAND_HZ = 16000  # the mix models listen at 16 kHz: a file sampled below this lacks part of what they hear
 INSTRUCTION_ID = "instr/0"
 
 
@@ -75,7 +79,7 @@ class Skipped:
 
 def read_stems_folder(folder: str | Path, sample_rate: int, channels: int,
                       mapping: str | Path | None = None) -> dict[str, np.ndarray]:
-    """Stems of a folder (assigned by file name or a mapping file), trimmed to the shortest."""
+    """Stems of a folder (assigned by file name or a mapping file), zero-padded to the longest."""
     from ..corpus.stems_folder import SONG_MAPPING_NAMES, assign_files, default_mapping, load_mapping, song_from_files
 
     folder = Path(folder)
@@ -86,7 +90,18 @@ def read_stems_folder(folder: str | Path, sample_rate: int, channels: int,
         mapping = own[0] if own else None
     stem_map = load_mapping(mapping) if mapping else default_mapping()
     song = song_from_files(folder.name, "advise", folder, assign_files(folder, stem_map), {})
-    return song.stems(sample_rate, channels)
+    warn_band_limited(folder, song.sample_rate)
+    return song.stems(sample_rate, channels, pad=True)
+
+
+def warn_band_limited(what: str | Path, rate: int) -> None:
+    """Warn when audio is sampled below FULL_BAND_HZ. Measured on the bundled example: copies at 16 and
+    22.05 kHz get the same advice as the 44.1 kHz original, an 11.025 kHz copy gets "bass too loud" in
+    two windows (a mix with no highs sounds bass-heavy)."""
+    if rate < FULL_BAND_HZ:
+        log.warning("%s is sampled at %d Hz: it holds nothing above %.1f kHz, less than the %.0f kHz the models "
+                    "hear, so it sounds dull and its bass may be judged too loud; give a full-band bounce", what,
+                    rate, rate / 2000, FULL_BAND_HZ / 2000)
 
 
 def load_song(song: str | Path | None, stems_dir: str | Path | None, sample_rate: int, channels: int,
@@ -99,7 +114,9 @@ def load_song(song: str | Path | None, stems_dir: str | Path | None, sample_rate
         assert stems is not None
         mix = np.sum(np.stack(list(stems.values())), axis=0, dtype=np.float32)
         return SongAudio(str(stems_dir), sample_rate, mix, stems)
-    mix, _ = read_audio(song, sr=sample_rate, channels=channels)
+    mix, native = read_audio(song, channels=channels)
+    warn_band_limited(song, native)
+    mix = resample(mix, native, sample_rate)
     if stems is not None:
         n_mix, n_stems = mix.shape[0], next(iter(stems.values())).shape[0]
         if n_mix != n_stems:

@@ -36,6 +36,24 @@ def test_stem_files_get_the_loudness_engine_and_the_cli_advice():
     assert json.loads(out)["windows"] == data["windows"]
 
 
+def test_what_advise_logs_is_shown_under_the_advice(tmp_path):
+    """The page has no stderr: a track that ends early and which file went to which stem are listed as
+    notes, naming the uploaded files, not the temporary folder they were copied to."""
+    import soundfile as sf
+
+    x, sr = sf.read(str(LITHIUM / "stems" / "vocals.ogg"))
+    sf.write(tmp_path / "Lead Vox.wav", x[: 20 * sr], sr)
+    files = [f for f in STEMS if Path(f).stem != "vocals"] + [str(tmp_path / "Lead Vox.wav")]
+    text, data = AdviceService().advise(None, files, "drums")
+    notes = data["notes"]
+    assert any(n.startswith("stems (default mapping): ") and "vocals = Lead Vox.wav" in n for n in notes)
+    assert any("stems differ in length" in n and "vocals 20.000 s" in n for n in notes)
+    assert "mixbuddy-stems-" not in text + str(notes) and text.split("Notes:\n")[1].count("\n") == len(notes)
+    assert data["duration_s"] == 36.0         # the song is not cut at the vocals' end
+    _, plain = AdviceService().advise(None, STEMS, "drums")
+    assert plain["notes"] == []
+
+
 def test_bad_requests_are_clear_errors(tmp_path):
     s = AdviceService()
     with pytest.raises(MixbuddyError, match="give a mix file, stem files, or both"):

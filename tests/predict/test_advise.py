@@ -100,6 +100,17 @@ def test_stems_at_different_rates_and_mix_length_mismatch(tmp_path, caplog):
     assert audio.mix.shape[0] == audio.stems["bass"].shape[0] == 11 * SR
 
 
+def test_a_band_limited_file_is_warned_about(tmp_path, caplog):
+    x = synth_stems(6.0, 11025, 1, seed=1)["other"]
+    write_stem_file(tmp_path / "phone.wav", x, 11025)
+    write_stem_file(tmp_path / "full.wav", sf_resample(x, 11025, 16000), 16000)
+    with caplog.at_level(logging.WARNING):
+        load_song(tmp_path / "full.wav", None, SR, 1)
+        assert not caplog.text
+        load_song(tmp_path / "phone.wav", None, SR, 1)
+    assert "phone.wav is sampled at 11025 Hz: it holds nothing above 5.5 kHz" in caplog.text
+
+
 def test_errors_name_the_file(tmp_path, engine):
     with pytest.raises(AudioFileError, match="missing.wav: file not found"):
         load_song(tmp_path / "missing.wav", None, SR, 2)
@@ -193,6 +204,22 @@ def test_daw_track_exports_are_sorted_into_stems(tmp_path, engine, caplog):
     assert [(w.finding.target, w.finding.direction) for w in daw.windows] == [("drums", "decrease")] * 3
     assert daw.verdict.finding == plain.verdict.finding
     assert abs(daw.verdict.finding.gain_db - plain.verdict.finding.gain_db) < 0.01
+
+
+def test_a_track_that_ends_early_is_padded_not_the_song_cut(tmp_path, engine, caplog):
+    """A DAW export whose vocal track stops at 12 s: the song keeps its 30 s (the vocals are silent
+    afterwards), so the drums pushed by 9 dB are found in every window, not only in the first 12 s."""
+    stems = balanced_stems(30.0, 44100, seed=4, push={"drums": 9.0})
+    stems["vocals"] = stems["vocals"][: 12 * 44100]
+    folder = write_stems(tmp_path / "song", stems, 44100, "wav")
+    with caplog.at_level(logging.WARNING):
+        audio = load_song(None, folder, SR, 2)
+        rep = advise(None, "bass", engine, stems_dir=folder)
+    assert "zero-padding the shorter ones" in caplog.text and "vocals 12.000 s" in caplog.text
+    assert audio.duration_s == 30.0 and {x.shape[0] for x in audio.stems.values()} == {30 * SR}
+    assert not audio.stems["vocals"][12 * SR + 64:].any() and audio.stems["vocals"][: 12 * SR].any()
+    assert [(w.start_s, w.end_s) for w in rep.windows] == [(0.0, 10.0), (10.0, 20.0), (20.0, 30.0)]
+    assert all((w.finding.target, w.finding.direction) == ("drums", "decrease") for w in rep.windows)
 
 
 def test_model_engine_gives_stems_of_a_short_last_window_unpadded(tmp_path):
