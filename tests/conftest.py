@@ -1,12 +1,13 @@
 """Shared pytest fixtures; the writers they use live in ``corpus_fixtures`` (importable by tests)."""
 from __future__ import annotations
 
+import importlib.resources
 import shutil
 from pathlib import Path
 
 import pytest
 
-from corpus_fixtures import REAL_DEV_DIR, write_musdb_corpus
+from corpus_fixtures import REAL_DEV_DIR, STEMPEG_CLIP, write_musdb_corpus
 
 
 @pytest.fixture(scope="session")
@@ -29,3 +30,12 @@ def real_dev_dir() -> Path:
     if not (REAL_DEV_DIR / "README.md").is_file():
         pytest.skip(f"shared real-dev data not found at {REAL_DEV_DIR}")
     return REAL_DEV_DIR
+
+
+@pytest.fixture
+def stem_clip() -> Path:
+    """The real MUSDB18 clip (.stem.mp4, ~6 s) inside the stempeg wheel; skipped without stempeg/ffmpeg."""
+    pytest.importorskip("stempeg", reason="stempeg not installed (pip install mixbuddy[stems])")
+    if not (shutil.which("ffmpeg") and shutil.which("ffprobe")):
+        pytest.skip("ffmpeg/ffprobe not installed")
+    return Path(str(importlib.resources.files("stempeg") / "data" / STEMPEG_CLIP))

@@ -19,6 +19,7 @@ import soundfile as sf
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DIR = (REPO_ROOT / ".." / "shared").resolve()
 REAL_DEV_DIR = SHARED_DIR / "data" / "real-dev"
+STEMPEG_CLIP = "The Easton Ellises - Falcon 69.stem.mp4"  # the real MUSDB18 clip inside the stempeg wheel
 MUSDB_STEMS = ("bass", "drums", "other", "vocals")
 
 

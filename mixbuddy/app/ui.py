@@ -73,7 +73,7 @@ class AdviceService:
         check_inputs(mix or None, None)      # a bad mix file is reported before a model spends seconds loading
         engine = self.engine(choice, bool(stems), threshold)
         with tempfile.TemporaryDirectory(prefix="mixbuddy-stems-") as tmp, Notes() as notes:
-            stems_dir = _stems_folder(stems, Path(tmp)) if stems else None
+            stems_dir = _stems_source(stems, Path(tmp)) if stems else None
             report = advise(mix or None, anchor, engine, stems_dir=stems_dir, level_check_db=level_check_db or None)
         # the files' own names, not the upload folder's temporary paths
         report.song = Path(mix).name if mix else "stems " + ", ".join(sorted(Path(f).name for f in stems))
@@ -111,6 +111,17 @@ class Notes(logging.Handler):
     def __exit__(self, *exc) -> None:
         self.root.removeHandler(self)
         self.root.setLevel(self.level)
+
+
+def _stems_source(files: Sequence[str], folder: Path) -> Path:
+    """What advise reads for the uploaded stems: a lone ``.stem.mp4`` as it is, else a folder of the files."""
+    from ..predict.windows import is_stem_file
+
+    if any(is_stem_file(f) for f in files):
+        if len(files) > 1:
+            raise MixbuddyError("a .stem.mp4 file holds a whole song's stems: upload it alone")
+        return Path(files[0])
+    return _stems_folder(files, folder)
 
 
 def _stems_folder(files: Sequence[str], folder: Path) -> Path:
@@ -155,7 +166,7 @@ def build_app(service: AdviceService | None = None):
         with gr.Row():
             with gr.Column():
                 mix = gr.Audio(label="Mix (any format advise reads)", type="filepath", sources=["upload"])
-                stems = gr.File(label="Stems (named as exported: Lead Vox, Kick, Snare, Bass DI, Keys, ...)", file_count="multiple",
+                stems = gr.File(label="Stems (named as exported: Lead Vox, Kick, Snare, Bass DI, Keys, ...; or one .stem.mp4)", file_count="multiple",
                                 type="filepath")
                 anchor = gr.Dropdown(list(TARGET_STEMS), value="drums", label="Anchor: the stem whose level is right")
                 choice = gr.Dropdown(list(ENGINES), value=AUTO, label="Engine", info=ENGINE_HELP)

@@ -54,21 +54,26 @@ def check_inputs(song: str | None, stems: str | None) -> None:
     from ..audio import audio_info
     from ..errors import AudioFileError
 
-    from .windows import require_length
+    from .windows import is_stem_file, require_length, stem_file_info
 
     if song is not None:
         sr, frames, _ = audio_info(song)
         require_length(song, frames / sr)
-    if stems is not None and not Path(stems).is_dir():
+    if stems is not None and is_stem_file(stems):
+        song_info = stem_file_info(stems)
+        require_length(stems, (song_info.num_frames or 0) / song_info.sample_rate)
+    elif stems is not None and not Path(stems).is_dir():
         raise AudioFileError(stems, "stems folder not found")
 
 
 def run_advise(args: argparse.Namespace) -> int:
     from .advise import advise
 
+    from .windows import is_stem_file
+
     song = args.song
-    if song is not None and Path(song).is_dir() and args.stems is None:
-        song, args.stems = None, song  # `mixbuddy advise STEMS_DIR`: a folder of stems is the song
+    if song is not None and (Path(song).is_dir() or is_stem_file(song)) and args.stems is None:
+        song, args.stems = None, song  # `mixbuddy advise STEMS_DIR` or `SONG.stem.mp4`: the stems are the song
     if args.output:
         check_output_file(args.output)
     engine_choice(args.engine, args.checkpoint, bool(args.stems), args.prior)  # conflicting options first
@@ -157,11 +162,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "'default-stems' hears the stems).")
     p.add_argument("song", nargs="?", default=None,
                    help="mix file: wav/flac/ogg/aiff/mp3, or m4a/aac/opus/wma/webm through ffmpeg; any rate "
-                        "or channel count; omit it with --stems to use the sum of the stems")
+                        "or channel count; omit it with --stems to use the sum of the stems; a folder or a "
+                        ".stem.mp4 (NI Stems) file here is read as --stems")
     p.add_argument("--anchor", required=True, choices=TARGET_STEMS, help="the stem whose level is right")
     p.add_argument("--stems", default=None,
                    help="folder of the song's stems or exported tracks, sorted by the words of their file names "
-                        "(vox/bv -> vocals, kick/snare/hh -> drums, bass/sub/808 -> bass, the rest -> other)")
+                        "(vox/bv -> vocals, kick/snare/hh -> drums, bass/sub/808 -> bass, the rest -> other), "
+                        "or a .stem.mp4 file (its four stems and its own mix)")
     p.add_argument("--mapping", default=None, help="stem mapping file (YAML/JSON) for the stems folder")
     p.add_argument("--engine", choices=("model", "loudness"), default=None, help="force an engine")
     p.add_argument("--checkpoint", default=None,

@@ -4,7 +4,8 @@ Input: any format soundfile decodes (wav, flac, ogg, aiff, mp3), any rate, any c
 Everything is resampled (soxr) to the engine's rate and converted to its channel count (mono for the
 model). A stems folder is read with the corpus ``stems_folder`` logic: files are assigned to stems by
 name (``vocals*``, ``bass*``, ...; ``mix.*``/``mixture.*`` ignored) or by a mapping file, and every
-file of a stem is summed. Stems of different lengths are zero-padded at the end to the longest (with a
+file of a stem is summed; a ``.stem.mp4`` (NI Stems) file gives its four stems and its own mix. Stems of
+different lengths are zero-padded at the end to the longest (with a
 warning): tracks exported from one DAW timeline start together, and a track that ends early is silent
 afterwards; trimming would cut the song at its shortest track. Without a mix file the mix is the sum of
 the stems. When the mix and the stems differ in length, both are trimmed to the shorter one (with a
@@ -94,6 +95,37 @@ def read_stems_folder(folder: str | Path, sample_rate: int, channels: int,
     return song.stems(sample_rate, channels, pad=True)
 
 
+def is_stem_file(path: str | Path) -> bool:
+    """A Native Instruments Stems file (``.stem.mp4``/``.stem.m4a``: the mix and four stems in one file)."""
+    from ..corpus.stem_mp4 import SUFFIXES
+
+    return str(path).lower().endswith(SUFFIXES)
+
+
+def stem_file_info(path: str | Path):
+    """The lazy :class:`~mixbuddy.corpus.song.Song` of a ``.stem.mp4`` (probed, nothing decoded); errors
+    name the file, or the missing extra / ffmpeg."""
+    from ..corpus.stem_mp4 import probe_song, require_backend
+
+    path = Path(path)
+    if not path.is_file():
+        raise AudioFileError(path, "stem file not found")
+    require_backend()
+    return probe_song(path, path.name, "advise")
+
+
+def read_stem_file(path: str | Path, sample_rate: int, channels: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """(mix, stems) of a ``.stem.mp4``: its mixture stream and its four stem streams (names from the NI
+    metadata, else the MUSDB18 order); needs the ``stems`` extra and ffmpeg."""
+    from ..corpus.stem_mp4 import read_mixture
+
+    song = stem_file_info(path)
+    warn_band_limited(path, song.sample_rate)
+    stems = song.stems(sample_rate, channels, pad=True)
+    mix = resample(to_channels(read_mixture(song), channels), song.sample_rate, sample_rate)
+    return mix, stems
+
+
 def warn_band_limited(what: str | Path, rate: int) -> None:
     """Warn when audio is sampled below FULL_BAND_HZ. Measured on the bundled example: copies at 16 and
     22.05 kHz get the same advice as the 44.1 kHz original, an 11.025 kHz copy gets "bass too loud" in
@@ -109,7 +141,16 @@ def load_song(song: str | Path | None, stems_dir: str | Path | None, sample_rate
     """Decode a mix file and/or a stems folder at ``sample_rate``/``channels``."""
     if song is None and stems_dir is None:
         raise MixbuddyError("give a mix file, a stems folder (--stems DIR), or both")
-    stems = read_stems_folder(stems_dir, sample_rate, channels, mapping) if stems_dir is not None else None
+    stems = None
+    if stems_dir is not None and is_stem_file(stems_dir):
+        if mapping is not None:
+            raise MixbuddyError(f"{mapping}: a stem mapping sorts the files of a stems folder; {stems_dir} is a "
+                                ".stem.mp4 file, whose stems are named inside it (drop --mapping)")
+        file_mix, stems = read_stem_file(stems_dir, sample_rate, channels)
+        if song is None:  # the file's own mix
+            return SongAudio(str(stems_dir), sample_rate, file_mix, stems)
+    elif stems_dir is not None:
+        stems = read_stems_folder(stems_dir, sample_rate, channels, mapping)
     if song is None:
         assert stems is not None
         mix = np.sum(np.stack(list(stems.values())), axis=0, dtype=np.float32)

@@ -54,6 +54,13 @@ def test_what_advise_logs_is_shown_under_the_advice(tmp_path):
     assert plain["notes"] == []
 
 
+def test_a_stem_mp4_upload_is_read_as_the_song(stem_clip):
+    text, data = AdviceService().advise(None, [str(stem_clip)], "drums")
+    assert data["engine"]["name"] == "loudness" and len(data["windows"]) == 1 and "Summary:" in text
+    with pytest.raises(MixbuddyError, match="upload it alone"):
+        AdviceService().advise(None, [str(stem_clip), *STEMS], "drums")
+
+
 def test_bad_requests_are_clear_errors(tmp_path):
     s = AdviceService()
     with pytest.raises(MixbuddyError, match="give a mix file, stem files, or both"):

@@ -3,7 +3,6 @@ stem files and bad inputs."""
 from __future__ import annotations
 
 import argparse
-import importlib.resources
 import json
 import logging
 import pickle
@@ -16,7 +15,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from corpus_fixtures import make_song_dir, synth_stems, write_musdb_corpus, write_stem_file
+from corpus_fixtures import STEMPEG_CLIP, make_song_dir, synth_stems, write_musdb_corpus, write_stem_file
 from mixbuddy.corpus.config import CorpusConfig
 from mixbuddy.corpus.list_cli import add_list_verb
 from mixbuddy.corpus.load import carve_validation, load_corpus
@@ -321,17 +320,6 @@ def test_m4a_files_are_read_through_ffmpeg(tmp_path: Path, monkeypatch):
 
 
 # --------------------------------------------------------------------------- .stem.mp4
-
-STEMPEG_CLIP = "The Easton Ellises - Falcon 69.stem.mp4"
-
-
-@pytest.fixture
-def stem_clip() -> Path:
-    pytest.importorskip("stempeg", reason="stempeg not installed (pip install mixbuddy[stems])")
-    if not (shutil.which("ffmpeg") and shutil.which("ffprobe")):
-        pytest.skip("ffmpeg/ffprobe not installed")
-    return Path(str(importlib.resources.files("stempeg") / "data" / STEMPEG_CLIP))
-
 
 def test_stem_mp4_real_clip(stem_clip: Path, tmp_path: Path):
     from mixbuddy.corpus.stem_mp4 import read_mixture

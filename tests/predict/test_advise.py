@@ -336,6 +336,36 @@ def test_cli_checks_the_inputs_before_loading_a_model(tmp_path, capsys):
     assert "stems: stems folder not found" in capsys.readouterr().err
 
 
+def test_a_stem_mp4_file_is_a_song_with_its_own_mix(stem_clip, tmp_path, engine, capsys):
+    """An NI Stems file (the real MUSDB18 clip): its four stems and its own mixture stream, the same advice
+    as a folder holding the same stems, and through the CLI as a song or as --stems."""
+    from mixbuddy.audio import resample, to_channels
+    from mixbuddy.corpus.stem_mp4 import probe_song, read_mixture
+
+    audio = load_song(None, stem_clip, SR, 2)
+    assert sorted(audio.stems) == ["bass", "drums", "other", "vocals"] and abs(audio.duration_s - 6.08) < 0.01
+    own = resample(to_channels(read_mixture(probe_song(stem_clip, "c", "t")), 2), 44100, SR)
+    assert np.array_equal(audio.mix, own) and not np.array_equal(audio.mix, sum(audio.stems.values()))
+    for k, x in audio.stems.items():
+        sf.write(tmp_path / f"{k}.wav", x, SR, subtype="FLOAT")
+    from_file, from_folder = advise(None, "drums", engine, stems_dir=stem_clip), advise(None, "drums", engine, stems_dir=tmp_path)
+    assert [(w.finding, w.confidence) for w in from_file.windows] == [(w.finding, w.confidence) for w in from_folder.windows]
+    assert len(from_file.windows) == 1 and from_file.song == str(stem_clip)
+    for how in ([str(stem_clip)], ["--stems", str(stem_clip)]):
+        assert main(["advise", *how, "--anchor", "drums", "--json"]) == 0
+        d = json.loads(capsys.readouterr().out)
+        assert d["engine"]["name"] == "loudness" and d["windows"] == from_file.to_dict()["windows"]
+    assert main(["advise", str(stem_clip), "--anchor", "drums", "--mapping", str(tmp_path / "map.yaml")]) == 1
+    assert "a stem mapping sorts the files of a stems folder" in capsys.readouterr().err
+    model = ["--anchor", "drums", "--checkpoint", str(tmp_path / "no-model")]
+    assert main(["advise", str(tmp_path / "gone.stem.mp4"), *model]) == 1
+    assert "gone.stem.mp4: stem file not found" in capsys.readouterr().err
+    (tmp_path / "bad.stem.mp4").write_bytes(b"not an mp4 file" * 64)
+    assert main(["advise", "--stems", str(tmp_path / "bad.stem.mp4"), *model]) == 1
+    err = capsys.readouterr().err
+    assert "bad.stem.mp4: cannot read stem file" in err and "no-model" not in err
+
+
 def test_bundled_example_says_the_vocals_are_too_quiet(capsys):
     """examples/lithium: vocals turned down 8 dB. What advise really says (see the report)."""
     rc = main(["advise", str(LITHIUM / "mix.ogg"), "--stems", str(LITHIUM / "stems"), "--anchor", "drums", "--json",
