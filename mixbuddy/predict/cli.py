@@ -74,6 +74,9 @@ def run_advise(args: argparse.Namespace) -> int:
     song = args.song
     if song is not None and (Path(song).is_dir() or is_stem_file(song)) and args.stems is None:
         song, args.stems = None, song  # `mixbuddy advise STEMS_DIR` or `SONG.stem.mp4`: the stems are the song
+    if song is not None and is_stem_file(song):
+        raise ConfigError(f"{song} is a .stem.mp4 file, a whole song with its own mix: give it alone, "
+                          "without --stems")
     if args.output:
         check_output_file(args.output)
     engine_choice(args.engine, args.checkpoint, bool(args.stems), args.prior)  # conflicting options first

@@ -357,6 +357,8 @@ def test_a_stem_mp4_file_is_a_song_with_its_own_mix(stem_clip, tmp_path, engine,
         assert d["engine"]["name"] == "loudness" and d["windows"] == from_file.to_dict()["windows"]
     assert main(["advise", str(stem_clip), "--anchor", "drums", "--mapping", str(tmp_path / "map.yaml")]) == 1
     assert "a stem mapping sorts the files of a stems folder" in capsys.readouterr().err
+    assert main(["advise", str(stem_clip), "--stems", str(LITHIUM / "stems"), "--anchor", "drums"]) == 1
+    assert "a whole song with its own mix: give it alone, without --stems" in capsys.readouterr().err
     model = ["--anchor", "drums", "--checkpoint", str(tmp_path / "no-model")]
     assert main(["advise", str(tmp_path / "gone.stem.mp4"), *model]) == 1
     assert "gone.stem.mp4: stem file not found" in capsys.readouterr().err
