@@ -72,45 +72,18 @@ class AdviceService:
                 raise MixbuddyError(f"{f}: stem file not found")
         check_inputs(mix or None, None)      # a bad mix file is reported before a model spends seconds loading
         engine = self.engine(choice, bool(stems), threshold)
-        with tempfile.TemporaryDirectory(prefix="mixbuddy-stems-") as tmp, Notes() as notes:
+        with tempfile.TemporaryDirectory(prefix="mixbuddy-stems-") as tmp:
             stems_dir = _stems_source(stems, Path(tmp)) if stems else None
             report = advise(mix or None, anchor, engine, stems_dir=stems_dir, level_check_db=level_check_db or None)
         # the files' own names, not the upload folder's temporary paths
         report.song = Path(mix).name if mix else "stems " + ", ".join(sorted(Path(f).name for f in stems))
-        said = [n.replace(tmp, "stems").replace(Path(tmp).name, "stems") for n in notes.messages]
+        report.notes = [n.replace(tmp, "stems").replace(Path(tmp).name, "stems") for n in report.notes]
         if mix:
-            said = [n.replace(str(mix), Path(mix).name) for n in said]
-        text, data = report.format_text(), report.to_dict()
-        if said:
-            text += "\nNotes:\n" + "".join(f"  {n}\n" for n in said)
-        return text, {**data, "notes": said}
-
-
-class Notes(logging.Handler):
-    """What ``advise`` logs while it reads the song (which file went to which stem, stems of different
-    lengths, a band-limited file, ...): the command line prints it on stderr, the page under the advice."""
-
-    SOURCES = ("mixbuddy.corpus", "mixbuddy.predict")
-
-    def __init__(self):
-        super().__init__(logging.INFO)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.name.startswith(self.SOURCES):
-            self.messages.append(record.getMessage())
-
-    def __enter__(self) -> "Notes":
-        self.root = logging.getLogger("mixbuddy")
-        self.level = self.root.level
-        self.root.addHandler(self)
-        if self.root.getEffectiveLevel() > logging.INFO:
-            self.root.setLevel(logging.INFO)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.root.removeHandler(self)
-        self.root.setLevel(self.level)
+            report.notes = [n.replace(str(mix), Path(mix).name) for n in report.notes]
+        text = report.format_text()   # the page has no stderr: what advise logged goes under the advice
+        if report.notes:
+            text += "\nNotes:\n" + "".join(f"  {n}\n" for n in report.notes)
+        return text, report.to_dict()
 
 
 def _stems_source(files: Sequence[str], folder: Path) -> Path:

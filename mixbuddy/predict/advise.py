@@ -25,6 +25,8 @@ that all sit at a similar loudness), the stems model and the loudness engine har
 """
 from __future__ import annotations
 
+import logging
+import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -115,6 +117,35 @@ class SummaryItem:
         return f"{describe(self.finding, where)}{split}{conf}{n}"
 
 
+class Notes(logging.Handler):
+    """What ``advise`` logs (INFO and up, from this thread) while it reads and analyses a song: which file
+    went to which stem, stems of different lengths, a band-limited file, ... The command line prints it on
+    stderr as it happens; the report keeps it (``notes`` in the JSON; the web page shows it)."""
+
+    SOURCES = ("mixbuddy.corpus", "mixbuddy.predict")
+
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name.startswith(self.SOURCES) and record.thread == self.thread:
+            self.messages.append(record.getMessage())
+
+    def __enter__(self) -> "Notes":
+        self.thread = threading.get_ident()
+        self.root = logging.getLogger("mixbuddy")
+        self.level = self.root.level
+        self.root.addHandler(self)
+        if self.root.getEffectiveLevel() > logging.INFO:
+            self.root.setLevel(logging.INFO)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.root.removeHandler(self)
+        self.root.setLevel(self.level)
+
+
 @dataclass
 class AdviceReport:
     """Everything ``mixbuddy advise`` says about a song (``to_dict`` is the ``--json`` output)."""
@@ -127,20 +158,22 @@ class AdviceReport:
     summary: list[SummaryItem]
     verdict: SummaryItem | None
     skipped: list[Skipped] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what advise logged about the input (see Notes)
 
     def to_dict(self) -> dict:
         return {"song": self.song, "engine": self.engine, "anchor": self.anchor,
                 "duration_s": round(self.duration_s, 3), "windows": [w.to_dict() for w in self.windows],
                 "summary": [s.to_dict() for s in self.summary],
                 "verdict": self.verdict.to_dict() if self.verdict else None,
-                "skipped": [s.to_dict() for s in self.skipped]}
+                "skipped": [s.to_dict() for s in self.skipped], "notes": list(self.notes)}
 
     @classmethod
     def from_dict(cls, d: dict) -> "AdviceReport":
         return cls(d["song"], d["engine"], d["anchor"], float(d["duration_s"]),
                    [WindowResult.from_dict(w) for w in d["windows"]], [SummaryItem.from_dict(s) for s in d["summary"]],
                    SummaryItem.from_dict(d["verdict"]) if d.get("verdict") else None,
-                   [Skipped(float(s["start_s"]), float(s["end_s"]), s["reason"]) for s in d["skipped"]])
+                   [Skipped(float(s["start_s"]), float(s["end_s"]), s["reason"]) for s in d["skipped"]],
+                   list(d.get("notes", [])))
 
     def format_text(self) -> str:
         eng = self.engine.get("name", "?")
@@ -276,8 +309,9 @@ def advise(song: str | Path | None, anchor: str, engine: AdviceEngine, stems_dir
         raise MixbuddyError(f"hop must be a number of seconds > 0, got {hop_s!r}")
     if engine.needs_stems and stems_dir is None:
         raise MixbuddyError(f"the {engine.name} engine needs the stems: give the stems folder with --stems DIR")
-    audio = load_song(song, stems_dir, engine.sample_rate, engine.channels, mapping)
-    windows, skipped = cut_windows(audio, anchor, engine.clip_seconds, hop_s)
+    with Notes() as notes:
+        audio = load_song(song, stems_dir, engine.sample_rate, engine.channels, mapping)
+        windows, skipped = cut_windows(audio, anchor, engine.clip_seconds, hop_s)
     advice = engine.analyse(windows)
     if len(advice) != len(windows):
         raise MixbuddyError(f"engine {engine.name} answered {len(advice)} of {len(windows)} windows")
@@ -295,4 +329,5 @@ def advise(song: str | Path | None, anchor: str, engine: AdviceEngine, stems_dir
     info = {**info, "window_s": engine.clip_seconds, "hop_s": hop_s or engine.clip_seconds}
     if level_check_db:
         info["level_check_db"] = level_check_db
-    return AdviceReport(audio.source, info, anchor, audio.duration_s, results, summary, verdict, skipped)
+    return AdviceReport(audio.source, info, anchor, audio.duration_s, results, summary, verdict, skipped,
+                        notes.messages)

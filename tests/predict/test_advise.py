@@ -220,6 +220,8 @@ def test_a_track_that_ends_early_is_padded_not_the_song_cut(tmp_path, engine, ca
     assert not audio.stems["vocals"][12 * SR + 64:].any() and audio.stems["vocals"][: 12 * SR].any()
     assert [(w.start_s, w.end_s) for w in rep.windows] == [(0.0, 10.0), (10.0, 20.0), (20.0, 30.0)]
     assert all((w.finding.target, w.finding.direction) == ("drums", "decrease") for w in rep.windows)
+    (note,) = rep.notes        # the report keeps the warning (--json "notes"; the web page shows it)
+    assert "vocals 12.000 s" in note and AdviceReport.from_dict(json.loads(json.dumps(rep.to_dict()))).notes == [note]
 
 
 def test_model_engine_gives_stems_of_a_short_last_window_unpadded(tmp_path):
@@ -264,7 +266,7 @@ def test_model_engine_batches_and_json_round_trip(tmp_path):
     assert model.stem_lists == [None] * 9           # a mix alone: which stems it holds is not known
     assert rep.verdict.finding.target == "drums" and rep.engine["name"] == "model"
     d = json.loads(json.dumps(rep.to_dict()))
-    assert set(d) == {"song", "engine", "anchor", "duration_s", "windows", "summary", "verdict", "skipped"}
+    assert set(d) == {"song", "engine", "anchor", "duration_s", "windows", "summary", "verdict", "skipped", "notes"}
     assert set(d["windows"][0]) == {"start_s", "end_s", "finding", "confidence", "p_answer", "text"}
     for w in rep.windows:   # the fake head: 0.7 P(error) on the stem it names, 1 - P(error) for "balanced"
         assert w.p_answer == pytest.approx(1.0 - w.confidence if w.finding.no_error else 0.7 * w.confidence, abs=1e-5)
