@@ -5,11 +5,11 @@ Everything is resampled (soxr) to the engine's rate and converted to its channel
 model). A stems folder is read with the corpus ``stems_folder`` logic: files are assigned to stems by
 name (``vocals*``, ``bass*``, ...; ``mix.*``/``mixture.*`` ignored) or by a mapping file, and every
 file of a stem is summed; a ``.stem.mp4`` (NI Stems) file gives its four stems and its own mix. Stems of
-different lengths are zero-padded at the end to the longest (with a
-warning): tracks exported from one DAW timeline start together, and a track that ends early is silent
-afterwards; trimming would cut the song at its shortest track. Without a mix file the mix is the sum of
-the stems. When the mix and the stems differ in length, both are trimmed to the shorter one (with a
-warning).
+different lengths are zero-padded at the end to the longest (with a warning): tracks exported from one
+DAW timeline start together, and a track that ends early is silent afterwards; trimming would cut the
+song at its shortest track. Without a mix file the mix is the sum of the stems. When the mix and the
+stems differ in length, both are trimmed to the shorter one (with a warning). A file sampled below
+16 kHz is warned about (see :func:`warn_band_limited`).
 
 Windows (``window_s`` = the engine's clip length, 10 s): they start every ``hop_s`` seconds (default
 ``window_s``: no overlap). A window that runs past the end of the song is kept, zero-padded to full
@@ -138,7 +138,7 @@ def warn_band_limited(what: str | Path, rate: int) -> None:
 
 def load_song(song: str | Path | None, stems_dir: str | Path | None, sample_rate: int, channels: int,
               mapping: str | Path | None = None) -> SongAudio:
-    """Decode a mix file and/or a stems folder at ``sample_rate``/``channels``."""
+    """Decode a mix file and/or a stems folder or ``.stem.mp4`` file at ``sample_rate``/``channels``."""
     if song is None and stems_dir is None:
         raise MixbuddyError("give a mix file, a stems folder (--stems DIR), or both")
     stems = None
