@@ -123,27 +123,37 @@ class Notes(logging.Handler):
     stderr as it happens; the report keeps it (``notes`` in the JSON; the web page shows it)."""
 
     SOURCES = ("mixbuddy.corpus", "mixbuddy.predict")
+    _lock = threading.Lock()
+    _open = 0              # Notes currently collecting (in any thread)
+    _saved = logging.NOTSET  # the "mixbuddy" logger's level before the first of them lowered it to INFO
 
     def __init__(self):
         super().__init__(logging.INFO)
         self.messages: list[str] = []
+        self.thread = threading.get_ident()
 
     def emit(self, record: logging.LogRecord) -> None:
         if record.name.startswith(self.SOURCES) and record.thread == self.thread:
             self.messages.append(record.getMessage())
 
     def __enter__(self) -> "Notes":
-        self.thread = threading.get_ident()
-        self.root = logging.getLogger("mixbuddy")
-        self.level = self.root.level
-        self.root.addHandler(self)
-        if self.root.getEffectiveLevel() > logging.INFO:
-            self.root.setLevel(logging.INFO)
+        top = logging.getLogger("mixbuddy")
+        with Notes._lock:
+            if Notes._open == 0:
+                Notes._saved = top.level
+                if top.getEffectiveLevel() > logging.INFO:
+                    top.setLevel(logging.INFO)
+            Notes._open += 1
+            top.addHandler(self)
         return self
 
     def __exit__(self, *exc) -> None:
-        self.root.removeHandler(self)
-        self.root.setLevel(self.level)
+        top = logging.getLogger("mixbuddy")
+        with Notes._lock:
+            top.removeHandler(self)
+            Notes._open -= 1
+            if Notes._open == 0:
+                top.setLevel(Notes._saved)
 
 
 @dataclass

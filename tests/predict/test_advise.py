@@ -414,3 +414,32 @@ def test_shipped_default_model_advises_on_the_bundled_mix(capsys):
         assert (f.target, f.direction) == ("vocals", "increase"), w["text"]
     v = d["verdict"]["finding"]
     assert (v["target"], v["direction"]) == ("vocals", "increase")
+
+
+def test_notes_keep_each_thread_apart_and_restore_the_log_level(tmp_path):
+    """Two songs read at once (the web page serves requests in threads): each report holds only its own
+    song's note, and the 'mixbuddy' logger's level is what it was before."""
+    import threading
+
+    top = logging.getLogger("mixbuddy")
+    before = top.level
+    folders = []
+    for k, cut in enumerate((12, 15)):
+        stems = balanced_stems(20.0, 22050, seed=k)
+        stems["vocals"] = stems["vocals"][: cut * 22050]
+        folders.append(write_stems(tmp_path / f"song{k}", stems, 22050, "wav"))
+    reports: dict[int, AdviceReport] = {}
+    barrier = threading.Barrier(2)
+
+    def run(k: int) -> None:
+        barrier.wait()
+        reports[k] = advise(None, "drums", LoudnessEngine(), stems_dir=folders[k])
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [len(reports[k].notes) for k in (0, 1)] == [1, 1]
+    assert "vocals 12.000 s" in reports[0].notes[0] and "vocals 15.000 s" in reports[1].notes[0]
+    assert top.level == before
