@@ -7,8 +7,10 @@ exist). Song id = file name without ``.stem.mp4`` / ``.stem.m4a``.
 
 Audio streams: 0 = mixture, 1 = drums, 2 = bass, 3 = other, 4 = vocals (the MUSDB18 order, also
 stempeg's default metadata). When the file carries the NI ``stem`` metadata atom (moov/udta/stem,
-JSON) its stem names are used instead if they all map to our stems (``Vox`` → vocals ...), so a
-file with another order is still read correctly. The mixture is not a stem (see ``read_mixture``).
+JSON) its stem names are used instead when they give one each of our stems, by name, alias (``Vox``)
+or their words as a stems folder's file names are read ("Lead Vox" → vocals, "Kick" → drums, "Synth"
+→ other), so a file with another order is still read correctly; both cases are logged when the order
+is not MUSDB18's. The mixture is not a stem (see ``read_mixture``).
 
 Loading probes each file once (ffprobe); decoding is lazy and per stem: ffmpeg decodes only the
 mapped stream, so reading stems one at a time costs no more than decoding the whole file and keeps
@@ -111,14 +113,30 @@ def ni_stem_names(path: Path) -> list[str] | None:
     return None
 
 
+def stem_of_name(name: str) -> str:
+    """Our stem for an NI stem name: itself, an alias (``vox``), else by its words as a stems folder's file
+    names are sorted ("Lead Vox" → vocals, "Kick" → drums, "Sub Bass" → bass, "Synth" → other)."""
+    from .stems_folder import STEM_WORDS, name_words
+
+    name = STEM_ALIASES.get(name, name)
+    if name in STEMS:
+        return name
+    words = name_words(name.replace(".", " "))
+    return next((stem for stem, vocab in STEM_WORDS if words & vocab), "other")
+
+
 def stream_stems(path: Path, n_audio: int) -> tuple[str, ...]:
-    """The stem names of audio streams 1..4 (stream 0 is the mixture)."""
+    """The stem names of audio streams 1..4 (stream 0 is the mixture): from the NI metadata when its names
+    give four different stems, else the MUSDB18 order (both logged when they are not that order)."""
     names = ni_stem_names(path)
     if names:
-        mapped = tuple(STEM_ALIASES.get(n, n) for n in names)
+        mapped = tuple(stem_of_name(n) for n in names)
         if len(mapped) == n_audio - 1 and sorted(mapped) == sorted(STEMS):
+            if mapped != MUSDB_STREAM_STEMS:
+                log.info("%s: streams 1-4 are named %s: read as %s", path, names, list(mapped))
             return mapped
-        log.debug("%s: stem atom names %s do not map to %s; using the MUSDB18 order", path, names, STEMS)
+        log.info("%s: the stem names %s do not give one each of %s; streams 1-4 read in the MUSDB18 order %s",
+                 path, names, list(STEMS), list(MUSDB_STREAM_STEMS))
     return MUSDB_STREAM_STEMS
 
 

@@ -364,6 +364,36 @@ def test_stem_mp4_flat_folder_and_pickling(stem_clip: Path, tmp_path: Path):
     assert clone.stem("vocals").shape == (268288, 2)
 
 
+def with_stem_names(clip: Path, out: Path, names: list[str]) -> Path:
+    """A copy of the clip whose NI metadata names its streams 1-4 ``names`` (the JSON rewritten in place,
+    padded with spaces to its old length, so no box size changes)."""
+    data = clip.read_bytes()
+    a = data.index(b"stem{") + 4      # the JSON payload of the moov/udta/stem box
+    b = data.index(b"}]}", a) + 3
+    new = json.dumps({"stems": [{"name": n} for n in names]}).encode()
+    assert len(new) <= b - a
+    out.write_bytes(data[:a] + new + b" " * (b - a - len(new)) + data[b:])
+    return out
+
+
+def test_stem_mp4_stream_names_by_words(stem_clip: Path, tmp_path: Path, caplog):
+    from mixbuddy.corpus.stem_mp4 import ni_stem_names, probe_song, stream_stems
+
+    assert ni_stem_names(stem_clip) == ["drums", "bass", "other", "vox"]
+    assert stream_stems(stem_clip, 5) == ("drums", "bass", "other", "vocals")
+    daw = with_stem_names(stem_clip, tmp_path / "daw.stem.mp4", ["Lead Vox", "Sub Bass", "Synth", "Kick"])
+    with caplog.at_level(logging.INFO):
+        assert stream_stems(daw, 5) == ("vocals", "bass", "other", "drums")
+        (song,) = load_corpus(CorpusConfig(kind="stem_mp4", root=str(tmp_path), split="test"))
+    assert "read as ['vocals', 'bass', 'other', 'drums']" in caplog.text
+    assert np.array_equal(song.stem("vocals"), probe_song(stem_clip, "clip", "test").stem("drums"))  # stream 1
+    twice = with_stem_names(stem_clip, tmp_path / "twice.stem.mp4", ["Vox", "Vox 2", "Bass", "Drums"])
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        assert stream_stems(twice, 5) == ("drums", "bass", "other", "vocals")
+    assert "do not give one each of" in caplog.text
+
+
 def test_stem_mp4_corrupt_and_missing_backend(stem_clip: Path, tmp_path: Path, monkeypatch):
     (tmp_path / "broken.stem.mp4").write_bytes(b"not an mp4 file" * 64)
     with pytest.raises(AudioFileError, match=r"broken\.stem\.mp4"):
