@@ -67,10 +67,5 @@ def fit_lengths(stems: Mapping[str, np.ndarray], what: str, sr: int, pad: bool =
         secs = ", ".join(f"{k} {v / sr:.3f} s" for k, v in lengths.items())
         log.warning("%s: stems differ in length (%s); %s %.3f s", what, secs, how, n / sr)
     chans = max(a.shape[1] for a in stems.values())
-    out = {}
-    for k, a in stems.items():
-        a = to_channels(a[:n], chans)
-        if a.shape[0] < n:
-            a = np.concatenate([a, np.zeros((n - a.shape[0], chans), dtype=a.dtype)])
-        out[k] = a
-    return out
+    fitted = {k: to_channels(a[:n], chans) for k, a in stems.items()}
+    return {k: a if a.shape[0] == n else np.pad(a, ((0, n - a.shape[0]), (0, 0))) for k, a in fitted.items()}

@@ -7,8 +7,8 @@ exist). Song id = file name without ``.stem.mp4`` / ``.stem.m4a``.
 
 Audio streams: 0 = mixture, 1 = drums, 2 = bass, 3 = other, 4 = vocals (the MUSDB18 order, also
 stempeg's default metadata). When the file carries the NI ``stem`` metadata atom (moov/udta/stem,
-JSON) its stem names are used instead when they give one each of our stems, by name, alias (``Vox``)
-or their words as a stems folder's file names are read ("Lead Vox" → vocals, "Kick" → drums, "Synth"
+JSON) its stem names are used instead when they give one each of our stems, read by their words as a
+stems folder's file names are ("Lead Vox" → vocals, "Kick" → drums, "Synth"
 → other), so a file with another order is still read correctly; both cases are logged when the order
 is not MUSDB18's. The mixture is not a stem (see ``read_mixture``).
 
@@ -36,8 +36,6 @@ log = logging.getLogger(__name__)
 
 SUFFIXES: tuple[str, ...] = (".stem.mp4", ".stem.m4a")
 MUSDB_STREAM_STEMS: tuple[str, ...] = ("drums", "bass", "other", "vocals")  # audio streams 1..4
-STEM_ALIASES: dict[str, str] = {"vox": "vocals", "vocal": "vocals", "voice": "vocals", "drum": "drums",
-                                "rest": "other", "accompaniment": "other"}
 TRUNCATION_TOLERANCE_S = 0.1
 
 
@@ -114,15 +112,11 @@ def ni_stem_names(path: Path) -> list[str] | None:
 
 
 def stem_of_name(name: str) -> str:
-    """Our stem for an NI stem name: itself, an alias (``vox``), else by its words as a stems folder's file
-    names are sorted ("Lead Vox" → vocals, "Kick" → drums, "Sub Bass" → bass, "Synth" → other)."""
-    from .stems_folder import STEM_WORDS, name_words
+    """Our stem for an NI stem name, by its words as the default mapping sorts a stems folder's file names
+    ("Vox", "Lead Vox" → vocals, "Kick" → drums, "Sub Bass" → bass, anything else → other)."""
+    from .stems_folder import default_mapping
 
-    name = STEM_ALIASES.get(name, name)
-    if name in STEMS:
-        return name
-    words = name_words(name.replace(".", " "))
-    return next((stem for stem, vocab in STEM_WORDS if words & vocab), "other")
+    return default_mapping().stem_of(name.replace(".", " ")) or "other"
 
 
 def stream_stems(path: Path, n_audio: int) -> tuple[str, ...]:

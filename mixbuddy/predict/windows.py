@@ -114,15 +114,17 @@ def stem_file_info(path: str | Path):
     return probe_song(path, path.name, "advise")
 
 
-def read_stem_file(path: str | Path, sample_rate: int, channels: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """(mix, stems) of a ``.stem.mp4``: its mixture stream and its four stem streams (names from the NI
-    metadata, else the MUSDB18 order); needs the ``stems`` extra and ffmpeg."""
+def read_stem_file(path: str | Path, sample_rate: int, channels: int,
+                   with_mix: bool = True) -> tuple[np.ndarray | None, dict[str, np.ndarray]]:
+    """(mix, stems) of a ``.stem.mp4``: its mixture stream (decoded only ``with_mix``, else None) and its
+    four stem streams (names from the NI metadata, else the MUSDB18 order); needs the ``stems`` extra and
+    ffmpeg."""
     from ..corpus.stem_mp4 import read_mixture
 
     song = stem_file_info(path)
     warn_band_limited(path, song.sample_rate)
     stems = song.stems(sample_rate, channels, pad=True)
-    mix = resample(to_channels(read_mixture(song), channels), song.sample_rate, sample_rate)
+    mix = resample(to_channels(read_mixture(song), channels), song.sample_rate, sample_rate) if with_mix else None
     return mix, stems
 
 
@@ -146,8 +148,8 @@ def load_song(song: str | Path | None, stems_dir: str | Path | None, sample_rate
         if mapping is not None:
             raise MixbuddyError(f"{mapping}: a stem mapping sorts the files of a stems folder; {stems_dir} is a "
                                 ".stem.mp4 file, whose stems are named inside it (drop --mapping)")
-        file_mix, stems = read_stem_file(stems_dir, sample_rate, channels)
-        if song is None:  # the file's own mix
+        file_mix, stems = read_stem_file(stems_dir, sample_rate, channels, with_mix=song is None)
+        if file_mix is not None:  # no mix file given: the stem file's own mix
             return SongAudio(str(stems_dir), sample_rate, file_mix, stems)
     elif stems_dir is not None:
         stems = read_stems_folder(stems_dir, sample_rate, channels, mapping)
