@@ -2,6 +2,7 @@
 with its sample rate carried explicitly."""
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -9,12 +10,14 @@ import soundfile as sf
 import soxr
 
 from . import audio_ffmpeg
+from .audio_layout import default_layout, fold_to_stereo, layout_of
 from .errors import AudioFileError
 from .io import atomic_path
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".aiff", ".aif", ".mp3", *audio_ffmpeg.EXTENSIONS)
 EPS = 1e-12
 FORMATS_HINT = f"is it a valid {'/'.join(e[1:] for e in AUDIO_EXTENSIONS)} file?"
+log = logging.getLogger(__name__)
 
 
 def _existing_file(path: str | Path) -> Path:
@@ -29,10 +32,13 @@ def _existing_file(path: str | Path) -> Path:
 def read_audio(path: str | Path, sr: int | None = None, channels: int | None = None) -> tuple[np.ndarray, int]:
     """Decode an audio file to float32 (samples, channels), optionally resampled / channel-converted.
 
-    Raises AudioFileError (naming the file) when it is missing, unreadable or empty.
+    A surround file (more than two channels) is folded down to stereo first, by its own speaker layout
+    (:mod:`mixbuddy.audio_layout`). Raises AudioFileError (naming the file) when it is missing, unreadable
+    or empty.
     """
     path = _existing_file(path)
-    if audio_ffmpeg.wants_ffmpeg(path):
+    by_ffmpeg = audio_ffmpeg.wants_ffmpeg(path)
+    if by_ffmpeg:
         data, file_sr = audio_ffmpeg.decode(path)
     else:
         try:
@@ -43,6 +49,11 @@ def read_audio(path: str | Path, sr: int | None = None, channels: int | None = N
         raise AudioFileError(path, "file contains no audio samples")
     if not np.isfinite(data).all():
         raise AudioFileError(path, "file contains NaN or infinite samples")
+    if data.shape[1] > 2:
+        layout, source = layout_of(path, data.shape[1], by_ffmpeg)
+        log.info("%s: %d channels read as %s (from %s), folded down to stereo (ITU-R BS.775, LFE left out)",
+                 path, data.shape[1], " ".join(layout), source)
+        data = fold_to_stereo(data, layout)
     data = to_channels(data, channels) if channels else data
     if sr and sr != file_sr:
         data = resample(data, file_sr, sr)
@@ -71,12 +82,18 @@ def resample(x: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
 
 
 def to_channels(x: np.ndarray, channels: int) -> np.ndarray:
-    """Convert (samples, ch) to ``channels``: mono = mean of channels; mono → N = copies."""
+    """Convert (samples, ch) to ``channels`` (1 or 2): mono = mean of left and right, mono → stereo = copies;
+    more than two channels are folded down to stereo first, in the SMPTE order (``read_audio`` folds a
+    file by its own layout before this)."""
     if x.ndim == 1:
         x = x[:, None]
     c = x.shape[1]
     if c == channels:
         return x
+    if c > 2:
+        x, c = fold_to_stereo(x, default_layout(c)), 2
+        if c == channels:
+            return x
     if channels == 1:  # column sum: several times faster than mean(axis=1) on an (n, 2) array
         y = np.array(x[:, 0], dtype=np.float32)
         for i in range(1, c):
@@ -85,8 +102,6 @@ def to_channels(x: np.ndarray, channels: int) -> np.ndarray:
         return y[:, None]
     if c == 1:
         return np.repeat(x, channels, axis=1)
-    if c > channels:  # e.g. 5.1 → stereo: keep the first channels
-        return np.ascontiguousarray(x[:, :channels])
     raise ValueError(f"cannot convert {c} channels to {channels}")
 
 

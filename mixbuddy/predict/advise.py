@@ -122,7 +122,7 @@ class Notes(logging.Handler):
     went to which stem, stems of different lengths, a band-limited file, ... The command line prints it on
     stderr as it happens; the report keeps it (``notes`` in the JSON; the web page shows it)."""
 
-    SOURCES = ("mixbuddy.corpus", "mixbuddy.predict")
+    SOURCES = ("mixbuddy.audio", "mixbuddy.corpus", "mixbuddy.predict")
     _lock = threading.Lock()
     _open = 0              # Notes currently collecting (in any thread)
     _saved = logging.NOTSET  # the "mixbuddy" logger's level before the first of them lowered it to INFO

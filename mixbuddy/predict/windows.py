@@ -1,6 +1,7 @@
 """Reading a whole song (a mix file and/or a stems folder) and cutting it into analysis windows.
 
-Input: any format soundfile decodes (wav, flac, ogg, aiff, mp3), any rate, any channel count.
+Input: any format soundfile decodes (wav, flac, ogg, aiff, mp3), any rate, any channel count (surround
+folded down to stereo by its layout, see :mod:`mixbuddy.audio_layout`).
 Everything is resampled (soxr) to the engine's rate and converted to its channel count (mono for the
 model). A stems folder is read with the corpus ``stems_folder`` logic: files are assigned to stems by
 name (``vocals*``, ``bass*``, ...; ``mix.*``/``mixture.*`` ignored) or by a mapping file, and every
