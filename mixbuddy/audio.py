@@ -14,7 +14,9 @@ from .audio_layout import default_layout, fold_to_stereo, layout_of
 from .errors import AudioFileError
 from .io import atomic_path
 
-AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".aiff", ".aif", ".mp3", *audio_ffmpeg.EXTENSIONS)
+# read by libsndfile (CAF: what Logic bounces long files to; W64/RF64: WAV past 4 GB), then through ffmpeg
+AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".aiff", ".aif", ".mp3", ".caf", ".w64", ".rf64",
+                    *audio_ffmpeg.EXTENSIONS)
 EPS = 1e-12
 FORMATS_HINT = f"is it a valid {'/'.join(e[1:] for e in AUDIO_EXTENSIONS)} file?"
 log = logging.getLogger(__name__)

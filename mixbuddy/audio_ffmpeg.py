@@ -19,7 +19,7 @@ from .errors import AudioFileError
 PROGRAMS = ("ffmpeg", "ffprobe")
 # read with ffmpeg only: a file libsndfile reads (wav, flac, ogg, mp3, aiff) never falls back to ffmpeg,
 # which would quietly decode what is left of a truncated or corrupt file
-EXTENSIONS = (".m4a", ".aac", ".opus", ".wma", ".webm")
+EXTENSIONS = (".m4a", ".aac", ".opus", ".wma", ".webm", ".wv", ".mka")  # .wv: WavPack; .mka: Matroska audio
 
 
 def wants_ffmpeg(path: Path) -> bool:

@@ -164,7 +164,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "'default-blind' gives the same advice at any bounce level, less often right; "
                     "'default-stems' hears the stems).")
     p.add_argument("song", nargs="?", default=None,
-                   help="mix file: wav/flac/ogg/aiff/mp3, or m4a/aac/opus/wma/webm through ffmpeg; any rate "
+                   help="mix file: wav/flac/ogg/aiff/mp3/caf/w64, or m4a/aac/opus/wma/webm/wv/mka through ffmpeg; any rate "
                         "or channel count; omit it with --stems to use the sum of the stems; a folder or a "
                         ".stem.mp4 (NI Stems) file here is read as --stems")
     p.add_argument("--anchor", required=True, choices=TARGET_STEMS, help="the stem whose level is right")

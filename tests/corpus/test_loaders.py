@@ -319,6 +319,28 @@ def test_m4a_files_are_read_through_ffmpeg(tmp_path: Path, monkeypatch):
         read_audio(song / "bass.m4a")
 
 
+def test_a_stems_folder_of_caf_and_wavpack_files_loads(tmp_path: Path):
+    """Logic bounces CAF, other DAWs WavPack: a folder of them is a song, each stem read at its level."""
+    import subprocess
+
+    x = tone(2.0, 220.0, 44100, amp=0.25)
+    song = tmp_path / "songs" / "song"
+    song.mkdir(parents=True)
+    sf.write(str(song / "Bass DI.caf"), x, 44100, format="CAF", subtype="PCM_24")
+    sf.write(str(song / "Kick.w64"), 0.5 * x, 44100, format="W64", subtype="FLOAT")
+    expected = {"bass", "drums"}
+    if shutil.which("ffmpeg") and shutil.which("ffprobe"):
+        subprocess.run(["ffmpeg", "-v", "error", "-i", str(song / "Bass DI.caf"), "-c:a", "wavpack",
+                        str(song / "Lead Vox.wv")], check=True)
+        expected.add("vocals")
+    (loaded,) = load_corpus(folder_cfg(tmp_path / "songs"))
+    assert set(loaded.stem_names) == expected
+    for stem, amp in (("bass", 0.25), ("drums", 0.125), ("vocals", 0.25)):
+        if stem in expected:
+            y = loaded.stem(stem)
+            assert abs(float(np.abs(y).max()) - amp) < 1e-3, stem
+
+
 # --------------------------------------------------------------------------- .stem.mp4
 
 def test_stem_mp4_real_clip(stem_clip: Path, tmp_path: Path):
