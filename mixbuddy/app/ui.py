@@ -36,6 +36,7 @@ class AdviceService:
     def __init__(self, device: str | None = None, batch_size: int = 8):
         self.device, self.batch_size = device, batch_size
         self._models: dict[str, tuple[Any, float | None]] = {}   # checkpoint -> (model, calibrated threshold)
+        self._fixes: Path | None = None  # where the renders of the fix go (made on the first one)
 
     def engine(self, choice: str, has_stems: bool, threshold: float | None):
         from ..predict.engines import LoudnessEngine, ModelEngine
@@ -75,15 +76,34 @@ class AdviceService:
         with tempfile.TemporaryDirectory(prefix="mixbuddy-stems-") as tmp:
             stems_dir = _stems_source(stems, Path(tmp)) if stems else None
             report = advise(mix or None, anchor, engine, stems_dir=stems_dir, level_check_db=level_check_db or None)
+            applied = self._render_fix(report, stems_dir) if stems_dir is not None else None
         # the files' own names, not the upload folder's temporary paths
         report.song = Path(mix).name if mix else "stems " + ", ".join(sorted(Path(f).name for f in stems))
         report.notes = [n.replace(tmp, "stems").replace(Path(tmp).name, "stems") for n in report.notes]
         if mix:
             report.notes = [n.replace(str(mix), Path(mix).name) for n in report.notes]
         text = report.format_text()   # the page has no stderr: what advise logged goes under the advice
+        data = report.to_dict()
+        if stems:
+            data["correction"] = applied.to_dict() if applied else None
+            if applied:
+                text += "\n" + applied.line().replace(applied.output, "the player below") + "\n"
         if report.notes:
             text += "\nNotes:\n" + "".join(f"  {n}\n" for n in report.notes)
-        return text, report.to_dict()
+        return text, data
+
+    def _render_fix(self, report, stems_dir: Path):
+        """The stems summed with the verdict's correction (FLAC, for the page's player); None if balanced."""
+        from ..predict.apply import correction_of, render_correction
+
+        correction = correction_of(report)
+        if correction is None:
+            return None
+        if self._fixes is None:
+            self._fixes = Path(tempfile.mkdtemp(prefix="mixbuddy-fix-"))
+        fd, out = tempfile.mkstemp(prefix="fixed-", suffix=".flac", dir=self._fixes)
+        os.close(fd)
+        return render_correction(stems_dir, correction, out)
 
 
 def _stems_source(files: Sequence[str], folder: Path) -> Path:
@@ -112,14 +132,16 @@ def _stems_folder(files: Sequence[str], folder: Path) -> Path:
 
 
 def handle(service: AdviceService, mix, stems, anchor, choice, use_threshold, threshold, level_check):
-    """The page's button: the form's values → (text, JSON); a MixbuddyError becomes the page's error box."""
+    """The page's button: the form's values → (text, JSON, the fix to listen to or None); a MixbuddyError
+    becomes the page's error box."""
     import gradio as gr
 
     try:
-        return service.advise(mix, stems, anchor, choice, float(threshold) if use_threshold else None,
-                              LEVEL_CHECK_DB if level_check else None)
+        text, data = service.advise(mix, stems, anchor, choice, float(threshold) if use_threshold else None,
+                                    LEVEL_CHECK_DB if level_check else None)
     except MixbuddyError as e:
         raise gr.Error(str(e)) from None
+    return text, data, (data.get("correction") or {}).get("output")
 
 
 def build_app(service: AdviceService | None = None):
@@ -149,8 +171,10 @@ def build_app(service: AdviceService | None = None):
                 go = gr.Button("Advise", variant="primary")
             with gr.Column():
                 text = gr.Textbox(label="Advice", lines=16)
+                fix = gr.Audio(label="The fix applied: the stems summed with the advised correction",
+                               type="filepath", interactive=False)
                 data = gr.JSON(label="JSON")
-        go.click(run, [mix, stems, anchor, choice, use_threshold, threshold, level_check], [text, data])
+        go.click(run, [mix, stems, anchor, choice, use_threshold, threshold, level_check], [text, data, fix])
     return app
 
 

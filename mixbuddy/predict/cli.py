@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import shlex
 import sys
 from pathlib import Path
@@ -79,16 +80,45 @@ def run_advise(args: argparse.Namespace) -> int:
                           "without --stems")
     if args.output:
         check_output_file(args.output)
+    if args.apply:
+        from .apply import check_apply_output
+
+        check_output_file(check_apply_output(args.apply, args.stems))
+        if args.output and Path(args.output).resolve() == Path(args.apply).resolve():
+            raise ConfigError(f"-o and --apply both name {args.output}: the advice and the audio need two files")
     engine_choice(args.engine, args.checkpoint, bool(args.stems), args.prior)  # conflicting options first
     check_inputs(song, args.stems)
     engine = make_engine(args)
     report = advise(song, args.anchor, engine, stems_dir=args.stems, hop_s=args.hop, mapping=args.mapping,
                     level_check_db=args.level_check)
-    text = (dumps(report.to_dict()) + "\n") if args.json else report.format_text()
+    out, text = report.to_dict(), report.format_text()
+    if args.apply:
+        applied = apply_verdict(report, args.stems, args.apply, args.mapping)
+        out["correction"] = applied.to_dict() if applied else None
+        text += "\n" + (applied.line() if applied else f"Nothing applied ({args.apply} not written): the verdict "
+                                                           "names no stem to move") + "\n"
+    text = (dumps(out) + "\n") if args.json else text
     sys.stdout.write(text)
     if args.output:
         write_text(args.output, text)
     return 0
+
+
+def apply_verdict(report, stems: str, output: str, mapping: str | None):
+    """``--apply``: render the verdict's correction (None when it names no stem). The stems are read a second
+    time at their own rate; what that logs was already said while advising, so it is held back."""
+    from .apply import correction_of, render_correction
+
+    correction = correction_of(report)
+    if correction is None:
+        return None
+    top = logging.getLogger("mixbuddy")
+    level = top.level
+    top.setLevel(logging.ERROR)
+    try:
+        return render_correction(stems, correction, output, mapping)
+    finally:
+        top.setLevel(level)
 
 
 def run_prior(args: argparse.Namespace) -> int:
@@ -187,6 +217,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "(the mix models read the overall level; costs twice the analysis again)")
     p.add_argument("--json", action="store_true", help="print structured JSON instead of text")
     p.add_argument("-o", "--output", default=None, help="also write the output to this file (atomically)")
+    p.add_argument("--apply", default=None, metavar="FILE",
+                   help="also write the stems summed with the overall verdict's correction applied (wav/flac/ogg/"
+                        "aiff), to hear the advice; needs the stems")
     p.add_argument("--device", default=None, help="model engine device (cpu, cuda, ...)")
     p.add_argument("--batch-size", type=positive_int, default=8, help="model engine windows per generate() call")
     p.set_defaults(func=run_advise)

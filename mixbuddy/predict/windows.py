@@ -82,6 +82,14 @@ class Skipped:
 def read_stems_folder(folder: str | Path, sample_rate: int, channels: int,
                       mapping: str | Path | None = None) -> dict[str, np.ndarray]:
     """Stems of a folder (assigned by file name or a mapping file), zero-padded to the longest."""
+    song = stems_song(folder, mapping)
+    warn_band_limited(folder, song.sample_rate)
+    return song.stems(sample_rate, channels, pad=True)
+
+
+def stems_song(folder: str | Path, mapping: str | Path | None = None):
+    """The lazy :class:`~mixbuddy.corpus.song.Song` of a stems folder (headers read, nothing decoded); its
+    own ``mixbuddy-mapping`` file applies when no ``mapping`` is given."""
     from ..corpus.stems_folder import SONG_MAPPING_NAMES, assign_files, default_mapping, load_mapping, song_from_files
 
     folder = Path(folder)
@@ -91,9 +99,7 @@ def read_stems_folder(folder: str | Path, sample_rate: int, channels: int,
         own = [folder / n for n in SONG_MAPPING_NAMES if (folder / n).is_file()]
         mapping = own[0] if own else None
     stem_map = load_mapping(mapping) if mapping else default_mapping()
-    song = song_from_files(folder.name, "advise", folder, assign_files(folder, stem_map), {})
-    warn_band_limited(folder, song.sample_rate)
-    return song.stems(sample_rate, channels, pad=True)
+    return song_from_files(folder.name, "advise", folder, assign_files(folder, stem_map), {})
 
 
 def is_stem_file(path: str | Path) -> bool:

@@ -7,6 +7,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import soundfile as sf
 
 from mixbuddy.app.ui import ENGINES, AdviceService, build_app, handle
 from mixbuddy.cli import main
@@ -34,6 +35,11 @@ def test_stem_files_get_the_loudness_engine_and_the_cli_advice():
     out = subprocess.run([sys.executable, "-m", "mixbuddy", "advise", "--stems", str(LITHIUM / "stems"),
                           "--anchor", "drums", "--json"], capture_output=True, text=True, check=True).stdout
     assert json.loads(out)["windows"] == data["windows"]
+    # ... and the fix to listen to: the stems summed with the vocals raised as advised (about 9.5 dB)
+    fix = data["correction"]
+    assert fix["stem"] == "vocals" and 8.0 < fix["gain_db"] < 11.0 and fix["sample_rate"] == 44100
+    assert Path(fix["output"]).suffix == ".flac" and Path(fix["output"]).is_file()
+    assert "Applied: vocals raised by" in text and "→ the player below" in text
 
 
 def test_what_advise_logs_is_shown_under_the_advice(tmp_path):
@@ -101,6 +107,7 @@ def test_a_threshold_override_does_not_stick_to_the_loaded_model():
     model, threshold = s._models["default-real"]
     assert len(s._models) == 1 and model.stack.threshold == threshold == pytest.approx(0.60)
     assert [parse_advice(w["text"]).primary.target for w in calibrated["windows"]] == ["vocals"] * 4
+    assert "correction" not in calibrated   # a mix alone cannot be corrected stem by stem
 
 
 @needs_gradio
@@ -110,8 +117,9 @@ def test_the_page_reports_errors_in_its_error_box_and_serves():
     s = AdviceService()
     with pytest.raises(gr.Error, match="give a mix file, stem files, or both"):
         handle(s, None, None, "drums", "auto", False, 0.5, False)
-    text, data = handle(s, None, STEMS, "drums", "loudness", True, 0.3, True)
+    text, data, fix = handle(s, None, STEMS, "drums", "loudness", True, 0.3, True)
     assert data["engine"]["threshold"] == 0.3 and data["engine"]["level_check_db"] == 5.0
+    assert fix == data["correction"]["output"]
     app = build_app(s)
     assert isinstance(app, gr.Blocks)
     with socket.socket() as sock:
@@ -124,8 +132,9 @@ def test_the_page_reports_errors_in_its_error_box_and_serves():
         # the form's request over HTTP, files uploaded as a browser would
         from gradio_client import Client, handle_file
         c = Client(f"http://127.0.0.1:{port}/", verbose=False)
-        text, data = c.predict(None, [handle_file(f) for f in STEMS], "drums", "auto", False, 0.6, False,
-                               api_name="/run")
+        text, data, fix = c.predict(None, [handle_file(f) for f in STEMS], "drums", "auto", False, 0.6, False,
+                                    api_name="/run")
+        assert sf.info(fix).samplerate == 44100 and sf.info(fix).frames == 36 * 44100  # the page's player
         assert text.startswith("stems bass.ogg, drums.ogg, other.ogg, vocals.ogg: 0:36, anchor drums, engine loudness")
         assert data["verdict"]["finding"]["target"] == "vocals"
     finally:

@@ -1,0 +1,106 @@
+"""Hear the advice: the song's stems summed again with the overall verdict's correction applied to its stem
+(``mixbuddy advise --stems DIR --anchor A --apply fixed.wav``), so a producer can compare the fix with the
+mix before touching a fader.
+
+The correction is the verdict's exact gain when the engine states one (the loudness engine: the mean over
+the verdict's windows), else the median over those windows of the middle of each advised range (a model's
+"raise by 6–12 dB" counts as 9 dB). The render is the plain sum of the stems at their own rate, in stereo,
+with only that stem's gain changed: master-bus processing in the producer's own mix is not in it. Its level
+is kept, unless its peak would pass 0 dBFS: then the whole render is turned down to a peak of
+``DEFAULT_CEILING`` (the balance is unchanged) and the report says by how much.
+"""
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..audio import write_audio
+from ..data.render import DEFAULT_CEILING, RENDER_EXTENSIONS
+from ..errors import MixbuddyError
+from .advise import AdviceReport, verdict_key
+from .windows import is_stem_file, stem_file_info, stems_song
+
+
+@dataclass(frozen=True)
+class Correction:
+    """A signed gain for one stem: +9.0 raises it by 9 dB."""
+
+    stem: str
+    gain_db: float
+    basis: str  # how the number was chosen, for the report
+
+
+@dataclass(frozen=True)
+class AppliedCorrection(Correction):
+    output: str = ""
+    sample_rate: int = 0
+    duration_s: float = 0.0
+    peak_scale_db: float = 0.0  # the whole render turned down by this much to stay below 0 dBFS (0: not needed)
+
+    def to_dict(self) -> dict:
+        return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+
+    def line(self) -> str:
+        verb = "raised" if self.gain_db > 0 else "lowered"
+        turned = (f"; the whole render turned down {-self.peak_scale_db:.1f} dB so it does not clip"
+                  if self.peak_scale_db < 0 else "")
+        return (f"Applied: {self.stem} {verb} by {abs(self.gain_db):.1f} dB ({self.basis}) in the sum of the "
+                f"stems → {self.output}{turned}")
+
+
+def check_apply_output(path: str | Path, stems: str | Path | None) -> Path:
+    """The ``--apply`` file must be an audio file we write, and the stems must be given."""
+    path = Path(path)
+    if stems is None:
+        raise MixbuddyError(f"--apply {path}: a correction is rendered from the stems; give them with --stems "
+                            "DIR (or a .stem.mp4): a mix alone cannot have one stem turned up or down")
+    if Path(stems).is_dir() and path.resolve().parent == Path(stems).resolve():
+        raise MixbuddyError(f"--apply {path}: that is inside the stems folder {stems}, where the next advise would "
+                            "read it as one more stem; write it elsewhere")
+    if path.suffix.lower() not in RENDER_EXTENSIONS:
+        raise MixbuddyError(f"--apply {path}: unsupported audio file extension {path.suffix or '(none)'!r}; use one "
+                            f"of {', '.join(RENDER_EXTENSIONS)}")
+    return path
+
+
+def correction_of(report: AdviceReport) -> Correction | None:
+    """The correction the overall verdict asks for; None when it says "balanced" or names no stem."""
+    v = report.verdict
+    if v is None or v.finding.no_error or v.finding.target is None or v.finding.direction is None:
+        return None
+    sign = 1.0 if v.finding.direction == "increase" else -1.0
+    if v.finding.gain_db is not None:
+        return Correction(v.finding.target, float(v.finding.gain_db),
+                          f"the stated correction, mean over {v.windows} window{'s' if v.windows != 1 else ''}")
+    key = verdict_key(v.finding)
+    middles = [sum(w.finding.range_db) / 2 for w in report.windows
+               if verdict_key(w.finding) == key and w.finding.range_db is not None]
+    if not middles:
+        return None
+    return Correction(v.finding.target, sign * float(statistics.median(middles)),
+                      f"the middle of the advised range, median over {len(middles)} "
+                      f"window{'s' if len(middles) != 1 else ''}")
+
+
+def render_correction(stems: str | Path, correction: Correction, output: str | Path,
+                      mapping: str | Path | None = None) -> AppliedCorrection:
+    """Sum the stems (a folder or a ``.stem.mp4``) with ``correction`` applied; write ``output`` atomically."""
+    output = check_apply_output(output, stems)
+    song = stem_file_info(stems) if is_stem_file(stems) else stems_song(stems, mapping)
+    audio = song.stems(None, 2, pad=True)
+    if correction.stem not in audio:
+        raise MixbuddyError(f"{stems}: has no {correction.stem} stem to apply {correction.gain_db:+.1f} dB to")
+    rate = song.sample_rate
+    mix = np.sum(np.stack(list(audio.values())), axis=0, dtype=np.float32)
+    mix += np.float32(10.0 ** (correction.gain_db / 20.0) - 1.0) * audio[correction.stem]
+    peak = float(np.max(np.abs(mix))) if mix.size else 0.0
+    scale = DEFAULT_CEILING / peak if peak > DEFAULT_CEILING else 1.0
+    if scale != 1.0:
+        mix *= np.float32(scale)
+    write_audio(output, mix, rate)
+    return AppliedCorrection(correction.stem, correction.gain_db, correction.basis, str(output), int(rate),
+                             mix.shape[0] / rate, 20.0 * math.log10(scale))
