@@ -1,8 +1,9 @@
 """Loader for a plain folder of multitrack songs, plus the file-based song builder shared with
 the MUSDB18-HQ loader.
 
-Layout: ``root/<song_id>/<any audio files>`` (files directly inside the song folder; sub-folders
-are not searched). Each audio file is assigned to one of the four stems by filename glob patterns
+Layout: ``root/<song_id>/<any audio files>``: the files directly inside the song folder, or, when it
+holds none, those in its sub-folders (a stem pack unpacked as ``Drums/Kick.wav``, ``Vocals/Lead.wav``:
+a file whose own name names no stem goes by its folder's name). Each audio file is assigned to one of the four stems by filename glob patterns
 (case-insensitive, matched against the file name including its extension); every file assigned to
 a stem is *summed* into that stem. ``meta.json`` in a song folder becomes ``Song.meta``.
 
@@ -226,17 +227,39 @@ def song_from_files(song_id: str, split: str, folder: Path, files: Mapping[str, 
                 num_frames=min(stem_frames))
 
 
+def song_audio_files(folder: Path) -> list[Path]:
+    """The audio files of a song folder: those directly in it, or, when it holds none, those in its
+    sub-folders at any depth (a stem pack unpacked as ``Drums/``, ``Vocals/``, ...); hidden ones left out."""
+    top = sorted((p for p in folder.iterdir() if is_audio_file(p)), key=lambda p: p.name)
+    subs = sorted(d for d in folder.iterdir() if d.is_dir() and not d.name.startswith("."))
+    if top:
+        nested = [d.name for d in subs if any(is_audio_file(p) for p in d.rglob("*"))]
+        if nested:
+            log.info("%s: sub-folders %s not searched (the folder holds audio files itself)", folder, nested)
+        return top
+    return sorted((p for d in subs for p in d.rglob("*") if is_audio_file(p)
+                   and not any(part.startswith(".") for part in p.relative_to(folder).parts)),
+                  key=lambda p: p.relative_to(folder).as_posix())
+
+
 def assign_files(folder: Path, mapping: StemMapping) -> dict[str, list[Path]]:
-    """Group the audio files of a song folder by stem according to ``mapping``."""
-    audio = sorted((p for p in folder.iterdir() if is_audio_file(p)), key=lambda p: p.name)
+    """Group the audio files of a song folder by stem according to ``mapping``. A file in a sub-folder
+    whose own name says nothing goes by the name of its folder, the nearest first (``Drums/Kit 1.wav`` →
+    drums; ``Mix/Song.wav`` is skipped)."""
+    audio = song_audio_files(folder)
     if not audio:
         raise CorpusError(f"{folder}: song folder holds no audio files ({', '.join(AUDIO_EXTENSIONS)})")
     groups: dict[str, list[Path]] = {}
     unmatched: list[str] = []
+    rel = {p: p.relative_to(folder).as_posix() for p in audio}
     for p in audio:
         stem = mapping.stem_of(p.name)
+        for part in reversed(p.relative_to(folder).parts[:-1]):
+            if stem is not None:
+                break
+            stem = mapping.stem_of(part)
         if stem is None:
-            unmatched.append(p.name)
+            unmatched.append(rel[p])
             if mapping.unmatched == "other":
                 groups.setdefault("other", []).append(p)
         elif stem:
@@ -249,9 +272,9 @@ def assign_files(folder: Path, mapping: StemMapping) -> dict[str, list[Path]]:
     if not groups:
         raise CorpusError(f"{folder}: no audio file was assigned to a stem by {mapping.source}")
     if any(len(v) > 1 or v[0].stem.lower() != k for k, v in groups.items()) or len(groups) < len(audio):
-        skipped = sorted(set(p.name for p in audio) - {p.name for v in groups.values() for p in v})
+        skipped = sorted(set(rel.values()) - {rel[p] for v in groups.values() for p in v})
         log.info("%s (%s): %s%s", folder, mapping.source,
-                 "; ".join(f"{k} = {' + '.join(p.name for p in v)}" for k, v in sorted(groups.items())),
+                 "; ".join(f"{k} = {' + '.join(rel[p] for p in v)}" for k, v in sorted(groups.items())),
                  f"; skipped {skipped}" if skipped else "")
     return groups
 

@@ -206,6 +206,27 @@ def test_daw_track_exports_are_sorted_into_stems(tmp_path, engine, caplog):
     assert abs(daw.verdict.finding.gain_db - plain.verdict.finding.gain_db) < 0.01
 
 
+def test_a_stem_pack_in_sub_folders_is_read_by_its_folder_names(tmp_path, engine, caplog):
+    """A stem pack unpacked as Drums/, Vocals/, Music/ (file names that name no stem go by their folder; the
+    Mix/ folder is skipped): the same advice as the four-stem folder. A folder that holds audio files itself
+    is read alone, and its sub-folders are said to be left out."""
+    stems = balanced_stems(30.0, 44100, seed=4, push={"drums": 9.0})
+    plain = advise(None, "vocals", engine, stems_dir=write_stems(tmp_path / "plain", stems, 44100, "wav"))
+    files = {"Drums/Kit 1": stems["drums"], "Vocals/Lead": stems["vocals"], "Music/Bass": stems["bass"],
+             "Music/Keys": stems["other"], "Mix/Song": np.sum(list(stems.values()), axis=0)}
+    pack = make_song_dir(tmp_path / "pack", files, 44100, "wav")
+    with caplog.at_level(logging.INFO):
+        rep = advise(None, "vocals", engine, stems_dir=pack)
+    assert ("bass = Music/Bass.wav; drums = Drums/Kit 1.wav; other = Music/Keys.wav; vocals = Vocals/Lead.wav; "
+            "skipped ['Mix/Song.wav']") in caplog.text
+    assert [w.finding for w in rep.windows] == [w.finding for w in plain.windows]
+    assert abs(rep.verdict.finding.gain_db - plain.verdict.finding.gain_db) < 1e-6
+    write_stem_file(pack / "Lead Vox.wav", stems["vocals"], 44100)
+    with caplog.at_level(logging.INFO), pytest.raises(MixbuddyError, match="no 'drums' stem to use as the anchor"):
+        advise(None, "drums", engine, stems_dir=pack)
+    assert "sub-folders ['Drums', 'Mix', 'Music', 'Vocals'] not searched" in caplog.text
+
+
 def test_a_track_that_ends_early_is_padded_not_the_song_cut(tmp_path, engine, caplog):
     """A DAW export whose vocal track stops at 12 s: the song keeps its 30 s (the vocals are silent
     afterwards), so the drums pushed by 9 dB are found in every window, not only in the first 12 s."""
