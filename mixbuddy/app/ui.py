@@ -79,6 +79,8 @@ class AdviceService:
             applied = self._render_fix(report, stems_dir) if stems_dir is not None else None
         # the files' own names, not the upload folder's temporary paths
         report.song = Path(mix).name if mix else "stems " + ", ".join(sorted(Path(f).name for f in stems))
+        for f in stems:  # a lone .stem.mp4 or .zip is read where gradio put it
+            report.notes = [n.replace(str(f), Path(f).name) for n in report.notes]
         report.notes = [n.replace(tmp, "stems").replace(Path(tmp).name, "stems") for n in report.notes]
         if mix:
             report.notes = [n.replace(str(mix), Path(mix).name) for n in report.notes]
@@ -107,13 +109,16 @@ class AdviceService:
 
 
 def _stems_source(files: Sequence[str], folder: Path) -> Path:
-    """What advise reads for the uploaded stems: a lone ``.stem.mp4`` as it is, else a folder of the files."""
+    """What advise reads for the uploaded stems: a lone ``.stem.mp4`` or ``.zip`` stem pack as it is, else a
+    folder of the files."""
+    from ..predict.stem_pack import is_stem_pack
     from ..predict.windows import is_stem_file
 
-    if any(is_stem_file(f) for f in files):
-        if len(files) > 1:
-            raise MixbuddyError("a .stem.mp4 file holds a whole song's stems: upload it alone")
-        return Path(files[0])
+    for kind, test in ((".stem.mp4", is_stem_file), (".zip", is_stem_pack)):
+        if any(test(f) for f in files):
+            if len(files) > 1:
+                raise MixbuddyError(f"a {kind} file holds a whole song's stems: upload it alone")
+            return Path(files[0])
     return _stems_folder(files, folder)
 
 
@@ -161,7 +166,7 @@ def build_app(service: AdviceService | None = None):
         with gr.Row():
             with gr.Column():
                 mix = gr.Audio(label="Mix (any format advise reads)", type="filepath", sources=["upload"])
-                stems = gr.File(label="Stems (named as exported: Lead Vox, Kick, Snare, Bass DI, Keys, ...; or one .stem.mp4)", file_count="multiple",
+                stems = gr.File(label="Stems (named as exported: Lead Vox, Kick, Snare, Bass DI, Keys, ...; or one .stem.mp4 or .zip stem pack)", file_count="multiple",
                                 type="filepath")
                 anchor = gr.Dropdown(list(TARGET_STEMS), value="drums", label="Anchor: the stem whose level is right")
                 choice = gr.Dropdown(list(ENGINES), value=AUTO, label="Engine", info=ENGINE_HELP)

@@ -36,6 +36,7 @@ from ..data.templates import STEM_DISPLAY, format_db
 from ..errors import MixbuddyError
 from ..findings import Finding
 from .engines import AdviceEngine, WindowInput
+from .stem_pack import named_as_pack, opened_stems
 from .windows import Skipped, cut_windows, load_song
 
 DASH = "\u2013"
@@ -319,9 +320,12 @@ def advise(song: str | Path | None, anchor: str, engine: AdviceEngine, stems_dir
         raise MixbuddyError(f"hop must be a number of seconds > 0, got {hop_s!r}")
     if engine.needs_stems and stems_dir is None:
         raise MixbuddyError(f"the {engine.name} engine needs the stems: give the stems folder with --stems DIR")
-    with Notes() as notes:
-        audio = load_song(song, stems_dir, engine.sample_rate, engine.channels, mapping)
+    with Notes() as notes, opened_stems(stems_dir) as opened, named_as_pack(opened, stems_dir):
+        audio = load_song(song, opened, engine.sample_rate, engine.channels, mapping)
         windows, skipped = cut_windows(audio, anchor, engine.clip_seconds, hop_s)
+    if opened != stems_dir:  # a stem pack: name the zip, not the folder it was unpacked to
+        audio.source = str(song if song is not None else stems_dir)
+        notes.messages = [m.replace(str(opened), str(stems_dir)) for m in notes.messages]
     advice = engine.analyse(windows)
     if len(advice) != len(windows):
         raise MixbuddyError(f"engine {engine.name} answered {len(advice)} of {len(windows)} windows")

@@ -22,6 +22,7 @@ from ..audio import write_audio
 from ..data.render import DEFAULT_CEILING, RENDER_EXTENSIONS
 from ..errors import MixbuddyError
 from .advise import AdviceReport, verdict_key
+from .stem_pack import named_as_pack, opened_stems
 from .windows import is_stem_file, stem_file_info, stems_song
 
 
@@ -90,8 +91,9 @@ def render_correction(stems: str | Path, correction: Correction, output: str | P
                       mapping: str | Path | None = None) -> AppliedCorrection:
     """Sum the stems (a folder or a ``.stem.mp4``) with ``correction`` applied; write ``output`` atomically."""
     output = check_apply_output(output, stems)
-    song = stem_file_info(stems) if is_stem_file(stems) else stems_song(stems, mapping)
-    audio = song.stems(None, 2, pad=True)
+    with opened_stems(stems) as opened, named_as_pack(opened, stems):
+        song = stem_file_info(opened) if is_stem_file(opened) else stems_song(opened, mapping)
+        audio = song.stems(None, 2, pad=True)
     if correction.stem not in audio:
         raise MixbuddyError(f"{stems}: has no {correction.stem} stem to apply {correction.gain_db:+.1f} dB to")
     rate = song.sample_rate

@@ -55,6 +55,7 @@ def check_inputs(song: str | None, stems: str | None) -> None:
     from ..audio import audio_info
     from ..errors import AudioFileError
 
+    from .stem_pack import is_stem_pack, pack_members
     from .windows import is_stem_file, require_length, stem_file_info
 
     if song is not None:
@@ -63,6 +64,8 @@ def check_inputs(song: str | None, stems: str | None) -> None:
     if stems is not None and is_stem_file(stems):
         song_info = stem_file_info(stems)
         require_length(stems, (song_info.num_frames or 0) / song_info.sample_rate)
+    elif is_stem_pack(stems):
+        pack_members(stems)
     elif stems is not None and not Path(stems).is_dir():
         raise AudioFileError(stems, "stems folder not found")
 
@@ -70,11 +73,12 @@ def check_inputs(song: str | None, stems: str | None) -> None:
 def run_advise(args: argparse.Namespace) -> int:
     from .advise import advise
 
+    from .stem_pack import is_stem_pack
     from .windows import is_stem_file
 
     song = args.song
-    if song is not None and (Path(song).is_dir() or is_stem_file(song)) and args.stems is None:
-        song, args.stems = None, song  # `mixbuddy advise STEMS_DIR` or `SONG.stem.mp4`: the stems are the song
+    if song is not None and (Path(song).is_dir() or is_stem_file(song) or is_stem_pack(song)) and args.stems is None:
+        song, args.stems = None, song  # `mixbuddy advise STEMS_DIR`, `SONG.stem.mp4` or `PACK.zip`: the stems are the song
     if song is not None and is_stem_file(song):
         raise ConfigError(f"{song} is a .stem.mp4 file, a whole song with its own mix: give it alone, "
                           "without --stems")
@@ -195,13 +199,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "'default-stems' hears the stems).")
     p.add_argument("song", nargs="?", default=None,
                    help="mix file: wav/flac/ogg/aiff/mp3/caf/w64, or m4a/aac/opus/wma/webm/wv/mka through ffmpeg; any rate "
-                        "or channel count; omit it with --stems to use the sum of the stems; a folder or a "
-                        ".stem.mp4 (NI Stems) file here is read as --stems")
+                        "or channel count; omit it with --stems to use the sum of the stems; a folder, a "
+                        ".stem.mp4 (NI Stems) file or a .zip stem pack here is read as --stems")
     p.add_argument("--anchor", required=True, choices=TARGET_STEMS, help="the stem whose level is right")
     p.add_argument("--stems", default=None,
                    help="folder of the song's stems or exported tracks, sorted by the words of their file names "
                         "(vox/bv -> vocals, kick/snare/hh -> drums, bass/sub/808 -> bass, the rest -> other), "
-                        "or a .stem.mp4 file (its four stems and its own mix)")
+                        "or of their sub-folders (Drums/, Vocals/) when the names say nothing; a .zip stem pack "
+                        "(read as the folder it unpacks to); or a .stem.mp4 file (its four stems and its own mix)")
     p.add_argument("--mapping", default=None, help="stem mapping file (YAML/JSON) for the stems folder")
     p.add_argument("--engine", choices=("model", "loudness"), default=None, help="force an engine")
     p.add_argument("--checkpoint", default=None,

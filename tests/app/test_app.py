@@ -67,6 +67,23 @@ def test_a_stem_mp4_upload_is_read_as_the_song(stem_clip):
         AdviceService().advise(None, [str(stem_clip), *STEMS], "drums")
 
 
+def test_a_zipped_stem_pack_upload_is_read_and_its_fix_rendered(tmp_path):
+    import zipfile
+
+    pack = tmp_path / "lithium stems.zip"
+    with zipfile.ZipFile(pack, "w") as z:
+        for f in STEMS:
+            z.write(f, f"Lithium/{Path(f).name}")
+    s = AdviceService()
+    text, data = s.advise(None, [str(pack)], "drums")
+    _, plain = s.advise(None, STEMS, "drums")
+    assert data["windows"] == plain["windows"] and data["song"] == "stems lithium stems.zip"
+    assert data["correction"]["gain_db"] == plain["correction"]["gain_db"]
+    assert sf.read(data["correction"]["output"])[0].tobytes() == sf.read(plain["correction"]["output"])[0].tobytes()
+    with pytest.raises(MixbuddyError, match="a .zip file holds a whole song's stems: upload it alone"):
+        s.advise(None, [str(pack), *STEMS], "drums")
+
+
 def test_bad_requests_are_clear_errors(tmp_path):
     s = AdviceService()
     with pytest.raises(MixbuddyError, match="give a mix file, stem files, or both"):

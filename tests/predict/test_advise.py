@@ -227,6 +227,58 @@ def test_a_stem_pack_in_sub_folders_is_read_by_its_folder_names(tmp_path, engine
     assert "sub-folders ['Drums', 'Mix', 'Music', 'Vocals'] not searched" in caplog.text
 
 
+def test_a_zipped_stem_pack_is_read_as_the_folder_it_unpacks_to(tmp_path, engine, capsys):
+    """A pack as downloaded: one folder named with a stem word ("Bass Drop Pack") holding Drums/, Vocals/,
+    Music/, plus macOS resource forks. The same advice as the plain folder; the report, its notes and its
+    errors name the zip; nothing is left unpacked; a zip that escapes its folder or holds no audio is refused."""
+    import glob
+    import tempfile
+    import zipfile
+
+    stems = balanced_stems(30.0, 44100, seed=4, push={"drums": 9.0})
+    plain = advise(None, "vocals", engine, stems_dir=write_stems(tmp_path / "plain", stems, 44100, "wav"))
+    files = {"Drums/Kit 1": stems["drums"], "Vocals/Lead": stems["vocals"], "Music/Bass": stems["bass"],
+             "Music/Keys": stems["other"]}
+    src = make_song_dir(tmp_path / "src", files, 44100, "wav")
+    pack = tmp_path / "Bass Drop Pack.zip"
+    with zipfile.ZipFile(pack, "w") as z:
+        for f in sorted(src.rglob("*.wav")):
+            z.write(f, f"Bass Drop Pack/{f.relative_to(src).as_posix()}")
+        z.writestr("__MACOSX/Bass Drop Pack/Drums/._Kit 1.wav", b"resource fork, not audio")
+        z.writestr("Bass Drop Pack/readme.txt", b"thanks for remixing")
+    rep = advise(None, "vocals", engine, stems_dir=pack)
+    assert rep.song == str(pack) and [w.finding for w in rep.windows] == [w.finding for w in plain.windows]
+    (note,) = rep.notes
+    assert note.startswith(f"{pack} (default mapping): bass = Music/Bass.wav; drums = Drums/Kit 1.wav")
+    assert not glob.glob(f"{tempfile.gettempdir()}/Bass Drop Pack.zip-unpacked-*")
+    with pytest.raises(MixbuddyError) as e:
+        advise(None, "bass", engine, stems_dir=pack, mapping=write_mapping(tmp_path))
+    assert str(e.value) == f"{pack}: there is no 'bass' stem to use as the anchor; the stems found are ['vocals']"
+    assert main(["advise", str(pack), "--anchor", "vocals", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["windows"] == [w.to_dict() for w in rep.windows]
+
+    evil = tmp_path / "evil.zip"
+    with zipfile.ZipFile(evil, "w") as z:
+        z.writestr("../outside.wav", b"x")
+    assert main(["advise", str(evil), "--anchor", "vocals"]) == 1
+    assert "evil.zip: member '../outside.wav' would unpack outside the pack's folder" in capsys.readouterr().err
+    empty = tmp_path / "docs.zip"
+    with zipfile.ZipFile(empty, "w") as z:
+        z.writestr("readme.txt", b"x")
+    assert main(["advise", "--stems", str(empty), "--anchor", "vocals"]) == 1
+    assert "docs.zip: the zip holds no audio files" in capsys.readouterr().err
+    (tmp_path / "broken.zip").write_bytes(b"PK not really")
+    assert main(["advise", str(tmp_path / "broken.zip"), "--anchor", "vocals"]) == 1
+    assert "broken.zip: cannot read the zip file" in capsys.readouterr().err
+
+
+def write_mapping(folder):
+    """A mapping that sends everything to the vocals (so the bass anchor is missing)."""
+    path = folder / "all-vocals.yaml"
+    path.write_text("vocals: ['*']\n", encoding="utf-8")
+    return path
+
+
 def test_a_track_that_ends_early_is_padded_not_the_song_cut(tmp_path, engine, caplog):
     """A DAW export whose vocal track stops at 12 s: the song keeps its 30 s (the vocals are silent
     afterwards), so the drums pushed by 9 dB are found in every window, not only in the first 12 s."""
