@@ -30,7 +30,8 @@ is skipped ("Full Mix.wav"; "Vocals Master.wav" is vocals). Which file went wher
 
 Audio handling: the song's rate is the *highest* rate among its files (other files are resampled
 with soxr when decoded, so no bandwidth is lost); the song is stereo when any file has two or more
-channels (mono files are copied to both channels; files with more channels keep the first two).
+channels (mono files are copied to both channels; surround files are folded down to stereo by
+their speaker layout, see :mod:`mixbuddy.audio_layout`).
 Files summed into one stem may differ in length: shorter ones are zero-padded at the end (with a
 warning). Different stem lengths are made equal later by ``Song.stems()``: trimmed to the shortest for
 a corpus, zero-padded to the longest by ``advise`` (``pad=True``).
