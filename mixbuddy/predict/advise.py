@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..constants import STEMS
 from ..data.templates import STEM_DISPLAY, format_db
 from ..errors import MixbuddyError
 from ..findings import Finding
@@ -53,6 +54,7 @@ class WindowResult:
     text: str
     level_check: dict[str, Finding] | None = None  # "+5 dB" / "-5 dB" -> the finding at that level
     p_answer: float | None = None  # how likely the advice is right (None when the engine cannot say)
+    levels: dict[str, tuple[float, float]] | None = None  # stem -> (dB vs a typical balance re the anchor, spread)
 
     @property
     def level_stable(self) -> bool | None:
@@ -67,13 +69,16 @@ class WindowResult:
         if self.level_check is not None:
             d["level_check"] = {k: f.to_dict() for k, f in self.level_check.items()}
             d["level_stable"] = self.level_stable
+        if self.levels is not None:
+            d["levels"] = {k: {"db": v, "spread_db": sd} for k, (v, sd) in self.levels.items()}
         return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "WindowResult":
-        check = d.get("level_check")
+        check, levels = d.get("level_check"), d.get("levels")
         return cls(float(d["start_s"]), float(d["end_s"]), Finding.from_dict(d["finding"]), d.get("confidence"), d["text"],
-                   None if check is None else {k: Finding.from_dict(v) for k, v in check.items()}, d.get("p_answer"))
+                   None if check is None else {k: Finding.from_dict(v) for k, v in check.items()}, d.get("p_answer"),
+                   None if levels is None else {k: (float(v["db"]), float(v["spread_db"])) for k, v in levels.items()})
 
 
 @dataclass(frozen=True)
@@ -189,7 +194,8 @@ class AdviceReport:
     def format_text(self) -> str:
         eng = self.engine.get("name", "?")
         lines = [f"{self.song}: {fmt_time(self.duration_s)}, anchor {self.anchor}, engine {eng}", "", "Windows:"]
-        rows = [(w.start_s, f"{describe(w.finding)}{stated(w)}{level_note(w)}", w.end_s) for w in self.windows]
+        rows = [(w.start_s, f"{describe(w.finding)}{stated(w)}{level_note(w)}{levels_note(w.levels, self.anchor)}",
+                 w.end_s) for w in self.windows]
         rows += [(s.start_s, f"skipped: {s.reason}", s.end_s) for s in self.skipped]
         lines += [f"  {fmt_span(a, b)}  {what}" for a, what, b in sorted(rows, key=lambda r: r[0])]
         lines += ["", "Summary:"] + [f"  {s.line()}" for s in self.summary]
@@ -202,7 +208,30 @@ class AdviceReport:
                                                        "; advice that changes with the bounce level is unreliable"))
         if self.verdict is not None:
             lines += ["", f"Overall: {self.verdict.line(span=False)}"]
+        mean = mean_levels(self.windows)
+        if mean:
+            n = sum(w.levels is not None for w in self.windows)
+            parts = [f"{s} {v:+.1f} dB (typical spread ±{sd:.1f})" for s, (v, sd) in mean.items()]
+            lines += [f"Levels against a typical balance, relative to the {self.anchor} (mean of {n} window"
+                      f"{'s' if n != 1 else ''}): {', '.join(parts)}"]
         return "\n".join(lines) + "\n"
+
+
+def levels_note(levels: dict[str, tuple[float, float]] | None, anchor: str) -> str:
+    """A window's second line: each stem against a typical balance, relative to the anchor."""
+    if not levels:
+        return ""
+    return (f"\n               levels vs typical, {anchor} as is: "
+            + ", ".join(f"{s} {v:+.1f}" for s, (v, _) in levels.items()) + " dB")
+
+
+def mean_levels(windows: list[WindowResult]) -> dict[str, tuple[float, float]]:
+    """Each stem's mean level against a typical balance over the windows that measured it (and its spread)."""
+    seen: dict[str, list[tuple[float, float]]] = {}
+    for w in windows:
+        for s, v in (w.levels or {}).items():
+            seen.setdefault(s, []).append(v)
+    return {s: (float(np.mean([v for v, _ in seen[s]])), seen[s][0][1]) for s in STEMS if s in seen}
 
 
 def stated(w: WindowResult) -> str:
@@ -335,7 +364,7 @@ def advise(song: str | Path | None, anchor: str, engine: AdviceEngine, stems_dir
         for g in (level_check_db, -level_check_db):
             for c, a in zip(checks, engine.analyse([with_gain(w, g) for w in windows])):
                 c[f"{'+' if g > 0 else '-'}{format_db(abs(g))} dB"] = a.finding
-    results = [WindowResult(w.start_s, w.end_s, a.finding, a.confidence, a.text, c, a.p_answer)
+    results = [WindowResult(w.start_s, w.end_s, a.finding, a.confidence, a.text, c, a.p_answer, a.levels)
                for w, a, c in zip(windows, advice, checks)]
     summary, verdict = summarise(results)
     describe_engine = getattr(engine, "describe", None)

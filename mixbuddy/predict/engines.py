@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol, Sequence, runtime_checkable
 
@@ -68,6 +68,7 @@ class WindowAdvice:
     finding: Finding
     confidence: float | None
     p_answer: float | None = None  # how likely this answer is right (findings.answer_probability)
+    levels: dict[str, tuple[float, float]] | None = None  # stem -> (dB vs a typical balance, spread); loudness engine
 
 
 @runtime_checkable
@@ -235,8 +236,9 @@ class LoudnessEngine:
             lufs = {s: loudness(x, self.sample_rate) if s in w.active else float("nan") for s, x in w.stems.items()}
             targets = target_stems(w.anchor)
             d = decide(self.balance, lufs, targets, self.threshold)
-            out.append(advice_from_decision(d.no_error, d.target, d.category, d.gain_db, d.p_error, w.anchor,
-                                            d.posterior))
+            advice = advice_from_decision(d.no_error, d.target, d.category, d.gain_db, d.p_error, w.anchor,
+                                          d.posterior)
+            out.append(replace(advice, levels=self.balance.deviations(lufs, w.anchor)))
         return out
 
 

@@ -187,6 +187,16 @@ def test_loudness_engine_finds_a_stem_pushed_9_db(tmp_path, engine):
     assert all(x.finding.target == "drums" and x.finding.direction == "decrease" for x in rep.windows)
     assert rep.verdict.finding.range_db == (6.0, 12.0) and 7.0 <= -rep.verdict.finding.gain_db <= 11.0
     assert rep.summary[0].line().startswith("drums too loud in 0:00–0:30: lower by 6–12 dB")
+    # the numbers behind it: each stem against the prior's typical balance, the anchor (vocals) as it is
+    for x in rep.windows:
+        assert list(x.levels) == ["bass", "drums", "other"]
+        assert 7.0 < x.levels["drums"][0] < 10.0   # 9 dB pushed; measured at the engine's 22.05 kHz (hats lost)
+        assert abs(x.levels["bass"][0]) < 0.5 and abs(x.levels["other"][0]) < 0.5
+        assert all(1.0 < sd < 8.0 for _, sd in x.levels.values())
+    text = rep.format_text()
+    assert "levels vs typical, vocals as is: bass " in text and "Levels against a typical balance, relative to the " \
+        "vocals (mean of 3 windows): bass " in text
+    assert AdviceReport.from_dict(json.loads(json.dumps(rep.to_dict()))).windows == rep.windows
 
 
 def test_daw_track_exports_are_sorted_into_stems(tmp_path, engine, caplog):

@@ -88,6 +88,24 @@ class GaussianBalance:
             out[s] = float(np.sqrt(w @ self.cov @ w))
         return out
 
+    def deviations(self, loudness: dict[str, float], anchor: str) -> dict[str, tuple[float, float]]:
+        """{stem: (dB, spread)}: how much louder (+) or quieter (−) than typical each active stem sits against
+        the anchor, ``(L[s] − L[anchor]) − (mean[s] − mean[anchor])``, and the typical spread (std, dB) of
+        that difference across songs. Empty when the anchor is inactive or unknown."""
+        if anchor not in self.stems or not np.isfinite(loudness.get(anchor, np.nan)):
+            return {}
+        a = self.stems.index(anchor)
+        out = {}
+        for s in sorted(self.stems, key=lambda s: STEMS.index(s) if s in STEMS else len(STEMS)):
+            v = loudness.get(s, np.nan)
+            if s == anchor or not np.isfinite(v):
+                continue
+            k = self.stems.index(s)
+            dev = (v - loudness[anchor]) - (self.mean[k] - self.mean[a])
+            sd = np.sqrt(max(self.cov[k, k] + self.cov[a, a] - 2 * self.cov[k, a], 0.0))
+            out[s] = (round(float(dev), 2), round(float(sd), 2))
+        return out
+
 
 @dataclass(frozen=True)
 class Decision:
