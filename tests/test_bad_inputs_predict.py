@@ -13,7 +13,7 @@ import pytest
 
 from mixbuddy.cli import build_parser, main
 from mixbuddy.config import from_dict, load_yaml
-from mixbuddy.errors import ConfigError, MixbuddyError, OutputError
+from mixbuddy.errors import ConfigError, MixbuddyError
 
 REPO = Path(__file__).resolve().parents[1]
 LITHIUM = REPO / "examples" / "lithium"
