@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import sys
+from pathlib import Path
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
@@ -38,6 +40,22 @@ def run_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_compare(args: argparse.Namespace) -> int:
+    from ..errors import ConfigError
+    from ..io import check_output_file
+    from .compare import compare_files, render_markdown
+
+    if args.names is not None and len(args.names) != 2:
+        raise ConfigError(f"--names wants two names (A then B), got {len(args.names)}")
+    if args.output:
+        for suffix in (".json", ".md"):
+            check_output_file(Path(args.output).with_suffix(suffix))
+    res = compare_files(args.dataset, args.a, args.b, args.output, tuple(args.names) if args.names else None,
+                        n_boot=args.bootstrap, seed=args.seed)
+    sys.stdout.write(render_markdown(res))
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     from ..argtypes import non_negative_int
 
@@ -54,6 +72,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--similarity", action="store_true",
                    help="also report MiniLM semantic similarity to the reference answers (optional extra)")
     p.set_defaults(func=run_evaluate)
+    c = subparsers.add_parser("compare", help="is A better than B on the same records? (paired song bootstrap)",
+                              description="Scores two prediction files against one dataset and gives every headline "
+                                          "number for A, for B and as A - B with a paired song-bootstrap CI.")
+    c.add_argument("a", help="predictions JSONL of system A")
+    c.add_argument("b", help="predictions JSONL of system B")
+    c.add_argument("--dataset", required=True, help="dataset JSONL both answer")
+    c.add_argument("--names", nargs="+", default=None, metavar="NAME", help="two names, A then B (default: file stems)")
+    c.add_argument("-o", "--output", default=None, help="also write OUTPUT.json and OUTPUT.md")
+    c.add_argument("--seed", type=non_negative_int, default=0, help="bootstrap seed (>= 0)")
+    c.add_argument("--bootstrap", type=non_negative_int, default=2000, help="paired song-bootstrap resamples (0 = none)")
+    c.set_defaults(func=run_compare)
     try:  # the baseline verbs, once that package has a CLI
         mod = importlib.import_module("mixbuddy.evaluate.baselines.cli")
     except ModuleNotFoundError as e:

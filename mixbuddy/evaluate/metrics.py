@@ -166,18 +166,29 @@ def bootstrap_ci(values: dict[str, tuple[np.ndarray, np.ndarray]], clusters: np.
     if n_boot <= 0 or not values:
         return {k: [None, None] for k in values}
     k = int(clusters.max()) + 1
-    num, den = cluster_sums(values, clusters, k)
-    rng = np.random.default_rng(seed)
-    draws = rng.integers(0, k, size=(n_boot, k))
-    w = np.bincount((draws + np.arange(n_boot)[:, None] * k).ravel(), minlength=n_boot * k).reshape(n_boot, k)
+    stats = resampled_ratios(values, clusters, cluster_weights(k, n_boot, seed))
+    return {name: percentile_ci(stats[:, j], level) for j, name in enumerate(values)}
+
+
+def cluster_weights(n_clusters: int, n_boot: int, seed: int) -> np.ndarray:
+    """(n_boot, n_clusters): how often each cluster (song) is drawn in each bootstrap resample."""
+    k = n_clusters
+    draws = np.random.default_rng(seed).integers(0, k, size=(n_boot, k))
+    return np.bincount((draws + np.arange(n_boot)[:, None] * k).ravel(), minlength=n_boot * k).reshape(n_boot, k)
+
+
+def resampled_ratios(values: dict[str, tuple[np.ndarray, np.ndarray]], clusters: np.ndarray,
+                     weights: np.ndarray) -> np.ndarray:
+    """(n_boot, n_metrics): each ratio metric recomputed on each resample ``weights`` describes."""
+    num, den = cluster_sums(values, clusters, weights.shape[1])
     with np.errstate(invalid="ignore", divide="ignore"):
-        stats = (w @ num) / (w @ den)
+        return (weights @ num) / (weights @ den)
+
+
+def percentile_ci(col: np.ndarray, level: float = 0.95) -> list[float | None]:
+    col = col[np.isfinite(col)]
     alpha = (1 - level) / 2
-    out = {}
-    for j, name in enumerate(values):
-        col = stats[:, j][np.isfinite(stats[:, j])]
-        out[name] = [float(np.quantile(col, alpha)), float(np.quantile(col, 1 - alpha))] if col.size else [None, None]
-    return out
+    return [float(np.quantile(col, alpha)), float(np.quantile(col, 1 - alpha))] if col.size else [None, None]
 
 
 def headline_ratios(s: Sample, cells: dict) -> dict[str, tuple[np.ndarray, np.ndarray]]:

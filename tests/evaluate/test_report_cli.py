@@ -132,3 +132,33 @@ def test_tradeoff_figure_overlays_reports_of_the_same_records(files, tmp_path):
     r = run(str(tmp_path / "no.png"), f"a={out}", f"d={out4}")
     assert r.returncode != 0 and "different records" in r.stderr
     assert not (tmp_path / "no.png").exists()
+
+
+def test_compare_gives_paired_differences_with_their_intervals(tmp_path, capsys):
+    """Perfect answers against answers that say "no change" on every 3rd record of song 0 only: the
+    differences are exact, the discordant counts are the records that differ, and a system against
+    itself differs by exactly 0 with p = 1."""
+    recs = make_records(6, 1)
+    ds = write_jsonl(tmp_path / "test.jsonl", recs)
+    right = write_jsonl(tmp_path / "right.jsonl", [{"id": r["id"], "text": r["response"]} for r in recs])
+    lazy_rows = [{"id": r["id"], "text": "The mix is well balanced." if r["song_id"] == "song0" and i % 3 == 0
+                  else r["response"]} for i, r in enumerate(recs)]
+    lazy = write_jsonl(tmp_path / "lazy.jsonl", lazy_rows)
+    changed = [i for i, r in enumerate(recs) if r["song_id"] == "song0" and i % 3 == 0 and r["category"] != "no_error"]
+    out = tmp_path / "cmp" / "right--lazy"
+    assert main(["compare", str(right), str(lazy), "--dataset", str(ds), "--names", "right", "lazy",
+                 "-o", str(out), "--bootstrap", "500"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("# right − lazy") and (out.with_suffix(".md")).read_text() == printed
+    res = json.loads(out.with_suffix(".json").read_text())
+    joint = res["metrics"]["joint_accuracy"]
+    assert joint["a"] == 1.0 and joint["diff"] == pytest.approx(len(changed) / 180)
+    assert (joint["a_only"], joint["b_only"]) == (len(changed), 0)
+    lo, hi = joint["ci95"]
+    assert 0.0 <= lo <= joint["diff"] <= hi and hi <= 6 * len(changed) / 180   # song 0 drawn up to 6 times
+    assert res["metrics"]["direction_accuracy"]["a_only"] == len(changed)
+    assert main(["compare", str(lazy), str(lazy), "--dataset", str(ds)]) == 0
+    same = capsys.readouterr().out
+    assert "| joint_accuracy (%) |" in same and "| +0.00 | [+0.00, +0.00] | 1.000 | 0 / 0 |" in same
+    assert main(["compare", str(lazy), str(right), "--dataset", str(ds), "--names", "only-one"]) == 1
+    assert "--names wants two names (A then B), got 1" in capsys.readouterr().err
