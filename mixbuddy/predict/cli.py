@@ -82,6 +82,9 @@ def run_advise(args: argparse.Namespace) -> int:
     if song is not None and is_stem_file(song):
         raise ConfigError(f"{song} is a .stem.mp4 file, a whole song with its own mix: give it alone, "
                           "without --stems")
+    if song is not None and is_stem_pack(song):
+        raise ConfigError(f"{song} is a .zip stem pack: give it as --stems (with the mix file as the song) or "
+                          "alone, not together with --stems")
     if args.output:
         check_output_file(args.output)
     if args.apply:

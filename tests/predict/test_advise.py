@@ -277,6 +277,8 @@ def test_a_zipped_stem_pack_is_read_as_the_folder_it_unpacks_to(tmp_path, engine
         z.writestr("readme.txt", b"x")
     assert main(["advise", "--stems", str(empty), "--anchor", "vocals"]) == 1
     assert "docs.zip: the zip holds no audio files" in capsys.readouterr().err
+    assert main(["advise", str(pack), "--stems", str(tmp_path / "plain"), "--anchor", "vocals"]) == 1
+    assert "Bass Drop Pack.zip is a .zip stem pack: give it as --stems" in capsys.readouterr().err
     (tmp_path / "broken.zip").write_bytes(b"PK not really")
     assert main(["advise", str(tmp_path / "broken.zip"), "--anchor", "vocals"]) == 1
     assert "broken.zip: cannot read the zip file" in capsys.readouterr().err
