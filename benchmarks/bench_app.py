@@ -34,7 +34,7 @@ def main() -> None:
     try:
         for name, mix, st, engine in runs:
             t = time.perf_counter()
-            text, _, _ = c.predict(mix, st, "drums", engine, False, 0.6, False, api_name="/run")
+            text, _, _ = c.predict(mix, st, "drums", engine, False, 0.6, False, None, api_name="/run")
             print(f"{name}: {time.perf_counter() - t:.1f} s -> {text.splitlines()[-1]}")
     finally:
         app.close()

@@ -58,12 +58,15 @@ class AdviceService:
         return ModelEngine(checkpoint, model=model, batch_size=self.batch_size, threshold=threshold)
 
     def advise(self, mix: str | None, stems: Sequence[str] | None, anchor: str, choice: str = AUTO,
-               threshold: float | None = None, level_check_db: float | None = None) -> tuple[str, dict]:
+               threshold: float | None = None, level_check_db: float | None = None,
+               reference: Sequence[str] | None = None) -> tuple[str, dict]:
         """(advice text, advice JSON) for a mix file and/or stem files (any names advise's stems folder
-        accepts: sorted by the words of their names, e.g. 'Lead Vox', 'Kick', '808'; the rest is 'other')."""
+        accepts: sorted by the words of their names, e.g. 'Lead Vox', 'Kick', '808'; the rest is 'other');
+        ``reference``: a reference song's stem files, whose balance the loudness engine then calls typical."""
         from ..predict.advise import advise
 
         stems = [s for s in (stems or []) if s]
+        refs = [s for s in (reference or []) if s]
         if not mix and not stems:
             raise MixbuddyError("give a mix file, stem files, or both")
         if anchor not in TARGET_STEMS:
@@ -73,6 +76,12 @@ class AdviceService:
                 raise MixbuddyError(f"{f}: stem file not found")
         check_inputs(mix or None, None)      # a bad mix file is reported before a model spends seconds loading
         engine = self.engine(choice, bool(stems), threshold)
+        if refs:
+            from ..predict.reference import use_reference
+
+            with tempfile.TemporaryDirectory(prefix="mixbuddy-reference-") as ref_tmp:
+                use_reference(engine, _stems_source(refs, Path(ref_tmp)), anchor)
+            engine.reference["song"] = "reference " + ", ".join(sorted(Path(f).name for f in refs))
         with tempfile.TemporaryDirectory(prefix="mixbuddy-stems-") as tmp:
             stems_dir = _stems_source(stems, Path(tmp)) if stems else None
             report = advise(mix or None, anchor, engine, stems_dir=stems_dir, level_check_db=level_check_db or None)
@@ -136,14 +145,14 @@ def _stems_folder(files: Sequence[str], folder: Path) -> Path:
     return folder
 
 
-def handle(service: AdviceService, mix, stems, anchor, choice, use_threshold, threshold, level_check):
+def handle(service: AdviceService, mix, stems, anchor, choice, use_threshold, threshold, level_check, reference=None):
     """The page's button: the form's values → (text, JSON, the fix to listen to or None); a MixbuddyError
     becomes the page's error box."""
     import gradio as gr
 
     try:
         text, data = service.advise(mix, stems, anchor, choice, float(threshold) if use_threshold else None,
-                                    LEVEL_CHECK_DB if level_check else None)
+                                    LEVEL_CHECK_DB if level_check else None, reference)
     except MixbuddyError as e:
         raise gr.Error(str(e)) from None
     return text, data, (data.get("correction") or {}).get("output")
@@ -168,6 +177,8 @@ def build_app(service: AdviceService | None = None):
                 mix = gr.Audio(label="Mix (any format advise reads)", type="filepath", sources=["upload"])
                 stems = gr.File(label="Stems (named as exported: Lead Vox, Kick, Snare, Bass DI, Keys, ...; or one .stem.mp4 or .zip stem pack)", file_count="multiple",
                                 type="filepath")
+                reference = gr.File(label="Reference song's stems (optional: 'balanced' then means balanced like "
+                                          "this song; loudness engine)", file_count="multiple", type="filepath")
                 anchor = gr.Dropdown(list(TARGET_STEMS), value="drums", label="Anchor: the stem whose level is right")
                 choice = gr.Dropdown(list(ENGINES), value=AUTO, label="Engine", info=ENGINE_HELP)
                 use_threshold = gr.Checkbox(False, label="Override the verdict threshold")
@@ -179,7 +190,8 @@ def build_app(service: AdviceService | None = None):
                 fix = gr.Audio(label="The fix applied: the stems summed with the advised correction",
                                type="filepath", interactive=False)
                 data = gr.JSON(label="JSON")
-        go.click(run, [mix, stems, anchor, choice, use_threshold, threshold, level_check], [text, data, fix])
+        go.click(run, [mix, stems, anchor, choice, use_threshold, threshold, level_check, reference],
+                 [text, data, fix])
     return app
 
 

@@ -193,7 +193,9 @@ class AdviceReport:
 
     def format_text(self) -> str:
         eng = self.engine.get("name", "?")
-        lines = [f"{self.song}: {fmt_time(self.duration_s)}, anchor {self.anchor}, engine {eng}", "", "Windows:"]
+        ref = (self.engine.get("reference") or {}).get("song")
+        lines = [f"{self.song}: {fmt_time(self.duration_s)}, anchor {self.anchor}, engine {eng}"
+                 + (f", typical balance from {ref}" if ref else ""), "", "Windows:"]
         rows = [(w.start_s, f"{describe(w.finding)}{stated(w)}{level_note(w)}{levels_note(w.levels, self.anchor)}",
                  w.end_s) for w in self.windows]
         rows += [(s.start_s, f"skipped: {s.reason}", s.end_s) for s in self.skipped]

@@ -93,9 +93,18 @@ def run_advise(args: argparse.Namespace) -> int:
         check_output_file(check_apply_output(args.apply, args.stems))
         if args.output and Path(args.output).resolve() == Path(args.apply).resolve():
             raise ConfigError(f"-o and --apply both name {args.output}: the advice and the audio need two files")
-    engine_choice(args.engine, args.checkpoint, bool(args.stems), args.prior)  # conflicting options first
+    kind, _ = engine_choice(args.engine, args.checkpoint, bool(args.stems), args.prior)  # conflicting options first
+    if args.reference and kind != "loudness":
+        raise ConfigError("--reference sets the loudness engine's typical balance: give the stems (--stems) "
+                          "and no --checkpoint")
     check_inputs(song, args.stems)
+    if args.reference:
+        check_inputs(None, args.reference)
     engine = make_engine(args)
+    if args.reference:
+        from .reference import use_reference
+
+        use_reference(engine, args.reference, args.anchor)
     report = advise(song, args.anchor, engine, stems_dir=args.stems, hop_s=args.hop, mapping=args.mapping,
                     level_check_db=args.level_check)
     out, text = report.to_dict(), report.format_text()
@@ -216,6 +225,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="trained model folder or shipped model name (default-real | default | default-blind | "
                         "default-stems)")
     p.add_argument("--prior", default=None, help="balance prior JSON of the loudness engine (default: packaged)")
+    p.add_argument("--reference", default=None, metavar="STEMS",
+                   help="a reference song's stems (folder, .zip or .stem.mp4): the loudness engine calls "
+                        "'balanced' what is balanced like it, instead of like the training songs")
     p.add_argument("--threshold", type=probability, default=None,
                    help="declare an imbalance only when P(imbalance) >= T (default: the engine's own decision)")
     p.add_argument("--hop", type=_positive_seconds, default=None,

@@ -220,10 +220,12 @@ class LoudnessEngine:
         self.channels = int(self.prior_meta["channels"])
         self.clip_seconds = float(clip_seconds)
         self.threshold = threshold
+        self.reference: dict | None = None  # set by predict.reference.use_reference: the balance judged against
 
     def describe(self) -> dict:
-        return {"name": self.name, "prior": self.prior_path, "threshold": self.threshold,
-                "sample_rate": self.sample_rate, "channels": self.channels}
+        d = {"name": self.name, "prior": self.prior_path, "threshold": self.threshold,
+             "sample_rate": self.sample_rate, "channels": self.channels}
+        return {**d, "reference": self.reference} if self.reference else d
 
     def analyse(self, windows: Sequence[WindowInput]) -> list[WindowAdvice]:
         from ..evaluate.baselines.bayes import decide

@@ -84,6 +84,23 @@ def test_a_zipped_stem_pack_upload_is_read_and_its_fix_rendered(tmp_path):
         s.advise(None, [str(pack), *STEMS], "drums")
 
 
+def test_a_reference_song_sets_the_typical_balance(tmp_path):
+    """The sister song's stems as the reference: the loudness engine judges the example against its balance
+    (the vocals then read about 7 dB low, not 13); a model engine refuses a reference."""
+    ref = sorted(str(p) for p in (Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "real-dev"
+                                  / "eif_francium").glob("*.ogg"))
+    if not ref:
+        pytest.skip("real-dev stems not found")
+    s = AdviceService()
+    text, data = s.advise(None, STEMS, "drums", reference=ref)
+    assert data["engine"]["reference"]["song"] == "reference drums.ogg, other.ogg, vocals.ogg"
+    assert "typical balance from reference drums.ogg" in text
+    vocals = [w["levels"]["vocals"]["db"] for w in data["windows"]]
+    assert all(-9.0 < v < -5.0 for v in vocals), vocals
+    with pytest.raises(MixbuddyError, match="--reference sets the loudness engine's typical balance"):
+        s.advise(None, STEMS, "drums", "default-stems", reference=ref)
+
+
 def test_bad_requests_are_clear_errors(tmp_path):
     s = AdviceService()
     with pytest.raises(MixbuddyError, match="give a mix file, stem files, or both"):
@@ -150,7 +167,7 @@ def test_the_page_reports_errors_in_its_error_box_and_serves():
         from gradio_client import Client, handle_file
         c = Client(f"http://127.0.0.1:{port}/", verbose=False)
         text, data, fix = c.predict(None, [handle_file(f) for f in STEMS], "drums", "auto", False, 0.6, False,
-                                    api_name="/run")
+                                    None, api_name="/run")
         assert sf.info(fix).samplerate == 44100 and sf.info(fix).frames == 36 * 44100  # the page's player
         assert text.startswith("stems bass.ogg, drums.ogg, other.ogg, vocals.ogg: 0:36, anchor drums, engine loudness")
         assert data["verdict"]["finding"]["target"] == "vocals"

@@ -88,6 +88,17 @@ class GaussianBalance:
             out[s] = float(np.sqrt(w @ self.cov @ w))
         return out
 
+    def shifted_to(self, means: dict[str, float]) -> "GaussianBalance":
+        """The same spread around another typical balance: each stem in ``means`` (LUFS, e.g. a reference
+        song's) takes that level, the others move by the mean shift of those (only differences matter)."""
+        known = {s: float(v) for s, v in means.items() if s in self.stems and np.isfinite(v)}
+        if not known:
+            return self
+        shift = {s: v - self.mean[self.stems.index(s)] for s, v in known.items()}
+        rest = float(np.mean(list(shift.values())))
+        mean = np.array([m + shift.get(s, rest) for s, m in zip(self.stems, self.mean)])
+        return GaussianBalance(self.stems, mean, self.cov.copy(), self.n)
+
     def deviations(self, loudness: dict[str, float], anchor: str) -> dict[str, tuple[float, float]]:
         """{stem: (dB, spread)}: how much louder (+) or quieter (−) than typical each active stem sits against
         the anchor, ``(L[s] − L[anchor]) − (mean[s] − mean[anchor])``, and the typical spread (std, dB) of

@@ -1,0 +1,66 @@
+"""``advise --reference``: the loudness engine judges against a reference song's balance
+(mixbuddy/predict/reference.py)."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from mixbuddy.cli import main
+from mixbuddy.evaluate.baselines.bayes import GaussianBalance
+from mixbuddy.predict.advise import advise
+from mixbuddy.predict.engines import LoudnessEngine
+from mixbuddy.predict.reference import use_reference
+from predict_helpers import balanced_stems, write_stems
+
+
+def test_a_shifted_balance_takes_the_reference_levels_and_keeps_the_spread():
+    b = GaussianBalance(("bass", "drums", "other", "vocals"), np.array([-30.0, -34.0, -31.0, -30.0]),
+                        np.diag([4.0, 5.0, 6.0, 7.0]), 10)
+    s = b.shifted_to({"drums": -20.0, "vocals": -22.0, "bass": float("nan")})
+    # drums +14, vocals +8: the stems the reference lacks (bass: silent, other) move by the mean, +11
+    assert s.mean.tolist() == [-19.0, -20.0, -20.0, -22.0] and np.array_equal(s.cov, b.cov) and s.n == 10
+    assert b.shifted_to({}) is b
+
+
+def test_a_reference_with_the_same_quiet_vocals_makes_them_balanced(tmp_path, capsys):
+    """A song whose vocals sit 6 dB under the prior's balance is told to raise them; judged against a
+    reference that keeps its vocals as low (another song: other seed), it is balanced."""
+    song = write_stems(tmp_path / "song", balanced_stems(30.0, 44100, seed=4, push={"vocals": -6.0}), 44100, "wav")
+    ref = write_stems(tmp_path / "ref", balanced_stems(40.0, 44100, seed=9, push={"vocals": -6.0}), 44100, "wav")
+    plain = advise(None, "drums", LoudnessEngine(), stems_dir=song)
+    assert all((w.finding.target, w.finding.direction) == ("vocals", "increase") for w in plain.windows)
+    engine = LoudnessEngine()
+    info = use_reference(engine, ref, "drums")
+    assert info["windows"] == 4 and -7.0 < info["vs_prior_db"]["vocals"] < -4.0  # 6 dB down (drums lose highs at 22 kHz)
+    rep = advise(None, "drums", engine, stems_dir=song)
+    assert all(w.finding.no_error for w in rep.windows)
+    assert all(abs(w.levels["vocals"][0]) < 1.0 for w in rep.windows)
+    assert main(["advise", "--stems", str(song), "--anchor", "drums", "--reference", str(ref), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["engine"]["reference"]["song"] == str(ref) and out["verdict"]["finding"]["no_error"]
+    assert main(["advise", str(song), "--anchor", "drums", "--reference", str(ref)]) == 0
+    assert f"engine loudness, typical balance from {ref}" in capsys.readouterr().out
+
+
+def test_a_reference_without_the_anchor_still_sets_the_other_stems(tmp_path, caplog):
+    st = balanced_stems(30.0, 44100, seed=9, push={"vocals": -6.0})
+    ref = write_stems(tmp_path / "ref", {k: v for k, v in st.items() if k != "bass"}, 44100, "wav")
+    engine = LoudnessEngine()
+    with caplog.at_level("INFO"):
+        info = use_reference(engine, ref, "bass")
+    assert "has no bass stem (the anchor): its other stems set the typical balance" in caplog.text
+    assert set(info["lufs"]) == {"drums", "other", "vocals"} and info["vs_prior_db"] == {}
+
+
+@pytest.mark.parametrize("extra,message", [
+    (["--checkpoint", "default-stems"], "--reference sets the loudness engine's typical balance"),
+    (["--reference-missing"], "nowhere: stems folder not found"),
+])
+def test_reference_mistakes_are_named_before_any_model_loads(tmp_path, capsys, extra, message):
+    song = write_stems(tmp_path / "song", balanced_stems(12.0, 44100, seed=1), 44100, "wav")
+    ref = str(tmp_path / "nowhere") if extra == ["--reference-missing"] else str(song)
+    args = ["advise", "--stems", str(song), "--anchor", "drums", "--reference", ref]
+    assert main(args + [x for x in extra if x != "--reference-missing"]) == 1
+    assert message in capsys.readouterr().err
