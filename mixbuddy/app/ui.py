@@ -178,7 +178,7 @@ def build_app(service: AdviceService | None = None):
                 stems = gr.File(label="Stems (named as exported: Lead Vox, Kick, Snare, Bass DI, Keys, ...; or one .stem.mp4 or .zip stem pack)", file_count="multiple",
                                 type="filepath")
                 reference = gr.File(label="Reference song's stems (optional: 'balanced' then means balanced like "
-                                          "this song; loudness engine)", file_count="multiple", type="filepath")
+                                          "this song; loudness engine or default-stems)", file_count="multiple", type="filepath")
                 anchor = gr.Dropdown(list(TARGET_STEMS), value="drums", label="Anchor: the stem whose level is right")
                 choice = gr.Dropdown(list(ENGINES), value=AUTO, label="Engine", info=ENGINE_HELP)
                 use_threshold = gr.Checkbox(False, label="Override the verdict threshold")

@@ -93,10 +93,7 @@ def run_advise(args: argparse.Namespace) -> int:
         check_output_file(check_apply_output(args.apply, args.stems))
         if args.output and Path(args.output).resolve() == Path(args.apply).resolve():
             raise ConfigError(f"-o and --apply both name {args.output}: the advice and the audio need two files")
-    kind, _ = engine_choice(args.engine, args.checkpoint, bool(args.stems), args.prior)  # conflicting options first
-    if args.reference and kind != "loudness":
-        raise ConfigError("--reference sets the loudness engine's typical balance: give the stems (--stems) "
-                          "and no --checkpoint")
+    engine_choice(args.engine, args.checkpoint, bool(args.stems), args.prior)  # conflicting options first
     check_inputs(song, args.stems)
     if args.reference:
         check_inputs(None, args.reference)
@@ -226,8 +223,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "default-stems)")
     p.add_argument("--prior", default=None, help="balance prior JSON of the loudness engine (default: packaged)")
     p.add_argument("--reference", default=None, metavar="STEMS",
-                   help="a reference song's stems (folder, .zip or .stem.mp4): the loudness engine calls "
-                        "'balanced' what is balanced like it, instead of like the training songs")
+                   help="a reference song's stems (folder, .zip or .stem.mp4): the engines that hear the stems "
+                        "(loudness, default-stems) call 'balanced' what is balanced like it, instead of like the "
+                        "training songs")
     p.add_argument("--threshold", type=probability, default=None,
                    help="declare an imbalance only when P(imbalance) >= T (default: the engine's own decision)")
     p.add_argument("--hop", type=_positive_seconds, default=None,

@@ -284,6 +284,8 @@ class ModelEngine:
         self.batch_size = require_whole(batch_size, "batch size")
         self.threshold = threshold
         self.max_new_tokens = max_new_tokens
+        self.stem_gains_db: dict[str, float] | None = None  # stems mode: turned by these first (predict.reference)
+        self.reference: dict | None = None
         self._model: Any = None
         if model is not None:
             self._use(model)
@@ -326,14 +328,18 @@ class ModelEngine:
         return self._model
 
     def describe(self) -> dict:
-        return {"name": self.name, "checkpoint": self.checkpoint, "threshold": self.threshold,
-                "input_mode": self.input_mode, "sample_rate": self.sample_rate}
+        d = {"name": self.name, "checkpoint": self.checkpoint, "threshold": self.threshold,
+             "input_mode": self.input_mode, "sample_rate": self.sample_rate}
+        return {**d, "reference": self.reference} if self.reference else d
 
     def analyse(self, windows: Sequence[WindowInput]) -> list[WindowAdvice]:
         out: list[WindowAdvice] = []
         for i in range(0, len(windows), self.batch_size):
             batch = windows[i:i + self.batch_size]
             waves = [model_input(w, self.input_mode, self.sample_rate) for w in batch]
+            if self.stem_gains_db and self.input_mode == "stems":
+                g = {s: np.float32(10.0 ** (v / 20.0)) for s, v in self.stem_gains_db.items()}
+                waves = [{s: x * g.get(s, np.float32(1.0)) for s, x in wave.items()} for wave in waves]
             stems = [None if w.stems is None else tuple(w.stems) for w in batch]   # what the instruction names
             results = self.model.generate(waves, [w.instruction for w in batch], [w.anchor for w in batch],
                                           max_new_tokens=self.max_new_tokens, stems=stems)

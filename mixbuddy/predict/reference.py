@@ -1,5 +1,5 @@
-"""A reference song for the loudness engine: "balanced" means balanced like this song, not like the
-training corpus.
+"""A reference song for the engines that hear the stems: "balanced" means balanced like this song, not like
+the training corpus.
 
 The loudness engine's prior is a Gaussian over the stems' loudness: a typical balance (its mean, fitted on
 the synthetic training songs) and how far songs stray from it (its covariance). A producer who knows what
@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ..constants import TARGET_STEMS
 from ..errors import MixbuddyError
+from ..evaluate.baselines.bayes import GaussianBalance
 from .engines import LoudnessEngine
 from .stem_pack import named_as_pack, opened_stems
 from .windows import cut_windows, load_song
@@ -47,17 +49,33 @@ def reference_levels(engine: LoudnessEngine, reference: str | Path, anchor: str,
     return {s: float(np.mean(v)) for s, v in seen.items()}, len(windows)
 
 
-def use_reference(engine: LoudnessEngine, reference: str | Path, anchor: str,
-                  mapping: str | Path | None = None) -> dict:
+def shift_gains(prior: GaussianBalance, levels: dict[str, float]) -> dict[str, float]:
+    """dB per stem that moves a mix balanced like ``levels`` onto the ``prior``'s typical balance; they sum
+    to zero, so the overall level hardly moves."""
+    d = {s: float(prior.mean[prior.stems.index(s)] - v) for s, v in levels.items() if s in prior.stems}
+    m = float(np.mean(list(d.values()))) if d else 0.0
+    return {s: round(v - m, 3) for s, v in d.items()}
+
+
+def use_reference(engine: Any, reference: str | Path, anchor: str, mapping: str | Path | None = None) -> dict:
     """Make ``engine`` judge against the balance of ``reference`` (a stems folder, ``.zip`` or
-    ``.stem.mp4``); returns what it measured (also in ``engine.describe()``)."""
-    if not isinstance(engine, LoudnessEngine):
-        raise MixbuddyError("--reference sets the loudness engine's typical balance; give the stems (--stems) "
-                            "and leave the engine to the loudness one")
-    levels, n = reference_levels(engine, reference, anchor, mapping)
-    before = engine.balance.deviations(levels, anchor)
-    engine.balance = engine.balance.shifted_to(levels)
-    engine.reference = {"song": str(reference), "windows": n,
-                        "lufs": {s: round(v, 2) for s, v in levels.items()},
-                        "vs_prior_db": {s: v for s, (v, _) in before.items()}}
-    return engine.reference
+    ``.stem.mp4``); returns what it measured (also in ``engine.describe()``).
+
+    The loudness engine takes the reference's levels as its typical balance. A model that hears the stems
+    learned the training songs' balance (the packaged prior's mean, fitted on the same songs), so each stem
+    of the song is turned by the difference (``engine.stem_gains_db``, zero-sum) before it listens: a mix
+    balanced like the reference reaches it balanced like the training songs. A mix model cannot take one."""
+    if not isinstance(engine, LoudnessEngine) and getattr(engine, "input_mode", None) != "stems":
+        raise MixbuddyError("--reference needs an engine that hears the stems: the loudness engine (the default "
+                            "with --stems) or a stems model (--checkpoint default-stems), not a mix model")
+    meter = engine if isinstance(engine, LoudnessEngine) else LoudnessEngine()
+    levels, n = reference_levels(meter, reference, anchor, mapping)
+    before = meter.balance.deviations(levels, anchor)
+    info = {"song": str(reference), "windows": n, "lufs": {s: round(v, 2) for s, v in levels.items()},
+            "vs_prior_db": {s: v for s, (v, _) in before.items()}}
+    if isinstance(engine, LoudnessEngine):
+        engine.balance = engine.balance.shifted_to(levels)
+    else:
+        engine.stem_gains_db = info["stem_gains_db"] = shift_gains(meter.balance, levels)
+    engine.reference = info
+    return info

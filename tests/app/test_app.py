@@ -86,7 +86,7 @@ def test_a_zipped_stem_pack_upload_is_read_and_its_fix_rendered(tmp_path):
 
 def test_a_reference_song_sets_the_typical_balance(tmp_path):
     """The sister song's stems as the reference: the loudness engine judges the example against its balance
-    (the vocals then read about 7 dB low, not 13); a model engine refuses a reference."""
+    (the vocals then read about 7 dB low, not 13); a mix model refuses a reference."""
     ref = sorted(str(p) for p in (Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "real-dev"
                                   / "eif_francium").glob("*.ogg"))
     if not ref:
@@ -97,8 +97,8 @@ def test_a_reference_song_sets_the_typical_balance(tmp_path):
     assert "typical balance from reference drums.ogg" in text
     vocals = [w["levels"]["vocals"]["db"] for w in data["windows"]]
     assert all(-9.0 < v < -5.0 for v in vocals), vocals
-    with pytest.raises(MixbuddyError, match="--reference sets the loudness engine's typical balance"):
-        s.advise(None, STEMS, "drums", "default-stems", reference=ref)
+    with pytest.raises(MixbuddyError, match="--reference needs an engine that hears the stems"):
+        s.advise(None, STEMS, "drums", "default-real", reference=ref)
 
 
 def test_bad_requests_are_clear_errors(tmp_path):

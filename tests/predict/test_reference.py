@@ -54,8 +54,28 @@ def test_a_reference_without_the_anchor_still_sets_the_other_stems(tmp_path, cap
     assert set(info["lufs"]) == {"drums", "other", "vocals"} and info["vs_prior_db"] == {}
 
 
+def test_a_stems_model_hears_the_song_shifted_by_the_reference(tmp_path):
+    """The drums 9 dB up: a stems model (the fake: "too loud" above 3 dB over the anchor) calls them too
+    loud; with a reference whose drums are as loud, the stems reach it turned by zero-sum gains and the
+    song is balanced; the gains are in the report."""
+    from predict_helpers import FakeModel
+
+    from mixbuddy.predict.engines import ModelEngine
+
+    song = write_stems(tmp_path / "song", balanced_stems(30.0, 44100, seed=4, push={"drums": 9.0}), 44100, "wav")
+    ref = write_stems(tmp_path / "ref", balanced_stems(30.0, 44100, seed=9, push={"drums": 9.0}), 44100, "wav")
+    plain = advise(None, "vocals", ModelEngine(model=FakeModel("stems")), stems_dir=song)
+    assert all((w.finding.target, w.finding.direction) == ("drums", "decrease") for w in plain.windows)
+    engine = ModelEngine(model=FakeModel("stems"))
+    gains = use_reference(engine, ref, "vocals")["stem_gains_db"]
+    assert abs(sum(gains.values())) < 1e-6 and -8.0 < gains["drums"] - gains["vocals"] < -6.0
+    rep = advise(None, "vocals", engine, stems_dir=song)
+    assert all(w.finding.no_error for w in rep.windows)
+    assert rep.engine["reference"]["stem_gains_db"] == gains
+
+
 @pytest.mark.parametrize("extra,message", [
-    (["--checkpoint", "default-stems"], "--reference sets the loudness engine's typical balance"),
+    (["--checkpoint", "default-real"], "--reference needs an engine that hears the stems"),
     (["--reference-missing"], "nowhere: stems folder not found"),
 ])
 def test_reference_mistakes_are_named_before_any_model_loads(tmp_path, capsys, extra, message):
