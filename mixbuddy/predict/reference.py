@@ -5,9 +5,11 @@ The loudness engine's prior is a Gaussian over the stems' loudness: a typical ba
 the synthetic training songs) and how far songs stray from it (its covariance). A producer who knows what
 their balance should sound like (an earlier song of theirs, a reference track of the genre) gives that
 song's stems with ``advise --reference REF``. The reference is cut into the same windows as the song (its
-anchor must play), each active stem's BS.1770 loudness is measured at the engine's rate, and the mean per
-stem becomes the typical balance; a stem the reference lacks (the anchor too) moves with the others. The spread stays the
-prior's: one reference does not say how far a good mix may stray from it.
+anchor must play; a reference without the anchor is gated on another stem), each active stem's BS.1770
+loudness is measured at the loudness engine's rate, and the mean per stem becomes the typical balance; a
+stem the reference lacks (the anchor too) moves with the others. The spread stays the prior's: one
+reference does not say how far a good mix may stray from it. A stems model is handed the same balance by
+turning the song's stems (:func:`use_reference`).
 """
 from __future__ import annotations
 
