@@ -28,7 +28,12 @@ from mixbuddy.evaluate.baselines.loudness import _stem_loudness
 from mixbuddy.predict.engines import LoudnessEngine
 from mixbuddy.predict.reference import reference_levels
 
-WAYS = ("prior", "next", "previous", "self")
+
+def album_references(songs: list[str]) -> dict:
+    """Per way, the song each song is judged against: none (the prior), the next or the previous song of the
+    set (so each song meets each other once over the two), itself (an upper bound)."""
+    return {"prior": lambda s: None, "next": lambda s: songs[(songs.index(s) + 1) % len(songs)],
+            "previous": lambda s: songs[(songs.index(s) - 1) % len(songs)], "self": lambda s: s}
 
 
 def main() -> None:
@@ -44,14 +49,12 @@ def main() -> None:
     records = load_recipes(args.dataset)
     renderer = open_renderer(args.dataset, engine.sample_rate, engine.channels, args.cache_dir)
     songs = sorted({r.song_id for r in records})
-    ref_of = {"prior": lambda s: None, "self": lambda s: s,
-              "next": lambda s: songs[(songs.index(s) + 1) % len(songs)],
-              "previous": lambda s: songs[(songs.index(s) - 1) % len(songs)]}
-    ways = WAYS
+    ref_of = album_references(songs)
+    ways = tuple(ref_of)
     if args.unrelated:
         others = sorted({p.parent for p in Path(args.unrelated).rglob("vocals.*")})
         ref_of["unrelated"] = lambda s: others[songs.index(s) % len(others)]
-        ways = (*WAYS, "unrelated")
+        ways = (*ways, "unrelated")
     levels: dict[tuple[str, str], dict[str, float]] = {}
     flawed = [dict(zip(STEMS, _stem_loudness(renderer, r))) for r in records]
     out = Path(args.out)

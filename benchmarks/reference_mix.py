@@ -18,6 +18,8 @@ import argparse
 
 import torch
 
+from reference_balance import album_references
+
 from mixbuddy.data.recipe import load_recipes
 from mixbuddy.data.render import open_renderer
 from mixbuddy.model.checkpoint import load_checkpoint
@@ -58,12 +60,10 @@ def main() -> None:
                             a.batch_size) for s in songs}
     base = head.level_mean.clone()
     th = model.stack.threshold
-    ways = {"prior": lambda s: None, "next": lambda s: songs[(songs.index(s) + 1) % len(songs)],
-            "previous": lambda s: songs[(songs.index(s) - 1) % len(songs)], "self": lambda s: s}
+    ways = album_references(songs)
     print(f"{a.checkpoint} on {a.dataset}: {len(records)} records, threshold {th}; {len(train)} balanced training records")
     print("reference | joint | stem | direction | magnitude | no-error")
     for way, ref_of in ways.items():
-        probs = torch.zeros(0)
         parts = []
         for s in songs:
             ref = ref_of(s)

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from reference_balance import album_references
+
 from mixbuddy.data.recipe import load_recipes
 from mixbuddy.data.render import open_renderer
 from mixbuddy.model.checkpoint import load_checkpoint
@@ -53,8 +55,7 @@ def main() -> None:
     base = open_renderer(a.dataset, model.sample_rate, 1, a.cache_dir)
     engine = LoudnessEngine()
     songs = sorted({r.song_id for r in records})
-    ways = {"prior": lambda s: None, "next": lambda s: songs[(songs.index(s) + 1) % len(songs)],
-            "previous": lambda s: songs[(songs.index(s) - 1) % len(songs)], "self": lambda s: s}
+    ways = album_references(songs)
     th = model.stack.threshold
     print(f"{a.checkpoint} on {a.dataset}: {len(records)} records, threshold {th}")
     print("reference | joint | stem | direction | magnitude | no-error")

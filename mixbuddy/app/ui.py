@@ -62,7 +62,8 @@ class AdviceService:
                reference: Sequence[str] | None = None) -> tuple[str, dict]:
         """(advice text, advice JSON) for a mix file and/or stem files (any names advise's stems folder
         accepts: sorted by the words of their names, e.g. 'Lead Vox', 'Kick', '808'; the rest is 'other');
-        ``reference``: a reference song's stem files, whose balance the loudness engine then calls typical."""
+        ``reference``: a reference song's stem files, whose balance the engines that hear the stems then call
+        typical (:func:`mixbuddy.predict.reference.use_reference`)."""
         from ..predict.advise import advise
 
         stems = [s for s in (stems or []) if s]

@@ -231,8 +231,9 @@ def song_from_files(song_id: str, split: str, folder: Path, files: Mapping[str, 
 def song_audio_files(folder: Path) -> list[Path]:
     """The audio files of a song folder: those directly in it, or, when it holds none, those in its
     sub-folders at any depth (a stem pack unpacked as ``Drums/``, ``Vocals/``, ...); hidden ones left out."""
-    top = sorted((p for p in folder.iterdir() if is_audio_file(p)), key=lambda p: p.name)
-    subs = sorted(d for d in folder.iterdir() if d.is_dir() and not d.name.startswith("."))
+    entries = list(folder.iterdir())
+    top = sorted((p for p in entries if is_audio_file(p)), key=lambda p: p.name)
+    subs = sorted(d for d in entries if d.is_dir() and not d.name.startswith("."))
     if top:
         nested = [d.name for d in subs if any(is_audio_file(p) for p in d.rglob("*"))]
         if nested:

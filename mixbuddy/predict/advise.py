@@ -37,7 +37,7 @@ from ..data.templates import STEM_DISPLAY, format_db
 from ..errors import MixbuddyError
 from ..findings import Finding
 from .engines import AdviceEngine, WindowInput
-from .stem_pack import named_as_pack, opened_stems
+from .stem_pack import opened_stems
 from .windows import Skipped, cut_windows, load_song
 
 DASH = "\u2013"
@@ -351,7 +351,7 @@ def advise(song: str | Path | None, anchor: str, engine: AdviceEngine, stems_dir
         raise MixbuddyError(f"hop must be a number of seconds > 0, got {hop_s!r}")
     if engine.needs_stems and stems_dir is None:
         raise MixbuddyError(f"the {engine.name} engine needs the stems: give the stems folder with --stems DIR")
-    with Notes() as notes, opened_stems(stems_dir) as opened, named_as_pack(opened, stems_dir):
+    with Notes() as notes, opened_stems(stems_dir) as opened:
         audio = load_song(song, opened, engine.sample_rate, engine.channels, mapping)
         windows, skipped = cut_windows(audio, anchor, engine.clip_seconds, hop_s)
     if opened != stems_dir:  # a stem pack: name the zip, not the folder it was unpacked to

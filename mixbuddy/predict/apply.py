@@ -22,7 +22,7 @@ from ..audio import write_audio
 from ..data.render import DEFAULT_CEILING, RENDER_EXTENSIONS
 from ..errors import MixbuddyError
 from .advise import AdviceReport, verdict_key
-from .stem_pack import named_as_pack, opened_stems
+from .stem_pack import opened_stems
 from .windows import is_stem_file, stem_file_info, stems_song
 
 
@@ -91,7 +91,7 @@ def render_correction(stems: str | Path, correction: Correction, output: str | P
                       mapping: str | Path | None = None) -> AppliedCorrection:
     """Sum the stems (a folder or a ``.stem.mp4``) with ``correction`` applied; write ``output`` atomically."""
     output = check_apply_output(output, stems)
-    with opened_stems(stems) as opened, named_as_pack(opened, stems):
+    with opened_stems(stems) as opened:
         song = stem_file_info(opened) if is_stem_file(opened) else stems_song(opened, mapping)
         audio = song.stems(None, 2, pad=True)
     if correction.stem not in audio:

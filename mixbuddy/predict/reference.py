@@ -23,7 +23,7 @@ from ..constants import TARGET_STEMS
 from ..errors import MixbuddyError
 from ..evaluate.baselines.bayes import GaussianBalance
 from .engines import LoudnessEngine
-from .stem_pack import named_as_pack, opened_stems
+from .stem_pack import opened_stems
 from .windows import cut_windows, load_song
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ def reference_levels(engine: LoudnessEngine, reference: str | Path, anchor: str,
     """({stem: mean LUFS over the reference's usable windows where it plays}, number of windows)."""
     from ..evaluate.baselines.loudness import loudness
 
-    with opened_stems(reference) as opened, named_as_pack(opened, reference):
+    with opened_stems(reference) as opened:
         audio = load_song(None, opened, engine.sample_rate, engine.channels, mapping)
         audio.source = str(reference)
         gate = anchor if anchor in audio.stems else next((s for s in TARGET_STEMS if s in audio.stems), anchor)

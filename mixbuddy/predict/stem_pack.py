@@ -60,19 +60,9 @@ def pack_members(path: str | Path) -> dict[str, PurePosixPath]:
 
 
 @contextlib.contextmanager
-def named_as_pack(opened: str | Path | None, stems: str | Path | None) -> Iterator[None]:
-    """Errors raised inside name the pack, not the temporary folder it was unpacked to."""
-    try:
-        yield
-    except Exception as e:
-        if opened != stems and e.args and isinstance(e.args[0], str):
-            e.args = (e.args[0].replace(str(opened), str(stems)), *e.args[1:])
-        raise
-
-
-@contextlib.contextmanager
 def opened_stems(stems: str | Path | None) -> Iterator[Path | str | None]:
-    """``stems`` itself, or for a ``.zip`` the temporary folder it unpacks to (removed on exit)."""
+    """``stems`` itself, or for a ``.zip`` the temporary folder it unpacks to (removed on exit); errors raised
+    inside then name the pack, not that folder."""
     if not is_stem_pack(stems):
         yield stems
         return
@@ -88,6 +78,11 @@ def opened_stems(stems: str | Path | None) -> Iterator[Path | str | None]:
                         shutil.copyfileobj(src, out, 1 << 20)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, EOFError) as e:
             raise AudioFileError(stems, f"cannot unpack the zip file ({e})") from None  # damaged or encrypted
-        yield tmp
+        try:
+            yield tmp
+        except Exception as e:
+            if e.args and isinstance(e.args[0], str):
+                e.args = (e.args[0].replace(str(tmp), str(stems)), *e.args[1:])
+            raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -88,8 +88,8 @@ def read_stems_folder(folder: str | Path, sample_rate: int, channels: int,
 
 
 def stems_song(folder: str | Path, mapping: str | Path | None = None):
-    """The lazy :class:`~mixbuddy.corpus.song.Song` of a stems folder (headers read, nothing decoded); its
-    own ``mixbuddy-mapping`` file applies when no ``mapping`` is given."""
+    """The lazy :class:`~mixbuddy.corpus.song.Song` of a stems folder (headers read, nothing decoded); a
+    ``mapping.yaml|yml|json`` inside it applies when no ``mapping`` is given."""
     from ..corpus.stems_folder import SONG_MAPPING_NAMES, assign_files, default_mapping, load_mapping, song_from_files
 
     folder = Path(folder)
