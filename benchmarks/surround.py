@@ -3,7 +3,8 @@ a 5.1 WAV (L R C LFE Ls Rs): drums, bass and "other" in front left/right, the vo
 (so the ITU fold-down, centre at −3 dB, gives back the stereo mix exactly), the bass also in the LFE
 (low-passed at 120 Hz; the fold-down leaves it out), silent surrounds. Then ``mixbuddy advise`` (the README's
 main job: default-real, anchor drums) on the stereo mix, on the 5.1 file, and on the mono signal the 5.1
-file gave before surround files were folded down (the mean of all six channels).
+file gave before surround files were folded down (the mean of all six channels); first the BS.1770 loudness
+of the folded and of that mono signal.
 
     python benchmarks/surround.py [--checkpoint default-real]
 """
@@ -14,10 +15,11 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import pyloudnorm as pyln
 import soundfile as sf
 from scipy.signal import butter, sosfilt
 
-from mixbuddy.audio import read_audio
+from mixbuddy.audio import read_audio, to_channels
 from mixbuddy.predict.advise import advise, describe
 from mixbuddy.predict.engines import ModelEngine
 
@@ -44,6 +46,11 @@ def main() -> None:
     ap.add_argument("--checkpoint", default="default-real")
     args = ap.parse_args()
     six, stereo, sr = bounce_5_1(EXAMPLE)
+    meter = pyln.Meter(sr)
+    folded, mean6 = (meter.integrated_loudness(x.astype(np.float64))
+                     for x in (to_channels(six, 1)[:, 0], six.mean(axis=1)))
+    print(f"mono loudness: folded {folded:.1f} LUFS, mean of six channels {mean6:.1f} LUFS "
+          f"({folded - mean6:.1f} dB quieter)")
     engine = ModelEngine(args.checkpoint)
     with tempfile.TemporaryDirectory() as tmp:
         files = {"stereo mix": (Path(tmp) / "stereo.wav", stereo),
