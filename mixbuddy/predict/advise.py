@@ -208,7 +208,7 @@ class AdviceReport:
             lines.append(f"  level check (±{format_db(d) if d else '?'} dB): the verdict holds in {held} of "
                          f"{len(checked)} windows" + ("" if held == len(checked) else
                                                        "; advice that changes with the bounce level is unreliable"))
-        if self.verdict is not None:
+        if self.verdict is not None and len(self.summary) > 1:   # one summary line already is the verdict
             lines += ["", f"Overall: {self.verdict.line(span=False)}"]
         mean = mean_levels(self.windows)
         if mean:

@@ -471,7 +471,17 @@ def test_bundled_example_says_the_vocals_are_too_quiet(capsys):
     assert main(["advise", str(LITHIUM / "mix.ogg"), "--stems", str(LITHIUM / "stems"), "--anchor", "drums",
                  "--engine", "loudness"]) == 0
     out = capsys.readouterr().out
-    assert "Overall: vocals too quiet: raise by 6–12 dB" in out
+    assert "  vocals too quiet in 0:10–0:30: raise by 6–12 dB" in out
+    assert "Overall" not in out  # one summary line: it is the verdict, not said twice
+
+
+def test_the_overall_verdict_is_printed_when_the_summary_holds_several():
+    """Different advice in different stretches: the text ends with the heaviest as the overall verdict."""
+    up, down = Finding(False, "vocals", "increase", (6, 12)), Finding(False, "bass", "decrease", (3, 6))
+    windows = [w(0, 10, up, 0.9), w(10, 20, up, 0.9), w(20, 30, down, 0.7)]
+    summary, verdict = summarise(windows)
+    text = AdviceReport("song", {"name": "model"}, "drums", 30.0, windows, summary, verdict).format_text()
+    assert len(summary) == 2 and "\nOverall: vocals too quiet: raise by 6–12 dB; confidence 0.90" in text
 
 
 def test_shipped_default_model_advises_on_the_bundled_mix(capsys):

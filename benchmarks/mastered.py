@@ -1,0 +1,105 @@
+"""Diagnostic: what does a mix model make of a *mastered* bounce, and does turning it down help?
+
+The mix models learned on synthetic mixes at -24...-13 LUFS (1st-99th percentile of the training mixes);
+a released or mastered bounce sits at -14...-6 LUFS, squeezed by a limiter. This script masters every
+rendered flawed mix (mono, at the model's rate) as a mastering engineer would, roughly: one gain to a
+target loudness drawn per song within [--target-lo, --target-hi] LUFS (seeded), then pedalboard's
+Limiter with a -1 dBFS ceiling, and scores the checkpoint's head decision (what the LLM states, at the
+checkpoint's threshold) on
+
+  (a) the unmastered mixes (as the evaluation reports do),
+  (b) the mastered mixes as they are,
+  (c) the mastered mixes turned down by one gain to the training mixes' 99th percentile (only those
+      louder than it: what `advise` could do with a bounce louder than anything the model heard),
+  (d) the mastered mixes turned down (or up) to the training median.
+
+The rule for adopting (c) in `advise` is written in docs/BENCHMARKS.md ("Mastered bounces") before
+this was run; the real-song rows are diagnosis, chosen on nothing.
+
+    python benchmarks/mastered.py --checkpoint default-real default default-blind
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+
+import numpy as np
+import pedalboard as pb
+import pyloudnorm as pyln
+from level_shift import Leveled
+
+from mixbuddy.data.recipe import load_recipes
+from mixbuddy.data.render import open_renderer
+from mixbuddy.model.checkpoint import load_checkpoint
+from mixbuddy.predict.calibrate import head_probabilities, tradeoff
+from mixbuddy.rng import rng_for
+
+
+def master(mix: np.ndarray, sr: int, target_lufs: float, meter: pyln.Meter) -> np.ndarray:
+    """``mix`` (samples, channels) brought to about ``target_lufs`` by gain into a -1 dBFS limiter (two passes:
+    the limiter takes some loudness back, the second gain makes up most of it)."""
+    x = mix.astype(np.float32)
+    for _ in range(2):
+        lufs = meter.integrated_loudness(x[:, 0].astype(np.float64))
+        if not np.isfinite(lufs):
+            return mix
+        y = x * np.float32(10 ** ((target_lufs - lufs) / 20))
+        x = pb.Pedalboard([pb.Limiter(threshold_db=-1.0, release_ms=100.0)])(y.T.copy(), sr).T
+    return np.ascontiguousarray(x, dtype=np.float32)
+
+
+class Mastered:
+    """A renderer whose mixes are mastered to a loudness drawn once per song."""
+
+    def __init__(self, renderer, lo: float, hi: float, seed: int = 0):
+        self.renderer, self.lo, self.hi, self.seed = renderer, lo, hi, seed
+        self.sample_rate = renderer.sample_rate
+        self.meter = pyln.Meter(renderer.sample_rate)
+
+    def render(self, recipe, **kw):
+        out = self.renderer.render(recipe, **kw)
+        target = rng_for(self.seed, "master", recipe.song_id).uniform(self.lo, self.hi)
+        return dataclasses.replace(out, mix=master(out.mix, self.sample_rate, target, self.meter))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--checkpoint", nargs="+", default=["default-real"])
+    ap.add_argument("--datasets", nargs="+", default=["work/ds-synth/validation.jsonl", "work/ds-real/test.jsonl"])
+    ap.add_argument("--train", default="work/ds-synth/train.jsonl")
+    ap.add_argument("--cache-dir", default="work/cache")
+    ap.add_argument("--target-lo", type=float, default=-12.0)
+    ap.add_argument("--target-hi", type=float, default=-8.0)
+    ap.add_argument("--max-records", type=int, default=None, help="score a seeded subset of each dataset")
+    a = ap.parse_args()
+    models = {c: load_checkpoint(c, device="cpu") for c in a.checkpoint}
+    sr = {m.sample_rate for m in models.values()}.pop()
+    train = load_recipes(a.train)
+    train = [train[i] for i in np.random.default_rng(0).permutation(len(train))[:600]]
+    probe = Leveled(open_renderer(a.train, sr, 1, a.cache_dir), -np.inf, np.inf)
+    levels = np.array([probe.loudness(probe.render(r).mix) for r in train])
+    p1, p50, p99 = np.percentile(levels[np.isfinite(levels)], [1, 50, 99])
+    print(f"600 training flawed mixes: LUFS p1 {p1:.1f}, median {p50:.1f}, p99 {p99:.1f}", flush=True)
+    for ds in a.datasets:
+        recs = load_recipes(ds)
+        if a.max_records and len(recs) > a.max_records:
+            recs = [recs[i] for i in np.sort(np.random.default_rng(0).permutation(len(recs))[:a.max_records])]
+        renderer = open_renderer(ds, sr, 1, a.cache_dir)
+        mastered = Mastered(renderer, a.target_lo, a.target_hi)
+        lv = np.array([probe.loudness(mastered.render(r).mix) for r in recs[::10]])
+        print(f"{ds}: {len(recs)} flawed mixes; mastered to LUFS {np.nanmin(lv):.1f}...{np.nanmax(lv):.1f} "
+              f"(every 10th)", flush=True)
+        variants = [("unmastered", renderer), ("mastered, as is", mastered),
+                    (f"mastered, down to p99 ({p99:.1f})", Leveled(mastered, -np.inf, p99)),
+                    (f"mastered, to the median ({p50:.1f})", Leveled(mastered, p50, p50))]
+        for c, model in models.items():
+            for name, variant in variants:
+                probs = head_probabilities(model, recs, variant, 32)
+                (row,) = tradeoff(recs, probs, [model.stack.threshold or 0.0])
+                print(f"{c} on {ds}, {name}: joint {row['joint']:.1f}  stem {row['stem']:.1f}  direction "
+                      f"{row['direction']:.1f}  no-error {row['no_error']:.1f}  magnitude {row['magnitude']:.1f}",
+                      flush=True)
+
+
+if __name__ == "__main__":
+    main()
