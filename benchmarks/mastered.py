@@ -4,7 +4,8 @@ The mix models learned on synthetic mixes at -24...-13 LUFS (1st-99th percentile
 a released or mastered bounce sits at -14...-6 LUFS, squeezed by a limiter. This script masters every
 rendered flawed mix (mono, at the model's rate) as a mastering engineer would, roughly: one gain to a
 target loudness drawn per song within [--target-lo, --target-hi] LUFS (seeded), then pedalboard's
-Limiter with a -1 dBFS ceiling, and scores the checkpoint's head decision (what the LLM states, at the
+Limiter, threshold -1 dB, peaks made up to about 0 dBFS (``mixbuddy.data.render.master_mix``, which ``data.master`` trains with at
+-14...-6 LUFS), and scores the checkpoint's head decision (what the LLM states, at the
 checkpoint's threshold) on
 
   (a) the unmastered mixes (as the evaluation reports do),
@@ -24,28 +25,13 @@ import argparse
 import dataclasses
 
 import numpy as np
-import pedalboard as pb
-import pyloudnorm as pyln
 from level_shift import Leveled
 
 from mixbuddy.data.recipe import load_recipes
-from mixbuddy.data.render import open_renderer
+from mixbuddy.data.render import master_mix, open_renderer
 from mixbuddy.model.checkpoint import load_checkpoint
 from mixbuddy.predict.calibrate import head_probabilities, tradeoff
 from mixbuddy.rng import rng_for
-
-
-def master(mix: np.ndarray, sr: int, target_lufs: float, meter: pyln.Meter) -> np.ndarray:
-    """``mix`` (samples, channels) brought to about ``target_lufs`` by gain into a -1 dBFS limiter (two passes:
-    the limiter takes some loudness back, the second gain makes up most of it)."""
-    x = mix.astype(np.float32)
-    for _ in range(2):
-        lufs = meter.integrated_loudness(x[:, 0].astype(np.float64))
-        if not np.isfinite(lufs):
-            return mix
-        y = x * np.float32(10 ** ((target_lufs - lufs) / 20))
-        x = pb.Pedalboard([pb.Limiter(threshold_db=-1.0, release_ms=100.0)])(y.T.copy(), sr).T
-    return np.ascontiguousarray(x, dtype=np.float32)
 
 
 class Mastered:
@@ -54,12 +40,11 @@ class Mastered:
     def __init__(self, renderer, lo: float, hi: float, seed: int = 0):
         self.renderer, self.lo, self.hi, self.seed = renderer, lo, hi, seed
         self.sample_rate = renderer.sample_rate
-        self.meter = pyln.Meter(renderer.sample_rate)
 
     def render(self, recipe, **kw):
         out = self.renderer.render(recipe, **kw)
         target = rng_for(self.seed, "master", recipe.song_id).uniform(self.lo, self.hi)
-        return dataclasses.replace(out, mix=master(out.mix, self.sample_rate, target, self.meter))
+        return dataclasses.replace(out, mix=master_mix(out.mix, self.sample_rate, target))
 
 
 def main() -> None:

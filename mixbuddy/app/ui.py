@@ -17,7 +17,7 @@ from typing import Any, Sequence
 from ..constants import TARGET_STEMS
 from ..errors import MixbuddyError
 from ..model.checkpoint import SHIPPED
-from ..predict.cli import check_inputs, engine_choice
+from ..predict.cli import check_inputs, engine_choice, loud_fallback
 
 log = logging.getLogger(__name__)
 
@@ -47,15 +47,22 @@ class AdviceService:
                                          None if choice in (AUTO, LOUDNESS) else choice, has_stems)
         if kind == LOUDNESS:
             return LoudnessEngine(threshold=threshold)
+        load = lambda name: self._model(name, threshold)  # noqa: E731
+        return ModelEngine(checkpoint, model=load(checkpoint), batch_size=self.batch_size, threshold=threshold,
+                           loud_fallback=loud_fallback(None if choice in (AUTO, LOUDNESS) else choice, has_stems),
+                           loader=load)
+
+    def _model(self, checkpoint: str, threshold: float | None) -> Any:
+        """A checkpoint's model, loaded once; every request sets its threshold (an earlier request's slider
+        value must not stick to the model)."""
         if checkpoint not in self._models:
             from ..model.checkpoint import load_checkpoint
 
             model = load_checkpoint(checkpoint, device=self.device)
             self._models[checkpoint] = (model, model.stack.threshold)
         model, calibrated = self._models[checkpoint]
-        # every request sets the threshold: an earlier request's slider value must not stick to the model
         model.stack.threshold = calibrated if threshold is None else threshold
-        return ModelEngine(checkpoint, model=model, batch_size=self.batch_size, threshold=threshold)
+        return model
 
     def advise(self, mix: str | None, stems: Sequence[str] | None, anchor: str, choice: str = AUTO,
                threshold: float | None = None, level_check_db: float | None = None,

@@ -104,6 +104,8 @@ class LevelFeatures(nn.Module):
         k = self.mel.out_channels
         rich = 3 * k + 3 * k + 2 * bands + 3
         self.dim = {"bands": 3 * k, "overall": 3, "loudness": 3, "rich": rich, "full": rich + 5 * DESC_BANDS + 6}[kind]
+        # where the gated loudness (scaled) sits in the vector: the first of the three loudness numbers
+        self.loudness_index = {"loudness": 0, "rich": rich - 3, "full": rich - 3}.get(kind)
 
     def _scale(self, db: Tensor) -> Tensor:
         return (db - self.cfg.db_offset) / self.cfg.db_scale
@@ -188,3 +190,20 @@ class LevelFeatures(nn.Module):
                           crest[:, None], self._scale(20.0 * torch.log10(rms))[:, None]], -1)
 
 __all__ = ["LevelFeatures", "LEVEL_FEATURES", "k_weighting_power"]
+
+
+def trained_mix_loudness(model) -> tuple[float, float] | None:
+    """(mean, standard deviation) in LUFS of the gated loudness of the 10 s mixes a mix model's aux head
+    learned from, read off its level standardisation (``aux.level_norm``, fitted on the training features).
+
+    None for a model that does not read a mix's loudness: stems mode, no level statistics, none of
+    them a loudness, no standardisation, or a level-blind head (``aux.level_reference``: every clip
+    moved to one loudness, so the spread is nil)."""
+    stack = getattr(model, "stack", None)
+    levels, head = getattr(stack, "levels", None), getattr(stack, "aux_head", None)
+    if (getattr(model.cfg, "input_mode", None) != "mix" or levels is None or head is None
+            or levels.loudness_index is None or levels.reference_lufs is not None
+            or not getattr(head, "level_norm", False) or head.clips != ("mix",)):
+        return None
+    i, c = levels.loudness_index, levels.cfg
+    return (float(head.level_mean[0, i]) * c.db_scale + c.db_offset, float(head.level_std[0, i]) * c.db_scale)

@@ -354,6 +354,11 @@ def advise(song: str | Path | None, anchor: str, engine: AdviceEngine, stems_dir
     with Notes() as notes, opened_stems(stems_dir) as opened:
         audio = load_song(song, opened, engine.sample_rate, engine.channels, mapping)
         windows, skipped = cut_windows(audio, anchor, engine.clip_seconds, hop_s)
+        for_song = getattr(engine, "for_song", None)   # a mix model and a mastered bounce (engines.ModelEngine)
+        if callable(for_song) and windows:
+            engine, gain = for_song(audio.mix, audio.source)
+            if gain:
+                windows = [with_gain(w, gain) for w in windows]
     if opened != stems_dir:  # a stem pack: name the zip, not the folder it was unpacked to
         audio.source = str(song if song is not None else stems_dir)
         notes.messages = [m.replace(str(opened), str(stems_dir)) for m in notes.messages]

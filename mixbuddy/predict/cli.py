@@ -47,7 +47,14 @@ def make_engine(args: argparse.Namespace):
     kind, checkpoint = engine_choice(args.engine, args.checkpoint, bool(args.stems), args.prior)
     if kind == "loudness":
         return LoudnessEngine(args.prior, threshold=args.threshold)
-    return ModelEngine(checkpoint, device=args.device, batch_size=args.batch_size, threshold=args.threshold)
+    return ModelEngine(checkpoint, device=args.device, batch_size=args.batch_size, threshold=args.threshold,
+                       loud_fallback=loud_fallback(args.checkpoint, bool(args.stems)))
+
+
+def loud_fallback(checkpoint: str | None, has_stems: bool) -> str | None:
+    """The model for a mix louder than the default mix model learned from (``ModelEngine.for_song``): the
+    level-blind ``default-blind`` when the model was not chosen (docs/BENCHMARKS.md, "Mastered bounces")."""
+    return None if checkpoint or has_stems else "default-blind"
 
 
 def check_inputs(song: str | None, stems: str | None) -> None:

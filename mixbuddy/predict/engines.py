@@ -24,7 +24,7 @@ import logging
 import math
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Protocol, Sequence, runtime_checkable
+from typing import Any, Callable, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 DEFAULT_PRIOR = Path(__file__).with_name("data") / "balance_prior.json"
 PRIOR_FORMAT = "mixbuddy-balance-prior/1"
 NO_ERROR_TEXT_ID = "no_error/0"
+LOUD_Z = 2.326  # a normal distribution's 99th percentile, in standard deviations: where "louder than trained" starts
 
 
 @dataclass
@@ -278,14 +279,18 @@ class ModelEngine:
     name = "model"
 
     def __init__(self, checkpoint: str | Path | None = None, model: Any = None, device: str | None = None,
-                 batch_size: int = 8, threshold: float | None = None, max_new_tokens: int | None = None):
+                 batch_size: int = 8, threshold: float | None = None, max_new_tokens: int | None = None,
+                 loud_fallback: str | None = None, loader: Callable[[str], Any] | None = None):
         self.checkpoint = str(checkpoint) if checkpoint is not None else None
         self.device = device
         self.batch_size = require_whole(batch_size, "batch size")
         self.threshold = threshold
         self.max_new_tokens = max_new_tokens
+        self.loud_fallback = loud_fallback   # the checkpoint that hears a mix louder than this one learned from
+        self.loader = loader                 # checkpoint -> loaded model (the app keeps its models); None: load it
         self.stem_gains_db: dict[str, float] | None = None  # stems mode: turned by these first (predict.reference)
         self.reference: dict | None = None
+        self.loudness_note: dict | None = None  # what for_song did about a loud mix (in the report's engine)
         self._model: Any = None
         if model is not None:
             self._use(model)
@@ -307,6 +312,8 @@ class ModelEngine:
         self.needs_stems = self.input_mode == "stems"
 
     def _load(self) -> Any:
+        if self.loader is not None:
+            return self.loader(self.checkpoint)
         from ..model.checkpoint import load_checkpoint  # heavy import: only when a model is used
 
         return load_checkpoint(self.checkpoint, device=self.device)
@@ -330,7 +337,44 @@ class ModelEngine:
     def describe(self) -> dict:
         d = {"name": self.name, "checkpoint": self.checkpoint, "threshold": self.threshold,
              "input_mode": self.input_mode, "sample_rate": self.sample_rate}
+        if self.loudness_note:
+            d["loud_mix"] = self.loudness_note
         return {**d, "reference": self.reference} if self.reference else d
+
+    def for_song(self, mix: np.ndarray, source: str) -> tuple["ModelEngine", float]:
+        """(the engine to hear this song, a gain in dB for its mix): a mix model reads a mix's overall level,
+        and a bounce louder than 99% of the mixes it learned from (a mastered one, typically) is misread
+        as a pushed stem (docs/BENCHMARKS.md, "Mastered bounces"). Such a mix goes to ``loud_fallback``
+        (a level-blind model) when there is one, else it is heard turned down to that 99th percentile.
+        Either is logged. Other songs, level-blind models and stems models: (self, 0.0)."""
+        from ..evaluate.baselines.loudness import loudness
+        from ..model.levels import trained_mix_loudness
+
+        if self.input_mode != "mix":
+            return self, 0.0
+        trained = trained_mix_loudness(self.model)
+        if trained is None:
+            return self, 0.0
+        top = trained[0] + LOUD_Z * trained[1]
+        lufs = loudness(mix.mean(axis=1), self.sample_rate)
+        if not lufs > top:
+            return self, 0.0
+        what = (f"{source}: {lufs:.1f} LUFS, louder than 99% of the mixes {self.checkpoint or 'this model'} learned "
+                f"from (above {top:.1f} LUFS), as a mastered bounce is; a model that hears the mix's level reads that "
+                "as a pushed stem")
+        if self.loud_fallback:
+            log.warning("%s: the level-blind model %s advises instead (give the stems, or an unmastered bounce, "
+                        "for better advice)", what, self.loud_fallback)
+            other = ModelEngine(self.loud_fallback, device=self.device, batch_size=self.batch_size,
+                                threshold=self.threshold, max_new_tokens=self.max_new_tokens, loader=self.loader)
+            other.loudness_note = {"lufs": round(lufs, 2), "trained_p99_lufs": round(top, 2),
+                                   "instead_of": self.checkpoint}
+            return other, 0.0
+        gain = top - lufs
+        log.warning("%s: it is heard %.1f dB quieter, at %.1f LUFS (still a guess: give the stems, or an unmastered "
+                    "bounce)", what, -gain, top)
+        self.loudness_note = {"lufs": round(lufs, 2), "trained_p99_lufs": round(top, 2), "gain_db": round(gain, 2)}
+        return self, gain
 
     def analyse(self, windows: Sequence[WindowInput]) -> list[WindowAdvice]:
         out: list[WindowAdvice] = []

@@ -43,6 +43,9 @@ class DataSection:
     thin_stems:     training: the probability that each bystander stem (neither target nor anchor) is made
                     absent, quiet or sparse (``mixbuddy.data.render``), as stems sit out passages of real
                     songs; seeded like ``augment``, independent of it. 0 = never.
+    master:         training: the probability that a mix is mastered (one gain to -14...-6 LUFS into a
+                    limiter, ``mixbuddy.data.render.master_mix``), as producers' bounces often are;
+                    seeded like ``augment``. 0 = never.
     """
 
     dataset: str = "work/ds-synth"
@@ -54,10 +57,12 @@ class DataSection:
     max_validation: int | None = 300
     augment: bool = True
     thin_stems: float = 0.0
+    master: float = 0.0
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.thin_stems <= 1.0:
-            raise ValueError(f"data.thin_stems is a probability within [0, 1], got {self.thin_stems}")
+        for k in ("thin_stems", "master"):
+            if not 0.0 <= getattr(self, k) <= 1.0:
+                raise ValueError(f"data.{k} is a probability within [0, 1], got {getattr(self, k)}")
         for k in ("max_train", "max_train_songs", "max_validation"):
             v = getattr(self, k)
             if v is not None and v < 1:

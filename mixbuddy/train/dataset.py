@@ -32,7 +32,7 @@ class RecipeDataset(torch.utils.data.Dataset):
 
     def __init__(self, recipes: Sequence[Recipe], renderer: Renderer, prompts: PromptBuilder, mode: str,
                  clip_names: Sequence[str], clip_samples: int, clip_tokens: int, augment: bool = False,
-                 seed: int = 0, with_response: bool = True, thin: float = 0.0):
+                 seed: int = 0, with_response: bool = True, thin: float = 0.0, master: float = 0.0):
         self.recipes = list(recipes)
         if not self.recipes:
             raise DataError("the dataset holds no recipes")
@@ -44,6 +44,7 @@ class RecipeDataset(torch.utils.data.Dataset):
         self.clip_tokens = int(clip_tokens)
         self.augment = bool(augment)
         self.thin = float(thin)
+        self.master = float(master)
         self.seed = int(seed)
         self.with_response = with_response
 
@@ -62,7 +63,7 @@ class RecipeDataset(torch.utils.data.Dataset):
         r = self.recipes[i]
         seed = derive_seed(self.seed, "epoch", epoch)
         out = self.renderer.render(r, augment=self.augment, seed=seed, return_stems=self.mode == "stems",
-                                   thin=self.thin)
+                                   thin=self.thin, master=self.master)
         if self.mode == "mix":
             return self._fit(np.asarray(out.mix[:, 0], dtype=np.float32))
         stems = out.stems or {}

@@ -115,7 +115,8 @@ class Run:
         n_tok = m.num_tokens(m.clip_samples)
         common = dict(renderer=renderer, prompts=m.alm.prompts, mode=m.input_mode, clip_names=m.clip_names,
                       clip_samples=m.clip_samples, clip_tokens=n_tok, seed=t.seed)
-        self.train_ds = RecipeDataset(train_recipes, augment=cfg.data.augment, thin=cfg.data.thin_stems, **common)
+        self.train_ds = RecipeDataset(train_recipes, augment=cfg.data.augment, thin=cfg.data.thin_stems,
+                                     master=cfg.data.master, **common)
         self.provenance = {"dataset": str(cfg.data.dataset), "train_records": len(train_recipes), "seed": t.seed,
                            **({"init_from": str(t.init_from)} if t.init_from else {})}
         self.val_ds = RecipeDataset(val_recipes, augment=False, **common)
