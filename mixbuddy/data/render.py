@@ -283,8 +283,9 @@ def _thin(win: dict[str, np.ndarray], recipe: Recipe, rng: np.random.Generator, 
 def master_mix(mix: np.ndarray, sample_rate: int, target_lufs: float) -> np.ndarray:
     """``mix`` (samples, channels) brought to about ``target_lufs`` by one gain into pedalboard's ``Limiter``
     (threshold ``MASTER_CEILING_DB``; JUCE's limiter makes up what it takes, so peaks land near 0 dBFS), twice:
-    roughly what mastering does to a bounce. The result sits 0-3 dB above the target (measured on the example
-    and on validation mixes). Silent audio comes back as it is."""
+    roughly what mastering does to a bounce. The result lands near the target, a few dB off either way (the
+    limiter's make-up and what it takes vary with the material; a peaky mix falls short of a high target).
+    Silent audio comes back as it is."""
     import pedalboard as pb
 
     from ..evaluate.baselines.loudness import loudness

@@ -212,7 +212,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "name; the default for a mix alone is 'default-real', the mix model whose head was trained on "
                     "thinned stems, best on real songs; 'default' scores best on the synthetic test songs; "
                     "'default-blind' gives the same advice at any bounce level, less often right; "
-                    "'default-stems' hears the stems).")
+                    "'default-stems' hears the stems). A mix louder than the mix model learned from (a mastered "
+                    "bounce) is warned about and heard by 'default-blind' when no --checkpoint is given, else "
+                    "turned down to the loudest 1% of the model's training mixes.")
     p.add_argument("song", nargs="?", default=None,
                    help="mix file: wav/flac/ogg/aiff/mp3/caf/w64, or m4a/aac/opus/wma/webm/wv/mka through ffmpeg; any rate "
                         "or channel count; omit it with --stems to use the sum of the stems; a folder, a "

@@ -365,7 +365,8 @@ class ModelEngine:
         if self.loud_fallback:
             log.warning("%s: the level-blind model %s advises instead (give the stems, or an unmastered bounce, "
                         "for better advice)", what, self.loud_fallback)
-            other = ModelEngine(self.loud_fallback, device=self.device, batch_size=self.batch_size,
+            other = ModelEngine(self.loud_fallback, model=self.loader(self.loud_fallback) if self.loader else None,
+                                device=self.device, batch_size=self.batch_size,
                                 threshold=self.threshold, max_new_tokens=self.max_new_tokens, loader=self.loader)
             other.loudness_note = {"lufs": round(lufs, 2), "trained_p99_lufs": round(top, 2),
                                    "instead_of": self.checkpoint}

@@ -117,6 +117,39 @@ def test_thinning_touches_only_bystanders(song, recipes):
     assert kinds == {"absent", "quiet", "sparse"}
 
 
+def test_mastering_limits_the_mix_and_leaves_the_stems(song, recipes):
+    """``master``: with probability p the mix goes through master_mix (one gain into a limiter) to a loudness
+    drawn in MASTER_LUFS, recorded in info; seeded; peaks end near full scale, never above the render
+    ceiling; the stems are not touched; p = 0 renders exactly as before."""
+    from mixbuddy.data.render import DEFAULT_CEILING, MASTER_LUFS, master_mix
+    from mixbuddy.evaluate.baselines.loudness import loudness
+
+    rd = Renderer([song], sample_rate=SR, channels=2)
+    hit = 0
+    for i, r in enumerate(recipes[:24]):
+        plain = rd.render(r, return_stems=True, seed=i)
+        out = rd.render(r, return_stems=True, seed=i, master=0.5)
+        np.testing.assert_array_equal(rd.render(r, seed=i, master=0.5).mix, out.mix)
+        np.testing.assert_array_equal(rd.render(r, seed=i, master=0.0).mix, plain.mix)
+        if "master_lufs" not in out.info:
+            np.testing.assert_array_equal(out.mix, plain.mix)
+            continue
+        hit += 1
+        target = out.info["master_lufs"]
+        assert MASTER_LUFS[0] <= target <= MASTER_LUFS[1]
+        lufs = loudness(out.mix.mean(axis=1), SR)
+        assert target - 4.0 <= lufs <= target + 4.0, (target, lufs)     # near the target (limiting moves it)
+        crest = lambda x: np.abs(x).max() / np.sqrt(np.mean(np.square(x)))  # noqa: E731
+        assert crest(out.mix) < crest(plain.mix)                            # squeezed: peaks limited
+        assert 0.8 <= np.abs(out.mix).max() <= DEFAULT_CEILING + 1e-6
+        for s, x in out.stems.items():                 # the stems stay as mixed (bar the common peak scaling)
+            g = np.float32(10 ** ((out.info["peak_scale_db"] - plain.info["peak_scale_db"]) / 20))
+            np.testing.assert_allclose(x, plain.stems[s] * g, rtol=1e-6, atol=1e-7)
+    assert 6 <= hit <= 18                               # about half of 24
+    silent = np.zeros((SR, 2), np.float32)
+    np.testing.assert_array_equal(master_mix(silent, SR, -10.0), silent)
+
+
 def test_peak_scaling_preserves_balance():
     loud = make_song("hot", "test", seconds=10, levels={s: -6.0 for s in ("bass", "drums", "other", "vocals")})
     recs = build_records([loud], data_config())[0]["test"]
