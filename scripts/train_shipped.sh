@@ -13,12 +13,15 @@
 # must come after 'default' and be re-exported whenever 'default' changes.
 # default-blind is default-real's recipe with the level statistics referred to -20 LUFS (aux.level_reference),
 # so its head cannot read the mix's overall level; stage 1 only, derived on top of 'default' likewise.
+# default-master is default-real's recipe with half the training mixes mastered (data.master=0.5: a gain into
+# a limiter, to -14...-6 LUFS), stage 1 only, derived on top of 'default': advise's model for a mix louder
+# than default-real learned from (docs/BENCHMARKS.md, "Mastered bounces").
 # MODELS narrows the run, e.g. MODELS=default bash scripts/train_shipped.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.venv/bin}
 PREV=${PREV:-f01bf82}
-MODELS=${MODELS:-"default default-stems default-real default-blind"}
+MODELS=${MODELS:-"default default-stems default-real default-blind default-master"}
 [ -d work/synth/train ] || $BIN/mixbuddy corpus synth -o work/synth --config configs/synth.yaml
 [ -f work/ds-synth/train.jsonl ] || $BIN/mixbuddy data build --corpus-config configs/corpus/synth.yaml \
   --config configs/data.yaml -o work/ds-synth
@@ -32,6 +35,10 @@ for m in $MODELS; do
   elif [ "$m" = default-blind ]; then
     cfg=(--config configs/default.yaml --set data.thin_stems=0.15 --set model.audio.aux.level_reference=-20
          --set optim.max_steps=0 --set train.init_from=default --set train.num_workers=2 -o runs/default-blind)
+    base=(--base default); ckpt=runs/$m/checkpoint
+  elif [ "$m" = default-master ]; then
+    cfg=(--config configs/default.yaml --set data.thin_stems=0.15 --set data.master=0.5
+         --set optim.max_steps=0 --set train.init_from=default --set train.num_workers=2 -o runs/default-master)
     base=(--base default); ckpt=runs/$m/checkpoint
   fi
   /usr/bin/time -f "train $m: %e s wall, %M KB peak" $BIN/mixbuddy train "${cfg[@]}" --no-progress

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Rewrite the model card (README.md) of every shipped model with its evaluation reports
 # (run after scripts/model_reports.sh). Only the cards change: no weight is loaded or written,
-# and the models' ids (mixbuddy.model.checkpoint.checkpoint_id) stay the same.
+# and the models' ids (mixbuddy.model.checkpoint.checkpoint_id) stay the same. MODELS narrows the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.venv/bin}
-for m in default default-real default-blind default-stems; do
+for m in ${MODELS:-default default-real default-blind default-master default-stems}; do
   more=()         # the replication sets (docs/BENCHMARKS.md, "Replication on fresh songs" and "The
                   # operating-point rule, tested on a third set of songs"), where they were run
   for set_seed in fresh:1 third:2; do

@@ -24,7 +24,8 @@ log = logging.getLogger(__name__)
 AUTO, LOUDNESS = "auto", "loudness"
 LEVEL_CHECK_DB = 5.0
 ENGINES = (AUTO, *SHIPPED, LOUDNESS)
-ENGINE_HELP = ("auto: the loudness engine when stems are given, else the model default-real; "
+ENGINE_HELP = ("auto: the loudness engine when stems are given, else the model default-real (default-master for "
+               "a mix louder than default-real learned from, e.g. a mastered bounce); "
                + "; ".join(f"{k}: {v}" for k, v in SHIPPED.items())
                + "; loudness: BS.1770 loudness of every stem (needs the stems)")
 

@@ -17,7 +17,8 @@ SHIPPED_DIR = Path(__file__).resolve().parent.parent / "weights"
 SHIPPED = {"default": "mix mode: listens to the mix alone (best on the synthetic test songs)",
            "default-stems": "stems mode: listens to each stem separately",
            "default-real": "mix mode, for real songs: 'default' with a head trained on thinned stems (derived)",
-           "default-blind": "mix mode: 'default-real' with a head blind to the mix's overall level (derived)"}
+           "default-blind": "mix mode: 'default-real' with a head blind to the mix's overall level (derived)",
+           "default-master": "mix mode: 'default-real' with a head trained on half its mixes mastered (derived)"}
 """Models shipped inside the package (``mixbuddy/weights/<name>``), usable wherever a checkpoint folder is."""
 
 CONFIG_FILE = "config.yaml"

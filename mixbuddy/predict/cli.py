@@ -52,9 +52,10 @@ def make_engine(args: argparse.Namespace):
 
 
 def loud_fallback(checkpoint: str | None, has_stems: bool) -> str | None:
-    """The model for a mix louder than the default mix model learned from (``ModelEngine.for_song``): the
-    level-blind ``default-blind`` when the model was not chosen (docs/BENCHMARKS.md, "Mastered bounces")."""
-    return None if checkpoint or has_stems else "default-blind"
+    """The model for a mix louder than the default mix model learned from (``ModelEngine.for_song``) when the
+    model was not chosen: ``default-master``, whose head learned on mastered mixes too (docs/BENCHMARKS.md,
+    "Mastered bounces")."""
+    return None if checkpoint or has_stems else "default-master"
 
 
 def check_inputs(song: str | None, stems: str | None) -> None:
@@ -212,9 +213,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "name; the default for a mix alone is 'default-real', the mix model whose head was trained on "
                     "thinned stems, best on real songs; 'default' scores best on the synthetic test songs; "
                     "'default-blind' gives the same advice at any bounce level, less often right; "
-                    "'default-stems' hears the stems). A mix louder than the mix model learned from (a mastered "
-                    "bounce) is warned about and heard by 'default-blind' when no --checkpoint is given, else "
-                    "turned down to the loudest 1% of the model's training mixes.")
+                    "'default-master' learned on mastered mixes too; 'default-stems' hears the stems). A mix "
+                    "louder than the mix model learned from (a mastered bounce) is warned about and heard by "
+                    "'default-master' when no --checkpoint is given, else turned down to the loudest 1% of the "
+                    "model's training mixes.")
     p.add_argument("song", nargs="?", default=None,
                    help="mix file: wav/flac/ogg/aiff/mp3/caf/w64, or m4a/aac/opus/wma/webm/wv/mka through ffmpeg; any rate "
                         "or channel count; omit it with --stems to use the sum of the stems; a folder, a "
@@ -229,7 +231,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--engine", choices=("model", "loudness"), default=None, help="force an engine")
     p.add_argument("--checkpoint", default=None,
                    help="trained model folder or shipped model name (default-real | default | default-blind | "
-                        "default-stems)")
+                        "default-master | default-stems)")
     p.add_argument("--prior", default=None, help="balance prior JSON of the loudness engine (default: packaged)")
     p.add_argument("--reference", default=None, metavar="STEMS",
                    help="a reference song's stems (folder, .zip or .stem.mp4): the engines that hear the stems "

@@ -345,7 +345,8 @@ class ModelEngine:
         """(the engine to hear this song, a gain in dB for its mix): a mix model reads a mix's overall level,
         and a bounce louder than 99% of the mixes it learned from (a mastered one, typically) is misread
         as a pushed stem (docs/BENCHMARKS.md, "Mastered bounces"). Such a mix goes to ``loud_fallback``
-        (a level-blind model) when there is one, else it is heard turned down to that 99th percentile.
+        (a model trained on mastered mixes too) when there is one, else it is heard turned down to that 99th
+        percentile.
         Either is logged. Other songs, level-blind models and stems models: (self, 0.0)."""
         from ..evaluate.baselines.loudness import loudness
         from ..model.levels import trained_mix_loudness
@@ -363,7 +364,7 @@ class ModelEngine:
                 f"from (above {top:.1f} LUFS), as a mastered bounce is; a model that hears the mix's level reads that "
                 "as a pushed stem")
         if self.loud_fallback:
-            log.warning("%s: the level-blind model %s advises instead (give the stems, or an unmastered bounce, "
+            log.warning("%s: %s, trained for such mixes, advises instead (give the stems, or an unmastered bounce, "
                         "for better advice)", what, self.loud_fallback)
             other = ModelEngine(self.loud_fallback, model=self.loader(self.loud_fallback) if self.loader else None,
                                 device=self.device, batch_size=self.batch_size,

@@ -122,7 +122,8 @@ def test_bad_requests_are_clear_errors(tmp_path):
     with pytest.raises(MixbuddyError, match="gone.wav: stem file not found"):
         s.advise(None, [str(tmp_path / "gone.wav")], "drums", "default-stems")
     assert s._models == {}      # both refused before a model was loaded
-    assert set(ENGINES) == {"auto", "loudness", "default", "default-real", "default-blind", "default-stems"}
+    assert set(ENGINES) == {"auto", "loudness", "default", "default-real", "default-blind", "default-master",
+                            "default-stems"}
 
 
 def test_a_threshold_override_does_not_stick_to_the_loaded_model():

@@ -93,7 +93,7 @@ def test_a_loud_mix_goes_to_the_fallback_model_when_there_is_one(tmp_path):
     rep = advise(song_at(tmp_path, -9.0), "bass", engine, level_check_db=3.0)
     assert loaded == ["blind-one"] and not reader.batches and sum(blind.batches) == 3 * 3   # 3 windows, ±3 dB
     assert rep.engine["checkpoint"] == "blind-one" and rep.engine["loud_mix"]["instead_of"] is None
-    assert any("the level-blind model blind-one advises instead" in n for n in rep.notes)
+    assert any("blind-one, trained for such mixes, advises instead" in n for n in rep.notes)
     quiet = advise(song_at(tmp_path, -19.0), "bass", ModelEngine(model=reader, loud_fallback="blind-one",
                                                                    loader=lambda name: loaded.append(name) or blind))
     assert loaded == ["blind-one"] and quiet.engine["checkpoint"] is None
@@ -102,5 +102,5 @@ def test_a_loud_mix_goes_to_the_fallback_model_when_there_is_one(tmp_path):
 def test_the_cli_falls_back_only_when_no_model_was_chosen():
     from mixbuddy.predict.cli import loud_fallback
 
-    assert loud_fallback(None, False) == "default-blind"
+    assert loud_fallback(None, False) == "default-master"
     assert loud_fallback("default-real", False) is None and loud_fallback(None, True) is None
