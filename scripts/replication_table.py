@@ -12,7 +12,8 @@ REPORTS = Path(__file__).resolve().parents[1] / "reports"
 SETS = [("original", "models/synth-test", "baselines/synth"), ("fresh", "models/fresh-test", "baselines/fresh"),
         ("third", "models/third-test", "baselines/third")]
 MODELS = [("`default` (mix)", "default"), ("`default-real` (mix)", "default-real"),
-          ("`default-blind` (mix)", "default-blind"), ("`default-stems` (stems)", "default-stems")]
+          ("`default-blind` (mix)", "default-blind"), ("`default-master` (mix)", "default-master"),
+          ("`default-stems` (stems)", "default-stems")]
 BASELINES = ["loudness-stems", "mix-features", "random"]
 KEYS = ["joint_accuracy", "stem_accuracy", "direction_accuracy", "magnitude_accuracy", "no_error_accuracy",
         "error_detection_f1", "stem_f1", "direction_f1"]
