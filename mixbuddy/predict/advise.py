@@ -193,6 +193,8 @@ class AdviceReport:
 
     def format_text(self) -> str:
         eng = self.engine.get("name", "?")
+        if self.engine.get("checkpoint"):   # which model advised: a loud mix may have gone to another one
+            eng += f" ({self.engine['checkpoint']})"
         ref = (self.engine.get("reference") or {}).get("song")
         lines = [f"{self.song}: {fmt_time(self.duration_s)}, anchor {self.anchor}, engine {eng}"
                  + (f", typical balance from {ref}" if ref else ""), "", "Windows:"]

@@ -94,9 +94,11 @@ def test_a_loud_mix_goes_to_the_fallback_model_when_there_is_one(tmp_path):
     assert loaded == ["blind-one"] and not reader.batches and sum(blind.batches) == 3 * 3   # 3 windows, ±3 dB
     assert rep.engine["checkpoint"] == "blind-one" and rep.engine["loud_mix"]["instead_of"] is None
     assert any("blind-one, trained for such mixes, advises instead" in n for n in rep.notes)
+    assert ", engine model (blind-one)\n" in rep.format_text()    # the text names the model that advised
     quiet = advise(song_at(tmp_path, -19.0), "bass", ModelEngine(model=reader, loud_fallback="blind-one",
                                                                    loader=lambda name: loaded.append(name) or blind))
     assert loaded == ["blind-one"] and quiet.engine["checkpoint"] is None
+    assert ", engine model\n" in quiet.format_text()
 
 
 def test_the_cli_falls_back_only_when_no_model_was_chosen():
