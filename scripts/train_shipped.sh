@@ -21,7 +21,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.venv/bin}
 PREV=${PREV:-f01bf82}
-MODELS=${MODELS:-"default default-stems default-real default-blind default-master"}
+# (default: every shipped model, mixbuddy.model.checkpoint_files.SHIPPED, in its order: default first)
+MODELS=${MODELS:-$($BIN/python -c "from mixbuddy.model.checkpoint_files import SHIPPED; print(*SHIPPED)")}
 [ -d work/synth/train ] || $BIN/mixbuddy corpus synth -o work/synth --config configs/synth.yaml
 [ -f work/ds-synth/train.jsonl ] || $BIN/mixbuddy data build --corpus-config configs/corpus/synth.yaml \
   --config configs/data.yaml -o work/ds-synth
@@ -32,13 +33,10 @@ for m in $MODELS; do
   ckpt=runs/$m/best
   if [ "$m" = default-real ]; then
     cfg=(--config configs/default.yaml --set data.thin_stems=0.15 -o runs/default-real); base=(--base default)
-  elif [ "$m" = default-blind ]; then
-    cfg=(--config configs/default.yaml --set data.thin_stems=0.15 --set model.audio.aux.level_reference=-20
-         --set optim.max_steps=0 --set train.init_from=default --set train.num_workers=2 -o runs/default-blind)
-    base=(--base default); ckpt=runs/$m/checkpoint
-  elif [ "$m" = default-master ]; then
-    cfg=(--config configs/default.yaml --set data.thin_stems=0.15 --set data.master=0.5
-         --set optim.max_steps=0 --set train.init_from=default --set train.num_workers=2 -o runs/default-master)
+  elif [ "$m" = default-blind ] || [ "$m" = default-master ]; then    # stage 1 only: a new head on 'default'
+    head=(--set model.audio.aux.level_reference=-20); [ "$m" = default-master ] && head=(--set data.master=0.5)
+    cfg=(--config configs/default.yaml --set data.thin_stems=0.15 "${head[@]}"
+         --set optim.max_steps=0 --set train.init_from=default --set train.num_workers=2 -o runs/$m)
     base=(--base default); ckpt=runs/$m/checkpoint
   fi
   /usr/bin/time -f "train $m: %e s wall, %M KB peak" $BIN/mixbuddy train "${cfg[@]}" --no-progress

@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.venv/bin}
-for m in ${MODELS:-default default-real default-blind default-master default-stems}; do
+MODELS=${MODELS:-$($BIN/python -c "from mixbuddy.model.checkpoint_files import SHIPPED; print(*SHIPPED)")}
+for m in $MODELS; do
   more=()         # the replication sets (docs/BENCHMARKS.md, "Replication on fresh songs" and "The
                   # operating-point rule, tested on a third set of songs"), where they were run
   for set_seed in fresh:1 third:2; do

@@ -348,7 +348,7 @@ def test_shipped_names_resolve_and_unknown_folders_fail(tmp_path: Path) -> None:
             assert resolve_checkpoint(name) == SHIPPED_DIR / name
     from mixbuddy.model.checkpoint import _read_base
 
-    for derived in ("default-real", "default-blind", "default-master"):                # re-exported whenever 'default' changes
+    for derived in ("default-real", "default-blind", "default-master"):   # re-exported whenever 'default' changes
         if (SHIPPED_DIR / derived / "base.json").is_file():
             assert _read_base(SHIPPED_DIR / derived) == (SHIPPED_DIR / "default", ["aux_head"])
 
