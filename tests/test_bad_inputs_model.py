@@ -3,6 +3,7 @@ errors naming the file or option, exit code 1 (argparse's usage errors: 2), no t
 the user's is destroyed or left half-written. Only one test loads the (small) LLM."""
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -152,6 +153,21 @@ def test_load_trained_parts_names_a_damaged_file(ckpt: Path) -> None:
     _truncate(ckpt / "audio.safetensors", 5000)
     with pytest.raises(ConfigError, match=r"audio\.safetensors: damaged or incomplete checkpoint file"):
         ck.load_trained_parts(_Model(), ckpt)                           # type: ignore[arg-type]
+
+
+def test_reading_some_tensors_names_a_missing_one_and_a_damaged_file(ckpt: Path) -> None:
+    """load_tensors(keys=...): what checkpoint_mix_loudness reads without loading the whole file."""
+    from mixbuddy.model.checkpoint_files import load_tensors
+
+    path = ckpt / "audio.safetensors"
+    some = sorted(load_tensors(path))[:2]
+    assert sorted(load_tensors(path, keys=some)) == some and load_tensors(path, keys=()) == {}
+    with pytest.raises(ConfigError, match=re.escape(f"{path}: damaged or incomplete checkpoint file (it holds no "
+                                                    "tensor 'aux_head.nope')")):
+        load_tensors(path, keys=[some[0], "aux_head.nope"])
+    path.write_text("hello\n")
+    with pytest.raises(ConfigError, match=r"audio\.safetensors: damaged or incomplete checkpoint file"):
+        load_tensors(path, keys=some)
 
 
 def test_checkpoint_not_found_and_run_folder_hint(ckpt: Path, tmp_path: Path, capsys) -> None:

@@ -311,6 +311,32 @@ def checkpoint_config(ckpt_dir: str | os.PathLike) -> tuple[Path, ModelConfig]:
     return d, load_config(ModelConfig, d / CONFIG_FILE)
 
 
+def checkpoint_mix_loudness(ckpt_dir: str | os.PathLike) -> tuple[float, float] | None:
+    """:func:`~mixbuddy.model.levels.trained_mix_loudness` of a checkpoint folder or shipped name, read off its
+    config and the two tensors of its head's level standardisation, without building the model: a caller that
+    only needs the training loudness (``ModelEngine.for_song``, before a loud mix goes to another model) does
+    not load the LLM. An encoder whose rate only its feature extractor knows is loaded to ask it."""
+    from .levels import LevelFeatures, loudness_of_level_norm, trained_mix_loudness
+
+    d, cfg = checkpoint_config(ckpt_dir)
+    a, enc = cfg.audio.aux, cfg.audio.encoder
+    if (cfg.input_mode != "mix" or not (a.enabled and a.levels and a.level_norm) or a.level_reference is not None
+            or tuple(a.clips) != ("mix",)):
+        return None
+    rate = enc.mel.sample_rate if enc.kind == "mel" else enc.hf.sample_rate
+    if rate is None:
+        return trained_mix_loudness(load_checkpoint(d))
+    levels = LevelFeatures(int(rate), a.level_bands, a.level_features)
+    if levels.loudness_index is None:
+        return None
+    holder = d                                    # a derived checkpoint may take its head from its base
+    while (derived := _read_base(holder)) is not None and not under_prefix("aux_head.level_mean", derived[1]):
+        holder = derived[0]
+    keys = ("aux_head.level_mean", "aux_head.level_std")
+    t = load_tensors(holder / AUDIO_FILE, keys=keys)
+    return loudness_of_level_norm(levels, t[keys[0]], t[keys[1]])
+
+
 def load_checkpoint(ckpt_dir: str | os.PathLike, device: str | torch.device | None = None) -> MixbuddyModel:
     """Rebuild the model from ``config.yaml`` (frozen parts from their source) and load the trained parts.
 

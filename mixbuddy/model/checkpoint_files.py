@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import torch
 
@@ -65,13 +65,20 @@ def read_checkpoint_json(path: str | os.PathLike) -> Any:
         raise ConfigError(f"{path}: cannot read this checkpoint file ({e.strerror or e})") from None
 
 
-def load_tensors(path: Path, device: str = "cpu") -> dict[str, torch.Tensor]:
-    """A safetensors file's tensors; a truncated or foreign file is a ConfigError naming it."""
-    from safetensors import SafetensorError
+def load_tensors(path: Path, device: str = "cpu", keys: Sequence[str] | None = None) -> dict[str, torch.Tensor]:
+    """A safetensors file's tensors (only ``keys``, when given: ``()`` reads just the header, a cheap check);
+    a truncated or foreign file, or one without a tensor asked for, is a ConfigError naming it."""
+    from safetensors import SafetensorError, safe_open
     from safetensors.torch import load_file
 
     try:
-        return load_file(str(path), device=device)
+        if keys is None:
+            return load_file(str(path), device=device)
+        with safe_open(str(path), framework="pt", device=device) as f:
+            missing = sorted(set(keys) - set(f.keys()))
+            if missing:
+                raise damaged(path, f"it holds no tensor {missing[0]!r}")
+            return {k: f.get_tensor(k) for k in keys}
     except (SafetensorError, ValueError, RuntimeError) as e:
         raise damaged(path, e) from None
     except OSError as e:
@@ -80,15 +87,7 @@ def load_tensors(path: Path, device: str = "cpu") -> dict[str, torch.Tensor]:
 
 def check_tensors(path: Path) -> None:
     """Read only the header of a safetensors file (cheap): a truncated or foreign file is a ConfigError."""
-    from safetensors import SafetensorError, safe_open
-
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            f.keys()
-    except (SafetensorError, ValueError, RuntimeError) as e:
-        raise damaged(path, e) from None
-    except OSError as e:
-        raise ConfigError(f"{path}: cannot read this checkpoint file ({e.strerror or e})") from None
+    load_tensors(path, keys=())
 
 
 def not_a_checkpoint(d: Path) -> str:

@@ -189,7 +189,7 @@ class LevelFeatures(nn.Module):
         return torch.cat([b_mean, b_std, b_range, r_mean, r_std, c_mean, c_std, f_mean, f_std,
                           crest[:, None], self._scale(20.0 * torch.log10(rms))[:, None]], -1)
 
-__all__ = ["LevelFeatures", "LEVEL_FEATURES", "k_weighting_power"]
+__all__ = ["LevelFeatures", "LEVEL_FEATURES", "k_weighting_power", "trained_mix_loudness", "loudness_of_level_norm"]
 
 
 def trained_mix_loudness(model) -> tuple[float, float] | None:
@@ -205,5 +205,11 @@ def trained_mix_loudness(model) -> tuple[float, float] | None:
             or levels.loudness_index is None or levels.reference_lufs is not None
             or not getattr(head, "level_norm", False) or head.clips != ("mix",)):
         return None
+    return loudness_of_level_norm(levels, head.level_mean, head.level_std)
+
+
+def loudness_of_level_norm(levels: LevelFeatures, level_mean: Tensor, level_std: Tensor) -> tuple[float, float]:
+    """(mean, standard deviation) in LUFS of the gated loudness, from a mix-only head's level standardisation
+    (``level_mean`` / ``level_std``, shape (1, levels.dim)) of level features of a kind that holds it."""
     i, c = levels.loudness_index, levels.cfg
-    return (float(head.level_mean[0, i]) * c.db_scale + c.db_offset, float(head.level_std[0, i]) * c.db_scale)
+    return (float(level_mean[0, i]) * c.db_scale + c.db_offset, float(level_std[0, i]) * c.db_scale)

@@ -347,13 +347,19 @@ class ModelEngine:
         as a pushed stem (docs/BENCHMARKS.md, "Mastered bounces"). Such a mix goes to ``loud_fallback``
         (a model trained on mastered mixes too) when there is one, else it is heard turned down to that 99th
         percentile.
-        Either is logged. Other songs, level-blind models and stems models: (self, 0.0)."""
+        Either is logged. Other songs, level-blind models and stems models: (self, 0.0). A model not loaded yet
+        stays so: the training loudness is read off its checkpoint's files."""
         from ..evaluate.baselines.loudness import loudness
         from ..model.levels import trained_mix_loudness
 
         if self.input_mode != "mix":
             return self, 0.0
-        trained = trained_mix_loudness(self.model)
+        if self._model is None:       # read off the checkpoint's files: a loud mix goes elsewhere before the LLM loads
+            from ..model.checkpoint import checkpoint_mix_loudness
+
+            trained = checkpoint_mix_loudness(self.checkpoint)
+        else:
+            trained = trained_mix_loudness(self._model)
         if trained is None:
             return self, 0.0
         top = trained[0] + LOUD_Z * trained[1]

@@ -13,7 +13,8 @@ from mixbuddy.app.ui import ENGINES, AdviceService, build_app, handle
 from mixbuddy.cli import main
 from mixbuddy.errors import MixbuddyError
 from mixbuddy.evaluate.parse import parse_advice
-from mixbuddy.model.checkpoint import SHIPPED_DIR
+from mixbuddy.model.checkpoint import SHIPPED_DIR, checkpoint_mix_loudness
+from mixbuddy.model.levels import trained_mix_loudness
 
 
 LITHIUM = Path(__file__).resolve().parents[2] / "examples" / "lithium"
@@ -141,6 +142,7 @@ def test_a_threshold_override_does_not_stick_to_the_loaded_model():
     _, calibrated = s.advise(mix, None, "drums", "default-real")
     model, threshold = s._models["default-real"]
     assert len(s._models) == 1 and model.stack.threshold == threshold == pytest.approx(0.60)
+    assert checkpoint_mix_loudness("default-real") == trained_mix_loudness(model)   # read without the LLM
     assert [parse_advice(w["text"]).primary.target for w in calibrated["windows"]] == ["vocals"] * 4
     assert "correction" not in calibrated   # a mix alone cannot be corrected stem by stem
 

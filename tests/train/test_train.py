@@ -20,7 +20,9 @@ from mixbuddy.data.recipe import load_recipes, write_recipes
 from mixbuddy.errors import ConfigError, DataError
 from mixbuddy.evaluate.run import evaluate_files
 from mixbuddy.io import write_jsonl
-from mixbuddy.model.checkpoint import load_checkpoint
+from mixbuddy.model.checkpoint import checkpoint_mix_loudness, load_checkpoint
+from mixbuddy.model.levels import trained_mix_loudness
+from mixbuddy.predict.engines import ModelEngine
 from mixbuddy.rng import derive_seed
 from mixbuddy.train.config import load_train_config
 from mixbuddy.train.dataset import RecipeDataset
@@ -182,6 +184,16 @@ def test_level_norm_is_fitted_on_the_stage1_cache_and_saved(assets: dict[str, Pa
     with torch.no_grad():
         assert torch.allclose(again.stack.aux_head(None, None, anchor=a, levels=x).logits,
                               head.eval()(None, None, anchor=a, levels=x).logits, atol=1e-5)
+    ckpt = res.run_dir / "checkpoint"
+    assert checkpoint_mix_loudness(ckpt) == trained_mix_loudness(again)           # without building the model
+    assert main(["export", "--checkpoint", str(ckpt), "-o", str(tmp_path / "head"), "--base", str(ckpt)]) == 0
+    assert checkpoint_mix_loudness(tmp_path / "head") == trained_mix_loudness(again)   # a derived head's own file
+    loaded: list = []
+    engine = ModelEngine(ckpt, loud_fallback="other", loader=lambda name: loaded.append(name) or again)
+    loud = np.tile(np.sin(np.arange(44100) / 3.0)[:, None], (1, 2)).astype(np.float32)   # a sine near 0 dBFS
+    other, gain = engine.for_song(loud, "loud.wav")
+    assert loaded == ["other"] and engine._model is None and gain == 0.0        # the LLM of `ckpt` never loaded
+    assert other.loudness_note["trained_p99_lufs"] < other.loudness_note["lufs"]
     bad = dict(kw, train={"stage1_steps": 2, "stage1_cache": False})
     with pytest.raises(ConfigError, match="level_norm"):
         tiny_config(assets["ds"], assets["llm"], tmp_path / "bad", **bad)
