@@ -207,7 +207,7 @@ def test_advise_prior_checks_the_output_before_the_work(ds, tmp_path, capsys, mo
     def boom(*a, **k):
         raise AssertionError("fit_prior ran")
 
-    monkeypatch.setattr("mixbuddy.predict.engines.fit_prior", boom)
+    monkeypatch.setattr("mixbuddy.predict.prior.fit_prior", boom)
     (tmp_path / "folder").mkdir()
     (tmp_path / "afile").write_text("")
     base = ["advise-prior", "--dataset", str(ds / "train.jsonl"), "-o"]
@@ -249,7 +249,7 @@ def test_advise_refuses_a_prior_with_the_model_engine(tmp_path, capsys, checkpoi
 
 
 def good_prior() -> dict:
-    from mixbuddy.predict.engines import DEFAULT_PRIOR
+    from mixbuddy.predict.prior import DEFAULT_PRIOR
 
     return json.loads(DEFAULT_PRIOR.read_text())
 

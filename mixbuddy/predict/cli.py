@@ -143,7 +143,7 @@ def apply_verdict(report, stems: str, output: str, mapping: str | None):
 
 
 def run_prior(args: argparse.Namespace) -> int:
-    from .engines import fit_prior
+    from .prior import fit_prior
 
     check_output_file(args.output)
     command = "mixbuddy " + " ".join(shlex.quote(a) for a in getattr(args, "argv", sys.argv[1:]))

@@ -12,7 +12,7 @@ from corpus_fixtures import make_song_dir, synth_stems
 from mixbuddy.constants import TARGET_STEMS
 from mixbuddy.data import templates as T
 from mixbuddy.evaluate.baselines.loudness import loudness
-from mixbuddy.predict.engines import load_prior
+from mixbuddy.predict.prior import load_prior
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LITHIUM = REPO_ROOT / "examples" / "lithium"

@@ -21,7 +21,8 @@ from mixbuddy.constants import STEMS
 from mixbuddy.data.recipe import load_recipes
 from mixbuddy.errors import ConfigError
 from mixbuddy.evaluate.baselines.loudness import loudness
-from mixbuddy.predict.engines import DEFAULT_PRIOR, PRIOR_FORMAT, LoudnessEngine, WindowInput
+from mixbuddy.predict.engines import LoudnessEngine, WindowInput
+from mixbuddy.predict.prior import DEFAULT_PRIOR, PRIOR_FORMAT
 
 SR = 8000
 
