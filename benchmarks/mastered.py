@@ -17,7 +17,13 @@ checkpoint's threshold) on
 The rule for adopting (c) in `advise` is written in docs/BENCHMARKS.md ("Mastered bounces") before
 this was run; the real-song rows are diagnosis, chosen on nothing.
 
+``--calibrate``: for a model that only hears mastered mixes (advise's fallback for loud ones), also choose
+its threshold by calibrate's rule (``mixbuddy.predict.calibrate.choose``) on the *first* dataset mastered as
+is (a validation split: refused if it holds test records), and score every row at that threshold too.
+``--variants`` picks the rows (a b c d, default all).
+
     python benchmarks/mastered.py --checkpoint default-real default default-blind
+    python benchmarks/mastered.py --checkpoint default-master --calibrate --variants a b
 """
 from __future__ import annotations
 
@@ -30,7 +36,7 @@ from level_shift import Leveled
 from mixbuddy.data.recipe import load_recipes
 from mixbuddy.data.render import master_mix, open_renderer
 from mixbuddy.model.checkpoint import load_checkpoint
-from mixbuddy.predict.calibrate import head_probabilities, tradeoff
+from mixbuddy.predict.calibrate import check_calibration_dataset, choose, head_probabilities, tradeoff
 from mixbuddy.rng import rng_for
 
 
@@ -56,6 +62,9 @@ def main() -> None:
     ap.add_argument("--target-lo", type=float, default=-12.0)
     ap.add_argument("--target-hi", type=float, default=-8.0)
     ap.add_argument("--max-records", type=int, default=None, help="score a seeded subset of each dataset")
+    ap.add_argument("--calibrate", action="store_true", help="choose each model's threshold on the first dataset, "
+                    "mastered as is (calibrate's rule), and score at it too")
+    ap.add_argument("--variants", nargs="+", choices=list("abcd"), default=list("abcd"))
     a = ap.parse_args()
     models = {c: load_checkpoint(c, device="cpu") for c in a.checkpoint}
     sr = {m.sample_rate for m in models.values()}.pop()
@@ -65,8 +74,9 @@ def main() -> None:
     levels = np.array([probe.loudness(probe.render(r).mix) for r in train])
     p1, p50, p99 = np.percentile(levels[np.isfinite(levels)], [1, 50, 99])
     print(f"600 training flawed mixes: LUFS p1 {p1:.1f}, median {p50:.1f}, p99 {p99:.1f}", flush=True)
-    for ds in a.datasets:
-        recs = load_recipes(ds)
+    thresholds = {c: [m.stack.threshold or 0.0] for c, m in models.items()}
+    for k, ds in enumerate(a.datasets):
+        recs = check_calibration_dataset(ds) if a.calibrate and k == 0 else load_recipes(ds)
         if a.max_records and len(recs) > a.max_records:
             recs = [recs[i] for i in np.sort(np.random.default_rng(0).permutation(len(recs))[:a.max_records])]
         renderer = open_renderer(ds, sr, 1, a.cache_dir)
@@ -74,16 +84,24 @@ def main() -> None:
         lv = np.array([probe.loudness(mastered.render(r).mix) for r in recs[::10]])
         print(f"{ds}: {len(recs)} flawed mixes; mastered to LUFS {np.nanmin(lv):.1f}...{np.nanmax(lv):.1f} "
               f"(every 10th)", flush=True)
-        variants = [("unmastered", renderer), ("mastered, as is", mastered),
-                    (f"mastered, down to p99 ({p99:.1f})", Leveled(mastered, -np.inf, p99)),
-                    (f"mastered, to the median ({p50:.1f})", Leveled(mastered, p50, p50))]
+        variants = {"a": ("unmastered", renderer), "b": ("mastered, as is", mastered),
+                    "c": (f"mastered, down to p99 ({p99:.1f})", Leveled(mastered, -np.inf, p99)),
+                    "d": (f"mastered, to the median ({p50:.1f})", Leveled(mastered, p50, p50))}
         for c, model in models.items():
-            for name, variant in variants:
-                probs = head_probabilities(model, recs, variant, 32)
-                (row,) = tradeoff(recs, probs, [model.stack.threshold or 0.0])
-                print(f"{c} on {ds}, {name}: joint {row['joint']:.1f}  stem {row['stem']:.1f}  direction "
-                      f"{row['direction']:.1f}  no-error {row['no_error']:.1f}  magnitude {row['magnitude']:.1f}",
-                      flush=True)
+            done = {}
+            if a.calibrate and k == 0:          # the threshold for mastered mixes, chosen here only
+                done["b"] = head_probabilities(model, recs, mastered, 32)
+                pick = choose(tradeoff(recs, done["b"]))
+                print(f"{c}: threshold chosen on {ds} mastered as is: {pick['threshold']:.2f} (joint "
+                      f"{pick['joint']:.1f}, no-error {pick['no_error']:.1f})", flush=True)
+                thresholds[c].append(pick["threshold"])
+            for v in a.variants:
+                name, variant = variants[v]
+                probs = done[v] if v in done else head_probabilities(model, recs, variant, 32)
+                for row in tradeoff(recs, probs, thresholds[c]):
+                    print(f"{c} at {row['threshold']:.2f} on {ds}, {name}: joint {row['joint']:.1f}  stem "
+                          f"{row['stem']:.1f}  direction {row['direction']:.1f}  no-error {row['no_error']:.1f}  "
+                          f"magnitude {row['magnitude']:.1f}", flush=True)
 
 
 if __name__ == "__main__":
