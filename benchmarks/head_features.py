@@ -11,6 +11,9 @@ training recipes rendered with bystander stems thinned (``data.thin_stems``). ``
 (seeds S..S+K-1) whose class probabilities are averaged. ``--seeds S ...``: each run repeated with these
 head seeds (initialisation and batch order), to see the seed-to-seed spread. ``--gbm LR``: gradient
 boosting (as the mix-features baseline) on the same numbers instead of the head.
+``--gain-spread D``: the training features of clips turned by a seeded gain within +-D dB (each level feature
+moves by exactly g / db_scale or not at all, so this is exact in feature space); ``--real-gains D`` (with
+``--real``): the real songs also scored each turned by one seeded gain within +-D dB, three draws.
 ``--songs K ...``: a corpus-size learning curve instead: the head trained on all cached recipes of the
 first K training songs (sorted ids) for each K (``--train-dataset``: another dataset's training split, e.g.
 a grown corpus). ``--side mid|full|diff`` (mix mode): the mix rendered in stereo; the head reads the mid
@@ -101,6 +104,26 @@ def features(recs, split: str, mode: str, kind: str, augment: bool, cache: Path,
     return arr
 
 
+def gain_mask(kind: str, ref: float | None = None) -> np.ndarray:
+    """(D,) float: how far each level feature moves, in scaled units per dB, when the clip is turned up (a
+    gain moves each of them by exactly g / db_scale or not at all: measured here on seeded noise)."""
+    lf = LevelFeatures(SR, 32, kind, ref)
+    x = torch.from_numpy(np.random.default_rng(0).standard_normal((4, N)).astype(np.float32) * 0.05)
+    lengths = torch.full((4,), N)
+    with torch.no_grad():
+        d = (lf(x * 10 ** (6 / 20), lengths) - lf(x, lengths)).numpy() / 6.0
+    step = 1.0 / lf.cfg.db_scale
+    moved = np.abs(d - step).max(0) < 0.01 * step
+    if not np.all(moved | (np.abs(d).max(0) < 0.01 * step)):
+        raise SystemExit("some level features are not linear in a gain: --gain-spread / --real-gains cannot shift them")
+    return moved * step
+
+
+def shifted(x: np.ndarray, mask: np.ndarray, gains_db: np.ndarray) -> np.ndarray:
+    """Level features ``x`` (N, C, D) of clips turned by ``gains_db`` (N,) dB, exactly (see gain_mask)."""
+    return (x + gains_db[:, None, None] * mask).astype(np.float32)
+
+
 def train_head(x, anchor, y, clips, hidden: int, epochs: int, seed: int = 0, dropout: float = 0.1,
                norm: bool = False) -> AuxHead:
     torch.manual_seed(seed)
@@ -170,6 +193,11 @@ def main() -> None:
                     help="dataset folder whose train.jsonl the head learns from (validation: always work/ds-synth)")
     ap.add_argument("--side", choices=["mid", "full", "diff"], default=None,
                     help="mix mode: also read the stereo image (see the module docstring)")
+    ap.add_argument("--gain-spread", type=float, default=None, metavar="D",
+                    help="training features of clips turned by a seeded gain uniform within +-D dB (the bounce level "
+                         "varies), applied exactly in feature space")
+    ap.add_argument("--real-gains", type=float, default=None, metavar="D",
+                    help="with --real: also score the real songs each turned by one seeded gain within +-D dB (3 draws)")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     a = ap.parse_args()
     torch.set_num_threads(a.workers)
@@ -191,9 +219,18 @@ def main() -> None:
     if a.test:
         te = load_recipes("work/ds-synth/test.jsonl")
         splits.append(("test", te, load(te, "test")))
+    mask = gain_mask(a.features, a.level_ref) if a.gain_spread or a.real_gains else None
+    if a.gain_spread:
+        xa = shifted(xa, mask, np.random.default_rng(1).uniform(-a.gain_spread, a.gain_spread, len(xa)))
     if a.real:
         re_ = load_recipes("work/ds-real/test.jsonl")
-        splits.append(("real", re_, load(re_, "test", dataset="work/ds-real")))
+        xr = load(re_, "test", dataset="work/ds-real")
+        splits.append(("real", re_, xr))
+        songs = sorted({r.song_id for r in re_})
+        for k in range(3 if a.real_gains else 0):      # one bounce level per song, three seeded draws
+            g = dict(zip(songs, np.random.default_rng(100 + k).uniform(-a.real_gains, a.real_gains, len(songs))))
+            splits.append((f"real, songs within +-{a.real_gains:g} dB (draw {k})", re_,
+                           shifted(xr, mask, np.array([g[r.song_id] for r in re_]))))
     # --side full: the side clip borrows a stem's slot name (a name only selects the head's learned clip embedding)
     clips = ["mix", "vocals"] if a.side == "full" else ["mix"] if a.mode == "mix" else STEM_CLIPS
     ya = np.array([labels_from_recipe(r) for r in tr])
