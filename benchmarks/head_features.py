@@ -120,8 +120,8 @@ def gain_mask(kind: str, ref: float | None = None) -> np.ndarray:
 
 
 def shifted(x: np.ndarray, mask: np.ndarray, gains_db: np.ndarray) -> np.ndarray:
-    """Level features ``x`` (N, C, D) of clips turned by ``gains_db`` (N,) dB, exactly (see gain_mask)."""
-    return (x + gains_db[:, None, None] * mask).astype(np.float32)
+    """Level features ``x`` (N, [C,] D) of clips turned by ``gains_db`` (N,) dB, exactly (see gain_mask)."""
+    return (x + gains_db.reshape(-1, *[1] * (x.ndim - 1)) * mask).astype(np.float32)
 
 
 def train_head(x, anchor, y, clips, hidden: int, epochs: int, seed: int = 0, dropout: float = 0.1,
