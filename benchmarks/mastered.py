@@ -31,7 +31,7 @@ import argparse
 import dataclasses
 
 import numpy as np
-from level_shift import Leveled
+from level_shift import Leveled, training_levels
 
 from mixbuddy.data.recipe import load_recipes
 from mixbuddy.data.render import master_mix, open_renderer
@@ -68,12 +68,7 @@ def main() -> None:
     a = ap.parse_args()
     models = {c: load_checkpoint(c, device="cpu") for c in a.checkpoint}
     sr = {m.sample_rate for m in models.values()}.pop()
-    train = load_recipes(a.train)
-    train = [train[i] for i in np.random.default_rng(0).permutation(len(train))[:600]]
-    probe = Leveled(open_renderer(a.train, sr, 1, a.cache_dir), -np.inf, np.inf)
-    levels = np.array([probe.loudness(probe.render(r).mix) for r in train])
-    p1, p50, p99 = np.percentile(levels[np.isfinite(levels)], [1, 50, 99])
-    print(f"600 training flawed mixes: LUFS p1 {p1:.1f}, median {p50:.1f}, p99 {p99:.1f}", flush=True)
+    probe, (p1, p50, p99) = training_levels(a.train, sr, a.cache_dir)
     thresholds = {c: [m.stack.threshold or 0.0] for c, m in models.items()}
     for k, ds in enumerate(a.datasets):
         recs = check_calibration_dataset(ds) if a.calibrate and k == 0 else load_recipes(ds)
