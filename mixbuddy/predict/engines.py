@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 NO_ERROR_TEXT_ID = "no_error/0"
 LOUD_Z = 2.326  # a normal distribution's 99th percentile, in standard deviations: where "louder than trained" starts
+NEAR_Z = 1.645  # its 95th: above it a note only (docs/BENCHMARKS.md, "Lightly mastered mixes and the guard's threshold")
 
 
 @dataclass
@@ -234,7 +235,8 @@ class ModelEngine:
         as a pushed stem (docs/BENCHMARKS.md, "Mastered bounces"). Such a mix goes to ``loud_fallback``
         (a model trained on mastered mixes too) when there is one, else it is heard turned down to that 99th
         percentile.
-        Either is logged. Other songs, level-blind models and stems models: (self, 0.0). A model not loaded yet
+        Either is logged; a mix louder than 95% of them (a lightly mastered one may sit there) gets a note only.
+        Other songs, level-blind models and stems models: (self, 0.0). A model not loaded yet
         stays so: the training loudness is read off its checkpoint's files."""
         from ..evaluate.baselines.loudness import loudness
         from ..model.levels import trained_mix_loudness
@@ -252,6 +254,11 @@ class ModelEngine:
         top = trained[0] + LOUD_Z * trained[1]
         lufs = loudness(mix.mean(axis=1), self.sample_rate)
         if not lufs > top:
+            if lufs > trained[0] + NEAR_Z * trained[1]:    # a lightly mastered bounce may sit here: say so only
+                log.info("%s: %.1f LUFS, louder than 95%% of the mixes %s learned from; if this bounce is mastered or "
+                         "limited, the level may be read as a pushed stem: give the stems%s", source, lufs,
+                         self.checkpoint or "this model",
+                         f", or try --checkpoint {self.loud_fallback}" if self.loud_fallback else "")
             return self, 0.0
         what = (f"{source}: {lufs:.1f} LUFS, louder than 99% of the mixes {self.checkpoint or 'this model'} learned "
                 f"from (above {top:.1f} LUFS), as a mastered bounce is; a model that hears the mix's level reads that "

@@ -106,3 +106,16 @@ def test_the_cli_falls_back_only_when_no_model_was_chosen():
 
     assert loud_fallback(None, False) == "default-master"
     assert loud_fallback("default-real", False) is None and loud_fallback(None, True) is None
+
+
+def test_a_mix_just_under_the_guard_gets_a_note_only(tmp_path):
+    """Between the training mixes' 95th and 99th percentile (-18.4...-17.7 LUFS here) a mix is heard as it is,
+    by the same model, with a note that a mastered bounce may be misread (a lightly mastered one can sit there)."""
+    reader, blind = level_reader(-20.0, 1.0), FakeModel("mix", sample_rate=SR)
+    engine = ModelEngine(model=reader, loud_fallback="blind-one", loader=lambda name: blind)
+    rep = advise(song_at(tmp_path, -18.0), "bass", engine)
+    assert "loud_mix" not in rep.engine and rep.engine["checkpoint"] is None and not blind.batches
+    (note,) = [n for n in rep.notes if "louder than 95% of the mixes this model learned from" in n]
+    assert note.endswith("give the stems, or try --checkpoint blind-one")
+    quiet = advise(song_at(tmp_path, -19.0), "bass", ModelEngine(model=reader))
+    assert not any("95%" in n for n in quiet.notes)
