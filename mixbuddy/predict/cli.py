@@ -216,7 +216,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "'default-master' learned on mastered mixes too; 'default-stems' hears the stems). A mix "
                     "louder than the mix model learned from (a mastered bounce) is warned about and heard by "
                     "'default-master' when no --checkpoint is given, else turned down to the loudest 1% of the "
-                    "model's training mixes.")
+                    "model's training mixes; one louder than 95% of them gets a note.")
     p.add_argument("song", nargs="?", default=None,
                    help="mix file: wav/flac/ogg/aiff/mp3/caf/w64, or m4a/aac/opus/wma/webm/wv/mka through ffmpeg; any rate "
                         "or channel count; omit it with --stems to use the sum of the stems; a folder, a "
