@@ -105,25 +105,13 @@ def render_markdown(res: dict[str, Any], meta: dict[str, Any]) -> str:
         out += ["## Confidence trade-off", "", "![trade-off](tradeoff.png)", "",
                 f"Operating point: joint {_pct(op['joint_accuracy'])}, no-error recall {_pct(op['no_error_recall'])}. "
                 "Below a threshold, an answer is replaced by \"no change\".", ""]
-    rel = res.get("reliability")
-    if rel:
-        out += ["## How far to trust the stated confidence", "",
-                "Answers binned by the confidence they state (P(imbalance) for a claimed imbalance, 1 − P(imbalance) "
-                "for \"no change\"), against how often they are right (joint). "
-                f"{rel['n']} answers: mean confidence {_num(rel['mean_confidence'])}, right {_pct(rel['joint_accuracy'])}; "
-                f"ECE {_num(rel['ece'], 3)}; detection Brier score {_num(rel['brier_detection'], 3)}.", "",
-                "| Confidence | Answers | Mean confidence | Right (joint) |", "|---|---|---|---|"]
-        out += _reliability_rows(rel)
-    rel = res.get("answer_reliability")
-    if rel:
-        out += ["## How far to trust P(right)", "",
-                "Answers binned by the probability the engine gives its own answer of being right (`p_answer`, "
-                "what `advise` prints as P(right): the named stem off in the named direction, or a balanced mix), "
-                "against how often they are right (joint). "
-                f"{rel['n']} answers: mean P(right) {_num(rel['mean_confidence'])}, right {_pct(rel['joint_accuracy'])}; "
-                f"ECE {_num(rel['ece'], 3)}; Brier score {_num(rel['brier'], 3)}.", "",
-                "| P(right) | Answers | Mean P(right) | Right (joint) |", "|---|---|---|---|"]
-        out += _reliability_rows(rel)
+    out += _reliability_md(res.get("reliability"), "the stated confidence", "Confidence", "confidence",
+                           "the confidence they state (P(imbalance) for a claimed imbalance, 1 − P(imbalance) for "
+                           "\"no change\")", ("brier_detection", "detection Brier score"))
+    out += _reliability_md(res.get("answer_reliability"), "P(right)", "P(right)", "P(right)",
+                           "the probability the engine gives its own answer of being right (`p_answer`, what `advise` "
+                           "prints as P(right): the named stem off in the named direction, or a balanced mix)",
+                           ("brier", "Brier score"))
     sim = res.get("similarity")
     if sim:
         out += ["## Semantic similarity to the reference answer", "",
@@ -205,6 +193,19 @@ def write_report(out_dir: str | Path, res: dict[str, Any], meta: dict[str, Any])
     write_json(paths["metrics"], {"meta": meta, **res})
     write_text(paths["report"], render_markdown(res, meta))
     return paths
+
+
+def _reliability_md(rel: dict | None, what: str, column: str, mean_of: str, binned_by: str,
+                    brier: tuple[str, str]) -> list[str]:
+    """The reliability section of one stated probability (none when ``rel`` is empty): how it was binned, its
+    summary (ECE, Brier score under ``brier``'s key and label) and one table row per bin."""
+    if not rel:
+        return []
+    return ["## How far to trust " + what, "",
+            f"Answers binned by {binned_by}, against how often they are right (joint). "
+            f"{rel['n']} answers: mean {mean_of} {_num(rel['mean_confidence'])}, right {_pct(rel['joint_accuracy'])}; "
+            f"ECE {_num(rel['ece'], 3)}; {brier[1]} {_num(rel[brier[0]], 3)}.", "",
+            f"| {column} | Answers | Mean {mean_of} | Right (joint) |", "|---|---|---|---|"] + _reliability_rows(rel)
 
 
 def _reliability_rows(rel: dict) -> list[str]:
