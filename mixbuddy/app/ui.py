@@ -48,8 +48,8 @@ class AdviceService:
                                          None if choice in (AUTO, LOUDNESS) else choice, has_stems)
         if kind == LOUDNESS:
             return LoudnessEngine(threshold=threshold)
-        load = lambda name: self._model(name, threshold)  # noqa: E731
-        return ModelEngine(checkpoint, model=load(checkpoint), batch_size=self.batch_size, threshold=threshold,
+        load = lambda name: self._model(name, threshold)  # noqa: E731  (loaded on first use: a loud mix skips it)
+        return ModelEngine(checkpoint, batch_size=self.batch_size, threshold=threshold,
                            loud_fallback=loud_fallback(None if choice in (AUTO, LOUDNESS) else choice, has_stems),
                            loader=load)
 

