@@ -33,7 +33,13 @@ def main() -> None:
     args = ap.parse_args()
     x, sr = read_audio(EXAMPLE)
     models: dict = {}
-    loader = lambda name: models.setdefault(name, load_checkpoint(name))  # noqa: E731  (each model loaded once)
+
+    def loader(name: str):
+        """Each model loaded once, for every copy and engine."""
+        if name not in models:
+            models[name] = load_checkpoint(name)
+        return models[name]
+
     with tempfile.TemporaryDirectory() as tmp:
         for target in [None, *args.targets]:
             y = x if target is None else master_mix(x, sr, target)

@@ -329,9 +329,8 @@ def checkpoint_mix_loudness(ckpt_dir: str | os.PathLike) -> tuple[float, float] 
     levels = LevelFeatures(int(rate), a.level_bands, a.level_features)
     if levels.loudness_index is None:
         return None
-    holder = d                                    # a derived checkpoint may take its head from its base
-    while (derived := _read_base(holder)) is not None and not under_prefix("aux_head.level_mean", derived[1]):
-        holder = derived[0]
+    derived = _read_base(d)                       # a derived checkpoint may take its head from its base (never derived)
+    holder = derived[0] if derived and not under_prefix("aux_head.level_mean", derived[1]) else d
     keys = ("aux_head.level_mean", "aux_head.level_std")
     t = load_tensors(holder / AUDIO_FILE, keys=keys)
     return loudness_of_level_norm(levels, t[keys[0]], t[keys[1]])
