@@ -86,20 +86,34 @@ def test_a_zipped_stem_pack_upload_is_read_and_its_fix_rendered(tmp_path):
 
 
 def test_a_reference_song_sets_the_typical_balance(tmp_path):
-    """The sister song's stems as the reference: the loudness engine judges the example against its balance
-    (the vocals then read about 7 dB low, not 13); a mix model refuses a reference."""
-    ref = sorted(str(p) for p in (Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "real-dev"
-                                  / "eif_francium").glob("*.ogg"))
-    if not ref:
-        pytest.skip("real-dev stems not found")
+    """The example's own stems as the reference: its balance is the typical one, so the song is balanced; a
+    reference whose vocals sit 4 dB lower makes the song's vocals read exactly 4 dB louder (turn them down); a
+    mix model refuses a reference."""
+    def reference(name: str, vocals_db: float) -> list[str]:
+        out = []
+        for p in map(Path, STEMS):
+            x, sr = sf.read(p, dtype="float32")
+            q = tmp_path / name / f"{p.stem}.wav"
+            q.parent.mkdir(exist_ok=True)
+            sf.write(q, x * 10 ** (vocals_db / 20) if p.stem == "vocals" else x, sr)
+            out.append(str(q))
+        return out
+
     s = AdviceService()
-    text, data = s.advise(None, STEMS, "drums", reference=ref)
-    assert data["engine"]["reference"]["song"] == "reference drums.ogg, other.ogg, vocals.ogg"
-    assert "typical balance from reference drums.ogg" in text
-    vocals = [w["levels"]["vocals"]["db"] for w in data["windows"]]
-    assert all(-9.0 < v < -5.0 for v in vocals), vocals
+    same, quieter = reference("same", 0.0), reference("quieter", -4.0)
+    text, data = s.advise(None, STEMS, "drums", reference=same)
+    assert data["engine"]["reference"]["song"] == "reference bass.wav, drums.wav, other.wav, vocals.wav"
+    assert "typical balance from reference bass.wav" in text
+    assert data["verdict"]["finding"]["no_error"]
+    base = [w["levels"]["vocals"]["db"] for w in data["windows"]]
+    assert len(base) >= 2 and all(abs(v) < 1.0 for v in base), base
+    text, data = s.advise(None, STEMS, "drums", reference=quieter)
+    v = data["verdict"]["finding"]
+    assert (v["target"], v["direction"]) == ("vocals", "decrease")
+    shifted = [w["levels"]["vocals"]["db"] for w in data["windows"]]
+    assert [round(b - a, 2) for a, b in zip(base, shifted)] == [4.0] * len(base)
     with pytest.raises(MixbuddyError, match="--reference needs an engine that hears the stems"):
-        s.advise(None, STEMS, "drums", "default-real", reference=ref)
+        s.advise(None, STEMS, "drums", "default-real", reference=same)
 
 
 def test_bad_requests_are_clear_errors(tmp_path):
@@ -199,3 +213,4 @@ def test_app_verb_is_registered(capsys):
     with pytest.raises(SystemExit):
         main(["app", "--help"])
     assert "Nothing is uploaded" in capsys.readouterr().out
+

@@ -115,8 +115,8 @@ def test_build_rejects_bad_input(tiny_builder: PromptBuilder) -> None:
         tiny_builder.build("s", "i", [3], response="ok<|im_end|>")
     with pytest.raises(ValueError, match="at least one"):
         tiny_builder.build("s", "i", [0])
-    with pytest.raises(ValueError):
-        tiny_builder.build("s", "i", [3, 4])  # mix mode takes one clip
+    with pytest.raises(ValueError, match=r"mode 'mix' takes one clip, got names \['mix', 'mix'\]"):
+        tiny_builder.build("s", "i", [3, 4])
     with pytest.raises(ValueError, match="clip names"):
         tiny_builder.build("s", "i", [3, 4], mode="stems", clip_names=["bass"])
 
