@@ -43,6 +43,25 @@ def number(low: float, high: float = math.inf, *, low_open: bool = False, unit: 
 
 positive_int = whole(1)
 non_negative_int = whole(0)
+
+
+def port(text: str) -> int:
+    """A TCP port, 1..65535."""
+    value = whole(1)(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number in [1, 65535], got {value}")
+    return value
+
+
+def device_name(text: str) -> str:
+    """A torch device name (auto, cpu, cuda, cuda:N, mps, xpu); whether it is present is checked on use."""
+    from .model.config import parse_device_name
+
+    try:
+        parse_device_name(text, "")
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e).strip()) from None
+    return text
 probability = number(0.0, 1.0)
 """A threshold on P(imbalance): within [0, 1]."""
 

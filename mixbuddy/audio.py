@@ -18,6 +18,7 @@ from .io import atomic_path
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".aiff", ".aif", ".mp3", ".caf", ".w64", ".rf64",
                     *audio_ffmpeg.EXTENSIONS)
 EPS = 1e-12
+MAX_PEAK = 1000.0  # +60 dB over full scale: beyond any float bounce (integer formats stop at 1.0)
 FORMATS_HINT = f"is it a valid {'/'.join(e[1:] for e in AUDIO_EXTENSIONS)} file?"
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,11 @@ def read_audio(path: str | Path, sr: int | None = None, channels: int | None = N
         raise AudioFileError(path, "file contains no audio samples")
     if not np.isfinite(data).all():
         raise AudioFileError(path, "file contains NaN or infinite samples")
+    peak = float(np.max(np.abs(data)))
+    if peak > MAX_PEAK:
+        raise AudioFileError(path, f"samples reach {peak:.3g}, {20 * np.log10(peak):.0f} dB above full scale "
+                                   f"(more than {20 * np.log10(MAX_PEAK):.0f} dB): a damaged file, or floats written "
+                                   "at the wrong scale; export it again")
     if data.shape[1] > 2:
         layout, source = layout_of(path, data.shape[1], by_ffmpeg)
         log.info("%s: %d channels read as %s (from %s), folded down to stereo (ITU-R BS.775, LFE left out)",

@@ -46,9 +46,8 @@ def _run(cmd: list[str], path: Path, problem: str) -> bytes:
     return proc.stdout
 
 
-def probe(path: str | Path, problem: str = "cannot read audio header") -> tuple[int, int, int]:
-    """(sample_rate, frames, channels) of the file's first audio stream; frames from its duration."""
-    path = Path(path)
+def _stream(path: Path, problem: str) -> tuple[int, int, int | None]:
+    """(sample_rate, channels, frames or None when the container states no duration) of the first audio stream."""
     require(path)
     out = _run(["ffprobe", "-v", "error", "-select_streams", "a:0", "-show_entries",
                 "stream=sample_rate,channels,duration:format=duration", "-of", "json", str(path)], path, problem)
@@ -59,16 +58,28 @@ def probe(path: str | Path, problem: str = "cannot read audio header") -> tuple[
     s = streams[0]
     try:
         sr, ch = int(s["sample_rate"]), int(s["channels"])
-        duration = float(s.get("duration") or info.get("format", {}).get("duration") or 0.0)
+        duration = s.get("duration") or info.get("format", {}).get("duration")
+        return sr, ch, None if duration is None else int(round(float(duration) * sr))
     except (KeyError, ValueError) as e:
         raise AudioFileError(path, f"{problem} (ffprobe: {e})") from None
-    return sr, int(round(duration * sr)), ch
+
+
+def _decode(path: Path, sr: int, ch: int, problem: str = "cannot decode audio") -> np.ndarray:
+    raw = _run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-map", "0:a:0", "-f", "f32le",
+                "-acodec", "pcm_f32le", "-ac", str(ch), "-ar", str(sr), "-"], path, problem)
+    return np.frombuffer(raw, dtype="<f4").reshape(-1, ch)
+
+
+def probe(path: str | Path, problem: str = "cannot read audio header") -> tuple[int, int, int]:
+    """(sample_rate, frames, channels) of the file's first audio stream; frames from its duration, or, when
+    the container states none (a streamed Matroska/WebM file), from decoding it."""
+    path = Path(path)
+    sr, ch, frames = _stream(path, problem)
+    return sr, len(_decode(path, sr, ch, problem)) if frames is None else frames, ch
 
 
 def decode(path: str | Path) -> tuple[np.ndarray, int]:
     """float32 (samples, channels) and the sample rate of the file's first audio stream."""
     path = Path(path)
-    sr, _, ch = probe(path, "cannot decode audio")
-    raw = _run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-map", "0:a:0", "-f", "f32le",
-                "-acodec", "pcm_f32le", "-ac", str(ch), "-ar", str(sr), "-"], path, "cannot decode audio")
-    return np.frombuffer(raw, dtype="<f4").reshape(-1, ch).copy(), sr
+    sr, ch, _ = _stream(path, "cannot decode audio")
+    return _decode(path, sr, ch).copy(), sr

@@ -45,6 +45,9 @@ CATEGORY_BY_NAME: dict[str, Category] = {c.name: c for c in CATEGORIES}
 CATEGORY_NAMES: tuple[str, ...] = tuple(c.name for c in CATEGORIES)
 DIRECTIONS: tuple[str, ...] = ("increase", "decrease")
 
+MIN_HOP_S = 0.1
+"""The shortest hop between advice windows, in seconds (windows start at most ten times a second)."""
+
 
 def category_of(gain_db: float) -> Category:
     """The category whose interval holds an applied gain (|g|<6 moderate, >=6 strong, 0 no error).

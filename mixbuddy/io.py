@@ -21,16 +21,29 @@ def blocking_file(path: str | Path) -> Path | None:
     return None
 
 
+def unwritable_folder(path: str | Path) -> Path | None:
+    """The nearest existing folder of ``path`` and its parents when this process cannot write into it (no
+    permission, a read-only file system), else None."""
+    for p in [Path(path), *Path(path).parents]:
+        if p.is_dir():
+            return None if os.access(p, os.W_OK | os.X_OK) else p
+    return None
+
+
 def check_output_dir(path: str | Path, what: str = "") -> Path:
-    """Fail early (OutputError) when folder ``path`` could not be created or written into: it is a file, or a
-    file sits where one of its parents should be. ``what`` (an option or config key) starts the message.
-    Creates nothing (see :func:`ensure_dir`)."""
+    """Fail early (OutputError) when folder ``path`` could not be created or written into: it is a file, a
+    file sits where one of its parents should be, or the nearest existing one is not writable. ``what`` (an
+    option or config key) starts the message. Creates nothing (see :func:`ensure_dir`)."""
     path = Path(path)
+    label = f"{what} {path}" if what else str(path)
     p = blocking_file(path)
     if p is not None:
-        label = f"{what} {path}" if what else str(path)
         raise OutputError(f"{label}: " + ("is a file, not a folder" if p == path
                                           else f"cannot create this folder: {p} is a file"))
+    p = unwritable_folder(path)
+    if p is not None:
+        raise OutputError(f"{label}: cannot write " + ("into this folder" if p == path else f"here: {p}")
+                          + " is not writable (permissions or a read-only file system)")
     return path
 
 
@@ -53,6 +66,9 @@ def check_output_file(path: str | Path) -> Path:
     p = blocking_file(path.parent)
     if p is not None:
         raise OutputError(f"{path}: cannot write here: {p} is a file, not a folder")
+    p = unwritable_folder(path.parent)
+    if p is not None:
+        raise OutputError(f"{path}: cannot write here: {p} is not writable (permissions or a read-only file system)")
     return path
 
 
@@ -75,7 +91,10 @@ def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
     """
     path = check_output_file(path)
     ensure_dir(path.parent)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix or path.suffix, dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix or path.suffix, dir=path.parent)
+    except OSError as e:
+        raise OutputError(f"{path}: cannot write here ({e.strerror or e})") from None
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -121,8 +140,12 @@ def read_jsonl_numbered(path: str | Path, what: str = "file") -> list[tuple[int,
     if not path.is_file():
         raise DataError(f"{path}: {what} not found")
     rows = []
-    with open(path, encoding="utf-8") as f:
-        for i, line in enumerate(f, 1):
+    with open(path, "rb") as f:
+        for i, raw in enumerate(f, 1):
+            try:
+                line = raw.decode("utf-8-sig" if i == 1 else "utf-8")     # a byte-order mark is tolerated
+            except UnicodeDecodeError:
+                raise DataError(f"{path}:{i}: not UTF-8 text (save the file as UTF-8)") from None
             if not line.strip():
                 continue
             try:

@@ -79,6 +79,73 @@ def test_evaluate_output_is_a_file_or_under_one(capsys, ds, afile):
     assert afile.read_text() == "not a folder\n"
 
 
+def test_one_report_file_in_the_way_leaves_nothing_half_made(capsys, ds, tmp_path):
+    """A folder where one of a report's files goes: refused before any of them is written."""
+    preds = tmp_path / "preds.jsonl"
+    preds.write_text("".join(json.dumps({"id": r["id"], "text": r["response"]}) + "\n"
+                             for r in map(json.loads, (ds / "test.jsonl").read_text().splitlines())))
+    for name in ("tradeoff.png", "report.md"):
+        (tmp_path / name / "rep" / name).mkdir(parents=True)
+        rc, err = run(capsys, "evaluate", "--predictions", preds, "--dataset", ds / "test.jsonl", "-o",
+                      tmp_path / name / "rep", "--bootstrap", "0")
+        assert rc == 1 and f"{name}: is a folder; give a file name" in err
+        assert files_under(tmp_path / name / "rep") == [name]
+
+
+def test_data_build_with_its_manifest_in_the_way_writes_no_split(capsys, ds, tmp_path):
+    root = json.loads((ds / "dataset.json").read_text())["corpus_config"]["root"]
+    (tmp_path / "out" / "dataset.json").mkdir(parents=True)
+    rc, err = run(capsys, "data", "build", "--kind", "musdb_hq", "--root", root, "-o", tmp_path / "out",
+                  "--no-progress", "-q")
+    assert rc == 1 and "dataset.json: is a folder; give a file name" in err
+    assert files_under(tmp_path / "out") == ["dataset.json"]
+
+
+def test_an_output_folder_that_cannot_be_written(capsys, ds, tmp_path, monkeypatch):
+    """No permission (or a read-only disk; root may write anywhere, so the check is made to see one): refused
+    before the work, naming the folder; a temp file that cannot be made is the same clear error."""
+    import os
+
+    from mixbuddy.errors import OutputError
+    from mixbuddy.io import write_text
+
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: False if Path(p) == locked else real(p, mode))
+    preds = tmp_path / "preds.jsonl"
+    preds.write_text("")
+    rc, err = run(capsys, "evaluate", "--predictions", preds, "--dataset", ds / "test.jsonl", "-o",
+                  locked / "rep", "--bootstrap", "0")
+    assert rc == 1 and f"{locked / 'rep'}: cannot write here: {locked} is not writable" in err
+    monkeypatch.undo()
+    import tempfile
+
+    def refuse(*a, **k):
+        raise PermissionError(13, "Permission denied")
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    with pytest.raises(OutputError, match=r"out\.txt: cannot write here \(Permission denied\)"):
+        write_text(tmp_path / "out.txt", "x")
+    assert files_under(tmp_path) == ["locked", "preds.jsonl"]
+
+
+@pytest.mark.parametrize("content, line", [("{\"id\": 1}\n".encode("utf-16"), 1),
+                                           (b'{"id": "a"}\n{"id": "caf\xe9"}\n', 2)])
+def test_a_jsonl_file_that_is_not_utf8_names_the_line(capsys, ds, tmp_path, content, line):
+    (tmp_path / "p.jsonl").write_bytes(content)
+    rc, err = run(capsys, "evaluate", "--predictions", tmp_path / "p.jsonl", "--dataset", ds / "test.jsonl", "-o",
+                  tmp_path / "rep")
+    assert rc == 1 and f"p.jsonl:{line}: not UTF-8 text (save the file as UTF-8)" in err
+    assert not (tmp_path / "rep").exists()
+
+
+def test_a_byte_order_mark_is_tolerated(tmp_path):
+    from mixbuddy.io import read_jsonl
+
+    (tmp_path / "p.jsonl").write_bytes('\ufeff{"id": "a"}\n'.encode("utf-8"))
+    assert read_jsonl(tmp_path / "p.jsonl") == [{"id": "a"}]
+
+
 # ---- 2. malformed / empty dataset.json -------------------------------------------------------------
 @pytest.mark.parametrize("content,problem", [("{not json", "not valid JSON"), ("", "not valid JSON"),
                                              ("[1, 2]", "JSON object")])

@@ -188,10 +188,24 @@ def test_checkpoint_not_found_and_run_folder_hint(ckpt: Path, tmp_path: Path, ca
 
 # ---- 4. --device ---------------------------------------------------------------------------------------
 
-def test_device_that_is_not_a_device_name(ckpt: Path, capsys) -> None:
-    assert main(["advise", str(LITHIUM / "mix.ogg"), "--anchor", "drums", "--checkpoint", str(ckpt),
-                 "--device", "gpu0"]) == 1
-    assert "--device 'gpu0': not a device name (use auto, cpu, cuda, cuda:N, mps or xpu)" in _err(capsys)
+@pytest.mark.parametrize("argv", [
+    ["advise", str(LITHIUM / "mix.ogg"), "--anchor", "drums"],
+    ["predict", "--checkpoint", "default", "--dataset", "d.jsonl", "-o", "p.jsonl"],
+    ["app"],
+])
+def test_device_that_is_not_a_device_name(argv: list[str], capsys) -> None:
+    """A usage error before anything is read or loaded (the app would otherwise serve and fail on first use)."""
+    with pytest.raises(SystemExit) as e:
+        main([*argv, "--device", "gpu0"])
+    assert e.value.code == 2
+    assert "argument --device: 'gpu0': not a device name (use auto, cpu, cuda, cuda:N, mps or xpu)" in _err(capsys)
+
+
+@pytest.mark.parametrize("value", ["0", "65536", "99999", "http"])
+def test_app_port_out_of_range(value: str, capsys) -> None:
+    with pytest.raises(SystemExit) as e:
+        main(["app", "--port", value])
+    assert e.value.code == 2 and "argument --port: " in _err(capsys)
 
 
 def test_device_absent_here(ckpt: Path, monkeypatch, capsys) -> None:

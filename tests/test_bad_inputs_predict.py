@@ -217,7 +217,8 @@ def test_advise_prior_checks_the_output_before_the_work(ds, tmp_path, capsys, mo
 
 # ---- advise ----------------------------------------------------------------------------------------
 @pytest.mark.parametrize("opt, value, msg", [
-    ("--hop", "0", "must be a number of seconds > 0, got 0"), ("--hop", "-1", "got -1"),
+    ("--hop", "0", "must be a number of seconds >= 0.1, got 0"), ("--hop", "-1", "got -1"),
+    ("--hop", "0.00001", "must be a number of seconds >= 0.1, got 0.00001"),
     ("--hop", "nan", "got nan"), ("--hop", "inf", "got inf"),
     ("--batch-size", "0", "must be >= 1, got 0"),
 ])
@@ -231,7 +232,7 @@ def test_advise_library_refuses_a_hop_of_zero_and_batch_size_zero():
     from mixbuddy.predict.advise import advise
     from mixbuddy.predict.engines import ModelEngine
 
-    with pytest.raises(MixbuddyError, match="hop must be a number of seconds > 0, got 0"):
+    with pytest.raises(MixbuddyError, match="hop must be a number of seconds >= 0.1, got 0"):
         advise(str(LITHIUM / "mix.ogg"), "drums", ModelEngine(model=FakeModel()), hop_s=0)
     with pytest.raises(ConfigError, match="batch size must be a whole number >= 1, got 0"):
         ModelEngine(model=FakeModel(), batch_size=0)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 
+from ..argtypes import device_name, port
+
 
 def run_app(args: argparse.Namespace) -> int:
     from .ui import serve
@@ -16,6 +18,6 @@ def register(sub) -> None:
                        description="Serve a page on this machine where you drop a mix and/or stems and read "
                                    "mixbuddy's advice (the advise verb behind a form). Nothing is uploaded.")
     p.add_argument("--host", default="127.0.0.1", help="address to serve on (default: this machine only)")
-    p.add_argument("--port", type=int, default=7860)
-    p.add_argument("--device", default=None, help="model device (cpu, cuda, ...)")
+    p.add_argument("--port", type=port, default=7860)
+    p.add_argument("--device", type=device_name, default=None, help="model device (cpu, cuda, ...)")
     p.set_defaults(func=run_app)

@@ -208,4 +208,7 @@ def serve(host: str = "127.0.0.1", port: int = 7860, device: str | None = None) 
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     app = build_app(AdviceService(device=device))
     log.info("mixbuddy app on http://%s:%d (Ctrl-C to stop)", host, port)
-    app.launch(server_name=host, server_port=port, share=False, inbrowser=False)
+    try:
+        app.launch(server_name=host, server_port=port, share=False, inbrowser=False)
+    except OSError as e:                       # port in use, an address not on this machine, ...
+        raise MixbuddyError(f"cannot serve on {host}:{port} ({e}); choose another --port or --host") from None

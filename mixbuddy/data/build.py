@@ -22,7 +22,7 @@ from ..constants import CATEGORY_BY_NAME, CATEGORY_NAMES
 from ..corpus.config import CorpusConfig
 from ..corpus.song import Song
 from ..errors import DataError
-from ..io import check_output_dir, ensure_dir, write_json
+from ..io import check_output_dir, check_output_file, ensure_dir, write_json
 from ..rng import rng_for
 from . import templates as T
 from .config import DataConfig
@@ -223,6 +223,7 @@ def build_dataset(songs: Sequence[Song], cfg: DataConfig, out_dir: str | Path,
     """
     t0 = time.perf_counter()
     out = check_output_dir(out_dir)
+    check_output_file(out / "dataset.json")     # before the long part
     name = corpus or corpus_name(corpus_cfg)
     if not songs:
         raise DataError("the corpus has no songs; nothing to build")
@@ -238,6 +239,8 @@ def build_dataset(songs: Sequence[Song], cfg: DataConfig, out_dir: str | Path,
         raise DataError(f"corpus {name!r}{where}: no chunk passed the gate ({total['chunks']} chunk(s) of "
                         f"{total['songs']} song(s) of {cfg.chunk_s:g} s; rejected: {why}); no records, nothing "
                         f"written to {out} (check the corpus, or relax the gate in the data config)")
+    for p in [*(out / f"{split}.jsonl" for split in records), out / "dataset.json"]:
+        check_output_file(p)                   # all in place before the first is written
     ensure_dir(out)
     stale = previous_split_files(out)
     files = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..io import atomic_path, ensure_dir, write_json, write_text
+from ..io import atomic_path, check_output_file, ensure_dir, write_json, write_text
 from .metrics import HEADLINE_KEYS, TABLE1_NOTES
 
 HEADLINE_LABELS = {
@@ -181,10 +181,13 @@ def plot_tradeoff(curves: Sequence[tuple[str, dict]], path: Path, title: str | N
 
 
 def write_report(out_dir: str | Path, res: dict[str, Any], meta: dict[str, Any]) -> dict[str, Path]:
-    """Write report.md, metrics.json and the figures into ``out_dir``; returns the paths."""
+    """Write report.md, metrics.json and the figures into ``out_dir``; returns the paths. Every file's place
+    is checked before the first is written, so a report is never left half made by what is in the way."""
     out = ensure_dir(out_dir)
     paths = {"metrics": out / "metrics.json", "report": out / "report.md",
              "confusion_stem": out / "confusion_stem.png", "confusion_category": out / "confusion_category.png"}
+    for p in [*paths.values(), out / "tradeoff.png"]:
+        check_output_file(p)
     plot_confusion(res["confusion"]["stem"], f"{meta['name']}: target stem", paths["confusion_stem"])
     plot_confusion(res["confusion"]["category"], f"{meta['name']}: category", paths["confusion_category"])
     if res.get("tradeoff"):

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..constants import STEMS
+from ..constants import MIN_HOP_S, STEMS
 from ..data.templates import STEM_DISPLAY, format_db
 from ..errors import MixbuddyError
 from ..findings import Finding
@@ -349,8 +349,8 @@ def advise(song: str | Path | None, anchor: str, engine: AdviceEngine, stems_dir
            level_check_db: float | None = None) -> AdviceReport:
     """Advice for a whole song (a mix file, a stems folder, or both) from any engine; with
     ``level_check_db`` also at that many dB up and down (see the module docstring)."""
-    if hop_s is not None and not (isinstance(hop_s, (int, float)) and np.isfinite(hop_s) and hop_s > 0):
-        raise MixbuddyError(f"hop must be a number of seconds > 0, got {hop_s!r}")
+    if hop_s is not None and not (isinstance(hop_s, (int, float)) and np.isfinite(hop_s) and hop_s >= MIN_HOP_S):
+        raise MixbuddyError(f"hop must be a number of seconds >= {MIN_HOP_S:g}, got {hop_s!r}")
     if engine.needs_stems and stems_dir is None:
         raise MixbuddyError(f"the {engine.name} engine needs the stems: give the stems folder with --stems DIR")
     with Notes() as notes, opened_stems(stems_dir) as opened:

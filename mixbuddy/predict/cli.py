@@ -12,14 +12,13 @@ import shlex
 import sys
 from pathlib import Path
 
-from ..argtypes import non_negative_int, number, positive_int, probability
-from ..constants import TARGET_STEMS
+from ..argtypes import device_name, non_negative_int, number, positive_int, probability
+from ..constants import MIN_HOP_S, TARGET_STEMS
 from ..errors import ConfigError
 from ..io import check_output_file, dumps, write_json, write_text
 
 
 _tolerance = number(0.0, 100.0, unit="accuracy points")
-_positive_seconds = number(0.0, low_open=True, unit="seconds")
 _positive_db = number(0.0, 24.0, low_open=True, unit="dB")
 
 
@@ -218,7 +217,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "'default-master' when no --checkpoint is given, else turned down to the loudest 1% of the "
                     "model's training mixes; one louder than 95% of them gets a note.")
     p.add_argument("song", nargs="?", default=None,
-                   help="mix file: wav/flac/ogg/aiff/mp3/caf/w64, or m4a/aac/opus/wma/webm/wv/mka through ffmpeg; any rate "
+                   help="mix file: wav/flac/ogg/aiff/mp3/caf/w64/rf64, or m4a/aac/opus/wma/webm/wv/mka through ffmpeg; any rate "
                         "or channel count; omit it with --stems to use the sum of the stems; a folder, a "
                         ".stem.mp4 (NI Stems) file or a .zip stem pack here is read as --stems")
     p.add_argument("--anchor", required=True, choices=TARGET_STEMS, help="the stem whose level is right")
@@ -239,8 +238,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "training songs")
     p.add_argument("--threshold", type=probability, default=None,
                    help="declare an imbalance only when P(imbalance) >= T (default: the engine's own decision)")
-    p.add_argument("--hop", type=_positive_seconds, default=None,
-                   help="seconds between window starts, > 0 (default: window length)")
+    p.add_argument("--hop", type=number(MIN_HOP_S, unit="seconds"), default=None,
+                   help=f"seconds between window starts, >= {MIN_HOP_S:g} (default: window length)")
     p.add_argument("--level-check", type=_positive_db, default=None, metavar="DB",
                    help="also analyse the song DB louder and DB quieter and flag windows whose verdict changes "
                         "(the mix models read the overall level; costs twice the analysis again)")
@@ -249,7 +248,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--apply", default=None, metavar="FILE",
                    help="also write the stems summed with the overall verdict's correction applied (wav/flac/ogg/"
                         "aiff), to hear the advice; needs the stems")
-    p.add_argument("--device", default=None, help="model engine device (cpu, cuda, ...)")
+    p.add_argument("--device", type=device_name, default=None, help="model engine device (cpu, cuda, ...)")
     p.add_argument("--batch-size", type=positive_int, default=8, help="model engine windows per generate() call")
     p.set_defaults(func=run_advise)
 
@@ -273,7 +272,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     r.add_argument("-o", "--output", required=True, help="predictions JSONL (appended to when resuming)")
     r.add_argument("--batch-size", type=positive_int, default=8)
     r.add_argument("--limit", type=positive_int, default=None, help="answer only the first N records (N >= 1)")
-    r.add_argument("--device", default=None)
+    r.add_argument("--device", type=device_name, default=None)
     r.add_argument("--cache-dir", default=None, help="decoded-stem cache folder (memory-mapped .npy)")
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
     r.set_defaults(func=run_predict)

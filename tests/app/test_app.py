@@ -214,3 +214,14 @@ def test_app_verb_is_registered(capsys):
         main(["app", "--help"])
     assert "Nothing is uploaded" in capsys.readouterr().out
 
+
+@needs_gradio
+def test_a_port_in_use_is_a_clear_error(capsys):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        assert main(["app", "--port", str(port)]) == 1
+    err = capsys.readouterr().err
+    assert f"cannot serve on 127.0.0.1:{port} (" in err and "choose another --port or --host" in err
+    assert "Traceback" not in err

@@ -319,6 +319,28 @@ def test_m4a_files_are_read_through_ffmpeg(tmp_path: Path, monkeypatch):
         read_audio(song / "bass.m4a")
 
 
+@pytest.mark.parametrize("fmt, codec, rate", [("matroska", "libvorbis", 44100), ("webm", "libopus", 48000)])
+def test_a_streamed_file_without_a_stated_duration_is_measured_by_decoding(tmp_path: Path, fmt, codec, rate):
+    """ffmpeg writing Matroska/WebM to a pipe states no duration: the length comes from decoding, not 0 s."""
+    import subprocess
+
+    from mixbuddy.audio import audio_info, read_audio
+
+    if not (shutil.which("ffmpeg") and shutil.which("ffprobe")):
+        pytest.skip("ffmpeg/ffprobe not installed")
+    sf.write(str(tmp_path / "src.wav"), tone(6.0, 440.0, 44100, amp=0.25), 44100)
+    out = tmp_path / f"piped.{'mka' if fmt == 'matroska' else 'webm'}"
+    with open(out, "wb") as f:
+        subprocess.run(["ffmpeg", "-v", "error", "-i", str(tmp_path / "src.wav"), "-c:a", codec, "-f", fmt, "-"],
+                       stdout=f, check=True)
+    stated = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration:stream=duration", "-of",
+                             "csv=p=0", str(out)], capture_output=True, text=True, check=True).stdout
+    assert not any(c.isdigit() for c in stated), stated          # the container really states no duration
+    sr, frames, ch = audio_info(out)
+    y, _ = read_audio(out)
+    assert (sr, ch) == (rate, 2) and frames == len(y) and abs(frames - 6 * rate) < 0.05 * rate
+
+
 def test_a_stems_folder_of_caf_and_wavpack_files_loads(tmp_path: Path):
     """Logic bounces CAF, other DAWs WavPack: a folder of them is a song, each stem read at its level."""
     import subprocess
@@ -481,6 +503,19 @@ def test_corrupt_audio_data_fails_at_decode_naming_the_file(tmp_path: Path):
     np.testing.assert_array_equal(loaded.stem("drums"), sf.read(str(song / "drums.flac"), dtype="float32")[0])
     with pytest.raises(AudioFileError, match=r"bass\.flac: cannot decode audio"):
         loaded.stem("bass")
+
+
+def test_float_samples_far_over_full_scale_are_refused(tmp_path: Path):
+    """Floats may go over 1.0 (a hot bounce at +12 dB reads fine); 1e30 is a damaged file, not a mix, and would
+    overflow the loudness sums into NaN advice."""
+    from mixbuddy.audio import read_audio
+
+    sf.write(str(tmp_path / "hot.wav"), 4.0 * tone(1.0), SR, subtype="FLOAT")
+    assert abs(np.max(np.abs(read_audio(tmp_path / "hot.wav")[0])) - 4.0 * np.max(np.abs(tone(1.0)))) < 1e-5
+    sf.write(str(tmp_path / "huge.wav"), 1e30 * tone(1.0), SR, subtype="FLOAT")
+    with pytest.raises(AudioFileError, match=r"huge\.wav: samples reach .*e\+29, 59\d dB above full scale "
+                                             r"\(more than 60 dB\): a damaged file"):
+        read_audio(tmp_path / "huge.wav")
 
 
 # --------------------------------------------------------------------------- CLI verb
