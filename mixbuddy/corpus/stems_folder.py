@@ -189,6 +189,7 @@ class FileStemLoader:
     sample_rate: int
     channels: int
     what: str = field(default="")
+    file_rates: dict[Path, int] = field(default_factory=dict)   # each file's own rate, from its header
 
     def __call__(self, stem: str) -> np.ndarray:
         paths = self.files[stem]
@@ -224,7 +225,8 @@ def song_from_files(song_id: str, split: str, folder: Path, files: Mapping[str, 
     stem_frames = [max(round(infos[p][1] * rate / infos[p][0]) for p in paths) for paths in files.values()]
     what = f"song {song_id!r} ({folder})"
     return Song(id=song_id, split=split, sample_rate=rate, stem_names=tuple(files),
-                loader=FileStemLoader(files, rate, channels, what), meta=meta, source=str(folder),
+                loader=FileStemLoader(files, rate, channels, what, {p: sr for p, (sr, _, _) in infos.items()}),
+                meta=meta, source=str(folder),
                 num_frames=min(stem_frames))
 
 

@@ -83,7 +83,12 @@ def read_stems_folder(folder: str | Path, sample_rate: int, channels: int,
                       mapping: str | Path | None = None) -> dict[str, np.ndarray]:
     """Stems of a folder (assigned by file name or a mapping file), zero-padded to the longest."""
     song = stems_song(folder, mapping)
-    warn_band_limited(folder, song.sample_rate)
+    rates = song.loader.file_rates
+    low = {p: r for p, r in sorted(rates.items()) if r < FULL_BAND_HZ}
+    if len(low) == len(rates):                # the whole folder, or each file sampled too low among full-band ones
+        warn_band_limited(folder, song.sample_rate)
+    for p, r in low.items() if len(low) < len(rates) else ():
+        warn_band_limited(p, r)
     return song.stems(sample_rate, channels, pad=True)
 
 

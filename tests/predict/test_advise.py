@@ -109,6 +109,20 @@ def test_a_band_limited_file_is_warned_about(tmp_path, caplog):
         assert not caplog.text
         load_song(tmp_path / "phone.wav", None, SR, 1)
     assert "phone.wav is sampled at 11025 Hz: it holds nothing above 5.5 kHz" in caplog.text
+    caplog.clear()
+    stems = tmp_path / "stems"                # one stem sampled low among full-band ones: that file is named
+    stems.mkdir()
+    write_stem_file(stems / "drums.wav", sf_resample(x, 11025, 44100), 44100)
+    write_stem_file(stems / "vocals.wav", sf_resample(x, 11025, 8000), 8000)
+    with caplog.at_level(logging.WARNING):
+        load_song(None, stems, SR, 1)
+    assert f"{stems / 'vocals.wav'} is sampled at 8000 Hz: it holds nothing above 4.0 kHz" in caplog.text
+    assert "drums.wav is sampled" not in caplog.text and f"{stems} is sampled" not in caplog.text
+    caplog.clear()
+    (stems / "drums.wav").unlink()            # all of them low: one warning for the folder
+    with caplog.at_level(logging.WARNING):
+        load_song(None, stems, SR, 1)
+    assert caplog.text.count("is sampled at") == 1 and f"{stems} is sampled at 8000 Hz" in caplog.text
 
 
 def test_errors_name_the_file(tmp_path, engine):
