@@ -135,6 +135,12 @@ class LevelFeatures(nn.Module):
         return torch.stack([self._scale(gated), self._scale(ungated), spread / self.cfg.db_scale], dim=-1)
 
     def forward(self, wave: Tensor, lengths: Tensor) -> Tensor:
+        """Always in float32, autocast or not: the features are measurements (dB), and the stage-1 cache, predict
+        and calibrate compute them in float32; under bf16 autocast they moved by up to 0.4 dB."""
+        with torch.autocast(wave.device.type, enabled=False):
+            return self._features(wave.float(), lengths)
+
+    def _features(self, wave: Tensor, lengths: Tensor) -> Tensor:
         power, mask = self.mel.power(wave, lengths.to(wave.device))
         if self.reference_lufs is not None:     # every clip at the same gated loudness: blind to overall gain
             lufs = self.loudness(power, mask)[:, 0] * self.cfg.db_scale + self.cfg.db_offset

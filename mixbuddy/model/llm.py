@@ -247,6 +247,23 @@ def add_special_tokens(model: Any, tokenizer: Any, audio_token: str) -> int:
     return int(audio_id)
 
 
+def prepare_for_training(model: Any, checkpointing: bool, quantized: bool) -> Any:
+    """Activation checkpointing (non-reentrant: the reentrant kind breaks under DDP with unused parameters)
+    and, for a k-bit model, peft's preparation, told to keep checkpointing non-reentrant (without it peft
+    switches checkpointing on again with the reentrant default: the first backward of a multi-GPU run fails
+    with "marked as ready twice")."""
+    if checkpointing:
+        model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
+    if quantized:
+        from peft import prepare_model_for_kbit_training
+
+        with warnings.catch_warnings():    # peft calls transformers' older name for the same switch
+            warnings.filterwarnings("ignore", "`gradient_checkpointing_enable` is deprecated", FutureWarning)
+            model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=checkpointing,
+                                                    gradient_checkpointing_kwargs={"use_reentrant": False})
+    return model
+
+
 def apply_lora(model: Any, lcfg: LoRAConfig) -> Any:
     """Wrap ``model`` with peft LoRA adapters (base weights frozen, only adapters trainable)."""
     from peft import LoraConfig, get_peft_model
@@ -308,12 +325,7 @@ def load_llm(cfg: LLMConfig | None = None) -> tuple[Any, Any]:
     if tokenizer.chat_template is None:
         raise ConfigError(f"{source}: the tokenizer has no chat template; use an instruction-tuned model")
     add_special_tokens(model, tokenizer, cfg.audio_token)
-    if cfg.gradient_checkpointing:
-        model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
-    if qconfig is not None:
-        from peft import prepare_model_for_kbit_training
-
-        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=cfg.gradient_checkpointing)
+    model = prepare_for_training(model, cfg.gradient_checkpointing, quantized=qconfig is not None)
     if cfg.lora.enabled:
         model = apply_lora(model, cfg.lora)
     return model, tokenizer

@@ -40,6 +40,7 @@ from ..model.batch import Collator
 from ..model.checkpoint import load_trained_parts, save_checkpoint
 from ..model.mixbuddy_model import MixbuddyModel
 from .config import SELECT_METRICS, TrainConfig, check_run_inputs
+from .devices import accelerator_kwargs, pin_cuda_device, restore_rng, rng_state
 from .dataset import RecipeDataset, StepBatches, eval_batches, eval_subset, loader
 from .level_cache import LevelCache, build_level_cache
 
@@ -85,15 +86,15 @@ class Run:
 
     def __init__(self, cfg: TrainConfig, resume: bool = False):
         from accelerate import Accelerator
-        from accelerate.utils import DistributedDataParallelKwargs
 
         self.cfg, t = cfg, cfg.train
         check_run_inputs(cfg)                  # device, dataset, init_from and run folder, before anything is built
         if t.threads:
             torch.set_num_threads(t.threads)
         use_cpu = t.device == "cpu" or not torch.cuda.is_available()
+        pin_cuda_device(t.device)
         self.acc = Accelerator(cpu=use_cpu, mixed_precision="no" if use_cpu else "bf16",
-                               kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)])
+                               kwargs_handlers=accelerator_kwargs())
         self.main = self.acc.is_main_process
         self.run_dir = Path(t.output_dir)
         self.resume_dir = self.run_dir / "resume"
@@ -173,7 +174,7 @@ class Run:
             start = int(self.state["step"])
             optimizer.load_state_dict(self.state["optimizer"])
             scheduler.load_state_dict(self.state["scheduler"])
-            torch.set_rng_state(self.state["torch_rng"])
+            restore_rng(self.state)
         if start >= total:
             return
         wrapped, optimizer = acc.prepare(module, optimizer)
@@ -303,7 +304,7 @@ class Run:
         if self.main:
             save_checkpoint(self.model, self.resume_dir / "model", {"stage": stage, "step": step})
             state = {"stage": stage, "step": step, "optimizer": optimizer.state_dict(),
-                     "scheduler": scheduler.state_dict(), "torch_rng": torch.get_rng_state(), "best": self.best}
+                     "scheduler": scheduler.state_dict(), **rng_state(), "best": self.best}
             tmp = self.resume_dir / "state.pt.tmp"
             torch.save(state, tmp)
             tmp.replace(self.resume_dir / "state.pt")

@@ -38,23 +38,26 @@ def _batch(lengths: list[int], seed: int = 0) -> tuple[torch.Tensor, torch.Tenso
 
 
 # ---------------------------------------------------------------- tiny HF models (random weights)
-@pytest.fixture(scope="module", params=["hubert", "wav2vec2"])
-def tiny_hf(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def _save_tiny_hf(kind: str, d: Path) -> Path:
     from transformers import HubertConfig, HubertModel, Wav2Vec2Config, Wav2Vec2FeatureExtractor, Wav2Vec2Model
 
     kw = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
               conv_dim=(8,) * 7, conv_kernel=(10, 3, 3, 3, 3, 2, 2), conv_stride=(5, 2, 2, 2, 2, 2, 2),
               num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=2)
     torch.manual_seed(0)
-    if request.param == "hubert":
+    if kind == "hubert":
         model = HubertModel(HubertConfig(**kw))
     else:
         model = Wav2Vec2Model(Wav2Vec2Config(feat_extract_norm="layer", **kw))
-    d = tmp_path_factory.mktemp(f"tiny_{request.param}")
     model.save_pretrained(d)
     Wav2Vec2FeatureExtractor(sampling_rate=16000, do_normalize=True,
-                             return_attention_mask=request.param == "wav2vec2").save_pretrained(d)
+                             return_attention_mask=kind == "wav2vec2").save_pretrained(d)
     return d
+
+
+@pytest.fixture(scope="module", params=["hubert", "wav2vec2"])
+def tiny_hf(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _save_tiny_hf(request.param, tmp_path_factory.mktemp(f"tiny_{request.param}"))
 
 
 def _hf_cfg(path: Path, **kw) -> AudioConfig:
@@ -92,6 +95,59 @@ def test_hf_frozen_and_layer_weights(tiny_hf: Path) -> None:
     sd = trainable_state_dict(enc)
     assert list(sd) == ["layer_logits"]                                   # no frozen backbone weights
     load_trainable_state_dict(build_encoder(_hf_cfg(tiny_hf).encoder), sd)
+
+
+_MERT_LIKE_CONFIG = """from transformers import HubertConfig
+
+
+class TinyMertConfig(HubertConfig):
+    model_type = "tinymert"
+"""
+_MERT_LIKE_MODEL = """from transformers import HubertModel
+from transformers.modeling_outputs import BaseModelOutput
+
+from .configuration_tinymert import TinyMertConfig
+
+
+class TinyMertModel(HubertModel):
+    \"\"\"Shaped like MERT's own modelling code: forward runs the front end and calls the encoder directly.\"\"\"
+    config_class = TinyMertConfig
+
+    def forward(self, input_values, attention_mask=None, output_hidden_states=None, return_dict=None, **kwargs):
+        features = self.feature_extractor(input_values).transpose(1, 2)
+        hidden = self.feature_projection(features)
+        out = self.encoder(hidden, attention_mask=None, output_hidden_states=output_hidden_states, return_dict=True)
+        return BaseModelOutput(last_hidden_state=out[0], hidden_states=out.hidden_states)
+"""
+
+
+def test_a_model_whose_own_code_returns_no_hidden_states_is_tapped(tmp_path: Path) -> None:
+    """MERT ships its modelling code (trust_remote_code); its forward calls the encoder itself, and under
+    transformers 5 that returns no hidden states. The encoder takes them with hooks: the same frames as the
+    plain model with the same weights."""
+    import json
+    import shutil
+
+    tiny = _save_tiny_hf("hubert", tmp_path / "tiny_hubert")
+    d = Path(shutil.copytree(tiny, tmp_path / "tiny_mert"))
+    (d / "configuration_tinymert.py").write_text(_MERT_LIKE_CONFIG)
+    (d / "modeling_tinymert.py").write_text(_MERT_LIKE_MODEL)
+    conf = json.loads((d / "config.json").read_text())
+    conf.update(model_type="tinymert", architectures=["TinyMertModel"],
+                auto_map={"AutoConfig": "configuration_tinymert.TinyMertConfig",
+                          "AutoModel": "modeling_tinymert.TinyMertModel"})
+    (d / "config.json").write_text(json.dumps(conf))
+    mert = build_encoder(EncoderConfig(kind="mert", hf=HFEncoderConfig(name_or_path=str(d), trust_remote_code=True)))
+    assert type(mert.backbone).__name__ == "TinyMertModel"
+    wave, lengths = _batch([16000, 9001])
+    with torch.no_grad():
+        assert mert.backbone(wave, output_hidden_states=True).hidden_states is None   # what MERT's code gives
+        plain = build_encoder(_hf_cfg(tiny).encoder)
+        for enc in (mert, plain):
+            enc.layer_logits.copy_(torch.tensor([0.3, -1.0, 2.0]))
+        (f_mert, m_mert), (f_plain, m_plain) = mert(wave, lengths), plain(wave, lengths)
+    assert torch.equal(m_mert, m_plain) and torch.allclose(f_mert, f_plain, atol=1e-6)
+    assert not mert.backbone._forward_hooks and not mert.backbone.encoder.layers[0]._forward_pre_hooks
 
 
 def test_hf_normalisation_matches_feature_extractor(tiny_hf: Path) -> None:
@@ -425,6 +481,21 @@ def test_level_reference_makes_the_statistics_blind_to_gain(kind: str) -> None:
     assert torch.isfinite(ref(torch.zeros(1, 16000), torch.tensor([16000]))).all()
     with pytest.raises(ValueError, match="aux.level_reference is a loudness in LUFS"):
         AuxHeadConfig(levels=True, level_reference=3.0)
+
+
+@pytest.mark.parametrize("kind", ["bands", "loudness"])
+def test_level_statistics_are_float32_under_bf16_autocast(kind: str) -> None:
+    """Training evaluates under accelerate's bf16 autocast; the stage-1 cache, predict and calibrate do not. The
+    statistics must not depend on it (they moved by up to 0.4 dB when the matmuls ran in bf16)."""
+    from mixbuddy.model.levels import LevelFeatures
+
+    lv = LevelFeatures(16000, 32, kind)
+    w = torch.from_numpy(np.random.default_rng(3).standard_normal((2, 48000)).astype(np.float32) * 0.1)
+    n = torch.tensor([48000, 30000])
+    plain = lv(w, n)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        under = lv(w, n)
+    assert under.dtype == torch.float32 and torch.equal(under, plain)
 
 
 def test_level_norm_standardises_per_clip_and_feature() -> None:

@@ -11,7 +11,7 @@ from model_helpers import build_tiny_qwen2, build_tiny_tokenizer, smollm2_gguf_o
 from mixbuddy.errors import ConfigError
 from mixbuddy.model.config import AUDIO_TOKEN, PAPER_LORA_TARGETS, LLMConfig, LoRAConfig
 from mixbuddy.model.llm import (PAD_TOKEN, add_special_tokens, cache_pretrained, default_gguf_path, gguf_cache_dir,
-                                load_llm, resolve_dtype)
+                                load_llm, prepare_for_training, resolve_dtype)
 
 
 @pytest.fixture(scope="module")
@@ -104,6 +104,19 @@ def test_dtype_selection(tiny_dir: Path) -> None:
 def test_4bit_without_cuda_is_a_config_error(tiny_dir: Path) -> None:
     with pytest.raises(ConfigError, match="CUDA"):
         load_llm(LLMConfig(name_or_path=str(tiny_dir), load_in_4bit=True))
+
+
+@pytest.mark.parametrize("quantized", [False, True])
+def test_checkpointing_stays_non_reentrant_on_the_kbit_path(quantized: bool) -> None:
+    """peft's k-bit preparation switches checkpointing on again; unless told otherwise with the reentrant kind,
+    which fails under DDP. The 4-bit load needs CUDA, so the flag peft reads stands in for it here (peft's
+    own code runs)."""
+    model = build_tiny_qwen2(100)
+    model.is_loaded_in_4bit = quantized
+    model = prepare_for_training(model, checkpointing=True, quantized=quantized)
+    funcs = [m._gradient_checkpointing_func for m in model.modules() if hasattr(m, "_gradient_checkpointing_func")]
+    assert funcs and all(f.keywords == {"use_reentrant": False} for f in funcs)
+    assert all(not p.requires_grad for p in model.parameters()) == quantized        # peft froze the base
 
 
 def test_missing_sources_are_config_errors(tmp_path: Path) -> None:

@@ -55,6 +55,7 @@ def test_gpu_config_end_to_end(assets: dict[str, Path], tmp_path: Path, config: 
     verdict tokens) with tiny stand-ins: train -> loss falls -> checkpoint -> identical reload -> evaluate."""
     overrides = [
         f"model.audio.encoder.hf.name_or_path={assets['hubert']}", "model.audio.encoder.hf.trust_remote_code=false",
+        "model.audio.encoder.hf.sample_rate=16000",                  # the stand-in's rate (the recipes pin MERT's 24 kHz)
         "model.audio.pooling.tokens_per_second=5", "model.audio.projector.hidden_sizes=[64,128,128,64]",
         "model.audio.projector.dropout=0.0", f"model.llm.name_or_path={assets['llm']}", "model.llm.load_in_4bit=false",
         "model.llm.dtype=float32", "model.llm.device=cpu", "model.llm.lora.dropout=0.0", "model.max_new_tokens=16",

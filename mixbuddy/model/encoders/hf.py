@@ -48,6 +48,41 @@ def _load(cfg: HFEncoderConfig) -> tuple[nn.Module, Any]:
     return model, fe
 
 
+class _LayerTaps:
+    """The hidden states as transformers' own wav2vec2-family models return them (the first encoder layer's
+    input, then every layer's output), taken with hooks. For models whose own code calls the encoder directly:
+    MERT's ``forward`` does, and under transformers 5 (hidden states gathered by the top model's wrapper) it
+    returns none."""
+
+    def __init__(self, backbone: nn.Module):
+        self.layers = getattr(getattr(backbone, "encoder", None), "layers", None)
+        self.inputs: list[Tensor] = []
+        self.outputs: list[Tensor] = []
+        self.handles: list[Any] = []
+
+    def __enter__(self) -> "_LayerTaps":
+        if self.layers is not None and len(self.layers):
+            self.handles.append(self.layers[0].register_forward_pre_hook(self._pre, with_kwargs=True))
+            self.handles += [layer.register_forward_hook(self._post) for layer in self.layers]
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for h in self.handles:
+            h.remove()
+
+    def _pre(self, module, args, kwargs) -> None:
+        self.inputs.append(args[0] if args else kwargs["hidden_states"])
+
+    def _post(self, module, args, output) -> None:
+        self.outputs.append(output[0] if isinstance(output, tuple) else output)
+
+    def states(self, name: str) -> list[Tensor]:
+        if self.layers is None or len(self.inputs) != 1 or len(self.outputs) != len(self.layers):
+            raise ConfigError(f"{name}: the audio model returns no hidden states and has no encoder.layers to "
+                              "take them from (layer drop must be off: the backbone runs in eval mode)")
+        return [self.inputs[0], *self.outputs]
+
+
 class HFEncoder(AudioEncoder):
     """Frozen wav2vec2-family backbone; output = softmax(w) . hidden_states (all layers by default)."""
 
@@ -118,10 +153,11 @@ class HFEncoder(AudioEncoder):
             raise ValueError(f"clip of {wave.shape[1]} samples is shorter than the encoder's receptive field")
         x, smask = self.preprocess(wave, lengths)
         param = next(self.backbone.parameters())
-        with torch.no_grad():
+        with torch.no_grad(), _LayerTaps(self.backbone) as taps:
             out = self.backbone(x.to(param.dtype), attention_mask=smask.long() if self.pass_mask else None,
                                 output_hidden_states=True, return_dict=True)
-            states = torch.stack([out.hidden_states[i] for i in self.layers], dim=0).float()
+            hidden = out.hidden_states if out.hidden_states is not None else taps.states(self.cfg.name_or_path)
+            states = torch.stack([hidden[i] for i in self.layers], dim=0).float()
         frames = torch.einsum("l,lbfd->bfd", self.layer_weights, states)
         mask = lengths_to_mask(self.frame_lengths(lengths), frames.shape[1])
         return frames * mask[..., None], mask
