@@ -78,6 +78,23 @@ def test_other_not_gated_by_default_but_can_be():
     assert analyse_song(song, strict_all).chunks[0].rejected == ("stem_quiet:other",)
 
 
+def test_the_musdb_config_gates_every_stem_and_otherwise_equals_the_default():
+    from pathlib import Path
+
+    from mixbuddy.config import load_config
+    from mixbuddy.data.config import DataConfig
+
+    configs = Path(__file__).resolve().parents[2] / "configs"
+    musdb, default = load_config(DataConfig, configs / "data-musdb.yaml"), load_config(DataConfig, configs / "data.yaml")
+    assert musdb.gate.stems == ["bass", "drums", "other", "vocals"] and default.gate.stems is None
+    musdb.gate.stems = None
+    assert musdb == default
+    song = make_song("s", seconds=10, edits=silence("other", 0))
+    at_test_rate = load_config(DataConfig, configs / "data-musdb.yaml")
+    at_test_rate.analysis_sr = SR
+    assert analyse_song(song, at_test_rate).chunks[0].rejected == ("stem_quiet:other",)
+
+
 def test_non_strict_drops_roles_not_chunks():
     song = make_song("s", seconds=10, edits=silence("vocals", 0))
     c = analyse_song(song, data_config(gate=GateConfig(strict=False))).chunks[0]

@@ -1,0 +1,63 @@
+"""Diagnostic: how much of the answer does a flawed mix's overall level give away?
+
+A pushed stem moves the whole mix's loudness: up when it is pushed up, down when it is pulled down. Neither
+the paper's recipe nor ours normalises the flawed mix, so a system that hears only the mix can read the
+direction from the level alone wherever the clean mixes sit at similar levels (the synthetic corpus), and much
+less where they do not (real songs, bounced at their own levels). For every error record this renders the
+flawed mix as the mix models hear it (mono, 16 kHz), measures its integrated loudness (BS.1770, pyloudnorm),
+and scores the rule "louder than the set's median loudness → turn something down": the area under the ROC
+curve of loudness for "the correction is a decrease", and the rule's accuracy. Nothing is chosen from it.
+
+    python benchmarks/level_cue.py --datasets work/ds-synth/test.jsonl work/ds-real/test.jsonl
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import pyloudnorm as pyln
+
+from mixbuddy.data.recipe import load_recipes
+from mixbuddy.data.render import open_renderer
+
+SR = 16000
+
+
+def auc(score: np.ndarray, positive: np.ndarray) -> float:
+    """P(a random positive scores above a random negative), ties counting half (Mann-Whitney)."""
+    order = np.argsort(score, kind="mergesort")
+    ranks = np.empty(len(score))
+    s = score[order]
+    i = 0
+    while i < len(s):                           # average ranks over ties
+        j = i
+        while j + 1 < len(s) and s[j + 1] == s[i]:
+            j += 1
+        ranks[order[i:j + 1]] = (i + j) / 2 + 1
+        i = j + 1
+    n_pos, n_neg = positive.sum(), (~positive).sum()
+    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--datasets", nargs="+", required=True)
+    ap.add_argument("--cache-dir", default="work/cache")
+    a = ap.parse_args()
+    meter = pyln.Meter(SR)
+    for path in a.datasets:
+        t0 = time.perf_counter()
+        records = [r for r in load_recipes(path) if r.category != "no_error"]
+        renderer = open_renderer(path, SR, 1, a.cache_dir)
+        lufs = np.array([meter.integrated_loudness(renderer.render(r).mix[:, 0].astype(np.float64))
+                         for r in records])
+        down = np.array([r.gain_db > 0 for r in records])          # pushed up: the advice is to turn it down
+        rule = lufs > np.median(lufs)
+        print(f"{path}: {len(records)} error records, flawed-mix loudness {np.percentile(lufs, 5):.1f} … "
+              f"{np.percentile(lufs, 95):.1f} LUFS (5th–95th); direction from loudness alone: AUC {auc(lufs, down):.3f}, "
+              f"median rule right {100 * np.mean(rule == down):.1f}%  [{time.perf_counter() - t0:.0f} s]")
+
+
+if __name__ == "__main__":
+    main()
