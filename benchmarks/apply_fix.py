@@ -15,7 +15,8 @@ from pathlib import Path
 import soundfile as sf
 
 from mixbuddy.audio import read_audio
-from mixbuddy.predict.advise import advise, describe
+from mixbuddy.predict.advise import advise
+from mixbuddy.predict.wording import describe
 from mixbuddy.predict.apply import correction_of, render_correction
 from mixbuddy.predict.engines import LoudnessEngine, ModelEngine
 

@@ -13,7 +13,8 @@ from pathlib import Path
 import soundfile as sf
 
 from mixbuddy.audio import read_audio, resample
-from mixbuddy.predict.advise import advise, describe
+from mixbuddy.predict.advise import advise
+from mixbuddy.predict.wording import describe
 from mixbuddy.predict.engines import ModelEngine
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "lithium" / "mix.ogg"

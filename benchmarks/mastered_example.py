@@ -21,7 +21,8 @@ from mixbuddy.audio import read_audio, resample
 from mixbuddy.data.render import master_mix
 from mixbuddy.evaluate.baselines.loudness import loudness
 from mixbuddy.model.checkpoint import load_checkpoint
-from mixbuddy.predict.advise import advise, describe
+from mixbuddy.predict.advise import advise
+from mixbuddy.predict.wording import describe
 from mixbuddy.predict.engines import ModelEngine
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "lithium" / "mix.ogg"

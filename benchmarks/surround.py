@@ -20,7 +20,8 @@ import soundfile as sf
 from scipy.signal import butter, sosfilt
 
 from mixbuddy.audio import read_audio, to_channels
-from mixbuddy.predict.advise import advise, describe
+from mixbuddy.predict.advise import advise
+from mixbuddy.predict.wording import describe
 from mixbuddy.predict.engines import ModelEngine
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "lithium"

@@ -21,7 +21,8 @@ confidence. Ties go to more windows, then to the earlier one.
 Level check (``level_check_db``): the engine also hears every window ``d`` dB louder and ``d`` dB
 quieter (one gain on the mix and every stem). A song's balance does not change with its bounce level,
 so a window whose verdict does is flagged: the mix models read a mix's overall level (trained on mixes
-that all sit at a similar loudness), the stems model and the loudness engine hardly do.
+that all sit at a similar loudness), the stems model can too (its training stems were as alike in level),
+the loudness engine does not (it weighs the stems against each other).
 """
 from __future__ import annotations
 
@@ -39,8 +40,8 @@ from ..findings import Finding
 from .engines import AdviceEngine, WindowInput
 from .stem_pack import opened_stems
 from .windows import Skipped, cut_windows, load_song
+from .wording import DASH, MAX_FLAW_DB, describe, fmt_span, fmt_time, verdict_key
 
-DASH = "\u2013"
 
 
 @dataclass(frozen=True)
@@ -94,11 +95,13 @@ class SummaryItem:
     ranges: tuple[tuple[tuple[float, float], int], ...] = ()  # when windows differ: (range, windows), most first
     p_answer: float | None = None  # mean probability that the windows' advice is right (None: unknown)
 
-    def to_dict(self) -> dict:
+    def to_dict(self, span: bool = True) -> dict:
+        """``span=False`` for the overall verdict: its windows need not be consecutive (other verdicts may lie
+        between them), so its line names no time span."""
         return {"start_s": round(self.start_s, 3), "end_s": round(self.end_s, 3), "finding": self.finding.to_dict(),
                 "windows": self.windows, "confidence": self.confidence, "p_answer": self.p_answer,
                 "weight": round(self.weight, 6),
-                "ranges": [{"range_db": list(r), "windows": n} for r, n in self.ranges], "line": self.line()}
+                "ranges": [{"range_db": list(r), "windows": n} for r, n in self.ranges], "line": self.line(span)}
 
     @classmethod
     def from_dict(cls, d: dict) -> "SummaryItem":
@@ -112,15 +115,16 @@ class SummaryItem:
         when the windows state different ranges, how many state each: "raise by 3–12 dB (6–12 dB in 3
         windows, 3–6 dB in 1)"."""
         where = f" in {fmt_span(self.start_s, self.end_s)}" if span else ""
-        split = ""
+        text = describe(self.finding, where)
         if len(self.ranges) > 1:
             parts = [f"{format_db(a)}{DASH}{format_db(b)} dB in {n}" for (a, b), n in self.ranges]
-            split = f" ({parts[0]} window{'s' if self.ranges[0][1] != 1 else ''}, {', '.join(parts[1:])})"
+            split = f"{parts[0]} window{'s' if self.ranges[0][1] != 1 else ''}, {', '.join(parts[1:])}"
+            text = f"{text[:-1]}; {split})" if text.endswith(")") else f"{text} ({split})"   # "(about 8 dB; ...)"
         conf = "" if self.confidence is None else f"; confidence {self.confidence:.2f}"
         if self.p_answer is not None:
             conf += f"{'; ' if not conf else ', '}P(right) {self.p_answer:.2f}"
         n = f" ({self.windows} window{'s' if self.windows != 1 else ''})"
-        return f"{describe(self.finding, where)}{split}{conf}{n}"
+        return f"{text}{conf}{n}"
 
 
 class Notes(logging.Handler):
@@ -180,7 +184,7 @@ class AdviceReport:
         return {"song": self.song, "engine": self.engine, "anchor": self.anchor,
                 "duration_s": round(self.duration_s, 3), "windows": [w.to_dict() for w in self.windows],
                 "summary": [s.to_dict() for s in self.summary],
-                "verdict": self.verdict.to_dict() if self.verdict else None,
+                "verdict": self.verdict.to_dict(span=False) if self.verdict else None,
                 "skipped": [s.to_dict() for s in self.skipped], "notes": list(self.notes)}
 
     @classmethod
@@ -214,11 +218,26 @@ class AdviceReport:
             lines += ["", f"Overall: {self.verdict.line(span=False)}"]
         mean = mean_levels(self.windows)
         if mean:
-            n = sum(w.levels is not None for w in self.windows)
-            parts = [f"{s} {v:+.1f} dB (typical spread ±{sd:.1f})" for s, (v, sd) in mean.items()]
-            lines += [f"Levels against a typical balance, relative to the {self.anchor} (mean of {n} window"
-                      f"{'s' if n != 1 else ''}): {', '.join(parts)}"]
+            parts = [f"{s} {v:+.1f} dB (typical spread ±{sd:.1f}; {n} window{'s' if n != 1 else ''})"
+                     for s, (v, sd, n) in mean.items()]
+            lines += [f"Levels against a typical balance, relative to the {self.anchor} (mean over the windows "
+                      f"each stem plays in): {', '.join(parts)}"]
+            lines += beyond_range_note(self.verdict, mean)
         return "\n".join(lines) + "\n"
+
+
+def beyond_range_note(verdict: "SummaryItem | None", mean: dict[str, tuple[float, float, int]]) -> list[str]:
+    """A note when the stem the verdict names sits further from typical, in the verdict's direction, than the
+    largest flaw the engines know (12 dB): the advice stops at 12 dB, so one pass will not be enough."""
+    f = verdict.finding if verdict is not None else None
+    if f is None or f.no_error or f.target not in mean or f.direction is None:
+        return []
+    off = mean[f.target][0]
+    if (off < -MAX_FLAW_DB and f.direction == "increase") or (off > MAX_FLAW_DB and f.direction == "decrease"):
+        return [f"Note: the {STEM_DISPLAY.get(f.target, f.target)} sit {abs(off):.1f} dB "
+                f"{'below' if off < 0 else 'above'} typical, beyond the {format_db(MAX_FLAW_DB)} dB the advice covers: "
+                "make the change, then ask again."]
+    return []
 
 
 def levels_note(levels: dict[str, tuple[float, float]] | None, anchor: str) -> str:
@@ -229,13 +248,14 @@ def levels_note(levels: dict[str, tuple[float, float]] | None, anchor: str) -> s
             + ", ".join(f"{s} {v:+.1f}" for s, (v, _) in levels.items()) + " dB")
 
 
-def mean_levels(windows: list[WindowResult]) -> dict[str, tuple[float, float]]:
-    """Each stem's mean level against a typical balance over the windows that measured it (and its spread)."""
+def mean_levels(windows: list[WindowResult]) -> dict[str, tuple[float, float, int]]:
+    """Each stem's mean level against a typical balance over the windows that measured it, its typical
+    spread, and how many windows that is."""
     seen: dict[str, list[tuple[float, float]]] = {}
     for w in windows:
         for s, v in (w.levels or {}).items():
             seen.setdefault(s, []).append(v)
-    return {s: (float(np.mean([v for v, _ in seen[s]])), seen[s][0][1]) for s in STEMS if s in seen}
+    return {s: (float(np.mean([v for v, _ in seen[s]])), seen[s][0][1], len(seen[s])) for s in STEMS if s in seen}
 
 
 def stated(w: WindowResult) -> str:
@@ -257,41 +277,6 @@ def with_gain(w: WindowInput, gain_db: float) -> WindowInput:
     """The same window ``gain_db`` louder: one gain on the mix and on every stem."""
     g = np.float32(10.0 ** (gain_db / 20.0))
     return replace(w, mix=w.mix * g, stems=None if w.stems is None else {k: v * g for k, v in w.stems.items()})
-
-
-def fmt_time(s: float) -> str:
-    """Seconds → "m:ss" (rounded to the second)."""
-    t = int(s + 0.5)
-    return f"{t // 60}:{t % 60:02d}"
-
-
-def fmt_span(a: float, b: float) -> str:
-    return f"{fmt_time(a)}{DASH}{fmt_time(b)}"
-
-
-def describe(f: Finding, where: str = "") -> str:
-    """Short form of a finding: "vocals too quiet<where>: raise by 6–12 dB (about 8 dB)"."""
-    if f.no_error:
-        return f"balanced{where}"
-    if f.target is None or f.direction is None:
-        named = f" ({STEM_DISPLAY.get(f.target, f.target)})" if f.target else ""
-        return f"unclear advice{named}{where}"
-    state, verb = ("too quiet", "raise") if f.direction == "increase" else ("too loud", "lower")
-    size = ""
-    if f.range_db is not None:
-        size = f" by {format_db(f.range_db[0])}{DASH}{format_db(f.range_db[1])} dB"
-    if f.gain_db is not None:
-        about = f"about {format_db(round(abs(f.gain_db) * 2) / 2)} dB"
-        size = f"{size} ({about})" if size else f" by {about}"
-    return f"{STEM_DISPLAY.get(f.target, f.target)} {state}{where}: {verb}{size}"
-
-
-def verdict_key(f: Finding) -> tuple:
-    if f.no_error:
-        return ("balanced",)
-    if f.target and f.direction:
-        return (f.target, f.direction)
-    return ("unclear", f.target, f.direction)
 
 
 def verdict_confidence(w: WindowResult) -> float | None:

@@ -21,7 +21,8 @@ import numpy as np
 from ..audio import write_audio
 from ..data.render import DEFAULT_CEILING, RENDER_EXTENSIONS
 from ..errors import MixbuddyError
-from .advise import AdviceReport, verdict_key
+from .advise import AdviceReport
+from .wording import stated_db, verdict_key
 from .stem_pack import opened_stems
 from .windows import is_stem_file, stem_file_info, stems_song
 
@@ -74,8 +75,8 @@ def correction_of(report: AdviceReport) -> Correction | None:
     if v is None or v.finding.no_error or v.finding.target is None or v.finding.direction is None:
         return None
     sign = 1.0 if v.finding.direction == "increase" else -1.0
-    if v.finding.gain_db is not None:
-        return Correction(v.finding.target, float(v.finding.gain_db),
+    if v.finding.gain_db is not None:                # what the advice says ("about 9.5 dB"), not its unrounded mean
+        return Correction(v.finding.target, sign * stated_db(v.finding.gain_db),
                           f"the stated correction, mean over {v.windows} window{'s' if v.windows != 1 else ''}")
     key = verdict_key(v.finding)
     middles = [sum(w.finding.range_db) / 2 for w in report.windows

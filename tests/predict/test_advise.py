@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 
 import numpy as np
 import pytest
@@ -14,7 +15,8 @@ from mixbuddy.cli import main
 from mixbuddy.errors import AudioFileError, MixbuddyError
 from mixbuddy.evaluate.parse import parse_advice
 from mixbuddy.findings import Finding
-from mixbuddy.predict.advise import AdviceReport, SummaryItem, WindowResult, advise, fmt_time, summarise
+from mixbuddy.predict.advise import AdviceReport, SummaryItem, WindowResult, advise, summarise
+from mixbuddy.predict.wording import fmt_time
 from mixbuddy.predict.engines import LoudnessEngine, ModelEngine, advice_from_decision
 from mixbuddy.predict.windows import SongAudio, cut_windows, load_song, window_bounds
 from predict_helpers import LITHIUM, FakeModel, balanced_stems, write_stems
@@ -164,16 +166,20 @@ def test_summary_merges_consecutive_windows():
     summary, verdict = summarise(windows)
     assert [s.line() for s in summary] == [
         "balanced in 0:00–0:20; confidence 0.70 (2 windows)",
-        "vocals too quiet in 0:40–1:10: raise by 3–12 dB (about 7.5 dB) (6–12 dB in 2 windows, 3–6 dB in 1); "
+        "vocals too quiet in 0:40–1:10: raise by 3–12 dB (about 7.5 dB; 6–12 dB in 2 windows, 3–6 dB in 1); "
         "confidence 0.80 (3 windows)",
         "bass too loud in 1:10–1:20: lower by 3–6 dB (about 4 dB); confidence 0.60 (1 window)",
         "vocals too quiet in 1:20–1:30: raise by 6–12 dB (about 7 dB); confidence 0.95 (1 window)",
     ]
     # overall: vocals (0.9+0.8+0.7+0.95 = 3.35) beats balanced (0.8+0.6 = 1.4) and bass (0.6)
     assert verdict.finding.target == "vocals" and verdict.windows == 4 and abs(verdict.weight - 3.35) < 1e-9
-    # mean correction 7.25 dB, rounded to 0.5 dB like the templates' exact corrections (half to even)
-    assert verdict.line(span=False) == ("vocals too quiet: raise by 3–12 dB (about 7 dB) (6–12 dB in 3 windows, "
+    # mean correction 7.25 dB, stated to the nearest 0.5 dB, halves up (and applied as stated: test_apply)
+    assert verdict.line(span=False) == ("vocals too quiet: raise by 3–12 dB (about 7.5 dB; 6–12 dB in 3 windows, "
                                         "3–6 dB in 1); confidence 0.84 (4 windows)")
+    # its windows are not consecutive (balanced and bass windows lie between): the JSON line names no span
+    assert verdict.to_dict(span=False)["line"] == verdict.line(span=False)
+    rep = AdviceReport("song", {"name": "model"}, "drums", 90.0, windows, summary, verdict)
+    assert rep.to_dict()["verdict"]["line"].startswith("vocals too quiet: raise by 3–12 dB")
     assert verdict.ranges == (((6.0, 12.0), 3), ((3.0, 6.0), 1))
     assert SummaryItem.from_dict(json.loads(json.dumps(verdict.to_dict()))).to_dict() == verdict.to_dict()
     # equal counts: the range the windows are surer of comes first
@@ -185,6 +191,19 @@ def test_summary_merges_consecutive_windows():
                                            "bass too loud in 0:30–0:40: lower by 3–6 dB (about 4 dB) (1 window)"]
     assert verdict.finding.no_error and verdict.weight == 2.0
     assert fmt_time(59.6) == "1:00" and fmt_time(125) == "2:05"
+
+
+def test_a_stem_pushed_beyond_12_db_gets_a_note_to_ask_again(tmp_path, engine):
+    """The advice stops at 12 dB (the largest flaw trained on); a stem 20 dB up is told so, a 9 dB one not."""
+    far = write_stems(tmp_path / "far", balanced_stems(30.0, 44100, seed=4, push={"vocals": 20.0}), 44100, "wav")
+    rep = advise(None, "drums", engine, stems_dir=far)
+    assert (rep.verdict.finding.target, rep.verdict.finding.direction) == ("vocals", "decrease")
+    assert rep.verdict.finding.range_db == (6.0, 12.0)
+    note = [ln for ln in rep.format_text().splitlines() if ln.startswith("Note:")]
+    assert len(note) == 1 and re.fullmatch(r"Note: the vocals sit (19|2\d)\.\d dB above typical, beyond the 12 dB the "
+                                           r"advice covers: make the change, then ask again\.", note[0]), note
+    near = write_stems(tmp_path / "near", balanced_stems(30.0, 44100, seed=4, push={"vocals": 9.0}), 44100, "wav")
+    assert "Note:" not in advise(None, "drums", engine, stems_dir=near).format_text()
 
 
 def test_loudness_engine_text_matches_its_finding():
@@ -209,7 +228,7 @@ def test_loudness_engine_finds_a_stem_pushed_9_db(tmp_path, engine):
         assert all(1.0 < sd < 8.0 for _, sd in x.levels.values())
     text = rep.format_text()
     assert "levels vs typical, vocals as is: bass " in text and "Levels against a typical balance, relative to the " \
-        "vocals (mean of 3 windows): bass " in text
+        "vocals (mean over the windows each stem plays in): bass " in text and "; 3 windows), drums " in text
     assert AdviceReport.from_dict(json.loads(json.dumps(rep.to_dict()))).windows == rep.windows
 
 

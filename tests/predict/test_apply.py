@@ -29,6 +29,11 @@ def test_the_correction_is_the_stated_gain_or_the_median_middle_of_the_ranges():
     down = Finding(False, "drums", "decrease", (6, 12), gain_db=-8.0)
     c = correction_of(report_of([w(0, 10, down, 0.9), w(10, 20, Finding(False, "drums", "decrease", (6, 12), gain_db=-9.0), 0.9)]))
     assert (c.stem, c.gain_db) == ("drums", -8.5) and "mean over 2 windows" in c.basis
+    # the mean of 9 and 9.5 is stated "about 9.5 dB", and 9.5 is what is applied (not 9.25)
+    rep = report_of([w(0, 10, Finding(False, "vocals", "increase", (6, 12), 9.0), 0.9),
+                     w(10, 20, Finding(False, "vocals", "increase", (6, 12), 9.5), 0.9)])
+    assert rep.verdict.finding.gain_db == 9.25 and "(about 9.5 dB)" in rep.verdict.line()
+    assert correction_of(rep).gain_db == 9.5
     assert correction_of(report_of([w(0, 10, Finding(True), 0.2)])) is None
 
 
