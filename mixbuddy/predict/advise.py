@@ -228,12 +228,14 @@ class AdviceReport:
 
 def beyond_range_note(verdict: "SummaryItem | None", mean: dict[str, tuple[float, float, int]]) -> list[str]:
     """A note when the stem the verdict names sits further from typical, in the verdict's direction, than the
-    largest flaw the engines know (12 dB): the advice stops at 12 dB, so one pass will not be enough."""
+    largest flaw the engines know (12 dB) by more than twice the typical spread: the advice stops at 12 dB, so
+    one pass will not be enough. (The example's vocals, 8 dB down, read −12.5 dB: within the spread, no note.)"""
     f = verdict.finding if verdict is not None else None
     if f is None or f.no_error or f.target not in mean or f.direction is None:
         return []
-    off = mean[f.target][0]
-    if (off < -MAX_FLAW_DB and f.direction == "increase") or (off > MAX_FLAW_DB and f.direction == "decrease"):
+    off, spread = mean[f.target][0], mean[f.target][1]
+    limit = MAX_FLAW_DB + 2.0 * spread
+    if (off < -limit and f.direction == "increase") or (off > limit and f.direction == "decrease"):
         return [f"Note: the {STEM_DISPLAY.get(f.target, f.target)} sit {abs(off):.1f} dB "
                 f"{'below' if off < 0 else 'above'} typical, beyond the {format_db(MAX_FLAW_DB)} dB the advice covers: "
                 "make the change, then ask again."]
