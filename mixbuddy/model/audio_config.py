@@ -86,7 +86,7 @@ class HFEncoderConfig:
     normalize:         None = the feature extractor's ``do_normalize`` (zero mean / unit variance per clip).
     attention_mask:    None = pass a mask iff the feature extractor's ``return_attention_mask``.
     layers:            hidden-state indices to mix (None = all, 25 for MERT-v1-330M).
-    dtype:             weights' dtype ("auto" = float32 on CPU, bfloat16 on CUDA); frames are float32.
+    dtype:             weights' dtype ("auto" = bfloat16 when the model is built on CUDA, else float32); frames are float32.
     """
 
     name_or_path: str = MERT_ID

@@ -118,6 +118,19 @@ def test_checkpoint_roundtrip_identical(tiny_llm: Path, tmp_path: Path, mode: st
     assert json.loads((ckpt / "meta.json").read_text())["extra"] == {"step": 3}
 
 
+def test_an_hf_encoder_on_auto_takes_the_dtype_of_the_device_the_model_is_built_on(tiny_llm: Path, tiny_hubert: Path,
+                                                                                     monkeypatch) -> None:
+    """dtype "auto" meant bfloat16 whenever CUDA existed, even for a model built on the CPU; now it follows the
+    model's device (a GPU is faked: only its presence is asked)."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    cfg = _cfg(tiny_llm, hf=tiny_hubert)
+    model = MixbuddyModel.build(cfg, device="cpu")
+    assert next(model.stack.encoder.backbone.parameters()).dtype == torch.float32
+    assert cfg.audio.encoder.hf.dtype == "auto"                        # the config itself is not changed
+    cfg.audio.encoder.hf.dtype = "bfloat16"                            # an explicit choice stands
+    assert next(MixbuddyModel.build(cfg, device="cpu").stack.encoder.backbone.parameters()).dtype == torch.bfloat16
+
+
 def test_checkpoint_holds_no_frozen_weights(tiny_llm: Path, tiny_hubert: Path, tmp_path: Path) -> None:
     torch.manual_seed(0)
     model = MixbuddyModel.build(_cfg(tiny_llm, hf=tiny_hubert))
