@@ -30,19 +30,20 @@ def unwritable_folder(path: str | Path) -> Path | None:
     return None
 
 
-def check_output_dir(path: str | Path, what: str = "") -> Path:
+def check_output_dir(path: str | Path, what: str = "", writable: bool = True) -> Path:
     """Fail early (OutputError) when folder ``path`` could not be created or written into: it is a file, a
-    file sits where one of its parents should be, or the nearest existing one is not writable. ``what`` (an
-    option or config key) starts the message. Creates nothing (see :func:`ensure_dir`)."""
+    file sits where one of its parents should be, or (``writable``) the nearest existing one is not writable.
+    A cache folder that may only be read (filled earlier, now on a read-only disk) passes ``writable=False``.
+    ``what`` (an option or config key) starts the message. Creates nothing (see :func:`ensure_dir`)."""
     path = Path(path)
     label = f"{what} {path}" if what else str(path)
     p = blocking_file(path)
     if p is not None:
         raise OutputError(f"{label}: " + ("is a file, not a folder" if p == path
                                           else f"cannot create this folder: {p} is a file"))
-    p = unwritable_folder(path)
+    p = unwritable_folder(path) if writable else None
     if p is not None:
-        raise OutputError(f"{label}: cannot write " + ("into this folder" if p == path else f"here: {p}")
+        raise OutputError(f"{label}: cannot write " + ("into this folder: it" if p == path else f"here: {p}")
                           + " is not writable (permissions or a read-only file system)")
     return path
 
@@ -140,21 +141,20 @@ def read_jsonl_numbered(path: str | Path, what: str = "file") -> list[tuple[int,
     if not path.is_file():
         raise DataError(f"{path}: {what} not found")
     rows = []
-    with open(path, "rb") as f:
-        for i, raw in enumerate(f, 1):
-            try:
-                line = raw.decode("utf-8-sig" if i == 1 else "utf-8")     # a byte-order mark is tolerated
-            except UnicodeDecodeError:
-                raise DataError(f"{path}:{i}: not UTF-8 text (save the file as UTF-8)") from None
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise DataError(f"{path}:{i}: not valid JSON ({e.msg})") from None
-            if not isinstance(row, dict):
-                raise DataError(f"{path}:{i}: expected a JSON object, got {type(row).__name__}")
-            rows.append((i, row))
+    for i, raw in enumerate(path.read_bytes().splitlines(), 1):     # \n, \r\n or \r, as text mode reads them
+        try:
+            line = raw.decode("utf-8-sig" if i == 1 else "utf-8")     # a byte-order mark is tolerated
+        except UnicodeDecodeError:
+            raise DataError(f"{path}:{i}: not UTF-8 text (save the file as UTF-8)") from None
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise DataError(f"{path}:{i}: not valid JSON ({e.msg})") from None
+        if not isinstance(row, dict):
+            raise DataError(f"{path}:{i}: expected a JSON object, got {type(row).__name__}")
+        rows.append((i, row))
     return rows
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import soundfile as sf
 
 from mixbuddy.cli import main
 from mixbuddy.errors import DataError
@@ -139,11 +140,14 @@ def test_a_jsonl_file_that_is_not_utf8_names_the_line(capsys, ds, tmp_path, cont
     assert not (tmp_path / "rep").exists()
 
 
-def test_a_byte_order_mark_is_tolerated(tmp_path):
-    from mixbuddy.io import read_jsonl
+@pytest.mark.parametrize("content", ['\ufeff{"id": "a"}\n{"id": "b"}\n'.encode("utf-8"),    # a byte-order mark
+                                     b'{"id": "a"}\r\n{"id": "b"}\r\n', b'{"id": "a"}\r{"id": "b"}\r',
+                                     b'\xef\xbb\xbf{"id": "a"}\r\n\r\n{"id": "b"}'])
+def test_byte_order_marks_and_any_line_ending_are_read(tmp_path, content):
+    from mixbuddy.io import read_jsonl_numbered
 
-    (tmp_path / "p.jsonl").write_bytes('\ufeff{"id": "a"}\n'.encode("utf-8"))
-    assert read_jsonl(tmp_path / "p.jsonl") == [{"id": "a"}]
+    (tmp_path / "p.jsonl").write_bytes(content)
+    assert [row["id"] for _, row in read_jsonl_numbered(tmp_path / "p.jsonl")] == ["a", "b"]
 
 
 # ---- 2. malformed / empty dataset.json -------------------------------------------------------------
@@ -257,6 +261,24 @@ def test_render_index_and_id_checks(capsys, ds, tmp_path):
                   "--kind", "bogus")
     assert rc == 2 and "argument --kind" in err and "dataset.json" not in err
     assert not out.exists()
+
+
+def test_a_filled_cache_on_a_read_only_disk_is_still_read(capsys, ds, tmp_path, monkeypatch):
+    """A cache is only read once filled: that its folder cannot be written is no reason to refuse it (an output
+    folder that cannot be written is; the message names it)."""
+    import os
+
+    cache = tmp_path / "cache"
+    args = ["data", "render", "--dataset", ds / "test.jsonl", "--index", "0", "--sr", "8000", "--channels", "1",
+            "--cache-dir", cache]
+    assert run(capsys, *args, "-o", tmp_path / "a.wav")[0] == 0 and any(cache.rglob("*.npy"))
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: False if Path(p) in (cache, tmp_path / "ro") else real(p, mode))
+    assert run(capsys, *args, "-o", tmp_path / "b.wav")[0] == 0
+    assert sf.read(str(tmp_path / "b.wav"))[0].tolist() == sf.read(str(tmp_path / "a.wav"))[0].tolist()
+    (tmp_path / "ro").mkdir()
+    rc, err = run(capsys, *args, "-o", tmp_path / "c.wav", "--stems-dir", tmp_path / "ro")
+    assert rc == 1 and f"--stems-dir {tmp_path / 'ro'}: cannot write into this folder: it is not writable" in err
 
 
 def test_render_still_writes_mix_and_stems(capsys, ds, tmp_path):

@@ -82,7 +82,7 @@ def run_render(args: argparse.Namespace) -> int:
     if args.stems_dir:
         check_output_dir(args.stems_dir, "--stems-dir")
     if args.cache_dir:
-        check_output_dir(args.cache_dir, "--cache-dir")
+        check_output_dir(args.cache_dir, "--cache-dir", writable=False)
     recipe = find_recipe(args.dataset, args.record_id, args.index)
     stem_paths: dict[str, Path] = {}
     if args.stems_dir:

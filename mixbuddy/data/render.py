@@ -82,7 +82,7 @@ class Renderer:
             raise ConfigError(f"channels must be 1 (mono) or 2 (stereo), got {channels!r}")
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
         if self.cache_dir is not None:
-            check_output_dir(self.cache_dir)  # a file in the way is reported now, not at the first decode
+            check_output_dir(self.cache_dir, writable=False)  # a file in the way is reported now, not at the first decode
         if isinstance(source, CorpusConfig):
             from ..corpus.load import load_corpus
             from .build import corpus_name

@@ -119,7 +119,7 @@ class SummaryItem:
         if len(self.ranges) > 1:
             parts = [f"{format_db(a)}{DASH}{format_db(b)} dB in {n}" for (a, b), n in self.ranges]
             split = f"{parts[0]} window{'s' if self.ranges[0][1] != 1 else ''}, {', '.join(parts[1:])}"
-            text = f"{text[:-1]}; {split})" if text.endswith(")") else f"{text} ({split})"   # "(about 8 dB; ...)"
+            text = f"{text[:-1]}; {split})" if text.endswith(" dB)") else f"{text} ({split})"   # "(about 8 dB; ...)"
         conf = "" if self.confidence is None else f"; confidence {self.confidence:.2f}"
         if self.p_answer is not None:
             conf += f"{'; ' if not conf else ', '}P(right) {self.p_answer:.2f}"
@@ -236,7 +236,8 @@ def beyond_range_note(verdict: "SummaryItem | None", mean: dict[str, tuple[float
     off, spread = mean[f.target][0], mean[f.target][1]
     limit = MAX_FLAW_DB + 2.0 * spread
     if (off < -limit and f.direction == "increase") or (off > limit and f.direction == "decrease"):
-        return [f"Note: the {STEM_DISPLAY.get(f.target, f.target)} sit {abs(off):.1f} dB "
+        verb = "sits" if f.target == "bass" else "sit"                  # "the bass sits", "the vocals sit"
+        return [f"Note: the {STEM_DISPLAY.get(f.target, f.target)} {verb} {abs(off):.1f} dB "
                 f"{'below' if off < 0 else 'above'} typical, beyond the {format_db(MAX_FLAW_DB)} dB the advice covers: "
                 "make the change, then ask again."]
     return []

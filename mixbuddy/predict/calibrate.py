@@ -93,7 +93,7 @@ def calibrate(checkpoint: str | Path, dataset: str | Path, cache_dir: str | None
     check_tolerance(tolerance)
     require_whole(batch_size, "batch size")
     if cache_dir is not None:
-        check_output_dir(cache_dir, "--cache-dir")
+        check_output_dir(cache_dir, "--cache-dir", writable=False)
     records = check_calibration_dataset(dataset)
     model = load_checkpoint(checkpoint, device="cpu")
     if model.stack.aux_head is None:

@@ -117,7 +117,7 @@ def check_predict_inputs(dataset: str | Path, output: str | Path, model_id: str 
     output = check_output_file(output)
     check_output_file(str(output) + ".json")
     if cache_dir is not None:
-        check_output_dir(cache_dir, "--cache-dir")
+        check_output_dir(cache_dir, "--cache-dir", writable=False)
     records = load_recipes(dataset)
     if not records:
         raise DataError(f"{dataset}: no records")

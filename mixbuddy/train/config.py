@@ -250,7 +250,7 @@ def check_run_inputs(cfg: TrainConfig) -> None:
         except ConfigError as e:
             raise ConfigError(f"train.init_from: {e}") from None
     if data.cache_dir is not None:
-        check_output_dir(Path(data.cache_dir), "data.cache_dir")
+        check_output_dir(Path(data.cache_dir), "data.cache_dir", writable=False)
     out = check_output_dir(Path(t.output_dir), "train.output_dir")
     for sub in RUN_CHECKPOINTS:
         p = out / sub

@@ -191,6 +191,11 @@ def test_summary_merges_consecutive_windows():
                                            "bass too loud in 0:30–0:40: lower by 3–6 dB (about 4 dB) (1 window)"]
     assert verdict.finding.no_error and verdict.weight == 2.0
     assert fmt_time(59.6) == "1:00" and fmt_time(125) == "2:05"
+    # an unclear finding (a stem, no direction) keeps its own brackets; the ranges get theirs
+    unclear = lambda r: Finding(False, "vocals", None, r)  # noqa: E731
+    _, verdict = summarise([w(0, 10, unclear((6.0, 12.0)), 0.7), w(10, 20, unclear((3.0, 6.0)), 0.6)])
+    assert verdict.line(span=False) == ("unclear advice (vocals) (6–12 dB in 1 window, 3–6 dB in 1); "
+                                        "confidence 0.65 (2 windows)")
 
 
 def test_a_stem_pushed_beyond_12_db_gets_a_note_to_ask_again(tmp_path, engine):

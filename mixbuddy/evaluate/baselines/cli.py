@@ -22,7 +22,7 @@ def run_baseline(args: argparse.Namespace) -> int:
     check_output_file(args.output)
     check_output_file(str(args.output) + ".json")
     if args.cache_dir:
-        check_output_dir(args.cache_dir, "--cache-dir")
+        check_output_dir(args.cache_dir, "--cache-dir", writable=False)
     for opt, path in (("--dataset", args.dataset), ("--train", args.train)):
         if path and Path(path).is_dir():
             raise DataError(f"{opt} {path}: is a folder; give a <split>.jsonl file of the dataset")
