@@ -45,10 +45,10 @@ class AudioOutput:
 class AudioStack(nn.Module):
     """encoder -> TemporalPool -> Projector, plus the optional :class:`AuxHead`."""
 
-    def __init__(self, cfg: AudioConfig, llm_hidden: int, encoder: AudioEncoder | None = None):
+    def __init__(self, cfg: AudioConfig, llm_hidden: int, encoder: AudioEncoder | None = None, device=None):
         super().__init__()
         self.cfg = cfg
-        self.encoder = encoder if encoder is not None else build_encoder(cfg.encoder)
+        self.encoder = encoder if encoder is not None else build_encoder(cfg.encoder, device)
         self.pool = TemporalPool(self.encoder.frame_rate, cfg.pooling.tokens_per_second,
                                  self.encoder.out_dim, cfg.pooling.kind)
         self.projector = build_projector(cfg.projector, self.encoder.out_dim, llm_hidden)
@@ -209,9 +209,10 @@ def verdict_texts() -> list[str]:
     return out
 
 
-def build_audio_stack(cfg: AudioConfig, llm_hidden: int) -> AudioStack:
-    """Encoder, pooling, projector (and aux head) for an LLM of width ``llm_hidden``."""
-    return AudioStack(cfg, llm_hidden)
+def build_audio_stack(cfg: AudioConfig, llm_hidden: int, device=None) -> AudioStack:
+    """Encoder, pooling, projector (and aux head) for an LLM of width ``llm_hidden``, to run on ``device``
+    (it settles an HF encoder's dtype "auto"; the stack is not moved there)."""
+    return AudioStack(cfg, llm_hidden, device=device)
 
 
 def _frozen_prefixes(module: nn.Module) -> list[str]:

@@ -26,24 +26,13 @@ from torch import Tensor, nn
 
 from ..data.templates import SYSTEM_PROMPT
 from .alm import AudioLanguageModel
-from .audio import AudioStack
-from .encoders import AudioEncoder, build_encoder
+from .audio import AudioStack, build_audio_stack
 from .batch import Example, RawAudio, clip_audio, collate_examples, num_samples, present_targets
 from .heads import anchor_index, class_names, labels_from_recipe
 from .llm import load_llm
-from .audio_config import EncoderConfig
 from .model_config import ModelConfig
 from .prompt import IGNORE_INDEX
 from .verdict import allowed_targets, p_imbalance
-
-
-def _encoder_for(cfg: EncoderConfig, device: torch.device) -> AudioEncoder:
-    """The encoder, a Hugging Face one in the dtype its device wants when the config says "auto": bfloat16 on
-    CUDA, float32 elsewhere (a model built on the CPU of a machine that has a GPU stays float32)."""
-    if cfg.kind != "mel" and cfg.hf.dtype == "auto":
-        cfg = copy.deepcopy(cfg)
-        cfg.hf.dtype = "bfloat16" if torch.device(device).type == "cuda" else "float32"
-    return build_encoder(cfg)
 
 
 @dataclass
@@ -92,8 +81,7 @@ class MixbuddyModel(nn.Module):
             for p in llm.parameters():
                 p.requires_grad_(False)
         alm = AudioLanguageModel(llm, tokenizer, cfg.llm.audio_token)
-        stack = AudioStack(cfg.audio, alm.hidden_size, encoder=_encoder_for(cfg.audio.encoder, alm.device))
-        stack = stack.to(alm.device)
+        stack = build_audio_stack(cfg.audio, alm.hidden_size, device=alm.device).to(alm.device)
         if cfg.audio.aux.verdict and cfg.audio.aux.verdict_init == "text":
             stack.init_verdict_from_text(tokenizer, alm.llm.get_input_embeddings())
         return cls(cfg, stack, alm)

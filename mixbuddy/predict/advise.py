@@ -233,7 +233,7 @@ def beyond_range_note(verdict: "SummaryItem | None", mean: dict[str, tuple[float
     f = verdict.finding if verdict is not None else None
     if f is None or f.no_error or f.target not in mean or f.direction is None:
         return []
-    off, spread = mean[f.target][0], mean[f.target][1]
+    off, spread, _ = mean[f.target]
     limit = MAX_FLAW_DB + 2.0 * spread
     if (off < -limit and f.direction == "increase") or (off > limit and f.direction == "decrease"):
         verb = "sits" if f.target == "bass" else "sit"                  # "the bass sits", "the vocals sit"

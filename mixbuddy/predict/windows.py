@@ -85,10 +85,11 @@ def read_stems_folder(folder: str | Path, sample_rate: int, channels: int,
     song = stems_song(folder, mapping)
     rates = song.loader.file_rates
     low = {p: r for p, r in sorted(rates.items()) if r < FULL_BAND_HZ}
-    if len(low) == len(rates):                # the whole folder, or each file sampled too low among full-band ones
+    if low and len(low) < len(rates):         # files sampled too low among full-band ones: each by name
+        for p, r in low.items():
+            warn_band_limited(p, r)
+    else:                                     # the folder as a whole (warns only when it is all band-limited)
         warn_band_limited(folder, song.sample_rate)
-    for p, r in low.items() if len(low) < len(rates) else ():
-        warn_band_limited(p, r)
     return song.stems(sample_rate, channels, pad=True)
 
 

@@ -9,10 +9,11 @@ __all__ = ["AudioEncoder", "MelEncoder", "LogMel", "mel_filterbank", "build_enco
            "lengths_to_mask"]
 
 
-def build_encoder(cfg: EncoderConfig) -> AudioEncoder:
-    """The encoder named by ``cfg.kind`` (the HF one is imported lazily: it needs transformers)."""
+def build_encoder(cfg: EncoderConfig, device=None) -> AudioEncoder:
+    """The encoder named by ``cfg.kind`` (the HF one is imported lazily: it needs transformers); ``device``,
+    where the model will run, settles an HF encoder's dtype "auto"."""
     if cfg.kind == "mel":
         return MelEncoder(cfg.mel)
     from .hf import HFEncoder
 
-    return HFEncoder(cfg.hf, kind=cfg.kind)
+    return HFEncoder(cfg.hf, kind=cfg.kind, device=device)

@@ -26,10 +26,13 @@ from .base import AudioEncoder, compose_num_frames, conv_out_lens, lengths_to_ma
 _DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
 
-def _load(cfg: HFEncoderConfig) -> tuple[nn.Module, Any]:
+def _load(cfg: HFEncoderConfig, device: str | torch.device | None = None) -> tuple[nn.Module, Any]:
+    """The backbone and its feature extractor (None when it has none). dtype "auto": bfloat16 when the model
+    is built on CUDA (``device``; without one, when CUDA is present), else float32."""
     from transformers import AutoFeatureExtractor, AutoModel
 
-    dtype = _DTYPES.get(cfg.dtype, torch.bfloat16 if torch.cuda.is_available() else torch.float32)
+    on_cuda = torch.device(device).type == "cuda" if device is not None else torch.cuda.is_available()
+    dtype = _DTYPES.get(cfg.dtype, torch.bfloat16 if on_cuda else torch.float32)
     kw = dict(trust_remote_code=cfg.trust_remote_code, local_files_only=cfg.local_files_only)
     try:
         model = AutoModel.from_pretrained(cfg.name_or_path, dtype=dtype, **kw)
@@ -86,14 +89,14 @@ class _LayerTaps:
 class HFEncoder(AudioEncoder):
     """Frozen wav2vec2-family backbone; output = softmax(w) . hidden_states (all layers by default)."""
 
-    def __init__(self, cfg: HFEncoderConfig | None = None, kind: str = "hf"):
+    def __init__(self, cfg: HFEncoderConfig | None = None, kind: str = "hf", device: str | torch.device | None = None):
         super().__init__()
         cfg = cfg or HFEncoderConfig()
         if kind == "mert" and not cfg.trust_remote_code and cfg.name_or_path == MERT_ID:
             raise ConfigError(f"encoder kind 'mert' loads {MERT_ID}, whose model code lives in its repository: "
                               "set encoder.hf.trust_remote_code: true")
         self.cfg = cfg
-        model, fe = _load(cfg)
+        model, fe = _load(cfg, device)
         mcfg = model.config
         kernels, strides = getattr(mcfg, "conv_kernel", None), getattr(mcfg, "conv_stride", None)
         if kernels is None or strides is None:
