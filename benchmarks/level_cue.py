@@ -16,28 +16,13 @@ import argparse
 import time
 
 import numpy as np
-import pyloudnorm as pyln
+from scipy.stats import mannwhitneyu
 
 from mixbuddy.data.recipe import load_recipes
 from mixbuddy.data.render import open_renderer
+from mixbuddy.evaluate.baselines.loudness import loudness
 
 SR = 16000
-
-
-def auc(score: np.ndarray, positive: np.ndarray) -> float:
-    """P(a random positive scores above a random negative), ties counting half (Mann-Whitney)."""
-    order = np.argsort(score, kind="mergesort")
-    ranks = np.empty(len(score))
-    s = score[order]
-    i = 0
-    while i < len(s):                           # average ranks over ties
-        j = i
-        while j + 1 < len(s) and s[j + 1] == s[i]:
-            j += 1
-        ranks[order[i:j + 1]] = (i + j) / 2 + 1
-        i = j + 1
-    n_pos, n_neg = positive.sum(), (~positive).sum()
-    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
 def main() -> None:
@@ -45,17 +30,16 @@ def main() -> None:
     ap.add_argument("--datasets", nargs="+", required=True)
     ap.add_argument("--cache-dir", default="work/cache")
     a = ap.parse_args()
-    meter = pyln.Meter(SR)
     for path in a.datasets:
         t0 = time.perf_counter()
         records = [r for r in load_recipes(path) if r.category != "no_error"]
         renderer = open_renderer(path, SR, 1, a.cache_dir)
-        lufs = np.array([meter.integrated_loudness(renderer.render(r).mix[:, 0].astype(np.float64))
-                         for r in records])
+        lufs = np.array([loudness(renderer.render(r).mix, SR) for r in records])
         down = np.array([r.gain_db > 0 for r in records])          # pushed up: the advice is to turn it down
         rule = lufs > np.median(lufs)
+        auc = mannwhitneyu(lufs[down], lufs[~down]).statistic / (down.sum() * (~down).sum())   # ties count half
         print(f"{path}: {len(records)} error records, flawed-mix loudness {np.percentile(lufs, 5):.1f} … "
-              f"{np.percentile(lufs, 95):.1f} LUFS (5th–95th); direction from loudness alone: AUC {auc(lufs, down):.3f}, "
+              f"{np.percentile(lufs, 95):.1f} LUFS (5th–95th); direction from loudness alone: AUC {auc:.3f}, "
               f"median rule right {100 * np.mean(rule == down):.1f}%  [{time.perf_counter() - t0:.0f} s]")
 
 
