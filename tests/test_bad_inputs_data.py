@@ -82,9 +82,7 @@ def test_evaluate_output_is_a_file_or_under_one(capsys, ds, afile):
 
 def test_one_report_file_in_the_way_leaves_nothing_half_made(capsys, ds, tmp_path):
     """A folder where one of a report's files goes: refused before any of them is written."""
-    preds = tmp_path / "preds.jsonl"
-    preds.write_text("".join(json.dumps({"id": r["id"], "text": r["response"]}) + "\n"
-                             for r in map(json.loads, (ds / "test.jsonl").read_text().splitlines())))
+    preds = _preds(ds, tmp_path / "preds.jsonl", lambda i, row: row)
     for name in ("tradeoff.png", "report.md"):
         (tmp_path / name / "rep" / name).mkdir(parents=True)
         rc, err = run(capsys, "evaluate", "--predictions", preds, "--dataset", ds / "test.jsonl", "-o",
