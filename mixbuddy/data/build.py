@@ -50,9 +50,16 @@ def draw_gain(seed: int, rid: str, category: str) -> float:
     return -mag if cat.direction == "increase" else mag
 
 
+def draw_bounce(seed: int, song_id: str, start_ms: int, spread_db: float) -> float:
+    """The level a chunk is heard at: uniform within ±spread_db, one draw per (song, chunk); 0 when no spread."""
+    if not spread_db:
+        return 0.0
+    return float(rng_for(seed, "bounce", song_id, start_ms).uniform(-spread_db, spread_db))
+
+
 def make_recipe(song_id: str, split: str, stems: tuple[str, ...], start_ms: int, target: str, anchor: str,
                 category: str, pass_index: int, cfg: DataConfig, corpus: str) -> Recipe:
-    """One record with its seeded gain and seeded instruction/response wording."""
+    """One record with its seeded gain (and chunk level) and seeded instruction/response wording."""
     rid = record_id(song_id, start_ms, target, anchor, category, pass_index)
     gain = draw_gain(cfg.seed, rid, category)
     rng = rng_for(cfg.seed, "text", rid)
@@ -65,7 +72,7 @@ def make_recipe(song_id: str, split: str, stems: tuple[str, ...], start_ms: int,
         instruction_id=instr_id, response_id=resp_id, system=T.SYSTEM_PROMPT,
         instruction=T.render_instruction(stems, anchor, instr_id),
         response=T.render_response(category, target, anchor, resp_id, gain, exact_gain=cfg.exact_gain),
-        stems=stems, corpus=corpus)
+        stems=stems, corpus=corpus, bounce_db=draw_bounce(cfg.seed, song_id, start_ms, cfg.bounce_db))
 
 
 def role_pairs(chunk: ChunkInfo, cfg: DataConfig) -> list[tuple[str, str]]:

@@ -6,8 +6,9 @@ import json
 import logging
 from pathlib import Path
 
-from ..argtypes import channel_count, non_negative_int, positive_int  # noqa: F401  (used by other verbs too)
+from ..argtypes import channel_count, non_negative_int, number, positive_int  # noqa: F401  (used by other verbs too)
 from ..errors import ConfigError, DataError
+from .recipe import MAX_BOUNCE_DB
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ def run_build(args: argparse.Namespace) -> int:
 
     check_output_dir(args.output)
     cfg = load_config(DataConfig, args.config) if args.config else DataConfig()
-    overrides = {k: getattr(args, k) for k in ("seed", "workers", "passes") if getattr(args, k) is not None}
+    overrides = {k: getattr(args, k) for k in ("seed", "workers", "passes", "bounce_db") if getattr(args, k) is not None}
     if overrides:
         from ..config import to_dict
         cfg = from_dict(DataConfig, {**to_dict(cfg), **overrides}, "command line")
@@ -151,6 +152,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     b.add_argument("--seed", type=int, help="override the config seed")
     b.add_argument("--passes", type=positive_int, help="override sample-mode passes per chunk")
     b.add_argument("--workers", type=positive_int, help="processes for decoding/gating songs")
+    b.add_argument("--bounce-db", dest="bounce_db", type=number(0.0, MAX_BOUNCE_DB, unit="dB"),
+                   help="hear every chunk at one seeded level within ±D dB (an evaluation set without the "
+                        "level cue; default: the config's, 0 = the paper's protocol)")
     b.add_argument("--no-progress", action="store_true", help="no progress bar")
     b.add_argument("-q", "--quiet", action="store_true", help="do not print the stats table")
     b.set_defaults(func=run_build)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..constants import STEMS, TARGET_STEMS
+from .recipe import MAX_BOUNCE_DB
 
 MODES = ("enumerate", "sample")
 
@@ -58,6 +59,11 @@ class DataConfig:
     targets/anchors: stems allowed as target / anchor (``other`` excluded by default, as in the paper).
     exact_gain:      responses also state the exact correction rounded to 0.5 dB.
     workers:         processes analysing songs in parallel (1 = in process).
+    bounce_db:       evaluation sets without the level cue: every kept chunk is heard at one seeded level,
+                     uniform within ±bounce_db dB (all stems, hence the mix; the records of a chunk share it),
+                     as songs bounced at arbitrary levels (a mix pushed past the renderer's peak ceiling is
+                     scaled back like any other). 0 (default) = the paper's protocol, where the flawed mix's
+                     loudness alone tells the direction of most corrections (benchmarks/level_cue.py).
     """
 
     seed: int = 0
@@ -71,6 +77,7 @@ class DataConfig:
     anchors: list[str] = field(default_factory=lambda: list(TARGET_STEMS))
     exact_gain: bool = False
     workers: int = 1
+    bounce_db: float = 0.0
     gate: GateConfig = field(default_factory=GateConfig)
 
     def __post_init__(self) -> None:
@@ -89,6 +96,8 @@ class DataConfig:
             raise ValueError("passes must be >= 1")
         if self.workers < 1:
             raise ValueError("workers must be >= 1")
+        if not 0.0 <= self.bounce_db <= MAX_BOUNCE_DB:
+            raise ValueError(f"bounce_db must be within [0, {MAX_BOUNCE_DB:g}] dB, got {self.bounce_db}")
         for name in ("targets", "anchors"):
             vals = getattr(self, name)
             if not vals or not set(vals) <= set(STEMS) or len(set(vals)) != len(vals):

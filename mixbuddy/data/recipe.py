@@ -25,7 +25,9 @@ class Recipe:
 
     ``gain_db`` is the exact gain applied to the target stem (0.0 for ``no_error``); the corrective
     advice is its opposite (``corrective_gain_db``). ``stems`` lists every stem of the song that is
-    summed into the mix (silent ones included), ``corpus`` the corpus name.
+    summed into the mix (silent ones included), ``corpus`` the corpus name. ``bounce_db`` moves the whole
+    rendered window (every stem, hence the mix) by one gain, as a song bounced at another level: 0 in the
+    paper's protocol, and then left out of the JSON so that such datasets keep their bytes.
     """
 
     id: str
@@ -44,6 +46,7 @@ class Recipe:
     response: str
     stems: tuple[str, ...]
     corpus: str
+    bounce_db: float = 0.0
 
     def __post_init__(self) -> None:
         problems = validate_fields(self)
@@ -69,6 +72,8 @@ class Recipe:
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         d["stems"] = list(self.stems)
+        if not self.bounce_db:
+            del d["bounce_db"]
         return d
 
     def to_json(self) -> str:
@@ -78,15 +83,16 @@ class Recipe:
     def from_dict(cls, d: dict[str, Any]) -> "Recipe":
         """Build from a dict; missing/unknown keys or inconsistent values raise DataError."""
         names = [f.name for f in dataclasses.fields(cls)]
-        missing = [n for n in names if n not in d]
+        missing = [n for n in names if n not in d and n not in OPTIONAL_KEYS]
         unknown = sorted(set(d) - set(names))
         if missing or unknown:
             raise DataError(f"recipe {d.get('id', '?')!r}: missing keys {missing}, unknown keys {unknown}")
         kw = dict(d)
         try:
             kw["stems"] = tuple(str(s) for s in d["stems"])
-            for k in ("start_s", "duration_s", "gain_db"):
-                kw[k] = float(d[k])
+            for k in ("start_s", "duration_s", "gain_db", *OPTIONAL_KEYS):
+                if k in d:
+                    kw[k] = float(d[k])
             return cls(**kw)
         except (TypeError, ValueError) as e:
             raise DataError(str(e)) from None
@@ -94,6 +100,10 @@ class Recipe:
     @classmethod
     def from_json(cls, line: str) -> "Recipe":
         return cls.from_dict(json.loads(line))
+
+
+OPTIONAL_KEYS = ("bounce_db",)
+MAX_BOUNCE_DB = 24.0
 
 
 def validate_fields(r: Recipe) -> list[str]:
@@ -107,6 +117,8 @@ def validate_fields(r: Recipe) -> list[str]:
         return out + [f"unknown category {r.category!r} (expected one of {list(CATEGORY_BY_NAME)})"]
     if not (math.isfinite(r.start_s) and r.start_s >= 0 and math.isfinite(r.duration_s) and r.duration_s > 0):
         out.append(f"bad window start_s={r.start_s} duration_s={r.duration_s}")
+    if not (math.isfinite(r.bounce_db) and abs(r.bounce_db) <= MAX_BOUNCE_DB):
+        out.append(f"bounce_db={r.bounce_db} is not within ±{MAX_BOUNCE_DB:g} dB")
     if r.target == r.anchor:
         out.append(f"target and anchor are both {r.target!r}")
     for role in ("target", "anchor"):

@@ -190,23 +190,27 @@ class Renderer:
 
     def render(self, recipe: Recipe, augment: bool = False, seed: int = 0, return_stems: bool = False,
                thin: float = 0.0, master: float = 0.0) -> RenderedMix:
-        """The flawed mix of a recipe: stems summed with the target scaled by 10^(gain_db/20).
+        """The flawed mix of a recipe: stems summed with the target scaled by 10^(gain_db/20) (and every stem
+        by 10^(bounce_db/20)).
 
         ``thin`` (training): each bystander stem (neither target nor anchor) is, with this probability,
         made absent, quiet or sparse (see :func:`_thin`), seeded per (seed, recipe). ``master`` (training):
         the probability that the mix is mastered (:func:`master_mix`, after augmentation)."""
         win = self.window(recipe)
         thinned = _thin(win, recipe, rng_for(seed, "thin", recipe.id), thin) if thin > 0 else {}
-        g = np.float32(10.0 ** (recipe.gain_db / 20.0))
+        b = 10.0 ** (recipe.bounce_db / 20.0)          # the whole window's level (1 in the paper's protocol)
+        g, b = np.float32(b * 10.0 ** (recipe.gain_db / 20.0)), np.float32(b)
         first = next(iter(win.values()))
         mix = np.zeros(first.shape, dtype=np.float32)
         stems: dict[str, np.ndarray] = {}
         for name, x in win.items():
-            y = x * g if name == recipe.target else x
+            y = x * g if name == recipe.target else (x * b if recipe.bounce_db else x)
             mix += y
             if return_stems:
                 stems[name] = np.array(y, dtype=np.float32)
         info: dict = {"gain_db": recipe.gain_db, "target": recipe.target}
+        if recipe.bounce_db:
+            info["bounce_db"] = recipe.bounce_db
         if thinned:
             info["thinned"] = thinned
         if augment:

@@ -47,6 +47,10 @@ def dataset_stats(out_dir: str | Path) -> dict:
             "gain_histogram": {"edges": list(HIST_EDGES), "counts": [int(x) for x in hist],
                                "zero": int((gains == 0).sum())},
         }
+        levels = np.array(list({(r.song_id, r.start_s): r.bounce_db for r in recs}.values()))
+        if levels.any():      # a set built with --bounce-db: the level each chunk is heard at
+            stats[path.stem]["bounce_db"] = {"min": float(levels.min()), "mean": float(levels.mean()),
+                                             "max": float(levels.max())}
     return stats
 
 
@@ -85,4 +89,9 @@ def format_stats(stats: dict) -> str:
                       *(str(stats[s]["gain_histogram"]["counts"][i]) for s in splits)])
     hrows.append(["0 (no error)", *(str(stats[s]["gain_histogram"]["zero"]) for s in splits)])
     out.append(_table(hrows))
+    if any("bounce_db" in stats[s] for s in splits):
+        b = [stats[s].get("bounce_db") for s in splits]
+        out += ["", "level each chunk is heard at (bounce_db, dB): min / mean / max", _table(
+            [["", *splits], ["bounce_db", *(f"{d['min']:+.2f} / {d['mean']:+.2f} / {d['max']:+.2f}" if d else "0"
+                                            for d in b)]])]
     return "\n".join(out)

@@ -122,7 +122,7 @@ def check_predict_inputs(dataset: str | Path, output: str | Path, model_id: str 
     if not records:
         raise DataError(f"{dataset}: no records")
     scan_output(output, {r.id for r in records})
-    check_owner(output, model_id)
+    check_owner(output, model_id, dataset)
     return records
 
 
@@ -150,19 +150,31 @@ def prediction_line(record: Any, result: Any) -> str:
                   "p_answer": None if p_answer is None else round(p_answer, 6)}) + "\n"
 
 
-def check_owner(output: Path, model_id: str | None) -> None:
-    """Refuse to resume an output whose answers came from another model than ``model_id``."""
-    if model_id is None or not output.is_file() or output.stat().st_size == 0:
+def check_owner(output: Path, model_id: str | None, dataset: str | Path | None = None) -> None:
+    """Refuse to resume an output whose answers came from another model than ``model_id``, or from another
+    dataset file than ``dataset`` when its sidecar recorded one (datasets built with another seed or level
+    spread share their record ids)."""
+    if not output.is_file() or output.stat().st_size == 0:
         return
     side = Path(str(output) + ".json")
     try:
-        prev = json.loads(side.read_text(encoding="utf-8")).get("model") if side.is_file() else None
-    except (ValueError, AttributeError):
-        prev = None
-    if prev != model_id:
-        who = "an unrecorded model" if prev is None else prev
-        raise DataError(f"{output}: holds answers of {who}, not of {model_id}; remove it (and {side.name}) "
-                        "or choose another output file")
+        prev = json.loads(side.read_text(encoding="utf-8")) if side.is_file() else {}
+        prev = prev if isinstance(prev, dict) else {}
+    except ValueError:
+        prev = {}
+    fix = f"remove it (and {side.name}) or choose another output file"
+    if model_id is not None and prev.get("model") != model_id:
+        who = "an unrecorded model" if prev.get("model") is None else prev["model"]
+        raise DataError(f"{output}: holds answers of {who}, not of {model_id}; {fix}")
+    if dataset is not None and prev.get("dataset_sha256") not in (None, dataset_sha256(dataset)):
+        raise DataError(f"{output}: holds answers to other records than those now in {dataset} (the file has "
+                        f"changed since, or another build shares its record ids); {fix}")
+
+
+def dataset_sha256(dataset: str | Path) -> str:
+    from ..data.build import sha256_file
+
+    return sha256_file(Path(dataset))
 
 
 def predict_dataset(model: Any, dataset: str | Path, output: str | Path, batch_size: int = 8,
@@ -196,7 +208,8 @@ def predict_dataset(model: Any, dataset: str | Path, output: str | Path, batch_s
                 if f is None:   # the first answers: record the model, then open the output
                     ensure_dir(output.parent)
                     if model_id is not None:
-                        write_info(output, {"model": model_id, "dataset": str(dataset), "complete": False})
+                        write_info(output, {"model": model_id, "dataset": str(dataset),
+                                            "dataset_sha256": dataset_sha256(dataset), "complete": False})
                     f = open(output, "a", encoding="utf-8")
                 f.write("".join(lines))
                 f.flush()
@@ -209,7 +222,8 @@ def predict_dataset(model: Any, dataset: str | Path, output: str | Path, batch_s
             bar.close()
     finalize(output, done, order)
     info = {"model": model_id} if model_id is not None else {}
-    return {**info, "dataset": str(dataset), "output": str(output), "records": len(records), "predicted": len(todo),
+    return {**info, "dataset": str(dataset), "dataset_sha256": dataset_sha256(dataset), "output": str(output),
+            "records": len(records), "predicted": len(todo),
             "reused": len(records) - len(todo), "batch_size": batch_size, "input_mode": input_mode,
             "sample_rate": int(model.sample_rate)}
 

@@ -136,6 +136,24 @@ def test_loudness_stems_beats_chance(dataset):
     assert h["joint_accuracy"] > 0.5
 
 
+def test_loudness_stems_does_not_hear_the_bounce_level(dataset):
+    """The same corpus built with ``--bounce-db 8`` (every chunk heard at its own level): the loudness engine
+    weighs the stems against each other, so every answer stays the same, while the records' levels and
+    the rendered mixes do move."""
+    moved = dataset.parent / "ds-bounce"
+    assert main(["data", "build", "--kind", "musdb_hq", "--root", str(dataset.parent / "corpus"), "-o", str(moved),
+                 "--bounce-db", "8", "--no-progress", "-q"]) == 0
+    levels = {json.loads(line)["bounce_db"] for line in open(moved / "test.jsonl")}
+    assert len(levels) > 1 and max(abs(b) for b in levels) > 2
+    answers = []
+    for ds in (dataset, moved):
+        out = ds.parent / f"loudness-{ds.name}.jsonl"
+        assert main(["baseline", "loudness-stems", "--dataset", str(ds / "test.jsonl"), "-o", str(out),
+                     "--workers", "1"]) == 0
+        answers.append([(d["id"], d["text"], round(d["confidence"], 4)) for d in map(json.loads, open(out))])
+    assert answers[0] == answers[1]
+
+
 @pytest.mark.slow
 def test_mix_features_learns_from_the_mix_and_is_deterministic(dataset, mixfeat_train, tmp_path):
     # the first chunk of each test song (60 records, still the full 30-record enumeration per chunk): the

@@ -143,6 +143,21 @@ def test_refuses_to_resume_another_models_answers(dataset, tmp_path):
         predict_dataset(FakeModel("stems"), dataset, out, progress=False, model_id="default@aaaa")
 
 
+def test_refuses_to_resume_answers_to_another_version_of_the_dataset(dataset, tmp_path):
+    """Datasets rebuilt with another seed or level spread keep their record ids: the sidecar's
+    ``dataset_sha256`` keeps their answers apart."""
+    out = tmp_path / "p.jsonl"
+    info = predict_dataset(FakeModel("stems"), dataset, out, batch_size=4, limit=5, progress=False, model_id="m@1")
+    side = json.loads(Path(str(out) + ".json").read_text())
+    assert side["dataset_sha256"] == info["dataset_sha256"] and len(info["dataset_sha256"]) == 64
+    other = tmp_path / "other.jsonl"
+    lines = dataset.read_text().splitlines(keepends=True)
+    other.write_text("".join(lines[:-1]))            # same ids (one fewer record), another file
+    with pytest.raises(DataError, match="p.jsonl: holds answers to other records than those now in .*other.jsonl"):
+        predict_dataset(FakeModel("stems"), other, out, progress=False, model_id="m@1")
+    assert predict_dataset(FakeModel("stems"), dataset, out, progress=False, model_id="m@1")["reused"] == 5
+
+
 def test_checkpoint_id_follows_the_weights(tmp_path):
     """checkpoint_id: same files -> same id; any changed weight file -> another id; meta.json is ignored."""
     from mixbuddy.errors import ConfigError
