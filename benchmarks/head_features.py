@@ -14,7 +14,9 @@ boosting (as the mix-features baseline) on the same numbers instead of the head.
 ``--gain-spread D``: the training features of clips turned by a seeded gain within +-D dB (each level feature
 moves by exactly g / db_scale or not at all, so this is exact in feature space); ``--real-gains D`` (with
 ``--real``): the real songs also scored each turned by one seeded gain within +-D dB, three draws.
-``--songs K ...``: a corpus-size learning curve instead: the head trained on all cached recipes of the
+``--eval-gains D``: validation (and ``--test``) also scored with every chunk turned by the level ``mixbuddy data
+build --bounce-db D`` gives it (seed 0), in feature space as above (a stem below the loudness gate moves too:
+approximate for silent stems). ``--songs K ...``: a corpus-size learning curve instead: the head trained on all cached recipes of the
 first K training songs (sorted ids) for each K (``--train-dataset``: another dataset's training split, e.g.
 a grown corpus). ``--side mid|full|diff`` (mix mode): the mix rendered in stereo; the head reads the mid
 signal's features (alone with ``mid``, the control) plus, with ``full``, every feature of the side signal
@@ -41,6 +43,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from mixbuddy.data.build import draw_bounce
 from mixbuddy.data.recipe import load_recipes
 from mixbuddy.data.render import open_renderer
 from mixbuddy.evaluate.baselines.common import allowed_targets
@@ -196,6 +199,8 @@ def main() -> None:
     ap.add_argument("--gain-spread", type=float, default=None, metavar="D",
                     help="training features of clips turned by a seeded gain uniform within +-D dB (the bounce level "
                          "varies), applied exactly in feature space")
+    ap.add_argument("--eval-gains", type=float, default=None, metavar="D",
+                    help="also score validation (and --test) with every chunk turned by its `data build --bounce-db D` level")
     ap.add_argument("--real-gains", type=float, default=None, metavar="D",
                     help="with --real: also score the real songs each turned by one seeded gain within +-D dB (3 draws)")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
@@ -219,7 +224,10 @@ def main() -> None:
     if a.test:
         te = load_recipes("work/ds-synth/test.jsonl")
         splits.append(("test", te, load(te, "test")))
-    mask = gain_mask(a.features, a.level_ref) if a.gain_spread or a.real_gains else None
+    mask = gain_mask(a.features, a.level_ref) if a.gain_spread or a.real_gains or a.eval_gains else None
+    for split, recs, x in list(splits) if a.eval_gains else []:     # the levels of `data build --bounce-db D`
+        g = np.array([draw_bounce(0, r.song_id, round(r.start_s * 1000), a.eval_gains) for r in recs])
+        splits.append((f"{split}, chunks within +-{a.eval_gains:g} dB", recs, shifted(x, mask, g)))
     if a.gain_spread:
         xa = shifted(xa, mask, np.random.default_rng(1).uniform(-a.gain_spread, a.gain_spread, len(xa)))
     if a.real:

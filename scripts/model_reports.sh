@@ -9,6 +9,7 @@
 # of each of the 20 test songs, `python scripts/subset_by_chunk.py work/ds-synth/test.jsonl
 # work/ds-synth/test-sub.jsonl`). With SYNTH_SPLIT=test the synth-sub reports are also derived from the
 # full predictions (scripts/subset_predictions.py), as the baselines' are (scripts/baseline_subset_reports.sh).
+# The bounce-randomised test split (SETS=bounce, work/ds-bounce; docs/BENCHMARKS.md) is treated like synth.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.venv/bin}
@@ -17,7 +18,7 @@ SETS=${SETS:-"synth real"}
 BATCH=${BATCH:-16}
 SYNTH_SPLIT=${SYNTH_SPLIT:-test}
 for ds in $SETS; do
-  split=test; [ "$ds" = synth ] && split=$SYNTH_SPLIT
+  split=test; case $ds in synth|bounce) split=$SYNTH_SPLIT;; esac
   for m in $MODELS; do
     mkdir -p work/preds/$ds
     /usr/bin/time -f "$ds $m: %e s wall, %M KB peak" \
@@ -25,11 +26,11 @@ for ds in $SETS; do
         --batch-size "$BATCH" --cache-dir work/cache --no-progress
     $BIN/mixbuddy evaluate --predictions work/preds/$ds/model-$m-$split.jsonl --dataset work/ds-$ds/$split.jsonl \
       -o reports/models/$ds-$split/$m --name "mixbuddy $m" --seed 0
-    if [ "$ds" = synth ] && [ "$split" = test ] && [ -f work/ds-synth/test-sub.jsonl ]; then
-      $BIN/python scripts/subset_predictions.py work/preds/synth/model-$m-test.jsonl work/ds-synth/test-sub.jsonl \
-        work/preds/synth/model-$m-test-sub.jsonl
-      $BIN/mixbuddy evaluate --predictions work/preds/synth/model-$m-test-sub.jsonl --dataset work/ds-synth/test-sub.jsonl \
-        -o reports/models/synth-test-sub/$m --name "mixbuddy $m" --seed 0
+    if [ "$split" = test ] && [ -f work/ds-$ds/test-sub.jsonl ]; then
+      $BIN/python scripts/subset_predictions.py work/preds/$ds/model-$m-test.jsonl work/ds-$ds/test-sub.jsonl \
+        work/preds/$ds/model-$m-test-sub.jsonl
+      $BIN/mixbuddy evaluate --predictions work/preds/$ds/model-$m-test-sub.jsonl --dataset work/ds-$ds/test-sub.jsonl \
+        -o reports/models/$ds-test-sub/$m --name "mixbuddy $m" --seed 0
     fi
   done
 done
