@@ -15,8 +15,8 @@ boosting (as the mix-features baseline) on the same numbers instead of the head.
 moves by exactly g / db_scale or not at all, so this is exact in feature space); ``--real-gains D`` (with
 ``--real``): the real songs also scored each turned by one seeded gain within +-D dB, three draws.
 ``--eval-gains D``: validation (and ``--test``) also scored with every chunk turned by the level ``mixbuddy data
-build --bounce-db D`` gives it (seed 0), in feature space as above (a stem below the loudness gate moves too:
-approximate for silent stems). ``--songs K ...``: a corpus-size learning curve instead: the head trained on all cached recipes of the
+build --bounce-db D`` gives it (seed 0), in feature space as above: a proxy, since a silent stem moves too and
+the renderer's peak ceiling, which scales some moved mixes back down, is left out (about 1 in 5 at D = 6). ``--songs K ...``: a corpus-size learning curve instead: the head trained on all cached recipes of the
 first K training songs (sorted ids) for each K (``--train-dataset``: another dataset's training split, e.g.
 a grown corpus). ``--side mid|full|diff`` (mix mode): the mix rendered in stereo; the head reads the mid
 signal's features (alone with ``mid``, the control) plus, with ``full``, every feature of the side signal
@@ -118,7 +118,8 @@ def gain_mask(kind: str, ref: float | None = None) -> np.ndarray:
     step = 1.0 / lf.cfg.db_scale
     moved = np.abs(d - step).max(0) < 0.01 * step
     if not np.all(moved | (np.abs(d).max(0) < 0.01 * step)):
-        raise SystemExit("some level features are not linear in a gain: --gain-spread / --real-gains cannot shift them")
+        raise SystemExit("some level features are not linear in a gain: --gain-spread / --real-gains / --eval-gains "
+                         "cannot shift them")
     return moved * step
 
 
@@ -200,7 +201,8 @@ def main() -> None:
                     help="training features of clips turned by a seeded gain uniform within +-D dB (the bounce level "
                          "varies), applied exactly in feature space")
     ap.add_argument("--eval-gains", type=float, default=None, metavar="D",
-                    help="also score validation (and --test) with every chunk turned by its `data build --bounce-db D` level")
+                    help="also score validation (and --test) with every chunk turned by its `data build --bounce-db D` "
+                         "level (a proxy: the renderer's peak ceiling, which turns some moved mixes back down, is left out)")
     ap.add_argument("--real-gains", type=float, default=None, metavar="D",
                     help="with --real: also score the real songs each turned by one seeded gain within +-D dB (3 draws)")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
@@ -212,6 +214,8 @@ def main() -> None:
     cache = Path("work/feats")
     if a.side and a.mode != "mix":
         ap.error("--side needs --mode mix")
+    if a.side and (a.gain_spread or a.real_gains or a.eval_gains):
+        ap.error("--gain-spread / --real-gains / --eval-gains cannot shift the features of --side")
 
     def load(recs, split: str, augment: bool = False, dataset: str = "work/ds-synth", thin: float = 0.0):
         """The features the head reads for ``recs`` (``--side`` applied)."""

@@ -98,6 +98,7 @@ class DataConfig:
             raise ValueError("workers must be >= 1")
         if not 0.0 <= self.bounce_db <= MAX_BOUNCE_DB:
             raise ValueError(f"bounce_db must be within [0, {MAX_BOUNCE_DB:g}] dB, got {self.bounce_db}")
+        self.bounce_db = float(self.bounce_db) + 0.0        # -0 (e.g. "--bounce-db -0") is written as 0.0
         for name in ("targets", "anchors"):
             vals = getattr(self, name)
             if not vals or not set(vals) <= set(STEMS) or len(set(vals)) != len(vals):

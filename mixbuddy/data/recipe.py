@@ -88,11 +88,16 @@ class Recipe:
         if missing or unknown:
             raise DataError(f"recipe {d.get('id', '?')!r}: missing keys {missing}, unknown keys {unknown}")
         kw = dict(d)
+        for k in ("start_s", "duration_s", "gain_db", *OPTIONAL_KEYS):
+            if k in d:
+                if isinstance(d[k], bool) or not isinstance(d[k], (int, float)):
+                    raise DataError(f"recipe {d.get('id', '?')!r}: {k} must be a number, got {d[k]!r}")
+                try:
+                    kw[k] = float(d[k])
+                except OverflowError:
+                    raise DataError(f"recipe {d.get('id', '?')!r}: {k} is too large ({str(d[k])[:12]}...)") from None
         try:
             kw["stems"] = tuple(str(s) for s in d["stems"])
-            for k in ("start_s", "duration_s", "gain_db", *OPTIONAL_KEYS):
-                if k in d:
-                    kw[k] = float(d[k])
             return cls(**kw)
         except (TypeError, ValueError) as e:
             raise DataError(str(e)) from None

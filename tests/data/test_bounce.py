@@ -47,6 +47,11 @@ def test_json_keeps_its_bytes_without_a_level_and_round_trips_with_one(songs):
         Recipe.from_dict({**d, "bounce_db": 30.0})
     with pytest.raises(DataError, match=r"bounce_db=nan"):
         Recipe.from_dict({**d, "bounce_db": float("nan")})
+    for bad in (True, "3", None, [1.0]):          # a number or nothing: no silent true -> +1 dB
+        with pytest.raises(DataError, match=rf"bounce_db must be a number, got {bad!r}".replace("[", r"\[")):
+            Recipe.from_dict({**d, "bounce_db": bad})
+    with pytest.raises(DataError, match=r"gain_db is too large \(100000000000\.\.\.\)"):
+        Recipe.from_dict({**d, "gain_db": 10 ** 400})       # JSON allows it; float() overflows
 
 
 def test_the_level_moves_every_stem_and_the_mix_exactly():
@@ -81,6 +86,7 @@ def test_manifest_stats_and_config_limits(songs, tmp_path):
     assert "bounce_db" not in format_stats(dataset_stats(tmp_path / "plain"))
     with pytest.raises(ValueError, match=r"bounce_db must be within \[0, 24\] dB, got -1"):
         data_config(bounce_db=-1.0)
+    assert str(data_config(bounce_db=-0.0).bounce_db) == "0.0"
 
 
 def test_cli_flag(tiny_musdb, tmp_path, capsys):
