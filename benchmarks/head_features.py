@@ -16,7 +16,8 @@ moves by exactly g / db_scale or not at all, so this is exact in feature space);
 ``--real``): the real songs also scored each turned by one seeded gain within +-D dB, three draws.
 ``--eval-gains D``: validation (and ``--test``) also scored with every chunk turned by the level ``mixbuddy data
 build --bounce-db D`` gives it (seed 0), in feature space as above: a proxy, since a silent stem moves too and
-the renderer's peak ceiling, which scales some moved mixes back down, is left out (about 1 in 5 at D = 6). ``--songs K ...``: a corpus-size learning curve instead: the head trained on all cached recipes of the
+the renderer's peak ceiling, which scales some moved mixes back down, is left out (621 of the test split's
+2,640 error mixes at D = 6; benchmarks/level_cue.py). ``--songs K ...``: a corpus-size learning curve instead: the head trained on all cached recipes of the
 first K training songs (sorted ids) for each K (``--train-dataset``: another dataset's training split, e.g.
 a grown corpus). ``--side mid|full|diff`` (mix mode): the mix rendered in stereo; the head reads the mid
 signal's features (alone with ``mid``, the control) plus, with ``full``, every feature of the side signal
