@@ -36,9 +36,10 @@ def main() -> None:
         t0 = time.perf_counter()
         records = [r for r in load_recipes(path) if r.category != "no_error"]
         renderer = open_renderer(path, SR, 1, a.cache_dir)
-        outs = [renderer.render(r) for r in records]
-        lufs = np.array([loudness(o.mix, SR) for o in outs])
-        scaled = np.array([o.info["peak_scale_db"] for o in outs])     # the renderer's peak ceiling at work
+        lufs, scaled = np.zeros(len(records)), np.zeros(len(records))   # scaled: the renderer's peak ceiling at work
+        for i, r in enumerate(records):
+            out = renderer.render(r)
+            lufs[i], scaled[i] = loudness(out.mix, SR), out.info["peak_scale_db"]
         down = np.array([r.gain_db > 0 for r in records])          # pushed up: the advice is to turn it down
         rule = lufs > np.median(lufs)
         auc = mannwhitneyu(lufs[down], lufs[~down]).statistic / (down.sum() * (~down).sum())   # ties count half

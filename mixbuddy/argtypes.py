@@ -62,6 +62,8 @@ def device_name(text: str) -> str:
     except ValueError as e:
         raise argparse.ArgumentTypeError(str(e).strip()) from None
     return text
+
+
 probability = number(0.0, 1.0)
 """A threshold on P(imbalance): within [0, 1]."""
 

@@ -43,7 +43,6 @@ from .windows import Skipped, cut_windows, load_song
 from .wording import DASH, MAX_FLAW_DB, describe, fmt_span, fmt_time, verdict_key
 
 
-
 @dataclass(frozen=True)
 class WindowResult:
     """One analysed window: its time span, the engine's words, the parsed finding, the confidence."""

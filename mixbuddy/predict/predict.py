@@ -184,6 +184,7 @@ def predict_dataset(model: Any, dataset: str | Path, output: str | Path, batch_s
     ``model_id`` (e.g. :func:`mixbuddy.model.checkpoint.checkpoint_id`): resume only that model's answers."""
     dataset, output = Path(dataset), Path(output)
     records = check_predict_inputs(dataset, output, model_id, cache_dir, limit, batch_size)
+    sha = dataset_sha256(dataset)
     order = {r.id: i for i, r in enumerate(records)}
     if limit is not None:
         records = records[:limit]
@@ -208,8 +209,8 @@ def predict_dataset(model: Any, dataset: str | Path, output: str | Path, batch_s
                 if f is None:   # the first answers: record the model, then open the output
                     ensure_dir(output.parent)
                     if model_id is not None:
-                        write_info(output, {"model": model_id, "dataset": str(dataset),
-                                            "dataset_sha256": dataset_sha256(dataset), "complete": False})
+                        write_info(output, {"model": model_id, "dataset": str(dataset), "dataset_sha256": sha,
+                                            "complete": False})
                     f = open(output, "a", encoding="utf-8")
                 f.write("".join(lines))
                 f.flush()
@@ -222,7 +223,7 @@ def predict_dataset(model: Any, dataset: str | Path, output: str | Path, batch_s
             bar.close()
     finalize(output, done, order)
     info = {"model": model_id} if model_id is not None else {}
-    return {**info, "dataset": str(dataset), "dataset_sha256": dataset_sha256(dataset), "output": str(output),
+    return {**info, "dataset": str(dataset), "dataset_sha256": sha, "output": str(output),
             "records": len(records), "predicted": len(todo),
             "reused": len(records) - len(todo), "batch_size": batch_size, "input_mode": input_mode,
             "sample_rate": int(model.sample_rate)}

@@ -24,7 +24,8 @@ def fmt_span(a: float, b: float) -> str:
 
 def stated_db(gain_db: float) -> float:
     """The size of a correction as the advice states it ("about 9.5 dB"): to the nearest 0.5 dB, halves up
-    (the mean of 9 and 9.5 is stated, and applied, as 9.5)."""
+    (the mean of 9 and 9.5 is stated, and applied, as 9.5). Not :func:`~mixbuddy.data.templates.exact_correction`,
+    which rounds the training texts' exact gains half to even and must keep their bytes."""
     return math.floor(abs(float(gain_db)) * 2.0 + 0.5) / 2.0
 
 

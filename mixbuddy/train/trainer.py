@@ -40,8 +40,8 @@ from ..model.batch import Collator
 from ..model.checkpoint import load_trained_parts, save_checkpoint
 from ..model.mixbuddy_model import MixbuddyModel
 from .config import SELECT_METRICS, TrainConfig, check_run_inputs
-from .devices import accelerator_kwargs, pin_cuda_device, restore_rng, rng_state
 from .dataset import RecipeDataset, StepBatches, eval_batches, eval_subset, loader
+from .devices import accelerator_kwargs, pin_cuda_device, restore_rng, rng_state
 from .level_cache import LevelCache, build_level_cache
 
 log = logging.getLogger(__name__)
