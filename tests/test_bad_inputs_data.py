@@ -347,9 +347,25 @@ def test_baseline_option_checks(capsys, ds, tmp_path, opt, value, msg):
     assert files_under(tmp_path) == []
 
 
-def test_baseline_workers_zero_is_valid(capsys, ds, tmp_path):
-    assert main(["baseline", "majority", "--dataset", str(ds / "test.jsonl"), "-o", str(tmp_path / "p.jsonl"),
-                 "--workers", "0"]) == 0
+def test_workers_zero_measures_in_this_process_and_answers_as_a_pool_does(ds, tmp_path, monkeypatch):
+    """``--workers 0`` (like 1) measures in this process, for a baseline and for advise-prior alike, and gives
+    the answers a pool of two gives (the training split holds three songs, so a pool would be used)."""
+    train = str(ds / "train.jsonl")
+
+    def both(tag: str, workers: str) -> tuple[bytes, dict]:
+        preds, prior = tmp_path / f"{tag}.jsonl", tmp_path / f"{tag}.json"
+        assert main(["baseline", "oracle-stems", "--dataset", train, "-o", str(preds), "--workers", workers]) == 0
+        assert main(["advise-prior", "--dataset", train, "-o", str(prior), "--workers", workers]) == 0
+        fitted = json.loads(prior.read_text())
+        return preds.read_bytes(), {k: fitted[k] for k in ("chunks", "balance", "contrast_std_db")}
+
+    pooled = both("pool", "2")
+
+    def no_pool(*a, **k):
+        raise AssertionError("a worker pool was started")
+
+    monkeypatch.setattr("mixbuddy.evaluate.baselines.common.get_context", no_pool)
+    assert both("here", "0") == pooled and pooled[1]["chunks"] > 1
 
 
 def test_baseline_cache_dir_or_output_in_the_way(capsys, ds, tmp_path, afile):

@@ -452,14 +452,18 @@ def test_stem_mp4_corrupt_and_missing_backend(stem_clip: Path, tmp_path: Path, m
 
 # --------------------------------------------------------------------------- bad inputs
 
-@pytest.mark.parametrize("kind", ["musdb_hq", "stem_mp4", "stems_folder"])
-def test_missing_and_empty_roots(tmp_path: Path, kind: str):
+@pytest.mark.parametrize("kind, empty", [
+    ("musdb_hq", "no train/ or test/ folder; expected the MUSDB18-HQ layout"),
+    ("stem_mp4", "no .stem.mp4/.stem.m4a files found (in the root or under train/, test/)"),
+    ("stems_folder", "no song folders found (expected {root}/<song>/<stem files>)")])
+def test_missing_and_empty_roots(tmp_path: Path, kind: str, empty: str):
     if kind == "stem_mp4":
         pytest.importorskip("stempeg")
     with pytest.raises(CorpusError, match="corpus folder not found"):
         load_corpus(CorpusConfig(kind=kind, root=str(tmp_path / "nope")))
-    with pytest.raises(CorpusError, match=str(tmp_path)):
+    with pytest.raises(CorpusError) as e:                   # there, but empty: what each kind looked for
         load_corpus(CorpusConfig(kind=kind, root=str(tmp_path)))
+    assert str(e.value).startswith(f"{tmp_path}: {empty.format(root=tmp_path)}")
     with pytest.raises(CorpusError, match="not set"):
         load_corpus(CorpusConfig(kind=kind, root=""))
 

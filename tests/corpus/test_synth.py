@@ -212,11 +212,18 @@ def test_different_seeds_give_different_songs():
     assert len(signatures) == 4
 
 
-def test_mono_wav_24bit_other_rate():
+def test_mono_wav_24bit_other_rate(tmp_path: Path):
     cfg = SynthConfig(songs=1, seconds=5.0, sample_rate=16000, channels=1, format="wav", bit_depth=24)
     audio, meta = synthesize_song(cfg, 0)
     assert all(x.shape == (80000, 1) for x in audio.values())
     assert meta["sample_rate"] == 16000 and cfg.extension == ".wav" and cfg.subtype == "PCM_24"
+    synthesize_corpus(cfg, tmp_path / "c", workers=1, progress=False)      # and the files are written so
+    files = sorted(tmp_path.rglob("*.wav"))
+    assert sorted(f.stem for f in files) == ["bass", "drums", "mixture", "other", "vocals"]
+    for f in files:
+        info = sf.info(str(f))
+        assert (info.samplerate, info.channels, info.subtype, info.frames) == (16000, 1, "PCM_24", 80000), f
+    assert not list(tmp_path.rglob("*.flac"))
 
 
 def test_rebuild_reuses_songs_and_refuses_foreign_or_changed_folders(corpus: Path, tmp_path: Path):
@@ -291,5 +298,5 @@ def test_cli_synth(tmp_path: Path, capsys):
 
 
 def test_errors_are_mixbuddy_errors():
-    with pytest.raises(MixbuddyError):
+    with pytest.raises(MixbuddyError, match=r"^songs must be an integer >= 1, got -3$"):
         SynthConfig(songs=-3)

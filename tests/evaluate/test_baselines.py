@@ -3,15 +3,18 @@ corpus → recipes → render → advice text → parser → metrics through the
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from mixbuddy.cli import main
-from mixbuddy.constants import CATEGORIES, STEMS, TARGET_STEMS
+from mixbuddy.constants import CATEGORIES, CATEGORY_BY_NAME, STEMS, TARGET_STEMS
+from mixbuddy.data.recipe import load_recipes
 from mixbuddy.evaluate.baselines.bayes import GaussianBalance, answer_p, decide, decide_from_posterior
 from mixbuddy.evaluate.baselines.simple import oracle_gain
+from mixbuddy.evaluate.parse import parse_advice
 
 
 def simulate(sigma: float, n: int = 1500, seed: int = 0) -> dict:
@@ -122,13 +125,43 @@ def test_oracle_scores_100_through_the_whole_chain(dataset):
     assert h["mean_abs_db_error"] < 0.26  # stated gains are rounded to 0.5 dB
 
 
+def said(dataset: Path, name: str) -> list[tuple[str, str | None]]:
+    """(category, target) each answer of baseline ``name`` states, as the parser reads it."""
+    by_finding = {(c.direction, c.magnitude): c.name for c in CATEGORIES if c.is_error}
+    out = []
+    for line in open(dataset.parent / f"{name}.jsonl"):
+        f = parse_advice(json.loads(line)["text"]).primary
+        out.append(("no_error", None) if f.no_error else (by_finding[(f.direction, f.range_db)], f.target))
+    return out
+
+
 def test_random_and_majority_sit_at_their_expected_floors(dataset):
-    n = sum(1 for _ in open(dataset / "test.jsonl"))
+    test = load_recipes(dataset / "test.jsonl")
+    n = len(test)
     tol = 4 * np.sqrt(0.2 * 0.8 / n)
     h = run_and_score(dataset, "random")
     assert abs(h["joint_accuracy"] - 0.2) < tol
+    # random, not stuck: each of the five categories about a fifth of the answers, each allowed target half
+    answers = said(dataset, "random")
+    for c in CATEGORIES:
+        assert abs(sum(a[0] == c.name for a in answers) / n - 0.2) < tol, c.name
+    named = [(a[1], r) for a, r in zip(answers, test) if a[1] is not None]
+    assert all(t in TARGET_STEMS and t != r.anchor for t, r in named)
+    half = 4 * np.sqrt(0.25 / len(named))
+    assert abs(sum(t == r.target for t, r in named) / len(named) - 0.5) < half
+    first = [min(x for x in TARGET_STEMS if x != r.anchor) for _, r in named]   # not always the same of the two
+    assert abs(sum(t == f for (t, _), f in zip(named, first)) / len(named) - 0.5) < half
+    # majority: the training split's most frequent (category, target) among those the record allows
     h = run_and_score(dataset, "majority")
-    assert abs(h["joint_accuracy"] - 0.2) < tol
+    counts = Counter((r.category, r.target) for r in load_recipes(dataset / "train.jsonl"))
+    ranked = sorted(counts, key=lambda k: (-counts[k], k))
+    expected = [next((c, None if c == "no_error" else t) for c, t in ranked
+                     if c == "no_error" or (t in TARGET_STEMS and t != r.anchor)) for r in test]
+    assert said(dataset, "majority") == expected
+    right = sum(r.category == "no_error" if c == "no_error" else
+                (r.target == t and CATEGORY_BY_NAME[r.category].direction == CATEGORY_BY_NAME[c].direction)
+                for (c, t), r in zip(expected, test))
+    assert h["joint_accuracy"] == pytest.approx(right / n) and abs(h["joint_accuracy"] - 0.2) < tol
 
 
 def test_loudness_stems_beats_chance(dataset):

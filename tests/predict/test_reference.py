@@ -78,7 +78,11 @@ def test_a_stems_model_hears_the_song_shifted_by_the_reference(tmp_path):
     (["--checkpoint", "default-real"], "--reference needs an engine that hears the stems"),
     (["--reference-missing"], "nowhere: stems folder not found"),
 ])
-def test_reference_mistakes_are_named_before_any_model_loads(tmp_path, capsys, extra, message):
+def test_reference_mistakes_are_named_before_any_model_loads(tmp_path, capsys, monkeypatch, extra, message):
+    def no_load(*a, **k):
+        raise AssertionError("a model was loaded")
+
+    monkeypatch.setattr("mixbuddy.model.checkpoint.load_checkpoint", no_load)
     song = write_stems(tmp_path / "song", balanced_stems(12.0, 44100, seed=1), 44100, "wav")
     ref = str(tmp_path / "nowhere") if extra == ["--reference-missing"] else str(song)
     args = ["advise", "--stems", str(song), "--anchor", "drums", "--reference", ref]
