@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
+import secrets
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -84,6 +84,23 @@ def read_json(path: str | Path, what: str = "file") -> Any:
         raise DataError(f"{path}: {what} is not valid JSON ({e})") from None
 
 
+def fresh_path(parent: str | Path, prefix: str, suffix: str = "", folder: bool = False) -> Path:
+    """A new empty file (or folder) under a name no one else holds in ``parent``, created as any new file is
+    here: mode 0666 (0777) less the umask. tempfile's are private (0600 / 0700), and renamed onto an output
+    they would leave it unreadable to anyone else (a DAW running as another user, a shared folder)."""
+    for _ in range(100):
+        p = Path(parent) / f"{prefix}{secrets.token_hex(6)}{suffix}"
+        try:
+            if folder:
+                os.mkdir(p, 0o777)
+            else:
+                os.close(os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            return p
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"{parent}: no free name for a temporary {'folder' if folder else 'file'}")
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success it is renamed onto ``path``.
@@ -93,11 +110,9 @@ def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
     path = check_output_file(path)
     ensure_dir(path.parent)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix or path.suffix, dir=path.parent)
+        tmp_path = fresh_path(path.parent, f".{path.name}.", suffix or path.suffix)
     except OSError as e:
         raise OutputError(f"{path}: cannot write here ({e.strerror or e})") from None
-    os.close(fd)
-    tmp_path = Path(tmp)
     try:
         yield tmp_path
         os.replace(tmp_path, path)

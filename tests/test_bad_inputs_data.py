@@ -118,14 +118,36 @@ def test_an_output_folder_that_cannot_be_written(capsys, ds, tmp_path, monkeypat
                   locked / "rep", "--bootstrap", "0")
     assert rc == 1 and f"{locked / 'rep'}: cannot write here: {locked} is not writable" in err
     monkeypatch.undo()
-    import tempfile
 
     def refuse(*a, **k):
         raise PermissionError(13, "Permission denied")
-    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    monkeypatch.setattr("mixbuddy.io.fresh_path", refuse)
     with pytest.raises(OutputError, match=r"out\.txt: cannot write here \(Permission denied\)"):
         write_text(tmp_path / "out.txt", "x")
     assert files_under(tmp_path) == ["locked", "preds.jsonl"]
+
+
+def test_outputs_are_made_as_any_new_file_is(tmp_path):
+    """Outputs written to a temp file and renamed get the usual permissions (0666 / 0777 less the umask), not
+    tempfile's private 0600 / 0700, which left reports, rendered fixes and exported models unreadable to
+    other users (a DAW running as another user, a shared folder)."""
+    import os
+
+    from mixbuddy.audio import write_audio
+    from mixbuddy.io import fresh_path, write_text
+
+    old = os.umask(0o022)
+    try:
+        write_text(tmp_path / "report.txt", "x")
+        write_audio(tmp_path / "fixed.wav", np.zeros((100, 2), np.float32), 8000)
+        folder = fresh_path(tmp_path, ".model.", folder=True)      # how export and the LLM cache stage theirs
+        os.umask(0o077)
+        write_text(tmp_path / "private.txt", "x")
+    finally:
+        os.umask(old)
+    assert {p.name: p.stat().st_mode & 0o777 for p in tmp_path.iterdir() if p.is_file()} == {
+        "report.txt": 0o644, "fixed.wav": 0o644, "private.txt": 0o600}
+    assert folder.name.startswith(".model.") and folder.stat().st_mode & 0o777 == 0o755
 
 
 @pytest.mark.parametrize("content, line", [("{\"id\": 1}\n".encode("utf-16"), 1),

@@ -223,6 +223,12 @@ def test_advise_option_values(tmp_path, capsys, opt, value, msg):
     assert opt in err and msg in err and list(tmp_path.iterdir()) == []
 
 
+def test_advise_with_nothing_to_hear_is_a_usage_error(capsys, checkpoint_calls):
+    err = parser_error(["advise", "--anchor", "drums"], capsys)
+    assert err.rstrip().endswith("mixbuddy advise: error: give a mix file, a stems folder (--stems DIR), or both")
+    assert checkpoint_calls == []
+
+
 def test_advise_library_refuses_a_hop_of_zero_and_batch_size_zero():
     from mixbuddy.predict.advise import advise
     from mixbuddy.predict.engines import ModelEngine

@@ -28,7 +28,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -37,7 +36,7 @@ import torch
 from .. import __version__
 from ..config import load_config, save_config, to_dict
 from ..errors import ConfigError
-from ..io import ensure_dir, write_json
+from ..io import ensure_dir, fresh_path, write_json
 from .audio import load_trainable_state_dict, trainable_state_dict, under_prefix
 from .checkpoint_files import (ADAPTER_DIR, AUDIO_FILE, BASE_FILE, CONFIG_FILE, FORMAT, META_FILE,  # noqa: F401
                                SHIPPED, SHIPPED_DIR, TOKENS_FILE, check_checkpoint_output, check_tensors,
@@ -175,12 +174,12 @@ def save_checkpoint(model: MixbuddyModel, out_dir: str | os.PathLike, extra: dic
                               "architecture")
         derived = {"base": base, "base_sha256": _content_hash(base_dir), "replaces": list(replaces)}
     ensure_dir(out.parent)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    tmp = fresh_path(out.parent, f".{out.name}.", folder=True)
     old = None
     try:
         _write(model, tmp, out.name, dict(extra or {}), dtype, derived, reports)
         if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
+            old = fresh_path(out.parent, f".{out.name}.old.", folder=True)
             os.replace(out, old / "x")
         os.replace(tmp, out)
     finally:

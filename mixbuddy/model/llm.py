@@ -24,7 +24,6 @@ import json
 import logging
 import os
 import shutil
-import tempfile
 import time
 import warnings
 from contextlib import contextmanager
@@ -34,6 +33,7 @@ from typing import Any, Callable
 import torch
 
 from ..errors import ConfigError
+from ..io import fresh_path
 from .config import LLMConfig, LoRAConfig, parse_device_name
 
 log = logging.getLogger(__name__)
@@ -138,7 +138,7 @@ def cache_pretrained(target: str | Path, build: Callable[[], tuple[Any, Any]],
     if (target / "config.json").is_file():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    tmp = fresh_path(target.parent, f".{target.name}.", folder=True)
     try:
         model, tokenizer = build()
         with quiet_weight_loading():

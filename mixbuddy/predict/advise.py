@@ -180,11 +180,15 @@ class AdviceReport:
     notes: list[str] = field(default_factory=list)  # what advise logged about the input (see Notes)
 
     def to_dict(self) -> dict:
-        return {"song": self.song, "engine": self.engine, "anchor": self.anchor,
-                "duration_s": round(self.duration_s, 3), "windows": [w.to_dict() for w in self.windows],
-                "summary": [s.to_dict() for s in self.summary],
-                "verdict": self.verdict.to_dict(span=False) if self.verdict else None,
-                "skipped": [s.to_dict() for s in self.skipped], "notes": list(self.notes)}
+        d = {"song": self.song, "engine": self.engine, "anchor": self.anchor,
+             "duration_s": round(self.duration_s, 3), "windows": [w.to_dict() for w in self.windows],
+             "summary": [s.to_dict() for s in self.summary],
+             "verdict": self.verdict.to_dict(span=False) if self.verdict else None,
+             "skipped": [s.to_dict() for s in self.skipped], "notes": list(self.notes)}
+        mean = mean_levels(self.windows)
+        if mean:   # the text's closing "Levels against ..." line (recomputed from the windows by from_dict)
+            d["levels"] = {k: {"db": round(v, 3), "spread_db": sd, "windows": n} for k, (v, sd, n) in mean.items()}
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "AdviceReport":
@@ -201,8 +205,9 @@ class AdviceReport:
         ref = (self.engine.get("reference") or {}).get("song")
         lines = [f"{self.song}: {fmt_time(self.duration_s)}, anchor {self.anchor}, engine {eng}"
                  + (f", typical balance from {ref}" if ref else ""), "", "Windows:"]
-        rows = [(w.start_s, f"{describe(w.finding)}{stated(w)}{level_note(w)}{levels_note(w.levels, self.anchor)}",
-                 w.end_s) for w in self.windows]
+        basis = "the reference" if ref else "typical"        # what the levels are measured against
+        rows = [(w.start_s, f"{describe(w.finding)}{stated(w)}{level_note(w)}"
+                            f"{levels_note(w.levels, self.anchor, basis)}", w.end_s) for w in self.windows]
         rows += [(s.start_s, f"skipped: {s.reason}", s.end_s) for s in self.skipped]
         lines += [f"  {fmt_span(a, b)}  {what}" for a, what, b in sorted(rows, key=lambda r: r[0])]
         lines += ["", "Summary:"] + [f"  {s.line()}" for s in self.summary]
@@ -219,7 +224,8 @@ class AdviceReport:
         if mean:
             parts = [f"{s} {v:+.1f} dB (typical spread ±{sd:.1f}; {n} window{'s' if n != 1 else ''})"
                      for s, (v, sd, n) in mean.items()]
-            lines += [f"Levels against a typical balance, relative to the {self.anchor} (mean over the windows "
+            against = "the reference's balance" if ref else "a typical balance"
+            lines += [f"Levels against {against}, relative to the {self.anchor} (mean over the windows "
                       f"each stem plays in): {', '.join(parts)}"]
             lines += beyond_range_note(self.verdict, mean)
         return "\n".join(lines) + "\n"
@@ -242,11 +248,11 @@ def beyond_range_note(verdict: "SummaryItem | None", mean: dict[str, tuple[float
     return []
 
 
-def levels_note(levels: dict[str, tuple[float, float]] | None, anchor: str) -> str:
-    """A window's second line: each stem against a typical balance, relative to the anchor."""
+def levels_note(levels: dict[str, tuple[float, float]] | None, anchor: str, basis: str = "typical") -> str:
+    """A window's second line: each stem against a typical balance (or the reference's), relative to the anchor."""
     if not levels:
         return ""
-    return (f"\n               levels vs typical, {anchor} as is: "
+    return (f"\n               levels vs {basis}, {anchor} as is: "
             + ", ".join(f"{s} {v:+.1f}" for s, (v, _) in levels.items()) + " dB")
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..argtypes import device_name, non_negative_int, number, positive_int, probability
 from ..constants import MIN_HOP_S, TARGET_STEMS
-from ..errors import ConfigError
+from ..errors import ConfigError, MixbuddyError
 from ..io import check_output_file, dumps, write_json, write_text
 
 
@@ -84,6 +84,8 @@ def run_advise(args: argparse.Namespace) -> int:
     from .windows import is_stem_file
 
     song = args.song
+    if song is None and args.stems is None:     # nothing to hear: a usage error (exit 2), as a missing --anchor is
+        args.usage_error("give a mix file, a stems folder (--stems DIR), or both")
     if song is not None and (Path(song).is_dir() or is_stem_file(song) or is_stem_pack(song)) and args.stems is None:
         song, args.stems = None, song  # `mixbuddy advise STEMS_DIR`, `SONG.stem.mp4` or `PACK.zip`: the stems are the song
     if song is not None and is_stem_file(song):
@@ -103,7 +105,10 @@ def run_advise(args: argparse.Namespace) -> int:
     engine_choice(args.engine, args.checkpoint, bool(args.stems), args.prior)  # conflicting options first
     check_inputs(song, args.stems)
     if args.reference:
-        check_inputs(None, args.reference)
+        try:
+            check_inputs(None, args.reference)
+        except MixbuddyError as e:                 # say which of the two stems folders it is
+            raise ConfigError(f"--reference {e}") from None
     engine = make_engine(args)
     if args.reference:
         from .reference import use_reference
@@ -250,7 +255,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "aiff), to hear the advice; needs the stems")
     p.add_argument("--device", type=device_name, default=None, help="model engine device (cpu, cuda, ...)")
     p.add_argument("--batch-size", type=positive_int, default=8, help="model engine windows per generate() call")
-    p.set_defaults(func=run_advise)
+    p.set_defaults(func=run_advise, usage_error=p.error)
 
     q = subparsers.add_parser("advise-prior", help="fit the loudness engine's balance prior on a dataset split",
                               description="Measures the clean stems of every distinct chunk of a (training) "

@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 
 NO_ERROR_TEXT_ID = "no_error/0"
 LOUD_Z = 2.326  # a normal distribution's 99th percentile, in standard deviations: where "louder than trained" starts
+# the loudness the guard measures and prints: BS.1770 of the mono downmix the mix models hear, which reads 3 dB
+# (a centred sound) to 6 dB (uncorrelated channels) below a stereo loudness meter
+MONO = " (its mono downmix, as the model hears it; a stereo loudness meter reads 3 dB or more higher)"
 NEAR_Z = 1.645  # its 95th: above it a note only (docs/BENCHMARKS.md, "Lightly mastered mixes and the guard's threshold")
 
 
@@ -255,14 +258,14 @@ class ModelEngine:
         lufs = loudness(mix.mean(axis=1), self.sample_rate)
         if not lufs > top:
             if lufs > trained[0] + NEAR_Z * trained[1]:    # a lightly mastered bounce may sit here: say so only
-                log.info("%s: %.1f LUFS, louder than 95%% of the mixes %s learned from; if this bounce is mastered or "
-                         "limited, the level may be read as a pushed stem: give the stems%s", source, lufs,
+                log.info("%s: %.1f LUFS%s, louder than 95%% of the mixes %s learned from; if this bounce is mastered "
+                         "or limited, the level may be read as a pushed stem: give the stems%s", source, lufs, MONO,
                          self.checkpoint or "this model",
                          f", or try --checkpoint {self.loud_fallback}" if self.loud_fallback else "")
             return self, 0.0
-        what = (f"{source}: {lufs:.1f} LUFS, louder than 99% of the mixes {self.checkpoint or 'this model'} learned "
-                f"from (above {top:.1f} LUFS), as a mastered bounce is; a model that hears the mix's level reads that "
-                "as a pushed stem")
+        what = (f"{source}: {lufs:.1f} LUFS{MONO}, louder than 99% of the mixes {self.checkpoint or 'this model'} "
+                f"learned from (above {top:.1f} LUFS), as a mastered bounce is; a model that hears the mix's level "
+                "reads that as a pushed stem")
         if self.loud_fallback:
             log.warning("%s: %s, trained for such mixes, advises instead (give the stems, or an unmastered bounce, "
                         "for better advice)", what, self.loud_fallback)

@@ -242,7 +242,13 @@ def test_loudness_engine_finds_a_stem_pushed_9_db(tmp_path, engine):
     text = rep.format_text()
     assert "levels vs typical, vocals as is: bass " in text and "Levels against a typical balance, relative to the " \
         "vocals (mean over the windows each stem plays in): bass " in text and "; 3 windows), drums " in text
-    assert AdviceReport.from_dict(json.loads(json.dumps(rep.to_dict()))).windows == rep.windows
+    d = json.loads(json.dumps(rep.to_dict()))
+    assert AdviceReport.from_dict(d).windows == rep.windows
+    # the closing "Levels against ..." line is in the JSON too: the windows' mean, their spread and count
+    assert list(d["levels"]) == ["bass", "drums", "other"]
+    assert d["levels"]["drums"] == {"db": pytest.approx(np.mean([x.levels["drums"][0] for x in rep.windows]), abs=1e-3),
+                                    "spread_db": rep.windows[0].levels["drums"][1], "windows": 3}
+    assert f"drums {d['levels']['drums']['db']:+.1f} dB (typical spread" in text
 
 
 def test_daw_track_exports_are_sorted_into_stems(tmp_path, engine, caplog):

@@ -70,6 +70,9 @@ def test_a_mix_louder_than_the_training_mixes_is_heard_turned_down_to_their_99th
     assert note["gain_db"] == pytest.approx(note["trained_p99_lufs"] - heard, abs=0.05) and note["gain_db"] < -7
     assert all(w.finding.no_error for w in rep.windows)
     assert any("louder than 99% of the mixes this model learned from" in n and "dB quieter" in n for n in rep.notes)
+    # the figure is the mono downmix's, not what a stereo meter shows, and the note says so
+    assert any(f"{heard:.1f} LUFS (its mono downmix, as the model hears it; a stereo loudness meter reads 3 dB or "
+               "more higher)" in n for n in rep.notes)
     d = json.loads(json.dumps(rep.to_dict()))
     assert d["engine"]["loud_mix"] == note
     as_is = advise(loud, "bass", ModelEngine(model=FakeModel("mix", sample_rate=SR, mix_loud_db=-13.0)))

@@ -41,7 +41,11 @@ def test_a_reference_with_the_same_quiet_vocals_makes_them_balanced(tmp_path, ca
     out = json.loads(capsys.readouterr().out)
     assert out["engine"]["reference"]["song"] == str(ref) and out["verdict"]["finding"]["no_error"]
     assert main(["advise", str(song), "--anchor", "drums", "--reference", str(ref)]) == 0
-    assert f"engine loudness, typical balance from {ref}" in capsys.readouterr().out
+    text = capsys.readouterr().out
+    assert f"engine loudness, typical balance from {ref}" in text
+    # the levels behind the advice are measured against the reference, and say so
+    assert "levels vs the reference, drums as is: bass " in text and "levels vs typical" not in text
+    assert "Levels against the reference's balance, relative to the drums (mean over the windows" in text
 
 
 def test_a_reference_without_the_anchor_still_sets_the_other_stems(tmp_path, caplog):
@@ -76,7 +80,7 @@ def test_a_stems_model_hears_the_song_shifted_by_the_reference(tmp_path):
 
 @pytest.mark.parametrize("extra,message", [
     (["--checkpoint", "default-real"], "--reference needs an engine that hears the stems"),
-    (["--reference-missing"], "nowhere: stems folder not found"),
+    (["--reference-missing"], "mixbuddy: error: --reference {tmp}/nowhere: stems folder not found"),
 ])
 def test_reference_mistakes_are_named_before_any_model_loads(tmp_path, capsys, monkeypatch, extra, message):
     def no_load(*a, **k):
@@ -87,4 +91,4 @@ def test_reference_mistakes_are_named_before_any_model_loads(tmp_path, capsys, m
     ref = str(tmp_path / "nowhere") if extra == ["--reference-missing"] else str(song)
     args = ["advise", "--stems", str(song), "--anchor", "drums", "--reference", ref]
     assert main(args + [x for x in extra if x != "--reference-missing"]) == 1
-    assert message in capsys.readouterr().err
+    assert message.format(tmp=tmp_path) in capsys.readouterr().err
