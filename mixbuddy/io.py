@@ -101,6 +101,16 @@ def fresh_path(parent: str | Path, prefix: str, suffix: str = "", folder: bool =
     raise FileExistsError(f"{parent}: no free name for a temporary {'folder' if folder else 'file'}")
 
 
+def share_like(folder: str | Path) -> None:
+    """Give everything under ``folder`` the permissions ``folder`` itself was made with (files without the
+    execute bits): writers that stage their own temp files, as safetensors does, leave them private (0600)."""
+    folder = Path(folder)
+    mode = folder.stat().st_mode & 0o777
+    for p in folder.rglob("*"):
+        if not p.is_symlink():
+            p.chmod(mode if p.is_dir() else mode & 0o666)
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success it is renamed onto ``path``.
@@ -153,6 +163,9 @@ def read_jsonl_numbered(path: str | Path, what: str = "file") -> list[tuple[int,
     A missing file or a malformed line raises DataError naming ``file:line``.
     """
     path = Path(path)
+    if path.is_dir():          # e.g. a dataset folder where one of its split files is wanted
+        jsonl = sorted(p.name for p in path.glob("*.jsonl"))
+        raise DataError(f"{path}: is a folder; give the JSONL {what}" + (f", e.g. {path / jsonl[0]}" if jsonl else ""))
     if not path.is_file():
         raise DataError(f"{path}: {what} not found")
     rows = []

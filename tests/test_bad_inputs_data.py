@@ -474,3 +474,9 @@ def test_data_stats_wants_the_dataset_folder(capsys, ds, tmp_path):
     assert rc == 1 and "pass the dataset folder, not a file" in err and str(ds) in err
     rc, err = run(capsys, "data", "stats", ds / "dataset.json")
     assert rc == 1 and "pass the dataset folder, not a file" in err
+
+
+def test_a_dataset_folder_where_its_file_is_wanted(capsys, ds, tmp_path):
+    rc, err = run(capsys, "data", "render", "x", "--dataset", ds, "-o", tmp_path / "x.wav")
+    assert rc == 1 and f"{ds}: is a folder; give the JSONL dataset file, e.g. {ds / 'test.jsonl'}" in err
+    assert files_under(tmp_path) == []

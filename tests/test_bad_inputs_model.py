@@ -261,8 +261,10 @@ def test_train_check_dataset(check, tmp_path: Path, capsys) -> None:
     assert f"data.dataset {afile}: is a file; give a folder written by `mixbuddy data build`" in _err(capsys)
     (check.ds / "validation.jsonl").unlink()
     assert check() == 1
-    assert f"data.dataset {check.ds}: has no validation split ({check.ds / 'validation.jsonl'} not found" \
-        in _err(capsys)
+    err = _err(capsys)
+    assert f"data.dataset {check.ds}: has no validation split ({check.ds / 'validation.jsonl'} not found" in err
+    assert err.rstrip().endswith("(a corpus without a validation split needs `mixbuddy data build --val-songs N`: "
+                                 "N training songs held out for choosing the checkpoint)")
 
 
 def test_train_check_dataset_file_hint(check, capsys) -> None:
@@ -271,9 +273,41 @@ def test_train_check_dataset_file_hint(check, capsys) -> None:
            f"did you mean its folder {check.ds}?" in _err(capsys)
 
 
-def test_train_check_init_from(check, tmp_path: Path, ckpt: Path, capsys) -> None:
+def test_train_check_what_a_gpu_config_needs_here(check, tmp_path: Path, capsys, monkeypatch) -> None:
+    """`--check` of configs/paper.yaml on a machine without a GPU or the models said "valid", and the run failed
+    minutes later: 4-bit weights without CUDA, and hub models read offline that were never downloaded."""
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert check("model.llm.load_in_4bit=true") == 1
+    assert "llm.load_in_4bit: 4-bit NF4 weights need bitsandbytes on a CUDA GPU and no GPU is available here" \
+        in _err(capsys)
+    assert check("model.llm.name_or_path=nobody/never-downloaded") == 1
+    assert _err(capsys).rstrip().endswith(
+        "model.llm.name_or_path nobody/never-downloaded: not in the Hugging Face cache; download it first (`hf "
+        "download nobody/never-downloaded`; runs read it offline, local_files_only) or give a local folder")
+    assert check("model.audio.encoder.kind=mert", "model.audio.encoder.hf.name_or_path=nobody/no-mert") == 1
+    assert "model.audio.encoder.hf.name_or_path nobody/no-mert: not in the Hugging Face cache" in _err(capsys)
+    # a local folder is not looked up, nor is a model the config allows to download
+    assert check("model.audio.encoder.kind=mert", f"model.audio.encoder.hf.name_or_path={tmp_path}") == 0
+    assert check("model.llm.name_or_path=nobody/never-downloaded", "model.llm.local_files_only=false") == 0
+
+
+def test_train_check_init_from(check, tmp_path: Path, ckpt: Path, capsys, monkeypatch) -> None:
     assert check(f"train.init_from={tmp_path / 'gone'}") == 1
-    assert f"train.init_from: {tmp_path / 'gone'}: not a mixbuddy checkpoint (not found" in _err(capsys)
+    err = _err(capsys)
+    assert f"train.init_from: {tmp_path / 'gone'}: not a mixbuddy checkpoint (not found" in err
+    assert "train_shipped.sh" not in err
+    # the shipped recipes' own start (the previous release, fetched by scripts/train_shipped.sh) on a fresh clone:
+    # the error says where it comes from and how to train from scratch, which one --set does (init_skip then
+    # has nothing to skip)
+    monkeypatch.chdir(tmp_path)
+    assert check() == 0 and check("train.init_from=work/prev/mixbuddy/weights/default") == 1
+    assert _err(capsys).rstrip().endswith("the shipped recipes start from the previous release, which `bash "
+                                          "scripts/train_shipped.sh` takes from git history into work/prev/; to "
+                                          "train from scratch: --set train.init_from=null")
+    capsys.readouterr()
+    assert check("train.init_from=null") == 0
     run = tmp_path / "oldrun"
     run.mkdir()
     shutil.move(str(ckpt), run / "checkpoint")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import re
 import shlex
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,8 @@ from mixbuddy.cli import build_parser
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-FENCE = re.compile(r"^```[^\n]*\n(.*?)^```", re.S | re.M)
+sys.path.insert(0, str(ROOT / "scripts"))
+from docs_contents import FENCE, slug  # noqa: E402  (GitHub's heading anchors; the script that writes the lists)
 OPTION = re.compile(r"^\[?(--[a-z][a-z0-9-]*)")
 SCRIPT = re.compile(r"(benchmarks|scripts)/\w+\.py")
 STOP = {"|", "&&", ";", "||"}
@@ -90,12 +92,6 @@ def command_problems(text: str, parser: argparse.ArgumentParser, root: Path = RO
     return problems
 
 
-def slug(heading: str) -> str:
-    """GitHub's anchor for a Markdown heading."""
-    text = re.sub(r"[`*]|\[([^\]]*)\]\([^)]*\)", r"\1", heading.strip().lower())
-    return re.sub(r"[^\w\- ]", "", text).replace(" ", "-")
-
-
 def link_problems(doc: Path) -> list[str]:
     problems = []
     text = FENCE.sub("", doc.read_text())
@@ -161,3 +157,13 @@ def test_the_link_check_finds_missing_files_and_headings(tmp_path):
                    " [e](https://example.org/x) [f](#here)\n\n## Here\n")
     assert link_problems(doc) == ["doc.md: link to other.md#nope: no such heading",
                                   "doc.md: link to gone.png: no such file"]
+
+
+@pytest.mark.parametrize("name", ["BENCHMARKS.md", "RESULTS.md"])
+def test_the_contents_list_names_every_heading(name):
+    """The contents list at the top of a long document links every ## / ### / #### heading, in order."""
+    text = (ROOT / "docs" / name).read_text()
+    contents = text[text.index("\nContents:\n"):text.index("\n## ")]
+    listed = re.findall(r"^\s*- \[.*\]\(#([^)]+)\)$", contents, re.M)
+    assert listed == [slug(h) for h in re.findall(r"^##+ (.+)$", FENCE.sub("", text), re.M)], \
+        f"run: python scripts/docs_contents.py docs/{name}"

@@ -147,7 +147,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     b = sub.add_parser("build", help="write <split>.jsonl recipes + dataset.json from a corpus")
     _add_corpus_flags(b)
-    b.add_argument("--config", help="data config YAML (default: built-in defaults, see configs/data.yaml)")
+    b.add_argument("--config", help="data config YAML (default: the built-in defaults, which differ from the "
+                   "shipped recipe configs/data.yaml in one setting: passes 4 instead of 40 draws per training chunk)")
     b.add_argument("-o", "--output", required=True, help="output folder")
     b.add_argument("--seed", type=int, help="override the config seed")
     b.add_argument("--passes", type=positive_int, help="override sample-mode passes per chunk")

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..io import write_json, write_text
-from .inputs import load_answers, load_truth
+from .inputs import SUBSET_HINT, load_answers, load_truth
 from .metrics import (HEADLINE_KEYS, cluster_weights, headline_ratios, per_sample, percentile_ci, resampled_ratios,
                       table1_cells)
 
@@ -34,7 +34,9 @@ def compare(dataset: str | Path, pred_a: str | Path, pred_b: str | Path, names: 
     samples = []
     ratios = []
     for path in (pred_a, pred_b):
-        answers = load_answers(path, truth)
+        answers = load_answers(path, truth, missing_hint=f"both systems must answer every record; {SUBSET_HINT}, "
+                                                          "and cut the other system's file to it with "
+                                                          "scripts/subset_predictions.py")
         s = per_sample(truth, answers)
         samples.append(s)
         ratios.append({k: v for k, v in headline_ratios(s, table1_cells(truth, answers, s)).items()

@@ -140,8 +140,15 @@ def _parse_cached(text: str):
     return hit
 
 
-def load_answers(path: str | Path, truth: Truth, allow_missing: bool = False) -> Answers:
-    """Read predictions, check ids against the dataset and turn each answer into arrays."""
+SUBSET_HINT = ("to score only the records answered (`predict --limit N` answers the first N), give a dataset file "
+               "holding just those (`head -n N test.jsonl > first-N.jsonl`, beside it)")
+
+
+def load_answers(path: str | Path, truth: Truth, allow_missing: bool = False,
+                 missing_hint: str = f"pass --allow-missing to score them as unanswered, i.e. wrong; {SUBSET_HINT}"
+                 ) -> Answers:
+    """Read predictions, check ids against the dataset and turn each answer into arrays; dataset ids without
+    a prediction are a DataError ending in ``missing_hint`` unless ``allow_missing``."""
     path = _check_file(path, "predictions")
     rows = read_jsonl_numbered(path, "predictions file")
     pos = {rid: i for i, rid in enumerate(truth.ids)}
@@ -175,7 +182,7 @@ def load_answers(path: str | Path, truth: Truth, allow_missing: bool = False) ->
     missing = [rid for rid in truth.ids if rid not in seen]
     if missing and not allow_missing:
         raise DataError(f"{path}: {len(missing)} dataset id(s) have no prediction, e.g. {missing[:3]} "
-                        "(pass --allow-missing to score them as unanswered, i.e. wrong)")
+                        f"({missing_hint})")
     return _arrays(findings, texts, parsed, ambiguous, conf, p_answer if np.isfinite(p_answer).any() else None)
 
 

@@ -36,7 +36,7 @@ import torch
 from .. import __version__
 from ..config import load_config, save_config, to_dict
 from ..errors import ConfigError
-from ..io import ensure_dir, fresh_path, write_json
+from ..io import ensure_dir, fresh_path, share_like, write_json
 from .audio import load_trainable_state_dict, trainable_state_dict, under_prefix
 from .checkpoint_files import (ADAPTER_DIR, AUDIO_FILE, BASE_FILE, CONFIG_FILE, FORMAT, META_FILE,  # noqa: F401
                                SHIPPED, SHIPPED_DIR, TOKENS_FILE, check_checkpoint_output, check_tensors,
@@ -178,6 +178,7 @@ def save_checkpoint(model: MixbuddyModel, out_dir: str | os.PathLike, extra: dic
     old = None
     try:
         _write(model, tmp, out.name, dict(extra or {}), dtype, derived, reports)
+        share_like(tmp)                                            # safetensors writes its files 0600
         if out.exists():
             old = fresh_path(out.parent, f".{out.name}.old.", folder=True)
             os.replace(out, old / "x")

@@ -33,7 +33,7 @@ from typing import Any, Callable
 import torch
 
 from ..errors import ConfigError
-from ..io import fresh_path
+from ..io import fresh_path, share_like
 from .config import LLMConfig, LoRAConfig, parse_device_name
 
 log = logging.getLogger(__name__)
@@ -145,6 +145,7 @@ def cache_pretrained(target: str | Path, build: Callable[[], tuple[Any, Any]],
             model.save_pretrained(tmp, safe_serialization=True)
         tokenizer.save_pretrained(tmp)
         (tmp / "mixbuddy-source.json").write_text(json.dumps(meta or {}, indent=1, default=str), encoding="utf-8")
+        share_like(tmp)
         try:
             os.rename(tmp, target)
         except OSError:
@@ -197,21 +198,44 @@ def _source_dir(cfg: LLMConfig) -> str:
     return str(cfg.name_or_path)
 
 
-def quantization_config(cfg: LLMConfig) -> Any | None:
-    """The NF4 ``BitsAndBytesConfig`` when ``cfg.load_in_4bit``; ConfigError when it cannot work here."""
-    if not cfg.load_in_4bit:
-        return None
+def require_4bit() -> None:
+    """ConfigError unless NF4 4-bit weights can load here: a CUDA GPU and bitsandbytes."""
     if not torch.cuda.is_available():
         raise ConfigError("llm.load_in_4bit: 4-bit NF4 weights need bitsandbytes on a CUDA GPU and no GPU is "
                           "available here; set load_in_4bit: false (a small model such as the default SmolLM2 "
                           "runs in float32 on CPU)")
-    if resolve_device(cfg).type != "cuda":
-        raise ConfigError(f"llm.load_in_4bit needs a CUDA device, but llm.device is {cfg.device!r}")
     try:
         import bitsandbytes  # noqa: F401  (imported only to check that it is installed)
     except ImportError as e:
         raise ConfigError(f"llm.load_in_4bit: bitsandbytes is not installed ({e}); install it or set "
                           "load_in_4bit: false") from None
+
+
+def missing_from_hub_cache(name: str | None, local_files_only: bool) -> bool:
+    """True for a hub id that is to be read offline (``local_files_only``) and is not in the Hugging Face cache:
+    loading it would fail after minutes of building (a local folder or an online load: False)."""
+    if not name or not local_files_only or Path(name).expanduser().exists():
+        return False
+    from huggingface_hub import try_to_load_from_cache
+
+    try:
+        return not isinstance(try_to_load_from_cache(name, "config.json"), str)
+    except ValueError:          # not a hub id at all: from_pretrained says what is wrong with it
+        return False
+
+
+def download_hint(name: str) -> str:
+    return (f"download it first (`hf download {name}`; runs read it offline, local_files_only) or give a local "
+            "folder")
+
+
+def quantization_config(cfg: LLMConfig) -> Any | None:
+    """The NF4 ``BitsAndBytesConfig`` when ``cfg.load_in_4bit``; ConfigError when it cannot work here."""
+    if not cfg.load_in_4bit:
+        return None
+    require_4bit()
+    if resolve_device(cfg).type != "cuda":
+        raise ConfigError(f"llm.load_in_4bit needs a CUDA device, but llm.device is {cfg.device!r}")
     from transformers import BitsAndBytesConfig
 
     return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
@@ -318,7 +342,8 @@ def load_llm(cfg: LLMConfig | None = None) -> tuple[Any, Any]:
             tokenizer = AutoTokenizer.from_pretrained(source, **common)
             model = AutoModelForCausalLM.from_pretrained(source, **kwargs)
     except OSError as e:
-        raise ConfigError(f"cannot load LLM {source!r}: {e}") from None
+        hint = f"; {download_hint(source)}" if missing_from_hub_cache(source, cfg.local_files_only) else ""
+        raise ConfigError(f"cannot load LLM {source!r}: {e}{hint}") from None
     if qconfig is None:
         model.to(device)
     log.info("loaded %s (%s, %s) in %.1f s", source, dtype, device, time.perf_counter() - t0)

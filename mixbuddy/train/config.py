@@ -141,7 +141,8 @@ class RunSection:
                     features of its clips in memory and runs its steps over that cache (needs
                     ``aux.source: levels``; see mixbuddy/train/level_cache.py). Many passes for the price of one.
     init_skip:      parameter-name prefixes (e.g. ``stack.aux_head``) *not* taken from ``init_from``: they
-                    keep their fresh initialisation (a head retrained on other level features).
+                    keep their fresh initialisation (a head retrained on other level features). Nothing to
+                    skip without ``init_from``, so ``--set train.init_from=null`` alone trains from scratch.
     stage2_freeze:  model parts (parameter-name prefixes, e.g. ``stack.aux_head``) that stage 2 does not
                     update: keeps the stage-1 audio side from drifting at the LLM's learning rate. They
                     stay trainable parts of the model (saved in every checkpoint).
@@ -171,8 +172,6 @@ class RunSection:
         parse_device_name(self.device, "train.device")
         if self.select_metric not in SELECT_METRICS:
             raise ValueError(f"train.select_metric must be one of {sorted(SELECT_METRICS)}, got {self.select_metric!r}")
-        if self.init_skip and not self.init_from:
-            raise ValueError("train.init_skip needs train.init_from")
         if self.select_metric == "joint_accuracy" and self.eval_generate < 1:
             raise ValueError("train.select_metric joint_accuracy needs train.eval_generate >= 1")
         for k in ("num_workers", "stage1_steps", "eval_generate"):
@@ -222,14 +221,24 @@ def config_dict(cfg: TrainConfig) -> dict[str, Any]:
 
 def check_run_inputs(cfg: TrainConfig) -> None:
     """What a run uses, checked without building anything (``mixbuddy train --check`` and the start of every
-    run): ``train.device`` is present here, the dataset folder holds its two splits, ``train.init_from`` is a
-    readable checkpoint, and the run folder (and cache folder) can be created, a run replacing nothing in it
-    but checkpoints. ConfigError / OutputError otherwise."""
+    run): ``train.device`` is present here, 4-bit weights can load here if asked for, hub models read offline
+    are in the Hugging Face cache, the dataset folder holds its two splits, ``train.init_from`` is a readable
+    checkpoint, and the run folder (and cache folder) can be created, a run replacing nothing in it but
+    checkpoints. ConfigError / OutputError otherwise."""
     from ..model.checkpoint import check_checkpoint_files, checkpoint_config, is_checkpoint_dir
-    from ..model.llm import device_from_name
+    from ..model.llm import device_from_name, download_hint, missing_from_hub_cache, require_4bit
 
     device_from_name(cfg.train.device, "train.device")       # a device absent here (model.llm.device is not used:
-    data = cfg.data                                          # a run puts the model on train.device)
+    llm, enc = cfg.model.llm, cfg.model.audio.encoder        # a run puts the model on train.device)
+    if llm.load_in_4bit:
+        require_4bit()
+    hub = [("model.llm.name_or_path", llm.name_or_path, llm.local_files_only)] if llm.gguf_file is None else []
+    if enc.kind in ("hf", "mert"):
+        hub.append(("model.audio.encoder.hf.name_or_path", enc.hf.name_or_path, enc.hf.local_files_only))
+    for key, name, offline in hub:
+        if missing_from_hub_cache(name, offline):
+            raise ConfigError(f"{key} {name}: not in the Hugging Face cache; {download_hint(name)}")
+    data = cfg.data
     ds = Path(data.dataset)
     build = f"a folder written by `mixbuddy data build` (holding {data.train_file} and {data.validation_file})"
     if not ds.exists():
@@ -241,14 +250,20 @@ def check_run_inputs(cfg: TrainConfig) -> None:
         path = data.path(split)
         if not path.is_file():
             key = "train_file" if split == "train" else "validation_file"
-            raise ConfigError(f"data.dataset {ds}: has no {split} split ({path} not found; data.{key}); give {build}")
+            hint = (" (a corpus without a validation split needs `mixbuddy data build --val-songs N`: N training "
+                    "songs held out for choosing the checkpoint)" if split == "validation" else "")
+            raise ConfigError(f"data.dataset {ds}: has no {split} split ({path} not found; data.{key}); give "
+                              f"{build}{hint}")
     t = cfg.train
     if t.init_from:
         try:
             d, _ = checkpoint_config(t.init_from)
             check_checkpoint_files(d)
         except ConfigError as e:
-            raise ConfigError(f"train.init_from: {e}") from None
+            hint = ("; the shipped recipes start from the previous release, which `bash scripts/train_shipped.sh` "
+                    "takes from git history into work/prev/; to train from scratch: --set train.init_from=null"
+                    if Path(str(t.init_from)).parts[:2] == ("work", "prev") else "")
+            raise ConfigError(f"train.init_from: {e}{hint}") from None
     if data.cache_dir is not None:
         check_output_dir(Path(data.cache_dir), "data.cache_dir", writable=False)
     out = check_output_dir(Path(t.output_dir), "train.output_dir")

@@ -183,3 +183,21 @@ def test_cli_build_stats_render(tiny_musdb, tmp_path, capsys):
         np.testing.assert_allclose(z, y, rtol=0, atol=1e-6, err_msg=name)
     assert main(["data", "render", "nope", "--dataset", str(out / "test.jsonl"), "-o", str(wav)]) == 1
     assert "record id 'nope' not found in" in capsys.readouterr().err
+
+
+def test_the_shipped_data_recipe_differs_from_the_defaults_as_the_help_says(capsys):
+    """`data build --help`: without --config the built-in defaults apply, which differ from configs/data.yaml in
+    the number of draws per training chunk only."""
+    from pathlib import Path
+
+    import yaml
+
+    from mixbuddy.config import to_dict
+    from mixbuddy.data.config import DataConfig
+
+    repo = Path(__file__).resolve().parents[2]
+    shipped, default = yaml.safe_load((repo / "configs" / "data.yaml").read_text()), to_dict(DataConfig())
+    assert {k: (default[k], shipped[k]) for k in default if shipped.get(k) != default[k]} == {"passes": (4, 40)}
+    with pytest.raises(SystemExit):
+        main(["data", "build", "--help"])
+    assert "passes 4 instead of 40 draws per training chunk" in " ".join(capsys.readouterr().out.split())

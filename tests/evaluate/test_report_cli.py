@@ -77,7 +77,17 @@ def test_cli_reports_id_errors_without_traceback(files, capsys):
     lines = preds.read_text().splitlines()
     preds.write_text("\n".join(lines[:-1]) + "\n")
     assert main(["evaluate", "--predictions", str(preds), "--dataset", str(ds), "-o", str(out)]) == 1
-    assert "have no prediction" in capsys.readouterr().err and not out.exists()
+    err = capsys.readouterr().err
+    assert "1 dataset id(s) have no prediction" in err and not out.exists()
+    assert "(pass --allow-missing to score them as unanswered, i.e. wrong; to score only the records answered " \
+           "(`predict --limit N` answers the first N), give a dataset file holding just those (`head -n N " \
+           "test.jsonl > first-N.jsonl`, beside it))" in err
+    # which works: the answered records' lines of the dataset, beside it
+    first = ds.with_name("first.jsonl")
+    first.write_text("".join(ds.read_text().splitlines(keepends=True)[:len(lines) - 1]))
+    assert main(["evaluate", "--predictions", str(preds), "--dataset", str(first), "-o", str(out / "first"),
+                 "--bootstrap", "0"]) == 0
+    capsys.readouterr()
     assert main(["evaluate", "--predictions", str(preds), "--dataset", str(ds), "-o", str(out), "--allow-missing",
                  "--bootstrap", "0"]) == 0
     assert json.loads((out / "metrics.json").read_text())["counts"]["unanswered"] == 1
@@ -162,3 +172,9 @@ def test_compare_gives_paired_differences_with_their_intervals(tmp_path, capsys)
     assert "| joint_accuracy (%) |" in same and "| +0.00 | [+0.00, +0.00] | 1.000 | 0 / 0 |" in same
     assert main(["compare", str(lazy), str(right), "--dataset", str(ds), "--names", "only-one"]) == 1
     assert "--names wants two names (A then B), got 1" in capsys.readouterr().err
+    part = write_jsonl(tmp_path / "part.jsonl", lazy_rows[:20])     # predict --limit 20: compare has no --allow-missing
+    assert main(["compare", str(part), str(right), "--dataset", str(ds)]) == 1
+    err = capsys.readouterr().err
+    assert "160 dataset id(s) have no prediction" in err and "--allow-missing" not in err
+    assert "(both systems must answer every record; to score only the records answered" in err
+    assert "and cut the other system's file to it with scripts/subset_predictions.py)" in err

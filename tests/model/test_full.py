@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -107,7 +108,15 @@ def test_checkpoint_roundtrip_identical(tiny_llm: Path, tmp_path: Path, mode: st
     assert len(before) == 2 and all(0.0 <= r.p_error <= 1.0 for r in before)
     assert abs(sum(before[0].aux_probs.values()) - 1.0) < 1e-5 and len(before[0].aux_probs) == 13
     assert [r.text for r in model.generate(waves[:1], [INSTR], ["vocals"])] == [before[0].text]  # batch-independent
-    ckpt = save_checkpoint(model, tmp_path / "ckpt", {"step": 3})
+    old = os.umask(0o022)
+    try:
+        ckpt = save_checkpoint(model, tmp_path / "ckpt", {"step": 3})
+    finally:
+        os.umask(old)
+    # readable by others, as any new file under that umask (safetensors itself writes 0600)
+    modes = {p.relative_to(ckpt).as_posix(): p.stat().st_mode & 0o777 for p in [ckpt, *ckpt.rglob("*")]}
+    assert modes["audio.safetensors"] == modes["adapter/adapter_model.safetensors"] == 0o644
+    assert set(modes.values()) == {0o644, 0o755} and modes["."] == modes["adapter"] == 0o755
     loaded = load_checkpoint(ckpt)
     after = loaded.generate(waves, [INSTR] * 2, ["vocals", "bass"])
     assert after == before
