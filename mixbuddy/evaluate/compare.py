@@ -17,10 +17,9 @@ import numpy as np
 
 from ..io import write_json, write_text
 from .inputs import SUBSET_HINT, load_answers, load_truth
-from .metrics import (HEADLINE_KEYS, cluster_weights, headline_ratios, per_sample, percentile_ci, resampled_ratios,
-                      table1_cells)
+from .metrics import (HEADLINE_KEYS, cluster_weights, few_songs_warning, headline_ratios, per_sample, percentile_ci,
+                      resampled_ratios, table1_cells)
 
-MIN_SONGS = 10  # below this the report warns that the song bootstrap is unreliable
 # per-sample "right" indicator and the samples it counts over, for the discordant counts
 _HITS = {"joint_accuracy": ("both", None), "stem_accuracy": ("stem_hit", "err"),
          "direction_accuracy": ("dir_hit", "err"), "magnitude_accuracy": ("mag", "err"),
@@ -75,8 +74,7 @@ def render_markdown(res: dict) -> str:
     lines = [f"# {a} − {b}", "",
              f"{res['n']} records of `{res['dataset']}` ({res['n_songs']} songs); paired song bootstrap, "
              f"{res['bootstrap']['resamples']} resamples, seed {res['bootstrap']['seed']}.", "",
-             *([f"Only {res['n_songs']} songs: a bootstrap over so few understates the uncertainty; read the "
-                "intervals with care.", ""] if res["n_songs"] < MIN_SONGS else []),
+             *few_songs_warning(res["n_songs"]),
              f"| metric | {a} | {b} | {a} − {b} | 95% CI of the difference | p | right only in {a} / only in {b} |",
              "|---|---|---|---|---|---|---|"]
     for k, r in res["metrics"].items():

@@ -160,6 +160,17 @@ def cluster_sums(values: dict[str, tuple[np.ndarray, np.ndarray]], clusters: np.
     return num, den
 
 
+MIN_SONGS = 10  # below this a report warns that the song bootstrap is unreliable
+
+
+def few_songs_warning(n_songs: int) -> list[str]:
+    """The report lines (with a blank after) that warn about a song bootstrap over fewer than MIN_SONGS songs."""
+    if n_songs >= MIN_SONGS:
+        return []
+    return [f"Only {n_songs} song{'s' if n_songs != 1 else ''}: a bootstrap over so few understates the "
+            "uncertainty; read the intervals with care.", ""]
+
+
 def bootstrap_ci(values: dict[str, tuple[np.ndarray, np.ndarray]], clusters: np.ndarray, n_boot: int, seed: int,
                  level: float = 0.95) -> dict[str, list[float | None]]:
     """Percentile CIs of ratio metrics sum(num)/sum(den), resampling whole clusters (songs) with

@@ -1,14 +1,17 @@
 """One call that evaluates a predictions file against a dataset and writes the report."""
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 from typing import Any
 
 from .. import __version__
 from .inputs import load_answers, load_truth
-from .metrics import score
+from .metrics import few_songs_warning, score
 from .report import write_report
+
+log = logging.getLogger(__name__)
 
 
 def evaluate_files(predictions: str | Path, dataset: str | Path, out_dir: str | Path | None = None,
@@ -25,6 +28,8 @@ def evaluate_files(predictions: str | Path, dataset: str | Path, out_dir: str | 
     truth = load_truth(dataset)
     answers = load_answers(predictions, truth, allow_missing=allow_missing)
     res = score(truth, answers, n_boot=n_boot, seed=seed)
+    if few_songs_warning(res["n_songs"]) and n_boot:     # the report's intervals come from a song bootstrap
+        log.warning("%s: %s", dataset, few_songs_warning(res["n_songs"])[0])
     if similarity:
         from .similarity import similarity as sim
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 from eval_helpers import make_records, write_jsonl
@@ -178,3 +179,29 @@ def test_compare_gives_paired_differences_with_their_intervals(tmp_path, capsys)
     assert "160 dataset id(s) have no prediction" in err and "--allow-missing" not in err
     assert "(both systems must answer every record; to score only the records answered" in err
     assert "and cut the other system's file to it with scripts/subset_predictions.py)" in err
+
+
+def test_a_bootstrap_over_few_songs_is_flagged(files, caplog, capsys, tmp_path):
+    """Fewer than 10 songs: `evaluate` warns on the terminal (its report files stay as they are) and `compare`
+    says so in its report; with 10 songs or more, neither does."""
+    ds, preds, out = files
+    n_songs = len({json.loads(line)["song_id"] for line in ds.read_text().splitlines()})
+    assert n_songs < 10
+    with caplog.at_level(logging.WARNING, logger="mixbuddy"):
+        assert main(["evaluate", "--predictions", str(preds), "--dataset", str(ds), "-o", str(out),
+                     "--bootstrap", "50"]) == 0
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING] == [
+        f"{ds}: Only {n_songs} songs: a bootstrap over so few understates the uncertainty; read the intervals "
+        "with care."]
+    assert "understates" not in (out / "report.md").read_text()
+    assert main(["compare", str(preds), str(preds), "--dataset", str(ds), "-o", str(tmp_path / "c")]) == 0
+    assert f"Only {n_songs} songs: a bootstrap over so few" in (tmp_path / "c.md").read_text()
+    many = write_jsonl(tmp_path / "many.jsonl", make_records(10, 1))
+    right = write_jsonl(tmp_path / "right.jsonl", [{"id": json.loads(line)["id"], "text": json.loads(line)["response"]}
+                                                   for line in many.read_text().splitlines()])
+    caplog.clear()
+    assert main(["evaluate", "--predictions", str(right), "--dataset", str(many), "-o", str(tmp_path / "e"),
+                 "--bootstrap", "50"]) == 0
+    assert main(["compare", str(right), str(right), "--dataset", str(many), "-o", str(tmp_path / "d")]) == 0
+    assert "understates" not in (tmp_path / "d.md").read_text() and not caplog.records
+    capsys.readouterr()
