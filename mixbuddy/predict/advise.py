@@ -333,7 +333,8 @@ def summarise(windows: list[WindowResult], gap_s: float = 1e-3) -> tuple[list[Su
     if not groups:
         return summary, None
     items = [merge(g) for g in groups.values()]
-    best = max(items, key=lambda s: (round(s.weight, 9), s.windows, -s.start_s))
+    # an answer that names no clear change ("unclear") is the overall verdict only when every window gave one
+    best = max(items, key=lambda s: (verdict_key(s.finding)[0] != "unclear", round(s.weight, 9), s.windows, -s.start_s))
     return summary, best
 
 

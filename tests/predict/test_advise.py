@@ -196,6 +196,11 @@ def test_summary_merges_consecutive_windows():
     _, verdict = summarise([w(0, 10, unclear((6.0, 12.0)), 0.7), w(10, 20, unclear((3.0, 6.0)), 0.6)])
     assert verdict.line(span=False) == ("unclear advice (vocals) (6–12 dB in 1 window, 3–6 dB in 1); "
                                         "confidence 0.65 (2 windows)")
+    # but an unclear answer is the overall verdict only when no window gives a clear one: three windows that say
+    # "balanced" while unsure (1 - 0.97 each) outweigh one unparseable answer stated at 1.0 (a half-trained model)
+    mixed = [w(0, 10, OK, 0.97), w(10, 20, OK, 0.97), w(20, 30, Finding(False), 1.0), w(30, 40, OK, 0.97)]
+    summary, verdict = summarise(mixed)
+    assert verdict.finding.no_error and verdict.windows == 3 and len(summary) == 3
 
 
 def test_a_stem_pushed_beyond_12_db_gets_a_note_to_ask_again(tmp_path, engine):
