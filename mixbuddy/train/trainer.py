@@ -331,11 +331,13 @@ class Run:
         total = o.max_steps if o.max_steps is not None else max(1, int(math.ceil(o.epochs * per_epoch / o.grad_accum)))
         if total > 0:
             self.stage(2, total, o.lr, self.model)
+        done = min(total, cfg.train.stop_after) if cfg.train.stop_after else total   # the steps stage 2 ran
         if self.main:
-            save_checkpoint(self.model, self.run_dir / "checkpoint", {"step": total, "final": True, **self.provenance})
+            save_checkpoint(self.model, self.run_dir / "checkpoint", {"step": done, "final": True, **self.provenance})
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             write_json(self.run_dir / "summary.json", json.loads(json.dumps({
-                "steps": total, "stop_after": cfg.train.stop_after, "stage1_steps": cfg.train.stage1_steps, "best": self.best,
+                "steps": done, "schedule_steps": total, "stop_after": cfg.train.stop_after,
+                "stage1_steps": cfg.train.stage1_steps, "best": self.best,
                 "seconds": round(time.perf_counter() - t0, 2), "peak_rss_mb": round(peak, 1),
                 "processes": self.acc.num_processes, "last": self.history[-1] if self.history else None})))
         if self.tb is not None:

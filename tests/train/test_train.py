@@ -210,6 +210,11 @@ def test_stop_after_cuts_the_same_schedule_short(assets: dict[str, Path], tmp_pa
     assert lr(cut.history) == lr(full.history)[:2] and losses(cut.history) == losses(full.history)[:2]
     assert [r["step"] for r in cut.history if "eval_examples" in r] == [2]
     assert cut.best is not None and cut.best["step"] == 2 and (cut.run_dir / "best" / "config.yaml").is_file()
+    # what the run records says it stopped at step 2 of a 4-step schedule
+    summary = json.loads((cut.run_dir / "summary.json").read_text())
+    assert (summary["steps"], summary["schedule_steps"], summary["stop_after"]) == (2, 4, 2)
+    assert json.loads((cut.run_dir / "checkpoint" / "meta.json").read_text())["extra"]["step"] == 2
+    assert json.loads((full.run_dir / "summary.json").read_text())["steps"] == 4
     with pytest.raises(ConfigError, match="stop_after"):
         tiny_config(assets["ds"], assets["llm"], tmp_path / "bad", train={"stop_after": 0})
 
