@@ -166,8 +166,10 @@ def convert_gguf(gguf_path: str | Path, cache_root: str | Path | None = None) ->
 
     def build() -> tuple[Any, Any]:
         t0 = time.perf_counter()
-        tok = AutoTokenizer.from_pretrained(p.parent, gguf_file=p.name)
-        model = AutoModelForCausalLM.from_pretrained(p.parent, gguf_file=p.name, dtype=torch.float32)
+        log.info("dequantising %s once (about 20 s on 2 cores; later runs read the cached copy)", p.name)
+        with quiet_weight_loading(), quiet_gguf_conversion():   # no tensor-by-tensor bars in the first run's output
+            tok = AutoTokenizer.from_pretrained(p.parent, gguf_file=p.name)
+            model = AutoModelForCausalLM.from_pretrained(p.parent, gguf_file=p.name, dtype=torch.float32)
         # the weights are already dequantised to float32; drop the "quantized with gguf" marks so that
         # save_pretrained writes them as ordinary safetensors
         model.hf_quantizer = None
@@ -317,6 +319,25 @@ def quiet_weight_loading():
     finally:
         if was_enabled:
             hf_logging.enable_progress_bar()
+
+
+@contextmanager
+def quiet_gguf_conversion():
+    """No "Converting and de-quantizing GGUF tensors" bar: transformers draws it with tqdm directly, outside
+    its own progress-bar switch, so its module's tqdm is made a silent one for the conversion."""
+    try:
+        import transformers.modeling_gguf_pytorch_utils as gguf_utils
+    except ImportError:
+        gguf_utils = None
+    original = getattr(gguf_utils, "tqdm", None)
+    if original is None:
+        yield
+        return
+    gguf_utils.tqdm = functools.partial(original, disable=True)
+    try:
+        yield
+    finally:
+        gguf_utils.tqdm = original
 
 
 def load_llm(cfg: LLMConfig | None = None) -> tuple[Any, Any]:

