@@ -7,6 +7,7 @@ tested) without gradio; :func:`build_app` only lays out the page around it.
 """
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import shutil
@@ -22,6 +23,11 @@ from ..predict.cli import check_inputs, engine_choice, loud_fallback
 log = logging.getLogger(__name__)
 
 AUTO, LOUDNESS = "auto", "loudness"
+KEEP_FIXES = 8      # renders of the fix kept for the page's players (a full song's is tens of MB)
+# command-line wording in advise's messages, as the page says it
+PAGE_WORDS = (("give the stems folder with --stems DIR", "add the song's stem files in the Stems box"),
+              ("--reference needs", "a reference needs"), ("(the default with --stems)", "(auto, given stem files)"),
+              ("(--checkpoint default-stems)", "(the engine default-stems)"))
 LEVEL_CHECK_DB = 5.0
 ENGINES = (AUTO, *SHIPPED, LOUDNESS)
 ENGINE_HELP = ("auto: the loudness engine when stems are given, else the model default-real (default-master for "
@@ -71,11 +77,30 @@ class AdviceService:
         """(advice text, advice JSON) for a mix file and/or stem files (any names advise's stems folder
         accepts: sorted by the words of their names, e.g. 'Lead Vox', 'Kick', '808'; the rest is 'other');
         ``reference``: a reference song's stem files, whose balance the engines that hear the stems then call
-        typical (:func:`mixbuddy.predict.reference.use_reference`)."""
+        typical (:func:`mixbuddy.predict.reference.use_reference`). A mistake is a MixbuddyError in the page's
+        words: the upload box and the file's own name, not a temporary path or a command-line option."""
+        places: dict[str, str] = {}
+        try:
+            return self._advise(mix, stems, anchor, choice, threshold, level_check_db, reference, places)
+        except MixbuddyError as e:
+            raise MixbuddyError(page_words(str(e), places)) from None
+
+    def _advise(self, mix, stems, anchor, choice, threshold, level_check_db, reference,
+                places: dict[str, str]) -> tuple[str, dict]:
         from ..predict.advise import advise
+        from ..predict.stem_pack import is_stem_pack
+        from ..predict.windows import is_stem_file
 
         stems = [s for s in (stems or []) if s]
         refs = [s for s in (reference or []) if s]
+        if mix and (is_stem_file(mix) or is_stem_pack(mix)):     # a whole song's stems dropped in the Mix box
+            if stems:
+                raise MixbuddyError(f"{Path(mix).name} holds a whole song's stems: put it in the Stems box, alone")
+            mix, stems = None, [mix]
+        places.update({str(f): f"stem {Path(f).name}" for f in stems})
+        places.update({str(f): f"reference stem {Path(f).name}" for f in refs})
+        if mix:
+            places[str(mix)] = f"Mix {Path(mix).name}"
         if not mix and not stems:
             raise MixbuddyError("give a mix file, stem files, or both")
         if anchor not in TARGET_STEMS:
@@ -89,9 +114,11 @@ class AdviceService:
             from ..predict.reference import use_reference
 
             with tempfile.TemporaryDirectory(prefix="mixbuddy-reference-") as ref_tmp:
+                places.update({ref_tmp + os.sep: "reference stem ", ref_tmp: "the reference stems"})
                 use_reference(engine, _stems_source(refs, Path(ref_tmp)), anchor)
             engine.reference["song"] = "reference " + ", ".join(sorted(Path(f).name for f in refs))
         with tempfile.TemporaryDirectory(prefix="mixbuddy-stems-") as tmp:
+            places.update({tmp + os.sep: "stem ", tmp: "the stems"})
             stems_dir = _stems_source(stems, Path(tmp)) if stems else None
             report = advise(mix or None, anchor, engine, stems_dir=stems_dir, level_check_db=level_check_db or None)
             applied = self._render_fix(report, stems_dir) if stems_dir is not None else None
@@ -121,9 +148,23 @@ class AdviceService:
             return None
         if self._fixes is None:
             self._fixes = Path(tempfile.mkdtemp(prefix="mixbuddy-fix-"))
+            atexit.register(shutil.rmtree, self._fixes, True)     # the renders go when the server stops
+        older = sorted(self._fixes.glob("fixed-*.flac"), key=lambda p: p.stat().st_mtime_ns)
+        for old in older[:max(0, len(older) - KEEP_FIXES + 1)]:   # and only the last few are kept meanwhile
+            old.unlink(missing_ok=True)
         fd, out = tempfile.mkstemp(prefix="fixed-", suffix=".flac", dir=self._fixes)
         os.close(fd)
         return render_correction(stems_dir, correction, out)
+
+
+def page_words(message: str, places: dict[str, str]) -> str:
+    """``message`` with each temporary path replaced by what the page calls it (longest first) and command-line
+    options by the page's boxes and menus."""
+    for path in sorted(places, key=len, reverse=True):
+        message = message.replace(path, places[path])
+    for cli, page in PAGE_WORDS:
+        message = message.replace(cli, page)
+    return message
 
 
 def _stems_source(files: Sequence[str], folder: Path) -> Path:
@@ -162,9 +203,13 @@ def handle(service: AdviceService, mix, stems, anchor, choice, use_threshold, th
     try:
         text, data = service.advise(mix, stems, anchor, choice, float(threshold) if use_threshold else None,
                                     LEVEL_CHECK_DB if level_check else None, reference)
-    except MixbuddyError as e:
-        raise gr.Error(str(e)) from None
-    return text, data, (data.get("correction") or {}).get("output")
+    except MixbuddyError as e:          # one line in the server's log, as the command line gives; no traceback
+        log.warning("request refused: %s", e)
+        raise gr.Error(str(e), print_exception=False) from None
+    fix = (data.get("correction") or {}).get("output")
+    if fix:       # the player gets the file; the JSON names it, not a temporary path on this machine
+        data["correction"]["output"] = Path(fix).name
+    return text, data, fix
 
 
 def build_app(service: AdviceService | None = None):
@@ -191,7 +236,10 @@ def build_app(service: AdviceService | None = None):
                 anchor = gr.Dropdown(list(TARGET_STEMS), value="drums", label="Anchor: the stem whose level is right")
                 choice = gr.Dropdown(list(ENGINES), value=AUTO, label="Engine", info=ENGINE_HELP)
                 use_threshold = gr.Checkbox(False, label="Override the verdict threshold")
-                threshold = gr.Slider(0.0, 1.0, value=0.6, step=0.01, label="P(imbalance) threshold")
+                threshold = gr.Slider(0.0, 1.0, value=0.6, step=0.01, label="P(imbalance) threshold",
+                                      info="used only when the box above is ticked; otherwise each engine's own "
+                                           "(chosen on validation: 0.60 for default-real, 0.66 for default, "
+                                           "0.62 for default-stems)")
                 level_check = gr.Checkbox(False, label=f"Level check: also listen {LEVEL_CHECK_DB:g} dB louder and quieter")
                 go = gr.Button("Advise", variant="primary")
             with gr.Column():

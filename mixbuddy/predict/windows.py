@@ -151,6 +151,18 @@ def warn_band_limited(what: str | Path, rate: int) -> None:
                     rate, rate / 2000, FULL_BAND_HZ / 2000)
 
 
+SILENT_PEAK = 1e-5    # -100 dBFS: below this everywhere, a stem holds nothing (dither of a 16-bit file reaches -96)
+
+
+def warn_silent_stems(source: str | Path, stems: dict[str, np.ndarray]) -> None:
+    """A stem silent from start to end is most often an empty or muted export; the engines that hear the stems
+    read it as a stem that sits out the whole song, so the advice would be about the others."""
+    for name, x in stems.items():
+        if not np.any(np.abs(x) > SILENT_PEAK):
+            log.warning("%s: the %s stem is silent throughout (an empty or muted export?): advice from the stems "
+                        "treats it as absent; check that file", source, name)
+
+
 def load_song(song: str | Path | None, stems_dir: str | Path | None, sample_rate: int, channels: int,
               mapping: str | Path | None = None) -> SongAudio:
     """Decode a mix file and/or a stems folder or ``.stem.mp4`` file at ``sample_rate``/``channels``."""
@@ -166,6 +178,8 @@ def load_song(song: str | Path | None, stems_dir: str | Path | None, sample_rate
             return SongAudio(str(stems_dir), sample_rate, file_mix, stems)
     elif stems_dir is not None:
         stems = read_stems_folder(stems_dir, sample_rate, channels, mapping)
+    if stems is not None:
+        warn_silent_stems(stems_dir, stems)
     if song is None:
         assert stems is not None
         mix = np.sum(np.stack(list(stems.values())), axis=0, dtype=np.float32)

@@ -112,7 +112,8 @@ def test_a_reference_song_sets_the_typical_balance(tmp_path):
     assert (v["target"], v["direction"]) == ("vocals", "decrease")
     shifted = [w["levels"]["vocals"]["db"] for w in data["windows"]]
     assert [round(b - a, 2) for a, b in zip(base, shifted)] == [4.0] * len(base)
-    with pytest.raises(MixbuddyError, match="--reference needs an engine that hears the stems"):
+    with pytest.raises(MixbuddyError, match=r"^a reference needs an engine that hears the stems: the loudness engine "
+                                            r"\(auto, given stem files\) or a stems model \(the engine default-stems\)"):
         s.advise(None, STEMS, "drums", "default-real", reference=same)
 
 
@@ -139,6 +140,59 @@ def test_bad_requests_are_clear_errors(tmp_path):
     assert s._models == {}      # both refused before a model was loaded
     assert set(ENGINES) == {"auto", "loudness", "default", "default-real", "default-blind", "default-master",
                             "default-stems"}
+
+
+def test_mistakes_are_told_in_the_page_s_words(tmp_path):
+    """The page names the upload box and the file's own name, never the temporary folder a file was copied to or
+    gradio's upload path, and its boxes and menus, not command-line options."""
+    s = AdviceService()
+    bad = tmp_path / "uploads" / "notes.wav"
+    bad.parent.mkdir()
+    bad.write_text("not audio")
+
+    def error(*args, **kw) -> str:
+        with pytest.raises(MixbuddyError) as e:
+            s.advise(*args, **kw)
+        msg = str(e.value)
+        assert str(tmp_path) not in msg and "mixbuddy-stems-" not in msg and "mixbuddy-reference-" not in msg, msg
+        return msg
+
+    assert error(str(bad), None, "drums").startswith("Mix notes.wav: cannot read audio header (Error opening "
+                                                     "'Mix notes.wav'")
+    assert error(None, [*STEMS[:3], str(bad)], "drums").startswith("stem notes.wav: ")
+    assert error(None, STEMS, "drums", reference=[*STEMS[:3], str(bad)]).startswith("reference stem notes.wav: ")
+    no_bass = [f for f in STEMS if Path(f).stem != "bass"]
+    assert error(None, no_bass, "bass").startswith("the stems: there is no 'bass' stem to use as the anchor")
+    assert error(str(LITHIUM / "mix.ogg"), None, "drums", "loudness") == (
+        "the loudness engine needs the stems: add the song's stem files in the Stems box")
+    assert s._models == {}
+
+
+def test_a_stem_file_in_the_mix_box_is_read_as_the_stems(stem_clip):
+    """As `mixbuddy advise song.stem.mp4` does: a whole song's stems dropped in the Mix box are the song."""
+    s = AdviceService()
+    _, data = s.advise(str(stem_clip), None, "drums")
+    _, as_stems = s.advise(None, [str(stem_clip)], "drums")
+    assert data["engine"]["name"] == "loudness" and data["windows"] == as_stems["windows"]
+    with pytest.raises(MixbuddyError, match=rf"^{stem_clip.name} holds a whole song's stems: put it in the Stems "
+                                            "box, alone$"):
+        s.advise(str(stem_clip), STEMS, "drums")
+
+
+def test_the_page_keeps_only_the_last_renders_of_the_fix(monkeypatch):
+    from mixbuddy.app import ui
+
+    monkeypatch.setattr(ui, "KEEP_FIXES", 2)
+    s = AdviceService()
+    outputs = [s.advise(None, STEMS, "drums")[1]["correction"]["output"] for _ in range(3)]
+    assert len(set(outputs)) == 3 and sorted(p.name for p in s._fixes.iterdir()) == sorted(
+        Path(o).name for o in outputs[1:])
+
+
+@needs_gradio
+def test_the_page_s_json_names_the_fix_and_its_player_gets_the_file():
+    text, data, player = handle(AdviceService(), None, STEMS, "drums", "auto", False, 0.6, False)
+    assert Path(player).is_file() and data["correction"]["output"] == Path(player).name
 
 
 def test_a_loud_mix_loads_only_the_fallback_model(tmp_path):
@@ -179,15 +233,20 @@ def test_a_threshold_override_does_not_stick_to_the_loaded_model():
 
 
 @needs_gradio
-def test_the_page_reports_errors_in_its_error_box_and_serves():
+def test_the_page_reports_errors_in_its_error_box_and_serves(capfd, caplog):
+    import logging
+
     import gradio as gr
 
     s = AdviceService()
-    with pytest.raises(gr.Error, match="give a mix file, stem files, or both"):
+    with caplog.at_level(logging.WARNING, logger="mixbuddy"), pytest.raises(gr.Error) as e:
         handle(s, None, None, "drums", "auto", False, 0.5, False)
+    # the error box says it; the server's log gets one line, not a traceback
+    assert e.value.message == "give a mix file, stem files, or both" and e.value.print_exception is False
+    assert [r.getMessage() for r in caplog.records] == ["request refused: give a mix file, stem files, or both"]
     text, data, fix = handle(s, None, STEMS, "drums", "loudness", True, 0.3, True)
     assert data["engine"]["threshold"] == 0.3 and data["engine"]["level_check_db"] == 5.0
-    assert fix == data["correction"]["output"]
+    assert Path(fix).name == data["correction"]["output"]
     app = build_app(s)
     assert isinstance(app, gr.Blocks)
     with socket.socket() as sock:
@@ -205,6 +264,10 @@ def test_the_page_reports_errors_in_its_error_box_and_serves():
         assert sf.info(fix).samplerate == 44100 and sf.info(fix).frames == 36 * 44100  # the page's player
         assert text.startswith("stems bass.ogg, drums.ogg, other.ogg, vocals.ogg: 0:36, anchor drums, engine loudness")
         assert data["verdict"]["finding"]["target"] == "vocals"
+        capfd.readouterr()
+        with pytest.raises(Exception, match="give a mix file, stem files, or both"):
+            c.predict(None, None, "drums", "auto", False, 0.6, False, None, api_name="/run")
+        assert "Traceback" not in capfd.readouterr().err
     finally:
         app.close()
 

@@ -595,3 +595,17 @@ def test_notes_keep_each_thread_apart_and_restore_the_log_level(tmp_path):
     assert [len(reports[k].notes) for k in (0, 1)] == [1, 1]
     assert "vocals 12.000 s" in reports[0].notes[0] and "vocals 15.000 s" in reports[1].notes[0]
     assert top.level == before
+
+
+def test_a_stem_silent_throughout_is_pointed_out(tmp_path, engine):
+    """An empty or muted export beside good stems: the advice is about the others, and a note says why."""
+    stems = balanced_stems(30.0, 44100, seed=4)
+    stems["vocals"] = np.zeros_like(stems["vocals"])
+    rep = advise(None, "drums", engine, stems_dir=write_stems(tmp_path / "song", stems, 44100, "wav"))
+    assert [n for n in rep.notes if "silent throughout" in n] == [
+        f"{tmp_path / 'song'}: the vocals stem is silent throughout (an empty or muted export?): advice from the "
+        "stems treats it as absent; check that file"]
+    quiet = balanced_stems(30.0, 44100, seed=4)
+    quiet["vocals"] = quiet["vocals"] * np.float32(10 ** (-60 / 20))      # very quiet is not silent
+    rep = advise(None, "drums", engine, stems_dir=write_stems(tmp_path / "quiet", quiet, 44100, "wav"))
+    assert not any("silent throughout" in n for n in rep.notes)
