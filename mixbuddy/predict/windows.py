@@ -271,13 +271,17 @@ def cut_windows(audio: SongAudio, anchor: str, window_s: float = 10.0, hop_s: fl
                                                f"{100 * share:.0f}% of frames active"))
                 continue
             if not any(s in active for s in targets):
-                skipped.append(Skipped(t0, t1, f"none of the {'/'.join(targets)} stems is active"))
+                heard = ", ".join(f"{s} RMS {levels[s][0]:.1f} dBFS" for s in targets if s in levels)
+                skipped.append(Skipped(t0, t1, f"none of the {'/'.join(targets)} stems is active: {heard}"))
                 continue
             stems = {s: _pad(x[a:e], n_win) for s, x in audio.stems.items()}
         windows.append(WindowInput(t0, t1, _pad(audio.mix[a:e], n_win), anchor, instruction, stems, active))
     if not windows:
         why = "; ".join(sorted({s.reason.split(":")[0] for s in skipped})) or "no window"
         hint = "are the stems silent?" if audio.stems is not None else "is the file silent?"
+        if why.startswith("none of the"):       # every window: the stems to advise on never reach the gate
+            hint = (f"a stem counts as playing at {STEM_SILENCE_DB:g} dBFS RMS in {100 * ACTIVE_SHARE:.0f}% of its "
+                    "50 ms frames; if one is buried this deep in the mix, raise it by ear and ask again")
         what = "the mix" if audio.stems is None else "the mix (or the stems' sum)"
         if loudest < -100.0:
             hint = f"{what} is digitally silent"

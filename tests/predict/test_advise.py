@@ -68,8 +68,18 @@ def test_stems_without_a_stem_to_advise_on_are_refused_by_name():
                                             r"\['drums', 'other'\]"):
         cut_windows(SongAudio("stems", SR, st["drums"] + st["other"], two), "drums")
     three = {**two, "bass": np.zeros_like(st["bass"])}
-    with pytest.raises(AudioFileError, match=r"1 skipped: none of the bass/vocals stems is active.*stems silent"):
+    with pytest.raises(AudioFileError, match=r"1 skipped: none of the bass/vocals stems is active\).*a stem counts "
+                                              r"as playing at -45 dBFS RMS in 20% of its 50 ms frames; if one is "
+                                              r"buried this deep in the mix, raise it by ear and ask again"):
         cut_windows(SongAudio("stems", SR, st["drums"] + st["other"], three), "drums")
+    # a bass buried 50 dB down in the second half: that window says how loud the stems to advise on were
+    long = synth_stems(20.0, SR, 2, seed=2)
+    half = np.ones_like(long["bass"])
+    half[10 * SR:] = np.float32(10 ** (-50 / 20))
+    song = {"drums": long["drums"], "other": long["other"], "bass": long["bass"] * half}
+    windows, skipped = cut_windows(SongAudio("stems", SR, sum(song.values()), song), "drums")
+    assert [(w.start_s, w.end_s) for w in windows] == [(0.0, 10.0)] and len(skipped) == 1
+    assert re.fullmatch(r"none of the bass/vocals stems is active: bass RMS -\d\d\.\d dBFS", skipped[0].reason)
 
 
 @pytest.mark.parametrize("fmt,sr,ch", [("wav", 22050, 1), ("flac", 44100, 2), ("ogg", 48000, 2), ("ogg", 22050, 1)])
