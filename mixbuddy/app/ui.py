@@ -124,11 +124,9 @@ class AdviceService:
             applied = self._render_fix(report, stems_dir) if stems_dir is not None else None
         # the files' own names, not the upload folder's temporary paths
         report.song = Path(mix).name if mix else "stems " + ", ".join(sorted(Path(f).name for f in stems))
-        for f in stems:  # a lone .stem.mp4 or .zip is read where gradio put it
-            report.notes = [n.replace(str(f), Path(f).name) for n in report.notes]
-        report.notes = [n.replace(tmp, "stems").replace(Path(tmp).name, "stems") for n in report.notes]
-        if mix:
-            report.notes = [n.replace(str(mix), Path(mix).name) for n in report.notes]
+        names = {str(f): Path(f).name for f in [*stems, *([mix] if mix else [])]}   # a lone .stem.mp4 / .zip too
+        names.update({tmp: "stems", Path(tmp).name: "stems"})
+        report.notes = [substitute(n, names) for n in report.notes]
         text = report.format_text()   # the page has no stderr: what advise logged goes under the advice
         data = report.to_dict()
         if stems:
@@ -157,11 +155,17 @@ class AdviceService:
         return render_correction(stems_dir, correction, out)
 
 
+def substitute(text: str, names: dict[str, str]) -> str:
+    """``text`` with each key of ``names`` (a temporary or upload path) replaced by its value, longest first."""
+    for path in sorted(names, key=len, reverse=True):
+        text = text.replace(path, names[path])
+    return text
+
+
 def page_words(message: str, places: dict[str, str]) -> str:
-    """``message`` with each temporary path replaced by what the page calls it (longest first) and command-line
-    options by the page's boxes and menus."""
-    for path in sorted(places, key=len, reverse=True):
-        message = message.replace(path, places[path])
+    """An error ``message`` with each temporary path replaced by what the page calls it and command-line options
+    by the page's boxes and menus."""
+    message = substitute(message, places)
     for cli, page in PAGE_WORDS:
         message = message.replace(cli, page)
     return message

@@ -28,8 +28,9 @@ def evaluate_files(predictions: str | Path, dataset: str | Path, out_dir: str | 
     truth = load_truth(dataset)
     answers = load_answers(predictions, truth, allow_missing=allow_missing)
     res = score(truth, answers, n_boot=n_boot, seed=seed)
-    if few_songs_warning(res["n_songs"]) and n_boot:     # the report's intervals come from a song bootstrap
-        log.warning("%s: %s", dataset, few_songs_warning(res["n_songs"])[0])
+    few = few_songs_warning(res["n_songs"])
+    if few and n_boot:                                   # the report's intervals come from a song bootstrap
+        log.warning("%s: %s", dataset, few[0])
     if similarity:
         from .similarity import similarity as sim
 

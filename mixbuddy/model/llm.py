@@ -166,7 +166,7 @@ def convert_gguf(gguf_path: str | Path, cache_root: str | Path | None = None) ->
 
     def build() -> tuple[Any, Any]:
         t0 = time.perf_counter()
-        log.info("dequantising %s once (about 20 s on 2 cores; later runs read the cached copy)", p.name)
+        log.info("dequantising %s once (18-28 s measured on 2 cores; later runs read the cached copy)", p.name)
         with quiet_weight_loading(), quiet_gguf_conversion():   # no tensor-by-tensor bars in the first run's output
             tok = AutoTokenizer.from_pretrained(p.parent, gguf_file=p.name)
             model = AutoModelForCausalLM.from_pretrained(p.parent, gguf_file=p.name, dtype=torch.float32)

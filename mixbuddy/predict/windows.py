@@ -158,7 +158,7 @@ def warn_silent_stems(source: str | Path, stems: dict[str, np.ndarray]) -> None:
     """A stem silent from start to end is most often an empty or muted export; the engines that hear the stems
     read it as a stem that sits out the whole song, so the advice would be about the others."""
     for name, x in stems.items():
-        if not np.any(np.abs(x) > SILENT_PEAK):
+        if x.size == 0 or (x.max() <= SILENT_PEAK and x.min() >= -SILENT_PEAK):     # no full-song |x| copy
             log.warning("%s: the %s stem is silent throughout (an empty or muted export?): advice from the stems "
                         "treats it as absent; check that file", source, name)
 
@@ -251,7 +251,7 @@ def cut_windows(audio: SongAudio, anchor: str, window_s: float = 10.0, hop_s: fl
     n_win = int(round(window_s * sr))
     windows: list[WindowInput] = []
     skipped: list[Skipped] = []
-    loudest = -np.inf
+    loudest, buried, anchor_off = -np.inf, 0, 0     # windows where no stem to advise on / the anchor plays
     for a, e in window_bounds(audio.mix.shape[0], sr, window_s, hop_s or window_s, min_s):
         t0, t1 = a / sr, e / sr
         mono = to_channels(audio.mix[a:e], 1)
@@ -269,17 +269,19 @@ def cut_windows(audio: SongAudio, anchor: str, window_s: float = 10.0, hop_s: fl
                 rms, share = levels[anchor]
                 skipped.append(Skipped(t0, t1, f"anchor stem {anchor!r} inactive: RMS {rms:.1f} dBFS, "
                                                f"{100 * share:.0f}% of frames active"))
+                anchor_off += 1
                 continue
             if not any(s in active for s in targets):
                 heard = ", ".join(f"{s} RMS {levels[s][0]:.1f} dBFS" for s in targets if s in levels)
                 skipped.append(Skipped(t0, t1, f"none of the {'/'.join(targets)} stems is active: {heard}"))
+                buried += 1
                 continue
             stems = {s: _pad(x[a:e], n_win) for s, x in audio.stems.items()}
         windows.append(WindowInput(t0, t1, _pad(audio.mix[a:e], n_win), anchor, instruction, stems, active))
     if not windows:
         why = "; ".join(sorted({s.reason.split(":")[0] for s in skipped})) or "no window"
         hint = "are the stems silent?" if audio.stems is not None else "is the file silent?"
-        if why.startswith("none of the"):       # every window: the stems to advise on never reach the gate
+        if buried and not anchor_off:        # the anchor plays, the stems to advise on never reach the gate
             hint = (f"a stem counts as playing at {STEM_SILENCE_DB:g} dBFS RMS in {100 * ACTIVE_SHARE:.0f}% of its "
                     "50 ms frames; if one is buried this deep in the mix, raise it by ear and ask again")
         what = "the mix" if audio.stems is None else "the mix (or the stems' sum)"
