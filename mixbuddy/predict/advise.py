@@ -40,7 +40,7 @@ from ..findings import Finding
 from .engines import AdviceEngine, WindowInput
 from .stem_pack import opened_stems
 from .windows import Skipped, cut_windows, load_song
-from .wording import DASH, MAX_FLAW_DB, describe, fmt_span, fmt_time, verdict_key
+from .wording import DASH, MAX_FLAW_DB, describe, fmt_span, fmt_time, lacks_note, verdict_key
 
 
 @dataclass(frozen=True)
@@ -204,7 +204,10 @@ class AdviceReport:
             eng += f" ({self.engine['checkpoint']})"
         ref = (self.engine.get("reference") or {}).get("song")
         lines = [f"{self.song}: {fmt_time(self.duration_s)}, anchor {self.anchor}, engine {eng}"
-                 + (f", typical balance from {ref}" if ref else ""), "", "Windows:"]
+                 + (f", typical balance from {ref}" if ref else "")]
+        if ref and self.engine["reference"].get("lacks"):
+            lines.append(f"  ({lacks_note(self.engine['reference']['lacks'])})")
+        lines += ["", "Windows:"]
         basis = "the reference" if ref else "typical"        # what the levels are measured against
         rows = [(w.start_s, f"{describe(w.finding)}{stated(w)}{level_note(w)}"
                             f"{levels_note(w.levels, self.anchor, basis)}", w.end_s) for w in self.windows]

@@ -7,8 +7,8 @@ their balance should sound like (an earlier song of theirs, a reference track of
 song's stems with ``advise --reference REF``. The reference is cut into the same windows as the song (its
 anchor must play; a reference without the anchor is gated on another stem), each active stem's BS.1770
 loudness is measured at the loudness engine's rate, and the mean per stem becomes the typical balance; a
-stem the reference lacks (the anchor too) moves with the others. The spread stays the prior's: one
-reference does not say how far a good mix may stray from it. A stems model is handed the same balance by
+stem the reference lacks (the anchor too) moves with the others, and the advice says so. The spread stays
+the prior's: one reference does not say how far a good mix may stray from it. A stems model is handed the same balance by
 turning the song's stems (:func:`use_reference`).
 """
 from __future__ import annotations
@@ -19,12 +19,13 @@ from typing import Any
 
 import numpy as np
 
-from ..constants import TARGET_STEMS
+from ..constants import STEMS, TARGET_STEMS
 from ..errors import MixbuddyError
 from ..evaluate.baselines.bayes import GaussianBalance
 from .engines import LoudnessEngine
 from .stem_pack import opened_stems
 from .windows import cut_windows, load_song
+from .wording import lacks_note
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,10 @@ def use_reference(engine: Any, reference: str | Path, anchor: str, mapping: str 
     before = meter.balance.deviations(levels, anchor)
     info = {"song": str(reference), "windows": n, "lufs": {s: round(v, 2) for s, v in levels.items()},
             "vs_prior_db": {s: v for s, (v, _) in before.items()}}
+    lacks = [s for s in STEMS if s not in levels]
+    if lacks:       # the engines move such a stem with the reference's others, as the typical balance has it
+        info["lacks"] = lacks
+        log.info("%s: %s", reference, lacks_note(lacks))
     if isinstance(engine, LoudnessEngine):
         engine.balance = engine.balance.shifted_to(levels)
     else:

@@ -52,3 +52,11 @@ def verdict_key(f: Finding) -> tuple:
     if f.target and f.direction:
         return (f.target, f.direction)
     return ("unclear", f.target, f.direction)
+
+
+def lacks_note(lacks: list[str]) -> str:
+    """What a reference without some stems (or with them silent in every usable window) means for them."""
+    names = " or ".join(STEM_DISPLAY.get(s, s) for s in lacks)
+    those = "that stem is" if len(lacks) == 1 else "those stems are"
+    return (f"the reference has no {names} playing: {those} judged against the typical balance, moved with the "
+            "reference's other stems")

@@ -56,6 +56,26 @@ def test_a_reference_without_the_anchor_still_sets_the_other_stems(tmp_path, cap
         info = use_reference(engine, ref, "bass")
     assert "has no bass stem (the anchor): its other stems set the typical balance" in caplog.text
     assert set(info["lufs"]) == {"drums", "other", "vocals"} and info["vs_prior_db"] == {}
+    assert info["lacks"] == ["bass"]
+
+
+def test_a_stem_the_reference_lacks_is_named_in_the_advice(tmp_path, capsys, caplog):
+    """The reference has no vocals (as an instrumental reference would): the advice's header says the vocals
+    are judged against the typical balance, the JSON lists them, and a complete reference says nothing."""
+    song = write_stems(tmp_path / "song", balanced_stems(30.0, 44100, seed=4), 44100, "wav")
+    st = balanced_stems(30.0, 44100, seed=9)
+    full = write_stems(tmp_path / "full", st, 44100, "wav")
+    part = write_stems(tmp_path / "part", {k: v for k, v in st.items() if k not in ("vocals", "other")}, 44100, "wav")
+    with caplog.at_level("INFO", logger="mixbuddy"):
+        assert main(["advise", "--stems", str(song), "--anchor", "drums", "--reference", str(part)]) == 0
+    note = ("the reference has no other instruments or vocals playing: those stems are judged against the "
+            "typical balance, moved with the reference's other stems")
+    assert capsys.readouterr().out.splitlines()[1] == f"  ({note})" and f"{part}: {note}" in caplog.messages
+    assert main(["advise", "--stems", str(song), "--anchor", "drums", "--reference", str(part), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["engine"]["reference"]["lacks"] == ["other", "vocals"]
+    assert main(["advise", "--stems", str(song), "--anchor", "drums", "--reference", str(full)]) == 0
+    text = capsys.readouterr().out
+    assert "has no" not in text and text.splitlines()[1] == ""
 
 
 def test_a_stems_model_hears_the_song_shifted_by_the_reference(tmp_path):
