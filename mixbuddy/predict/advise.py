@@ -129,7 +129,9 @@ class SummaryItem:
 class Notes(logging.Handler):
     """What ``advise`` logs (INFO and up, from this thread) while it reads and analyses a song: which file
     went to which stem, stems of different lengths, a band-limited file, ... The command line prints it on
-    stderr as it happens; the report keeps it (``notes`` in the JSON; the web page shows it)."""
+    stderr as it happens; the report keeps it (``notes`` in the JSON; the web page shows it). ``rename``
+    (path -> name) rewrites such a record before the command line's handler prints it, so the live log and
+    the notes both name a stem pack's zip, not the temporary folder it was unpacked to."""
 
     SOURCES = ("mixbuddy.audio", "mixbuddy.corpus", "mixbuddy.predict")
     _lock = threading.Lock()
@@ -140,10 +142,16 @@ class Notes(logging.Handler):
         super().__init__(logging.INFO)
         self.messages: list[str] = []
         self.thread = threading.get_ident()
+        self.rename: dict[str, str] = {}
 
     def emit(self, record: logging.LogRecord) -> None:
         if record.name.startswith(self.SOURCES) and record.thread == self.thread:
-            self.messages.append(record.getMessage())
+            text = record.getMessage()
+            for old, new in self.rename.items():
+                text = text.replace(old, new)
+            if self.rename:   # the root's handlers (the command line's stderr) see the record after this one
+                record.msg, record.args = text, ()
+            self.messages.append(text)
 
     def __enter__(self) -> "Notes":
         top = logging.getLogger("mixbuddy")
@@ -351,6 +359,8 @@ def advise(song: str | Path | None, anchor: str, engine: AdviceEngine, stems_dir
     if engine.needs_stems and stems_dir is None:
         raise MixbuddyError(f"the {engine.name} engine needs the stems: give the stems folder with --stems DIR")
     with Notes() as notes, opened_stems(stems_dir) as opened:
+        if opened != stems_dir:  # a stem pack: name the zip, not the folder it was unpacked to
+            notes.rename[str(opened)] = str(stems_dir)
         audio = load_song(song, opened, engine.sample_rate, engine.channels, mapping)
         windows, skipped = cut_windows(audio, anchor, engine.clip_seconds, hop_s)
         for_song = getattr(engine, "for_song", None)   # a mix model and a mastered bounce (engines.ModelEngine)
@@ -358,9 +368,8 @@ def advise(song: str | Path | None, anchor: str, engine: AdviceEngine, stems_dir
             engine, gain = for_song(audio.mix, audio.source)
             if gain:
                 windows = [with_gain(w, gain) for w in windows]
-    if opened != stems_dir:  # a stem pack: name the zip, not the folder it was unpacked to
+    if opened != stems_dir:
         audio.source = str(song if song is not None else stems_dir)
-        notes.messages = [m.replace(str(opened), str(stems_dir)) for m in notes.messages]
     advice = engine.analyse(windows)
     if len(advice) != len(windows):
         raise MixbuddyError(f"engine {engine.name} answered {len(advice)} of {len(windows)} windows")

@@ -304,7 +304,7 @@ def test_a_stem_pack_in_sub_folders_is_read_by_its_folder_names(tmp_path, engine
     assert "sub-folders ['Drums', 'Mix', 'Music', 'Vocals'] not searched" in caplog.text
 
 
-def test_a_zipped_stem_pack_is_read_as_the_folder_it_unpacks_to(tmp_path, engine, capsys):
+def test_a_zipped_stem_pack_is_read_as_the_folder_it_unpacks_to(tmp_path, engine, capsys, caplog):
     """A pack as downloaded: one folder named with a stem word ("Bass Drop Pack") holding Drums/, Vocals/,
     Music/, plus macOS resource forks. The same advice as the plain folder; the report, its notes and its
     errors name the zip; nothing is left unpacked; a zip that escapes its folder or holds no audio is refused."""
@@ -323,10 +323,12 @@ def test_a_zipped_stem_pack_is_read_as_the_folder_it_unpacks_to(tmp_path, engine
             z.write(f, f"Bass Drop Pack/{f.relative_to(src).as_posix()}")
         z.writestr("__MACOSX/Bass Drop Pack/Drums/._Kit 1.wav", b"resource fork, not audio")
         z.writestr("Bass Drop Pack/readme.txt", b"thanks for remixing")
-    rep = advise(None, "vocals", engine, stems_dir=pack)
+    with caplog.at_level(logging.INFO, logger="mixbuddy"):
+        rep = advise(None, "vocals", engine, stems_dir=pack)
     assert rep.song == str(pack) and [w.finding for w in rep.windows] == [w.finding for w in plain.windows]
     (note,) = rep.notes
     assert note.startswith(f"{pack} (default mapping): bass = Music/Bass.wav; drums = Drums/Kit 1.wav")
+    assert note in caplog.messages and "-unpacked-" not in caplog.text   # the live log names the zip too
     assert not glob.glob(f"{tempfile.gettempdir()}/Bass Drop Pack.zip-unpacked-*")
     with pytest.raises(MixbuddyError) as e:
         advise(None, "bass", engine, stems_dir=pack, mapping=write_mapping(tmp_path))
