@@ -41,6 +41,10 @@ LOUD_Z = 2.326  # a normal distribution's 99th percentile, in standard deviation
 # (a centred sound) to 6 dB (uncorrelated channels) below a stereo loudness meter
 MONO = " (its mono downmix, as the model hears it; a stereo loudness meter reads 3 dB or more higher)"
 NEAR_Z = 1.645  # its 95th: above it a note only (docs/BENCHMARKS.md, "Lightly mastered mixes and the guard's threshold")
+QUIET_LUFS = -24.0        # the training mixes' 1st percentile, -23.9 (docs/BENCHMARKS.md, level_shift.py), mono
+MAX_QUIET_SHIFT_DB = 30.0  # a quieter song is taken as at QUIET_LUFS by at most this much (predict/windows.py)
+QUIET_RAISE_TO_LUFS = -19.3  # a stems model hears stems quieter than QUIET_LUFS raised to this, the training
+                             # mixes' median (docs/BENCHMARKS.md, "Quiet exports": better than their 1st percentile)
 
 
 @dataclass
@@ -182,6 +186,7 @@ class ModelEngine:
         self.stem_gains_db: dict[str, float] | None = None  # stems mode: turned by these first (predict.reference)
         self.reference: dict | None = None
         self.loudness_note: dict | None = None  # what for_song did about a loud mix (in the report's engine)
+        self.quiet_note: dict | None = None     # ... and about quiet stems, for a stems model
         self._model: Any = None
         if model is not None:
             self._use(model)
@@ -230,6 +235,8 @@ class ModelEngine:
              "input_mode": self.input_mode, "sample_rate": self.sample_rate}
         if self.loudness_note:
             d["loud_mix"] = self.loudness_note
+        if self.quiet_note:
+            d["quiet_stems"] = self.quiet_note
         return {**d, "reference": self.reference} if self.reference else d
 
     def for_song(self, mix: np.ndarray, source: str) -> tuple["ModelEngine", float]:
@@ -239,11 +246,14 @@ class ModelEngine:
         (a model trained on mastered mixes too) when there is one, else it is heard turned down to that 99th
         percentile.
         Either is logged; a mix louder than 95% of them (a lightly mastered one may sit there) gets a note only.
-        Other songs, level-blind models and stems models: (self, 0.0). A model not loaded yet
+        A stems model hears stems quieter than the training mixes' 1st percentile raised to their median
+        (:meth:`_quiet_stems`). Other songs and level-blind models: (self, 0.0). A model not loaded yet
         stays so: the training loudness is read off its checkpoint's files."""
         from ..evaluate.baselines.loudness import loudness
         from ..model.levels import trained_mix_loudness
 
+        if self.input_mode == "stems":
+            return self, self._quiet_stems(mix, source)
         if self.input_mode != "mix":
             return self, 0.0
         if self._model is None:       # read off the checkpoint's files: a loud mix goes elsewhere before the LLM loads
@@ -280,6 +290,24 @@ class ModelEngine:
                     "bounce)", what, -gain, top)
         self.loudness_note = {"lufs": round(lufs, 2), "trained_p99_lufs": round(top, 2), "gain_db": round(gain, 2)}
         return self, gain
+
+    def _quiet_stems(self, mix: np.ndarray, source: str) -> float:
+        """A stems model reads each stem's level against the others and against the levels it learned from;
+        stems exported quieter than the training mixes' 1st percentile are heard raised to their median
+        (dB returned)."""
+        from ..evaluate.baselines.loudness import loudness
+
+        self.quiet_note = None
+        lufs = loudness(mix.mean(axis=1), self.sample_rate)
+        if not np.isfinite(lufs) or lufs >= QUIET_LUFS:
+            return 0.0
+        gain = min(QUIET_RAISE_TO_LUFS - lufs, MAX_QUIET_SHIFT_DB)
+        log.info("%s: the stems sum to %.1f LUFS (mono), quieter than 99%% of the mixes %s learned from: they are "
+                 "heard %.1f dB louder, at %.1f LUFS (those mixes' median; the model reads absolute levels, the "
+                 "loudness engine does not)", source, lufs, self.checkpoint or "this model", gain, lufs + gain)
+        self.quiet_note = {"lufs": round(lufs, 2), "trained_p1_lufs": QUIET_LUFS, "gain_db": round(gain, 2),
+                           "heard_at_lufs": round(lufs + gain, 2)}
+        return gain
 
     def analyse(self, windows: Sequence[WindowInput]) -> list[WindowAdvice]:
         out: list[WindowAdvice] = []

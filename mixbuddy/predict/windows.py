@@ -23,6 +23,15 @@ Skipped windows (reason recorded), using the dataset's gate levels: the mix RMS 
 than 20 % of its 50 ms frames above −45 dBFS) or no stem other than the anchor can be a target. The
 same activity test decides which stems the loudness engine measures in a window. A song with no
 usable window at all raises :class:`~mixbuddy.errors.AudioFileError` naming the input.
+
+Those gate levels were set for mixes at the training corpus's levels. When the stems are known and the
+song (its mix, BS.1770, mono) is quieter than ``QUIET_LUFS`` (the 1st percentile of the training mixes),
+both gates move down by the difference (at most ``MAX_GATE_SHIFT_DB``, logged): a quiet export of the
+stems then counts the same windows and the same playing stems as a bounce at −24 LUFS, so the advice of
+the loudness engine, which weighs the stems against each other, does not change with the bounce level
+(a buried stem no longer drops out first), and a stems model hears such stems raised to the training
+mixes' median loudness (``ModelEngine.for_song``). A mix without stems keeps the fixed gates: the mix models read its level, so a
+very quiet mix is refused with a hint to raise it rather than misread (docs/BENCHMARKS.md, "Quiet exports").
 """
 from __future__ import annotations
 
@@ -36,13 +45,14 @@ from ..audio import frame_rms_db, read_audio, resample, to_channels
 from ..constants import STEMS, TARGET_STEMS
 from ..data import templates as T
 from ..errors import AudioFileError, MixbuddyError
-from .engines import WindowInput
+from .engines import MAX_QUIET_SHIFT_DB, QUIET_LUFS, WindowInput
 
 log = logging.getLogger(__name__)
 
 MIN_WINDOW_S = 5.0
 MIX_SILENCE_DB = -35.0
 STEM_SILENCE_DB = -45.0
+MAX_GATE_SHIFT_DB = MAX_QUIET_SHIFT_DB  # gates go no lower than -65 / -75 dBFS: above a 16-bit file's noise floor
 ACTIVE_SHARE = 0.2
 FRAME_S = 0.05
 FULL_BAND_HZ = 16000  # the mix models listen at 16 kHz: a file sampled below this lacks part of what they hear
@@ -213,11 +223,29 @@ def window_bounds(n: int, sr: int, window_s: float, hop_s: float,
     return out
 
 
-def activity(x: np.ndarray, sr: int) -> tuple[float, float]:
-    """(RMS dBFS, share of active 50 ms frames) of a (samples, channels) signal."""
+def activity(x: np.ndarray, sr: int, gate_db: float = STEM_SILENCE_DB) -> tuple[float, float]:
+    """(RMS dBFS, share of 50 ms frames above ``gate_db``) of a (samples, channels) signal."""
     frames = frame_rms_db(x, sr, FRAME_S)
     p = float(np.mean(np.asarray(x, dtype=np.float64) ** 2)) if x.size else 0.0
-    return 10.0 * np.log10(p + 1e-12), float(np.mean(frames > STEM_SILENCE_DB))
+    return 10.0 * np.log10(p + 1e-12), float(np.mean(frames > gate_db))
+
+
+def gate_shift(audio: SongAudio, quiet_lufs: float | None = QUIET_LUFS) -> float:
+    """dB (<= 0) to move the gates by for this song: its mix's loudness below ``quiet_lufs`` when the stems
+    are known (see the module docstring), else 0; None = the fixed gates."""
+    if quiet_lufs is None or audio.stems is None:
+        return 0.0
+    from ..evaluate.baselines.loudness import loudness
+
+    lufs = loudness(to_channels(audio.mix, 1)[:, 0], audio.sample_rate)
+    if not np.isfinite(lufs) or lufs >= quiet_lufs:
+        return 0.0
+    shift = max(lufs - quiet_lufs, -MAX_GATE_SHIFT_DB)
+    log.info("%s: the song is at %.1f LUFS (mono), quieter than the mixes the activity gates were set for: "
+             "they move down %.1f dB (silence below %.1f dBFS, a stem plays above %.1f dBFS), so its windows "
+             "count as at %.1f LUFS", audio.source, lufs, -shift, MIX_SILENCE_DB + shift,
+             STEM_SILENCE_DB + shift, lufs - shift)
+    return float(shift)
 
 
 def _pad(x: np.ndarray, n: int) -> np.ndarray:
@@ -236,8 +264,10 @@ def require_length(source: str | Path, seconds: float, min_s: float = MIN_WINDOW
 
 
 def cut_windows(audio: SongAudio, anchor: str, window_s: float = 10.0, hop_s: float | None = None,
-                min_s: float = MIN_WINDOW_S) -> tuple[list[WindowInput], list[Skipped]]:
-    """The usable windows of a song and the skipped ones (with reasons); see the module docstring."""
+                min_s: float = MIN_WINDOW_S, quiet_lufs: float | None = QUIET_LUFS
+                ) -> tuple[list[WindowInput], list[Skipped]]:
+    """The usable windows of a song and the skipped ones (with reasons); see the module docstring
+    (``quiet_lufs=None``: the fixed gates for every song)."""
     sr = audio.sample_rate
     if audio.stems is not None and anchor not in audio.stems:
         raise MixbuddyError(f"{audio.source}: there is no {anchor!r} stem to use as the anchor; "
@@ -248,6 +278,8 @@ def cut_windows(audio: SongAudio, anchor: str, window_s: float = 10.0, hop_s: fl
                             f"those are the stems mixbuddy advises on (the stems found are {sorted(audio.stems)})")
     require_length(audio.source, audio.duration_s, min_s)
     instruction = T.render_instruction(audio.stem_names, anchor, INSTRUCTION_ID)
+    shift = gate_shift(audio, quiet_lufs)
+    mix_gate, stem_gate = round(MIX_SILENCE_DB + shift, 1), round(STEM_SILENCE_DB + shift, 1)
     n_win = int(round(window_s * sr))
     windows: list[WindowInput] = []
     skipped: list[Skipped] = []
@@ -257,14 +289,13 @@ def cut_windows(audio: SongAudio, anchor: str, window_s: float = 10.0, hop_s: fl
         mono = to_channels(audio.mix[a:e], 1)
         mix_db = 10.0 * np.log10(float(np.mean(np.asarray(mono, dtype=np.float64) ** 2)) + 1e-12)
         loudest = max(loudest, mix_db)
-        if mix_db < MIX_SILENCE_DB:
-            skipped.append(Skipped(t0, t1, f"silent: mix RMS {mix_db:.1f} dBFS < {MIX_SILENCE_DB:g} dBFS"))
+        if mix_db < mix_gate:
+            skipped.append(Skipped(t0, t1, f"silent: mix RMS {mix_db:.1f} dBFS < {mix_gate:g} dBFS"))
             continue
         stems, active = None, ()
         if audio.stems is not None:
-            levels = {s: activity(to_channels(x[a:e], 1), sr) for s, x in audio.stems.items()}
-            active = tuple(s for s, (rms, share) in levels.items()
-                           if rms >= STEM_SILENCE_DB and share >= ACTIVE_SHARE)
+            levels = {s: activity(to_channels(x[a:e], 1), sr, stem_gate) for s, x in audio.stems.items()}
+            active = tuple(s for s, (rms, share) in levels.items() if rms >= stem_gate and share >= ACTIVE_SHARE)
             if anchor not in active:
                 rms, share = levels[anchor]
                 skipped.append(Skipped(t0, t1, f"anchor stem {anchor!r} inactive: RMS {rms:.1f} dBFS, "
@@ -282,13 +313,13 @@ def cut_windows(audio: SongAudio, anchor: str, window_s: float = 10.0, hop_s: fl
         why = "; ".join(sorted({s.reason.split(":")[0] for s in skipped})) or "no window"
         hint = "are the stems silent?" if audio.stems is not None else "is the file silent?"
         if buried and not anchor_off:        # the anchor plays, the stems to advise on never reach the gate
-            hint = (f"a stem counts as playing at {STEM_SILENCE_DB:g} dBFS RMS in {100 * ACTIVE_SHARE:.0f}% of its "
+            hint = (f"a stem counts as playing at {stem_gate:g} dBFS RMS in {100 * ACTIVE_SHARE:.0f}% of its "
                     "50 ms frames; if one is buried this deep in the mix, raise it by ear and ask again")
         what = "the mix" if audio.stems is None else "the mix (or the stems' sum)"
         if loudest < -100.0:
             hint = f"{what} is digitally silent"
-        elif loudest < MIX_SILENCE_DB:
-            hint = (f"{what} is at most {loudest:.1f} dBFS RMS in a window, and a window needs {MIX_SILENCE_DB:g} "
+        elif loudest < mix_gate:
+            hint = (f"{what} is at most {loudest:.1f} dBFS RMS in a window, and a window needs {mix_gate:g} "
                     f"dBFS; if it was bounced this quietly, raise its level")
         raise AudioFileError(audio.source, f"no usable window to analyse in {audio.duration_s:.1f} s of audio "
                                            f"({len(skipped)} skipped: {why})", hint)

@@ -34,7 +34,8 @@ class FakeModel:
     (``aux_probs``, the head's names): no error 1 − P(error), that stem too loud 0.7 P(error), another
     allowed stem too quiet 0.3 P(error), so P(right) is 0.7 P(error) for a claim and 1 − P(error) for
     "balanced". Records each batch size, each item's length in samples (``lengths``; stems mode: the
-    set of its stems' lengths) and the stems each item's instruction names (``stem_lists``).
+    set of its stems' lengths), the stems each item's instruction names (``stem_lists``) and the level it
+    heard (``heard_db``: mean-square dB of the mix, or of the stems' sum).
     """
 
     def __init__(self, input_mode: str = "stems", sample_rate: int = 16000, clip_seconds: float = 10.0,
@@ -46,6 +47,7 @@ class FakeModel:
         self.lengths: list = []
         self.systems: list = []
         self.stem_lists: list = []
+        self.heard_db: list[float] = []
 
     @staticmethod
     def _db(x: np.ndarray) -> float:
@@ -74,6 +76,7 @@ class FakeModel:
         self.batches.append(len(waves))
         self.lengths.extend({x.shape[0] for x in w.values()} if isinstance(w, dict) else w.shape[0] for w in waves)
         self.systems.append(system)
+        self.heard_db.extend(self._db(sum(w.values()) if isinstance(w, dict) else w) for w in waves)
         return [self._one(w, a) for w, a in zip(waves, anchors)]
 
 

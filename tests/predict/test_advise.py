@@ -71,7 +71,7 @@ def test_stems_without_a_stem_to_advise_on_are_refused_by_name():
     with pytest.raises(AudioFileError, match=r"1 skipped: none of the bass/vocals stems is active\).*a stem counts "
                                               r"as playing at -45 dBFS RMS in 20% of its 50 ms frames; if one is "
                                               r"buried this deep in the mix, raise it by ear and ask again"):
-        cut_windows(SongAudio("stems", SR, st["drums"] + st["other"], three), "drums")
+        cut_windows(SongAudio("stems", SR, st["drums"] + st["other"], three), "drums", quiet_lufs=None)
     # a bass buried 50 dB down in the second half: that window says how loud the stems to advise on were
     long = synth_stems(20.0, SR, 2, seed=2)
     half = np.ones_like(long["bass"])
@@ -80,6 +80,71 @@ def test_stems_without_a_stem_to_advise_on_are_refused_by_name():
     windows, skipped = cut_windows(SongAudio("stems", SR, sum(song.values()), song), "drums")
     assert [(w.start_s, w.end_s) for w in windows] == [(0.0, 10.0)] and len(skipped) == 1
     assert re.fullmatch(r"none of the bass/vocals stems is active: bass RMS -\d\d\.\d dBFS", skipped[0].reason)
+
+
+def test_quiet_stems_count_the_windows_of_a_usual_bounce(caplog):
+    """A song at -24 LUFS (QUIET_LUFS) exported 10 and 20 dB quieter: with the gates that move for a quiet
+    song, the same windows and the same playing stems at all three levels (the middle window is 8 dB down);
+    with the fixed gates, 10 dB down, that window is silent. A mix without stems
+    keeps the fixed gates; a song 60 dB further down moves them by no more than 30 dB."""
+    from mixbuddy.evaluate.baselines.loudness import loudness
+    from mixbuddy.predict.windows import MAX_GATE_SHIFT_DB, QUIET_LUFS, to_channels
+
+    st = balanced_stems(30.0, SR, seed=5, push={"vocals": -6.0})
+    for x in st.values():
+        x[10 * SR:20 * SR] *= np.float32(0.4)                     # a quieter passage, 8 dB down
+    at_quiet = QUIET_LUFS - loudness(to_channels(sum(st.values()), 1)[:, 0], SR)  # dB to put it at QUIET_LUFS
+
+    def cut(audio, **kw):
+        w, skipped = cut_windows(audio, "drums", **kw)
+        return [(x.start_s, x.active) for x in w], [(s.start_s, s.reason.split(":")[0]) for s in skipped]
+
+    def scaled(db, stems=True):
+        q = {k: v * np.float32(10 ** ((at_quiet + db) / 20)) for k, v in st.items()}
+        return SongAudio("quiet", SR, sum(q.values()), q if stems else None)
+
+    usual = cut(scaled(0.0))
+    assert len(usual[0]) == 3 and all("vocals" in a for _, a in usual[0])
+    with caplog.at_level(logging.INFO, logger="mixbuddy"):
+        assert cut(scaled(-10.0)) == usual and cut(scaled(-20.0)) == usual
+    msg = [m for m in caplog.messages if m.startswith("quiet: the song is at")][-1]
+    assert msg == ("quiet: the song is at -44.0 LUFS (mono), quieter than the mixes the activity gates were set "
+                   "for: they move down 20.0 dB (silence below -55.0 dBFS, a stem plays above -65.0 dBFS), so its "
+                   "windows count as at -24.0 LUFS")
+    fixed_windows, fixed_skipped = cut(scaled(-10.0), quiet_lufs=None)
+    assert fixed_skipped == [(10.0, "silent")] and fixed_windows != usual[0]
+    assert cut(scaled(-10.0, stems=False))[1] == [(10.0, "silent")]          # a mix alone: the fixed gates
+    windows, skipped = cut_windows(scaled(-40.0), "drums")                    # -64 LUFS: moved by 30 dB only
+    assert len(windows) == 2 and [s.reason for s in skipped] == ["silent: mix RMS -69.2 dBFS < -65 dBFS"]
+    assert MAX_GATE_SHIFT_DB == 30.0
+
+
+def test_a_stems_model_hears_quiet_stems_raised_to_the_levels_it_learned(tmp_path):
+    """Stems exported 20 and 30 dB down (below -24 LUFS, the training mixes' 1st percentile) reach a stems
+    model at the same level (-19.3 LUFS, their median) and get the same advice; the report says by how much
+    they were raised. A mix model and
+    stems at a usual level are left alone."""
+    st = balanced_stems(30.0, 44100, seed=4, push={"drums": 9.0})
+    heard, reports = [], []
+    for db in (-20.0, -30.0):
+        folder = write_stems(tmp_path / f"q{-db:g}", {k: v * np.float32(10 ** (db / 20)) for k, v in st.items()})
+        model = FakeModel("stems")
+        reports.append(advise(None, "vocals", ModelEngine(model=model), stems_dir=folder))
+        heard.append(model.heard_db)
+    (a, b) = reports
+    assert len(heard[0]) == len(a.windows) == 3 and np.allclose(heard[0], heard[1], atol=0.01)
+    assert [w.finding for w in a.windows] == [w.finding for w in b.windows]
+    assert all((w.finding.target, w.finding.direction) == ("drums", "decrease") for w in a.windows)
+    note = a.engine["quiet_stems"]
+    assert note["trained_p1_lufs"] == -24.0 and note["lufs"] < -30.0 and abs(note["lufs"] + note["gain_db"] + 19.3) < 0.01
+    assert b.engine["quiet_stems"]["gain_db"] == pytest.approx(note["gain_db"] + 10.0, abs=0.05)
+    assert any("quieter than 99% of the mixes this model learned from: they are heard" in n for n in a.notes)
+    usual = advise(None, "vocals", ModelEngine(model=FakeModel("stems")), stems_dir=write_stems(tmp_path / "u", st))
+    assert "quiet_stems" not in usual.engine
+    quiet_mix = tmp_path / "q20" / "mix.flac"
+    write_stem_file(quiet_mix, np.sum([v * np.float32(0.1) for v in st.values()], axis=0), 44100)
+    mixed = advise(quiet_mix, "vocals", ModelEngine(model=FakeModel("mix")))
+    assert "quiet_stems" not in mixed.engine
 
 
 @pytest.mark.parametrize("fmt,sr,ch", [("wav", 22050, 1), ("flac", 44100, 2), ("ogg", 48000, 2), ("ogg", 22050, 1)])
