@@ -5,9 +5,10 @@ and every version is heard at bounce levels 0, -6, ... dB by an engine that hear
 engine; ``--checkpoint default-stems`` for the stems model): with the fixed gates (-35 dBFS mix, -45 dBFS
 stem, whatever the song's level), with the gates that move down for a song quieter than ``QUIET_LUFS``, and,
 for a stems model, also with the song raised to ``QUIET_RAISE_TO_LUFS`` before the model hears it
-(``ModelEngine.for_song``; both are what advise does). Per gain: the first song's loudness (its mono mix),
-the windows analysed, the windows whose finding is the flaw (target and direction, or balanced), the song
-verdicts that are, and the versions left with no usable window. All in memory. The raise's level was chosen
+(``ModelEngine.for_song``; both are what advise does). First each song's loudness (its mono mix) and the
+versions' range; then per gain: the first song's loudness, the windows analysed, the windows whose finding
+is the flaw (target and direction, or balanced), the song verdicts that are, and the versions left with no
+usable window. All in memory. The raise's level was chosen
 with ``--raise-to`` on new synthetic songs; run on the real songs, it is a diagnosis.
 
     python benchmarks/quiet_bounce.py --songs ../shared/data/real-dev [--checkpoint default-stems]
@@ -21,11 +22,10 @@ import numpy as np
 
 from mixbuddy.constants import TARGET_STEMS
 from mixbuddy.errors import AudioFileError
-from mixbuddy.evaluate.baselines.loudness import loudness
 from mixbuddy.predict.advise import WindowResult, summarise, with_gain
 from mixbuddy.predict import engines
 from mixbuddy.predict.engines import LoudnessEngine, ModelEngine
-from mixbuddy.predict.windows import QUIET_LUFS, SongAudio, cut_windows, load_song, to_channels
+from mixbuddy.predict.windows import QUIET_LUFS, SongAudio, cut_windows, load_song
 
 
 def right(finding, flaw: tuple[str, str] | None) -> bool:
@@ -51,14 +51,17 @@ def main() -> None:
     versions = []                                   # (song, flaw, stems)
     for song in songs:
         audio = load_song(None, song, engine.sample_rate, engine.channels)
+        print(f"{song.name}: {audio.lufs:.1f} LUFS as it is (mono)")
         versions.append((song.name, None, audio.stems))
         for t in (s for s in TARGET_STEMS if s != a.anchor and s in audio.stems):
             for sign, direction in ((1, "decrease"), (-1, "increase")):     # pushed up -> turn it down
                 pushed = dict(audio.stems)
                 pushed[t] = audio.stems[t] * np.float32(10 ** (sign * a.push_db / 20))
                 versions.append((song.name, (t, direction), pushed))
-    print(f"{len(songs)} songs, {len(versions)} versions (each target ±{a.push_db:g} dB, and none); "
-          f"engine {a.checkpoint or 'loudness'}, anchor {a.anchor}; gates move below {QUIET_LUFS:g} LUFS")
+    lufs = [SongAudio(n, engine.sample_rate, np.sum(list(st.values()), axis=0), st).lufs for n, _, st in versions]
+    print(f"{len(songs)} songs, {len(versions)} versions (each target ±{a.push_db:g} dB, and none; at 0 dB "
+          f"{min(lufs):.1f}…{max(lufs):.1f} LUFS); engine {a.checkpoint or 'loudness'}, anchor {a.anchor}; "
+          f"gates move below {QUIET_LUFS:g} LUFS")
     print("| gain dB | LUFS (first song) | gates | windows | windows right | verdicts right | no window |")
     print("|---|---|---|---|---|---|---|")
     for g in a.gains:
@@ -71,17 +74,16 @@ def main() -> None:
             first_lufs = None
             for name, flaw, stems in versions:
                 st = {k: v * scale for k, v in stems.items()}
-                mix = np.sum(list(st.values()), axis=0)
+                audio = SongAudio(name, engine.sample_rate, np.sum(list(st.values()), axis=0), st)
                 if first_lufs is None:
-                    first_lufs = loudness(to_channels(mix, 1)[:, 0], engine.sample_rate)
+                    first_lufs = audio.lufs
                 try:
-                    windows, _ = cut_windows(SongAudio(name, engine.sample_rate, mix, st), a.anchor,
-                                             engine.clip_seconds, quiet_lufs=quiet)
+                    windows, _ = cut_windows(audio, a.anchor, engine.clip_seconds, quiet_lufs=quiet)
                 except AudioFileError:           # no usable window: no verdict
                     n_none += 1
                     continue
                 if raised:
-                    gain = engine.for_song(mix, name)[1]
+                    gain = engine.for_song(audio.mix, name, audio.lufs)[1]
                     windows = [with_gain(w, gain) for w in windows] if gain else windows
                 advice = engine.analyse(windows)
                 results = [WindowResult(w.start_s, w.end_s, x.finding, x.confidence, x.text)

@@ -21,6 +21,7 @@ from ..constants import TARGET_STEMS
 from ..errors import MixbuddyError
 from ..model.checkpoint import SHIPPED
 from ..predict.cli import check_inputs, engine_choice, loud_fallback
+from ..predict.wording import substitute
 from .cli import KEEP_MODELS
 
 log = logging.getLogger(__name__)
@@ -167,13 +168,6 @@ class AdviceService:
         fd, out = tempfile.mkstemp(prefix="fixed-", suffix=".flac", dir=self._fixes)
         os.close(fd)
         return render_correction(stems_dir, correction, out)
-
-
-def substitute(text: str, names: dict[str, str]) -> str:
-    """``text`` with each key of ``names`` (a temporary or upload path) replaced by its value, longest first."""
-    for path in sorted(names, key=len, reverse=True):
-        text = text.replace(path, names[path])
-    return text
 
 
 def page_words(message: str, places: dict[str, str]) -> str:

@@ -40,7 +40,7 @@ from ..findings import Finding
 from .engines import AdviceEngine, WindowInput
 from .stem_pack import opened_stems
 from .windows import Skipped, cut_windows, load_song
-from .wording import DASH, MAX_FLAW_DB, describe, fmt_span, fmt_time, lacks_note, verdict_key
+from .wording import DASH, MAX_FLAW_DB, describe, fmt_span, fmt_time, lacks_note, substitute, verdict_key
 
 
 @dataclass(frozen=True)
@@ -146,9 +146,7 @@ class Notes(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         if record.name.startswith(self.SOURCES) and record.thread == self.thread:
-            text = record.getMessage()
-            for old, new in self.rename.items():
-                text = text.replace(old, new)
+            text = substitute(record.getMessage(), self.rename)
             if self.rename:   # the root's handlers (the command line's stderr) see the record after this one
                 record.msg, record.args = text, ()
             self.messages.append(text)
@@ -365,7 +363,7 @@ def advise(song: str | Path | None, anchor: str, engine: AdviceEngine, stems_dir
         windows, skipped = cut_windows(audio, anchor, engine.clip_seconds, hop_s)
         for_song = getattr(engine, "for_song", None)   # a mix model and a mastered bounce (engines.ModelEngine)
         if callable(for_song) and windows:
-            engine, gain = for_song(audio.mix, audio.source)
+            engine, gain = for_song(audio.mix, audio.source, audio.lufs)
             if gain:
                 windows = [with_gain(w, gain) for w in windows]
     if opened != stems_dir:

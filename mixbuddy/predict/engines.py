@@ -239,7 +239,7 @@ class ModelEngine:
             d["quiet_stems"] = self.quiet_note
         return {**d, "reference": self.reference} if self.reference else d
 
-    def for_song(self, mix: np.ndarray, source: str) -> tuple["ModelEngine", float]:
+    def for_song(self, mix: np.ndarray, source: str, lufs: float | None = None) -> tuple["ModelEngine", float]:
         """(the engine to hear this song, a gain in dB for its mix): a mix model reads a mix's overall level,
         and a bounce louder than 99% of the mixes it learned from (a mastered one, typically) is misread
         as a pushed stem (docs/BENCHMARKS.md, "Mastered bounces"). Such a mix goes to ``loud_fallback``
@@ -248,12 +248,16 @@ class ModelEngine:
         Either is logged; a mix louder than 95% of them (a lightly mastered one may sit there) gets a note only.
         A stems model hears stems quieter than the training mixes' 1st percentile raised to their median
         (:meth:`_quiet_stems`). Other songs and level-blind models: (self, 0.0). A model not loaded yet
-        stays so: the training loudness is read off its checkpoint's files."""
+        stays so: the training loudness is read off its checkpoint's files. ``lufs``: the mix's mono BS.1770
+        loudness when the caller has it (``SongAudio.lufs``), else measured here."""
         from ..evaluate.baselines.loudness import loudness
         from ..model.levels import trained_mix_loudness
 
+        def measured() -> float:
+            return lufs if lufs is not None else loudness(mix.mean(axis=1), self.sample_rate)
+
         if self.input_mode == "stems":
-            return self, self._quiet_stems(mix, source)
+            return self, self._quiet_stems(measured(), source)
         if self.input_mode != "mix":
             return self, 0.0
         if self._model is None:       # read off the checkpoint's files: a loud mix goes elsewhere before the LLM loads
@@ -265,7 +269,7 @@ class ModelEngine:
         if trained is None:
             return self, 0.0
         top = trained[0] + LOUD_Z * trained[1]
-        lufs = loudness(mix.mean(axis=1), self.sample_rate)
+        lufs = measured()
         if not lufs > top:
             if lufs > trained[0] + NEAR_Z * trained[1]:    # a lightly mastered bounce may sit here: say so only
                 log.info("%s: %.1f LUFS%s, louder than 95%% of the mixes %s learned from; if this bounce is mastered "
@@ -291,14 +295,11 @@ class ModelEngine:
         self.loudness_note = {"lufs": round(lufs, 2), "trained_p99_lufs": round(top, 2), "gain_db": round(gain, 2)}
         return self, gain
 
-    def _quiet_stems(self, mix: np.ndarray, source: str) -> float:
+    def _quiet_stems(self, lufs: float, source: str) -> float:
         """A stems model reads each stem's level against the others and against the levels it learned from;
-        stems exported quieter than the training mixes' 1st percentile are heard raised to their median
-        (dB returned)."""
-        from ..evaluate.baselines.loudness import loudness
-
+        stems exported quieter (``lufs``: their sum's) than the training mixes' 1st percentile are heard raised
+        to their median (dB returned)."""
         self.quiet_note = None
-        lufs = loudness(mix.mean(axis=1), self.sample_rate)
         if not np.isfinite(lufs) or lufs >= QUIET_LUFS:
             return 0.0
         gain = min(QUIET_RAISE_TO_LUFS - lufs, MAX_QUIET_SHIFT_DB)

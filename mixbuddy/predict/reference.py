@@ -8,8 +8,8 @@ song's stems with ``advise --reference REF``. The reference is cut into the same
 anchor must play; a reference without the anchor is gated on another stem), each active stem's BS.1770
 loudness is measured at the loudness engine's rate, and the mean per stem becomes the typical balance; a
 stem the reference lacks (the anchor too) moves with the others, and the advice says so. The spread stays
-the prior's: one reference does not say how far a good mix may stray from it. A stems model is handed the same balance by
-turning the song's stems (:func:`use_reference`).
+the prior's: one reference does not say how far a good mix may stray from it. A stems model is handed the
+same balance by turning the song's stems (:func:`use_reference`).
 """
 from __future__ import annotations
 

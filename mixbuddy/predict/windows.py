@@ -30,13 +30,15 @@ both gates move down by the difference (at most ``MAX_GATE_SHIFT_DB``, logged): 
 stems then counts the same windows and the same playing stems as a bounce at −24 LUFS, so the advice of
 the loudness engine, which weighs the stems against each other, does not change with the bounce level
 (a buried stem no longer drops out first), and a stems model hears such stems raised to the training
-mixes' median loudness (``ModelEngine.for_song``). A mix without stems keeps the fixed gates: the mix models read its level, so a
-very quiet mix is refused with a hint to raise it rather than misread (docs/BENCHMARKS.md, "Quiet exports").
+mixes' median loudness (``ModelEngine.for_song``). A mix without stems keeps the fixed gates: the mix
+models read its level, so a very quiet mix is refused with a hint to raise it rather than misread
+(docs/BENCHMARKS.md, "Quiet exports").
 """
 from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -75,6 +77,13 @@ class SongAudio:
     @property
     def stem_names(self) -> tuple[str, ...]:
         return tuple(self.stems) if self.stems else STEMS
+
+    @cached_property
+    def lufs(self) -> float:
+        """BS.1770 loudness of the mix's mono downmix, measured once (the gates and the engines both read it)."""
+        from ..evaluate.baselines.loudness import loudness
+
+        return loudness(to_channels(self.mix, 1)[:, 0], self.sample_rate)
 
 
 @dataclass(frozen=True)
@@ -235,9 +244,7 @@ def gate_shift(audio: SongAudio, quiet_lufs: float | None = QUIET_LUFS) -> float
     are known (see the module docstring), else 0; None = the fixed gates."""
     if quiet_lufs is None or audio.stems is None:
         return 0.0
-    from ..evaluate.baselines.loudness import loudness
-
-    lufs = loudness(to_channels(audio.mix, 1)[:, 0], audio.sample_rate)
+    lufs = audio.lufs
     if not np.isfinite(lufs) or lufs >= quiet_lufs:
         return 0.0
     shift = max(lufs - quiet_lufs, -MAX_GATE_SHIFT_DB)

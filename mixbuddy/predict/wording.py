@@ -60,3 +60,10 @@ def lacks_note(lacks: list[str]) -> str:
     those = "that stem is" if len(lacks) == 1 else "those stems are"
     return (f"the reference has no {names} playing: {those} judged against the typical balance, moved with the "
             "reference's other stems")
+
+
+def substitute(text: str, names: dict[str, str]) -> str:
+    """``text`` with each key of ``names`` (a temporary or upload path) replaced by its value, longest first."""
+    for path in sorted(names, key=len, reverse=True):
+        text = text.replace(path, names[path])
+    return text

