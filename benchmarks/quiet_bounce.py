@@ -11,6 +11,11 @@ is the flaw (target and direction, or balanced), the song verdicts that are, and
 usable window. All in memory. The raise's level was chosen
 with ``--raise-to`` on new synthetic songs; run on the real songs, it is a diagnosis.
 
+``--guess stems`` tries another raise (session 25, not adopted): the median over the stems of how far each sits
+from its typical level (``--stem-typical``: the training songs' medians, by raise_estimate.py), applied to
+songs under ``QUIET_LUFS`` as advise's, or with ``--deadband D`` to every song whose guess is D dB or more either
+way (a hot export turned down too). ``--raised-only`` prints the raised row only.
+
     python benchmarks/quiet_bounce.py --songs ../shared/data/real-dev [--checkpoint default-stems]
 """
 from __future__ import annotations
@@ -22,9 +27,10 @@ import numpy as np
 
 from mixbuddy.constants import TARGET_STEMS
 from mixbuddy.errors import AudioFileError
+from mixbuddy.evaluate.baselines.loudness import loudness
 from mixbuddy.predict.advise import WindowResult, summarise, with_gain
 from mixbuddy.predict import engines
-from mixbuddy.predict.engines import LoudnessEngine, ModelEngine
+from mixbuddy.predict.engines import MAX_QUIET_SHIFT_DB, LoudnessEngine, ModelEngine
 from mixbuddy.predict.windows import QUIET_LUFS, SongAudio, cut_windows, load_song
 
 
@@ -32,6 +38,21 @@ def right(finding, flaw: tuple[str, str] | None) -> bool:
     if flaw is None:
         return bool(finding.no_error)
     return not finding.no_error and (finding.target, finding.direction) == flaw
+
+
+def stems_guess(audio: SongAudio, typical: dict[str, float], deadband: float | None) -> float:
+    """dB to raise the song by: the median of ``typical`` minus each stem's loudness (mono), for a song under
+    QUIET_LUFS, or (``deadband``) for any song whose guess is that far off either way; within +-30 dB."""
+    if deadband is None and not audio.lufs < QUIET_LUFS:
+        return 0.0
+    below = [typical[s] - loudness(x.mean(axis=1), audio.sample_rate) for s, x in audio.stems.items() if s in typical]
+    below = [d for d in below if np.isfinite(d)]
+    if not below:
+        return 0.0
+    guess = float(np.median(below))
+    if deadband is not None and abs(guess) < deadband:
+        return 0.0
+    return float(np.clip(guess, -MAX_QUIET_SHIFT_DB if deadband is not None else 0.0, MAX_QUIET_SHIFT_DB))
 
 
 def main() -> None:
@@ -43,7 +64,14 @@ def main() -> None:
     ap.add_argument("--checkpoint", default=None, help="a stems model instead of the loudness engine")
     ap.add_argument("--raise-to", type=float, default=None,
                     help="LUFS a stems model hears quiet stems raised to (default: engines.QUIET_RAISE_TO_LUFS)")
+    ap.add_argument("--guess", choices=("advise", "stems"), default="advise",
+                    help="a stems model's raise: advise's (the mix to --raise-to), or the stems' median guess")
+    ap.add_argument("--stem-typical", nargs=4, default=["bass:-24.0", "drums:-29.0", "other:-25.9", "vocals:-25.1"],
+                    metavar="STEM:LUFS", help="--guess stems: each stem's typical loudness (mono, model rate)")
+    ap.add_argument("--deadband", type=float, default=None, help="--guess stems: move any song whose guess is >= D dB")
+    ap.add_argument("--raised-only", action="store_true", help="a model: the raised row only")
     a = ap.parse_args()
+    typical = {k: float(v) for k, v in (t.split(":") for t in a.stem_typical)}
     if a.raise_to is not None:
         engines.QUIET_RAISE_TO_LUFS = a.raise_to
     engine = ModelEngine(a.checkpoint) if a.checkpoint else LoudnessEngine()
@@ -61,12 +89,13 @@ def main() -> None:
     lufs = [SongAudio(n, engine.sample_rate, np.sum(list(st.values()), axis=0), st).lufs for n, _, st in versions]
     print(f"{len(songs)} songs, {len(versions)} versions (each target ±{a.push_db:g} dB, and none; at 0 dB "
           f"{min(lufs):.1f}…{max(lufs):.1f} LUFS); engine {a.checkpoint or 'loudness'}, anchor {a.anchor}; "
-          f"gates move below {QUIET_LUFS:g} LUFS")
+          f"gates move below {QUIET_LUFS:g} LUFS; raise: {a.guess}"
+          + (f", deadband {a.deadband:g} dB" if a.deadband is not None else ""))
     print("| gain dB | LUFS (first song) | gates | windows | windows right | verdicts right | no window |")
     print("|---|---|---|---|---|---|---|")
     for g in a.gains:
         scale = np.float32(10 ** (g / 20))
-        modes = [("fixed gates", None, False), ("moving gates", QUIET_LUFS, False)]
+        modes = [] if a.raised_only else [("fixed gates", None, False), ("moving gates", QUIET_LUFS, False)]
         if callable(getattr(engine, "for_song", None)):       # a model: also raised as advise raises it
             modes.append(("moving gates + raised", QUIET_LUFS, True))
         for gates, quiet, raised in modes:
@@ -83,7 +112,8 @@ def main() -> None:
                     n_none += 1
                     continue
                 if raised:
-                    gain = engine.for_song(audio.mix, name, audio.lufs)[1]
+                    gain = (engine.for_song(audio.mix, name, audio.lufs)[1] if a.guess == "advise"
+                            else stems_guess(audio, typical, a.deadband))
                     windows = [with_gain(w, gain) for w in windows] if gain else windows
                 advice = engine.analyse(windows)
                 results = [WindowResult(w.start_s, w.end_s, x.finding, x.confidence, x.text)
