@@ -32,6 +32,7 @@ from mixbuddy.predict.advise import WindowResult, summarise, with_gain
 from mixbuddy.predict import engines
 from mixbuddy.predict.engines import MAX_QUIET_SHIFT_DB, LoudnessEngine, ModelEngine
 from mixbuddy.predict.windows import QUIET_LUFS, SongAudio, cut_windows, load_song
+from raise_estimate import median_guess
 
 
 def right(finding, flaw: tuple[str, str] | None) -> bool:
@@ -45,12 +46,8 @@ def stems_guess(audio: SongAudio, typical: dict[str, float], deadband: float | N
     QUIET_LUFS, or (``deadband``) for any song whose guess is that far off either way; within +-30 dB."""
     if deadband is None and not audio.lufs < QUIET_LUFS:
         return 0.0
-    below = [typical[s] - loudness(x.mean(axis=1), audio.sample_rate) for s, x in audio.stems.items() if s in typical]
-    below = [d for d in below if np.isfinite(d)]
-    if not below:
-        return 0.0
-    guess = float(np.median(below))
-    if deadband is not None and abs(guess) < deadband:
+    guess = median_guess({s: loudness(x.mean(axis=1), audio.sample_rate) for s, x in audio.stems.items()}, typical)
+    if not np.isfinite(guess) or deadband is not None and abs(guess) < deadband:
         return 0.0
     return float(np.clip(guess, -MAX_QUIET_SHIFT_DB if deadband is not None else 0.0, MAX_QUIET_SHIFT_DB))
 

@@ -16,7 +16,8 @@ a guess's error is its raise minus the right one, and the script prints each gue
 numbers, no model: what the stems model makes of each guess is ``quiet_bounce.py --guess stems``; docs/BENCHMARKS.md,
 "Guessing the export's gain from the stems").
 
-    python benchmarks/raise_estimate.py --train /tmp/s25-train100/train --test /tmp/s25-train100/test
+    python benchmarks/raise_estimate.py --train /tmp/s25-synth400/train \\
+        --test /tmp/s25-synth400/test /tmp/s25-qsynth/test
 """
 from __future__ import annotations
 
@@ -33,10 +34,18 @@ GAINS = (-12, -9, -6, -4.5, -3, 0, 3, 4.5, 6, 9, 12)
 RATE = 16000                       # the stems model's rate
 
 
-def levels(folder: Path) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+def median_guess(lufs: dict[str, float], typical: dict[str, float]) -> float:
+    """The median over the stems (those with a typical level and a finite loudness) of how far each sits below
+    its typical level, dB; NaN when none does (also quiet_bounce.py --guess stems)."""
+    below = [typical[s] - v for s, v in lufs.items() if s in typical and np.isfinite(v)]
+    return float(np.median(below)) if below else float("nan")
+
+
+def levels(folder: Path) -> tuple[dict[str, np.ndarray], dict[str, float], float]:
+    """A song's mono stems at RATE, their loudness and their mix's."""
     audio = load_song(None, folder, RATE, 1)
     stems = {s: audio.stems[s][:, 0] for s in STEMS}
-    return stems, {s: loudness(x, RATE) for s, x in stems.items()}
+    return stems, {s: loudness(x, RATE) for s, x in stems.items()}, audio.lufs
 
 
 def main() -> None:
@@ -46,8 +55,8 @@ def main() -> None:
     ap.add_argument("--mix-typical", type=float, default=-19.3)
     a = ap.parse_args()
     train = [levels(p) for p in sorted(a.train.iterdir()) if p.is_dir()]
-    typical = {s: float(np.median([lv[s] for _, lv in train])) for s in STEMS}
-    mixes = [loudness(np.sum(list(st.values()), axis=0), RATE) for st, _ in train]
+    typical = {s: float(np.median([lv[s] for _, lv, _ in train])) for s in STEMS}
+    mixes = [mix for _, _, mix in train]
     print(f"{len(train)} train songs; typical (median) stem loudness: "
           + ", ".join(f"{s} {typical[s]:.2f}" for s in STEMS)
           + f"; their mixes {np.median(mixes):.2f} (p1 {np.percentile(mixes, 1):.2f}) LUFS, mono at {RATE} Hz")
@@ -57,7 +66,7 @@ def main() -> None:
     for folder in a.test:
         for song in sorted(p for p in folder.iterdir() if p.is_dir()):
             n_songs += 1
-            stems, lv = levels(song)
+            stems, lv, _ = levels(song)
             for anchor in TARGET_STEMS:
                 for target in (t for t in TARGET_STEMS if t != anchor):
                     for g in GAINS:
@@ -67,7 +76,7 @@ def main() -> None:
                         lvg = {s: lv[s] + (g if s == target else 0.0) for s in STEMS}
                         guess = {"mix": a.mix_typical - loudness(mix, RATE),
                                  "anchor": typical[anchor] - lvg[anchor],
-                                 "median": float(np.median([typical[s] - lvg[s] for s in STEMS]))}
+                                 "median": median_guess(lvg, typical)}
                         for k, v in guess.items():       # the right raise is 0 here: the songs are as made
                             errors[k].append(v)
                             if g == 0:
