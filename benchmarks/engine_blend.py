@@ -60,7 +60,7 @@ def blend(head: np.ndarray, loud: np.ndarray, w: float) -> np.ndarray:
 
 def posteriors(model, ckpt: str, dataset: str, balance, meta: dict, a) -> tuple[list, np.ndarray, np.ndarray]:
     records = load_recipes(dataset)
-    key = hashlib.sha1(f"{ckpt}|{Path(dataset).resolve()}".encode()).hexdigest()[:12]
+    key = hashlib.sha1(f"{ckpt}|{Path(dataset).resolve()}|{a.prior}".encode()).hexdigest()[:12]
     store = Path(a.store) / f"{Path(dataset).parent.name}-{Path(dataset).stem}-{key}.npz"
     if store.is_file():
         z = np.load(store)
