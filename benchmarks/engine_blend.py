@@ -16,7 +16,9 @@ splits may be read); the rule it is judged by is written in docs/BENCHMARKS.md b
     python benchmarks/engine_blend.py --checkpoint default-stems --calibrate work/ds-synth/validation.jsonl \\
         --dataset work/ds-synth/test.jsonl work/ds-bounce/test.jsonl work/ds-real/test.jsonl
 
-Posteriors are kept in ``--store`` (one .npz per dataset file), so a second run only re-scores.
+Posteriors are kept in ``--store`` (one .npz per dataset file), so a second run only re-scores. ``--balanced``
+also prints what both engines as shipped say on each dataset's balanced records (answers counted by stem and
+direction: on the real songs, what an unchanged mix is told).
 """
 import argparse
 import hashlib
@@ -31,7 +33,7 @@ from mixbuddy.data.render import open_renderer
 from mixbuddy.evaluate.baselines.bayes import decide as bayes_decide
 from mixbuddy.evaluate.baselines.common import allowed_targets, map_records
 from mixbuddy.evaluate.baselines.loudness import _stem_loudness
-from mixbuddy.model.heads import NUM_CLASSES, class_index
+from mixbuddy.model.heads import NUM_CLASSES, class_index, decode_class
 from mixbuddy.model.verdict import decide_batch, headline
 from mixbuddy.predict.calibrate import GRID, choose, head_probabilities, tradeoff
 from mixbuddy.predict.prior import load_prior
@@ -75,6 +77,18 @@ def posteriors(model, ckpt: str, dataset: str, balance, meta: dict, a) -> tuple[
     return records, head, loud
 
 
+def said_on_balanced(records, classes: np.ndarray) -> str:
+    """What a system's decided classes say on the balanced records, most frequent first."""
+    import collections
+
+    said = collections.Counter()
+    for r, c in zip(records, classes):
+        if r.category == "no_error":
+            t, cat = decode_class(int(c))
+            said["balanced" if t is None else f"{t} too {'quiet' if 'quiet' in cat else 'loud'}"] += 1
+    return f"{sum(said.values())} balanced: " + ", ".join(f"{k} {v}" for k, v in said.most_common())
+
+
 def fmt(row: dict) -> str:
     return " | ".join(f"{row[k]:.2f}" for k in ("joint", "stem", "direction", "magnitude", "no_error"))
 
@@ -91,6 +105,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--cache-dir", default="work/cache")
     ap.add_argument("--store", default="work/blend")
+    ap.add_argument("--balanced", action="store_true", help="also print what each engine says on balanced records")
     a = ap.parse_args()
 
     from mixbuddy.model.checkpoint import load_checkpoint
@@ -117,6 +132,9 @@ def main() -> None:
         print(f"head alone at its shipped threshold {shipped} | "
               f"{fmt(headline(records, decide_batch(head, targets, shipped)))}")
         print(f"loudness engine, joint-optimal rule | {fmt(headline(records, decide_batch(loud, targets)))}")
+        if a.balanced:
+            print(f"  head alone, said on {said_on_balanced(records, decide_batch(head, targets, shipped))}")
+            print(f"  loudness engine, said on {said_on_balanced(records, decide_batch(loud, targets))}")
         for w in a.weights:
             th = chosen[w]["threshold"]
             row = headline(records, decide_batch(blend(head, loud, w), targets, th if th > 0 else None))
