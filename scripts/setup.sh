@@ -6,7 +6,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV="${VENV:-.venv}"
-PY="${PYTHON:-$(command -v python3.11 || command -v python3)}"
+PY="${PYTHON:-$(command -v python3.11 || command -v python3 || true)}"
+# the pinned numpy, scipy, matplotlib, scikit-learn and transformers exist for Python 3.11 and newer only: say so
+# before anything is installed, not as "no matching distribution" half-way through
+if [ -z "$PY" ] || ! command -v "$PY" >/dev/null 2>&1; then
+  echo "[setup] error: no Python found (${PY:-neither python3.11 nor python3 on PATH}): install Python 3.11 or" \
+       "newer, or set PYTHON=/path/to/python3.11" >&2
+  exit 1
+fi
+if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1; then
+  echo "[setup] error: mixbuddy needs Python 3.11 or newer (its pinned numpy, scipy and transformers do);" \
+       "$PY is $("$PY" -V 2>&1 || true): set PYTHON=/path/to/python3.11" >&2
+  exit 1
+fi
 
 if [ ! -x "$VENV/bin/python" ]; then
   echo "[setup] creating virtualenv $VENV with $PY"

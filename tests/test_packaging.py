@@ -51,3 +51,21 @@ def test_the_wheel_installs_the_command(wheel):
     (entry,) = [n for n in z.namelist() if n.endswith(".dist-info/entry_points.txt")]
     text = z.read(entry).decode()
     assert "[console_scripts]" in text and "mixbuddy = mixbuddy.cli:main" in text
+
+
+@pytest.mark.parametrize("python, said", [
+    ("#!/bin/sh\n[ \"$1\" = -V ] && echo 'Python 3.10.12' && exit 0\nexit 1\n",
+     "mixbuddy needs Python 3.11 or newer (its pinned numpy, scipy and transformers do); {py} is Python 3.10.12"),
+    (None, "no Python found ({py})"),
+])
+def test_setup_refuses_an_old_or_missing_python_before_installing_anything(tmp_path, python, said):
+    py = tmp_path / "python3"
+    if python is not None:
+        py.write_text(python)
+        py.chmod(0o755)
+    venv = tmp_path / "venv"
+    done = subprocess.run(["bash", str(ROOT / "scripts" / "setup.sh")], capture_output=True, text=True, timeout=60,
+                          env={"PATH": "/usr/bin:/bin", "PYTHON": str(py), "VENV": str(venv)})
+    assert done.returncode == 1
+    assert said.format(py=py) in done.stderr and "set PYTHON=/path/to/python3.11" in done.stderr
+    assert not venv.exists()
