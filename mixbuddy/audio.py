@@ -9,7 +9,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from . import audio_ffmpeg
+from . import audio_ffmpeg, audio_ogg
 from .audio_layout import default_layout, fold_to_stereo, layout_of
 from .errors import AudioFileError
 from .io import atomic_path
@@ -113,13 +113,24 @@ def to_channels(x: np.ndarray, channels: int) -> np.ndarray:
     raise ValueError(f"cannot convert {c} channels to {channels}")
 
 
+SFC_SET_ADD_PEAK_CHUNK = 0x1050   # libsndfile's sf_command: whether a float WAV/AIFF gets a PEAK chunk
+
+
 def write_audio(path: str | Path, x: np.ndarray, sr: int, subtype: str | None = None) -> Path:
-    """Write audio atomically (temp file, then rename). WAV defaults to float32 so nothing clips."""
+    """Write audio atomically (temp file, then rename). WAV defaults to float32 so nothing clips.
+
+    The same audio gives the same bytes: a float file carries no PEAK chunk (libsndfile stamps it with the
+    time of writing), and an Ogg file's stream serial number is fixed (libsndfile draws it at random)."""
     path = Path(path)
     if subtype is None and path.suffix.lower() == ".wav":
         subtype = "FLOAT"
+    x = np.asarray(x, dtype=np.float32)
     with atomic_path(path) as tmp:
-        sf.write(str(tmp), np.asarray(x, dtype=np.float32), int(sr), subtype=subtype)
+        with sf.SoundFile(str(tmp), "w", int(sr), 1 if x.ndim == 1 else x.shape[1], subtype=subtype) as f:
+            sf._snd.sf_command(f._file, SFC_SET_ADD_PEAK_CHUNK, sf._ffi.NULL, sf._snd.SF_FALSE)  # before any frame
+            f.write(x)
+        if sf.info(str(tmp)).format == "OGG":      # its stream serial number is drawn at random
+            tmp.write_bytes(audio_ogg.fix_serial(tmp.read_bytes()))
     return path
 
 
