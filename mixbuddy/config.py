@@ -119,6 +119,16 @@ def _build(cls: type[T], data: dict, path: KeyPath) -> T:
         raise _Problem(path, str(e), located=False) from None
 
 
+def yaml_problem(e: Exception) -> str:
+    """One line for a YAML parse error: where (line, column, 1-based) and what, without the parser's quoted
+    excerpt and its "<unicode string>" (the caller names the file)."""
+    mark, problem = getattr(e, "problem_mark", None), getattr(e, "problem", None)
+    if mark is None or not problem:
+        return " ".join(str(e).split())
+    context = getattr(e, "context", None)
+    return f"line {mark.line + 1}, column {mark.column + 1}: {problem}" + (f" ({context})" if context else "")
+
+
 def parse_override(item: str) -> tuple[list[str], Any]:
     """``"a.b.c=value"`` -> (["a", "b", "c"], value parsed as YAML); ConfigError naming the ``--set``."""
     if "=" not in item:
@@ -130,7 +140,7 @@ def parse_override(item: str) -> tuple[list[str], Any]:
     try:
         value = yaml.safe_load(raw)
     except yaml.YAMLError as e:
-        raise ConfigError(f"--set {item}: value is not valid YAML ({e})") from None
+        raise ConfigError(f"--set {item}: value is not valid YAML ({yaml_problem(e)})") from None
     return [p.strip() for p in parts], value
 
 
@@ -219,7 +229,7 @@ def load_yaml(path: str | Path) -> dict:
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not a text (YAML) file") from None
     except yaml.YAMLError as e:
-        raise ConfigError(f"{path}: invalid YAML ({e})") from None
+        raise ConfigError(f"{path}: invalid YAML at {yaml_problem(e)}") from None
     if data is None:
         raise ConfigError(f"{path}: config is empty (no settings); write `{{}}` in it for all the defaults, "
                           "or leave the option out")

@@ -50,6 +50,7 @@ import numpy as np
 import yaml
 
 from ..audio import AUDIO_EXTENSIONS, audio_info, read_audio
+from ..config import yaml_problem
 from ..constants import STEMS
 from ..errors import AudioFileError, ConfigError, CorpusError
 from .config import CorpusConfig
@@ -129,7 +130,9 @@ def load_mapping(path: str | Path) -> StemMapping:
     try:
         text = path.read_text(encoding="utf-8")
         data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as e:
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: cannot parse stem mapping (invalid YAML at {yaml_problem(e)})") from None
+    except (OSError, UnicodeDecodeError, ValueError) as e:
         raise ConfigError(f"{path}: cannot parse stem mapping ({e})") from None
     if not isinstance(data, dict) or not data:
         raise ConfigError(f"{path}: stem mapping must be a non-empty mapping of stem name -> patterns")

@@ -256,7 +256,8 @@ def test_mapping_order_policies_and_per_song_override(tmp_path: Path):
     ("voice: ['*vox*']\n", "unknown key 'voice'"),
     ("vocals: '*v*'\nunmatched: drop\n", "'unmatched' must be one of"),
     ("- a\n- b\n", "must be a non-empty mapping"),
-    ("vocals: [unclosed\n", "cannot parse"),
+    ("vocals: [unclosed\n", r"cannot parse stem mapping \(invalid YAML at line 2, column 1: expected ',' or "
+                              r"'\]', but got '<stream end>' \(while parsing a flow sequence\)\)$"),
 ])
 def test_bad_mapping_files(tmp_path: Path, text: str, match: str):
     make_song_dir(tmp_path / "songs" / "s", {"vocals": tone(0.2)}, SR, "wav")

@@ -387,6 +387,13 @@ def test_bad_configs_are_clear_errors(assets: dict[str, Path], tmp_path: Path, c
     assert "model.input_mode must be one of ['mix', 'stems'], got 'multitrack'" in capsys.readouterr().err
     assert main(["train", "--config", str(tmp_path / "missing.yaml")]) == 1
     assert f"{tmp_path / 'missing.yaml'}: config file not found" in capsys.readouterr().err
+    (tmp_path / "broken.yaml").write_text("optim:\n  lr: 1\n   batch_size: 2\n")
+    assert main(["train", "--config", str(tmp_path / "broken.yaml")]) == 1   # one line: where and what, no excerpt
+    assert capsys.readouterr().err.endswith(f"{tmp_path / 'broken.yaml'}: invalid YAML at line 3, column 14: "
+                                            "mapping values are not allowed here\n")
+    with pytest.raises(ConfigError, match=r"^--set optim.lr=\[1: value is not valid YAML \(line 1, column 3: "
+                                          r"expected ',' or '\]', but got '<stream end>'"):
+        load_train_config(default, ["optim.lr=[1"])
     bad = tiny_config(assets["ds"], assets["llm"], tmp_path / "run", optim={"batch_size": 64}, train={"threads": 3})
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
