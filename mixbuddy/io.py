@@ -179,7 +179,8 @@ def read_jsonl_numbered(path: str | Path, what: str = "file") -> list[tuple[int,
         try:
             row = json.loads(line)
         except json.JSONDecodeError as e:
-            raise DataError(f"{path}:{i}: not valid JSON ({e.msg})") from None
+            where = e.msg if e.msg.endswith(" at") else f"{e.msg} at"       # "Unterminated string starting at"
+            raise DataError(f"{path}:{i}: not valid JSON ({where} column {e.colno})") from None
         if not isinstance(row, dict):
             raise DataError(f"{path}:{i}: expected a JSON object, got {type(row).__name__}")
         rows.append((i, row))
