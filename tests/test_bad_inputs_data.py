@@ -196,6 +196,31 @@ def test_render_without_corpus_config_says_which_corpus_is_unknown(capsys, dsc, 
     assert not (tmp_path / "m.wav").exists()
 
 
+def test_a_relative_corpus_root_not_found_from_here_names_the_dataset(capsys, dsc, tmp_path, monkeypatch):
+    """A dataset built with a relative corpus root, used from another folder: the error says which dataset.json
+    recorded it and why it is not found; --root still renders (and the dataset built here still works)."""
+    meta = json.loads((dsc / "dataset.json").read_text())
+    corpus = Path(meta["corpus_config"]["root"])
+    (tmp_path / "built_here").mkdir()
+    monkeypatch.chdir(tmp_path / "built_here")
+    meta["corpus_config"]["root"] = str(Path("..") / "corpus")
+    shutil.copytree(corpus, tmp_path / "corpus")
+    (dsc / "dataset.json").write_text(json.dumps(meta))
+    assert run(capsys, "data", "render", "--dataset", dsc / "test.jsonl", "--index", "0", "-o", tmp_path / "a.wav")[0] == 0
+    elsewhere = tmp_path / "elsewhere" / "deeper"
+    elsewhere.mkdir(parents=True)
+    monkeypatch.chdir(elsewhere)
+    said = (f"{dsc / 'dataset.json'}: the corpus this dataset was built from, {Path('..') / 'corpus'}, is not found "
+            f"from {elsewhere} (a relative corpus root is read from the folder mixbuddy runs in")
+    rc, err = run(capsys, "data", "render", "--dataset", dsc / "test.jsonl", "--index", "0", "-o", tmp_path / "b.wav")
+    assert rc == 1 and said in err and "give --root DIR" in err and not (tmp_path / "b.wav").exists()
+    rc, err = run(capsys, "baseline", "oracle-stems", "--dataset", dsc / "test.jsonl", "-o", tmp_path / "p.jsonl")
+    assert rc == 1 and said in err and not (tmp_path / "p.jsonl").exists()
+    rc, _ = run(capsys, "data", "render", "--dataset", dsc / "test.jsonl", "--index", "0", "-o", tmp_path / "c.wav",
+                "--root", tmp_path / "corpus", "--kind", meta["corpus_config"]["kind"])
+    assert rc == 0 and (tmp_path / "c.wav").read_bytes() == (tmp_path / "a.wav").read_bytes()
+
+
 # ---- 3. --sr / --channels at the parser --------------------------------------------------------------
 @pytest.mark.parametrize("opt,value,msg", [("--sr", "0", "must be >= 1"), ("--sr", "-1", "must be >= 1"),
                                            ("--channels", "0", "must be 1 (mono) or 2"),

@@ -69,7 +69,7 @@ def run_render(args: argparse.Namespace) -> int:
     from ..audio import write_audio
     from ..io import check_output_dir, check_output_file
     from .recipe import find_recipe
-    from .render import RENDER_EXTENSIONS, Renderer, read_manifest
+    from .render import RENDER_EXTENSIONS, Renderer, read_manifest, require_corpus_root
 
     if args.record_id is None and args.index is None:
         raise DataError("give a record id or --index N")
@@ -100,6 +100,8 @@ def run_render(args: argparse.Namespace) -> int:
         raise DataError(f"{manifest_path}: {'not found' if manifest is None else 'has no corpus_config'}, so the "
                         "corpus to render from is unknown; pass --corpus-config C.yaml or --root DIR [--kind ...]")
     ccfg = _corpus_config(args, fallback, f"{manifest_path}:corpus_config")
+    if not args.corpus_config and not args.root:          # the corpus is the one dataset.json records
+        require_corpus_root(ccfg.root, manifest_path, ", give --root DIR")
     from ..corpus.load import load_corpus
 
     songs = load_corpus(ccfg)

@@ -338,6 +338,16 @@ def read_manifest(dataset: str | Path) -> dict | None:
     return meta
 
 
+def require_corpus_root(root: str | None, manifest: str | Path, other: str = "") -> None:
+    """DataError naming ``manifest`` when the relative corpus ``root`` it records is not found from here: it was
+    relative to the folder the dataset was built in (``other``: a further way out, e.g. an option)."""
+    path = Path(root).expanduser() if root else None
+    if path is not None and not path.is_absolute() and not path.exists():
+        raise DataError(f"{manifest}: the corpus this dataset was built from, {root}, is not found from {Path.cwd()} "
+                        "(a relative corpus root is read from the folder mixbuddy runs in: run it from the folder "
+                        f"the dataset was built in{other}, or set corpus_config.root there to an absolute path)")
+
+
 def open_renderer(dataset: str | Path, sample_rate: int, channels: int, cache_dir: str | Path | None = None) -> Renderer:
     """A renderer over the corpus a dataset file was built from (read from its ``dataset.json``)."""
     from ..config import from_dict
@@ -350,6 +360,7 @@ def open_renderer(dataset: str | Path, sample_rate: int, channels: int, cache_di
     if not meta.get("corpus_config"):
         raise DataError(f"{manifest}: has no corpus_config; rebuild the dataset with `mixbuddy data build`")
     ccfg = from_dict(CorpusConfig, meta["corpus_config"], where=f"{manifest}:corpus_config")
+    require_corpus_root(ccfg.root, manifest)
     renderer = Renderer(ccfg, sample_rate=sample_rate, channels=channels, cache_dir=cache_dir,
                         corpus=meta.get("corpus"))
     renderer.dataset = str(dataset)
