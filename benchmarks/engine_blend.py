@@ -129,12 +129,12 @@ def main() -> None:
         records, head, loud = posteriors(model, a.checkpoint, dataset, balance, meta, a)
         targets = [allowed_targets(r) for r in records]
         print(f"\n{dataset} ({len(records)} records): system | joint | stem | direction | magnitude | no-error")
-        print(f"head alone at its shipped threshold {shipped} | "
-              f"{fmt(headline(records, decide_batch(head, targets, shipped)))}")
-        print(f"loudness engine, joint-optimal rule | {fmt(headline(records, decide_batch(loud, targets)))}")
+        head_said, loud_said = decide_batch(head, targets, shipped), decide_batch(loud, targets)
+        print(f"head alone at its shipped threshold {shipped} | {fmt(headline(records, head_said))}")
+        print(f"loudness engine, joint-optimal rule | {fmt(headline(records, loud_said))}")
         if a.balanced:
-            print(f"  head alone, said on {said_on_balanced(records, decide_batch(head, targets, shipped))}")
-            print(f"  loudness engine, said on {said_on_balanced(records, decide_batch(loud, targets))}")
+            print(f"  head alone, said on {said_on_balanced(records, head_said)}")
+            print(f"  loudness engine, said on {said_on_balanced(records, loud_said)}")
         for w in a.weights:
             th = chosen[w]["threshold"]
             row = headline(records, decide_batch(blend(head, loud, w), targets, th if th > 0 else None))

@@ -129,7 +129,7 @@ def write_audio(path: str | Path, x: np.ndarray, sr: int, subtype: str | None = 
         with sf.SoundFile(str(tmp), "w", int(sr), 1 if x.ndim == 1 else x.shape[1], subtype=subtype) as f:
             sf._snd.sf_command(f._file, SFC_SET_ADD_PEAK_CHUNK, sf._ffi.NULL, sf._snd.SF_FALSE)  # before any frame
             f.write(x)
-        if sf.info(str(tmp)).format == "OGG":      # its stream serial number is drawn at random
+        if f.format == "OGG":      # its stream serial number is drawn at random
             tmp.write_bytes(audio_ogg.fix_serial(tmp.read_bytes()))
     return path
 
