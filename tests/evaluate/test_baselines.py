@@ -230,6 +230,18 @@ def test_baseline_refuses_train_test_overlap(dataset, tmp_path, capsys):
                           "['test_00', 'test_01']: a baseline must not be fitted on the songs it is scored on")
 
 
+def test_baseline_without_a_training_split_says_how_to_give_one(dataset, tmp_path, capsys):
+    # a test-only dataset (the real songs) has no train.jsonl beside it
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    (alone / "test.jsonl").write_bytes((dataset / "test.jsonl").read_bytes())
+    rc = main(["baseline", "loudness-stems", "--dataset", str(alone / "test.jsonl"), "-o", str(tmp_path / "p.jsonl")])
+    assert rc == 1 and not (tmp_path / "p.jsonl").exists()
+    assert capsys.readouterr().err.startswith(
+        f"mixbuddy: error: loudness-stems is fitted on a training split and {alone / 'train.jsonl'} (the default, "
+        "beside --dataset) does not exist: give one with --train")
+
+
 def test_oracle_prefers_no_uniform_scaling_when_two_stems_are_ambiguous():
     rng = np.random.default_rng(3)
     clean = {"bass": rng.standard_normal((4000, 1)), "drums": rng.standard_normal((4000, 1))}

@@ -35,6 +35,10 @@ def run_baseline(args: argparse.Namespace) -> int:
     train_source = None
     if needs_train:
         train_path = Path(args.train or Path(args.dataset).parent / "train.jsonl")
+        if args.train is None and not train_path.exists():
+            raise DataError(f"{args.name} is fitted on a training split and {train_path} (the default, beside "
+                            "--dataset) does not exist: give one with --train (e.g. the synthetic "
+                            "work/ds-synth/train.jsonl for a test-only dataset such as the real songs)")
         train = load_recipes(train_path)
         if args.max_train is not None and len(train) > args.max_train:    # seeded subset, file order kept
             import numpy as np
