@@ -51,7 +51,8 @@ def load_musdb_hq(cfg: CorpusConfig) -> list[Song]:
     present = [s for s in SPLIT_FOLDERS if (root / s).is_dir()]
     if not present:
         raise CorpusError(f"{root}: no train/ or test/ folder; expected the MUSDB18-HQ layout "
-                          f"<root>/{{train,test}}/<track>/{{bass,drums,other,vocals}}.wav")
+                          f"<root>/{{train,test}}/<track>/{{bass,drums,other,vocals}}.wav "
+                          f"(for one folder of stem files per song, use kind stems_folder: --kind stems_folder)")
     songs = []
     for split in present:
         for track in song_dirs(root / split):

@@ -454,7 +454,8 @@ def test_stem_mp4_corrupt_and_missing_backend(stem_clip: Path, tmp_path: Path, m
 # --------------------------------------------------------------------------- bad inputs
 
 @pytest.mark.parametrize("kind, empty", [
-    ("musdb_hq", "no train/ or test/ folder; expected the MUSDB18-HQ layout"),
+    ("musdb_hq", "no train/ or test/ folder; expected the MUSDB18-HQ layout <root>/{{train,test}}/<track>/"
+                 "{{bass,drums,other,vocals}}.wav (for one folder of stem files per song, use kind stems_folder"),
     ("stem_mp4", "no .stem.mp4/.stem.m4a files found (in the root or under train/, test/)"),
     ("stems_folder", "no song folders found (expected {root}/<song>/<stem files>)")])
 def test_missing_and_empty_roots(tmp_path: Path, kind: str, empty: str):
