@@ -74,11 +74,14 @@ def format_stats(stats: dict) -> str:
                 rows.append([f"{key}={n}", *(str(stats[s][key].get(n, 0)) for s in splits)])
     out = [_table(rows), "", "applied gain (dB) by category: n / min / mean / max"]
     grows = [["category", *splits]]
+    # fixed-width fields, so each column's slashes line up (a -11.85 beside a -5.93)
+    nw = {s: max(len(str(stats[s]["gain_by_category"][c]["n"])) for c in CATEGORY_NAMES) for s in splits}
     for c in CATEGORY_NAMES:
         cells = []
         for s in splits:
             d = stats[s]["gain_by_category"][c]
-            cells.append(f"{d['n']} / {d['min']:+.2f} / {d['mean']:+.2f} / {d['max']:+.2f}" if d["n"] else "0")
+            cells.append(f"{d['n']:>{nw[s]}} / {d['min']:+6.2f} / {d['mean']:+6.2f} / {d['max']:+6.2f}"
+                         if d["n"] else "0")
         grows.append([c, *cells])
     out += [_table(grows), "", "gain histogram (records per bin, 0 dB counted apart)"]
     edges = stats[splits[0]]["gain_histogram"]["edges"]

@@ -164,6 +164,14 @@ def test_cli_build_stats_render(tiny_musdb, tmp_path, capsys):
     text = capsys.readouterr().out
     assert text.splitlines()[2].split() == ["records", str(stats["train"]["records"]), "60", "120"]
     assert "category=very_loud" in text
+    # the gain table's fields line up: every row's slashes sit in the same columns
+    lines = text.splitlines()
+    first = lines.index("applied gain (dB) by category: n / min / mean / max") + 3
+    rows = lines[first:first + 5]
+    assert [r.split()[0] for r in rows] == ["very_quiet", "quiet", "no_error", "loud", "very_loud"]
+    slashes = [{i for i, ch in enumerate(r) if ch == "/"} for r in rows]     # (an empty cell is a bare "0")
+    full = max(slashes, key=len)
+    assert len(full) == 9 and all(s <= full for s in slashes) and sum(s == full for s in slashes) >= 2
     wav = tmp_path / "x.wav"
     rec = test[7]
     assert main(["data", "render", rec.id, "--dataset", str(out / "test.jsonl"), "-o", str(wav),
