@@ -1,0 +1,150 @@
+"""The documents' score tables against the committed reports: every figure in the README's "Where we stand"
+table and in docs/BENCHMARKS.md's tables of systems by test set must be what ``mixbuddy evaluate`` wrote to that
+system's ``reports/.../metrics.json``, to the decimals printed. A report re-run (or a model replaced) without the
+tables, or a figure typed by hand, fails here instead of misleading a reader."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+REPORTS = ROOT / "reports"
+# a table's test-set label -> (models' report folder, baselines' report folder)
+SETS = {"synth test": ("models/synth-test", "baselines/synth"), "synth": (None, "baselines/synth"),
+        "original": ("models/synth-test", "baselines/synth"),
+        "synth-sub": ("models/synth-test-sub", "baselines/synth-test-sub"),
+        "real": ("models/real-test", "baselines/real"),
+        "fresh": ("models/fresh-test", "baselines/fresh"), "third": ("models/third-test", "baselines/third")}
+# a column's header -> metrics.json headline key (accuracies and F1 in percent, the dB error as is)
+COLUMNS = {"joint": "joint_accuracy", "stem": "stem_accuracy", "direction": "direction_accuracy",
+           "magnitude": "magnitude_accuracy", "no-error": "no_error_accuracy", "det. F1": "error_detection_f1",
+           "stem F1": "stem_f1", "dir. F1": "direction_f1", "MAE dB": "mean_abs_db_error",
+           "F1 detection / stem / direction": ("error_detection_f1", "stem_f1", "direction_f1")}
+SET_COLUMNS = ("dataset", "test set")
+TABLES = [("README.md", "Where we stand"), ("docs/BENCHMARKS.md", None)]
+NUMBER = re.compile(r"^(-?\d+(?:\.(\d+))?)%?(?: \[(\d+(?:\.\d+)?)–(\d+(?:\.\d+)?)\])?$")
+
+
+def cells(line: str) -> list[str]:
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+def score_tables(text: str) -> list[tuple[int, dict[str, str]]]:
+    """(line number, {header: cell}) for every row of every table whose header names a system and a test set."""
+    rows, lines = [], text.splitlines()
+    for i, line in enumerate(lines):
+        if not (line.startswith("|") and i + 1 < len(lines) and lines[i + 1].startswith("|---")):
+            continue
+        head = cells(line)
+        if "system" not in head or not any(c in head for c in SET_COLUMNS):
+            continue
+        for j in range(i + 2, len(lines)):
+            if not lines[j].startswith("|"):
+                break
+            rows.append((j + 1, dict(zip(head, cells(lines[j])))))
+    return rows
+
+
+def section(text: str, heading: str | None) -> tuple[str, int]:
+    """The text under ``## heading`` (to the next ``## ``) and the line it starts on; the whole text for None."""
+    if heading is None:
+        return text, 0
+    lines = text.splitlines()
+    start = next(i for i, ln in enumerate(lines) if ln.startswith("## ") and ln[3:].strip() == heading)
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    return "\n".join(lines[start:end]), start
+
+
+def system_names(cell: str) -> list[str]:
+    """'**mixbuddy `default`** (431 ...)' -> ['default']; 'loudness-stems / mix-features' -> both."""
+    cell = re.sub(r"\s*\(.*\)$", "", cell.replace("**", "").replace("`", "")).strip()
+    return [n.strip().removeprefix("mixbuddy ").strip() for n in cell.split(" / ")]
+
+
+def report(set_label: str, name: str) -> Path | None:
+    models, baselines = SETS[set_label]
+    for parent in (models, baselines):
+        if parent and (REPORTS / parent / name / "metrics.json").is_file():
+            return REPORTS / parent / name / "metrics.json"
+    return None
+
+
+def check_figure(text: str, value: float | None, ci: list | None, percent: bool) -> str | None:
+    """None when ``text`` shows ``value`` (and its CI) to the decimals printed, else what is wrong."""
+    if text in ("—", ""):
+        return None if value is None or text == "" else f"{text!r} but the report has {value}"
+    m = NUMBER.match(text)
+    if m is None:
+        return f"{text!r} is not a figure"
+    if value is None:
+        return f"{text!r} but the report has none"
+    scale = 100 if percent else 1
+    shown = [(m.group(1), value)] + ([(m.group(3), ci[0]), (m.group(4), ci[1])] if m.group(3) else [])
+    for s, v in shown:
+        decimals = len(s.split(".")[1]) if "." in s else 0
+        if abs(float(s) - scale * v) > 0.5 * 10 ** -decimals + 1e-9:
+            return f"{text!r} but the report has {scale * v:.{decimals + 2}f}"
+    return None
+
+
+def check_rows(rows, relpath: str, first_line: int = 0) -> tuple[int, list[str]]:
+    """(figures checked, problems) for table rows; a row of a known set whose system has no report is a problem
+    too (the paper's published row is the one row without one)."""
+    checked, problems = 0, []
+    for lineno, row in rows:
+        lineno += first_line
+        label = next(row[c] for c in SET_COLUMNS if c in row)
+        if label not in SETS or "paper" in row.get("system", ""):
+            continue
+        names = system_names(row["system"])
+        for k, name in enumerate(names):
+            path = report(label, name)
+            if path is None:
+                problems.append(f"{relpath}:{lineno}: no report for {name!r} on {label!r}")
+                continue
+            m = json.loads(path.read_text())
+            for col, keys in COLUMNS.items():
+                if not row.get(col):
+                    continue
+                parts = row[col].split(" / ")
+                if isinstance(keys, tuple):                     # one cell, several figures of one system
+                    figures = list(zip(parts, keys))
+                else:                                           # one cell, one figure per system named
+                    if len(parts) != len(names):
+                        problems.append(f"{relpath}:{lineno}: {col} {row[col]!r} for {len(names)} systems")
+                        continue
+                    figures = [(parts[k], keys)]
+                for fig, key in figures:
+                    bad = check_figure(fig.replace("**", "").strip(), m["headline"].get(key), (m.get("ci95") or {}).get(key),
+                                       percent=key != "mean_abs_db_error")
+                    checked += 1
+                    if bad:
+                        problems.append(f"{relpath}:{lineno}: {name} on {label}, {col}: {bad} ({path.relative_to(ROOT)})")
+    return checked, problems
+
+
+@pytest.mark.parametrize("relpath, heading", TABLES)
+def test_score_tables_match_the_committed_reports(relpath, heading):
+    text, first_line = section((ROOT / relpath).read_text(encoding="utf-8"), heading)
+    checked, problems = check_rows(score_tables(text), relpath, first_line)
+    print(f"{relpath}: {checked} figures checked")
+    assert checked >= 40, f"{relpath}: only {checked} figures found; did the tables' layout change?"
+    assert not problems, "\n".join(problems)
+
+
+def test_the_figure_check_finds_a_wrong_figure_a_wrong_ci_and_a_missing_report():
+    m = json.loads((REPORTS / "models/synth-test/default/metrics.json").read_text())
+    joint, (lo, hi) = 100 * m["headline"]["joint_accuracy"], [100 * x for x in m["ci95"]["joint_accuracy"]]
+    good = f"| synth test | **mixbuddy `default`** (mix) | {joint:.1f} [{lo:.1f}–{hi:.1f}] |"
+    table = "\n".join(["| dataset | system | joint |", "|---|---|---|", good,
+                       good.replace(f"{joint:.1f} [", f"{joint + 0.2:.1f} ["),
+                       good.replace(f"–{hi:.1f}]", f"–{hi + 0.2:.1f}]"),
+                       "| synth test | nobody | 1.0 |", "| MUSDB18-HQ | paper (MixingBuddy-gain) | 49.85 |"])
+    checked, problems = check_rows(score_tables(table), "T.md")
+    assert checked == 3 and len(problems) == 3, problems
+    assert problems[0].startswith(f"T.md:4: default on synth test, joint: '{joint + 0.2:.1f} [")
+    assert problems[1].startswith("T.md:5: default on synth test, joint: ") and f"{lo:.3f}" not in problems[1]
+    assert problems[2] == "T.md:6: no report for 'nobody' on 'synth test'"
