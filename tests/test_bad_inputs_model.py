@@ -280,7 +280,8 @@ def test_train_check_what_a_gpu_config_needs_here(check, tmp_path: Path, capsys,
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert check("model.llm.load_in_4bit=true") == 1
-    assert "llm.load_in_4bit: 4-bit NF4 weights need bitsandbytes on a CUDA GPU and no GPU is available here" \
+    assert "model.llm.load_in_4bit: 4-bit NF4 weights need bitsandbytes on a CUDA GPU and no GPU is available " \
+        "here; set load_in_4bit: false under model.llm (or --set model.llm.load_in_4bit=false)" \
         in _err(capsys)
     assert check("model.llm.name_or_path=nobody/never-downloaded") == 1
     assert _err(capsys).rstrip().endswith(

@@ -200,17 +200,20 @@ def _source_dir(cfg: LLMConfig) -> str:
     return str(cfg.name_or_path)
 
 
+NO_4BIT = "set load_in_4bit: false under model.llm (or --set model.llm.load_in_4bit=false)"
+
+
 def require_4bit() -> None:
     """ConfigError unless NF4 4-bit weights can load here: a CUDA GPU and bitsandbytes."""
     if not torch.cuda.is_available():
-        raise ConfigError("llm.load_in_4bit: 4-bit NF4 weights need bitsandbytes on a CUDA GPU and no GPU is "
-                          "available here; set load_in_4bit: false (a small model such as the default SmolLM2 "
-                          "runs in float32 on CPU)")
+        raise ConfigError("model.llm.load_in_4bit: 4-bit NF4 weights need bitsandbytes on a CUDA GPU and no GPU "
+                          f"is available here; {NO_4BIT} (a small model such as the default SmolLM2 runs in "
+                          "float32 on CPU)")
     try:
         import bitsandbytes  # noqa: F401  (imported only to check that it is installed)
     except ImportError as e:
-        raise ConfigError(f"llm.load_in_4bit: bitsandbytes is not installed ({e}); install it or set "
-                          "load_in_4bit: false") from None
+        raise ConfigError(f"model.llm.load_in_4bit: bitsandbytes is not installed ({e}); install it "
+                          f"(pip install 'mixbuddy[gpu]') or {NO_4BIT}") from None
 
 
 def missing_from_hub_cache(name: str | None, local_files_only: bool) -> bool:

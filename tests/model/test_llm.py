@@ -106,6 +106,20 @@ def test_4bit_without_cuda_is_a_config_error(tiny_dir: Path) -> None:
         load_llm(LLMConfig(name_or_path=str(tiny_dir), load_in_4bit=True))
 
 
+def test_4bit_without_bitsandbytes_says_how_to_install_it_or_turn_it_off(monkeypatch) -> None:
+    import sys
+
+    from mixbuddy.model.llm import require_4bit
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setitem(sys.modules, "bitsandbytes", None)          # import fails as when it is not installed
+    with pytest.raises(ConfigError) as e:
+        require_4bit()
+    assert str(e.value).startswith("model.llm.load_in_4bit: bitsandbytes is not installed (")
+    assert str(e.value).endswith("install it (pip install 'mixbuddy[gpu]') or set load_in_4bit: false under "
+                                 "model.llm (or --set model.llm.load_in_4bit=false)")
+
+
 @pytest.mark.parametrize("quantized", [False, True])
 def test_checkpointing_stays_non_reentrant_on_the_kbit_path(quantized: bool) -> None:
     """peft's k-bit preparation switches checkpointing on again; unless told otherwise with the reentrant kind,
