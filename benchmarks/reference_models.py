@@ -18,14 +18,14 @@ from pathlib import Path
 
 import numpy as np
 
-from reference_balance import album_references
+from reference_balance import album_references, reference_balance
 
 from mixbuddy.data.recipe import load_recipes
 from mixbuddy.data.render import open_renderer
 from mixbuddy.model.checkpoint import load_checkpoint
 from mixbuddy.predict.calibrate import head_probabilities, tradeoff
 from mixbuddy.predict.engines import LoudnessEngine
-from mixbuddy.predict.reference import reference_levels, shift_gains
+from mixbuddy.predict.reference import shift_gains
 
 
 class Shifted:
@@ -59,14 +59,14 @@ def main() -> None:
     th = model.stack.threshold
     print(f"{a.checkpoint} on {a.dataset}: {len(records)} records, threshold {th}")
     print("reference | joint | stem | direction | magnitude | no-error")
+    cache: dict = {}
     for way, ref_of in ways.items():
         gains = {}
         for s in songs:
             for anchor in sorted({r.anchor for r in records if r.song_id == s}):
-                ref = ref_of(s)
-                if ref is not None:
-                    gains[(s, anchor)] = shift_gains(engine.balance,
-                                                     reference_levels(engine, Path(a.songs) / ref, anchor)[0])
+                levels = reference_balance(engine, [Path(a.songs) / f for f in ref_of(s)], anchor, cache)
+                if levels is not None:
+                    gains[(s, anchor)] = shift_gains(engine.balance, levels)
         probs = head_probabilities(model, records, Shifted(base, gains), a.batch_size)
         (row,) = tradeoff(records, probs, [th or 0.0])
         print(f"{way} | {row['joint']:.2f} | {row['stem']:.2f} | {row['direction']:.2f} | {row['magnitude']:.2f} | "

@@ -104,9 +104,9 @@ def run_advise(args: argparse.Namespace) -> int:
             raise ConfigError(f"-o and --apply both name {args.output}: the advice and the audio need two files")
     engine_choice(args.engine, args.checkpoint, bool(args.stems), args.prior)  # conflicting options first
     check_inputs(song, args.stems)
-    if args.reference:
+    for ref in args.reference or []:
         try:
-            check_inputs(None, args.reference)
+            check_inputs(None, ref)
         except MixbuddyError as e:                 # say which of the two stems folders it is
             raise ConfigError(f"--reference {e}") from None
     engine = make_engine(args)
@@ -237,10 +237,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="trained model folder or shipped model name (default-real | default | default-blind | "
                         "default-master | default-stems)")
     p.add_argument("--prior", default=None, help="balance prior JSON of the loudness engine (default: packaged)")
-    p.add_argument("--reference", default=None, metavar="STEMS",
+    p.add_argument("--reference", action="append", default=None, metavar="STEMS",
                    help="a reference song's stems (folder, .zip or .stem.mp4): the engines that hear the stems "
                         "(loudness, default-stems) call 'balanced' what is balanced like it, instead of like the "
-                        "training songs")
+                        "training songs; repeat it for several songs (their mean balance)")
     p.add_argument("--threshold", type=probability, default=None,
                    help="declare an imbalance only when P(imbalance) >= T (default: the engine's own decision)")
     p.add_argument("--hop", type=number(MIN_HOP_S, unit="seconds"), default=None,

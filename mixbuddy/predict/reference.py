@@ -10,12 +10,16 @@ loudness is measured at the loudness engine's rate, and the mean per stem become
 stem the reference lacks (the anchor too) moves with the others, and the advice says so. The spread stays
 the prior's: one reference does not say how far a good mix may stray from it. A stems model is handed the
 same balance by turning the song's stems (:func:`use_reference`).
+
+Several references (``--reference A --reference B``) give their mean balance, each song counted once: every
+song's levels are taken against its own overall level (so a louder master weighs no more than a quiet one),
+and a stem one song lacks is read from the songs that have it (:func:`combine_levels`).
 """
 from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -52,6 +56,32 @@ def reference_levels(engine: LoudnessEngine, reference: str | Path, anchor: str,
     return {s: float(np.mean(v)) for s, v in seen.items()}, len(windows)
 
 
+def combine_levels(prior: GaussianBalance, each: Sequence[dict[str, float]]) -> dict[str, float]:
+    """The mean balance of several references' levels ({stem: LUFS} each), each song counted once: the
+    least-squares fit of ``level[song][stem] = overall[song] + balance[stem]`` over the stems each song has
+    (a song's overall level is its own, so a louder master weighs no more than a quiet one, and a stem one
+    song lacks is read from the songs that have it, against their other stems). With every stem in every
+    song this is the mean of each song's levels taken against its own mean. The result sits at the songs'
+    mean overall level; a stem no song has is left out (the balance moves it with the others). One song's
+    levels come back as they are."""
+    each = [{k: float(v) for k, v in lv.items() if k in prior.stems and np.isfinite(v)} for lv in each]
+    each = [lv for lv in each if lv]
+    if len(each) <= 1:
+        return dict(each[0]) if each else {}
+    stems = [s for s in prior.stems if any(s in lv for lv in each)]
+    rows, y = [], []
+    for r, lv in enumerate(each):
+        for s, v in lv.items():
+            row = np.zeros(len(each) + len(stems))
+            row[r], row[len(each) + stems.index(s)] = 1.0, 1.0
+            rows.append(row)
+            y.append(v)
+    rows.append(np.r_[np.ones(len(each)), np.zeros(len(stems))])     # the songs' overall levels average to 0
+    y.append(0.0)
+    x = np.linalg.lstsq(np.array(rows), np.array(y), rcond=None)[0]
+    return {s: float(v) for s, v in zip(stems, x[len(each):])}
+
+
 def shift_gains(prior: GaussianBalance, levels: dict[str, float]) -> dict[str, float]:
     """dB per stem that moves a mix balanced like ``levels`` onto the ``prior``'s typical balance; they sum
     to zero, so the overall level hardly moves."""
@@ -60,9 +90,11 @@ def shift_gains(prior: GaussianBalance, levels: dict[str, float]) -> dict[str, f
     return {s: round(v - m, 3) for s, v in d.items()}
 
 
-def use_reference(engine: Any, reference: str | Path, anchor: str, mapping: str | Path | None = None) -> dict:
+def use_reference(engine: Any, reference: str | Path | Sequence[str | Path], anchor: str,
+                  mapping: str | Path | None = None) -> dict:
     """Make ``engine`` judge against the balance of ``reference`` (a stems folder, ``.zip`` or
-    ``.stem.mp4``); returns what it measured (also in ``engine.describe()``).
+    ``.stem.mp4``, or several: their mean balance, :func:`combine_levels`); returns what it measured (also in
+    ``engine.describe()``; with several songs, each song's own levels under ``songs``).
 
     The loudness engine takes the reference's levels as its typical balance. A model that hears the stems
     learned the training songs' balance (the packaged prior's mean, fitted on the same songs), so each stem
@@ -72,14 +104,19 @@ def use_reference(engine: Any, reference: str | Path, anchor: str, mapping: str 
         raise MixbuddyError("--reference needs an engine that hears the stems: the loudness engine (the default "
                             "with --stems) or a stems model (--checkpoint default-stems), not a mix model")
     meter = engine if isinstance(engine, LoudnessEngine) else LoudnessEngine()
-    levels, n = reference_levels(meter, reference, anchor, mapping)
+    refs = [reference] if isinstance(reference, (str, Path)) else list(reference)
+    measured = [reference_levels(meter, r, anchor, mapping) for r in refs]
+    levels = combine_levels(meter.balance, [lv for lv, _ in measured])
     before = meter.balance.deviations(levels, anchor)
-    info = {"song": str(reference), "windows": n, "lufs": {s: round(v, 2) for s, v in levels.items()},
-            "vs_prior_db": {s: v for s, (v, _) in before.items()}}
+    info = {"song": ", ".join(str(r) for r in refs), "windows": sum(n for _, n in measured),
+            "lufs": {s: round(v, 2) for s, v in levels.items()}, "vs_prior_db": {s: v for s, (v, _) in before.items()}}
+    if len(refs) > 1:
+        info["songs"] = [{"song": str(r), "windows": n, "lufs": {s: round(v, 2) for s, v in lv.items()}}
+                         for r, (lv, n) in zip(refs, measured)]
     lacks = [s for s in STEMS if s not in levels]
     if lacks:       # the engines move such a stem with the reference's others, as the typical balance has it
         info["lacks"] = lacks
-        log.info("%s: %s", reference, lacks_note(lacks))
+        log.info("%s: %s", info["song"], lacks_note(lacks))
     if isinstance(engine, LoudnessEngine):
         engine.balance = engine.balance.shifted_to(levels)
     else:

@@ -11,7 +11,7 @@ from mixbuddy.cli import main
 from mixbuddy.evaluate.baselines.bayes import GaussianBalance
 from mixbuddy.predict.advise import advise
 from mixbuddy.predict.engines import LoudnessEngine
-from mixbuddy.predict.reference import use_reference
+from mixbuddy.predict.reference import combine_levels, use_reference
 from predict_helpers import balanced_stems, write_stems
 
 
@@ -22,6 +22,49 @@ def test_a_shifted_balance_takes_the_reference_levels_and_keeps_the_spread():
     # drums +14, vocals +8: the stems the reference lacks (bass: silent, other) move by the mean, +11
     assert s.mean.tolist() == [-19.0, -20.0, -20.0, -22.0] and np.array_equal(s.cov, b.cov) and s.n == 10
     assert b.shifted_to({}) is b
+
+
+def test_several_references_give_their_mean_balance_each_song_counted_once():
+    b = GaussianBalance(("bass", "drums", "other", "vocals"), np.array([-30.0, -34.0, -31.0, -30.0]),
+                        np.diag([4.0, 5.0, 6.0, 7.0]), 10)
+    one = {"bass": -20.0, "drums": -22.0, "other": -21.0, "vocals": -24.0}
+    assert combine_levels(b, [one]) == one and combine_levels(b, []) == {}
+    # the same balance mastered 10 dB louder: the mean is that balance, at the songs' mean level
+    loud = {s: v + 10.0 for s, v in one.items()}
+    assert combine_levels(b, [one, loud]) == pytest.approx({s: v + 5.0 for s, v in one.items()})
+    # vocals 4 dB louder against the rest in the second song: half of it in the mean balance
+    other = dict(one, vocals=-20.0)
+    mean = combine_levels(b, [one, other])
+    assert mean["vocals"] - mean["drums"] == pytest.approx(0.0)             # -2 dB in one, +2 in the other
+    assert mean["drums"] - mean["bass"] == pytest.approx(-2.0) and mean["other"] - mean["bass"] == pytest.approx(-1.0)
+    # a stem one song lacks is read from the song that has it, against that song's other stems
+    no_vox = {k: v for k, v in one.items() if k != "vocals"}
+    m2 = combine_levels(b, [no_vox, other])
+    assert m2["vocals"] - m2["drums"] == pytest.approx(other["vocals"] - other["drums"])
+    assert m2["drums"] - m2["bass"] == pytest.approx(-2.0) and set(m2) == set(one)
+    assert set(combine_levels(b, [no_vox, no_vox])) == {"bass", "drums", "other"}   # nobody has vocals
+
+
+def test_two_references_on_the_command_line(tmp_path, capsys):
+    """Two references that keep the vocals 6 dB down (one 8 dB louder overall): the song with its vocals as
+    low is balanced against them, the JSON lists each song, and a missing second one is named."""
+    song = write_stems(tmp_path / "song", balanced_stems(30.0, 44100, seed=4, push={"vocals": -6.0}), 44100, "wav")
+    a = write_stems(tmp_path / "a", balanced_stems(30.0, 44100, seed=9, push={"vocals": -6.0}), 44100, "wav")
+    st = balanced_stems(30.0, 44100, seed=11, push={"vocals": -6.0})
+    b = write_stems(tmp_path / "b", {k: v * 10 ** (8 / 20) for k, v in st.items()}, 44100, "wav")
+    args = ["advise", "--stems", str(song), "--anchor", "drums", "--reference", str(a), "--reference", str(b)]
+    assert main(args + ["--json"]) == 0
+    ref = json.loads(capsys.readouterr().out)["engine"]["reference"]
+    assert ref["song"] == f"{a}, {b}" and [x["song"] for x in ref["songs"]] == [str(a), str(b)]
+    assert ref["windows"] == sum(x["windows"] for x in ref["songs"]) == 6
+    assert -7.0 < ref["vs_prior_db"]["vocals"] < -4.0
+    louder = [x["lufs"]["drums"] for x in ref["songs"]]
+    assert 7.0 < louder[1] - louder[0] < 9.0 and min(louder) < ref["lufs"]["drums"] < max(louder)
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert f"typical balance from {a}, {b}" in text and "Summary:\n  balanced" in text
+    assert main(args[:-1] + [str(tmp_path / "nowhere")]) == 1
+    assert f"mixbuddy: error: --reference {tmp_path / 'nowhere'}: stems folder not found" in capsys.readouterr().err
 
 
 def test_a_reference_with_the_same_quiet_vocals_makes_them_balanced(tmp_path, capsys):
