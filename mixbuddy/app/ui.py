@@ -91,8 +91,8 @@ class AdviceService:
                reference: Sequence[str] | None = None) -> tuple[str, dict]:
         """(advice text, advice JSON) for a mix file and/or stem files (any names advise's stems folder
         accepts: sorted by the words of their names, e.g. 'Lead Vox', 'Kick', '808'; the rest is 'other');
-        ``reference``: a reference song's stem files, whose balance the engines that hear the stems then call
-        typical (:func:`mixbuddy.predict.reference.use_reference`). A mistake is a MixbuddyError in the page's
+        ``reference``: a reference song's stem files (or whole songs, one .stem.mp4 or .zip each), whose
+        balance the engines that hear the stems then call typical (:func:`mixbuddy.predict.reference.use_reference`). A mistake is a MixbuddyError in the page's
         words: the upload box and the file's own name, not a temporary path or a command-line option."""
         places: dict[str, str] = {}
         try:
@@ -130,7 +130,7 @@ class AdviceService:
 
             with tempfile.TemporaryDirectory(prefix="mixbuddy-reference-") as ref_tmp:
                 places.update({ref_tmp + os.sep: "reference stem ", ref_tmp: "the reference stems"})
-                use_reference(engine, _stems_source(refs, Path(ref_tmp)), anchor)
+                use_reference(engine, _reference_sources(refs, Path(ref_tmp)), anchor)
             engine.reference["song"] = "reference " + ", ".join(sorted(Path(f).name for f in refs))
         with tempfile.TemporaryDirectory(prefix="mixbuddy-stems-") as tmp:
             places.update({tmp + os.sep: "stem ", tmp: "the stems"})
@@ -177,6 +177,19 @@ def page_words(message: str, places: dict[str, str]) -> str:
     for cli, page in PAGE_WORDS:
         message = message.replace(cli, page)
     return message
+
+
+def _reference_sources(files: Sequence[str], folder: Path) -> list[Path]:
+    """The reference songs in the uploaded files: one song's stem files, or one or more whole songs (each a
+    ``.stem.mp4`` or ``.zip`` stem pack: their mean balance, as ``advise --reference`` given once per song)."""
+    from ..predict.stem_pack import is_stem_pack
+    from ..predict.windows import is_stem_file
+
+    whole = [f for f in files if is_stem_file(f) or is_stem_pack(f)]
+    if whole and len(whole) < len(files):
+        raise MixbuddyError("the reference is one song's stem files, or whole songs (.stem.mp4 or .zip stem "
+                            "packs, one file per song), not both")
+    return [Path(f) for f in whole] if whole else [_stems_folder(files, folder)]
 
 
 def _stems_source(files: Sequence[str], folder: Path) -> Path:
@@ -244,7 +257,8 @@ def build_app(service: AdviceService | None = None):
                 stems = gr.File(label="Stems (named as exported: Lead Vox, Kick, Snare, Bass DI, Keys, ...; or one .stem.mp4 or .zip stem pack)", file_count="multiple",
                                 type="filepath")
                 reference = gr.File(label="Reference song's stems (optional: 'balanced' then means balanced like "
-                                          "this song; loudness engine or default-stems)", file_count="multiple", type="filepath")
+                                          "this song; loudness engine or default-stems). Several songs: one "
+                                          ".stem.mp4 or .zip per song", file_count="multiple", type="filepath")
                 anchor = gr.Dropdown(list(TARGET_STEMS), value="drums", label="Anchor: the stem whose level is right")
                 choice = gr.Dropdown(list(ENGINES), value=AUTO, label="Engine", info=ENGINE_HELP)
                 use_threshold = gr.Checkbox(False, label="Override the verdict threshold")

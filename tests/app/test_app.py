@@ -126,6 +126,36 @@ def test_a_reference_song_sets_the_typical_balance(tmp_path):
         s.advise(None, STEMS, "drums", "default-real", reference=same)
 
 
+def test_several_reference_songs_each_a_zip(tmp_path):
+    """Two reference songs, each a .zip stem pack, one with its vocals 4 dB lower: their mean balance puts
+    the song's vocals 2 dB louder than its own balance; loose stem files beside a pack are refused."""
+    import zipfile
+
+    def pack(name: str, vocals_db: float) -> str:
+        z_path = tmp_path / f"{name}.zip"
+        with zipfile.ZipFile(z_path, "w") as z:
+            for p in map(Path, STEMS):
+                x, sr = sf.read(p, dtype="float32")
+                q = tmp_path / name / p.name
+                q.parent.mkdir(exist_ok=True)
+                sf.write(q, x * 10 ** (vocals_db / 20) if p.stem == "vocals" else x, sr)
+                z.write(q, p.name)
+        return str(z_path)
+
+    s = AdviceService()
+    same, quieter = pack("same", 0.0), pack("quieter", -4.0)
+    _, own = s.advise(None, STEMS, "drums", reference=[same])
+    text, data = s.advise(None, STEMS, "drums", reference=[same, quieter])
+    ref = data["engine"]["reference"]
+    assert ref["song"] == "reference quieter.zip, same.zip" and len(ref["songs"]) == 2
+    assert "typical balance from reference quieter.zip, same.zip" in text
+    base = [w["levels"]["vocals"]["db"] for w in own["windows"]]
+    mean = [w["levels"]["vocals"]["db"] for w in data["windows"]]
+    assert len(base) >= 2 and all(abs(b - a - 2.0) <= 0.011 for a, b in zip(base, mean)), (base, mean)  # 0.01 dB rounding
+    with pytest.raises(MixbuddyError, match=r"^the reference is one song's stem files, or whole songs"):
+        s.advise(None, STEMS, "drums", reference=[same, STEMS[0]])
+
+
 def test_bad_requests_are_clear_errors(tmp_path):
     s = AdviceService()
     with pytest.raises(MixbuddyError, match="give a mix file, stem files, or both"):
