@@ -73,6 +73,9 @@ def check_inputs(song: str | None, stems: str | None) -> None:
         require_length(stems, (song_info.num_frames or 0) / song_info.sample_rate)
     elif is_stem_pack(stems):
         pack_members(stems)
+    elif stems is not None and Path(stems).is_file():
+        raise AudioFileError(stems, "is one file, not a song's stems (give a folder of stem files, a .zip stem "
+                                    "pack or a .stem.mp4)")
     elif stems is not None and not Path(stems).is_dir():
         raise AudioFileError(stems, "stems folder not found")
 
