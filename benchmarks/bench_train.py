@@ -50,7 +50,7 @@ def main() -> int:
         f"train.num_workers={a.workers}", f"train.threads={a.threads}", f"train.output_dir={a.out}",
         "train.progress=false"])
     t0 = time.perf_counter()
-    res = run_training(cfg)
+    res = run_training(cfg, overwrite=True)     # a scratch folder, started over on every run
     wall = time.perf_counter() - t0
     per_step = cfg.optim.batch_size * cfg.optim.grad_accum
     report = {

@@ -39,7 +39,7 @@ for m in $MODELS; do
          --set optim.max_steps=0 --set train.init_from=default --set train.num_workers=2 -o runs/$m)
     base=(--base default); ckpt=runs/$m/checkpoint
   fi
-  /usr/bin/time -f "train $m: %e s wall, %M KB peak" $BIN/mixbuddy train "${cfg[@]}" --no-progress
+  /usr/bin/time -f "train $m: %e s wall, %M KB peak" $BIN/mixbuddy train "${cfg[@]}" --overwrite --no-progress
   $BIN/mixbuddy calibrate --checkpoint $ckpt --dataset work/ds-synth/validation.jsonl --cache-dir work/cache \
     -o runs/$m/calibration.json --no-progress | tee runs/$m/calibration.txt
   th=$(sed -n 's/^chosen threshold: \([0-9.]*\).*/\1/p' runs/$m/calibration.txt)

@@ -233,8 +233,8 @@ def check(tmp_path: Path):
     for name in ("train.jsonl", "validation.jsonl", "dataset.json"):
         (ds / name).write_text("")
 
-    def run(*sets: str, output: Path | None = None) -> int:
-        argv = ["train", "--config", str(REPO / "configs" / "default.yaml"), "--check",
+    def run(*sets: str, output: Path | None = None, flags: tuple[str, ...] = ()) -> int:
+        argv = ["train", "--config", str(REPO / "configs" / "default.yaml"), "--check", *flags,
                 "-o", str(output or tmp_path / "run"), "--set", f"data.dataset={ds}",
                 "--set", f"data.cache_dir={tmp_path / 'cache'}", "--set", "train.init_from=default",
                 "--set", "train.device=cpu"]
@@ -250,6 +250,31 @@ def test_train_check_accepts_a_usable_config_and_creates_nothing(check, tmp_path
     assert check() == 0
     assert "valid (mix mode, encoder mel" in capsys.readouterr().out
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ds"]
+
+
+@pytest.mark.parametrize("left", ["config.yaml", "summary.json", "best"])
+def test_train_refuses_a_folder_holding_a_run_unless_told_what_to_do(check, tmp_path: Path, capsys, left) -> None:
+    """Running the same command twice used to start the first run over without a word (its best/ and
+    checkpoint/ replaced): a folder with a run's files is refused unless --resume or --overwrite says which."""
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "notes.txt").write_text("mine")                # anything else in the folder is not a run
+    assert check() == 0
+    capsys.readouterr()
+    if left == "best":
+        (run / "best").mkdir()
+        (run / "best" / "config.yaml").write_text("")     # a checkpoint folder (a run replaces those)
+        (run / "best" / "audio.safetensors").write_bytes(b"")
+    else:
+        (run / left).write_text("")
+    assert check() == 1
+    assert _err(capsys).rstrip().endswith(
+        f"train.output_dir {run}: holds a run already ({left}); --resume continues it, --overwrite starts it over "
+        "(replacing its checkpoints), or choose another output")
+    assert check(flags=("--resume",)) == 0 and check(flags=("--overwrite",)) == 0
+    with pytest.raises(SystemExit) as e:
+        check(flags=("--resume", "--overwrite"))
+    assert e.value.code == 2 and "argument --overwrite: not allowed with argument --resume" in _err(capsys)
 
 
 def test_train_check_dataset(check, tmp_path: Path, capsys) -> None:

@@ -16,13 +16,13 @@ def run_train(args: argparse.Namespace) -> int:
         overrides.append("train.progress=false")
     cfg = load_train_config(args.config, overrides)
     if args.check:                             # a run checks the same when it starts (Run), before building
-        check_run_inputs(cfg)
+        check_run_inputs(cfg, args.resume, args.overwrite)
         print(f"{args.config}: valid ({cfg.model.input_mode} mode, encoder {cfg.model.audio.encoder.kind}, "
               f"dataset {cfg.data.dataset}, output {cfg.train.output_dir})")
         return 0
     from .trainer import run_training
 
-    res = run_training(cfg, resume=args.resume)
+    res = run_training(cfg, resume=args.resume, overwrite=args.overwrite)
     if res.best is not None:
         print(f"best {res.best['metric']} {res.best['value']:.4f} at step {res.best['step']} -> {res.run_dir / 'best'}")
     print(f"final checkpoint: {res.run_dir / 'checkpoint'}")
@@ -107,7 +107,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", default=None, help="run directory (overrides train.output_dir)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="override a config value, e.g. --set optim.max_steps=100 (repeatable; YAML values)")
-    p.add_argument("--resume", action="store_true", help="continue from <run>/resume if present")
+    again = p.add_mutually_exclusive_group()        # what to do with a run folder that holds a run already
+    again.add_argument("--resume", action="store_true", help="continue from <run>/resume if present")
+    again.add_argument("--overwrite", action="store_true",
+                   help="start over in a run folder that holds a run already (its checkpoints are replaced)")
     p.add_argument("--check", action="store_true",
                    help="only validate the config, the dataset folder, train.init_from and the output folder, and exit")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -20,6 +20,7 @@ from ..model.model_config import ModelConfig
 
 SCHEDULERS = ("cosine", "linear", "constant")
 RUN_CHECKPOINTS = ("checkpoint", "best", "resume/model")
+RUN_FILES = ("config.yaml", "log.jsonl", "summary.json", "checkpoint", "best", "resume")  # a run was here
 """Checkpoint folders a run writes (replaced) inside ``train.output_dir``."""
 SELECT_METRICS = {"eval_loss": "min", "eval_lm_loss": "min", "eval_aux_loss": "min", "eval_aux_accuracy": "max",
                   "joint_accuracy": "max"}
@@ -219,12 +220,13 @@ def config_dict(cfg: TrainConfig) -> dict[str, Any]:
     return to_dict(cfg)
 
 
-def check_run_inputs(cfg: TrainConfig) -> None:
+def check_run_inputs(cfg: TrainConfig, resume: bool = False, overwrite: bool = False) -> None:
     """What a run uses, checked without building anything (``mixbuddy train --check`` and the start of every
     run): ``train.device`` is present here, 4-bit weights can load here if asked for, hub models read offline
     are in the Hugging Face cache, the dataset folder holds its two splits, ``train.init_from`` is a readable
     checkpoint, and the run folder (and cache folder) can be created, a run replacing nothing in it but
-    checkpoints. ConfigError / OutputError otherwise."""
+    checkpoints, and only with ``resume`` (continue it) or ``overwrite`` (start it over) when it holds a run
+    already. ConfigError / OutputError otherwise."""
     from ..model.checkpoint import check_checkpoint_files, checkpoint_config, is_checkpoint_dir
     from ..model.llm import device_from_name, download_hint, missing_from_hub_cache, require_4bit
 
@@ -272,3 +274,7 @@ def check_run_inputs(cfg: TrainConfig) -> None:
         if (p.exists() or p.is_symlink()) and not is_checkpoint_dir(p):
             raise OutputError(f"train.output_dir {out}: {p} exists and is not a checkpoint folder, and a run "
                               "replaces it; move it away or choose another output")
+    held = [n for n in RUN_FILES if (out / n).exists()]
+    if held and not (resume or overwrite):     # a finished or interrupted run: hours of GPU time, maybe
+        raise OutputError(f"train.output_dir {out}: holds a run already ({', '.join(held)}); --resume continues "
+                          "it, --overwrite starts it over (replacing its checkpoints), or choose another output")

@@ -84,11 +84,11 @@ def _scheduler(optimizer: torch.optim.Optimizer, name: str, warmup_ratio: float,
 class Run:
     """One training run; :func:`run_training` is the entry point."""
 
-    def __init__(self, cfg: TrainConfig, resume: bool = False):
+    def __init__(self, cfg: TrainConfig, resume: bool = False, overwrite: bool = False):
         from accelerate import Accelerator
 
         self.cfg, t = cfg, cfg.train
-        check_run_inputs(cfg)                  # device, dataset, init_from and run folder, before anything is built
+        check_run_inputs(cfg, resume, overwrite)   # device, dataset, init_from, run folder: before anything is built
         if t.threads:
             torch.set_num_threads(t.threads)
         use_cpu = t.device == "cpu" or not torch.cuda.is_available()
@@ -369,6 +369,6 @@ def _progress(total: int, initial: int, desc: str, enabled: bool) -> Any:
     return tqdm(total=total, initial=initial, desc=desc, unit="step", disable=not enabled, dynamic_ncols=True)
 
 
-def run_training(cfg: TrainConfig, resume: bool = False) -> TrainResult:
+def run_training(cfg: TrainConfig, resume: bool = False, overwrite: bool = False) -> TrainResult:
     """Train as ``cfg`` says; returns the trained model (eval mode), the run directory and the log rows."""
-    return Run(cfg, resume).run()
+    return Run(cfg, resume, overwrite).run()

@@ -113,7 +113,7 @@ def test_audio_only_run_on_fewer_songs_logs_a_stage1_curve(assets: dict[str, Pat
     assert [r["step"] for r in res.history if "eval_aux_accuracy" in r] == [2, 4]
     assert not losses(res.history, 2) and res.best is None and (res.run_dir / "checkpoint" / "config.yaml").is_file()
     first_song = sorted({r.song_id for r in load_recipes(assets["ds"] / "train.jsonl")})[0]
-    run = trainer.Run(cfg)
+    run = trainer.Run(cfg, overwrite=True)                  # built again on the same folder, to look inside
     assert {r.song_id for r in run.train_ds.recipes} == {first_song}
     with pytest.raises(ConfigError, match="stage1_steps must be >= 1"):
         tiny_config(assets["ds"], assets["llm"], tmp_path / "bad", optim={"max_steps": 0}, train={"stage1_steps": 0})
@@ -173,7 +173,7 @@ def test_level_norm_is_fitted_on_the_stage1_cache_and_saved(assets: dict[str, Pa
               optim={"max_steps": 0, "stage1_batch_size": 4}, train={"stage1_steps": 2, "stage1_eval_steps": None})
     res = run_training(tiny_config(assets["ds"], assets["llm"], tmp_path / "a", **kw, data={"max_train": 8}))
     head = res.model.stack.aux_head
-    run = trainer.Run(load_train_config(res.run_dir / "config.yaml"))       # the same features, recomputed
+    run = trainer.Run(load_train_config(res.run_dir / "config.yaml"), overwrite=True)   # the same features again
     cache = trainer.build_level_cache(run.model.stack.levels, run.train_ds, batch_size=4).levels.reshape(-1, 431)
     assert head.level_mean.shape == (1, 431)
     assert torch.allclose(head.level_mean[0], cache.mean(0), atol=1e-5)
