@@ -244,7 +244,18 @@ def test_rebuild_removes_stale_split_files_only(capsys, ds, tmp_path):
     (out / "notes.jsonl").write_text('{"mine": 1}\n')
     (out / "subset.jsonl").write_text((out / "test.jsonl").read_text().splitlines()[0] + "\n")
     capsys.readouterr()
-    assert main(["data", "build", "--root", str(corpus), "-o", str(out), "--no-progress", "-q"]) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    # built otherwise (no validation songs): refused, nothing touched, unless --overwrite
+    assert main(["data", "build", "--root", str(corpus), "-o", str(out), "--no-progress", "-q"]) == 1
+    assert capsys.readouterr().err == (f"mixbuddy: error: {out}: holds a dataset built otherwise (differs in "
+                                       "['corpus.val_songs']); pass --overwrite to replace it, or use another folder\n")
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert main(["data", "build", "--root", str(corpus), "--val-songs", "1", "-o", str(out), "--no-progress",
+                 "-q"]) == 0                                            # the same build again: fine, same bytes
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert main(["data", "build", "--root", str(corpus), "--val-songs", "1", "-o", str(out), "--no-progress",
+                 "-q", "--workers", "2"]) == 0                          # other worker counts write the same recipes
+    assert main(["data", "build", "--root", str(corpus), "-o", str(out), "--no-progress", "-q", "--overwrite"]) == 0
     assert not (out / "validation.jsonl").exists()
     assert (out / "notes.jsonl").is_file() and (out / "subset.jsonl").is_file()  # not the build's own files
     manifest = json.loads((out / "dataset.json").read_text())

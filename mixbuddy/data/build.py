@@ -219,19 +219,42 @@ def previous_split_files(out: Path) -> set[str]:
     return {n for n in names if (out / n).is_file()}
 
 
+def build_differences(out: Path, name: str, corpus_cfg: CorpusConfig | None, cfg: DataConfig) -> list[str]:
+    """What differs between the dataset in ``out`` (its ``dataset.json``) and this build: the corpus, its
+    config's and the data config's keys (``workers`` aside: the output does not depend on it). Empty when
+    ``out`` holds no dataset, or one this very build would write again."""
+    try:
+        old = json.loads((out / "dataset.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    if not isinstance(old, dict) or old.get("format") != MANIFEST_FORMAT:
+        return []
+    new = {"corpus": name, **{f"corpus.{k}": v for k, v in (to_dict(corpus_cfg) if corpus_cfg else {}).items()},
+           **{k: v for k, v in to_dict(cfg).items() if k != "workers"}}
+    new = json.loads(json.dumps(new))            # as dataset.json stores it (tuples are lists there)
+    was = {"corpus": old.get("corpus"), **{f"corpus.{k}": v for k, v in (old.get("corpus_config") or {}).items()},
+           **{k: v for k, v in (old.get("data_config") or {}).items() if k != "workers"}}
+    return sorted(k for k in new.keys() | was.keys() if new.get(k) != was.get(k))
+
+
 def build_dataset(songs: Sequence[Song], cfg: DataConfig, out_dir: str | Path,
                   corpus_cfg: CorpusConfig | None = None, corpus: str | None = None,
-                  progress: bool = True) -> dict:
+                  progress: bool = True, overwrite: bool = False) -> dict:
     """Write ``out_dir/<split>.jsonl`` for every split of ``songs`` and ``out_dir/dataset.json``.
 
-    Split files of an earlier build into ``out_dir`` that this build does not write are removed. A
-    build in which no chunk passes the gate raises DataError and writes nothing.
-    Returns the manifest written to ``dataset.json``.
+    A folder holding a dataset built otherwise (another corpus, corpus config or data config) is refused
+    unless ``overwrite``: predictions and runs made on it name it by its path. Split files of an earlier
+    build into ``out_dir`` that this build does not write are removed. A build in which no chunk passes the
+    gate raises DataError and writes nothing. Returns the manifest written to ``dataset.json``.
     """
     t0 = time.perf_counter()
     out = check_output_dir(out_dir)
     check_output_file(out / "dataset.json")     # before the long part
     name = corpus or corpus_name(corpus_cfg)
+    diff = [] if overwrite else build_differences(out, name, corpus_cfg, cfg)
+    if diff:
+        raise DataError(f"{out}: holds a dataset built otherwise (differs in {diff}); pass --overwrite to replace "
+                        "it, or use another folder")
     if not songs:
         raise DataError("the corpus has no songs; nothing to build")
     records, gating = build_records(songs, cfg, name, progress)

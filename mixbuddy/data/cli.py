@@ -56,7 +56,8 @@ def run_build(args: argparse.Namespace) -> int:
         cfg = from_dict(DataConfig, {**to_dict(cfg), **overrides}, "command line")
     ccfg = _corpus_config(args)
     songs = load_corpus(ccfg)
-    manifest = build_dataset(songs, cfg, args.output, corpus_cfg=ccfg, progress=not args.no_progress)
+    manifest = build_dataset(songs, cfg, args.output, corpus_cfg=ccfg, progress=not args.no_progress,
+                             overwrite=args.overwrite)
     total = sum(v["records"] for v in manifest["splits"].values())
     per_split = ", ".join(f"{k}: {v['records']}" for k, v in manifest["splits"].items())
     print(f"wrote {total} recipes to {args.output} ({per_split})")
@@ -158,6 +159,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     b.add_argument("--bounce-db", dest="bounce_db", type=number(0.0, MAX_BOUNCE_DB, unit="dB"),
                    help="hear every chunk at one seeded level within ±D dB (an evaluation set without the "
                         "level cue; default: the config's, 0 = the paper's protocol)")
+    b.add_argument("--overwrite", action="store_true",
+                   help="replace a dataset in the output folder that was built otherwise (another corpus or config)")
     b.add_argument("--no-progress", action="store_true", help="no progress bar")
     b.add_argument("-q", "--quiet", action="store_true", help="do not print the stats table")
     b.set_defaults(func=run_build)
