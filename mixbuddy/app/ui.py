@@ -92,8 +92,9 @@ class AdviceService:
         """(advice text, advice JSON) for a mix file and/or stem files (any names advise's stems folder
         accepts: sorted by the words of their names, e.g. 'Lead Vox', 'Kick', '808'; the rest is 'other');
         ``reference``: a reference song's stem files (or whole songs, one .stem.mp4 or .zip each), whose
-        balance the engines that hear the stems then call typical (:func:`mixbuddy.predict.reference.use_reference`). A mistake is a MixbuddyError in the page's
-        words: the upload box and the file's own name, not a temporary path or a command-line option."""
+        balance the engines that hear the stems then call typical (:func:`mixbuddy.predict.reference.use_reference`).
+        A mistake is a MixbuddyError in the page's words: the upload box and the file's own name, not a
+        temporary path or a command-line option."""
         places: dict[str, str] = {}
         try:
             return self._advise(mix, stems, anchor, choice, threshold, level_check_db, reference, places)
@@ -132,6 +133,8 @@ class AdviceService:
                 places.update({ref_tmp + os.sep: "reference stem ", ref_tmp: "the reference stems"})
                 use_reference(engine, _reference_sources(refs, Path(ref_tmp)), anchor)
             engine.reference["song"] = "reference " + ", ".join(sorted(Path(f).name for f in refs))
+            for song in engine.reference.get("songs", []):       # several whole songs: each by its file's name
+                song["song"] = Path(song["song"]).name
         with tempfile.TemporaryDirectory(prefix="mixbuddy-stems-") as tmp:
             places.update({tmp + os.sep: "stem ", tmp: "the stems"})
             stems_dir = _stems_source(stems, Path(tmp)) if stems else None

@@ -20,8 +20,9 @@ from ..model.model_config import ModelConfig
 
 SCHEDULERS = ("cosine", "linear", "constant")
 RUN_CHECKPOINTS = ("checkpoint", "best", "resume/model")
-RUN_FILES = ("config.yaml", "log.jsonl", "summary.json", "checkpoint", "best", "resume")  # a run was here
 """Checkpoint folders a run writes (replaced) inside ``train.output_dir``."""
+RUN_FILES = ("config.yaml", "log.jsonl", "summary.json", "checkpoint", "best", "resume")
+"""What a run leaves in ``train.output_dir``: a folder holding any of them held a run."""
 SELECT_METRICS = {"eval_loss": "min", "eval_lm_loss": "min", "eval_aux_loss": "min", "eval_aux_accuracy": "max",
                   "joint_accuracy": "max"}
 

@@ -147,7 +147,8 @@ def test_several_reference_songs_each_a_zip(tmp_path):
     _, own = s.advise(None, STEMS, "drums", reference=[same])
     text, data = s.advise(None, STEMS, "drums", reference=[same, quieter])
     ref = data["engine"]["reference"]
-    assert ref["song"] == "reference quieter.zip, same.zip" and len(ref["songs"]) == 2
+    assert ref["song"] == "reference quieter.zip, same.zip" and [x["song"] for x in ref["songs"]] == ["same.zip",
+                                                                                                     "quieter.zip"]
     assert "typical balance from reference quieter.zip, same.zip" in text
     base = [w["levels"]["vocals"]["db"] for w in own["windows"]]
     mean = [w["levels"]["vocals"]["db"] for w in data["windows"]]
