@@ -556,7 +556,7 @@ def test_cli_checks_the_inputs_before_loading_a_model(tmp_path, capsys):
     assert main(["advise", str(LITHIUM / "mix.ogg"), "--stems", str(tmp_path / "stems"), *model]) == 1
     assert "stems: stems folder not found" in capsys.readouterr().err
     assert main(["advise", "--stems", str(LITHIUM / "mix.ogg"), *model]) == 1        # a mix given as the stems
-    assert (f"mix.ogg: is one file, not a song's stems (give a folder of stem files, a .zip stem pack or a "
+    assert ("mix.ogg: is one file, not a song's stems (give a folder of stem files, a .zip stem pack or a "
             ".stem.mp4)") in capsys.readouterr().err
 
 
