@@ -56,30 +56,42 @@ def reference_levels(engine: LoudnessEngine, reference: str | Path, anchor: str,
     return {s: float(np.mean(v)) for s, v in seen.items()}, len(windows)
 
 
+TIE = 1e-3   # weight of the prior's balance in combine_levels, which joins only to relate unrelated songs
+
+
 def combine_levels(prior: GaussianBalance, each: Sequence[dict[str, float]]) -> dict[str, float]:
     """The mean balance of several references' levels ({stem: LUFS} each), each song counted once: the
     least-squares fit of ``level[song][stem] = overall[song] + balance[stem]`` over the stems each song has
     (a song's overall level is its own, so a louder master weighs no more than a quiet one, and a stem one
     song lacks is read from the songs that have it, against their other stems). With every stem in every
     song this is the mean of each song's levels taken against its own mean. The result sits at the songs'
-    mean overall level; a stem no song has is left out (the balance moves it with the others). One song's
-    levels come back as they are."""
+    mean overall level; a stem no song has is left out (the balance moves it with the others). Songs that
+    share no stem, directly or through others (one holds only drums, another only vocals), are set against
+    each other as the prior has their stems: its balance joins as one more song of small weight (``TIE``).
+    One song's levels come back as they are."""
     each = [{k: float(v) for k, v in lv.items() if k in prior.stems and np.isfinite(v)} for lv in each]
     each = [lv for lv in each if lv]
     if len(each) <= 1:
         return dict(each[0]) if each else {}
     stems = [s for s in prior.stems if any(s in lv for lv in each)]
+    linked, reached = set(each[0]), {0}         # do the songs' shared stems relate every song to every other?
+    while grow := {r for r, lv in enumerate(each) if r not in reached and linked & set(lv)}:
+        reached |= grow
+        linked |= {s for r in grow for s in each[r]}
+    tie = [] if len(reached) == len(each) else [{s: float(prior.mean[prior.stems.index(s)]) for s in stems}]
+    n = len(each) + len(tie)                    # the songs, then (if needed) the prior's balance, weight TIE
     rows, y = [], []
-    for r, lv in enumerate(each):
+    for r, lv in enumerate([*each, *tie]):
+        w = 1.0 if r < len(each) else TIE
         for s, v in lv.items():
-            row = np.zeros(len(each) + len(stems))
-            row[r], row[len(each) + stems.index(s)] = 1.0, 1.0
+            row = np.zeros(n + len(stems))
+            row[r], row[n + stems.index(s)] = w, w
             rows.append(row)
-            y.append(v)
-    rows.append(np.r_[np.ones(len(each)), np.zeros(len(stems))])     # the songs' overall levels average to 0
+            y.append(w * v)
+    rows.append(np.r_[np.ones(len(each)), np.zeros(len(tie) + len(stems))])  # songs' overall levels average 0
     y.append(0.0)
     x = np.linalg.lstsq(np.array(rows), np.array(y), rcond=None)[0]
-    return {s: float(v) for s, v in zip(stems, x[len(each):])}
+    return {s: float(v) for s, v in zip(stems, x[n:])}
 
 
 def shift_gains(prior: GaussianBalance, levels: dict[str, float]) -> dict[str, float]:

@@ -43,6 +43,10 @@ def test_several_references_give_their_mean_balance_each_song_counted_once():
     assert m2["vocals"] - m2["drums"] == pytest.approx(other["vocals"] - other["drums"])
     assert m2["drums"] - m2["bass"] == pytest.approx(-2.0) and set(m2) == set(one)
     assert set(combine_levels(b, [no_vox, no_vox])) == {"bass", "drums", "other"}   # nobody has vocals
+    # songs sharing no stem (only drums / only vocals): set against each other as the prior has them
+    apart = combine_levels(b, [{"drums": -20.0}, {"vocals": -10.0}])
+    assert apart["vocals"] - apart["drums"] == pytest.approx(b.mean[3] - b.mean[1], abs=1e-6)
+    assert (apart["vocals"] + apart["drums"]) / 2 == pytest.approx(-15.0, abs=1e-6)   # at the songs' mean level
 
 
 def test_two_references_on_the_command_line(tmp_path, capsys):
