@@ -61,6 +61,16 @@ def test_export_refuses_to_replace_a_file_or_a_folder_that_is_not_a_checkpoint(c
     assert afile.read_text() == "my notes\n" and _leftovers(tmp_path) == []
 
 
+def test_export_refuses_to_replace_a_model_that_hears_other_input(ckpt: Path, tmp_path: Path, capsys) -> None:
+    """A mix model exported over the stems model's folder (one slip of -o) would have replaced it."""
+    stems = Path(shutil.copytree(REPO / "mixbuddy" / "weights" / "default-stems", tmp_path / "stems"))
+    before = _snapshot(stems)
+    assert main(["export", "--checkpoint", str(ckpt), "-o", str(stems)]) == 1
+    assert _err(capsys).rstrip().endswith(f"-o {stems}: holds a model that hears the stems, and {ckpt} hears the "
+                                          f"mix; export it to another folder (or remove {stems} first)")
+    assert _snapshot(stems) == before and _leftovers(tmp_path) == []
+
+
 def test_save_checkpoint_checks_its_output_before_touching_the_model(tmp_path: Path) -> None:
     """The library call refuses too (the model is not even looked at), and accepts an existing checkpoint."""
     (tmp_path / "plain").mkdir()

@@ -34,7 +34,8 @@ def run_export(args: argparse.Namespace) -> int:
 
     from ..errors import ConfigError
     from ..model.checkpoint import (META_FILE, check_checkpoint_files, check_checkpoint_output, checkpoint_config,
-                                    derived_base_dir, load_checkpoint, read_checkpoint_json, save_checkpoint)
+                                    derived_base_dir, is_checkpoint_dir, load_checkpoint, read_checkpoint_json,
+                                    save_checkpoint)
     from ..model.model_card import parse_report_args, write_model_card
 
     reports = parse_report_args(args.report or [])
@@ -54,6 +55,14 @@ def run_export(args: argparse.Namespace) -> int:
     replaces = args.replaces or ["stack.aux_head"]
     out = check_checkpoint_output(args.output)
     src, cfg = checkpoint_config(args.checkpoint)
+    if is_checkpoint_dir(out) and out.resolve() != src.resolve():
+        try:
+            _, old = checkpoint_config(out)
+        except ConfigError:                    # a damaged checkpoint: replacing it is what export is for
+            old = None
+        if old is not None and old.input_mode != cfg.input_mode:
+            raise ConfigError(f"-o {out}: holds a model that hears the {old.input_mode}, and {args.checkpoint} "
+                              f"hears the {cfg.input_mode}; export it to another folder (or remove {out} first)")
     if args.threshold is not None and cfg.audio.aux.verdict_mode != "hard":
         raise ConfigError(f"{src}: --threshold sets the hard verdict's threshold; this model's verdict is "
                           f"{cfg.audio.aux.verdict_mode!r}")
