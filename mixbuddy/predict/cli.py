@@ -80,6 +80,26 @@ def check_inputs(song: str | None, stems: str | None) -> None:
         raise AudioFileError(stems, "stems folder not found")
 
 
+def check_outputs_are_not_inputs(args: argparse.Namespace, song: str | None) -> None:
+    """-o and --apply must not write over what this command reads: the song, the stems (a file of their folder,
+    their pack or .stem.mp4), a reference song's, the prior or the mapping file. ConfigError naming both."""
+    inputs = [("the song", song), ("the stems", args.stems), ("the prior", args.prior), ("the mapping", args.mapping),
+              *(("a reference", r) for r in args.reference or [])]
+    for opt, out in (("-o", args.output), ("--apply", args.apply)):
+        if not out:
+            continue
+        target = Path(out).resolve()
+        for what, path in inputs:
+            if not path:
+                continue
+            p = Path(path).resolve()
+            if target == p:
+                raise ConfigError(f"{opt} {out}: is {what}, which this command reads; write it elsewhere")
+            if p.is_dir() and p in target.parents and target.is_file():
+                raise ConfigError(f"{opt} {out}: is a file of {what} ({path}), which this command reads; write it "
+                                  "elsewhere")
+
+
 def run_advise(args: argparse.Namespace) -> int:
     from .advise import advise
 
@@ -97,6 +117,7 @@ def run_advise(args: argparse.Namespace) -> int:
     if song is not None and is_stem_pack(song):
         raise ConfigError(f"{song} is a .zip stem pack: give it as --stems (with the mix file as the song) or "
                           "alone, not together with --stems")
+    check_outputs_are_not_inputs(args, song)
     if args.output:
         check_output_file(args.output)
     if args.apply:

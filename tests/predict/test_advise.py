@@ -560,6 +560,29 @@ def test_cli_checks_the_inputs_before_loading_a_model(tmp_path, capsys):
             ".stem.mp4)") in capsys.readouterr().err
 
 
+def test_outputs_never_write_over_an_input(tmp_path, capsys):
+    """`advise mix.ogg -o mix.ogg` replaced the song with the advice text, and `-o stems/vocals.ogg` a stem:
+    refused before anything is read, the file untouched; a new file beside the stems is fine."""
+    import shutil
+    from pathlib import Path
+
+    mix = Path(shutil.copy(LITHIUM / "mix.ogg", tmp_path / "mix.ogg"))
+    stems = Path(shutil.copytree(LITHIUM / "stems", tmp_path / "stems"))
+    before = mix.read_bytes(), (stems / "vocals.ogg").read_bytes()
+    cases = [([str(mix), "-o", str(mix)], f"-o {mix}: is the song, which this command reads"),
+             ([str(mix), "--stems", str(stems), "--apply", str(mix)], f"--apply {mix}: is the song"),
+             (["--stems", str(stems), "-o", str(stems / "vocals.ogg")],
+              f"-o {stems / 'vocals.ogg'}: is a file of the stems ({stems}), which this command reads"),
+             (["--stems", str(LITHIUM / "stems"), "--reference", str(stems), "-o", str(stems / "vocals.ogg")],
+              f"-o {stems / 'vocals.ogg'}: is a file of a reference ({stems}), which this command reads")]
+    for args, message in cases:
+        assert main(["advise", *args, "--anchor", "drums"]) == 1
+        assert message in capsys.readouterr().err
+    assert (mix.read_bytes(), (stems / "vocals.ogg").read_bytes()) == before
+    assert main(["advise", "--stems", str(stems), "--anchor", "drums", "-o", str(stems / "advice.txt")]) == 0
+    assert "Summary:" in (stems / "advice.txt").read_text()
+
+
 def test_a_stem_mp4_file_is_a_song_with_its_own_mix(stem_clip, tmp_path, engine, capsys):
     """An NI Stems file (the real MUSDB18 clip): its four stems and its own mixture stream, the same advice
     as a folder holding the same stems, and through the CLI as a song or as --stems."""
