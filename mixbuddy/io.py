@@ -73,6 +73,28 @@ def check_output_file(path: str | Path) -> Path:
     return path
 
 
+def check_not_an_input(opt: str, out: str | Path | None, inputs: Iterable[tuple[str, str | Path | None]],
+                       inside: bool = False) -> None:
+    """OutputError when output ``out`` (given as ``opt``) would write over something the command reads: one
+    of ``inputs`` ((what, path) pairs: a file, or a folder whose existing files it reads). A new file in an
+    input folder is left to the caller, unless ``inside`` (a corpus: every audio file in it is read)."""
+    if not out:
+        return
+    target = Path(out).resolve()
+    for what, path in inputs:
+        if not path:
+            continue
+        p = Path(path).resolve()
+        if target == p:
+            raise OutputError(f"{opt} {out}: is {what}, which this command reads; write it elsewhere")
+        if p.is_dir() and p in target.parents and inside:
+            raise OutputError(f"{opt} {out}: is inside {what} ({path}), which this command reads; write it "
+                              "elsewhere")
+        if p.is_dir() and p in target.parents and target.is_file():
+            raise OutputError(f"{opt} {out}: is a file of {what} ({path}), which this command reads; write it "
+                              "elsewhere")
+
+
 def read_json(path: str | Path, what: str = "file") -> Any:
     """A JSON file's content; a missing file or invalid JSON raises DataError naming the file."""
     path = Path(path)

@@ -54,6 +54,35 @@ def afile(tmp_path: Path) -> Path:
     return p
 
 
+# ---- 0. an output never writes over what the command reads -----------------------------------------------
+def test_outputs_never_write_over_an_input(capsys, ds, dsc, tmp_path):
+    """`baseline -o test.jsonl` replaced the dataset with predictions, `calibrate -o validation.jsonl` the
+    validation split with its curve, and `data render` wrote into the corpus it reads (a second file for a
+    stem there breaks every later read of that song). Each is refused before anything is written."""
+    corpus = Path(shutil.copytree(ds.parent / "corpus", tmp_path / "corpus"))
+    (tmp_path / "a.json").write_text("{}")
+    before = {p: p.read_bytes() for p in [*dsc.iterdir(), *corpus.rglob("*.*")]}
+    test, train, val = (str(dsc / f"{s}.jsonl") for s in ("test", "train", "validation"))
+    song = next(p for p in (corpus / "train").iterdir() if p.is_dir())
+    render = ["data", "render", "--dataset", test, "--index", "0", "--root", corpus]
+    cases = [(["baseline", "random", "--dataset", test, "-o", test], f"-o {test}: is the dataset"),
+             (["baseline", "majority", "--dataset", test, "--train", train, "-o", train],
+              f"-o {train}: is the training split"),
+             (["predict", "--checkpoint", "default", "--dataset", test, "-o", test], f"-o {test}: is the dataset"),
+             (["calibrate", "--checkpoint", "default", "--dataset", val, "-o", val], f"-o {val}: is the dataset"),
+             (["advise-prior", "--dataset", train, "-o", train], f"-o {train}: is the dataset"),
+             (["compare", "--dataset", test, str(tmp_path / "a.json"), test, "-o", tmp_path / "a"],
+              f"-o {tmp_path / 'a.json'}: is A"),
+             ([*render, "-o", song / "new.wav"], f"-o {song / 'new.wav'}: is inside the corpus ({corpus})"),
+             ([*render, "-o", tmp_path / "m.wav", "--stems-dir", song],
+              f"--stems-dir {song / 'bass.wav'}: is inside the corpus ({corpus})")]
+    for argv, message in cases:
+        rc, err = run(capsys, *argv)
+        assert rc == 1 and message in err and err.rstrip().endswith("which this command reads; write it elsewhere"), err
+    assert {p: p.read_bytes() for p in [*dsc.iterdir(), *corpus.rglob("*.*")]} == before
+    assert not (tmp_path / "m.wav").exists() and not (song / "new.wav").exists()
+
+
 # ---- 1. folder outputs whose path or parent is a file ------------------------------------------------
 @pytest.mark.parametrize("sub", ["", "sub"])
 def test_data_build_output_is_or_under_a_file(capsys, tmp_path, afile, sub):

@@ -68,7 +68,7 @@ def run_build(args: argparse.Namespace) -> int:
 
 def run_render(args: argparse.Namespace) -> int:
     from ..audio import write_audio
-    from ..io import check_output_dir, check_output_file
+    from ..io import check_not_an_input, check_output_dir, check_output_file
     from .recipe import find_recipe
     from .render import RENDER_EXTENSIONS, Renderer, read_manifest, require_corpus_root
 
@@ -103,6 +103,8 @@ def run_render(args: argparse.Namespace) -> int:
     ccfg = _corpus_config(args, fallback, f"{manifest_path}:corpus_config")
     if not args.corpus_config and not args.root:          # the corpus is the one dataset.json records
         require_corpus_root(ccfg.root, manifest_path, ", give --root DIR")
+    for opt, path in [("-o", out_path), *(("--stems-dir", p) for p in stem_paths.values())]:
+        check_not_an_input(opt, path, [("the dataset", args.dataset), ("the corpus", ccfg.root)], inside=True)
     from ..corpus.load import load_corpus
 
     songs = load_corpus(ccfg)

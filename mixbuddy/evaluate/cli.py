@@ -42,14 +42,16 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 def run_compare(args: argparse.Namespace) -> int:
     from ..errors import ConfigError
-    from ..io import check_output_file
+    from ..io import check_not_an_input, check_output_file
     from .compare import compare_files, render_markdown
 
     if args.names is not None and len(args.names) != 2:
         raise ConfigError(f"--names wants two names (A then B), got {len(args.names)}")
     if args.output:
         for suffix in (".json", ".md"):
-            check_output_file(Path(args.output).with_suffix(suffix))
+            out = Path(args.output).with_suffix(suffix)
+            check_not_an_input("-o", out, [("A", args.a), ("B", args.b), ("the dataset", args.dataset)])
+            check_output_file(out)
     res = compare_files(args.dataset, args.a, args.b, args.output, tuple(args.names) if args.names else None,
                         n_boot=args.bootstrap, seed=args.seed)
     sys.stdout.write(render_markdown(res))

@@ -15,7 +15,7 @@ from pathlib import Path
 from ..argtypes import device_name, non_negative_int, number, positive_int, probability
 from ..constants import MIN_HOP_S, TARGET_STEMS
 from ..errors import ConfigError, MixbuddyError
-from ..io import check_output_file, dumps, write_json, write_text
+from ..io import check_not_an_input, check_output_file, dumps, write_json, write_text
 
 
 _tolerance = number(0.0, 100.0, unit="accuracy points")
@@ -82,22 +82,11 @@ def check_inputs(song: str | None, stems: str | None) -> None:
 
 def check_outputs_are_not_inputs(args: argparse.Namespace, song: str | None) -> None:
     """-o and --apply must not write over what this command reads: the song, the stems (a file of their folder,
-    their pack or .stem.mp4), a reference song's, the prior or the mapping file. ConfigError naming both."""
+    their pack or .stem.mp4), a reference song's, the prior or the mapping file."""
     inputs = [("the song", song), ("the stems", args.stems), ("the prior", args.prior), ("the mapping", args.mapping),
               *(("a reference", r) for r in args.reference or [])]
-    for opt, out in (("-o", args.output), ("--apply", args.apply)):
-        if not out:
-            continue
-        target = Path(out).resolve()
-        for what, path in inputs:
-            if not path:
-                continue
-            p = Path(path).resolve()
-            if target == p:
-                raise ConfigError(f"{opt} {out}: is {what}, which this command reads; write it elsewhere")
-            if p.is_dir() and p in target.parents and target.is_file():
-                raise ConfigError(f"{opt} {out}: is a file of {what} ({path}), which this command reads; write it "
-                                  "elsewhere")
+    check_not_an_input("-o", args.output, inputs)
+    check_not_an_input("--apply", args.apply, inputs)
 
 
 def run_advise(args: argparse.Namespace) -> int:
@@ -173,6 +162,7 @@ def apply_verdict(report, stems: str, output: str, mapping: str | None):
 def run_prior(args: argparse.Namespace) -> int:
     from .prior import fit_prior
 
+    check_not_an_input("-o", args.output, [("the dataset", args.dataset)])
     check_output_file(args.output)
     command = "mixbuddy " + " ".join(shlex.quote(a) for a in getattr(args, "argv", sys.argv[1:]))
     prior = fit_prior(args.dataset, args.sr, args.channels, args.workers, command=command, notes=args.note)
@@ -189,6 +179,8 @@ def run_predict(args: argparse.Namespace) -> int:
 
     # the output, the dataset, an output to resume (and whose it is) and the cache folder are checked before
     # the model loads
+    for out in (args.output, f"{args.output}.json"):
+        check_not_an_input("-o", out, [("the dataset", args.dataset)])
     model_id = checkpoint_id(args.checkpoint)
     check_predict_inputs(args.dataset, args.output, model_id, cache_dir=args.cache_dir, limit=args.limit,
                          batch_size=args.batch_size)
@@ -204,6 +196,7 @@ def run_calibrate(args: argparse.Namespace) -> int:
     from .calibrate import calibrate
 
     if args.output:
+        check_not_an_input("-o", args.output, [("the dataset", args.dataset)])
         check_output_file(args.output)
     res = calibrate(args.checkpoint, args.dataset, args.cache_dir, args.batch_size, args.tolerance,
                     progress=not args.no_progress)
