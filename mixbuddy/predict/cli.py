@@ -87,6 +87,9 @@ def check_outputs_are_not_inputs(args: argparse.Namespace, song: str | None) -> 
               *(("a reference", r) for r in args.reference or [])]
     check_not_an_input("-o", args.output, inputs)
     check_not_an_input("--apply", args.apply, inputs)
+    # new audio in a reference's folder would be one more stem of it the next time (the stems folder's own
+    # case is check_apply_output's)
+    check_not_an_input("--apply", args.apply, [("a reference", r) for r in args.reference or []], inside=True)
 
 
 def run_advise(args: argparse.Namespace) -> int:

@@ -574,7 +574,9 @@ def test_outputs_never_write_over_an_input(tmp_path, capsys):
              (["--stems", str(stems), "-o", str(stems / "vocals.ogg")],
               f"-o {stems / 'vocals.ogg'}: is a file of the stems ({stems}), which this command reads"),
              (["--stems", str(LITHIUM / "stems"), "--reference", str(stems), "-o", str(stems / "vocals.ogg")],
-              f"-o {stems / 'vocals.ogg'}: is a file of a reference ({stems}), which this command reads")]
+              f"-o {stems / 'vocals.ogg'}: is a file of a reference ({stems}), which this command reads"),
+             (["--stems", str(LITHIUM / "stems"), "--reference", str(stems), "--apply", str(stems / "fix.wav")],
+              f"--apply {stems / 'fix.wav'}: is inside a reference ({stems}), which this command reads")]
     for args, message in cases:
         assert main(["advise", *args, "--anchor", "drums"]) == 1
         assert message in capsys.readouterr().err
