@@ -57,8 +57,9 @@ def afile(tmp_path: Path) -> Path:
 # ---- 0. an output never writes over what the command reads -----------------------------------------------
 def test_outputs_never_write_over_an_input(capsys, ds, dsc, tmp_path):
     """`baseline -o test.jsonl` replaced the dataset with predictions, `calibrate -o validation.jsonl` the
-    validation split with its curve, and `data render` wrote into the corpus it reads (a second file for a
-    stem there breaks every later read of that song). Each is refused before anything is written."""
+    validation split with its curve, and `data render` and `data build` wrote into the corpus they read (a
+    second file for a stem, or a dataset folder taken for a song, breaks every later read). Each is refused
+    before anything is written."""
     corpus = Path(shutil.copytree(ds.parent / "corpus", tmp_path / "corpus"))
     (tmp_path / "a.json").write_text("{}")
     before = {p: p.read_bytes() for p in [*dsc.iterdir(), *corpus.rglob("*.*")]}
@@ -75,12 +76,13 @@ def test_outputs_never_write_over_an_input(capsys, ds, dsc, tmp_path):
               f"-o {tmp_path / 'a.json'}: is A"),
              ([*render, "-o", song / "new.wav"], f"-o {song / 'new.wav'}: is inside the corpus ({corpus})"),
              ([*render, "-o", tmp_path / "m.wav", "--stems-dir", song],
-              f"--stems-dir {song / 'bass.wav'}: is inside the corpus ({corpus})")]
+              f"--stems-dir {song / 'bass.wav'}: is inside the corpus ({corpus})"),
+             (["data", "build", "--root", corpus, "-o", corpus / "ds"], f"-o {corpus / 'ds'}: is inside the corpus")]
     for argv, message in cases:
         rc, err = run(capsys, *argv)
         assert rc == 1 and message in err and err.rstrip().endswith("which this command reads; write it elsewhere"), err
     assert {p: p.read_bytes() for p in [*dsc.iterdir(), *corpus.rglob("*.*")]} == before
-    assert not (tmp_path / "m.wav").exists() and not (song / "new.wav").exists()
+    assert not (tmp_path / "m.wav").exists() and not (song / "new.wav").exists() and not (corpus / "ds").exists()
 
 
 # ---- 1. folder outputs whose path or parent is a file ------------------------------------------------

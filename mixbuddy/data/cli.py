@@ -43,7 +43,7 @@ def _corpus_config(args: argparse.Namespace, fallback: dict | None = None,
 def run_build(args: argparse.Namespace) -> int:
     from ..config import from_dict, load_config
     from ..corpus.load import load_corpus
-    from ..io import check_output_dir
+    from ..io import check_not_an_input, check_output_dir
     from .build import build_dataset
     from .config import DataConfig
     from .stats import dataset_stats, format_stats
@@ -55,6 +55,8 @@ def run_build(args: argparse.Namespace) -> int:
         from ..config import to_dict
         cfg = from_dict(DataConfig, {**to_dict(cfg), **overrides}, "command line")
     ccfg = _corpus_config(args)
+    # a dataset folder inside the corpus would be read as one more song (or track) by every later load
+    check_not_an_input("-o", args.output, [("the corpus", ccfg.root)], inside=True)
     songs = load_corpus(ccfg)
     manifest = build_dataset(songs, cfg, args.output, corpus_cfg=ccfg, progress=not args.no_progress,
                              overwrite=args.overwrite)
