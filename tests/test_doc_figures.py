@@ -1,6 +1,7 @@
 """The documents' score tables against the committed reports: every figure in the README's "Where we stand"
 table and in docs/BENCHMARKS.md's tables of systems by test set must be what ``mixbuddy evaluate`` wrote to that
-system's ``reports/.../metrics.json``, to the decimals printed. A report re-run (or a model replaced) without the
+system's ``reports/.../metrics.json``, and every paired difference ("A − B" tables) what ``mixbuddy compare``
+wrote to ``reports/compare/<set>/<A>--<B>.json``, to the decimals printed. A report re-run (or a model replaced) without the
 tables, or a figure typed by hand, fails here instead of misleading a reader."""
 from __future__ import annotations
 
@@ -126,6 +127,69 @@ def check_rows(rows, relpath: str, first_line: int = 0) -> tuple[int, list[str]]
     return checked, problems
 
 
+COMPARE_SETS = {"original": "synth", "fresh": "fresh", "third": "third", "bounce": "bounce"}
+PAIR = re.compile(r"^`?([\w-]+)`? − `?([\w-]+)`?$")
+DIFF = re.compile(r"^([+−-]\d+\.(\d+)) \[([+−-]\d+\.\d+), ([+−-]\d+\.\d+)\]$")
+
+
+def paired_tables(text: str) -> list[tuple[int, str | None, dict[str, str]]]:
+    """(line number, the set named in the lines just above, {header: cell}) for every row of a table of paired
+    differences (a column "A − B")."""
+    rows, lines = [], text.splitlines()
+    for i, line in enumerate(lines):
+        if not (line.startswith("|") and i + 1 < len(lines) and lines[i + 1].startswith("|---")):
+            continue
+        head = cells(line)
+        if "A − B" not in head:
+            continue
+        above = re.findall(r"reports/compare/(\w+)/", "\n".join(lines[max(0, i - 6):i]))
+        for j in range(i + 2, len(lines)):
+            if not lines[j].startswith("|"):
+                break
+            rows.append((j + 1, above[-1] if above else None, dict(zip(head, cells(lines[j])))))
+    return rows
+
+
+def check_paired_rows(rows, relpath: str) -> tuple[int, list[str]]:
+    """(figures checked, problems): each difference and its CI against reports/compare/<set>/<A>--<B>.json."""
+    checked, problems = 0, []
+    for lineno, above, row in rows:
+        where = f"{relpath}:{lineno}"
+        pair = PAIR.match(row["A − B"].replace("**", ""))
+        label = row.get("set", above)
+        if pair is None or label not in COMPARE_SETS:
+            problems.append(f"{where}: cannot tell the pair or the set ({row['A − B']!r}, {label!r})")
+            continue
+        path = REPORTS / "compare" / COMPARE_SETS[label] / f"{pair[1]}--{pair[2]}.json"
+        if not path.is_file():
+            problems.append(f"{where}: no report {path.relative_to(ROOT)}")
+            continue
+        metrics = json.loads(path.read_text())["metrics"]
+        for col, key in COLUMNS.items():
+            if col not in row or not isinstance(key, str):
+                continue
+            m = DIFF.match(row[col].replace("**", "").strip())
+            if m is None:
+                problems.append(f"{where}: {col} {row[col]!r} is not a difference with its CI")
+                continue
+            d = metrics[key]
+            shown = [(m[1], d["diff"]), (m[3], d["ci95"][0]), (m[4], d["ci95"][1])]
+            for text, v in shown:
+                decimals = len(text.split(".")[1])
+                if abs(float(text.replace("−", "-")) - 100 * v) > 0.5 * 10 ** -decimals + 1e-9:
+                    problems.append(f"{where}: {pair[1]} − {pair[2]} on {label}, {col}: {text!r} but the report "
+                                    f"has {100 * v:+.{decimals + 2}f} ({path.relative_to(ROOT)})")
+            checked += 1
+    return checked, problems
+
+
+def test_paired_difference_tables_match_the_committed_comparisons():
+    checked, problems = check_paired_rows(paired_tables((ROOT / "docs/BENCHMARKS.md").read_text(encoding="utf-8")),
+                                          "docs/BENCHMARKS.md")
+    assert checked >= 60, f"only {checked} differences found; did the tables' layout change?"
+    assert not problems, "\n".join(problems)
+
+
 @pytest.mark.parametrize("relpath, heading", TABLES)
 def test_score_tables_match_the_committed_reports(relpath, heading):
     text, first_line = section((ROOT / relpath).read_text(encoding="utf-8"), heading)
@@ -148,3 +212,16 @@ def test_the_figure_check_finds_a_wrong_figure_a_wrong_ci_and_a_missing_report()
     assert problems[0].startswith(f"T.md:4: default on synth test, joint: '{joint + 0.2:.1f} [")
     assert problems[1].startswith("T.md:5: default on synth test, joint: ") and f"{lo:.3f}" not in problems[1]
     assert problems[2] == "T.md:6: no report for 'nobody' on 'synth test'"
+
+
+def test_the_paired_check_finds_a_wrong_difference_and_an_unknown_pair():
+    d = json.loads((REPORTS / "compare/bounce/default--mix-features.json").read_text())["metrics"]["joint_accuracy"]
+    good = (f"| `default` − `mix-features` | {100 * d['diff']:+.2f} [{100 * d['ci95'][0]:+.1f}, "
+            f"{100 * d['ci95'][1]:+.1f}] |")
+    table = "\n".join(["See `reports/compare/bounce/`:", "", "| A − B | joint |", "|---|---|", good,
+                       good.replace(f"{100 * d['diff']:+.2f}", f"{100 * d['diff'] + 0.05:+.2f}"),
+                       "| `default` − `nobody` | +1.00 [+0.5, +1.5] |"])
+    checked, problems = check_paired_rows(paired_tables(table), "T.md")
+    assert checked == 2 and len(problems) == 2, problems
+    assert problems[0].startswith("T.md:6: default − mix-features on bounce, joint: ")
+    assert problems[1] == "T.md:7: no report reports/compare/bounce/default--nobody.json"
