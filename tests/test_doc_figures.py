@@ -83,11 +83,12 @@ def check_figure(text: str, value: float | None, ci: list | None, percent: bool)
     if value is None:
         return f"{text!r} but the report has none"
     scale = 100 if percent else 1
-    shown = [(m.group(1), value)] + ([(m.group(3), ci[0]), (m.group(4), ci[1])] if m.group(3) else [])
-    for s, v in shown:
+    shown = [(m.group(1), value, "")] + ([(m.group(3), ci[0], " as its CI's low end"),
+                                         (m.group(4), ci[1], " as its CI's high end")] if m.group(3) else [])
+    for s, v, which in shown:
         decimals = len(s.split(".")[1]) if "." in s else 0
         if abs(float(s) - scale * v) > 0.5 * 10 ** -decimals + 1e-9:
-            return f"{text!r} but the report has {scale * v:.{decimals + 2}f}"
+            return f"{text!r} but the report has {scale * v:.{decimals + 2}f}{which}"
     return None
 
 
@@ -187,6 +188,55 @@ def test_paired_difference_tables_match_the_committed_comparisons():
     checked, problems = check_paired_rows(paired_tables((ROOT / "docs/BENCHMARKS.md").read_text(encoding="utf-8")),
                                           "docs/BENCHMARKS.md")
     assert checked >= 60, f"only {checked} differences found; did the tables' layout change?"
+    assert not problems, "\n".join(problems)
+
+
+# tables of systems with one column per test set, each cell "joint [CI] / stem / direction / magnitude / no-error"
+SPLIT_COLUMNS = {"original split": {"test (3,300)": ("models/synth-test", "baselines/synth"),
+                                    "subset (600)": ("models/synth-test-sub", "baselines/synth-test-sub")},
+                 "every chunk within ±6 dB": {"test (3,300)": ("models/bounce-test", "baselines/bounce"),
+                                              "subset (600)": ("models/bounce-test-sub", "baselines/bounce-test-sub")}}
+FIVE = ("joint_accuracy", "stem_accuracy", "direction_accuracy", "magnitude_accuracy", "no_error_accuracy")
+
+
+def check_split_tables(text: str, relpath: str) -> tuple[int, list[str]]:
+    """(figures checked, problems) for the tables whose columns are test sets (SPLIT_COLUMNS); a cell in words
+    ("the same ...") is not a figure and is left alone."""
+    checked, problems, lines = 0, [], text.splitlines()
+    for i, line in enumerate(lines):
+        if not (line.startswith("|") and i + 1 < len(lines) and lines[i + 1].startswith("|---")):
+            continue
+        head = cells(line)
+        if not {"system", "set"} <= set(head) or not any(c in SPLIT_COLUMNS for c in head):
+            continue
+        for j in range(i + 2, len(lines)):
+            if not lines[j].startswith("|"):
+                break
+            row = dict(zip(head, cells(lines[j])))
+            (name,) = system_names(row["system"]) if " / " not in row["system"] else (None,)
+            for col, sets in SPLIT_COLUMNS.items():
+                parts = row.get(col, "").split(" / ")
+                if name is None or len(parts) != 5 or NUMBER.match(parts[0]) is None:
+                    continue
+                dirs = sets[row["set"]]
+                path = next((REPORTS / d / name / "metrics.json" for d in dirs
+                             if (REPORTS / d / name / "metrics.json").is_file()), None)
+                if path is None:
+                    problems.append(f"{relpath}:{j + 1}: no report for {name!r} on {row['set']!r}, {col}")
+                    continue
+                m = json.loads(path.read_text())
+                for fig, key in zip(parts, FIVE):
+                    bad = check_figure(fig.strip(), m["headline"][key], m.get("ci95", {}).get(key), percent=True)
+                    checked += 1
+                    if bad:
+                        problems.append(f"{relpath}:{j + 1}: {name} on {row['set']}, {col}, {key}: {bad}")
+    return checked, problems
+
+
+def test_tables_by_test_set_match_the_committed_reports():
+    checked, problems = check_split_tables((ROOT / "docs/BENCHMARKS.md").read_text(encoding="utf-8"),
+                                           "docs/BENCHMARKS.md")
+    assert checked >= 40, f"only {checked} figures found; did the table's layout change?"
     assert not problems, "\n".join(problems)
 
 
