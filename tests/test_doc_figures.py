@@ -1,8 +1,8 @@
 """The documents' score tables against the committed reports: every figure in the README's "Where we stand"
 table and in docs/BENCHMARKS.md's tables of systems by test set must be what ``mixbuddy evaluate`` wrote to that
 system's ``reports/.../metrics.json``, and every paired difference ("A − B" tables) what ``mixbuddy compare``
-wrote to ``reports/compare/<set>/<A>--<B>.json``, to the decimals printed. A report re-run (or a model replaced) without the
-tables, or a figure typed by hand, fails here instead of misleading a reader."""
+wrote to ``reports/compare/<set>/<A>--<B>.json``, to the decimals printed. A report re-run (or a model
+replaced) without the tables, or a figure typed by hand, fails here instead of misleading a reader."""
 from __future__ import annotations
 
 import json
@@ -120,11 +120,12 @@ def check_rows(rows, relpath: str, first_line: int = 0) -> tuple[int, list[str]]
                         continue
                     figures = [(parts[k], keys)]
                 for fig, key in figures:
-                    bad = check_figure(fig.replace("**", "").strip(), m["headline"].get(key), (m.get("ci95") or {}).get(key),
-                                       percent=key != "mean_abs_db_error")
+                    bad = check_figure(fig.replace("**", "").strip(), m["headline"].get(key),
+                                       (m.get("ci95") or {}).get(key), percent=key != "mean_abs_db_error")
                     checked += 1
                     if bad:
-                        problems.append(f"{relpath}:{lineno}: {name} on {label}, {col}: {bad} ({path.relative_to(ROOT)})")
+                        problems.append(f"{relpath}:{lineno}: {name} on {label}, {col}: {bad} "
+                                        f"({path.relative_to(ROOT)})")
     return checked, problems
 
 

@@ -258,6 +258,7 @@ def assign_files(folder: Path, mapping: StemMapping) -> dict[str, list[Path]]:
         raise CorpusError(f"{folder}: song folder holds no audio files ({', '.join(AUDIO_EXTENSIONS)})")
     groups: dict[str, list[Path]] = {}
     unmatched: list[str] = []
+    skipped: list[str] = []       # named after the whole mix
     rel = {p: p.relative_to(folder).as_posix() for p in audio}
     for p in audio:
         stem = mapping.stem_of(p.name)
@@ -271,13 +272,17 @@ def assign_files(folder: Path, mapping: StemMapping) -> dict[str, list[Path]]:
                 groups.setdefault("other", []).append(p)
         elif stem:
             groups.setdefault(stem, []).append(p)
+        else:
+            skipped.append(rel[p])
     if unmatched and not mapping.words:
         if mapping.unmatched == "error":
             raise CorpusError(f"{folder}: files match no stem pattern of {mapping.source}: {unmatched}")
         action = "summed into 'other'" if mapping.unmatched == "other" else "ignored"
         log.warning("%s: files match no stem pattern of %s, %s: %s", folder, mapping.source, action, unmatched)
     if not groups:
-        raise CorpusError(f"{folder}: no audio file was assigned to a stem by {mapping.source}")
+        mix = (f" ({', '.join(skipped)}: named as the whole mix, so skipped; a song's stems are wanted)"
+               if skipped else "")
+        raise CorpusError(f"{folder}: no audio file was assigned to a stem by {mapping.source}{mix}")
     if any(len(v) > 1 or v[0].stem.lower() != k for k, v in groups.items()) or len(groups) < len(audio):
         skipped = sorted(set(rel.values()) - {rel[p] for v in groups.values() for p in v})
         log.info("%s (%s): %s%s", folder, mapping.source,

@@ -481,6 +481,12 @@ def test_layout_errors_name_the_folder(tmp_path: Path):
     write_stem_file(loose / "vocals.wav", tone(0.2), SR)
     with pytest.raises(CorpusError, match="put each song in its own folder"):
         load_corpus(folder_cfg(loose))
+    mixes = tmp_path / "mixes"                       # a song folder holding only its mix: say that is why
+    write_stem_file(mixes / "song" / "Final Mix.wav", tone(0.2), SR)
+    with pytest.raises(CorpusError) as e:
+        load_corpus(folder_cfg(mixes))
+    assert str(e.value).endswith("song: no audio file was assigned to a stem by default mapping (Final Mix.wav: "
+                                 "named as the whole mix, so skipped; a song's stems are wanted)")
 
 
 @pytest.mark.parametrize("content", [b"", b"RIFF\x00\x00garbage" * 20], ids=["zero-bytes", "garbage"])
