@@ -119,7 +119,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     again = p.add_mutually_exclusive_group()        # what to do with a run folder that holds a run already
     again.add_argument("--resume", action="store_true", help="continue from <run>/resume if present")
     again.add_argument("--overwrite", action="store_true",
-                   help="start over in a run folder that holds a run already (its checkpoints are replaced)")
+                       help="start over in a run folder that holds a run already (its checkpoints are replaced)")
     p.add_argument("--check", action="store_true",
                    help="only validate the config, the dataset folder, train.init_from and the output folder, and exit")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
