@@ -77,10 +77,14 @@ def test_outputs_never_write_over_an_input(capsys, ds, dsc, tmp_path):
              ([*render, "-o", song / "new.wav"], f"-o {song / 'new.wav'}: is inside the corpus ({corpus})"),
              ([*render, "-o", tmp_path / "m.wav", "--stems-dir", song],
               f"--stems-dir {song / 'bass.wav'}: is inside the corpus ({corpus})"),
-             (["data", "build", "--root", corpus, "-o", corpus / "ds"], f"-o {corpus / 'ds'}: is inside the corpus")]
+             (["data", "build", "--root", corpus, "-o", corpus / "ds"], f"-o {corpus / 'ds'}: is inside the corpus"),
+             # another split of the dataset is not read here, but is no place for an output either
+             (["baseline", "random", "--dataset", test, "-o", train], f"-o {train}: is a split of a dataset"),
+             (["calibrate", "--checkpoint", "default", "--dataset", val, "-o", test], f"-o {test}: is a split"),
+             (["advise-prior", "--dataset", train, "-o", val], f"-o {val}: is a split of a dataset")]
     for argv, message in cases:
         rc, err = run(capsys, *argv)
-        assert rc == 1 and message in err and err.rstrip().endswith("which this command reads; write it elsewhere"), err
+        assert rc == 1 and message in err and err.rstrip().endswith("; write it elsewhere"), err
     assert {p: p.read_bytes() for p in [*dsc.iterdir(), *corpus.rglob("*.*")]} == before
     assert not (tmp_path / "m.wav").exists() and not (song / "new.wav").exists() and not (corpus / "ds").exists()
 

@@ -27,7 +27,7 @@ from ..rng import rng_for
 from . import templates as T
 from .config import DataConfig
 from .gate import ChunkInfo, SongChunks, analyse_song
-from .recipe import Recipe, write_recipes
+from .recipe import Recipe, is_recipe_file, write_recipes
 
 log = logging.getLogger(__name__)
 
@@ -187,19 +187,6 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def _is_recipe_file(path: Path) -> bool:
-    """Whether ``path`` looks like a split file written by ``build_dataset`` (first line is a recipe)."""
-    from dataclasses import fields
-
-    try:
-        with open(path, encoding="utf-8") as f:
-            line = next((ln for ln in f if ln.strip()), "")
-        row = json.loads(line) if line else None
-    except (OSError, ValueError):
-        return False
-    return isinstance(row, dict) and {f.name for f in fields(Recipe)} <= set(row)
-
-
 def previous_split_files(out: Path) -> set[str]:
     """Names of the split files an earlier build wrote into ``out``: those its ``dataset.json`` lists, and
     ``<train|validation|test>.jsonl`` files holding recipes (other files are never touched)."""
@@ -214,7 +201,7 @@ def previous_split_files(out: Path) -> set[str]:
             if isinstance(f, str) and f.endswith(".jsonl") and Path(f).name == f:
                 names.add(f)
     for split in SPLIT_ORDER:
-        if _is_recipe_file(out / f"{split}.jsonl"):
+        if is_recipe_file(out / f"{split}.jsonl"):
             names.add(f"{split}.jsonl")
     return {n for n in names if (out / n).is_file()}
 

@@ -141,6 +141,29 @@ def validate_fields(r: Recipe) -> list[str]:
     return out
 
 
+def is_recipe_file(path: str | Path) -> bool:
+    """Whether ``path`` looks like a split file written by ``mixbuddy data build`` (its first line a recipe)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            line = next((ln for ln in f if ln.strip()), "")
+        row = json.loads(line) if line else None
+    except (OSError, ValueError):
+        return False
+    required = {f.name for f in dataclasses.fields(Recipe)
+                if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING}
+    return isinstance(row, dict) and required <= set(row)      # optional fields (bounce_db) are left out at 0
+
+
+def check_not_a_split(opt: str, path: str | Path | None) -> None:
+    """OutputError when output ``path`` is an existing split of a dataset (``baseline -o work/ds/train.jsonl``
+    would replace the training recipes with predictions)."""
+    from ..errors import OutputError
+
+    if path and Path(path).is_file() and is_recipe_file(path):
+        raise OutputError(f"{opt} {path}: is a split of a dataset (flawed-mix recipes), not an output; write it "
+                          "elsewhere")
+
+
 def load_recipes(path: str | Path) -> list[Recipe]:
     """Read a JSONL dataset; any malformed line raises DataError naming ``file:line``."""
     out: list[Recipe] = []

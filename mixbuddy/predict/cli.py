@@ -16,6 +16,7 @@ from ..argtypes import device_name, non_negative_int, number, positive_int, prob
 from ..constants import MIN_HOP_S, TARGET_STEMS
 from ..errors import ConfigError, MixbuddyError
 from ..io import check_not_an_input, check_output_file, dumps, write_json, write_text
+from ..data.recipe import check_not_a_split
 
 
 _tolerance = number(0.0, 100.0, unit="accuracy points")
@@ -166,6 +167,7 @@ def run_prior(args: argparse.Namespace) -> int:
     from .prior import fit_prior
 
     check_not_an_input("-o", args.output, [("the dataset", args.dataset)])
+    check_not_a_split("-o", args.output)
     check_output_file(args.output)
     command = "mixbuddy " + " ".join(shlex.quote(a) for a in getattr(args, "argv", sys.argv[1:]))
     prior = fit_prior(args.dataset, args.sr, args.channels, args.workers, command=command, notes=args.note)
@@ -200,6 +202,7 @@ def run_calibrate(args: argparse.Namespace) -> int:
 
     if args.output:
         check_not_an_input("-o", args.output, [("the dataset", args.dataset)])
+        check_not_a_split("-o", args.output)
         check_output_file(args.output)
     res = calibrate(args.checkpoint, args.dataset, args.cache_dir, args.batch_size, args.tolerance,
                     progress=not args.no_progress)

@@ -14,13 +14,14 @@ log = logging.getLogger(__name__)
 
 
 def run_baseline(args: argparse.Namespace) -> int:
-    from ...data.recipe import load_recipes
+    from ...data.recipe import check_not_a_split, load_recipes
     from ...io import check_not_an_input, check_output_dir, check_output_file
     from .common import open_renderer
 
     # every output is checked before any record is read or audio decoded
     for out in (args.output, f"{args.output}.json"):
         check_not_an_input("-o", out, [("the dataset", args.dataset), ("the training split", args.train)])
+        check_not_a_split("-o", out)
     check_output_file(args.output)
     check_output_file(str(args.output) + ".json")
     if args.cache_dir:
