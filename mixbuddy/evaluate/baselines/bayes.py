@@ -50,7 +50,10 @@ class GaussianBalance:
     def fit(cls, loudness: np.ndarray, stems: tuple[str, ...] = STEMS, shrink: float = 1e-3) -> "GaussianBalance":
         """Fit from an (n_chunks, n_stems) array of LUFS; NaN marks a missing/inactive stem.
 
-        Pairwise-complete estimates: each mean/covariance entry uses the chunks where both stems exist.
+        Pairwise-complete estimates: each mean/covariance entry uses the chunks where both stems exist. Such a
+        matrix need not be a covariance at all when stems are often missing (songs without a bass, say): its
+        eigenvalues below the ridge (``shrink`` times the mean variance) are then raised to it, the nearest
+        positive-definite matrix of that kind. A matrix that is a covariance already is left as it is.
         """
         L = np.asarray(loudness, dtype=np.float64)
         if L.ndim != 2 or L.shape[1] != len(stems):
@@ -68,7 +71,12 @@ class GaussianBalance:
                 both = ok[:, i] & ok[:, j]
                 a, b = L[both, i] - mean[i], L[both, j] - mean[j]
                 cov[i, j] = (a * b).sum() / max(1, both.sum() - 1)
-        cov += shrink * np.eye(len(cov)) * np.trace(cov) / len(cov)
+        ridge = shrink * np.trace(cov) / len(cov)
+        cov += ridge * np.eye(len(cov))
+        w, v = np.linalg.eigh(cov)
+        if w.min() < ridge:                       # not positive definite (or barely): repair, see above
+            cov = (v * np.maximum(w, ridge)) @ v.T
+            cov = (cov + cov.T) / 2
         return cls(tuple(stems), mean, cov, int(L.shape[0]))
 
     def to_dict(self) -> dict:
