@@ -62,8 +62,9 @@ def fit_balance(train: Sequence[Recipe], renderer: Renderer, workers: int | None
     try:
         return GaussianBalance.fit(L.reshape(len(keys), len(STEMS)))
     except TooFewChunksError as e:
-        raise DataError(f"{where}: too few training chunks to fit the balance prior: {e} "
-                        "(use a larger training split)") from None
+        raise DataError(f"{where}: too few training chunks to fit the balance prior: {e} (use a larger training "
+                        "split; for real songs whose stems sit out at times, build it with gate.strict: false, "
+                        "as configs/data-real.yaml does, so that a silent stem only loses its roles)") from None
 
 
 def predict_loudness(records: Sequence[Recipe], train: Sequence[Recipe], renderer: Renderer,
