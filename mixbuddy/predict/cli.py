@@ -34,6 +34,9 @@ def engine_choice(engine: str | None, checkpoint: str | None, has_stems: bool,
             raise ConfigError("--engine loudness does not use --checkpoint; drop one of them")
         return kind, None
     if prior:
+        if engine is None and checkpoint is None:     # a mix alone: a model hears it, the prior needs the stems
+            raise ConfigError("--prior is the loudness engine's balance prior, and the loudness engine reads the "
+                              "stems: give them (--stems DIR), or drop --prior for a model's advice on the mix")
         why = "--checkpoint selects the model engine" if checkpoint and not engine else "--engine model"
         raise ConfigError(f"{why}, which does not use --prior (the loudness engine's balance prior); "
                           "drop one of them")
