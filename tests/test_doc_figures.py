@@ -33,20 +33,25 @@ def cells(line: str) -> list[str]:
     return [c.strip() for c in line.strip().strip("|").split("|")]
 
 
-def score_tables(text: str) -> list[tuple[int, dict[str, str]]]:
-    """(line number, {header: cell}) for every row of every table whose header names a system and a test set."""
-    rows, lines = [], text.splitlines()
+def tables(text: str):
+    """(header cells, the 6 lines above the table, [(line number, {header: cell}) per row]) of every Markdown
+    table in ``text``."""
+    lines = text.splitlines()
     for i, line in enumerate(lines):
         if not (line.startswith("|") and i + 1 < len(lines) and lines[i + 1].startswith("|---")):
             continue
-        head = cells(line)
-        if "system" not in head or not any(c in head for c in SET_COLUMNS):
-            continue
+        head, rows = cells(line), []
         for j in range(i + 2, len(lines)):
             if not lines[j].startswith("|"):
                 break
             rows.append((j + 1, dict(zip(head, cells(lines[j])))))
-    return rows
+        yield head, "\n".join(lines[max(0, i - 6):i]), rows
+
+
+def score_tables(text: str) -> list[tuple[int, dict[str, str]]]:
+    """(line number, {header: cell}) for every row of every table whose header names a system and a test set."""
+    return [r for head, _, rows in tables(text)
+            if "system" in head and any(c in head for c in SET_COLUMNS) for r in rows]
 
 
 def section(text: str, heading: str | None) -> tuple[str, int]:
@@ -137,19 +142,12 @@ DIFF = re.compile(r"^([+−-]\d+\.(\d+)) \[([+−-]\d+\.\d+), ([+−-]\d+\.\d+)\
 def paired_tables(text: str) -> list[tuple[int, str | None, dict[str, str]]]:
     """(line number, the set named in the lines just above, {header: cell}) for every row of a table of paired
     differences (a column "A − B")."""
-    rows, lines = [], text.splitlines()
-    for i, line in enumerate(lines):
-        if not (line.startswith("|") and i + 1 < len(lines) and lines[i + 1].startswith("|---")):
-            continue
-        head = cells(line)
-        if "A − B" not in head:
-            continue
-        above = re.findall(r"reports/compare/(\w+)/", "\n".join(lines[max(0, i - 6):i]))
-        for j in range(i + 2, len(lines)):
-            if not lines[j].startswith("|"):
-                break
-            rows.append((j + 1, above[-1] if above else None, dict(zip(head, cells(lines[j])))))
-    return rows
+    out = []
+    for head, above, rows in tables(text):
+        if "A − B" in head:
+            named = re.findall(r"reports/compare/(\w+)/", above)
+            out += [(n, named[-1] if named else None, row) for n, row in rows]
+    return out
 
 
 def check_paired_rows(rows, relpath: str) -> tuple[int, list[str]]:
@@ -203,17 +201,11 @@ FIVE = ("joint_accuracy", "stem_accuracy", "direction_accuracy", "magnitude_accu
 def check_split_tables(text: str, relpath: str) -> tuple[int, list[str]]:
     """(figures checked, problems) for the tables whose columns are test sets (SPLIT_COLUMNS); a cell in words
     ("the same ...") is not a figure and is left alone."""
-    checked, problems, lines = 0, [], text.splitlines()
-    for i, line in enumerate(lines):
-        if not (line.startswith("|") and i + 1 < len(lines) and lines[i + 1].startswith("|---")):
-            continue
-        head = cells(line)
+    checked, problems = 0, []
+    for head, _, rows in tables(text):
         if not {"system", "set"} <= set(head) or not any(c in SPLIT_COLUMNS for c in head):
             continue
-        for j in range(i + 2, len(lines)):
-            if not lines[j].startswith("|"):
-                break
-            row = dict(zip(head, cells(lines[j])))
+        for lineno, row in rows:
             (name,) = system_names(row["system"]) if " / " not in row["system"] else (None,)
             for col, sets in SPLIT_COLUMNS.items():
                 parts = row.get(col, "").split(" / ")
@@ -223,14 +215,14 @@ def check_split_tables(text: str, relpath: str) -> tuple[int, list[str]]:
                 path = next((REPORTS / d / name / "metrics.json" for d in dirs
                              if (REPORTS / d / name / "metrics.json").is_file()), None)
                 if path is None:
-                    problems.append(f"{relpath}:{j + 1}: no report for {name!r} on {row['set']!r}, {col}")
+                    problems.append(f"{relpath}:{lineno}: no report for {name!r} on {row['set']!r}, {col}")
                     continue
                 m = json.loads(path.read_text())
                 for fig, key in zip(parts, FIVE):
                     bad = check_figure(fig.strip(), m["headline"][key], m.get("ci95", {}).get(key), percent=True)
                     checked += 1
                     if bad:
-                        problems.append(f"{relpath}:{j + 1}: {name} on {row['set']}, {col}, {key}: {bad}")
+                        problems.append(f"{relpath}:{lineno}: {name} on {row['set']}, {col}, {key}: {bad}")
     return checked, problems
 
 

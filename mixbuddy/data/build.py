@@ -14,7 +14,7 @@ import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 from .. import __version__
 from ..config import to_dict
@@ -187,15 +187,20 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def previous_split_files(out: Path) -> set[str]:
-    """Names of the split files an earlier build wrote into ``out``: those its ``dataset.json`` lists, and
-    ``<train|validation|test>.jsonl`` files holding recipes (other files are never touched)."""
-    names: set[str] = set()
+def earlier_manifest(out: Path) -> dict | None:
+    """The ``dataset.json`` an earlier build left in ``out``; None when there is none or it is not one."""
     try:
         old = json.loads((out / "dataset.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        old = None
-    if isinstance(old, dict) and old.get("format") == MANIFEST_FORMAT and isinstance(old.get("splits"), dict):
+        return None
+    return old if isinstance(old, dict) and old.get("format") == MANIFEST_FORMAT else None
+
+
+def previous_split_files(out: Path, old: dict | None) -> set[str]:
+    """Names of the split files an earlier build (manifest ``old``) wrote into ``out``: those it lists, and
+    ``<train|validation|test>.jsonl`` files holding recipes (other files are never touched)."""
+    names: set[str] = set()
+    if old is not None and isinstance(old.get("splits"), dict):
         for v in old["splits"].values():
             f = v.get("file") if isinstance(v, dict) else None
             if isinstance(f, str) and f.endswith(".jsonl") and Path(f).name == f:
@@ -206,21 +211,21 @@ def previous_split_files(out: Path) -> set[str]:
     return {n for n in names if (out / n).is_file()}
 
 
-def build_differences(out: Path, name: str, corpus_cfg: CorpusConfig | None, cfg: DataConfig) -> list[str]:
-    """What differs between the dataset in ``out`` (its ``dataset.json``) and this build: the corpus, its
-    config's and the data config's keys (``workers`` aside: the output does not depend on it). Empty when
-    ``out`` holds no dataset, or one this very build would write again."""
-    try:
-        old = json.loads((out / "dataset.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+def _identity(corpus: Any, corpus_config: dict | None, data_config: dict | None) -> dict:
+    """What makes a build this build, flat: the corpus, its config's and the data config's keys (``workers``
+    aside: the output does not depend on it)."""
+    return {"corpus": corpus, **{f"corpus.{k}": v for k, v in (corpus_config or {}).items()},
+            **{k: v for k, v in (data_config or {}).items() if k != "workers"}}
+
+
+def build_differences(old: dict | None, name: str, corpus_cfg: CorpusConfig | None, cfg: DataConfig) -> list[str]:
+    """The keys of :func:`_identity` in which the earlier build ``old`` (its manifest) differs from this one;
+    empty when there is none, or it is one this very build would write again."""
+    if old is None:
         return []
-    if not isinstance(old, dict) or old.get("format") != MANIFEST_FORMAT:
-        return []
-    new = {"corpus": name, **{f"corpus.{k}": v for k, v in (to_dict(corpus_cfg) if corpus_cfg else {}).items()},
-           **{k: v for k, v in to_dict(cfg).items() if k != "workers"}}
-    new = json.loads(json.dumps(new))            # as dataset.json stores it (tuples are lists there)
-    was = {"corpus": old.get("corpus"), **{f"corpus.{k}": v for k, v in (old.get("corpus_config") or {}).items()},
-           **{k: v for k, v in (old.get("data_config") or {}).items() if k != "workers"}}
+    # as dataset.json stores it (tuples become lists there)
+    new = json.loads(json.dumps(_identity(name, to_dict(corpus_cfg) if corpus_cfg else None, to_dict(cfg))))
+    was = _identity(old.get("corpus"), old.get("corpus_config"), old.get("data_config"))
     return sorted(k for k in new.keys() | was.keys() if new.get(k) != was.get(k))
 
 
@@ -238,7 +243,8 @@ def build_dataset(songs: Sequence[Song], cfg: DataConfig, out_dir: str | Path,
     out = check_output_dir(out_dir)
     check_output_file(out / "dataset.json")     # before the long part
     name = corpus or corpus_name(corpus_cfg)
-    diff = [] if overwrite else build_differences(out, name, corpus_cfg, cfg)
+    old = earlier_manifest(out)
+    diff = [] if overwrite else build_differences(old, name, corpus_cfg, cfg)
     if diff:
         raise DataError(f"{out}: holds a dataset built otherwise (differs in {diff}); pass --overwrite to replace "
                         "it, or use another folder")
@@ -259,7 +265,7 @@ def build_dataset(songs: Sequence[Song], cfg: DataConfig, out_dir: str | Path,
     for p in [*(out / f"{split}.jsonl" for split in records), out / "dataset.json"]:
         check_output_file(p)                   # all in place before the first is written
     ensure_dir(out)
-    stale = previous_split_files(out)
+    stale = previous_split_files(out, old)
     files = {}
     for split in sorted(records, key=split_rank):
         path = out / f"{split}.jsonl"

@@ -154,14 +154,19 @@ def is_recipe_file(path: str | Path) -> bool:
     return isinstance(row, dict) and required <= set(row)      # optional fields (bounce_db) are left out at 0
 
 
-def check_not_a_split(opt: str, path: str | Path | None) -> None:
-    """OutputError when output ``path`` is an existing split of a dataset (``baseline -o work/ds/train.jsonl``
-    would replace the training recipes with predictions)."""
+def check_result_file(opt: str, path: str | Path, reads: Iterable[tuple[str, str | Path | None]]) -> Path:
+    """The output file ``path`` (given as ``opt``) of a command that reads ``reads`` ((what, path) pairs), checked
+    before any work: not one of them (:func:`~mixbuddy.io.check_not_an_input`), not an existing split of a
+    dataset (``baseline -o work/ds/train.jsonl`` would replace the training recipes with predictions), and
+    writable (:func:`~mixbuddy.io.check_output_file`). OutputError otherwise."""
     from ..errors import OutputError
+    from ..io import check_not_an_input, check_output_file
 
-    if path and Path(path).is_file() and is_recipe_file(path):
+    check_not_an_input(opt, path, reads)
+    if Path(path).is_file() and is_recipe_file(path):
         raise OutputError(f"{opt} {path}: is a split of a dataset (flawed-mix recipes), not an output; write it "
                           "elsewhere")
+    return check_output_file(path)
 
 
 def load_recipes(path: str | Path) -> list[Recipe]:

@@ -15,8 +15,8 @@ from pathlib import Path
 from ..argtypes import device_name, non_negative_int, number, positive_int, probability
 from ..constants import MIN_HOP_S, TARGET_STEMS
 from ..errors import ConfigError, MixbuddyError
+from ..data.recipe import check_result_file
 from ..io import check_not_an_input, check_output_file, dumps, write_json, write_text
-from ..data.recipe import check_not_a_split
 
 
 _tolerance = number(0.0, 100.0, unit="accuracy points")
@@ -169,9 +169,7 @@ def apply_verdict(report, stems: str, output: str, mapping: str | None):
 def run_prior(args: argparse.Namespace) -> int:
     from .prior import fit_prior
 
-    check_not_an_input("-o", args.output, [("the dataset", args.dataset)])
-    check_not_a_split("-o", args.output)
-    check_output_file(args.output)
+    check_result_file("-o", args.output, [("the dataset", args.dataset)])
     command = "mixbuddy " + " ".join(shlex.quote(a) for a in getattr(args, "argv", sys.argv[1:]))
     prior = fit_prior(args.dataset, args.sr, args.channels, args.workers, command=command, notes=args.note)
     write_json(args.output, prior)
@@ -204,9 +202,7 @@ def run_calibrate(args: argparse.Namespace) -> int:
     from .calibrate import calibrate
 
     if args.output:
-        check_not_an_input("-o", args.output, [("the dataset", args.dataset)])
-        check_not_a_split("-o", args.output)
-        check_output_file(args.output)
+        check_result_file("-o", args.output, [("the dataset", args.dataset)])
     res = calibrate(args.checkpoint, args.dataset, args.cache_dir, args.batch_size, args.tolerance,
                     progress=not args.no_progress)
     print(f"{res['records']} records of {args.dataset}: threshold, joint, no-error recall, magnitude (%)")

@@ -14,16 +14,13 @@ log = logging.getLogger(__name__)
 
 
 def run_baseline(args: argparse.Namespace) -> int:
-    from ...data.recipe import check_not_a_split, load_recipes
-    from ...io import check_not_an_input, check_output_dir, check_output_file
+    from ...data.recipe import check_result_file, load_recipes
+    from ...io import check_output_dir
     from .common import open_renderer
 
     # every output is checked before any record is read or audio decoded
     for out in (args.output, f"{args.output}.json"):
-        check_not_an_input("-o", out, [("the dataset", args.dataset), ("the training split", args.train)])
-        check_not_a_split("-o", out)
-    check_output_file(args.output)
-    check_output_file(str(args.output) + ".json")
+        check_result_file("-o", out, [("the dataset", args.dataset), ("the training split", args.train)])
     if args.cache_dir:
         check_output_dir(args.cache_dir, "--cache-dir", writable=False)
     for opt, path in (("--dataset", args.dataset), ("--train", args.train)):
