@@ -17,7 +17,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..constants import TARGET_STEMS
+from ..constants import STEMS, TARGET_STEMS
 from ..errors import MixbuddyError
 from ..model.checkpoint import SHIPPED
 from ..predict.cli import check_inputs, engine_choice, loud_fallback
@@ -28,10 +28,12 @@ log = logging.getLogger(__name__)
 
 AUTO, LOUDNESS = "auto", "loudness"
 KEEP_FIXES = 8      # renders of the fix kept for the page's players (a full song's is tens of MB)
+ABSENT_LABEL = "Stems the song does not have"
 # command-line wording in advise's messages, as the page says it
 PAGE_WORDS = (("give the stems folder with --stems DIR", "add the song's stem files in the Stems box"),
               ("--reference needs", "a reference needs"), ("(the default with --stems)", "(auto, given stem files)"),
-              ("(--checkpoint default-stems)", "(the engine default-stems)"))
+              ("(--checkpoint default-stems)", "(the engine default-stems)"),
+              ("(drop --absent)", f"(tick none of '{ABSENT_LABEL}')"), ("--absent ", f"'{ABSENT_LABEL}': "))
 LEVEL_CHECK_DB = 5.0
 ENGINES = (AUTO, *SHIPPED, LOUDNESS)
 ENGINE_HELP = ("auto: the loudness engine when stems are given, else the model default-real (default-master for "
@@ -88,22 +90,24 @@ class AdviceService:
 
     def advise(self, mix: str | None, stems: Sequence[str] | None, anchor: str, choice: str = AUTO,
                threshold: float | None = None, level_check_db: float | None = None,
-               reference: Sequence[str] | None = None) -> tuple[str, dict]:
+               reference: Sequence[str] | None = None, absent: Sequence[str] | None = None) -> tuple[str, dict]:
         """(advice text, advice JSON) for a mix file and/or stem files (any names advise's stems folder
         accepts: sorted by the words of their names, e.g. 'Lead Vox', 'Kick', '808'; the rest is 'other');
         ``reference``: a reference song's stem files (or whole songs, one .stem.mp4 or .zip each), whose
-        balance the engines that hear the stems then call typical (:func:`mixbuddy.predict.reference.use_reference`).
+        balance the engines that hear the stems then call typical (:func:`mixbuddy.predict.reference.use_reference`);
+        ``absent``: stems a mix alone does not have (``advise --absent``).
         A mistake is a MixbuddyError in the page's words: the upload box and the file's own name, not a
         temporary path or a command-line option."""
         places: dict[str, str] = {}
         try:
-            return self._advise(mix, stems, anchor, choice, threshold, level_check_db, reference, places)
+            return self._advise(mix, stems, anchor, choice, threshold, level_check_db, reference, places,
+                                absent or ())
         except MixbuddyError as e:
             raise MixbuddyError(page_words(str(e), places)) from None
 
     def _advise(self, mix, stems, anchor, choice, threshold, level_check_db, reference,
-                places: dict[str, str]) -> tuple[str, dict]:
-        from ..predict.advise import advise
+                places: dict[str, str], absent: Sequence[str] = ()) -> tuple[str, dict]:
+        from ..predict.advise import advise, check_absent
         from ..predict.stem_pack import is_stem_pack
         from ..predict.windows import is_stem_file
 
@@ -125,6 +129,7 @@ class AdviceService:
             if not Path(f).is_file():
                 raise MixbuddyError(f"{f}: stem file not found")
         check_inputs(mix or None, None)      # a bad mix file is reported before a model spends seconds loading
+        check_absent(absent, anchor, bool(stems))
         engine = self.engine(choice, bool(stems), threshold)
         if refs:
             from ..predict.reference import use_reference
@@ -138,7 +143,8 @@ class AdviceService:
         with tempfile.TemporaryDirectory(prefix="mixbuddy-stems-") as tmp:
             places.update({tmp + os.sep: "stem ", tmp: "the stems"})
             stems_dir = _stems_source(stems, Path(tmp)) if stems else None
-            report = advise(mix or None, anchor, engine, stems_dir=stems_dir, level_check_db=level_check_db or None)
+            report = advise(mix or None, anchor, engine, stems_dir=stems_dir, level_check_db=level_check_db or None,
+                            absent=absent)
             applied = self._render_fix(report, stems_dir) if stems_dir is not None else None
         # the files' own names, not the upload folder's temporary paths
         report.song = Path(mix).name if mix else "stems " + ", ".join(sorted(Path(f).name for f in stems))
@@ -223,14 +229,15 @@ def _stems_folder(files: Sequence[str], folder: Path) -> Path:
     return folder
 
 
-def handle(service: AdviceService, mix, stems, anchor, choice, use_threshold, threshold, level_check, reference=None):
+def handle(service: AdviceService, mix, stems, anchor, choice, use_threshold, threshold, level_check, reference=None,
+           absent=None):
     """The page's button: the form's values → (text, JSON, the fix to listen to or None); a MixbuddyError
     becomes the page's error box."""
     import gradio as gr
 
     try:
         text, data = service.advise(mix, stems, anchor, choice, float(threshold) if use_threshold else None,
-                                    LEVEL_CHECK_DB if level_check else None, reference)
+                                    LEVEL_CHECK_DB if level_check else None, reference, absent)
     except MixbuddyError as e:          # one line in the server's log, as the command line gives; no traceback
         log.warning("request refused: %s", e)
         raise gr.Error(str(e), print_exception=False) from None
@@ -263,6 +270,9 @@ def build_app(service: AdviceService | None = None):
                                           "this song; loudness engine or default-stems). Several songs: one "
                                           ".stem.mp4 or .zip per song", file_count="multiple", type="filepath")
                 anchor = gr.Dropdown(list(TARGET_STEMS), value="drums", label="Anchor: the stem whose level is right")
+                absent = gr.CheckboxGroup(list(STEMS), label=ABSENT_LABEL,
+                                          info="with a mix alone, e.g. vocals for an instrumental: a model would read a "
+                                               "missing stem as a very quiet one and tell you to raise it")
                 choice = gr.Dropdown(list(ENGINES), value=AUTO, label="Engine", info=ENGINE_HELP)
                 use_threshold = gr.Checkbox(False, label="Override the verdict threshold")
                 threshold = gr.Slider(0.0, 1.0, value=0.6, step=0.01, label="P(imbalance) threshold",
@@ -276,7 +286,7 @@ def build_app(service: AdviceService | None = None):
                 fix = gr.Audio(label="The fix applied: the stems summed with the advised correction",
                                type="filepath", interactive=False)
                 data = gr.JSON(label="JSON")
-        go.click(run, [mix, stems, anchor, choice, use_threshold, threshold, level_check, reference],
+        go.click(run, [mix, stems, anchor, choice, use_threshold, threshold, level_check, reference, absent],
                  [text, data, fix])
     return app
 

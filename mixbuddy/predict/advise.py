@@ -30,13 +30,14 @@ import logging
 import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
 from ..constants import MIN_HOP_S, STEMS
-from ..data.templates import STEM_DISPLAY, format_db
+from ..data.templates import STEM_DISPLAY, format_db, join_stems
 from ..errors import MixbuddyError
-from ..findings import Finding
+from ..findings import Finding, target_stems
 from .engines import AdviceEngine, WindowInput
 from .stem_pack import opened_stems
 from .windows import Skipped, cut_windows, load_song
@@ -209,8 +210,10 @@ class AdviceReport:
         if self.engine.get("checkpoint"):   # which model advised: a loud mix may have gone to another one
             eng += f" ({self.engine['checkpoint']})"
         ref = (self.engine.get("reference") or {}).get("song")
+        lacks = self.engine.get("absent")
         lines = [f"{self.song}: {fmt_time(self.duration_s)}, anchor {self.anchor}, engine {eng}"
-                 + (f", typical balance from {ref}" if ref else "")]
+                 + (f", typical balance from {ref}" if ref else "")
+                 + (f", a song without {join_stems(lacks)}" if lacks else "")]
         if ref and self.engine["reference"].get("lacks"):
             lines.append(f"  ({lacks_note(self.engine['reference']['lacks'])})")
         lines += ["", "Windows:"]
@@ -347,19 +350,45 @@ def summarise(windows: list[WindowResult], gap_s: float = 1e-3) -> tuple[list[Su
     return summary, best
 
 
+def check_absent(absent: Sequence[str], anchor: str, with_stems: bool) -> tuple[str, ...]:
+    """The stems a mix alone is said to lack (``advise --absent``), in the usual order. A mix model cannot tell
+    a missing stem from a very quiet one (an instrumental is "vocals too quiet"); told, it never names it. A
+    MixbuddyError when that cannot be: not a stem, stems given (they show what the song holds), the anchor, or
+    no stem left to advise on."""
+    lacks = tuple(dict.fromkeys(absent))
+    unknown = [s for s in lacks if s not in STEMS]
+    if unknown:
+        raise MixbuddyError(f"--absent {unknown[0]}: not a stem; the stems are {', '.join(STEMS)}")
+    if lacks and with_stems:
+        raise MixbuddyError(f"--absent {lacks[0]} is for a mix alone: with the stems, a stem the song lacks is "
+                            "one that is not among them (drop --absent)")
+    if anchor in lacks:
+        raise MixbuddyError(f"--absent {anchor}: that is the anchor, the stem whose level is right; the song "
+                            "must have it")
+    left = target_stems(anchor, [s for s in STEMS if s not in lacks])
+    if not left:
+        raise MixbuddyError(f"a song without {join_stems([s for s in STEMS if s in lacks])}, with the {anchor} as "
+                            f"the anchor, has no stem left to advise on (mixbuddy moves "
+                            f"{' or '.join(target_stems(anchor))} against the anchor)")
+    return tuple(s for s in STEMS if s in lacks)
+
+
 def advise(song: str | Path | None, anchor: str, engine: AdviceEngine, stems_dir: str | Path | None = None,
            hop_s: float | None = None, mapping: str | Path | None = None,
-           level_check_db: float | None = None) -> AdviceReport:
+           level_check_db: float | None = None, absent: Sequence[str] = ()) -> AdviceReport:
     """Advice for a whole song (a mix file, a stems folder, or both) from any engine; with
-    ``level_check_db`` also at that many dB up and down (see the module docstring)."""
+    ``level_check_db`` also at that many dB up and down (see the module docstring); ``absent``: stems a mix
+    alone does not have (:func:`check_absent`)."""
     if hop_s is not None and not (isinstance(hop_s, (int, float)) and np.isfinite(hop_s) and hop_s >= MIN_HOP_S):
         raise MixbuddyError(f"hop must be a number of seconds >= {MIN_HOP_S:g}, got {hop_s!r}")
+    lacks = check_absent(absent, anchor, stems_dir is not None)
     if engine.needs_stems and stems_dir is None:
         raise MixbuddyError(f"the {engine.name} engine needs the stems: give the stems folder with --stems DIR")
     with Notes() as notes, opened_stems(stems_dir) as opened:
         if opened != stems_dir:  # a stem pack: name the zip, not the folder it was unpacked to
             notes.rename[str(opened)] = str(stems_dir)
         audio = load_song(song, opened, engine.sample_rate, engine.channels, mapping)
+        audio.lacks = lacks
         windows, skipped = cut_windows(audio, anchor, engine.clip_seconds, hop_s)
         for_song = getattr(engine, "for_song", None)   # a mix model and a mastered bounce (engines.ModelEngine)
         if callable(for_song) and windows:
@@ -385,5 +414,7 @@ def advise(song: str | Path | None, anchor: str, engine: AdviceEngine, stems_dir
     info = {**info, "window_s": engine.clip_seconds, "hop_s": hop_s or engine.clip_seconds}
     if level_check_db:
         info["level_check_db"] = level_check_db
+    if lacks:
+        info["absent"] = list(lacks)
     return AdviceReport(audio.source, info, anchor, audio.duration_s, results, summary, verdict, skipped,
                         notes.messages)

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from ..argtypes import device_name, non_negative_int, number, positive_int, probability
-from ..constants import MIN_HOP_S, TARGET_STEMS
+from ..constants import MIN_HOP_S, STEMS, TARGET_STEMS
 from ..errors import ConfigError, MixbuddyError
 from ..data.recipe import check_result_file
 from ..io import check_not_an_input, check_output_file, dumps, write_json, write_text
@@ -97,7 +97,7 @@ def check_outputs_are_not_inputs(args: argparse.Namespace, song: str | None) -> 
 
 
 def run_advise(args: argparse.Namespace) -> int:
-    from .advise import advise
+    from .advise import advise, check_absent
 
     from .stem_pack import is_stem_pack
     from .windows import is_stem_file
@@ -123,6 +123,7 @@ def run_advise(args: argparse.Namespace) -> int:
         if args.output and Path(args.output).resolve() == Path(args.apply).resolve():
             raise ConfigError(f"-o and --apply both name {args.output}: the advice and the audio need two files")
     engine_choice(args.engine, args.checkpoint, bool(args.stems), args.prior)  # conflicting options first
+    check_absent(args.absent or (), args.anchor, bool(args.stems))
     check_inputs(song, args.stems)
     for ref in args.reference or []:
         try:
@@ -135,7 +136,7 @@ def run_advise(args: argparse.Namespace) -> int:
 
         use_reference(engine, args.reference, args.anchor)
     report = advise(song, args.anchor, engine, stems_dir=args.stems, hop_s=args.hop, mapping=args.mapping,
-                    level_check_db=args.level_check)
+                    level_check_db=args.level_check, absent=args.absent or ())
     out, text = report.to_dict(), report.format_text()
     if args.apply:
         applied = apply_verdict(report, args.stems, args.apply, args.mapping)
@@ -254,6 +255,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "or of their sub-folders (Drums/, Vocals/) when the names say nothing; a .zip stem pack "
                         "(read as the folder it unpacks to); or a .stem.mp4 file (its four stems and its own mix)")
     p.add_argument("--mapping", default=None, help="stem mapping file (YAML/JSON) for the stems folder")
+    p.add_argument("--absent", action="append", default=None, choices=STEMS, metavar="STEM",
+                   help="a stem the song does not have, e.g. --absent vocals for an instrumental (repeatable; with "
+                        "a mix alone): a mix model reads a missing stem as a very quiet one and would tell you to "
+                        "raise it; told, it never names it")
     p.add_argument("--engine", choices=("model", "loudness"), default=None, help="force an engine")
     p.add_argument("--checkpoint", default=None,
                    help="trained model folder or shipped model name (default-real | default | default-blind | "

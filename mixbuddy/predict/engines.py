@@ -55,6 +55,7 @@ class WindowInput:
     stems:  per-stem float32 (samples, channels) when the stems are known, else None.
     active: stems whose level in this window passes the dataset's activity gate (the loudness engine
             ignores the others; they cannot be a target).
+    names:  with a mix alone, the stems the song is said to hold (``advise --absent``); None: every stem.
     """
 
     start_s: float
@@ -64,6 +65,7 @@ class WindowInput:
     instruction: str
     stems: dict[str, np.ndarray] | None = None
     active: tuple[str, ...] = ()
+    names: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -318,7 +320,7 @@ class ModelEngine:
             if self.stem_gains_db and self.input_mode == "stems":
                 g = {s: np.float32(10.0 ** (v / 20.0)) for s, v in self.stem_gains_db.items()}
                 waves = [{s: x * g.get(s, np.float32(1.0)) for s, x in wave.items()} for wave in waves]
-            stems = [None if w.stems is None else tuple(w.stems) for w in batch]   # what the instruction names
+            stems = [w.names if w.stems is None else tuple(w.stems) for w in batch]   # what the instruction names
             results = self.model.generate(waves, [w.instruction for w in batch], [w.anchor for w in batch],
                                           max_new_tokens=self.max_new_tokens, stems=stems)
             out.extend(self._advice(r, w.anchor, s) for r, w, s in zip(results, batch, stems))

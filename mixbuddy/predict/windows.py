@@ -69,6 +69,7 @@ class SongAudio:
     sample_rate: int
     mix: np.ndarray  # float32 (samples, channels)
     stems: dict[str, np.ndarray] | None = None
+    lacks: tuple[str, ...] = ()  # stems a mix alone is said not to have (advise --absent)
 
     @property
     def duration_s(self) -> float:
@@ -76,7 +77,8 @@ class SongAudio:
 
     @property
     def stem_names(self) -> tuple[str, ...]:
-        return tuple(self.stems) if self.stems else STEMS
+        """The stems the song holds: those given, else every stem but those it is said to lack."""
+        return tuple(self.stems) if self.stems else tuple(s for s in STEMS if s not in self.lacks)
 
     @cached_property
     def lufs(self) -> float:
@@ -285,6 +287,7 @@ def cut_windows(audio: SongAudio, anchor: str, window_s: float = 10.0, hop_s: fl
                             f"those are the stems mixbuddy advises on (the stems found are {sorted(audio.stems)})")
     require_length(audio.source, audio.duration_s, min_s)
     instruction = T.render_instruction(audio.stem_names, anchor, INSTRUCTION_ID)
+    names = audio.stem_names if audio.stems is None and audio.lacks else None    # a mix said to lack a stem
     shift = gate_shift(audio, quiet_lufs)
     mix_gate, stem_gate = round(MIX_SILENCE_DB + shift, 1), round(STEM_SILENCE_DB + shift, 1)
     n_win = int(round(window_s * sr))
@@ -315,7 +318,8 @@ def cut_windows(audio: SongAudio, anchor: str, window_s: float = 10.0, hop_s: fl
                 buried += 1
                 continue
             stems = {s: _pad(x[a:e], n_win) for s, x in audio.stems.items()}
-        windows.append(WindowInput(t0, t1, _pad(audio.mix[a:e], n_win), anchor, instruction, stems, active))
+        windows.append(WindowInput(t0, t1, _pad(audio.mix[a:e], n_win), anchor, instruction, stems, active,
+                                   names))
     if not windows:
         why = "; ".join(sorted({s.reason.split(":")[0] for s in skipped})) or "no window"
         hint = "are the stems silent?" if audio.stems is not None else "is the file silent?"

