@@ -18,7 +18,8 @@ SETS = {"synth test": ("models/synth-test", "baselines/synth"), "synth": (None, 
         "original": ("models/synth-test", "baselines/synth"),
         "synth-sub": ("models/synth-test-sub", "baselines/synth-test-sub"),
         "real": ("models/real-test", "baselines/real"),
-        "fresh": ("models/fresh-test", "baselines/fresh"), "third": ("models/third-test", "baselines/third")}
+        "fresh": ("models/fresh-test", "baselines/fresh"), "third": ("models/third-test", "baselines/third"),
+        "synth without vocals": ("models/novocals-test", None), "real without vocals": ("models/novocals-real", None)}
 # a column's header -> metrics.json headline key (accuracies and F1 in percent, the dB error as is)
 COLUMNS = {"joint": "joint_accuracy", "stem": "stem_accuracy", "direction": "direction_accuracy",
            "magnitude": "magnitude_accuracy", "no-error": "no_error_accuracy", "det. F1": "error_detection_f1",
@@ -134,7 +135,8 @@ def check_rows(rows, relpath: str, first_line: int = 0) -> tuple[int, list[str]]
     return checked, problems
 
 
-COMPARE_SETS = {"original": "synth", "fresh": "fresh", "third": "third", "bounce": "bounce"}
+COMPARE_SETS = {"original": "synth", "fresh": "fresh", "third": "third", "bounce": "bounce",
+                "synth without vocals": "novocals", "real without vocals": "novocals-real"}
 PAIR = re.compile(r"^`?([\w-]+)`? − `?([\w-]+)`?$")
 DIFF = re.compile(r"^([+−-]\d+\.(\d+)) \[([+−-]\d+\.\d+), ([+−-]\d+\.\d+)\]$")
 
