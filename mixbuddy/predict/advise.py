@@ -41,7 +41,8 @@ from ..findings import Finding, target_stems
 from .engines import AdviceEngine, WindowInput
 from .stem_pack import opened_stems
 from .windows import Skipped, cut_windows, load_song
-from .wording import DASH, MAX_FLAW_DB, describe, fmt_span, fmt_time, lacks_note, substitute, verdict_key
+from .wording import (DASH, MAX_FLAW_DB, absent_hint, describe, fmt_span, fmt_time, lacks_note, substitute,
+                      verdict_key)
 
 
 @dataclass(frozen=True)
@@ -232,6 +233,10 @@ class AdviceReport:
                                                        "; advice that changes with the bounce level is unreliable"))
         if self.verdict is not None and len(self.summary) > 1:   # one summary line already is the verdict
             lines += ["", f"Overall: {self.verdict.line(span=False)}"]
+        v = self.verdict.finding if self.verdict is not None else None
+        if (v is not None and v.direction == "increase" and self.engine.get("input_mode") == "mix"
+                and v.target not in (self.engine.get("absent") or ())):
+            lines += ["", absent_hint(v.target)]
         mean = mean_levels(self.windows)
         if mean:
             parts = [f"{s} {v:+.1f} dB (typical spread ±{sd:.1f}; {n} window{'s' if n != 1 else ''})"

@@ -62,6 +62,14 @@ def lacks_note(lacks: list[str]) -> str:
             "reference's other stems")
 
 
+def absent_hint(stem: str, page: bool = False) -> str:
+    """The line under a mix model's advice to raise ``stem``: it cannot tell a missing stem from a very quiet one
+    (``advise --absent``; ``page``: in the web page's words)."""
+    ask = (f"tick {stem} under 'Stems the song does not have' and ask again" if page
+           else f"ask again with --absent {stem}")
+    return f"If the song has no {STEM_DISPLAY.get(stem, stem)} at all, {ask}: a mix model hears a missing stem as a very quiet one."
+
+
 def substitute(text: str, names: dict[str, str]) -> str:
     """``text`` with each key of ``names`` (a temporary or upload path) replaced by its value, longest first."""
     for path in sorted(names, key=len, reverse=True):

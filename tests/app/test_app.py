@@ -260,10 +260,15 @@ def test_a_mix_without_vocals_said_so_on_the_page(tmp_path):
     needs_shipped("default-real")
     parts = [sf.read(f, dtype="float32", frames=20 * 44100)[0] for f in STEMS if Path(f).stem != "vocals"]
     sf.write(tmp_path / "instrumental.wav", sum(parts), 44100)
-    text, data = AdviceService().advise(str(tmp_path / "instrumental.wav"), None, "drums", absent=["vocals"])
+    s = AdviceService()
+    text, data = s.advise(str(tmp_path / "instrumental.wav"), None, "drums", absent=["vocals"])
     assert text.split("\n")[0] == "instrumental.wav: 0:20, anchor drums, engine model (default-real), a song without vocals"
     assert data["engine"]["absent"] == ["vocals"] and len(data["windows"]) == 2
     assert all(parse_advice(w["text"]).primary.target != "vocals" for w in data["windows"])
+    text, data = s.advise(str(tmp_path / "instrumental.wav"), None, "drums")      # nothing said: the page's hint
+    assert data["verdict"]["finding"]["target"] == "vocals" and "--absent" not in text
+    assert ("If the song has no vocals at all, tick vocals under 'Stems the song does not have' and ask again: a mix "
+            "model hears a missing stem as a very quiet one.") in text
 
 
 def test_a_threshold_override_does_not_stick_to_the_loaded_model():

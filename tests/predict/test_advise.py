@@ -169,6 +169,23 @@ def test_a_mix_said_to_lack_a_stem_is_asked_about_the_others(tmp_path, capsys):
     assert "no-model" in capsys.readouterr().err
 
 
+def test_a_mix_model_s_advice_to_raise_a_stem_says_how_to_tell_it_the_stem_is_missing():
+    """Under a mix model's verdict to raise a stem: if the song has none, --absent. Not under advice to lower
+    one, nor from an engine that hears the stems, nor once the song was said to lack stems."""
+    up, down = Finding(False, "vocals", "increase", (6, 12)), Finding(False, "bass", "decrease", (3, 6))
+    hint = "If the song has no vocals at all, ask again with --absent vocals: a mix model hears a missing stem"
+
+    def text(finding: Finding, **engine) -> str:
+        windows = [w(0, 10, finding, 0.9)]
+        summary, verdict = summarise(windows)
+        return AdviceReport("song", {"name": "model", **engine}, "drums", 10.0, windows, summary, verdict).format_text()
+
+    assert text(up, input_mode="mix").endswith("(1 window)\n\n" + hint + " as a very quiet one.\n")
+    assert hint not in text(down, input_mode="mix") and hint not in text(up, input_mode="stems")
+    assert hint not in text(up, name="loudness")
+    assert hint in text(up, input_mode="mix", absent=["bass"])      # another stem said missing: still a hint
+
+
 def test_what_cannot_be_absent_is_refused_before_any_work(tmp_path, capsys):
     assert check_absent(["vocals", "other", "vocals"], "drums", False) == ("other", "vocals")
     assert check_absent([], "drums", True) == ()
