@@ -107,9 +107,9 @@ class AdviceService:
 
     def _advise(self, mix, stems, anchor, choice, threshold, level_check_db, reference,
                 places: dict[str, str], absent: Sequence[str] = ()) -> tuple[str, dict]:
-        from ..predict.advise import advise, check_absent
+        from ..predict.advise import advise
         from ..predict.stem_pack import is_stem_pack
-        from ..predict.windows import is_stem_file
+        from ..predict.windows import check_absent, is_stem_file
 
         stems = [s for s in (stems or []) if s]
         refs = [s for s in (reference or []) if s]

@@ -37,10 +37,10 @@ import numpy as np
 from ..constants import MIN_HOP_S, STEMS
 from ..data.templates import STEM_DISPLAY, format_db, join_stems
 from ..errors import MixbuddyError
-from ..findings import Finding, target_stems
+from ..findings import Finding
 from .engines import AdviceEngine, WindowInput
 from .stem_pack import opened_stems
-from .windows import Skipped, cut_windows, load_song
+from .windows import Skipped, check_absent, cut_windows, load_song
 from .wording import (DASH, MAX_FLAW_DB, absent_hint, describe, fmt_span, fmt_time, lacks_note, substitute,
                       verdict_key)
 
@@ -353,29 +353,6 @@ def summarise(windows: list[WindowResult], gap_s: float = 1e-3) -> tuple[list[Su
     # an answer that names no clear change ("unclear") is the overall verdict only when every window gave one
     best = max(items, key=lambda s: (verdict_key(s.finding)[0] != "unclear", round(s.weight, 9), s.windows, -s.start_s))
     return summary, best
-
-
-def check_absent(absent: Sequence[str], anchor: str, with_stems: bool) -> tuple[str, ...]:
-    """The stems a mix alone is said to lack (``advise --absent``), in the usual order. A mix model cannot tell
-    a missing stem from a very quiet one (an instrumental is "vocals too quiet"); told, it never names it. A
-    MixbuddyError when that cannot be: not a stem, stems given (they show what the song holds), the anchor, or
-    no stem left to advise on."""
-    lacks = tuple(dict.fromkeys(absent))
-    unknown = [s for s in lacks if s not in STEMS]
-    if unknown:
-        raise MixbuddyError(f"--absent {unknown[0]}: not a stem; the stems are {', '.join(STEMS)}")
-    if lacks and with_stems:
-        raise MixbuddyError(f"--absent {lacks[0]} is for a mix alone: with the stems, a stem the song lacks is "
-                            "one that is not among them (drop --absent)")
-    if anchor in lacks:
-        raise MixbuddyError(f"--absent {anchor}: that is the anchor, the stem whose level is right; the song "
-                            "must have it")
-    left = target_stems(anchor, [s for s in STEMS if s not in lacks])
-    if not left:
-        raise MixbuddyError(f"a song without {join_stems([s for s in STEMS if s in lacks])}, with the {anchor} as "
-                            f"the anchor, has no stem left to advise on (mixbuddy moves "
-                            f"{' or '.join(target_stems(anchor))} against the anchor)")
-    return tuple(s for s in STEMS if s in lacks)
 
 
 def advise(song: str | Path | None, anchor: str, engine: AdviceEngine, stems_dir: str | Path | None = None,

@@ -97,10 +97,10 @@ def check_outputs_are_not_inputs(args: argparse.Namespace, song: str | None) -> 
 
 
 def run_advise(args: argparse.Namespace) -> int:
-    from .advise import advise, check_absent
+    from .advise import advise
 
     from .stem_pack import is_stem_pack
-    from .windows import is_stem_file
+    from .windows import check_absent, is_stem_file
 
     song = args.song
     if song is None and args.stems is None:     # nothing to hear: a usage error (exit 2), as a missing --anchor is

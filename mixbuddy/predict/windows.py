@@ -40,6 +40,7 @@ import logging
 from dataclasses import asdict, dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
@@ -47,6 +48,7 @@ from ..audio import frame_rms_db, read_audio, resample, to_channels
 from ..constants import STEMS, TARGET_STEMS
 from ..data import templates as T
 from ..errors import AudioFileError, MixbuddyError
+from ..findings import target_stems
 from .engines import MAX_QUIET_SHIFT_DB, QUIET_LUFS, WindowInput
 
 log = logging.getLogger(__name__)
@@ -270,6 +272,29 @@ def require_length(source: str | Path, seconds: float, min_s: float = MIN_WINDOW
     """AudioFileError naming ``source`` when it is shorter than one usable window."""
     if seconds < min_s:
         raise AudioFileError(source, f"only {seconds:.2f} s of audio; advice needs at least {min_s:g} s")
+
+
+def check_absent(absent: Sequence[str], anchor: str, with_stems: bool) -> tuple[str, ...]:
+    """The stems a mix alone is said to lack (``advise --absent``), in the usual order. A mix model cannot tell
+    a missing stem from a very quiet one (an instrumental is "vocals too quiet"); told, it never names it. A
+    MixbuddyError when that cannot be: not a stem, stems given (they show what the song holds), the anchor, or
+    no stem left to advise on."""
+    lacks = tuple(dict.fromkeys(absent))
+    unknown = [s for s in lacks if s not in STEMS]
+    if unknown:
+        raise MixbuddyError(f"--absent {unknown[0]}: not a stem; the stems are {', '.join(STEMS)}")
+    if lacks and with_stems:
+        raise MixbuddyError(f"--absent {lacks[0]} is for a mix alone: with the stems, a stem the song lacks is "
+                            "one that is not among them (drop --absent)")
+    if anchor in lacks:
+        raise MixbuddyError(f"--absent {anchor}: that is the anchor, the stem whose level is right; the song "
+                            "must have it")
+    left = target_stems(anchor, [s for s in STEMS if s not in lacks])
+    if not left:
+        raise MixbuddyError(f"a song without {T.join_stems([s for s in STEMS if s in lacks])}, with the {anchor} as "
+                            f"the anchor, has no stem left to advise on (mixbuddy moves "
+                            f"{' or '.join(target_stems(anchor))} against the anchor)")
+    return tuple(s for s in STEMS if s in lacks)
 
 
 def cut_windows(audio: SongAudio, anchor: str, window_s: float = 10.0, hop_s: float | None = None,

@@ -15,10 +15,10 @@ from mixbuddy.cli import main
 from mixbuddy.errors import AudioFileError, MixbuddyError
 from mixbuddy.evaluate.parse import parse_advice
 from mixbuddy.findings import Finding
-from mixbuddy.predict.advise import AdviceReport, SummaryItem, WindowResult, advise, check_absent, summarise
+from mixbuddy.predict.advise import AdviceReport, SummaryItem, WindowResult, advise, summarise
 from mixbuddy.predict.wording import fmt_time
 from mixbuddy.predict.engines import LoudnessEngine, ModelEngine, advice_from_decision
-from mixbuddy.predict.windows import SongAudio, cut_windows, load_song, window_bounds
+from mixbuddy.predict.windows import SongAudio, check_absent, cut_windows, load_song, window_bounds
 from predict_helpers import LITHIUM, FakeModel, balanced_stems, write_stems
 
 SR = 22050
