@@ -342,6 +342,9 @@ def test_the_page_reports_errors_in_its_error_box_and_serves(capfd, caplog):
         capfd.readouterr()
         with pytest.raises(Exception, match="give a mix file, stem files, or both"):
             c.predict(None, None, "drums", "auto", False, 0.6, False, None, [], api_name="/run")
+        with pytest.raises(Exception, match="'Stems the song does not have': vocals is for a mix alone"):
+            c.predict(None, [handle_file(f) for f in STEMS], "drums", "auto", False, 0.6, False, None, ["vocals"],
+                      api_name="/run")     # the page's checkboxes reach advise
         assert "Traceback" not in capfd.readouterr().err
     finally:
         app.close()
