@@ -87,11 +87,9 @@ def check_not_an_input(opt: str, out: str | Path | None, inputs: Iterable[tuple[
         p = Path(path).resolve()
         if target == p:
             raise OutputError(f"{opt} {out}: is {what}, which this command reads; write it elsewhere")
-        if p.is_dir() and p in target.parents and inside:
-            raise OutputError(f"{opt} {out}: is inside {what} ({path}), which this command reads; write it "
-                              "elsewhere")
-        if p.is_dir() and p in target.parents and target.is_file():
-            raise OutputError(f"{opt} {out}: is a file of {what} ({path}), which this command reads; write it "
+        if p.is_dir() and p in target.parents and (inside or target.is_file()):
+            where = "inside" if inside else "a file of"
+            raise OutputError(f"{opt} {out}: is {where} {what} ({path}), which this command reads; write it "
                               "elsewhere")
 
 

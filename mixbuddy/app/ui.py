@@ -21,7 +21,7 @@ from ..constants import STEMS, TARGET_STEMS
 from ..errors import MixbuddyError
 from ..model.checkpoint import SHIPPED
 from ..predict.cli import check_inputs, engine_choice, loud_fallback
-from ..predict.wording import absent_hint, substitute
+from ..predict.wording import substitute
 from .cli import KEEP_MODELS
 
 log = logging.getLogger(__name__)
@@ -151,9 +151,7 @@ class AdviceService:
         names = {str(f): Path(f).name for f in [*stems, *([mix] if mix else [])]}   # a lone .stem.mp4 / .zip too
         names.update({tmp: "stems", Path(tmp).name: "stems"})
         report.notes = [substitute(n, names) for n in report.notes]
-        text = report.format_text()   # the page has no stderr: what advise logged goes under the advice
-        for stem in TARGET_STEMS:     # its hints in the page's words
-            text = text.replace(absent_hint(stem), absent_hint(stem, page=True))
+        text = report.format_text(page=True)   # the page has no stderr: what advise logged goes under the advice
         data = report.to_dict()
         if stems:
             data["correction"] = applied.to_dict() if applied else None

@@ -206,7 +206,8 @@ class AdviceReport:
                    [Skipped(float(s["start_s"]), float(s["end_s"]), s["reason"]) for s in d["skipped"]],
                    list(d.get("notes", [])))
 
-    def format_text(self) -> str:
+    def format_text(self, page: bool = False) -> str:
+        """The advice as ``advise`` prints it (``page``: its hints in the web page's words)."""
         eng = self.engine.get("name", "?")
         if self.engine.get("checkpoint"):   # which model advised: a loud mix may have gone to another one
             eng += f" ({self.engine['checkpoint']})"
@@ -236,7 +237,7 @@ class AdviceReport:
         v = self.verdict.finding if self.verdict is not None else None
         if (v is not None and v.direction == "increase" and self.engine.get("input_mode") == "mix"
                 and v.target not in (self.engine.get("absent") or ())):
-            lines += ["", absent_hint(v.target)]
+            lines += ["", absent_hint(v.target, page)]
         mean = mean_levels(self.windows)
         if mean:
             parts = [f"{s} {v:+.1f} dB (typical spread ±{sd:.1f}; {n} window{'s' if n != 1 else ''})"

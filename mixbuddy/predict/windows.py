@@ -279,22 +279,20 @@ def check_absent(absent: Sequence[str], anchor: str, with_stems: bool) -> tuple[
     a missing stem from a very quiet one (an instrumental is "vocals too quiet"); told, it never names it. A
     MixbuddyError when that cannot be: not a stem, stems given (they show what the song holds), the anchor, or
     no stem left to advise on."""
-    lacks = tuple(dict.fromkeys(absent))
-    unknown = [s for s in lacks if s not in STEMS]
+    unknown = [s for s in absent if s not in STEMS]
     if unknown:
         raise MixbuddyError(f"--absent {unknown[0]}: not a stem; the stems are {', '.join(STEMS)}")
+    lacks = tuple(s for s in STEMS if s in absent)
     if lacks and with_stems:
         raise MixbuddyError(f"--absent {lacks[0]} is for a mix alone: with the stems, a stem the song lacks is "
                             "one that is not among them (drop --absent)")
     if anchor in lacks:
         raise MixbuddyError(f"--absent {anchor}: that is the anchor, the stem whose level is right; the song "
                             "must have it")
-    left = target_stems(anchor, [s for s in STEMS if s not in lacks])
-    if not left:
-        raise MixbuddyError(f"a song without {T.join_stems([s for s in STEMS if s in lacks])}, with the {anchor} as "
-                            f"the anchor, has no stem left to advise on (mixbuddy moves "
-                            f"{' or '.join(target_stems(anchor))} against the anchor)")
-    return tuple(s for s in STEMS if s in lacks)
+    if not target_stems(anchor, [s for s in STEMS if s not in lacks]):
+        raise MixbuddyError(f"a song without {T.join_stems(lacks)}, with the {anchor} as the anchor, has no stem "
+                            f"left to advise on (mixbuddy moves {' or '.join(target_stems(anchor))} against the anchor)")
+    return lacks
 
 
 def cut_windows(audio: SongAudio, anchor: str, window_s: float = 10.0, hop_s: float | None = None,
