@@ -8,8 +8,10 @@ name (``vocals*``, ``bass*``, ...; ``mix.*``/``mixture.*`` ignored) or by a mapp
 file of a stem is summed; a ``.stem.mp4`` (NI Stems) file gives its four stems and its own mix. Stems of
 different lengths are zero-padded at the end to the longest (with a warning): tracks exported from one
 DAW timeline start together, and a track that ends early is silent afterwards; trimming would cut the
-song at its shortest track. Without a mix file the mix is the sum of the stems. When the mix and the
-stems differ in length, both are trimmed to the shorter one (with a warning). A file sampled below
+song at its shortest track. Without a mix file the mix is the sum of the stems. A mix file given with
+stems is lined up with them when it holds their music shifted (a count-in, a master's trimmed silence), a
+mix that matches them only loosely is warned about (:mod:`mixbuddy.predict.align`), and when the two
+differ in length both are trimmed to the shorter one (with a warning). A file sampled below
 16 kHz is warned about (see :func:`warn_band_limited`).
 
 Windows (``window_s`` = the engine's clip length, 10 s): they start every ``hop_s`` seconds (default
@@ -49,6 +51,7 @@ from ..constants import STEMS, TARGET_STEMS
 from ..data import templates as T
 from ..errors import AudioFileError, MixbuddyError
 from ..findings import target_stems
+from .align import line_up
 from .engines import MAX_QUIET_SHIFT_DB, QUIET_LUFS, WindowInput
 
 log = logging.getLogger(__name__)
@@ -211,14 +214,7 @@ def load_song(song: str | Path | None, stems_dir: str | Path | None, sample_rate
     warn_band_limited(song, native)
     mix = resample(mix, native, sample_rate)
     if stems is not None:
-        n_mix, n_stems = mix.shape[0], next(iter(stems.values())).shape[0]
-        if n_mix != n_stems:
-            n = min(n_mix, n_stems)
-            if abs(n_mix - n_stems) > sample_rate // 1000:  # ignore sub-millisecond codec/resampler slack
-                log.warning("%s (%.2f s) and stems %s (%.2f s) differ in length; trimming both to %.2f s", song,
-                            n_mix / sample_rate, stems_dir, n_stems / sample_rate, n / sample_rate)
-            mix = mix[:n]
-            stems = {k: v[:n] for k, v in stems.items()}
+        mix, stems = line_up(song, stems_dir, mix, stems, sample_rate)
     return SongAudio(str(song), sample_rate, mix, stems)
 
 

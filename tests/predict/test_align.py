@@ -1,0 +1,116 @@
+"""A mix file given with its stems: found shifted, lined up (or warned about), then trimmed to one length."""
+from __future__ import annotations
+
+import json
+import logging
+
+import numpy as np
+import pytest
+
+from corpus_fixtures import synth_stems, write_stem_file
+from mixbuddy.audio import read_audio
+from mixbuddy.cli import main
+from mixbuddy.predict.align import MATCH_RATE, best_match
+from mixbuddy.predict.windows import load_song
+from predict_helpers import LITHIUM
+
+SR = 22050
+
+
+def _shift(x: np.ndarray, seconds: float, sr: int) -> np.ndarray:
+    """``x`` starting ``seconds`` later (zeros first; negative: its start left out), same length."""
+    k = int(round(abs(seconds) * sr))
+    if seconds >= 0:
+        return np.concatenate([np.zeros((k, x.shape[1]), x.dtype), x])[: len(x)]
+    return x[k:]
+
+
+@pytest.fixture(scope="module")
+def lithium() -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The example's mix and stems at SR."""
+    stems = {p.stem: read_audio(p, sr=SR)[0] for p in sorted((LITHIUM / "stems").glob("*.ogg"))}
+    return read_audio(LITHIUM / "mix.ogg", sr=SR)[0], stems
+
+
+@pytest.mark.parametrize("seconds", [1.2345, -0.75, 0.0])
+def test_best_match_finds_the_shift_of_a_mix(seconds):
+    stems = synth_stems(12.0, SR, 2, seed=4)
+    total = np.sum(list(stems.values()), axis=0)
+    found = best_match(_shift(total, seconds, SR) * 0.5, total, SR)  # a level change does not matter
+    assert abs(found.lag_s - seconds) <= 1.0 / MATCH_RATE
+    assert found.r > 0.9
+    assert (found.r_as_given < 0.5) if seconds else found.r_as_given == found.r
+
+
+def test_best_match_of_silence_is_none_and_of_another_song_is_weak():
+    stems = synth_stems(8.0, SR, 2, seed=1)
+    total = np.sum(list(stems.values()), axis=0)
+    assert best_match(np.zeros_like(total), total, SR) is None
+    other = np.sum(list(synth_stems(8.0, SR, 2, seed=2).values()), axis=0)
+    assert best_match(other, total, SR).r < 0.3
+
+
+def _load(tmp_path, caplog, mix: np.ndarray):
+    write_stem_file(tmp_path / "mix.wav", mix, SR)
+    with caplog.at_level(logging.WARNING, logger="mixbuddy"):
+        return load_song(tmp_path / "mix.wav", LITHIUM / "stems", SR, 2)
+
+
+def _r0(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = a.astype(np.float64).ravel(), b.astype(np.float64).ravel()
+    return float(np.dot(a, b) / np.sqrt(np.dot(a, a) * np.dot(b, b)))
+
+
+def test_a_mix_with_a_lead_in_is_lined_up_with_the_stems(tmp_path, caplog, lithium):
+    mix, stems = lithium
+    audio = _load(tmp_path, caplog, np.concatenate([np.zeros((3 * SR, 2), np.float32), mix]))  # a 3 s count-in
+    assert "do not line up: its first 3.000 s (before the stems' music) are left out" in caplog.text
+    assert "times count from the stems' start" in caplog.text and "differ in length" not in caplog.text
+    assert audio.mix.shape == audio.stems["vocals"].shape == mix.shape
+    assert _r0(audio.mix, np.sum(list(audio.stems.values()), axis=0)) > 0.99
+    assert all(np.array_equal(audio.stems[k], stems[k]) for k in stems)  # the stems are as read
+
+
+def test_a_mix_that_starts_into_the_music_leaves_the_stems_start_out(tmp_path, caplog, lithium):
+    mix, stems = lithium
+    audio = _load(tmp_path, caplog, mix[int(1.5 * SR):])
+    assert "it starts 1.500 s into the stems' music: the stems' first 1.500 s are left out" in caplog.text
+    assert "differ in length" not in caplog.text
+    assert audio.duration_s == pytest.approx(34.5, abs=1e-3)
+    assert np.array_equal(audio.stems["drums"], stems["drums"][int(1.5 * SR):])
+    assert _r0(audio.mix, np.sum(list(audio.stems.values()), axis=0)) > 0.99
+
+
+def test_a_matching_mix_is_left_alone(tmp_path, caplog, lithium):
+    """The mix as bounced, a loud master-like copy, a mix whose vocals sit 20 dB higher, and one 5 ms late
+    (a plug-in's latency): no shift, no warning."""
+    mix, stems = lithium
+    vocals_up = mix + stems["vocals"] * np.float32(10 ** (20 / 20) - 1)
+    master = np.tanh(mix * 6).astype(np.float32) * 0.9
+    for case in (mix, master, vocals_up, _shift(mix, 0.005, SR)):
+        caplog.clear()
+        audio = _load(tmp_path, caplog, case)
+        assert not caplog.records, caplog.text
+        assert np.array_equal(audio.mix, read_audio(tmp_path / "mix.wav")[0])
+
+
+def test_a_mix_of_another_song_is_warned_about_and_used_as_given(tmp_path, caplog, lithium):
+    mix, _ = lithium
+    other = np.sum(list(synth_stems(40.0, SR, 2, seed=7).values()), axis=0) * 0.3
+    audio = _load(tmp_path, caplog, other)
+    assert "matches the sum of the stems in" in caplog.text and "only loosely (correlation 0.0" in caplog.text
+    assert "another song or version, or stems of this mix missing from the folder?" in caplog.text
+    assert "differ in length" in caplog.text  # 40 s against 36 s: trimmed, not shifted
+    assert np.array_equal(audio.mix, other[: mix.shape[0]])
+
+
+def test_advise_reports_the_line_up_in_its_notes(tmp_path, capsys, lithium):
+    mix, _ = lithium
+    write_stem_file(tmp_path / "late.wav", np.concatenate([np.zeros((2 * SR, 2), np.float32), mix]), SR)
+    main(["advise", str(tmp_path / "late.wav"), "--stems", str(LITHIUM / "stems"), "--anchor", "drums", "--json"])
+    rep = json.loads(capsys.readouterr().out)
+    (note,) = [n for n in rep["notes"] if "line up" in n]
+    assert "late.wav and the stems in" in note and "its first 2.000 s" in note
+    assert rep["duration_s"] == pytest.approx(36.0, abs=1e-3)
+    said = [(w["start_s"], w["finding"]["target"], w["finding"]["direction"]) for w in rep["windows"]]
+    assert said == [(10.0, "vocals", "increase"), (20.0, "vocals", "increase")]  # the example's, at its times
