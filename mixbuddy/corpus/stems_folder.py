@@ -58,6 +58,8 @@ from .song import Song
 
 log = logging.getLogger(__name__)
 
+NORMALISED_SPREAD_DB = 0.25  # files peaking closer together than this were most likely normalised
+
 UNMATCHED_POLICIES = ("other", "error", "ignore")
 DEFAULT_IGNORE: tuple[str, ...] = ("mixture.*", "mix.*")
 SONG_MAPPING_NAMES = ("mapping.yaml", "mapping.yml", "mapping.json")
@@ -193,11 +195,13 @@ class FileStemLoader:
     channels: int
     what: str = field(default="")
     file_rates: dict[Path, int] = field(default_factory=dict)   # each file's own rate, from its header
+    peaks: dict[Path, float] = field(default_factory=dict)       # each decoded file's sample peak (linear)
 
     def __call__(self, stem: str) -> np.ndarray:
         paths = self.files[stem]
         parts = [read_audio(p, sr=self.sample_rate, channels=self.channels) for p in paths]
         arrays = [a for a, _ in parts]
+        self.peaks.update((p, float(np.max(np.abs(a))) if a.size else 0.0) for p, a in zip(paths, arrays))
         if len(arrays) == 1:
             return arrays[0]
         lengths = [a.shape[0] for a in arrays]
@@ -208,6 +212,27 @@ class FileStemLoader:
         for a in arrays:
             out[: a.shape[0]] += a
         return out
+
+
+def warn_normalised(folder: str | Path, peaks: Mapping[Path, float]) -> bool:
+    """Warn (and say True) when every file of a song peaks at the same level: three or more files within
+    ``NORMALISED_SPREAD_DB`` of each other, or two within a hundredth of that. Exported stems normally peak
+    several dB apart (the real-dev songs' 6 dB and more); the same peak everywhere is what a DAW's "normalise"
+    export option writes, and it sets each file's level on its own, so the balance between them (what
+    mixbuddy judges) is lost. Silent files are left out; a lossy copy of normalised files (peaks moved by
+    the codec) is not caught."""
+    db = {p: 20.0 * np.log10(v) for p, v in sorted(peaks.items()) if v > 0.0}
+    if len(db) < 2:
+        return False
+    spread = max(db.values()) - min(db.values())
+    if spread > (NORMALISED_SPREAD_DB if len(db) >= 3 else NORMALISED_SPREAD_DB / 100):
+        return False
+    names = [p.name for p in db]
+    listed = ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
+    log.warning("%s: every file peaks at %.2f dBFS, within %.3f dB (%s): were the stems normalised on export? "
+                "That sets each file's level on its own and loses the balance between them, which is what the "
+                "advice judges: export them again with normalising off", folder, max(db.values()), spread, listed)
+    return True
 
 
 def song_from_files(song_id: str, split: str, folder: Path, files: Mapping[str, Sequence[Path]],

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..audio import resample, to_channels
 from ..corpus.song import Song
+from ..corpus.stems_folder import warn_normalised
 from .config import DataConfig
 
 EPS = 1e-12
@@ -114,6 +115,8 @@ def convert(x: np.ndarray, sr: int, out_sr: int, channels: int) -> np.ndarray:
 def analyse_song(song: Song, cfg: DataConfig) -> SongChunks:
     """Decode a song once (mono, analysis rate) and gate all of its windows."""
     stems = song.stems()  # native rate/channels: each stem decoded once
+    if isinstance(getattr(song.loader, "peaks", None), dict):   # a song of files: were they normalised?
+        warn_normalised(song.source or song.id, song.loader.peaks)
     frame = round(cfg.gate.frame_s * cfg.analysis_sr)
     mono = {s: convert(x, song.sample_rate, cfg.analysis_sr, 1)[:, 0] for s, x in stems.items()}
     powers = {s: frame_powers(x, frame) for s, x in mono.items()}

@@ -80,7 +80,7 @@ def line_up(song: str | Path, stems_dir: str | Path, mix: np.ndarray, stems: dic
     found = best_match(mix, np.sum(np.stack(list(stems.values())), axis=0), sr)
     action = decide(found)
     if action == "loose":
-        log.warning("%s matches the sum of the stems in %s only loosely (correlation %.2f at best): another "
+        log.warning("%s matches the stems' sum (%s) only loosely (correlation %.2f at best): another "
                     "song or version, or stems of this mix missing from the folder? The advice takes each "
                     "window's mix and stems at the same times", song, stems_dir, found.r)
     elif action == "line up":
@@ -91,9 +91,9 @@ def line_up(song: str | Path, stems_dir: str | Path, mix: np.ndarray, stems: dic
                    "from the stems' start")
         else:
             stems = {k: v[shift:] for k, v in stems.items()}
-            how = (f"it starts {-found.lag_s:.3f} s into the stems' music: the stems' first {-found.lag_s:.3f} s "
+            how = (f"it starts {-found.lag_s:.3f} s into the stems' music; the stems' first {-found.lag_s:.3f} s "
                    "are left out, and times count from the mix's start")
-        log.warning("%s and the stems in %s do not line up: %s (correlation %.2f lined up, %.2f as given)",
+        log.warning("%s does not line up with %s: %s (correlation %.2f lined up, %.2f as given)",
                     song, stems_dir, how, found.r, found.r_as_given)
     n_mix, n_stems = mix.shape[0], next(iter(stems.values())).shape[0]
     if n_mix != n_stems:

@@ -108,6 +108,8 @@ class Skipped:
 def read_stems_folder(folder: str | Path, sample_rate: int, channels: int,
                       mapping: str | Path | None = None) -> dict[str, np.ndarray]:
     """Stems of a folder (assigned by file name or a mapping file), zero-padded to the longest."""
+    from ..corpus.stems_folder import warn_normalised
+
     song = stems_song(folder, mapping)
     rates = song.loader.file_rates
     low = {p: r for p, r in sorted(rates.items()) if r < FULL_BAND_HZ}
@@ -116,7 +118,9 @@ def read_stems_folder(folder: str | Path, sample_rate: int, channels: int,
             warn_band_limited(p, r)
     else:                                     # the folder as a whole (warns only when it is all band-limited)
         warn_band_limited(folder, song.sample_rate)
-    return song.stems(sample_rate, channels, pad=True)
+    stems = song.stems(sample_rate, channels, pad=True)
+    warn_normalised(folder, song.loader.peaks)
+    return stems
 
 
 def stems_song(folder: str | Path, mapping: str | Path | None = None):

@@ -70,6 +70,23 @@ def test_what_advise_logs_is_shown_under_the_advice(tmp_path):
     assert plain["notes"] == []
 
 
+def test_a_late_mix_and_normalised_stems_are_noted_in_the_page_words(tmp_path):
+    """A mix with 2 s of silence in front, given with the stems, is lined up; stems normalised on export are
+    flagged. Both notes name the uploads as the page knows them, not the temporary folder."""
+    import numpy as np
+
+    x, sr = sf.read(str(LITHIUM / "mix.ogg"), dtype="float32")
+    sf.write(tmp_path / "late.wav", np.concatenate([np.zeros((2 * sr, 2), np.float32), x]), sr)
+    _, data = AdviceService().advise(str(tmp_path / "late.wav"), STEMS, "drums")
+    assert [n.split(":")[0] for n in data["notes"]] == ["late.wav does not line up with stems"]
+    assert data["duration_s"] == 36.0
+    for f in STEMS:
+        y, sr = sf.read(f, dtype="float32")
+        sf.write(tmp_path / Path(f).with_suffix(".wav").name, y / np.abs(y).max(), sr)
+    _, data = AdviceService().advise(None, sorted(str(p) for p in tmp_path.glob("[bdov]*.wav")), "drums")
+    assert [n.split(" (")[0] for n in data["notes"]] == ["stems: every file peaks at 0.00 dBFS, within 0.000 dB"]
+
+
 def test_a_stem_mp4_upload_is_read_as_the_song(stem_clip):
     text, data = AdviceService().advise(None, [str(stem_clip)], "drums")
     assert data["engine"]["name"] == "loudness" and len(data["windows"]) == 1 and "Summary:" in text

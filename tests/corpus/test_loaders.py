@@ -20,7 +20,7 @@ from mixbuddy.corpus.config import CorpusConfig
 from mixbuddy.corpus.list_cli import add_list_verb
 from mixbuddy.corpus.load import carve_validation, load_corpus
 from mixbuddy.corpus.song import Song
-from mixbuddy.corpus.stems_folder import default_mapping, name_words
+from mixbuddy.corpus.stems_folder import default_mapping, name_words, warn_normalised
 from mixbuddy.errors import AudioFileError, ConfigError, CorpusError, MixbuddyError
 
 SR = 8000  # small rate for the hand-made songs below (fast to write and read)
@@ -205,6 +205,34 @@ def test_several_files_per_stem_are_summed(tmp_path: Path, caplog):
     np.testing.assert_allclose(vocals, expected, atol=1e-6)
     assert "zero-padded" in caplog.text
     np.testing.assert_array_equal(song.stem("drums"), kick)
+
+
+def test_normalised_stem_files_are_warned_about(tmp_path: Path, caplog):
+    """The loader keeps each file's peak; every file at one peak (a "normalise" export) is flagged, files a
+    little apart or only two files a little apart are not, and a silent file does not count."""
+    files = {"Kick": tone(1.0, 60, amp=0.5), "Snare": tone(1.0, 200, amp=0.9), "Bass": tone(1.0, 55, amp=0.25),
+             "Lead Vox": tone(1.0, 440, amp=0.1), "Pad": tone(1.0, 330) * 0}
+    make_song_dir(tmp_path / "song", files, SR, "wav")
+    (song,) = load_corpus(folder_cfg(tmp_path))
+    song.stems()
+    peaks = {p.name: round(v, 4) for p, v in song.loader.peaks.items()}
+    assert peaks == {"Kick.wav": 0.5, "Snare.wav": 0.9, "Bass.wav": 0.25, "Lead Vox.wav": 0.1, "Pad.wav": 0.0}
+
+    def flagged(levels_db: dict[str, float]) -> bool:
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            said = warn_normalised("song", {Path(k): 10 ** (v / 20) for k, v in levels_db.items()})
+        assert said == ("normalised on export" in caplog.text)
+        return said
+
+    assert not flagged({p: 20 * np.log10(v) if v else -np.inf for p, v in peaks.items()})
+    assert flagged({"Kick.wav": -0.1, "Snare.wav": -0.1, "Bass.wav": -0.3, "Pad.wav": -np.inf})
+    assert "every file peaks at -0.10 dBFS, within 0.200 dB (Bass.wav, Kick.wav, Snare.wav)" in caplog.text
+    assert not flagged({"Kick.wav": -0.1, "Snare.wav": -0.1, "Bass.wav": -0.4})
+    assert flagged({"Kick.wav": -1.0, "Bass.wav": -1.002})
+    assert not flagged({"Kick.wav": -1.0, "Bass.wav": -1.01})
+    assert not flagged({"Kick.wav": -1.0})
+    assert flagged({f"Track {i}.wav": 0.0 for i in range(9)}) and "Track 5.wav and 3 more" in caplog.text
 
 
 # --------------------------------------------------------------------------- stems_folder mapping

@@ -1,10 +1,15 @@
-"""Gating: quiet mixtures, silent and sparse stems, 'other', strict vs per-stem roles."""
+"""Gating: quiet mixtures, silent and sparse stems, 'other', strict vs per-stem roles; normalised files."""
 from __future__ import annotations
+
+import logging
 
 import numpy as np
 import pytest
 
+from corpus_fixtures import make_song_dir, synth_stems
 from data_helpers import SR, data_config, make_song
+from mixbuddy.corpus.config import CorpusConfig
+from mixbuddy.corpus.load import load_corpus
 from mixbuddy.audio import frame_rms_db, rms_db
 from mixbuddy.data.config import GateConfig
 from mixbuddy.data.gate import analyse_song
@@ -119,3 +124,17 @@ def test_config_checks():
     from mixbuddy.data.config import DataConfig
     with pytest.raises(ConfigError, match="unknown key"):
         from_dict(DataConfig, {"gate": {"mix_rms": -30}})
+
+
+def test_a_song_of_normalised_files_is_warned_about(tmp_path, caplog):
+    """A corpus folder whose files were each normalised to one peak: the data build says so (its balance,
+    which becomes the training answer, is not the song's); files at their own peaks say nothing."""
+    stems = synth_stems(12.0, SR, 2, seed=3)
+    make_song_dir(tmp_path / "as_mixed" / "a", stems, SR, "wav")
+    make_song_dir(tmp_path / "normalised" / "b", {k: v / np.abs(v).max() for k, v in stems.items()}, SR, "wav")
+    for name, warned in (("as_mixed", False), ("normalised", True)):
+        (song,) = load_corpus(CorpusConfig(kind="stems_folder", root=str(tmp_path / name)))
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            analyse_song(song, data_config())
+        assert ("every file peaks at 0.00 dBFS" in caplog.text) == warned, caplog.text

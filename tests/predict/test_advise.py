@@ -858,3 +858,18 @@ def test_a_stem_silent_throughout_is_pointed_out(tmp_path, engine):
     quiet["vocals"] = quiet["vocals"] * np.float32(10 ** (-60 / 20))      # very quiet is not silent
     rep = advise(None, "drums", engine, stems_dir=write_stems(tmp_path / "quiet", quiet, 44100, "wav"))
     assert not any("silent throughout" in n for n in rep.notes)
+
+
+def test_stems_normalised_on_export_are_pointed_out(tmp_path, engine):
+    """The example's stems each normalised to -0.1 dBFS lose the 8 dB the vocals were turned down; the note
+    says why the advice cannot be trusted. The example's own stems (peaks 7 dB apart and more) get none."""
+    folder = tmp_path / "normalised"
+    for path in sorted((LITHIUM / "stems").glob("*.ogg")):
+        x, sr = sf.read(str(path), dtype="float32")
+        write_stem_file(folder / f"{path.stem}.wav", x * np.float32(10 ** (-0.1 / 20) / np.abs(x).max()), sr)
+    rep = advise(None, "drums", engine, stems_dir=folder)
+    (note,) = [n for n in rep.notes if "normalised on export" in n]
+    assert note.startswith(f"{folder}: every file peaks at -0.10 dBFS, within 0.000 dB (bass.wav, drums.wav")
+    assert rep.verdict.finding.target != "vocals"     # the flaw is gone from the files
+    rep = advise(None, "drums", engine, stems_dir=LITHIUM / "stems")
+    assert not any("normalised" in n for n in rep.notes) and rep.verdict.finding.target == "vocals"
