@@ -24,8 +24,9 @@ export names them: the name is cut into words at spaces, punctuation, case chang
 ("01_LeadVox-final.wav" → 01 / lead / vox / final) and a file goes to the vocals when a word is a
 vocal word (vocals, vox, bv, harmony, choir, ...), else to the drums (drums, kick, snare, hh, oh, tom,
 perc, clap, ...), else to the bass (bass, sub, 808, bassline, ...), else to "other" (guitars, keys,
-pads, ...: the rest of the music, as in MUSDB18). Drums come before bass ("Bass Drum", "808 Kick" are
-drums). A file with none of those words but one naming the whole mix (mix, mixture, master, bounce, ...)
+pads, ...: the rest of the music, as in MUSDB18), with the common German, French, Spanish, Italian and
+Portuguese words too (Gesang, voix, voz, voce; Schlagzeug, batterie, batería, caja; basse, bajo, baixo),
+accents dropped. Drums come before bass ("Bass Drum", "808 Kick" are drums). A file with none of those words but one naming the whole mix (mix, mixture, master, bounce, ...)
 is skipped ("Full Mix.wav"; "Vocals Master.wav" is vocals). Which file went where is logged.
 
 Audio handling: the song's rate is the *highest* rate among its files (other files are resampled
@@ -42,6 +43,7 @@ import fnmatch
 import json
 import logging
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -68,21 +70,27 @@ SONG_MAPPING_NAMES = ("mapping.yaml", "mapping.yml", "mapping.json")
 # The default mapping's words (see the module docstring), in the order they are tried.
 STEM_WORDS: tuple[tuple[str, frozenset[str]], ...] = (
     ("vocals", frozenset("""vocal vocals vox voc vocs voice voices leadvox leadvocal leadvocals bv bvs bgv bgvs bvox
-        backingvocals harmony harmonies choir adlib adlibs acapella acappella singer rap chant chants""".split())),
+        backingvocals harmony harmonies choir adlib adlibs acapella acappella singer rap chant chants
+        gesang stimme stimmen chor voix choeur choeurs voz voces vozes coro coros voce voci cori""".split())),
     ("drums", frozenset("""drum drums drm drms drumkit kit kick kicks kik bd bassdrum kickdrum snare snares snr
         snaredrum hat hats hihat hihats hh oh ohs overhead overheads ride crash cymbal cymbals tom toms floortom
         perc percs percussion clap claps rim rimshot shaker tamb tambourine conga congas bongo bongos cowbell
-        snap snaps breakbeat""".split())),
-    ("bass", frozenset("bass basses bassline sub subbass 808 808s synthbass contrabass".split())),
+        snap snaps breakbeat schlagzeug trommel trommeln becken batterie bateria bombo caja platillos tambor
+        batteria cassa rullante piatti caixa bumbo caisse""".split())),
+    ("bass", frozenset("""bass basses bassline sub subbass 808 808s synthbass contrabass kontrabass basse bajo
+        contrabajo basso baixo""".split())),
 )
 MIX_WORDS = frozenset("mix mixture master mastered premaster fullmix bounce stereoout".split())
+_LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss"})
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 
 
 def name_words(filename: str) -> set[str]:
     """Lower-case words of a file name without its extension: each run of letters/digits between
-    separators, and the parts of it cut at case changes and digits ("LeadVox2" → leadvox2, lead, vox, 2)."""
+    separators, and the parts of it cut at case changes and digits ("LeadVox2" → leadvox2, lead, vox, 2);
+    accents are dropped first ("Batería" → bateria, "Chœur" → choeur)."""
     stem = filename.rsplit(".", 1)[0] if "." in filename else filename
+    stem = "".join(c for c in unicodedata.normalize("NFKD", stem.translate(_LIGATURES)) if not unicodedata.combining(c))
     words: set[str] = set()
     for run in re.split(r"[^0-9A-Za-z]+", stem):
         if run:

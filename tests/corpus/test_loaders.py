@@ -259,6 +259,9 @@ def test_default_mapping_sorts_daw_track_names_and_skips_the_mix(tmp_path: Path,
     ("OH L.wav", "drums"), ("Drum Bus.wav", "drums"), ("808.wav", "bass"), ("Synth Bass.wav", "bass"),
     ("bass-1.flac", "bass"), ("vocals.ogg", "vocals"), ("other.ogg", None), ("Keys.wav", None),
     ("Remix Pad.wav", None), ("Full Mix.wav", ""), ("Master.wav", ""), ("mix.wav", ""),
+    ("Gesang 1.wav", "vocals"), ("Chœurs.wav", "vocals"), ("Voz Principal.wav", "vocals"), ("Voci.wav", "vocals"),
+    ("Schlagzeug.wav", "drums"), ("Batería.wav", "drums"), ("Caixa.wav", "drums"), ("Grosse Caisse.wav", "drums"),
+    ("Bajo Eléctrico.wav", "bass"), ("Basse.flac", "bass"), ("Kontrabass.wav", "bass"), ("Guitarra.wav", None),
 ])
 def test_default_mapping_words(name: str, stem: str | None):
     assert default_mapping().stem_of(name) == stem
