@@ -26,8 +26,9 @@ vocal word (vocals, vox, bv, harmony, choir, ...), else to the drums (drums, kic
 perc, clap, ...), else to the bass (bass, sub, 808, bassline, ...), else to "other" (guitars, keys,
 pads, ...: the rest of the music, as in MUSDB18), with the common German, French, Spanish, Italian and
 Portuguese words too (Gesang, voix, voz, voce; Schlagzeug, batterie, batería, caja; basse, bajo, baixo),
-accents dropped. Drums come before bass ("Bass Drum", "808 Kick" are drums). A file with none of those words but one naming the whole mix (mix, mixture, master, bounce, ...)
-is skipped ("Full Mix.wav"; "Vocals Master.wav" is vocals). Which file went where is logged.
+accents dropped. Drums come before bass ("Bass Drum", "808 Kick" are drums). A file with none of those
+words but one naming the whole mix (mix, mixture, master, bounce, ...) is skipped ("Full Mix.wav";
+"Vocals Master.wav" is vocals). Which file went where is logged.
 
 Audio handling: the song's rate is the *highest* rate among its files (other files are resampled
 with soxr when decoded, so no bandwidth is lost); the song is stereo when any file has two or more

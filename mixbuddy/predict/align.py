@@ -17,7 +17,8 @@ up to 0.86).
 :func:`line_up` acts on it: a mix matching at a shift of at least ``MIN_SHIFT_S`` with ``r >= ALIGN_R``,
 clearly better than as given, is lined up (the part only one of them holds is left out) with a warning; a
 mix that matches only loosely (``r < ALIGN_R``) is used as given with a warning (another song or version,
-or stems of the mix missing from the folder); then the two are trimmed to the same length.
+or stems of the mix missing from the folder); then the two are trimmed to the same length (warned about
+when they differ by more than 50 ms, more than a lossy codec's padding).
 """
 from __future__ import annotations
 
@@ -98,7 +99,7 @@ def line_up(song: str | Path, stems_dir: str | Path, mix: np.ndarray, stems: dic
     n_mix, n_stems = mix.shape[0], next(iter(stems.values())).shape[0]
     if n_mix != n_stems:
         n = min(n_mix, n_stems)
-        if abs(n_mix - n_stems) > sr // 1000:  # ignore sub-millisecond codec/resampler slack
+        if abs(n_mix - n_stems) > sr // 20:  # a lossy codec's padding (an AAC/MP3 frame or two): no news
             log.warning("%s (%.2f s) and stems %s (%.2f s) differ in length; trimming both to %.2f s", song,
                         n_mix / sr, stems_dir, n_stems / sr, n / sr)
         mix = mix[:n]

@@ -95,6 +95,16 @@ def test_a_matching_mix_is_left_alone(tmp_path, caplog, lithium):
         assert np.array_equal(audio.mix, read_audio(tmp_path / "mix.wav")[0])
 
 
+def test_a_codec_s_padding_at_the_end_is_trimmed_without_a_word(tmp_path, caplog, lithium):
+    """An AAC or MP3 mix decodes a frame or two longer than the stems: trimmed, not warned about; 0.1 s is."""
+    mix, stems = lithium
+    for extra, warned in ((0.03, False), (0.1, True)):
+        caplog.clear()
+        audio = _load(tmp_path, caplog, np.concatenate([mix, np.zeros((int(extra * SR), 2), np.float32)]))
+        assert ("differ in length" in caplog.text) == warned and len(caplog.records) == warned, caplog.text
+        assert audio.mix.shape == mix.shape and np.array_equal(audio.mix, mix)
+
+
 def test_a_mix_of_another_song_is_warned_about_and_used_as_given(tmp_path, caplog, lithium):
     mix, _ = lithium
     other = np.sum(list(synth_stems(40.0, SR, 2, seed=7).values()), axis=0) * 0.3
