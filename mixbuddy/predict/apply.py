@@ -24,7 +24,7 @@ from ..errors import MixbuddyError
 from .advise import AdviceReport
 from .wording import stated_db, verdict_key
 from .stem_pack import opened_stems
-from .windows import is_stem_file, stem_file_info, stems_song
+from .windows import folder_stems, is_stem_file, stem_file_info
 
 
 @dataclass(frozen=True)
@@ -93,8 +93,11 @@ def render_correction(stems: str | Path, correction: Correction, output: str | P
     """Sum the stems (a folder or a ``.stem.mp4``) with ``correction`` applied; write ``output`` atomically."""
     output = check_apply_output(output, stems)
     with opened_stems(stems) as opened:
-        song = stem_file_info(opened) if is_stem_file(opened) else stems_song(opened, mapping)
-        audio = song.stems(None, 2, pad=True)
+        if is_stem_file(opened):
+            song = stem_file_info(opened)
+            audio = song.stems(None, 2, pad=True)
+        else:       # as advise read it: a bounce of the whole song among the files left out
+            song, audio = folder_stems(opened, None, 2, mapping, say=False)
     if correction.stem not in audio:
         raise MixbuddyError(f"{stems}: has no {correction.stem} stem to apply {correction.gain_db:+.1f} dB to")
     rate = song.sample_rate

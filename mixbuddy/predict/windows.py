@@ -107,7 +107,8 @@ class Skipped:
 
 def read_stems_folder(folder: str | Path, sample_rate: int, channels: int,
                       mapping: str | Path | None = None) -> dict[str, np.ndarray]:
-    """Stems of a folder (assigned by file name or a mapping file), zero-padded to the longest."""
+    """Stems of a folder (assigned by file name or a mapping file), zero-padded to the longest; a bounce of
+    the whole song among them is left out (:func:`folder_stems`)."""
     from ..corpus.stems_folder import warn_normalised
 
     song = stems_song(folder, mapping)
@@ -118,9 +119,33 @@ def read_stems_folder(folder: str | Path, sample_rate: int, channels: int,
             warn_band_limited(p, r)
     else:                                     # the folder as a whole (warns only when it is all band-limited)
         warn_band_limited(folder, song.sample_rate)
-    stems = song.stems(sample_rate, channels, pad=True)
+    song, stems = folder_stems(folder, sample_rate, channels, mapping, song)
     warn_normalised(folder, song.loader.peaks)
     return stems
+
+
+def folder_stems(folder: str | Path, sample_rate: int | None, channels: int, mapping: str | Path | None = None,
+                 song=None, say: bool = True):
+    """(the folder's Song, its stems at ``sample_rate`` (None: the song's) and ``channels``, zero-padded to the
+    longest), with a file that holds the whole song left out, and said so unless ``say`` is False
+    (:func:`~mixbuddy.corpus.stems_folder.mix_files`: a bounce left in the folder under a name that names no
+    stem would be summed into "other")."""
+    from ..corpus.stems_folder import mix_files, song_from_files
+
+    song = song or stems_song(folder, mapping)
+    song.loader.glimpse = True
+    stems = song.stems(sample_rate, channels, pad=True)
+    found = mix_files(song.loader.glimpses, song.loader.files.get("other", ()))
+    for path, r in found if say else ():
+        log.warning("%s: %s sounds like the whole song (correlation %.2f with the sum of the other files), not a "
+                    "stem: left out (name it Mix or Master to skip it without this note, or put it under a stem "
+                    "in a mapping file to keep it)", folder, Path(path).relative_to(folder).as_posix(), r)
+    if found:
+        dropped = {p for p, _ in found}
+        files = {k: [p for p in v if p not in dropped] for k, v in song.loader.files.items()}
+        song = song_from_files(song.id, song.split, Path(folder), files, {})
+        stems = song.stems(sample_rate, channels, pad=True)
+    return song, stems
 
 
 def stems_song(folder: str | Path, mapping: str | Path | None = None):

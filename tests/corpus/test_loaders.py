@@ -20,7 +20,7 @@ from mixbuddy.corpus.config import CorpusConfig
 from mixbuddy.corpus.list_cli import add_list_verb
 from mixbuddy.corpus.load import carve_validation, load_corpus
 from mixbuddy.corpus.song import Song
-from mixbuddy.corpus.stems_folder import default_mapping, name_words, warn_normalised
+from mixbuddy.corpus.stems_folder import default_mapping, mix_files, name_words, warn_normalised
 from mixbuddy.errors import AudioFileError, ConfigError, CorpusError, MixbuddyError
 
 SR = 8000  # small rate for the hand-made songs below (fast to write and read)
@@ -233,6 +233,24 @@ def test_normalised_stem_files_are_warned_about(tmp_path: Path, caplog):
     assert not flagged({"Kick.wav": -1.0, "Bass.wav": -1.01})
     assert not flagged({"Kick.wav": -1.0})
     assert flagged({f"Track {i}.wav": 0.0 for i in range(9)}) and "Track 5.wav and 3 more" in caplog.text
+
+
+def test_a_bounce_of_the_whole_song_is_told_from_the_stems():
+    """mix_files: the sum of the stems (or a saturated copy of it) among the "other" files is found, the
+    highest first and each taken out before the next; separate stems, two microphones of one instrument
+    (they match each other, not the drums or vocals) and a song of two files are left alone."""
+    rng = np.random.default_rng(0)
+    x = {Path(k): rng.standard_normal(4000) * a for k, a in (("Kick", 1.0), ("Vox", 0.5), ("Keys", 0.7))}
+    total = sum(x.values())
+    song = {**x, Path("Song final"): total, Path("Song master"): np.tanh(total * 2)}
+    found = mix_files(song, [Path("Keys"), Path("Song final"), Path("Song master")])
+    assert [p.name for p, _ in found] == ["Song final", "Song master"]
+    assert found[0][1] > 0.98 and 0.85 < found[1][1] < 0.95
+    assert mix_files(x, [Path("Keys")]) == []
+    twins = {Path("Vox"): x[Path("Vox")], Path("Keys DI"): x[Path("Keys")], Path("Keys Room"): x[Path("Keys")] * 0.7}
+    assert mix_files(twins, [Path("Keys DI"), Path("Keys Room")]) == []      # r with the rest 0.70, with Vox 0
+    two = {Path("Vox"): x[Path("Vox")], Path("Song"): x[Path("Vox")] + x[Path("Keys")]}
+    assert mix_files(two, [Path("Song")]) == []
 
 
 # --------------------------------------------------------------------------- stems_folder mapping

@@ -873,3 +873,23 @@ def test_stems_normalised_on_export_are_pointed_out(tmp_path, engine):
     assert rep.verdict.finding.target != "vocals"     # the flaw is gone from the files
     rep = advise(None, "drums", engine, stems_dir=LITHIUM / "stems")
     assert not any("normalised" in n for n in rep.notes) and rep.verdict.finding.target == "vocals"
+
+
+def test_a_bounce_of_the_whole_song_among_the_stems_is_left_out(tmp_path, engine):
+    """The example's mix beside its stems as "Lithium final v3.ogg" (a name that names no stem, so "other"):
+    left out with a note, the advice, its levels and the --apply render as from the stems alone."""
+    from mixbuddy.predict.apply import Correction, render_correction
+
+    folder = tmp_path / "song"
+    folder.mkdir()
+    for p in [*sorted((LITHIUM / "stems").glob("*.ogg")), LITHIUM / "mix.ogg"]:
+        (folder / (p.name if p.stem != "mix" else "Lithium final v3.ogg")).write_bytes(p.read_bytes())
+    rep = advise(None, "drums", engine, stems_dir=folder)
+    plain = advise(None, "drums", engine, stems_dir=LITHIUM / "stems")
+    (note,) = [n for n in rep.notes if "whole song" in n]
+    assert note.startswith(f"{folder}: Lithium final v3.ogg sounds like the whole song (correlation 1.00 with")
+    assert [w.levels for w in rep.windows] == [w.levels for w in plain.windows] and rep.verdict == plain.verdict
+    fix = Correction("vocals", 9.5, "test")
+    render_correction(folder, fix, tmp_path / "a.wav")
+    render_correction(LITHIUM / "stems", fix, tmp_path / "b.wav")
+    assert sf.read(str(tmp_path / "a.wav"))[0].tolist() == sf.read(str(tmp_path / "b.wav"))[0].tolist()
