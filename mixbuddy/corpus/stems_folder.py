@@ -272,7 +272,7 @@ def mix_files(glimpses: Mapping[Path, np.ndarray], candidates: Sequence[Path]) -
     microphones of an instrument 0.16-0.31 (0.00)."""
     n = max((g.shape[0] for g in glimpses.values()), default=0)
     left = {p: np.pad(g.astype(np.float64), (0, n - g.shape[0])) for p, g in glimpses.items()}
-    outside = [p for p in left if p not in set(candidates)]
+    outside = [p for p in left if p not in set(candidates)]     # the drums, bass and vocals files
     found: list[tuple[Path, float]] = []
     while len(left) >= 3 and outside:
         total = np.sum(list(left.values()), axis=0)

@@ -42,7 +42,7 @@ import logging
 from dataclasses import asdict, dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
@@ -53,6 +53,9 @@ from ..errors import AudioFileError, MixbuddyError
 from ..findings import target_stems
 from .align import line_up
 from .engines import MAX_QUIET_SHIFT_DB, QUIET_LUFS, WindowInput
+
+if TYPE_CHECKING:
+    from ..corpus.song import Song
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +128,7 @@ def read_stems_folder(folder: str | Path, sample_rate: int, channels: int,
 
 
 def folder_stems(folder: str | Path, sample_rate: int | None, channels: int, mapping: str | Path | None = None,
-                 song=None, say: bool = True):
+                 song: Song | None = None, say: bool = True) -> tuple[Song, dict[str, np.ndarray]]:
     """(the folder's Song, its stems at ``sample_rate`` (None: the song's) and ``channels``, zero-padded to the
     longest), with a file that holds the whole song left out, and said so unless ``say`` is False
     (:func:`~mixbuddy.corpus.stems_folder.mix_files`: a bounce left in the folder under a name that names no
