@@ -290,6 +290,13 @@ def mix_files(glimpses: Mapping[Path, np.ndarray], candidates: Sequence[Path]) -
     return found
 
 
+def warn_mix_file(folder: str | Path, path: Path, r: float, done: str) -> None:
+    """Say that ``path`` (found by :func:`mix_files`) holds the whole song and what was ``done`` with it."""
+    log.warning("%s: %s sounds like the whole song (correlation %.2f with the sum of the other files), not a stem: "
+                "%s (name it Mix or Master to have it skipped, or put it under a stem in a mapping file to keep it)",
+                folder, path.relative_to(folder).as_posix() if path.is_relative_to(folder) else path.name, r, done)
+
+
 def song_from_files(song_id: str, split: str, folder: Path, files: Mapping[str, Sequence[Path]],
                     meta: dict) -> Song:
     """Build a lazy Song from ``stem -> files``; reads only the file headers (errors name the file)."""
@@ -382,6 +389,7 @@ def load_stems_folder(cfg: CorpusConfig) -> list[Song]:
             raise CorpusError(f"{folder}: several mapping files {[p.name for p in own]}; keep one")
         mapping = load_mapping(own[0]) if own else corpus_mapping
         songs.append(song_from_files(folder.name, cfg.split, folder, assign_files(folder, mapping), read_meta(folder)))
+        songs[-1].loader.glimpse = "other" in songs[-1].stem_names   # a bounce summed into "other" is looked for
     if not songs:
         loose = [p.name for p in root.iterdir() if is_audio_file(p)]
         hint = f"; found audio files directly in the root ({len(loose)}): put each song in its own folder" if loose else ""

@@ -133,16 +133,14 @@ def folder_stems(folder: str | Path, sample_rate: int | None, channels: int, map
     longest), with a file that holds the whole song left out, and said so unless ``say`` is False
     (:func:`~mixbuddy.corpus.stems_folder.mix_files`: a bounce left in the folder under a name that names no
     stem would be summed into "other")."""
-    from ..corpus.stems_folder import mix_files, song_from_files
+    from ..corpus.stems_folder import mix_files, song_from_files, warn_mix_file
 
     song = song or stems_song(folder, mapping)
     song.loader.glimpse = True
     stems = song.stems(sample_rate, channels, pad=True)
     found = mix_files(song.loader.glimpses, song.loader.files.get("other", ()))
     for path, r in found if say else ():
-        log.warning("%s: %s sounds like the whole song (correlation %.2f with the sum of the other files), not a "
-                    "stem: left out (name it Mix or Master to skip it without this note, or put it under a stem "
-                    "in a mapping file to keep it)", folder, Path(path).relative_to(folder).as_posix(), r)
+        warn_mix_file(folder, Path(path), r, "left out")
     if found:
         dropped = {p for p, _ in found}
         files = {k: [p for p in v if p not in dropped] for k, v in song.loader.files.items()}

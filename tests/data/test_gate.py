@@ -138,3 +138,18 @@ def test_a_song_of_normalised_files_is_warned_about(tmp_path, caplog):
         with caplog.at_level(logging.WARNING):
             analyse_song(song, data_config())
         assert ("every file peaks at 0.00 dBFS" in caplog.text) == warned, caplog.text
+
+
+def test_a_bounce_in_a_corpus_song_folder_is_warned_about(tmp_path, caplog):
+    """A stems-folder corpus song holding its own bounce under a name that names no stem: the data build
+    says the bounce is summed into "other" (the song's balance would be wrong); the song alone says nothing."""
+    stems = synth_stems(12.0, SR, 2, seed=5)
+    make_song_dir(tmp_path / "clean" / "a", stems, SR, "wav")
+    make_song_dir(tmp_path / "bounced" / "a", {**stems, "Song final": sum(stems.values())}, SR, "wav")
+    for name, warned in (("clean", False), ("bounced", True)):
+        (song,) = load_corpus(CorpusConfig(kind="stems_folder", root=str(tmp_path / name)))
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            analyse_song(song, data_config())
+        said = "Song final.wav sounds like the whole song (correlation 1.00" in caplog.text
+        assert said == warned and ("this build sums it into 'other'" in caplog.text) == warned, caplog.text
