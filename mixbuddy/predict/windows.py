@@ -11,7 +11,9 @@ DAW timeline start together, and a track that ends early is silent afterwards; t
 song at its shortest track. Without a mix file the mix is the sum of the stems. A mix file given with
 stems is lined up with them when it holds their music shifted (a count-in, a master's trimmed silence), a
 mix that matches them only loosely is warned about (:mod:`mixbuddy.predict.align`), and when the two
-differ in length both are trimmed to the shorter one (with a warning). A file sampled below
+differ in length both are trimmed to the shorter one (with a warning). A stereo mix file with one channel
+silent or the two in opposite polarity is heard as the mono mix it holds (:mod:`mixbuddy.predict.channels`).
+A file sampled below
 16 kHz is warned about (see :func:`warn_band_limited`).
 
 Windows (``window_s`` = the engine's clip length, 10 s): they start every ``hop_s`` seconds (default
@@ -52,6 +54,7 @@ from ..data import templates as T
 from ..errors import AudioFileError, MixbuddyError
 from ..findings import target_stems
 from .align import line_up
+from .channels import mend_channels
 from .engines import MAX_QUIET_SHIFT_DB, QUIET_LUFS, WindowInput
 
 if TYPE_CHECKING:
@@ -240,7 +243,8 @@ def load_song(song: str | Path | None, stems_dir: str | Path | None, sample_rate
         assert stems is not None
         mix = np.sum(np.stack(list(stems.values())), axis=0, dtype=np.float32)
         return SongAudio(str(stems_dir), sample_rate, mix, stems)
-    mix, native = read_audio(song, channels=channels)
+    mix, native = read_audio(song)
+    mix = to_channels(mend_channels(mix, song), channels)   # a dead channel or opposed polarities: heard as mono
     warn_band_limited(song, native)
     mix = resample(mix, native, sample_rate)
     if stems is not None:

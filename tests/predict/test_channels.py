@@ -1,0 +1,66 @@
+"""A stereo mix with one channel silent or the two in opposite polarity is heard as the mono mix it holds."""
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+
+from corpus_fixtures import write_stem_file
+from mixbuddy.audio import read_audio
+from mixbuddy.predict.channels import mend_channels
+from mixbuddy.predict.windows import load_song
+from predict_helpers import LITHIUM
+
+SR = 16000
+
+
+@pytest.fixture(scope="module")
+def mix() -> np.ndarray:
+    return read_audio(LITHIUM / "mix.ogg", sr=SR)[0]
+
+
+def test_a_dead_channel_is_replaced_by_the_live_one(mix, caplog):
+    left = mix[:, :1]
+    for right, said in ((np.zeros_like(left), "the right channel is silent"),
+                        (left * np.float32(10 ** (-50 / 20)), "the right channel is 50 dB down")):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            out = mend_channels(np.concatenate([left, right], axis=1), "mix.wav")
+        assert np.array_equal(out, np.repeat(left, 2, axis=1))
+        assert f"mix.wav: {said}: a mono mix on one side of a stereo file?" in caplog.text
+    out = mend_channels(np.concatenate([np.zeros_like(left), left], axis=1), "mix.wav")
+    assert np.array_equal(out, np.repeat(left, 2, axis=1)) and "the left channel is silent" in caplog.text
+
+
+def test_opposed_polarity_is_flipped_back(mix, caplog):
+    mono = mix.mean(axis=1, keepdims=True)
+    with caplog.at_level(logging.WARNING):
+        out = mend_channels(np.concatenate([mono, -mono], axis=1), "mix.wav")
+    assert np.array_equal(out, np.repeat(mono, 2, axis=1))
+    assert "opposite polarity (correlation -1.00)" in caplog.text
+
+
+def test_ordinary_files_are_left_alone(mix, caplog):
+    """A stereo mix, one panned hard to one side but not silent (20 dB apart), channels weakly opposed
+    (correlation about -0.3), a mono file and digital silence: returned as they are, without a word."""
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((2, SR * 4)).astype(np.float32)
+    cases = [mix, np.stack([a, a * np.float32(0.1)], axis=1), np.stack([a, -0.3 * a + b], axis=1), mix[:, :1],
+             np.zeros((SR, 2), np.float32)]
+    with caplog.at_level(logging.WARNING):
+        assert all(mend_channels(x, "mix.wav") is x for x in cases)
+    assert not caplog.records
+
+
+def test_load_song_hears_a_one_sided_or_opposed_mix_as_mono(tmp_path, mix, caplog):
+    """Through load_song, as advise reads a mix: the mono signal the models hear is the live channel (not
+    6 dB down), and an opposed file is no longer silence (it was refused as too quiet to analyse)."""
+    mono = mix.mean(axis=1, keepdims=True)
+    write_stem_file(tmp_path / "left.wav", np.concatenate([mono, np.zeros_like(mono)], axis=1), SR)
+    write_stem_file(tmp_path / "opposed.wav", np.concatenate([mono, -mono], axis=1), SR)
+    with caplog.at_level(logging.WARNING):
+        for name in ("left.wav", "opposed.wav"):
+            audio = load_song(tmp_path / name, None, SR, 1)
+            np.testing.assert_allclose(audio.mix, mono, atol=1e-6)
+    assert caplog.text.lower().count("heard") == 2
