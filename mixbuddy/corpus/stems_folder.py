@@ -27,8 +27,9 @@ perc, clap, ...), else to the bass (bass, sub, 808, bassline, ...), else to "oth
 pads, ...: the rest of the music, as in MUSDB18), with the common German, French, Spanish, Italian and
 Portuguese words too (Gesang, voix, voz, voce; Schlagzeug, batterie, batería, caja; basse, bajo, baixo),
 accents dropped. Drums come before bass ("Bass Drum", "808 Kick" are drums). A file with none of those
-words but one naming the whole mix (mix, mixture, master, bounce, ...) is skipped ("Full Mix.wav";
-"Vocals Master.wav" is vocals). Which file went where is logged.
+words but one naming the whole mix (mix, mixture, master, bounce, ...) or a track that is never part of
+it (click, metronome, talkback, timecode) is skipped ("Full Mix.wav", "Click.wav"; "Vocals Master.wav" is
+vocals, "Perc Click.wav" drums). Which file went where is logged.
 
 Audio handling: the song's rate is the *highest* rate among its files (other files are resampled
 with soxr when decoded, so no bandwidth is lost); the song is stereo when any file has two or more
@@ -85,6 +86,7 @@ STEM_WORDS: tuple[tuple[str, frozenset[str]], ...] = (
         contrabajo basso baixo""".split())),
 )
 MIX_WORDS = frozenset("mix mixture master mastered premaster fullmix bounce stereoout".split())
+GUIDE_WORDS = frozenset("click clicktrack metronome talkback timecode smpte".split())   # never part of the mix
 _LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss"})
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 
@@ -133,7 +135,7 @@ class StemMapping:
 def default_mapping() -> StemMapping:
     """Files sorted by the words of their names (vocal, drum, bass words; the rest is "other"); files
     named after the whole mix are skipped. See the module docstring."""
-    return StemMapping((), ignore=(), unmatched="other", words=STEM_WORDS, ignore_words=MIX_WORDS)
+    return StemMapping((), ignore=(), unmatched="other", words=STEM_WORDS, ignore_words=MIX_WORDS | GUIDE_WORDS)
 
 
 def load_mapping(path: str | Path) -> StemMapping:
