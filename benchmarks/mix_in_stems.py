@@ -9,7 +9,7 @@ candidate), then an extra file holding the stems' plain sum or a mastered copy o
 (``data.render.master_mix`` at -14, -10 and -7 LUFS), and the "other" stem as two files of one instrument
 ("Keys DI", its mono downmix, and "Keys Room", the same low-passed at 3 kHz and 3 dB down: two microphones
 of one instrument at their closest; they must stay). Last, ``advise`` (loudness engine, anchor drums) on
-the example's stems with its mix added as "Lithium final v3.wav", against the stems alone.
+the example's stems with its mix added as "Lithium final v3.wav", against the stems alone. Then group tracks exported with their tracks (``bus_files``; see :func:`buses`).
 
     python benchmarks/mix_in_stems.py
 """
@@ -23,7 +23,7 @@ import numpy as np
 from scipy.signal import butter, sosfilt
 
 from mixbuddy.audio import read_audio, resample, to_channels, write_audio
-from mixbuddy.corpus.stems_folder import GLIMPSE_RATE, _corr, mix_files
+from mixbuddy.corpus.stems_folder import GLIMPSE_RATE, _corr, bus_files, mix_files
 from mixbuddy.data.render import master_mix
 from mixbuddy.predict.advise import advise
 from mixbuddy.predict.engines import LoudnessEngine
@@ -43,6 +43,39 @@ def scores(glimpses: dict[str, np.ndarray], name: str, others_group: set[str]) -
     rest = np.sum([v for k, v in x.items() if k != name], axis=0)
     outside = np.sum([v for k, v in x.items() if k not in others_group and k != name], axis=0)
     return _corr(x[name], rest), _corr(x[name], outside)
+
+
+def buses(songs: list[Path]) -> None:
+    """Group tracks: each stem split into three tracks by band (below 150 Hz, to 4 kHz, above) beside the
+    stem itself as their group track, plain or through a compressor; and, with no group track, the stem,
+    a low-passed copy 3 dB down (a second microphone) and the next song's same stem."""
+    import pedalboard as pb
+
+    comp = pb.Pedalboard([pb.Compressor(threshold_db=-24, ratio=4, attack_ms=5, release_ms=80), pb.Gain(4)])
+    tally = {"group track": [0, 0], "compressed group track": [0, 0], "two microphones and a track": [0, 0]}
+    for i, folder in enumerate(songs):
+        nxt = songs[(i + 1) % len(songs)]
+        for path in sorted(folder.glob("*.ogg")):
+            x, sr = read_audio(path)
+            low = sosfilt(butter(4, 150, fs=sr, output="sos"), x, axis=0)
+            high = sosfilt(butter(4, 4000, "high", fs=sr, output="sos"), x, axis=0)
+            tracks = {"low": low, "mid": x - low - high, "high": high}
+            for label, group in (("group track", x), ("compressed group track", comp(x.T, sr).T)):
+                g = {Path(k): glimpse(v.astype(np.float32), sr) for k, v in {**tracks, "group": group}.items()}
+                found = [p.name for p, _ in bus_files(g, {"stem": list(g)})]
+                tally[label][0] += found == ["group"]
+                tally[label][1] += 1
+            other = nxt / path.name
+            if other.is_file():
+                y = read_audio(other, sr=sr)[0]
+                twin = sosfilt(butter(2, 3000, fs=sr, output="sos"), x, axis=0) * 0.7
+                g = {Path("DI"): glimpse(x, sr), Path("Room"): glimpse(twin.astype(np.float32), sr),
+                     Path("Other take"): glimpse(y, sr)}
+                tally["two microphones and a track"][0] += not bus_files(g, {"stem": list(g)})
+                tally["two microphones and a track"][1] += 1
+    for label, (right, n) in tally.items():
+        print(f"{label}: right in {right} of {n} stems (" + ("group track found" if "group" in label else
+                                                            "nothing found") + ")")
 
 
 def main() -> None:
@@ -74,6 +107,7 @@ def main() -> None:
             found = [p for p, _ in mix_files({Path(k): v for k, v in h.items()}, [Path("Keys DI"), Path("Keys Room")])]
             print(f"| {name} | Keys DI beside Keys Room (r {twin:.2f} with it) | {r:.3f} | {r_out:.3f} "
                   f"| {', '.join(p.name for p in found) or 'none'} |")
+    buses(songs)
     engine = LoudnessEngine()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "song"

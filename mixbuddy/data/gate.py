@@ -15,7 +15,7 @@ import numpy as np
 
 from ..audio import resample, to_channels
 from ..corpus.song import Song
-from ..corpus.stems_folder import mix_files, warn_mix_file, warn_normalised
+from ..corpus.stems_folder import bus_files, mix_files, warn_mix_file, warn_normalised
 from .config import DataConfig
 
 EPS = 1e-12
@@ -118,10 +118,12 @@ def analyse_song(song: Song, cfg: DataConfig) -> SongChunks:
     stems = song.stems()  # native rate/channels: each stem decoded once
     if isinstance(getattr(song.loader, "peaks", None), dict):   # a song of files: were they normalised?
         warn_normalised(song.source or song.id, song.loader.peaks)
-    if getattr(song.loader, "glimpses", None):                  # a stems folder's song: a bounce in "other"?
+    if getattr(song.loader, "glimpses", None):     # a stems folder's song: a bounce in "other", a group track?
         for path, r in mix_files(song.loader.glimpses, song.loader.files.get("other", ())):
             warn_mix_file(Path(song.source), path, r, "this build sums it into 'other'; take it out of the folder "
                           "and build again")
+        for path, r in bus_files(song.loader.glimpses, song.loader.files):
+            warn_mix_file(Path(song.source), path, r, "This build counts its tracks twice", bus=True)
     frame = round(cfg.gate.frame_s * cfg.analysis_sr)
     mono = {s: convert(x, song.sample_rate, cfg.analysis_sr, 1)[:, 0] for s, x in stems.items()}
     powers = {s: frame_powers(x, frame) for s, x in mono.items()}

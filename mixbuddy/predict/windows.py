@@ -133,19 +133,22 @@ def read_stems_folder(folder: str | Path, sample_rate: int, channels: int,
 def folder_stems(folder: str | Path, sample_rate: int | None, channels: int, mapping: str | Path | None = None,
                  song: Song | None = None, say: bool = True) -> tuple[Song, dict[str, np.ndarray]]:
     """(the folder's Song, its stems at ``sample_rate`` (None: the song's) and ``channels``, zero-padded to the
-    longest), with a file that holds the whole song left out, and said so unless ``say`` is False
-    (:func:`~mixbuddy.corpus.stems_folder.mix_files`: a bounce left in the folder under a name that names no
-    stem would be summed into "other")."""
-    from ..corpus.stems_folder import mix_files, song_from_files, warn_mix_file
+    longest), with a file that holds the whole song and one that sums other files of its stem left out, and
+    said so unless ``say`` is False: a bounce left in the folder under a name that names no stem would be
+    summed into "other", a group track exported with its tracks would count them twice (``mix_files`` and
+    ``bus_files`` of :mod:`mixbuddy.corpus.stems_folder`)."""
+    from ..corpus.stems_folder import bus_files, mix_files, song_from_files, warn_mix_file
 
     song = song or stems_song(folder, mapping)
     song.loader.glimpse = True
     stems = song.stems(sample_rate, channels, pad=True)
-    found = mix_files(song.loader.glimpses, song.loader.files.get("other", ()))
-    for path, r in found if say else ():
-        warn_mix_file(folder, Path(path), r, "left out")
-    if found:
-        dropped = {p for p, _ in found}
+    mixes = mix_files(song.loader.glimpses, song.loader.files.get("other", ()))
+    kept = {k: [p for p in v if p not in {m for m, _ in mixes}] for k, v in song.loader.files.items()}
+    said = [(p, r, False) for p, r in mixes] + [(p, r, True) for p, r in bus_files(song.loader.glimpses, kept)]
+    for path, r, bus in said if say else ():
+        warn_mix_file(folder, Path(path), r, "Left out, so its tracks count once" if bus else "left out", bus)
+    if said:
+        dropped = {p for p, _, _ in said}
         files = {k: [p for p in v if p not in dropped] for k, v in song.loader.files.items()}
         song = song_from_files(song.id, song.split, Path(folder), files, {})
         stems = song.stems(sample_rate, channels, pad=True)

@@ -20,7 +20,7 @@ from mixbuddy.corpus.config import CorpusConfig
 from mixbuddy.corpus.list_cli import add_list_verb
 from mixbuddy.corpus.load import carve_validation, load_corpus
 from mixbuddy.corpus.song import Song
-from mixbuddy.corpus.stems_folder import default_mapping, mix_files, name_words, warn_normalised
+from mixbuddy.corpus.stems_folder import bus_files, default_mapping, mix_files, name_words, warn_normalised
 from mixbuddy.errors import AudioFileError, ConfigError, CorpusError, MixbuddyError
 
 SR = 8000  # small rate for the hand-made songs below (fast to write and read)
@@ -251,6 +251,25 @@ def test_a_bounce_of_the_whole_song_is_told_from_the_stems():
     assert mix_files(twins, [Path("Keys DI"), Path("Keys Room")]) == []      # r with the rest 0.70, with Vox 0
     two = {Path("Vox"): x[Path("Vox")], Path("Song"): x[Path("Vox")] + x[Path("Keys")]}
     assert mix_files(two, [Path("Song")]) == []
+
+
+def test_a_group_track_exported_with_its_tracks_is_found():
+    """bus_files: a file that sums other files of its stem (plain, or saturated as a bus compressor might)
+    is found; two copies of one source beside another track, a group that is nearly one of its tracks (it
+    cannot be told from a duplicate track, which does play twice), and a stem of two files are not."""
+    rng = np.random.default_rng(1)
+    kick, snare, hats, other = (rng.standard_normal(4000) * a for a in (1.0, 0.8, 0.5, 1.0))
+    paths = [Path(n) for n in ("Kick", "Snare", "Hats", "Drums")]
+    for group in (kick + snare + hats, np.tanh(kick + snare + hats)):
+        (found,) = bus_files(dict(zip(paths, (kick, snare, hats, group))), {"drums": paths, "other": [Path("Keys")]})
+        assert found[0].name == "Drums" and found[1] > 0.9
+    twins = {Path("Kick In"): kick, Path("Kick Out"): kick * 0.7, Path("Snare"): snare}
+    assert bus_files(twins, {"drums": list(twins)}) == []
+    one = {Path("Kick"): kick, Path("Shaker"): hats * 0.05, Path("Snare"): snare * 0.05,
+           Path("Drums"): kick + (hats + snare) * 0.05}
+    assert bus_files(one, {"drums": list(one)}) == []
+    two = {Path("Kick"): kick, Path("Drums"): kick + snare}
+    assert bus_files(two, {"drums": list(two)}) == [] and bus_files({Path("Keys"): other}, {"other": [Path("Keys")]}) == []
 
 
 # --------------------------------------------------------------------------- stems_folder mapping

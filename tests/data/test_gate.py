@@ -153,3 +153,18 @@ def test_a_bounce_in_a_corpus_song_folder_is_warned_about(tmp_path, caplog):
             analyse_song(song, data_config())
         said = "Song final.wav sounds like the whole song (correlation 1.00" in caplog.text
         assert said == warned and ("this build sums it into 'other'" in caplog.text) == warned, caplog.text
+
+
+def test_a_group_track_in_a_corpus_song_folder_is_warned_about(tmp_path, caplog):
+    """A corpus song whose drums come as tracks and their group track: the data build says it counts them twice."""
+    stems = synth_stems(12.0, SR, 2, seed=6)
+    drums = stems.pop("drums")
+    rng = np.random.default_rng(0)
+    perc = (rng.standard_normal(drums.shape) * 0.05).astype(np.float32)
+    make_song_dir(tmp_path / "c" / "a", {**stems, "Kick": drums, "Perc": perc, "Shaker": perc[::-1].copy(),
+                                         "Drum Group": drums + perc + perc[::-1]}, SR, "wav")
+    (song,) = load_corpus(CorpusConfig(kind="stems_folder", root=str(tmp_path / "c")))
+    with caplog.at_level(logging.WARNING):
+        analyse_song(song, data_config())
+    assert "Drum Group.wav sounds like the sum of other files of its stem" in caplog.text
+    assert "This build counts its tracks twice" in caplog.text

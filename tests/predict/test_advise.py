@@ -893,3 +893,28 @@ def test_a_bounce_of_the_whole_song_among_the_stems_is_left_out(tmp_path, engine
     render_correction(folder, fix, tmp_path / "a.wav")
     render_correction(LITHIUM / "stems", fix, tmp_path / "b.wav")
     assert sf.read(str(tmp_path / "a.wav"))[0].tolist() == sf.read(str(tmp_path / "b.wav"))[0].tolist()
+
+
+def test_a_group_track_exported_with_its_tracks_counts_once(tmp_path, engine):
+    """The example's drums as three tracks (below 150 Hz, to 4 kHz, above) beside their group track
+    "Drums.wav": the group is left out with a note, and the levels are the example's (before, the drums
+    counted twice: 6 dB up)."""
+    from scipy.signal import butter, sosfilt
+
+    folder = tmp_path / "song"
+    for p in sorted((LITHIUM / "stems").glob("*.ogg")):
+        x, sr = sf.read(str(p), dtype="float32")
+        if p.stem != "drums":
+            write_stem_file(folder / f"{p.stem}.wav", x, sr)
+            continue
+        low = sosfilt(butter(4, 150, fs=sr, output="sos"), x, axis=0)
+        high = sosfilt(butter(4, 4000, "high", fs=sr, output="sos"), x, axis=0)
+        for name, y in (("Kick", low), ("Snare", x - low - high), ("Hats", high), ("Drums", x)):
+            write_stem_file(folder / f"{name}.wav", y, sr)
+    rep = advise(None, "vocals", engine, stems_dir=folder)
+    plain = advise(None, "vocals", engine, stems_dir=LITHIUM / "stems")
+    (note,) = [n for n in rep.notes if "group or bus track" in n]
+    assert note.startswith(f"{folder}: Drums.wav sounds like the sum of other files of its stem (correlation 1.00)")
+    for w, v in zip(rep.windows, plain.windows):
+        assert w.levels.keys() == v.levels.keys()
+        assert all(abs(w.levels[k][0] - v.levels[k][0]) < 0.05 for k in w.levels)
