@@ -23,7 +23,7 @@ import numpy as np
 from scipy.signal import butter, sosfilt
 
 from mixbuddy.audio import read_audio, resample, to_channels, write_audio
-from mixbuddy.corpus.stems_folder import GLIMPSE_RATE, _corr, bus_files, mix_files
+from mixbuddy.corpus.export_checks import GLIMPSE_RATE, _corr, bus_files, mix_files
 from mixbuddy.data.render import master_mix
 from mixbuddy.predict.advise import advise
 from mixbuddy.predict.engines import LoudnessEngine

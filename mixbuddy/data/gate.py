@@ -15,7 +15,7 @@ import numpy as np
 
 from ..audio import resample, to_channels
 from ..corpus.song import Song
-from ..corpus.stems_folder import bus_files, mix_files, warn_mix_file, warn_normalised
+from ..corpus.export_checks import bus_files, mix_files, warn_mix_file, warn_normalised
 from .config import DataConfig
 
 EPS = 1e-12

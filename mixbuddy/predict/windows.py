@@ -115,7 +115,7 @@ def read_stems_folder(folder: str | Path, sample_rate: int, channels: int,
                       mapping: str | Path | None = None) -> dict[str, np.ndarray]:
     """Stems of a folder (assigned by file name or a mapping file), zero-padded to the longest; a bounce of
     the whole song among them is left out (:func:`folder_stems`)."""
-    from ..corpus.stems_folder import warn_normalised
+    from ..corpus.export_checks import warn_normalised
 
     song = stems_song(folder, mapping)
     rates = song.loader.file_rates
@@ -137,7 +137,8 @@ def folder_stems(folder: str | Path, sample_rate: int | None, channels: int, map
     said so unless ``say`` is False: a bounce left in the folder under a name that names no stem would be
     summed into "other", a group track exported with its tracks would count them twice (``mix_files`` and
     ``bus_files`` of :mod:`mixbuddy.corpus.stems_folder`)."""
-    from ..corpus.stems_folder import bus_files, mix_files, song_from_files, warn_mix_file
+    from ..corpus.export_checks import bus_files, mix_files, warn_mix_file
+    from ..corpus.stems_folder import song_from_files
 
     song = song or stems_song(folder, mapping)
     song.loader.glimpse = True

@@ -20,7 +20,8 @@ from mixbuddy.corpus.config import CorpusConfig
 from mixbuddy.corpus.list_cli import add_list_verb
 from mixbuddy.corpus.load import carve_validation, load_corpus
 from mixbuddy.corpus.song import Song
-from mixbuddy.corpus.stems_folder import bus_files, default_mapping, mix_files, name_words, warn_normalised
+from mixbuddy.corpus.export_checks import bus_files, mix_files, warn_normalised
+from mixbuddy.corpus.stems_folder import default_mapping, name_words
 from mixbuddy.errors import AudioFileError, ConfigError, CorpusError, MixbuddyError
 
 SR = 8000  # small rate for the hand-made songs below (fast to write and read)

@@ -1,0 +1,130 @@
+"""What the files of a song folder say about how they were exported, beyond their names.
+
+Three mistakes of a stems export that the names do not show, each of which makes the stems' balance
+(what mixbuddy judges) wrong without a word:
+
+- every file **normalised** to one peak (:func:`warn_normalised`; said, nothing can be undone);
+- a **bounce of the whole song** left among the stems under a name that names no stem, so summed into
+  "other" (:func:`mix_files`);
+- a **group or bus track** exported with the tracks it sums, so they count twice (:func:`bus_files`).
+
+The last two are found from ``glimpses``: each file as a mono copy at ``GLIMPSE_RATE``, which the stems
+loader keeps when asked (``FileStemLoader.glimpse``). ``advise`` leaves such files out
+(``mixbuddy.predict.windows.folder_stems``); ``data build`` names them (``mixbuddy.data.gate``).
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+NORMALISED_SPREAD_DB = 0.25  # files peaking closer together than this were most likely normalised
+GLIMPSE_RATE = 2000          # Hz: a file's mono copy for telling a whole-song bounce from a stem
+MIX_FILE_R = 0.5             # a file this correlated with the sum of the others ...
+MIX_OUTSIDE_R = 0.3          # ... and this with the drums, bass and vocals files is the mix, not a stem
+BUS_R = 0.9                  # a file this correlated with the sum of its stem's other files ...
+BUS_GAIN_R = 0.1             # ... and this much less with any one of them sums them: a bus
+
+
+def warn_normalised(folder: str | Path, peaks: Mapping[Path, float]) -> bool:
+    """Warn (and say True) when every file of a song peaks at the same level: three or more files within
+    ``NORMALISED_SPREAD_DB`` of each other, or two within a hundredth of that. Exported stems normally peak
+    several dB apart (the real-dev songs' 6 dB and more); the same peak everywhere is what a DAW's "normalise"
+    export option writes, and it sets each file's level on its own, so the balance between them (what
+    mixbuddy judges) is lost. Silent files are left out; a lossy copy of normalised files (peaks moved by
+    the codec) is not caught."""
+    db = {p: 20.0 * np.log10(v) for p, v in sorted(peaks.items()) if v > 0.0}
+    if len(db) < 2:
+        return False
+    spread = max(db.values()) - min(db.values())
+    if spread > (NORMALISED_SPREAD_DB if len(db) >= 3 else NORMALISED_SPREAD_DB / 100):
+        return False
+    names = [p.name for p in db]
+    listed = ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
+    log.warning("%s: every file peaks at %.2f dBFS, within %.3f dB (%s): were the stems normalised on export? "
+                "That sets each file's level on its own and loses the balance between them, which is what the "
+                "advice judges: export them again with normalising off", folder, max(db.values()), spread, listed)
+    return True
+
+
+def _corr(x: np.ndarray, y: np.ndarray) -> float:
+    norm = float(np.linalg.norm(x) * np.linalg.norm(y))
+    return float(np.dot(x, y)) / norm if norm > 0 else 0.0
+
+
+def _padded(glimpses: Mapping[Path, np.ndarray], paths: Sequence[Path]) -> dict[Path, np.ndarray]:
+    """``paths``' glimpses in float64, zero-padded to the longest glimpse of the song."""
+    n = max((g.shape[0] for g in glimpses.values()), default=0)
+    return {p: np.pad(glimpses[p].astype(np.float64), (0, n - glimpses[p].shape[0])) for p in paths}
+
+
+def _take_out(left: dict[Path, np.ndarray], candidates: Sequence[Path], passes: Callable[[Path, float], bool]
+              ) -> list[tuple[Path, float]]:
+    """While ``left`` holds three files or more: the candidate most correlated with the sum of the other files
+    among those that ``passes(path, that correlation)``, taken out of ``left`` (in place); each with its r."""
+    found: list[tuple[Path, float]] = []
+    while len(left) >= 3:
+        total = np.sum(list(left.values()), axis=0)
+        scored = sorted(((p, _corr(left[p], total - left[p])) for p in candidates if p in left), key=lambda t: -t[1])
+        best = next(((p, r) for p, r in scored if passes(p, r)), None)
+        if best is None:
+            break
+        found.append(best)
+        del left[best[0]]
+    return found
+
+
+def mix_files(glimpses: Mapping[Path, np.ndarray], candidates: Sequence[Path]) -> list[tuple[Path, float]]:
+    """The files among ``candidates`` (those the words put in "other") that hold the whole song: a bounce
+    left in the stems folder under a name that names no stem ("My Song final.wav"), with their correlation
+    with the sum of the other files. ``glimpses``: every file of the song as a mono copy at one rate.
+
+    A bounce holds every stem, so it correlates with the sum of the other files (``MIX_FILE_R``) and with
+    the sum of the files outside "other" (``MIX_OUTSIDE_R``: drums, bass and vocals); separate stems are
+    nearly uncorrelated, and a second microphone of an "other" instrument (Piano L beside Piano R) matches
+    its twin but not the drums, bass and vocals. The highest first, each found one taken out before the
+    next is looked for; only with three files or more. Measured (``python benchmarks/mix_in_stems.py``) on
+    the real-dev songs and the example: a stem against the others |r| 0.012 at most; the stems' sum 1.00
+    (0.91-0.97 with the drums, bass and vocals), mastered copies of it 0.85-0.94 (0.77-0.88); one of two
+    microphones of an instrument 0.16-0.31 (0.00)."""
+    left = _padded(glimpses, list(glimpses))
+    outside = [p for p in left if p not in set(candidates)]     # the drums, bass and vocals files
+    if not outside:
+        return []
+    out_sum = np.sum([left[p] for p in outside], axis=0)
+    return _take_out(left, candidates, lambda p, r: r >= MIX_FILE_R and _corr(left[p], out_sum) >= MIX_OUTSIDE_R)
+
+
+def bus_files(glimpses: Mapping[Path, np.ndarray], groups: Mapping[str, Sequence[Path]]
+              ) -> list[tuple[Path, float]]:
+    """The files that hold the sum of other files of their own stem: a group or bus track exported with the
+    tracks it sums (a DAW's "all individual tracks" export includes group tracks, so "Drums.wav" beside
+    "Kick.wav" and "Snare.wav" would count the drums twice), with their correlation with the sum of the
+    stem's other files. In a stem of three files or more, a file is a bus when that correlation is
+    ``BUS_R`` or more and at least ``BUS_GAIN_R`` above its correlation with the closest single file: the
+    sum explains it, no one track does (a second microphone of one drum matches its twin at least as well
+    as the whole kit). A bus dominated by one track at low frequencies (the glimpses hold up to 1 kHz) can
+    be missed. The highest first, each found one taken out before the next is looked for."""
+    found: list[tuple[Path, float]] = []
+    for paths in groups.values():
+        left = _padded(glimpses, [p for p in paths if p in glimpses])
+        found += _take_out(left, list(left), lambda p, r: r >= BUS_R and r - max(
+            _corr(left[p], left[q]) for q in left if q != p) >= BUS_GAIN_R)
+    return found
+
+
+def warn_mix_file(folder: str | Path, path: Path, r: float, done: str, bus: bool = False) -> None:
+    """Say that ``path`` holds the whole song (found by :func:`mix_files`) or, with ``bus``, the sum of other
+    files of its stem (:func:`bus_files`), and what was ``done`` with it."""
+    name = path.relative_to(folder).as_posix() if path.is_relative_to(folder) else path.name
+    if bus:
+        log.warning("%s: %s sounds like the sum of other files of its stem (correlation %.2f): a group or bus track "
+                    "exported with its tracks? %s (export either the group or its tracks)", folder, name, r, done)
+    else:
+        log.warning("%s: %s sounds like the whole song (correlation %.2f with the sum of the other files), not a "
+                    "stem: %s (name it Mix or Master to have it skipped, or put it under a stem in a mapping file "
+                    "to keep it)", folder, name, r, done)
