@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -91,6 +92,14 @@ def main() -> None:
     ap.add_argument("--keep", default=None, help="write the song here and keep it")
     args = ap.parse_args()
     folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench_advise_"))
+    try:
+        run(args, folder)
+    finally:
+        if not args.keep:   # the 4-minute song is ~100 MB of WAV files
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def run(args: argparse.Namespace, folder: Path) -> None:
     mix, stems = make_song(folder, args.seconds)
     print(f"song: {args.seconds:.0f} s, 44.1 kHz stereo WAV mix + 4 stems in {folder}")
     exe = [sys.executable, "-m", "mixbuddy"]
