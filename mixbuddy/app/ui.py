@@ -21,14 +21,13 @@ from ..constants import STEMS, TARGET_STEMS
 from ..errors import MixbuddyError
 from ..model.checkpoint import SHIPPED
 from ..predict.cli import check_inputs, engine_choice, loud_fallback
-from ..predict.wording import substitute
+from ..predict.wording import ABSENT_LABEL, substitute
 from .cli import KEEP_MODELS
 
 log = logging.getLogger(__name__)
 
 AUTO, LOUDNESS = "auto", "loudness"
 KEEP_FIXES = 8      # renders of the fix kept for the page's players (a full song's is tens of MB)
-ABSENT_LABEL = "Stems the song does not have"
 # command-line wording in advise's messages, as the page says it
 PAGE_WORDS = (("give the stems folder with --stems DIR", "add the song's stem files in the Stems box"),
               ("--reference needs", "a reference needs"), ("(the default with --stems)", "(auto, given stem files)"),

@@ -141,7 +141,7 @@ def folder_stems(folder: str | Path, sample_rate: int | None, channels: int, map
     from ..corpus.stems_folder import song_from_files
 
     song = song or stems_song(folder, mapping)
-    song.loader.glimpse = True
+    song.loader.glimpse = sum(map(len, song.loader.files.values())) >= 3   # neither check looks at fewer files
     stems = song.stems(sample_rate, channels, pad=True)
     mixes = mix_files(song.loader.glimpses, song.loader.files.get("other", ()))
     kept = {k: [p for p in v if p not in {m for m, _ in mixes}] for k, v in song.loader.files.items()}

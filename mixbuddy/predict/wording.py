@@ -62,10 +62,13 @@ def lacks_note(lacks: list[str]) -> str:
             "reference's other stems")
 
 
+ABSENT_LABEL = "Stems the song does not have"   # the web page's control for advise --absent
+
+
 def absent_hint(stem: str, page: bool = False) -> str:
     """The line under a mix model's advice to raise ``stem``: it cannot tell a missing stem from a very quiet one
     (``advise --absent``; ``page``: in the web page's words)."""
-    ask = (f"tick {stem} under 'Stems the song does not have' and ask again" if page
+    ask = (f"tick {stem} under '{ABSENT_LABEL}' and ask again" if page
            else f"ask again with --absent {stem}")
     return f"If the song has no {STEM_DISPLAY.get(stem, stem)} at all, {ask}: a mix model hears a missing stem as a very quiet one."
 
