@@ -1,4 +1,4 @@
-"""Does the advice from the stems change when they are exported quieter? (the activity gates of advise)
+"""Does the advice from the stems change when they are exported quieter or louder? (the activity gates of advise)
 
 Each song folder of --songs gets known flaws -- each stem that can be a target pushed ±6 dB, and no flaw --
 and every version is heard at bounce levels 0, -6, ... dB by an engine that hears the stems (the loudness
@@ -30,8 +30,9 @@ from mixbuddy.errors import AudioFileError
 from mixbuddy.evaluate.baselines.loudness import loudness
 from mixbuddy.predict.advise import WindowResult, summarise, with_gain
 from mixbuddy.predict import engines
-from mixbuddy.predict.engines import MAX_QUIET_SHIFT_DB, LoudnessEngine, ModelEngine
-from mixbuddy.predict.windows import QUIET_LUFS, SongAudio, cut_windows, load_song
+from mixbuddy.predict.engines import MAX_QUIET_SHIFT_DB, QUIET_LUFS, LoudnessEngine, ModelEngine
+from mixbuddy.predict.gates import GATE_LUFS
+from mixbuddy.predict.windows import SongAudio, cut_windows, load_song
 from raise_estimate import median_guess
 
 
@@ -66,6 +67,8 @@ def main() -> None:
     ap.add_argument("--stem-typical", nargs=4, default=["bass:-24.0", "drums:-29.0", "other:-25.9", "vocals:-25.1"],
                     metavar="STEM:LUFS", help="--guess stems: each stem's typical loudness (mono, model rate)")
     ap.add_argument("--deadband", type=float, default=None, help="--guess stems: move any song whose guess is >= D dB")
+    ap.add_argument("--relative", type=float, nargs="*", default=[], metavar="LUFS",
+                    help="also gates that move both ways, every song's windows counted as at LUFS")
     ap.add_argument("--raised-only", action="store_true", help="a model: the raised row only")
     a = ap.parse_args()
     typical = {k: float(v) for k, v in (t.split(":") for t in a.stem_typical)}
@@ -86,16 +89,18 @@ def main() -> None:
     lufs = [SongAudio(n, engine.sample_rate, np.sum(list(st.values()), axis=0), st).lufs for n, _, st in versions]
     print(f"{len(songs)} songs, {len(versions)} versions (each target ±{a.push_db:g} dB, and none; at 0 dB "
           f"{min(lufs):.1f}…{max(lufs):.1f} LUFS); engine {a.checkpoint or 'loudness'}, anchor {a.anchor}; "
-          f"gates move below {QUIET_LUFS:g} LUFS; raise: {a.guess}"
+          f"advise's gates count every song as at {GATE_LUFS:g} LUFS; raise: {a.guess}"
           + (f", deadband {a.deadband:g} dB" if a.deadband is not None else ""))
     print("| gain dB | LUFS (first song) | gates | windows | windows right | verdicts right | no window |")
     print("|---|---|---|---|---|---|---|")
     for g in a.gains:
         scale = np.float32(10 ** (g / 20))
-        modes = [] if a.raised_only else [("fixed gates", None, False), ("moving gates", QUIET_LUFS, False)]
+        modes = [] if a.raised_only else [("fixed gates", None, None, False), ("down only", QUIET_LUFS, None, False),
+                                          ("advise's gates", GATE_LUFS, GATE_LUFS, False)]
+        modes += [(f"as at {r:g}", r, r, False) for r in a.relative]
         if callable(getattr(engine, "for_song", None)):       # a model: also raised as advise raises it
-            modes.append(("moving gates + raised", QUIET_LUFS, True))
-        for gates, quiet, raised in modes:
+            modes.append(("advise's gates + raised", GATE_LUFS, GATE_LUFS, True))
+        for gates, quiet, loud, raised in modes:
             n_win = n_right = n_verdict = n_none = 0
             first_lufs = None
             for name, flaw, stems in versions:
@@ -104,7 +109,8 @@ def main() -> None:
                 if first_lufs is None:
                     first_lufs = audio.lufs
                 try:
-                    windows, _ = cut_windows(audio, a.anchor, engine.clip_seconds, quiet_lufs=quiet)
+                    windows, _ = cut_windows(audio, a.anchor, engine.clip_seconds, quiet_lufs=quiet,
+                                              loud_lufs=loud)
                 except AudioFileError:           # no usable window: no verdict
                     n_none += 1
                     continue

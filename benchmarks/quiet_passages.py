@@ -28,7 +28,8 @@ import numpy as np
 from mixbuddy.audio import read_audio
 from mixbuddy.predict.advise import with_gain
 from mixbuddy.predict.engines import ModelEngine
-from mixbuddy.predict.windows import ACTIVE_SHARE, STEM_SILENCE_DB, SongAudio, activity, cut_windows
+from mixbuddy.predict.gates import ACTIVE_SHARE, STEM_SILENCE_DB, activity
+from mixbuddy.predict.windows import SongAudio, cut_windows
 
 REPO = Path(__file__).resolve().parents[1]
 

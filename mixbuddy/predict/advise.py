@@ -375,7 +375,8 @@ def advise(song: str | Path | None, anchor: str, engine: AdviceEngine, stems_dir
         windows, skipped = cut_windows(audio, anchor, engine.clip_seconds, hop_s)
         for_song = getattr(engine, "for_song", None)   # a mix model and a mastered bounce (engines.ModelEngine)
         if callable(for_song) and windows:
-            engine, gain = for_song(audio.mix, audio.source, audio.lufs)
+            stems_model = getattr(engine, "input_mode", None) == "stems"    # hears the stems: their own level
+            engine, gain = for_song(audio.mix, audio.source, audio.stems_lufs if stems_model else audio.lufs)
             if gain:
                 windows = [with_gain(w, gain) for w in windows]
     if opened != stems_dir:

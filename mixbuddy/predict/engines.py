@@ -42,7 +42,7 @@ LOUD_Z = 2.326  # a normal distribution's 99th percentile, in standard deviation
 MONO = " (its mono downmix, as the model hears it; a stereo loudness meter reads 3 dB or more higher)"
 NEAR_Z = 1.645  # its 95th: above it a note only (docs/BENCHMARKS.md, "Lightly mastered mixes and the guard's threshold")
 QUIET_LUFS = -24.0        # the training mixes' 1st percentile, -23.9 (docs/BENCHMARKS.md, level_shift.py), mono
-MAX_QUIET_SHIFT_DB = 30.0  # a quieter song is taken as at QUIET_LUFS by at most this much (predict/windows.py)
+MAX_QUIET_SHIFT_DB = 30.0  # quiet stems are raised, and the gates move (predict/gates.py), by at most this much
 QUIET_RAISE_TO_LUFS = -19.3  # a stems model hears stems quieter than QUIET_LUFS raised to this, the training
                              # mixes' median (docs/BENCHMARKS.md, "Quiet exports": better than their 1st percentile)
 

@@ -22,21 +22,9 @@ length, when at least ``min_s`` (5 s) of audio remain, and dropped otherwise; so
 0–10, 10–20, 20–30 and 30–36 (padded), and a 34 s song gives three windows (its last 4 s are
 dropped). A song shorter than ``min_s`` is an error.
 
-Skipped windows (reason recorded), using the dataset's gate levels: the mix RMS is below −35 dBFS
-(silence), or, when the stems are known, the anchor stem is inactive (stem RMS < −45 dBFS or fewer
-than 20 % of its 50 ms frames above −45 dBFS) or no stem other than the anchor can be a target. The
-same activity test decides which stems the loudness engine measures in a window. A song with no
-usable window at all raises :class:`~mixbuddy.errors.AudioFileError` naming the input.
-
-Those gate levels were set for mixes at the training corpus's levels. When the stems are known and the
-song (its mix, BS.1770, mono) is quieter than ``QUIET_LUFS`` (the 1st percentile of the training mixes),
-both gates move down by the difference (at most ``MAX_GATE_SHIFT_DB``, logged): a quiet export of the
-stems then counts the same windows and the same playing stems as a bounce at −24 LUFS, so the advice of
-the loudness engine, which weighs the stems against each other, does not change with the bounce level
-(a buried stem no longer drops out first), and a stems model hears such stems raised to the training
-mixes' median loudness (``ModelEngine.for_song``). A mix without stems keeps the fixed gates: the mix
-models read its level, so a very quiet mix is refused with a hint to raise it rather than misread
-(docs/BENCHMARKS.md, "Quiet exports").
+Skipped windows (reason recorded), by the gates of :mod:`mixbuddy.predict.gates`: a silent mix, or, when the
+stems are known, an inactive anchor stem or no stem other than the anchor that can be a target. A song with
+no usable window at all raises :class:`~mixbuddy.errors.AudioFileError` naming the input.
 """
 from __future__ import annotations
 
@@ -48,14 +36,15 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-from ..audio import frame_rms_db, read_audio, resample, to_channels
+from ..audio import read_audio, resample, to_channels
 from ..constants import STEMS, TARGET_STEMS
 from ..data import templates as T
 from ..errors import AudioFileError, MixbuddyError
 from ..findings import target_stems
 from .align import line_up
 from .channels import mend_channels
-from .engines import MAX_QUIET_SHIFT_DB, QUIET_LUFS, WindowInput
+from .engines import WindowInput
+from .gates import ACTIVE_SHARE, GATE_LUFS, activity, fmt_gate, gate_levels
 
 if TYPE_CHECKING:
     from ..corpus.song import Song
@@ -63,11 +52,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MIN_WINDOW_S = 5.0
-MIX_SILENCE_DB = -35.0
-STEM_SILENCE_DB = -45.0
-MAX_GATE_SHIFT_DB = MAX_QUIET_SHIFT_DB  # gates go no lower than -65 / -75 dBFS: above a 16-bit file's noise floor
-ACTIVE_SHARE = 0.2
-FRAME_S = 0.05
 FULL_BAND_HZ = 16000  # the mix models listen at 16 kHz: a file sampled below this lacks part of what they hear
 INSTRUCTION_ID = "instr/0"
 
@@ -81,6 +65,7 @@ class SongAudio:
     mix: np.ndarray  # float32 (samples, channels)
     stems: dict[str, np.ndarray] | None = None
     lacks: tuple[str, ...] = ()  # stems a mix alone is said not to have (advise --absent)
+    summed: bool = False         # the mix is the stems' sum (no mix of its own was given)
 
     @property
     def duration_s(self) -> float:
@@ -97,6 +82,16 @@ class SongAudio:
         from ..evaluate.baselines.loudness import loudness
 
         return loudness(to_channels(self.mix, 1)[:, 0], self.sample_rate)
+
+    @cached_property
+    def stems_lufs(self) -> float:
+        """BS.1770 loudness of the stems' sum, mono (the mix's when the mix is that sum or no stems are known)."""
+        from ..evaluate.baselines.loudness import loudness
+
+        if self.stems is None or self.summed:
+            return self.lufs
+        mono = np.sum([to_channels(x, 1)[:, 0] for x in self.stems.values()], axis=0, dtype=np.float32)
+        return loudness(mono, self.sample_rate)
 
 
 @dataclass(frozen=True)
@@ -246,7 +241,7 @@ def load_song(song: str | Path | None, stems_dir: str | Path | None, sample_rate
     if song is None:
         assert stems is not None
         mix = np.sum(np.stack(list(stems.values())), axis=0, dtype=np.float32)
-        return SongAudio(str(stems_dir), sample_rate, mix, stems)
+        return SongAudio(str(stems_dir), sample_rate, mix, stems, summed=True)
     mix, native = read_audio(song)
     mix = to_channels(mend_channels(mix, song), channels)   # a dead channel or opposed polarities: heard as mono
     warn_band_limited(song, native)
@@ -268,29 +263,6 @@ def window_bounds(n: int, sr: int, window_s: float, hop_s: float,
         if e - a >= w or e - a >= least:
             out.append((a, e))
     return out
-
-
-def activity(x: np.ndarray, sr: int, gate_db: float = STEM_SILENCE_DB) -> tuple[float, float]:
-    """(RMS dBFS, share of 50 ms frames above ``gate_db``) of a (samples, channels) signal."""
-    frames = frame_rms_db(x, sr, FRAME_S)
-    p = float(np.mean(np.asarray(x, dtype=np.float64) ** 2)) if x.size else 0.0
-    return 10.0 * np.log10(p + 1e-12), float(np.mean(frames > gate_db))
-
-
-def gate_shift(audio: SongAudio, quiet_lufs: float | None = QUIET_LUFS) -> float:
-    """dB (<= 0) to move the gates by for this song: its mix's loudness below ``quiet_lufs`` when the stems
-    are known (see the module docstring), else 0; None = the fixed gates."""
-    if quiet_lufs is None or audio.stems is None:
-        return 0.0
-    lufs = audio.lufs
-    if not np.isfinite(lufs) or lufs >= quiet_lufs:
-        return 0.0
-    shift = max(lufs - quiet_lufs, -MAX_GATE_SHIFT_DB)
-    log.info("%s: the song is at %.1f LUFS (mono), quieter than the mixes the activity gates were set for: "
-             "they move down %.1f dB (silence below %.1f dBFS, a stem plays above %.1f dBFS), so its windows "
-             "count as at %.1f LUFS", audio.source, lufs, -shift, MIX_SILENCE_DB + shift,
-             STEM_SILENCE_DB + shift, lufs - shift)
-    return float(shift)
 
 
 def _pad(x: np.ndarray, n: int) -> np.ndarray:
@@ -330,10 +302,10 @@ def check_absent(absent: Sequence[str], anchor: str, with_stems: bool) -> tuple[
 
 
 def cut_windows(audio: SongAudio, anchor: str, window_s: float = 10.0, hop_s: float | None = None,
-                min_s: float = MIN_WINDOW_S, quiet_lufs: float | None = QUIET_LUFS
-                ) -> tuple[list[WindowInput], list[Skipped]]:
+                min_s: float = MIN_WINDOW_S, quiet_lufs: float | None = GATE_LUFS,
+                loud_lufs: float | None = GATE_LUFS) -> tuple[list[WindowInput], list[Skipped]]:
     """The usable windows of a song and the skipped ones (with reasons); see the module docstring
-    (``quiet_lufs=None``: the fixed gates for every song)."""
+    (``quiet_lufs``/``loud_lufs``: below/above what the gates move down/up; both None: the fixed gates)."""
     sr = audio.sample_rate
     if audio.stems is not None and anchor not in audio.stems:
         raise MixbuddyError(f"{audio.source}: there is no {anchor!r} stem to use as the anchor; "
@@ -345,8 +317,7 @@ def cut_windows(audio: SongAudio, anchor: str, window_s: float = 10.0, hop_s: fl
     require_length(audio.source, audio.duration_s, min_s)
     instruction = T.render_instruction(audio.stem_names, anchor, INSTRUCTION_ID)
     names = audio.stem_names if audio.stems is None and audio.lacks else None    # a mix said to lack a stem
-    shift = gate_shift(audio, quiet_lufs)
-    mix_gate, stem_gate = round(MIX_SILENCE_DB + shift, 1), round(STEM_SILENCE_DB + shift, 1)
+    mix_gate, stem_gate = gate_levels(audio, quiet_lufs, loud_lufs)
     n_win = int(round(window_s * sr))
     windows: list[WindowInput] = []
     skipped: list[Skipped] = []
@@ -357,7 +328,7 @@ def cut_windows(audio: SongAudio, anchor: str, window_s: float = 10.0, hop_s: fl
         mix_db = 10.0 * np.log10(float(np.mean(np.asarray(mono, dtype=np.float64) ** 2)) + 1e-12)
         loudest = max(loudest, mix_db)
         if mix_db < mix_gate:
-            skipped.append(Skipped(t0, t1, f"silent: mix RMS {mix_db:.1f} dBFS < {mix_gate:g} dBFS"))
+            skipped.append(Skipped(t0, t1, f"silent: mix RMS {mix_db:.1f} dBFS < {fmt_gate(mix_gate)} dBFS"))
             continue
         stems, active = None, ()
         if audio.stems is not None:
@@ -381,13 +352,13 @@ def cut_windows(audio: SongAudio, anchor: str, window_s: float = 10.0, hop_s: fl
         why = "; ".join(sorted({s.reason.split(":")[0] for s in skipped})) or "no window"
         hint = "are the stems silent?" if audio.stems is not None else "is the file silent?"
         if buried and not anchor_off:        # the anchor plays, the stems to advise on never reach the gate
-            hint = (f"a stem counts as playing at {stem_gate:g} dBFS RMS in {100 * ACTIVE_SHARE:.0f}% of its "
+            hint = (f"a stem counts as playing at {fmt_gate(stem_gate)} dBFS RMS in {100 * ACTIVE_SHARE:.0f}% of its "
                     "50 ms frames; if one is buried this deep in the mix, raise it by ear and ask again")
         what = "the mix" if audio.stems is None else "the mix (or the stems' sum)"
         if loudest < -100.0:
             hint = f"{what} is digitally silent"
         elif loudest < mix_gate:
-            hint = (f"{what} is at most {loudest:.1f} dBFS RMS in a window, and a window needs {mix_gate:g} "
+            hint = (f"{what} is at most {loudest:.1f} dBFS RMS in a window, and a window needs {fmt_gate(mix_gate)} "
                     f"dBFS; if it was bounced this quietly, raise its level")
         raise AudioFileError(audio.source, f"no usable window to analyse in {audio.duration_s:.1f} s of audio "
                                            f"({len(skipped)} skipped: {why})", hint)

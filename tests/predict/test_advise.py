@@ -82,48 +82,74 @@ def test_stems_without_a_stem_to_advise_on_are_refused_by_name():
     assert re.fullmatch(r"none of the bass/vocals stems is active: bass RMS -\d\d\.\d dBFS", skipped[0].reason)
 
 
-def test_quiet_stems_count_the_windows_of_a_usual_bounce(caplog):
-    """A song at -24 LUFS (QUIET_LUFS) exported 10 and 20 dB quieter: with the gates that move for a quiet
-    song, the same windows and the same playing stems at all three levels (the middle window is 8 dB down);
-    with the fixed gates, 10 dB down, that window is silent. A mix without stems
-    keeps the fixed gates; a song 60 dB further down moves them by no more than 30 dB."""
+def test_stems_exported_at_any_level_count_the_windows_of_a_usual_bounce(caplog):
+    """A song at -19.3 LUFS (GATE_LUFS, where the gates were set) exported 15 and 25 dB quieter and 10 dB
+    hotter: the gates move with it, so the same windows and the same playing stems at every level (the middle
+    window is 8 dB down, the vocals sit out the last 10 s under a bleed 26 dB down); with the fixed gates the
+    middle window is silent 15 dB down and the bleed counts as vocals 10 dB up. A mix without stems keeps the
+    fixed gates; a song 45 dB down moves them by no more than 30 dB."""
     from mixbuddy.evaluate.baselines.loudness import loudness
-    from mixbuddy.predict.windows import MAX_GATE_SHIFT_DB, QUIET_LUFS, to_channels
+    from mixbuddy.predict.gates import GATE_LUFS, MAX_GATE_SHIFT_DB
+    from mixbuddy.predict.windows import to_channels
 
     st = balanced_stems(30.0, SR, seed=5, push={"vocals": -6.0})
     for x in st.values():
         x[10 * SR:20 * SR] *= np.float32(0.4)                     # a quieter passage, 8 dB down
-    at_quiet = QUIET_LUFS - loudness(to_channels(sum(st.values()), 1)[:, 0], SR)  # dB to put it at QUIET_LUFS
+    st["vocals"][20 * SR:] *= np.float32(0.05)                    # the vocals' bleed, 26 dB down
+    at_gate = GATE_LUFS - loudness(to_channels(sum(st.values()), 1)[:, 0], SR)  # dB to put it at GATE_LUFS
 
     def cut(audio, **kw):
         w, skipped = cut_windows(audio, "drums", **kw)
         return [(x.start_s, x.active) for x in w], [(s.start_s, s.reason.split(":")[0]) for s in skipped]
 
     def scaled(db, stems=True):
-        q = {k: v * np.float32(10 ** ((at_quiet + db) / 20)) for k, v in st.items()}
-        return SongAudio("quiet", SR, sum(q.values()), q if stems else None)
+        q = {k: v * np.float32(10 ** ((at_gate + db) / 20)) for k, v in st.items()}
+        return SongAudio("quiet", SR, sum(q.values()), q if stems else None, summed=True)
 
     usual = cut(scaled(0.0))
-    assert len(usual[0]) == 3 and all("vocals" in a for _, a in usual[0])
+    assert [a for _, a in usual[0]] == [("bass", "drums", "other", "vocals")] * 2 + [("bass", "drums", "other")]
     with caplog.at_level(logging.INFO, logger="mixbuddy"):
-        assert cut(scaled(-10.0)) == usual and cut(scaled(-20.0)) == usual
-    msg = [m for m in caplog.messages if m.startswith("quiet: the song is at")][-1]
-    assert msg == ("quiet: the song is at -44.0 LUFS (mono), quieter than the mixes the activity gates were set "
-                   "for: they move down 20.0 dB (silence below -55.0 dBFS, a stem plays above -65.0 dBFS), so its "
-                   "windows count as at -24.0 LUFS")
-    fixed_windows, fixed_skipped = cut(scaled(-10.0), quiet_lufs=None)
+        assert cut(scaled(-15.0)) == usual and cut(scaled(-25.0)) == usual and cut(scaled(10.0)) == usual
+    quiet, hot = [m for m in caplog.messages if m.startswith("quiet: the song is at")][-2:]
+    assert quiet == ("quiet: the song is at -44.3 LUFS (mono): each gate moves down 25.0 dB (silence below -60 "
+                     "dBFS, a stem plays above -70 dBFS), so its windows and playing stems are those of an export "
+                     "at -19.3 LUFS, where the gates were set")
+    assert hot.startswith("quiet: the song is at -9.3 LUFS (mono): each gate moves up 10.0 dB (silence below -25 ")
+    fixed_windows, fixed_skipped = cut(scaled(-15.0), quiet_lufs=None, loud_lufs=None)
     assert fixed_skipped == [(10.0, "silent")] and fixed_windows != usual[0]
-    assert cut(scaled(-10.0, stems=False))[1] == [(10.0, "silent")]          # a mix alone: the fixed gates
-    windows, skipped = cut_windows(scaled(-40.0), "drums")                    # -64 LUFS: moved by 30 dB only
-    assert len(windows) == 2 and [s.reason for s in skipped] == ["silent: mix RMS -69.2 dBFS < -65 dBFS"]
+    assert cut(scaled(10.0), quiet_lufs=None, loud_lufs=None)[0][-1] == (20.0, ("bass", "drums", "other", "vocals"))
+    assert cut(scaled(-15.0, stems=False))[1] == [(10.0, "silent")]          # a mix alone: the fixed gates
+    windows, skipped = cut_windows(scaled(-45.0), "drums")                    # -64.3 LUFS: moved by 30 dB only
+    assert len(windows) == 2 and [s.reason for s in skipped] == ["silent: mix RMS -69.3 dBFS < -65 dBFS"]
     assert MAX_GATE_SHIFT_DB == 30.0
+
+
+def test_a_mix_file_louder_than_its_stems_moves_the_mix_gate_only(caplog):
+    """A mastered bounce given with its unmastered stems: the mix's silence gate follows the mix, the stems'
+    activity gate follows the stems' sum, so the stems count as they do alone (not as if 12 dB louder)."""
+    from mixbuddy.evaluate.baselines.loudness import loudness
+    from mixbuddy.predict.gates import GATE_LUFS
+    from mixbuddy.predict.windows import to_channels
+
+    st = balanced_stems(30.0, SR, seed=5)
+    st["vocals"][20 * SR:] *= np.float32(0.01)                    # the vocals' bleed in the last window
+    gain = np.float32(10 ** ((GATE_LUFS - loudness(to_channels(sum(st.values()), 1)[:, 0], SR)) / 20))
+    st = {k: v * gain for k, v in st.items()}
+    alone = cut_windows(SongAudio("stems", SR, sum(st.values()), st, summed=True), "drums")[0]
+    with caplog.at_level(logging.INFO, logger="mixbuddy"):
+        given = cut_windows(SongAudio("master.wav", SR, sum(st.values()) * np.float32(4.0), st), "drums")[0]
+    assert [w.active for w in given] == [w.active for w in alone] and "vocals" not in given[-1].active
+    assert caplog.messages[-1] == ("master.wav: the mix is at -7.3 LUFS and the stems' sum at -19.3 (mono): the "
+                                   "silence gate moves up 12.0 dB (below -23 dBFS), the stems' activity gate stays (a "
+                                   "stem plays above -45 dBFS), so its windows and playing stems are those of an "
+                                   "export at -19.3 LUFS, where the gates were set")
 
 
 def test_a_stems_model_hears_quiet_stems_raised_to_the_levels_it_learned(tmp_path):
     """Stems exported 20 and 30 dB down (below -24 LUFS, the training mixes' 1st percentile) reach a stems
     model at the same level (-19.3 LUFS, their median) and get the same advice; the report says by how much
-    they were raised. A mix model and
-    stems at a usual level are left alone."""
+    they were raised; given with a bounce at the usual level, they are raised all the same (their own level
+    counts). A mix model and stems at a usual level are left alone."""
     st = balanced_stems(30.0, 44100, seed=4, push={"drums": 9.0})
     heard, reports = [], []
     for db in (-20.0, -30.0):
@@ -139,6 +165,11 @@ def test_a_stems_model_hears_quiet_stems_raised_to_the_levels_it_learned(tmp_pat
     assert note["trained_p1_lufs"] == -24.0 and note["lufs"] < -30.0 and abs(note["lufs"] + note["gain_db"] + 19.3) < 0.01
     assert b.engine["quiet_stems"]["gain_db"] == pytest.approx(note["gain_db"] + 10.0, abs=0.05)
     assert any("quieter than 99% of the mixes this model learned from: they are heard" in n for n in a.notes)
+    bounce = tmp_path / "bounce.wav"              # a bounce at the song's own level, given with the quiet stems
+    sf.write(bounce, np.sum(list(st.values()), axis=0), 44100, subtype="FLOAT")
+    with_mix = FakeModel("stems")
+    advise(bounce, "vocals", ModelEngine(model=with_mix), stems_dir=tmp_path / "q20")
+    assert np.allclose(with_mix.heard_db, heard[0], atol=0.01)     # raised by the stems' level, not the bounce's
     usual = advise(None, "vocals", ModelEngine(model=FakeModel("stems")), stems_dir=write_stems(tmp_path / "u", st))
     assert "quiet_stems" not in usual.engine
     quiet_mix = tmp_path / "q20" / "mix.flac"
