@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..audio import frame_rms_db
 from .engines import MAX_QUIET_SHIFT_DB, QUIET_LUFS, QUIET_RAISE_TO_LUFS
 
 if TYPE_CHECKING:
@@ -43,11 +42,41 @@ TRAINED_LUFS_RANGE = (QUIET_LUFS, -13.6)  # the training mixes' 1st and 99th per
                                           # is noted (docs/BENCHMARKS.md, "Mastered bounces")
 
 
+def frame_powers(x: np.ndarray, sr: int) -> np.ndarray:
+    """Power of each 50 ms frame of a (samples, channels) signal, channels averaged, with each frame's own mean
+    taken out first: a DC offset (a constant the ear does not hear, which a DAW's export can carry) never makes
+    a silent stem or mix look as if it played. The last partial frame is left out (the whole signal is one frame
+    when shorter than that)."""
+    n = max(1, int(round(FRAME_S * sr)))
+    m = max(1, x.shape[0] // n) if x.size else 0
+    if m == 0:
+        return np.zeros(1)
+    f = np.asarray(x[: m * n] if x.shape[0] >= n else x, dtype=np.float64).reshape(m, -1, x.shape[1])
+    f = f - f.mean(axis=1, keepdims=True)
+    return np.mean(f * f, axis=(1, 2))
+
+
+def rms_db(x: np.ndarray, sr: int) -> float:
+    """RMS in dBFS of a (samples, channels) signal, DC left out (:func:`frame_powers`)."""
+    return float(10.0 * np.log10(frame_powers(x, sr).mean() + 1e-12))
+
+
 def activity(x: np.ndarray, sr: int, gate_db: float = STEM_SILENCE_DB) -> tuple[float, float]:
-    """(RMS dBFS, share of 50 ms frames above ``gate_db``) of a (samples, channels) signal."""
-    frames = frame_rms_db(x, sr, FRAME_S)
-    p = float(np.mean(np.asarray(x, dtype=np.float64) ** 2)) if x.size else 0.0
-    return 10.0 * np.log10(p + 1e-12), float(np.mean(frames > gate_db))
+    """(RMS dBFS, share of 50 ms frames above ``gate_db``) of a (samples, channels) signal, DC left out."""
+    p = frame_powers(x, sr)
+    return float(10.0 * np.log10(p.mean() + 1e-12)), float(np.mean(10.0 * np.log10(p + 1e-12) > gate_db))
+
+
+def dc_offset(x: np.ndarray, sr: int) -> float:
+    """The constant a (samples, channels) signal sits at: the median over its 50 ms frames of each frame's mean
+    (so a kick's or a bass note's lopsided cycles, which come and go, do not count), the larger channel's (one
+    channel at a time: a mean over the middle axis of the whole (frames, n, channels) view is 8 times slower)."""
+    n = max(1, int(round(FRAME_S * sr)))
+    m = x.shape[0] // n
+    if m == 0:
+        return 0.0
+    return max(abs(float(np.median(x[: m * n, c].reshape(m, n).mean(axis=1, dtype=np.float64))))
+               for c in range(x.shape[1]))
 
 
 def gate_shift(lufs: float, quiet_lufs: float | None = GATE_LUFS, loud_lufs: float | None = GATE_LUFS) -> float:

@@ -44,7 +44,7 @@ from ..findings import target_stems
 from .align import line_up
 from .channels import mend_channels
 from .engines import WindowInput
-from .gates import ACTIVE_SHARE, GATE_LUFS, activity, fmt_gate, gate_levels
+from .gates import ACTIVE_SHARE, GATE_LUFS, activity, dc_offset, fmt_gate, gate_levels, rms_db
 
 if TYPE_CHECKING:
     from ..corpus.song import Song
@@ -54,6 +54,7 @@ log = logging.getLogger(__name__)
 MIN_WINDOW_S = 5.0
 FULL_BAND_HZ = 16000  # the mix models listen at 16 kHz: a file sampled below this lacks part of what they hear
 INSTRUCTION_ID = "instr/0"
+DC_NOTE = 1e-3        # -60 dBFS; the real stems at hand sit within 5e-5 of zero (docs/BENCHMARKS.md, "DC offsets")
 
 
 @dataclass
@@ -221,6 +222,18 @@ def warn_silent_stems(source: str | Path, stems: dict[str, np.ndarray]) -> None:
                         "treats it as absent; check that file", source, name)
 
 
+def note_dc_offsets(source: str | Path, signals: dict[str, np.ndarray], sr: int) -> None:
+    """A stem (or the mix) that sits at a DC offset of ``DC_NOTE`` or more is noted: the gates leave it out
+    (:func:`~mixbuddy.predict.gates.frame_powers`), but it costs the producer headroom."""
+    for name, x in signals.items():
+        dc = dc_offset(x, sr)
+        if dc >= DC_NOTE:
+            what = "the mix" if name == "mix" else f"the {name} stem"
+            log.info("%s: %s sits at a DC offset of %.3f (%.0f dBFS), which the analysis leaves out; it costs "
+                     "headroom and can click at edits: a DC filter (a high-pass under 20 Hz) removes it", source,
+                     what, dc, 20.0 * np.log10(dc))
+
+
 def load_song(song: str | Path | None, stems_dir: str | Path | None, sample_rate: int, channels: int,
               mapping: str | Path | None = None) -> SongAudio:
     """Decode a mix file and/or a stems folder or ``.stem.mp4`` file at ``sample_rate``/``channels``."""
@@ -238,6 +251,7 @@ def load_song(song: str | Path | None, stems_dir: str | Path | None, sample_rate
         stems = read_stems_folder(stems_dir, sample_rate, channels, mapping)
     if stems is not None:
         warn_silent_stems(stems_dir, stems)
+        note_dc_offsets(stems_dir, stems, sample_rate)
     if song is None:
         assert stems is not None
         mix = np.sum(np.stack(list(stems.values())), axis=0, dtype=np.float32)
@@ -246,6 +260,7 @@ def load_song(song: str | Path | None, stems_dir: str | Path | None, sample_rate
     mix = to_channels(mend_channels(mix, song), channels)   # a dead channel or opposed polarities: heard as mono
     warn_band_limited(song, native)
     mix = resample(mix, native, sample_rate)
+    note_dc_offsets(song, {"mix": mix}, sample_rate)
     if stems is not None:
         mix, stems = line_up(song, stems_dir, mix, stems, sample_rate)
     return SongAudio(str(song), sample_rate, mix, stems)
@@ -325,7 +340,7 @@ def cut_windows(audio: SongAudio, anchor: str, window_s: float = 10.0, hop_s: fl
     for a, e in window_bounds(audio.mix.shape[0], sr, window_s, hop_s or window_s, min_s):
         t0, t1 = a / sr, e / sr
         mono = to_channels(audio.mix[a:e], 1)
-        mix_db = 10.0 * np.log10(float(np.mean(np.asarray(mono, dtype=np.float64) ** 2)) + 1e-12)
+        mix_db = rms_db(mono, sr)
         loudest = max(loudest, mix_db)
         if mix_db < mix_gate:
             skipped.append(Skipped(t0, t1, f"silent: mix RMS {mix_db:.1f} dBFS < {fmt_gate(mix_gate)} dBFS"))
@@ -356,7 +371,8 @@ def cut_windows(audio: SongAudio, anchor: str, window_s: float = 10.0, hop_s: fl
                     "50 ms frames; if one is buried this deep in the mix, raise it by ear and ask again")
         what = "the mix" if audio.stems is None else "the mix (or the stems' sum)"
         if loudest < -100.0:
-            hint = f"{what} is digitally silent"
+            offset = dc_offset(audio.mix, sr) >= DC_NOTE
+            hint = f"{what} is digitally silent{' but for a DC offset' if offset else ''}"
         elif loudest < mix_gate:
             hint = (f"{what} is at most {loudest:.1f} dBFS RMS in a window, and a window needs {fmt_gate(mix_gate)} "
                     f"dBFS; if it was bounced this quietly, raise its level")

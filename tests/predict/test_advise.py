@@ -145,6 +145,36 @@ def test_a_mix_file_louder_than_its_stems_moves_the_mix_gate_only(caplog):
                                    "export at -19.3 LUFS, where the gates were set")
 
 
+def test_a_dc_offset_neither_makes_a_stem_play_nor_goes_unsaid(caplog):
+    """A DAW export can sit at a constant offset the ear does not hear: the vocals silent for the last 10 s and
+    the bass offset by 0.01 (-40 dBFS) count exactly as without it (the gates take each 50 ms frame's mean out;
+    before, the silent vocals' window counted them as playing), a mix silent but for an offset is still silent,
+    and the offset is noted by stem; stems without one get no note."""
+    from mixbuddy.predict.windows import note_dc_offsets
+
+    st = balanced_stems(30.0, SR, seed=3)
+    st["vocals"][20 * SR:] = 0.0
+    offset = {k: v + np.float32(0.01) if k in ("bass", "vocals") else v for k, v in st.items()}
+
+    def cut(stems):
+        w, skipped = cut_windows(SongAudio("song", SR, sum(stems.values()), stems, summed=True), "drums")
+        return [(x.start_s, x.active) for x in w], [s.reason for s in skipped]
+
+    clean = cut(st)
+    assert clean[0][-1] == (20.0, ("bass", "drums", "other")) and cut(offset) == clean
+    quiet = np.zeros((20 * SR, 2), np.float32)
+    quiet[: 10 * SR] = st["drums"][: 10 * SR]
+    windows, skipped = cut_windows(SongAudio("mix.wav", SR, quiet + np.float32(0.03)), "drums")
+    assert len(windows) == 1 and skipped[0].reason.startswith("silent: mix RMS -1")      # -30 dBFS of offset: silent
+    with caplog.at_level(logging.INFO, logger="mixbuddy"):
+        note_dc_offsets("song", st, SR)
+        assert not caplog.messages
+        note_dc_offsets("song", offset, SR)
+    assert caplog.messages == [f"song: the {s} stem sits at a DC offset of 0.010 (-40 dBFS), which the analysis "
+                               "leaves out; it costs headroom and can click at edits: a DC filter (a high-pass "
+                               "under 20 Hz) removes it" for s in ("bass", "vocals")]
+
+
 def test_a_stems_model_hears_quiet_stems_raised_to_the_levels_it_learned(tmp_path):
     """Stems exported 20 and 30 dB down (below -24 LUFS, the training mixes' 1st percentile) reach a stems
     model at the same level (-19.3 LUFS, their median) and get the same advice; the report says by how much
@@ -304,9 +334,13 @@ def test_errors_name_the_file(tmp_path, engine):
     sf.write(str(tmp_path / "silent.wav"), np.zeros((30 * SR, 2), np.float32), SR)
     with pytest.raises(AudioFileError, match=r"silent.wav: no usable window .*3 skipped: silent.*digitally silent"):
         advise(tmp_path / "silent.wav", "drums", ModelEngine(model=FakeModel("mix")))
-    sf.write(str(tmp_path / "quiet.wav"), np.full((30 * SR, 2), 0.01, np.float32), SR)   # -40 dBFS
+    tone = np.sqrt(2) * 0.01 * np.sin(2 * np.pi * 440 * np.arange(30 * SR) / SR)
+    sf.write(str(tmp_path / "quiet.wav"), np.stack([tone, tone], axis=1).astype(np.float32), SR)   # -40 dBFS
     with pytest.raises(AudioFileError, match=r"quiet.wav: .*at most -40.0 dBFS RMS in a window, and a window needs -35"):
         advise(tmp_path / "quiet.wav", "drums", ModelEngine(model=FakeModel("mix")))
+    sf.write(str(tmp_path / "offset.wav"), np.full((30 * SR, 2), 0.01, np.float32), SR)   # a constant, no sound
+    with pytest.raises(AudioFileError, match=r"offset.wav: .*\(the mix is digitally silent but for a DC offset\)"):
+        advise(tmp_path / "offset.wav", "drums", ModelEngine(model=FakeModel("mix")))
     with pytest.raises(MixbuddyError, match="needs the stems"):
         advise(tmp_path / "silent.wav", "drums", engine)
     folder = write_stems(tmp_path / "nodrums", {k: v for k, v in synth_stems(8.0, SR, 2).items() if k != "drums"}, SR,
