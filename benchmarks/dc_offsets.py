@@ -5,9 +5,9 @@
    (``<root>/<split>/<song>/`` or ``<root>/<song>/``, the mixture left out): the largest per song, and how
    many files reach ``DC_NOTE`` (where ``advise`` notes it), by stem.
 2. The example's stems with ``--offset`` (0.01, -40 dBFS) added to the bass and "other" (float WAV), against
-   the example's own: the loudness engine's windows (anchor drums) and the levels behind its verdict. The
-   gates take each frame's mean out, so the two should read alike; before they did (session 30), a stem
-   silent but for the offset counted as playing.
+   the example's own: the loudness engine's windows (anchor drums) and the levels behind its verdict.
+   ``advise`` takes such an offset out when it reads the stems (and the gates take each 50 ms frame's mean
+   out), so the two should read alike; before session 30 a stem silent but for the offset counted as playing.
 
     python benchmarks/dc_offsets.py [--corpus work/synth] [--offset 0.01]
 """

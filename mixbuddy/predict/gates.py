@@ -67,16 +67,21 @@ def activity(x: np.ndarray, sr: int, gate_db: float = STEM_SILENCE_DB) -> tuple[
     return float(10.0 * np.log10(p.mean() + 1e-12)), float(np.mean(10.0 * np.log10(p + 1e-12) > gate_db))
 
 
-def dc_offset(x: np.ndarray, sr: int) -> float:
-    """The constant a (samples, channels) signal sits at: the median over its 50 ms frames of each frame's mean
-    (so a kick's or a bass note's lopsided cycles, which come and go, do not count), the larger channel's (one
-    channel at a time: a mean over the middle axis of the whole (frames, n, channels) view is 8 times slower)."""
+def dc_offsets(x: np.ndarray, sr: int) -> np.ndarray:
+    """The constant each channel of a (samples, channels) signal sits at: the median over its 50 ms frames of
+    each frame's mean (so a kick's or a bass note's lopsided cycles, which come and go, do not count); one
+    channel at a time (a mean over the middle axis of the whole (frames, n, channels) view is 8 times slower)."""
     n = max(1, int(round(FRAME_S * sr)))
     m = x.shape[0] // n
     if m == 0:
-        return 0.0
-    return max(abs(float(np.median(x[: m * n, c].reshape(m, n).mean(axis=1, dtype=np.float64))))
-               for c in range(x.shape[1]))
+        return np.zeros(x.shape[1])
+    return np.array([np.median(x[: m * n, c].reshape(m, n).mean(axis=1, dtype=np.float64))
+                     for c in range(x.shape[1])])
+
+
+def dc_offset(x: np.ndarray, sr: int) -> float:
+    """The larger channel's DC offset (:func:`dc_offsets`), as a magnitude."""
+    return float(np.abs(dc_offsets(x, sr)).max(initial=0.0))
 
 
 def gate_shift(lufs: float, quiet_lufs: float | None = GATE_LUFS, loud_lufs: float | None = GATE_LUFS) -> float:

@@ -44,7 +44,7 @@ from ..findings import target_stems
 from .align import line_up
 from .channels import mend_channels
 from .engines import WindowInput
-from .gates import ACTIVE_SHARE, GATE_LUFS, activity, dc_offset, fmt_gate, gate_levels, rms_db
+from .gates import ACTIVE_SHARE, GATE_LUFS, activity, dc_offsets, fmt_gate, gate_levels, rms_db
 
 if TYPE_CHECKING:
     from ..corpus.song import Song
@@ -54,7 +54,7 @@ log = logging.getLogger(__name__)
 MIN_WINDOW_S = 5.0
 FULL_BAND_HZ = 16000  # the mix models listen at 16 kHz: a file sampled below this lacks part of what they hear
 INSTRUCTION_ID = "instr/0"
-DC_NOTE = 1e-3        # -60 dBFS; the real stems at hand sit within 5e-5 of zero (docs/BENCHMARKS.md, "DC offsets")
+DC_NOTE = 1e-3        # -60 dBFS; the real stems at hand sit within 1.3e-6 of zero (docs/BENCHMARKS.md, "DC offsets")
 
 
 @dataclass
@@ -222,16 +222,21 @@ def warn_silent_stems(source: str | Path, stems: dict[str, np.ndarray]) -> None:
                         "treats it as absent; check that file", source, name)
 
 
-def note_dc_offsets(source: str | Path, signals: dict[str, np.ndarray], sr: int) -> None:
-    """A stem (or the mix) that sits at a DC offset of ``DC_NOTE`` or more is noted: the gates leave it out
-    (:func:`~mixbuddy.predict.gates.frame_powers`), but it costs the producer headroom."""
+def take_out_dc(source: str | Path, signals: dict[str, np.ndarray], sr: int) -> dict[str, np.ndarray]:
+    """``signals`` with the DC offset taken out of each that sits at ``DC_NOTE`` or more, which is noted: an
+    offset the ear does not hear would otherwise count as sound at the gates and reach a model's input; it
+    costs the producer headroom, so they are told. Signals closer to zero are returned as they are."""
+    out = dict(signals)
     for name, x in signals.items():
-        dc = dc_offset(x, sr)
-        if dc >= DC_NOTE:
+        dc = dc_offsets(x, sr)
+        size = float(np.abs(dc).max(initial=0.0))
+        if size >= DC_NOTE:
             what = "the mix" if name == "mix" else f"the {name} stem"
-            log.info("%s: %s sits at a DC offset of %.3f (%.0f dBFS), which the analysis leaves out; it costs "
+            log.info("%s: %s sits at a DC offset of %.3f (%.0f dBFS), taken out before the analysis; it costs "
                      "headroom and can click at edits: a DC filter (a high-pass under 20 Hz) removes it", source,
-                     what, dc, 20.0 * np.log10(dc))
+                     what, size, 20.0 * np.log10(size))
+            out[name] = (x - dc.astype(np.float32)).astype(np.float32, copy=False)
+    return out
 
 
 def load_song(song: str | Path | None, stems_dir: str | Path | None, sample_rate: int, channels: int,
@@ -246,12 +251,13 @@ def load_song(song: str | Path | None, stems_dir: str | Path | None, sample_rate
                                 ".stem.mp4 file, whose stems are named inside it (drop --mapping)")
         file_mix, stems = read_stem_file(stems_dir, sample_rate, channels, with_mix=song is None)
         if file_mix is not None:  # no mix file given: the stem file's own mix
-            return SongAudio(str(stems_dir), sample_rate, file_mix, stems)
+            file_mix = take_out_dc(stems_dir, {"mix": file_mix}, sample_rate)["mix"]
+            return SongAudio(str(stems_dir), sample_rate, file_mix, take_out_dc(stems_dir, stems, sample_rate))
     elif stems_dir is not None:
         stems = read_stems_folder(stems_dir, sample_rate, channels, mapping)
     if stems is not None:
         warn_silent_stems(stems_dir, stems)
-        note_dc_offsets(stems_dir, stems, sample_rate)
+        stems = take_out_dc(stems_dir, stems, sample_rate)
     if song is None:
         assert stems is not None
         mix = np.sum(np.stack(list(stems.values())), axis=0, dtype=np.float32)
@@ -260,7 +266,7 @@ def load_song(song: str | Path | None, stems_dir: str | Path | None, sample_rate
     mix = to_channels(mend_channels(mix, song), channels)   # a dead channel or opposed polarities: heard as mono
     warn_band_limited(song, native)
     mix = resample(mix, native, sample_rate)
-    note_dc_offsets(song, {"mix": mix}, sample_rate)
+    mix = take_out_dc(song, {"mix": mix}, sample_rate)["mix"]
     if stems is not None:
         mix, stems = line_up(song, stems_dir, mix, stems, sample_rate)
     return SongAudio(str(song), sample_rate, mix, stems)
@@ -371,8 +377,7 @@ def cut_windows(audio: SongAudio, anchor: str, window_s: float = 10.0, hop_s: fl
                     "50 ms frames; if one is buried this deep in the mix, raise it by ear and ask again")
         what = "the mix" if audio.stems is None else "the mix (or the stems' sum)"
         if loudest < -100.0:
-            offset = dc_offset(audio.mix, sr) >= DC_NOTE
-            hint = f"{what} is digitally silent{' but for a DC offset' if offset else ''}"
+            hint = f"{what} is digitally silent"
         elif loudest < mix_gate:
             hint = (f"{what} is at most {loudest:.1f} dBFS RMS in a window, and a window needs {fmt_gate(mix_gate)} "
                     f"dBFS; if it was bounced this quietly, raise its level")

@@ -145,12 +145,13 @@ def test_a_mix_file_louder_than_its_stems_moves_the_mix_gate_only(caplog):
                                    "export at -19.3 LUFS, where the gates were set")
 
 
-def test_a_dc_offset_neither_makes_a_stem_play_nor_goes_unsaid(caplog):
+def test_a_dc_offset_is_taken_out_and_said(caplog, tmp_path):
     """A DAW export can sit at a constant offset the ear does not hear: the vocals silent for the last 10 s and
-    the bass offset by 0.01 (-40 dBFS) count exactly as without it (the gates take each 50 ms frame's mean out;
-    before, the silent vocals' window counted them as playing), a mix silent but for an offset is still silent,
-    and the offset is noted by stem; stems without one get no note."""
-    from mixbuddy.predict.windows import note_dc_offsets
+    the bass offset by 0.01 (-40 dBFS) count exactly as without it at the gates (each 50 ms frame's mean is
+    taken out; before, the silent vocals' window counted them as playing), a mix silent but for an offset is
+    still silent, and at load the offset is taken out of the stems and the mix (a model hears them as
+    without it) and noted by stem; stems without one are left as they are, with no note."""
+    from mixbuddy.predict.windows import take_out_dc
 
     st = balanced_stems(30.0, SR, seed=3)
     st["vocals"][20 * SR:] = 0.0
@@ -167,12 +168,20 @@ def test_a_dc_offset_neither_makes_a_stem_play_nor_goes_unsaid(caplog):
     windows, skipped = cut_windows(SongAudio("mix.wav", SR, quiet + np.float32(0.03)), "drums")
     assert len(windows) == 1 and skipped[0].reason.startswith("silent: mix RMS -1")      # -30 dBFS of offset: silent
     with caplog.at_level(logging.INFO, logger="mixbuddy"):
-        note_dc_offsets("song", st, SR)
-        assert not caplog.messages
-        note_dc_offsets("song", offset, SR)
-    assert caplog.messages == [f"song: the {s} stem sits at a DC offset of 0.010 (-40 dBFS), which the analysis "
-                               "leaves out; it costs headroom and can click at edits: a DC filter (a high-pass "
-                               "under 20 Hz) removes it" for s in ("bass", "vocals")]
+        same = take_out_dc("song", st, SR)
+        assert not caplog.messages and all(same[k] is st[k] for k in st)
+        taken = take_out_dc("song", offset, SR)
+    assert caplog.messages == [f"song: the {s} stem sits at a DC offset of 0.010 (-40 dBFS), taken out before the "
+                               "analysis; it costs headroom and can click at edits: a DC filter (a high-pass under "
+                               "20 Hz) removes it" for s in ("bass", "vocals")]
+    assert all(np.abs(taken[k] - st[k]).max() < 2e-4 for k in st)     # the offset's estimate, within the bass's own
+    mix = sum(st.values())
+    sf.write(tmp_path / "mix.wav", mix, SR, subtype="FLOAT")
+    sf.write(tmp_path / "offset.wav", mix + np.float32(0.03), SR, subtype="FLOAT")
+    plain, shifted = FakeModel("mix"), FakeModel("mix")
+    advise(tmp_path / "mix.wav", "drums", ModelEngine(model=plain))
+    advise(tmp_path / "offset.wav", "drums", ModelEngine(model=shifted))
+    assert np.allclose(plain.heard_db, shifted.heard_db, atol=0.01) and len(plain.heard_db) == 3
 
 
 def test_a_stems_model_hears_quiet_stems_raised_to_the_levels_it_learned(tmp_path):
@@ -339,7 +348,7 @@ def test_errors_name_the_file(tmp_path, engine):
     with pytest.raises(AudioFileError, match=r"quiet.wav: .*at most -40.0 dBFS RMS in a window, and a window needs -35"):
         advise(tmp_path / "quiet.wav", "drums", ModelEngine(model=FakeModel("mix")))
     sf.write(str(tmp_path / "offset.wav"), np.full((30 * SR, 2), 0.01, np.float32), SR)   # a constant, no sound
-    with pytest.raises(AudioFileError, match=r"offset.wav: .*\(the mix is digitally silent but for a DC offset\)"):
+    with pytest.raises(AudioFileError, match=r"offset.wav: .*\(the mix is digitally silent\)"):
         advise(tmp_path / "offset.wav", "drums", ModelEngine(model=FakeModel("mix")))
     with pytest.raises(MixbuddyError, match="needs the stems"):
         advise(tmp_path / "silent.wav", "drums", engine)
