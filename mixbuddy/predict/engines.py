@@ -250,8 +250,9 @@ class ModelEngine:
         Either is logged; a mix louder than 95% of them (a lightly mastered one may sit there) gets a note only.
         A stems model hears stems quieter than the training mixes' 1st percentile raised to their median
         (:meth:`_quiet_stems`). Other songs and level-blind models: (self, 0.0). A model not loaded yet
-        stays so: the training loudness is read off its checkpoint's files. ``lufs``: the mix's mono BS.1770
-        loudness when the caller has it (``SongAudio.lufs``), else measured here."""
+        stays so: the training loudness is read off its checkpoint's files. ``lufs``: the mono BS.1770 loudness
+        of what the model hears when the caller has it (``SongAudio.lufs`` for a mix model, ``stems_lufs`` for a
+        stems model: the stems' own, whatever mix file came with them), else measured here from ``mix``."""
         from ..evaluate.baselines.loudness import loudness
         from ..model.levels import trained_mix_loudness
 

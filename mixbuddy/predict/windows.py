@@ -14,7 +14,8 @@ mix that matches them only loosely is warned about (:mod:`mixbuddy.predict.align
 differ in length both are trimmed to the shorter one (with a warning). A stereo mix file with one channel
 silent or the two in opposite polarity is heard as the mono mix it holds (:mod:`mixbuddy.predict.channels`).
 A file sampled below
-16 kHz is warned about (see :func:`warn_band_limited`).
+16 kHz is warned about (see :func:`warn_band_limited`), and a stem or mix that sits at a DC offset of
+``DC_NOTE`` or more has it taken out, with a note (:func:`take_out_dc`).
 
 Windows (``window_s`` = the engine's clip length, 10 s): they start every ``hop_s`` seconds (default
 ``window_s``: no overlap). A window that runs past the end of the song is kept, zero-padded to full
