@@ -50,10 +50,13 @@ class SongChunks:
     chunks: tuple[ChunkInfo, ...]
 
 
-def frame_powers(x: np.ndarray, frame: int) -> np.ndarray:
-    """Mean power of consecutive non-overlapping frames of a 1-D signal (float64)."""
+def frame_powers(x: np.ndarray, frame: int, centred: bool = False) -> np.ndarray:
+    """Mean power of consecutive non-overlapping frames of a 1-D signal (float64); ``centred``: each frame's own
+    mean taken out first (a DC offset is not sound: ``mixbuddy.predict.gates``)."""
     m = x.shape[0] // frame
     y = np.asarray(x[: m * frame], dtype=np.float64).reshape(m, frame)
+    if centred:
+        y = y - y.mean(axis=1, keepdims=True)
     return np.einsum("ij,ij->i", y, y) / frame
 
 

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..data.gate import frame_powers as centred_powers
 from .engines import MAX_QUIET_SHIFT_DB, QUIET_LUFS, QUIET_RAISE_TO_LUFS
 
 if TYPE_CHECKING:
@@ -46,16 +47,13 @@ TRAINED_LUFS_RANGE = (QUIET_LUFS, -13.6)  # the training mixes' 1st and 99th per
 
 def frame_powers(x: np.ndarray, sr: int) -> np.ndarray:
     """Power of each 50 ms frame of a (samples, channels) signal, channels averaged, with each frame's own mean
-    taken out first: a DC offset (a constant the ear does not hear, which a DAW's export can carry) never makes
-    a silent stem or mix look as if it played. The last partial frame is left out (the whole signal is one frame
-    when shorter than that)."""
-    n = max(1, int(round(FRAME_S * sr)))
-    m = max(1, x.shape[0] // n) if x.size else 0
-    if m == 0:
+    taken out first (``data.gate.frame_powers``, centred): a DC offset (a constant the ear does not hear, which
+    a DAW's export can carry) never makes a silent stem or mix look as if it played. The last partial frame is
+    left out (the whole signal is one frame when shorter than that)."""
+    if not x.size:
         return np.zeros(1)
-    f = np.asarray(x[: m * n] if x.shape[0] >= n else x, dtype=np.float64).reshape(m, -1, x.shape[1])
-    f = f - f.mean(axis=1, keepdims=True)
-    return np.mean(f * f, axis=(1, 2))
+    n = min(max(1, int(round(FRAME_S * sr))), x.shape[0])
+    return np.mean([centred_powers(x[:, c], n, centred=True) for c in range(x.shape[1])], axis=0)
 
 
 def rms_db(x: np.ndarray, sr: int) -> float:
