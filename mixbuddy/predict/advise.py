@@ -186,6 +186,7 @@ class AdviceReport:
     verdict: SummaryItem | None
     skipped: list[Skipped] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what advise logged about the input (see Notes)
+    placed: dict[str, float] = field(default_factory=dict)  # stems heard later than their files put them (s)
 
     def to_dict(self) -> dict:
         d = {"song": self.song, "engine": self.engine, "anchor": self.anchor,
@@ -196,6 +197,8 @@ class AdviceReport:
         mean = mean_levels(self.windows)
         if mean:   # the text's closing "Levels against ..." line (recomputed from the windows by from_dict)
             d["levels"] = {k: {"db": round(v, 3), "spread_db": sd, "windows": n} for k, (v, sd, n) in mean.items()}
+        if self.placed:   # stems exported from their first region, heard where the mix has them (align.place_stems)
+            d["placed"] = dict(self.placed)
         return d
 
     @classmethod
@@ -204,7 +207,7 @@ class AdviceReport:
                    [WindowResult.from_dict(w) for w in d["windows"]], [SummaryItem.from_dict(s) for s in d["summary"]],
                    SummaryItem.from_dict(d["verdict"]) if d.get("verdict") else None,
                    [Skipped(float(s["start_s"]), float(s["end_s"]), s["reason"]) for s in d["skipped"]],
-                   list(d.get("notes", [])))
+                   list(d.get("notes", [])), dict(d.get("placed", {})))
 
     def format_text(self, page: bool = False) -> str:
         """The advice as ``advise`` prints it (``page``: its hints in the web page's words)."""
@@ -401,4 +404,4 @@ def advise(song: str | Path | None, anchor: str, engine: AdviceEngine, stems_dir
     if lacks:
         info["absent"] = list(lacks)
     return AdviceReport(audio.source, info, anchor, audio.duration_s, results, summary, verdict, skipped,
-                        notes.messages)
+                        notes.messages, dict(audio.placed))

@@ -19,6 +19,21 @@ clearly better than as given, is lined up (the part only one of them holds is le
 mix that matches only loosely (``r < ALIGN_R``) is used as given with a warning (another song or version,
 or stems of the mix missing from the folder); then the two are trimmed to the same length (warned about
 when they differ by more than 50 ms, more than a lossy codec's padding).
+
+Before that, :func:`place_stems` looks for a stem exported from its first region rather than from the song's
+start (a DAW's "export region" or a consolidated clip): its file is shorter than the song and its music sits
+too early. For a stem whose file ends early (the zero-padding after it leaves room to move it later), it finds
+where the stem's music best matches the mix, relative to where the other stems match it (so a mix's own lead-in
+is not mistaken for it). The stem is moved there, with a warning, when it matches there at least ``PLACE_GAIN``
+times better than where it is and ``PLACE_DISTINCT`` times better than anywhere else ``PLACE_APART_S`` away (a
+loop-based song repeats its parts, so a region of it may match a few places about equally well: then it is left
+where it is, with a warning). A region export summed with other files into one stem (one of several "other"
+tracks) is not looked at: the stem as a whole runs to the song's end. Measured by ``python
+benchmarks/late_stems.py`` on the three real-dev songs and the example: of 280 region exports (every stem from its
+first note and from random points; the mix as summed, mastered, through MP3, and with a lead-in) 240 placed within
+0.7 ms of where they belong (but one quiet vocal region, 10 ms late, with three of the mixes), none wrongly, 40
+left where they were with a warning (parts that repeat: near-ties); none of the 60 files that end early but start
+with the song moved (docs/BENCHMARKS.md, "Stems exported from their first region").
 """
 from __future__ import annotations
 
@@ -37,6 +52,9 @@ MATCH_RATE = 2000
 ALIGN_R = 0.5        # the shift is trusted (and applied) from here
 MIN_GAIN_R = 0.1     # ... when it matches this much better than as given (a loop a bar off matches well too)
 MIN_SHIFT_S = 0.01   # smaller offsets (a plug-in's latency) change nothing a 10 s window or a 50 ms frame sees
+PLACE_GAIN = 2.0     # a stem is moved where its music matches the mix at least this much better than as given
+PLACE_DISTINCT = 1.1  # ... and this much better than anywhere PLACE_APART_S or more away (a loop's repeat)
+PLACE_APART_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -46,6 +64,15 @@ class Match:
     r_as_given: float  # correlation at lag 0
 
 
+@dataclass(frozen=True)
+class Placement:
+    stem: str
+    lag_s: float       # where the stem's music best matches the mix, relative to the other stems (> 0: later)
+    r: float           # correlation there
+    r_as_given: float  # correlation where the file puts it
+    runner_up: float   # the best correlation at least PLACE_APART_S from lag_s
+
+
 def _mono(x: np.ndarray, sr: int) -> np.ndarray:
     return resample(to_channels(x, 1), sr, MATCH_RATE)[:, 0].astype(np.float64)
 
@@ -53,7 +80,11 @@ def _mono(x: np.ndarray, sr: int) -> np.ndarray:
 def best_match(mix: np.ndarray, stems_sum: np.ndarray, sr: int) -> Match | None:
     """Where ``mix`` best matches ``stems_sum`` (both (samples, channels) at ``sr``); None when either is
     silent (nothing to match)."""
-    m, s = _mono(mix, sr), _mono(stems_sum, sr)
+    return _match(_mono(mix, sr), _mono(stems_sum, sr))
+
+
+def _match(m: np.ndarray, s: np.ndarray) -> Match | None:
+    """:func:`best_match` of two mono signals at ``MATCH_RATE``."""
     energy = float(np.sqrt(np.dot(m, m) * np.dot(s, s)))
     if energy < 1e-9 or not np.isfinite(energy):
         return None
@@ -72,6 +103,104 @@ def decide(found: Match | None) -> str:
     if abs(found.lag_s) >= MIN_SHIFT_S and found.r >= found.r_as_given + MIN_GAIN_R:
         return "line up"
     return "keep"
+
+
+def content_end(x: np.ndarray, block: int = 1 << 16) -> int:
+    """Samples up to the last non-zero one (the zero-padding of a file shorter than the song comes after);
+    read from the end, a block at a time."""
+    end = x.shape[0]
+    while end > 0:
+        a = max(end - block, 0)
+        nz = np.flatnonzero(np.any(x[a:end] != 0, axis=1))
+        if nz.size:
+            return a + int(nz[-1]) + 1
+        end = a
+    return 0
+
+
+def late_placement(mix: np.ndarray, stems: dict[str, np.ndarray], name: str, sr: int,
+                   monos: dict[str | None, np.ndarray] | None = None) -> Placement | None:
+    """Where stem ``name`` (zero-padded at the end, as read) best matches ``mix`` no earlier than where it is and
+    no later than its padding allows, relative to where the other stems match the mix; None when there is
+    nothing to move or nothing to match against (the other stems silent or matching the mix only loosely).
+    ``monos`` keeps the mix's and each stem's mono ``MATCH_RATE`` copy (key ``None``: the mix) between calls."""
+    x = stems[name]
+    end = content_end(x)
+    room = x.shape[0] - end            # how much later its music could start
+    if end == 0 or room < MIN_SHIFT_S * sr or len(stems) < 2:
+        return None
+    monos = {} if monos is None else monos
+    for k, v in ((None, mix), *stems.items()):
+        if k not in monos:
+            monos[k] = _mono(v, sr)
+    m = monos[None]
+    ref = _match(m, np.sum([v for k, v in monos.items() if k not in (None, name)], axis=0))
+    if ref is None or ref.r < ALIGN_R:
+        return None
+    s = monos[name][: int(np.ceil(end * MATCH_RATE / sr))]     # its file's music (the padding left out)
+    energy = float(np.sqrt(np.dot(m, m) * np.dot(s, s)))
+    if energy < 1e-9 or not np.isfinite(energy):
+        return None
+    c = np.abs(correlate(m, s, mode="full", method="fft")) / energy
+    given = len(s) - 1 + int(round(ref.lag_s * MATCH_RATE))    # the stem where its file puts it, as the others
+    if not 0 <= given < len(c):
+        return None
+    seg = c[given: min(given + int(room * MATCH_RATE / sr), len(c) - 1) + 1]
+    k = int(np.argmax(seg))
+    apart = int(PLACE_APART_S * MATCH_RATE)
+    elsewhere = np.concatenate([seg[: max(k - apart + 1, 0)], seg[k + apart:]])
+    return Placement(name, k / MATCH_RATE, float(seg[k]), float(seg[0]),
+                     float(elsewhere.max()) if elsewhere.size else 0.0)
+
+
+def placement_action(p: Placement | None) -> str:
+    """What :func:`place_stems` does about a placement: "place", "unsure" (warn, leave it) or "keep"."""
+    if p is None or p.lag_s < MIN_SHIFT_S or p.r < PLACE_GAIN * p.r_as_given:
+        return "keep"
+    return "place" if p.r >= PLACE_DISTINCT * p.runner_up else "unsure"
+
+
+def moved_later(x: np.ndarray, seconds: float, sr: int) -> np.ndarray:
+    """``x`` (samples, channels) starting ``seconds`` later, same length: its zero-padding at the end gives way
+    (never more than it holds, so no sound is cut)."""
+    k = min(int(round(seconds * sr)), x.shape[0] - content_end(x))
+    if k <= 0:
+        return x
+    return np.concatenate([np.zeros((k, x.shape[1]), x.dtype), x[: x.shape[0] - k]])
+
+
+def place_stems(song: str | Path, stems_dir: str | Path, mix: np.ndarray, stems: dict[str, np.ndarray],
+                sr: int) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+    """``stems`` with any stem exported from its first region moved to where the mix holds its music, and the
+    seconds each moved stem was moved by; a warning for each moved stem and each that matches the mix poorly
+    where it is but about as well in several places (see the module docstring)."""
+    placed: dict[str, float] = {}
+    if len(stems) < 2:
+        return stems, placed
+    monos: dict[str | None, np.ndarray] = {}
+    for name in list(stems):
+        if stems[name].shape[0] - content_end(stems[name]) < MIN_SHIFT_S * sr:
+            continue            # its file runs to the song's end: nowhere later to put it
+        p = late_placement(mix, stems, name, sr, monos)
+        action = placement_action(p)
+        if action == "keep":
+            continue
+        end = content_end(stems[name]) / sr
+        if action == "unsure":
+            log.warning("%s: the %s stem (%.2f s of audio, then silence to %.2f s) matches the mix %s poorly where "
+                        "its file puts it (correlation %.2f) and about as well in more than one later place (%.2f at "
+                        "%.2f s, %.2f elsewhere): exported from a region rather than from the song's start? Left "
+                        "where it is; export every track from the song's start", stems_dir, name, end,
+                        stems[name].shape[0] / sr, song, p.r_as_given, p.r, p.lag_s, p.runner_up)
+            continue
+        stems = {**stems, name: moved_later(stems[name], p.lag_s, sr)}
+        monos.pop(name, None)
+        placed[name] = round(p.lag_s, 4)
+        log.warning("%s: the %s stem's music is %.3f s later in the mix %s than in its file (correlation %.2f "
+                    "there, %.2f where the file puts it): exported from its first region rather than from the song's "
+                    "start? Heard where the mix has it; export every track from the song's start", stems_dir, name,
+                    p.lag_s, song, p.r, p.r_as_given)
+    return stems, placed
 
 
 def line_up(song: str | Path, stems_dir: str | Path, mix: np.ndarray, stems: dict[str, np.ndarray],

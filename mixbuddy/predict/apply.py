@@ -5,9 +5,10 @@ mix before touching a fader.
 The correction is the verdict's exact gain when the engine states one (the loudness engine: the mean over
 the verdict's windows), else the median over those windows of the middle of each advised range (a model's
 "raise by 6–12 dB" counts as 9 dB). The render is the plain sum of the stems at their own rate, in stereo,
-with only that stem's gain changed: master-bus processing in the producer's own mix is not in it. Its level
-is kept, unless its peak would pass 0 dBFS: then the whole render is turned down to a peak of
-``DEFAULT_CEILING`` (the balance is unchanged) and the report says by how much.
+with only that stem's gain changed (and a stem that ``advise`` heard later than its file puts it, exported from
+its first region, moved there as it was heard: ``placed``): master-bus processing in the producer's own mix is
+not in it. Its level is kept, unless its peak would pass 0 dBFS: then the whole render is turned down to a peak
+of ``DEFAULT_CEILING`` (the balance is unchanged) and the report says by how much.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from ..audio import write_audio
 from ..data.render import DEFAULT_CEILING, RENDER_EXTENSIONS
 from ..errors import MixbuddyError
 from .advise import AdviceReport
+from .align import moved_later
 from .wording import stated_db, verdict_key
 from .stem_pack import opened_stems
 from .windows import folder_stems, is_stem_file, stem_file_info
@@ -89,8 +91,9 @@ def correction_of(report: AdviceReport) -> Correction | None:
 
 
 def render_correction(stems: str | Path, correction: Correction, output: str | Path,
-                      mapping: str | Path | None = None) -> AppliedCorrection:
-    """Sum the stems (a folder or a ``.stem.mp4``) with ``correction`` applied; write ``output`` atomically."""
+                      mapping: str | Path | None = None, placed: dict[str, float] | None = None) -> AppliedCorrection:
+    """Sum the stems (a folder or a ``.stem.mp4``) with ``correction`` applied, each stem in ``placed`` moved that
+    many seconds later (``AdviceReport.placed``); write ``output`` atomically."""
     output = check_apply_output(output, stems)
     with opened_stems(stems) as opened:
         if is_stem_file(opened):
@@ -101,6 +104,9 @@ def render_correction(stems: str | Path, correction: Correction, output: str | P
     if correction.stem not in audio:
         raise MixbuddyError(f"{stems}: has no {correction.stem} stem to apply {correction.gain_db:+.1f} dB to")
     rate = song.sample_rate
+    for stem, seconds in (placed or {}).items():
+        if stem in audio:
+            audio[stem] = moved_later(audio[stem], seconds, rate)
     mix = np.sum(np.stack(list(audio.values())), axis=0, dtype=np.float32)
     mix += np.float32(10.0 ** (correction.gain_db / 20.0) - 1.0) * audio[correction.stem]
     peak = float(np.max(np.abs(mix))) if mix.size else 0.0

@@ -9,7 +9,9 @@ file of a stem is summed; a ``.stem.mp4`` (NI Stems) file gives its four stems a
 different lengths are zero-padded at the end to the longest (with a warning): tracks exported from one
 DAW timeline start together, and a track that ends early is silent afterwards; trimming would cut the
 song at its shortest track. Without a mix file the mix is the sum of the stems. A mix file given with
-stems is lined up with them when it holds their music shifted (a count-in, a master's trimmed silence), a
+stems first has any stem exported from its first region rather than from the song's start moved to where
+the mix holds its music (:func:`~mixbuddy.predict.align.place_stems`), then is lined up with them when it
+holds their music shifted (a count-in, a master's trimmed silence), a
 mix that matches them only loosely is warned about (:mod:`mixbuddy.predict.align`), and when the two
 differ in length both are trimmed to the shorter one (with a warning). A stereo mix file with one channel
 silent or the two in opposite polarity is heard as the mono mix it holds (:mod:`mixbuddy.predict.channels`).
@@ -30,7 +32,7 @@ no usable window at all raises :class:`~mixbuddy.errors.AudioFileError` naming t
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
@@ -42,7 +44,7 @@ from ..constants import STEMS, TARGET_STEMS
 from ..data import templates as T
 from ..errors import AudioFileError, MixbuddyError
 from ..findings import target_stems
-from .align import line_up
+from .align import line_up, place_stems
 from .channels import mend_channels
 from .engines import WindowInput
 from .gates import ACTIVE_SHARE, GATE_LUFS, activity, dc_offsets, fmt_gate, gate_levels, rms_db
@@ -68,6 +70,7 @@ class SongAudio:
     stems: dict[str, np.ndarray] | None = None
     lacks: tuple[str, ...] = ()  # stems a mix alone is said not to have (advise --absent)
     summed: bool = False         # the mix is the stems' sum (no mix of its own was given)
+    placed: dict[str, float] = field(default_factory=dict)  # stems moved later to where the mix has them (s)
 
     @property
     def duration_s(self) -> float:
@@ -268,9 +271,11 @@ def load_song(song: str | Path | None, stems_dir: str | Path | None, sample_rate
     warn_band_limited(song, native)
     mix = resample(mix, native, sample_rate)
     mix = take_out_dc(song, {"mix": mix}, sample_rate)["mix"]
+    placed: dict[str, float] = {}
     if stems is not None:
+        stems, placed = place_stems(song, stems_dir, mix, stems, sample_rate)
         mix, stems = line_up(song, stems_dir, mix, stems, sample_rate)
-    return SongAudio(str(song), sample_rate, mix, stems)
+    return SongAudio(str(song), sample_rate, mix, stems, placed=placed)
 
 
 def window_bounds(n: int, sr: int, window_s: float, hop_s: float,

@@ -10,7 +10,8 @@ import pytest
 from corpus_fixtures import synth_stems, write_stem_file
 from mixbuddy.audio import read_audio
 from mixbuddy.cli import main
-from mixbuddy.predict.align import MATCH_RATE, best_match
+from mixbuddy.predict.advise import AdviceReport
+from mixbuddy.predict.align import MATCH_RATE, best_match, late_placement, place_stems, placement_action
 from mixbuddy.predict.windows import load_song
 from predict_helpers import LITHIUM
 
@@ -125,3 +126,84 @@ def test_advise_reports_the_line_up_in_its_notes(tmp_path, capsys, lithium):
     assert rep["duration_s"] == pytest.approx(36.0, abs=1e-3)
     said = [(w["start_s"], w["finding"]["target"], w["finding"]["direction"]) for w in rep["windows"]]
     assert said == [(10.0, "vocals", "increase"), (20.0, "vocals", "increase")]  # the example's, at its times
+
+
+def _region_folder(tmp_path, stems: dict[str, np.ndarray], name: str, start_s: float, end_s: float | None = None):
+    """The stems written to ``tmp_path/stems`` with ``name`` exported as a region: from ``start_s`` to ``end_s``."""
+    folder = tmp_path / "stems"
+    for k, x in stems.items():
+        y = x[int(start_s * SR): int(end_s * SR) if end_s else None] if k == name else x
+        write_stem_file(folder / f"{k}.wav", y, SR)
+    return folder
+
+
+@pytest.mark.parametrize("lead_in", [0.0, 1.5])
+def test_a_stem_exported_from_its_first_region_is_heard_where_the_mix_has_it(tmp_path, caplog, lithium, lead_in):
+    """The example's bass written from its first note (18 s) to 34 s: a 16 s file. Given with the mix (also one with
+    a 1.5 s count-in, which must not move the bass further), it is heard 18 s later, where the mix holds it."""
+    mix, stems = lithium
+    folder = _region_folder(tmp_path, stems, "bass", 18.0, 34.0)
+    write_stem_file(tmp_path / "mix.wav", np.concatenate([np.zeros((int(lead_in * SR), 2), np.float32), mix]), SR)
+    with caplog.at_level(logging.WARNING, logger="mixbuddy"):
+        audio = load_song(tmp_path / "mix.wav", folder, SR, 2)
+    assert audio.placed == {"bass": pytest.approx(18.0, abs=1.0 / MATCH_RATE)}
+    assert f"{folder}: the bass stem's music is 18.000 s later in the mix {tmp_path / 'mix.wav'}" in caplog.text
+    assert "exported from its first region rather than from the song's start?" in caplog.text
+    assert audio.mix.shape == mix.shape                                        # the count-in left out
+    assert _r0(audio.stems["bass"][: 34 * SR], stems["bass"][: 34 * SR]) > 0.999
+    assert all(np.array_equal(audio.stems[k], stems[k]) for k in ("drums", "other", "vocals"))
+
+
+def test_stems_that_start_with_the_song_stay_where_they_are(tmp_path, caplog, lithium):
+    """Files that end early (each stem trimmed after 30 s) and a mix of another song: nothing is moved."""
+    mix, stems = lithium
+    folder = tmp_path / "stems"
+    for k, x in stems.items():
+        write_stem_file(folder / f"{k}.wav", x[: 30 * SR], SR)
+    for m in (mix, np.sum(list(synth_stems(36.0, SR, 2, seed=7).values()), axis=0) * 0.3):
+        caplog.clear()
+        write_stem_file(tmp_path / "mix.wav", m, SR)
+        with caplog.at_level(logging.WARNING, logger="mixbuddy"):
+            audio = load_song(tmp_path / "mix.wav", folder, SR, 2)
+        assert audio.placed == {} and "stem's music is" not in caplog.text and "region" not in caplog.text
+    region = {**stems, "bass": stems["bass"][18 * SR: 34 * SR]}
+    padded = {k: np.pad(v, ((0, mix.shape[0] - v.shape[0]), (0, 0))) for k, v in region.items()}
+    assert late_placement(m, padded, "bass", SR) is None      # another song: nothing to place it against
+
+
+def test_a_region_of_a_loop_that_fits_several_places_is_left_with_a_warning(tmp_path, caplog):
+    """A stem that repeats a 2 s pattern exactly, written from 7 s: its music fits 1 s, 3 s and 5 s later
+    equally well, so it is not moved (a loop-based song's parts do this), but the poor match is said."""
+    rng = np.random.default_rng(3)
+    n = 20 * SR
+    loop = np.tile(rng.standard_normal((2 * SR, 2)).astype(np.float32) * 0.1, (10, 1))
+    stems = {"drums": rng.standard_normal((n, 2)).astype(np.float32) * 0.1, "other": loop}
+    mix = stems["drums"] + stems["other"]
+    padded = {**stems, "other": np.pad(loop[7 * SR:], ((0, 7 * SR), (0, 0)))}
+    p = late_placement(mix, padded, "other", SR)
+    assert p.lag_s in (1.0, 3.0, 5.0) and p.runner_up == pytest.approx(p.r, rel=0.02) and p.r > 4 * p.r_as_given
+    assert placement_action(p) == "unsure"
+    with caplog.at_level(logging.WARNING, logger="mixbuddy"):
+        kept, placed = place_stems("mix.wav", "stems", mix, padded, SR)
+    assert placed == {} and kept is padded
+    assert "the other stem (13.00 s of audio, then silence to 20.00 s) matches the mix mix.wav poorly" in caplog.text
+    assert "Left where it is; export every track from the song's start" in caplog.text
+
+
+def test_advise_hears_a_region_export_in_place_and_applies_its_fix_there(tmp_path, capsys, lithium):
+    """advise --json says which stem it moved (``placed``), the example's advice comes back, and --apply renders
+    the fix with the bass where the mix has it: the same render as from the example's own stems."""
+    mix, stems = lithium
+    folder = _region_folder(tmp_path, stems, "bass", 18.0)
+    base = ["advise", str(LITHIUM / "mix.ogg"), "--anchor", "drums", "--json", "--apply"]
+    main([*base, str(tmp_path / "fixed.wav"), "--stems", str(folder)])
+    rep = json.loads(capsys.readouterr().out)
+    assert rep["placed"] == {"bass": pytest.approx(18.0, abs=1.0 / MATCH_RATE)}
+    assert AdviceReport.from_dict(rep).placed == rep["placed"]
+    assert any("bass stem's music is 18.000 s later" in n for n in rep["notes"])
+    said = {(w["finding"]["target"], w["finding"]["direction"]) for w in rep["windows"]}
+    assert said == {("vocals", "increase")} and rep["correction"]["gain_db"] == pytest.approx(9.5)
+    main([*base, str(tmp_path / "fixed0.wav"), "--stems", str(LITHIUM / "stems")])
+    assert "placed" not in json.loads(capsys.readouterr().out)
+    got, want = read_audio(tmp_path / "fixed.wav", sr=SR)[0], read_audio(tmp_path / "fixed0.wav", sr=SR)[0]
+    assert got.shape == want.shape and _r0(got, want) > 0.9999
