@@ -34,7 +34,10 @@ vocals, "Perc Click.wav" drums). Which file went where is logged.
 Audio handling: the song's rate is the *highest* rate among its files (other files are resampled
 with soxr when decoded, so no bandwidth is lost); the song is stereo when any file has two or more
 channels (mono files are copied to both channels; surround files are folded down to stereo by
-their speaker layout, see :mod:`mixbuddy.audio_layout`).
+their speaker layout, see :mod:`mixbuddy.audio_layout`). Two mono files of one stem whose names differ only in a
+closing channel mark ("Gtr.L.wav" + "Gtr.R.wav", a split-stereo or multi-mono bounce; "OH_L" + "OH_R") are one
+stereo track, the left file in the left channel (:func:`stereo_pairs`): summed as two tracks, each copied to both
+channels, they would read 3 dB (uncorrelated halves) to 6 dB (a centred sound) too loud.
 Files summed into one stem may differ in length: shorter ones are zero-padded at the end (with a
 warning). Different stem lengths are made equal later by ``Song.stems()``: trimmed to the shortest for
 a corpus, zero-padded to the longest by ``advise`` (``pad=True``).
@@ -208,25 +211,60 @@ class FileStemLoader:
     peaks: dict[Path, float] = field(default_factory=dict)       # each decoded file's sample peak (linear)
     glimpse: bool = False                                        # keep a mono GLIMPSE_RATE copy of each file
     glimpses: dict[Path, np.ndarray] = field(default_factory=dict)
+    pairs: dict[Path, Path] = field(default_factory=dict)         # split-stereo halves: left file -> right file
 
     def __call__(self, stem: str) -> np.ndarray:
         paths = self.files[stem]
-        parts = [read_audio(p, sr=self.sample_rate, channels=self.channels) for p in paths]
-        arrays = [a for a, _ in parts]
-        self.peaks.update((p, float(np.max(np.abs(a))) if a.size else 0.0) for p, a in zip(paths, arrays))
+        rights = set(self.pairs.values())
+        mono = set(self.pairs) | rights              # the two halves of a split-stereo pair, each read as it is
+        decoded = {p: read_audio(p, sr=self.sample_rate, channels=1 if p in mono else self.channels)[0] for p in paths}
+        self.peaks.update((p, float(np.max(np.abs(a))) if a.size else 0.0) for p, a in decoded.items())
         if self.glimpse:
             self.glimpses.update((p, resample(to_channels(a, 1), self.sample_rate, GLIMPSE_RATE)[:, 0])
-                                 for p, a in zip(paths, arrays))
+                                 for p, a in decoded.items())
+        tracks = {p: join_pair(a, decoded[self.pairs[p]], self.channels) if p in self.pairs else a
+                  for p, a in decoded.items() if p not in rights}
+        arrays = list(tracks.values())
         if len(arrays) == 1:
             return arrays[0]
         lengths = [a.shape[0] for a in arrays]
         if len(set(lengths)) > 1:
             log.warning("%s: files summed into stem %r differ in length %s; shorter ones are zero-padded",
-                        self.what, stem, dict(zip((p.name for p in paths), lengths)))
+                        self.what, stem, dict(zip((p.name for p in tracks), lengths)))
         out = np.zeros((max(lengths), self.channels), dtype=np.float32)
         for a in arrays:
             out[: a.shape[0]] += a
         return out
+
+
+# a split-stereo half: "Gtr.L", "OH_R", "Keys Left", "Pad (R)" (the name without its extension)
+_SIDE = re.compile(r"^(?P<base>.*?\S)(?P<sep>[ ._-]+|\s*\()(?P<side>l|r|left|right)\)?$", re.IGNORECASE)
+
+
+def stereo_pairs(files: Mapping[str, Sequence[Path]], infos: Mapping[Path, tuple[int, int, int]]) -> dict[Path, Path]:
+    """Left file → right file of each split-stereo pair: two mono files of one stem, at one rate, whose names differ
+    only in a closing channel mark ("Gtr.L.wav" + "Gtr.R.wav", as Pro Tools bounces multi-mono; "OH_L" + "OH_R",
+    "Keys Left" + "Keys Right", "Pad (L)" + "Pad (R)"). ``infos``: each file's (rate, frames, channels)."""
+    pairs: dict[Path, Path] = {}
+    for paths in files.values():
+        halves: dict[tuple, dict[str, Path]] = {}
+        for p in paths:
+            m = _SIDE.match(p.stem)
+            if m and infos[p][2] == 1:
+                side = m.group("side")
+                key = (p.parent, m.group("base"), m.group("sep"), p.suffix.lower(), len(side) == 1, infos[p][0])
+                halves.setdefault(key, {})[side[0].lower()] = p
+        pairs.update((h["l"], h["r"]) for h in halves.values() if set(h) == {"l", "r"})
+    return pairs
+
+
+def join_pair(left: np.ndarray, right: np.ndarray, channels: int) -> np.ndarray:
+    """Two mono halves (samples, 1) as one stereo track (the shorter zero-padded), at ``channels``."""
+    n = max(left.shape[0], right.shape[0])
+    out = np.zeros((n, 2), dtype=np.float32)
+    out[: left.shape[0], 0] = left[:, 0]
+    out[: right.shape[0], 1] = right[:, 0]
+    return to_channels(out, channels)
 
 
 def song_from_files(song_id: str, split: str, folder: Path, files: Mapping[str, Sequence[Path]],
@@ -243,11 +281,17 @@ def song_from_files(song_id: str, split: str, folder: Path, files: Mapping[str, 
                 raise AudioFileError(p, "file contains no audio samples")
             infos[p] = (sr, frames, ch)
     rate = max(sr for sr, _, _ in infos.values())
-    channels = 2 if any(ch >= 2 for _, _, ch in infos.values()) else 1
+    pairs = stereo_pairs(files, infos)
+    if pairs:
+        log.info("%s: %s: each pair read as the left and right channels of one stereo track (a split-stereo "
+                 "export), not as two tracks each in both channels", folder,
+                 "; ".join(f"{a.name} + {b.name}" for a, b in sorted(pairs.items())))
+    channels = 2 if pairs or any(ch >= 2 for _, _, ch in infos.values()) else 1
     stem_frames = [max(round(infos[p][1] * rate / infos[p][0]) for p in paths) for paths in files.values()]
     what = f"song {song_id!r} ({folder})"
     return Song(id=song_id, split=split, sample_rate=rate, stem_names=tuple(files),
-                loader=FileStemLoader(files, rate, channels, what, {p: sr for p, (sr, _, _) in infos.items()}),
+                loader=FileStemLoader(files, rate, channels, what, {p: sr for p, (sr, _, _) in infos.items()},
+                                      pairs=pairs),
                 meta=meta, source=str(folder),
                 num_frames=min(stem_frames))
 

@@ -21,7 +21,7 @@ from mixbuddy.corpus.list_cli import add_list_verb
 from mixbuddy.corpus.load import carve_validation, load_corpus
 from mixbuddy.corpus.song import Song
 from mixbuddy.corpus.export_checks import bus_files, mix_files, warn_normalised
-from mixbuddy.corpus.stems_folder import default_mapping, name_words
+from mixbuddy.corpus.stems_folder import default_mapping, name_words, stereo_pairs
 from mixbuddy.errors import AudioFileError, ConfigError, CorpusError, MixbuddyError
 
 SR = 8000  # small rate for the hand-made songs below (fast to write and read)
@@ -206,6 +206,43 @@ def test_several_files_per_stem_are_summed(tmp_path: Path, caplog):
     np.testing.assert_allclose(vocals, expected, atol=1e-6)
     assert "zero-padded" in caplog.text
     np.testing.assert_array_equal(song.stem("drums"), kick)
+
+
+def test_split_stereo_halves_are_one_stereo_track(tmp_path: Path, caplog):
+    """A multi-mono bounce (Gtr.L.wav + Gtr.R.wav) is read as the stereo track it was, the left file on the left;
+    a plain mono track beside it is still copied to both channels."""
+    rng = np.random.default_rng(0)
+    gtr = (rng.standard_normal((SR, 2)) * 0.1).astype(np.float32)
+    oh = (rng.standard_normal((SR, 2)) * 0.1).astype(np.float32)
+    kick = tone(1.0, 60, channels=1)
+    make_song_dir(tmp_path / "song", {"Gtr.L": gtr[:, 0], "Gtr.R": gtr[:, 1], "OH_L": oh[:, 0], "OH_R": oh[:, 1],
+                                      "Kick": kick}, SR, "wav")
+    with caplog.at_level(logging.INFO, logger="mixbuddy"):
+        (song,) = load_corpus(folder_cfg(tmp_path))
+        stems = song.stems()
+    assert "Gtr.L.wav + Gtr.R.wav; OH_L.wav + OH_R.wav: each pair read as the left and right channels" in caplog.text
+    np.testing.assert_allclose(stems["other"], gtr, atol=1e-6)
+    np.testing.assert_allclose(stems["drums"], oh + kick[:, None], atol=1e-6)   # the kick in both channels
+
+
+@pytest.mark.parametrize("names, paired", [
+    (("Gtr.L", "Gtr.R"), True), (("OH_L", "OH_R"), True), (("keys left", "keys right"), True),
+    (("Pad (L)", "Pad (R)"), True), (("Vox-l", "Vox-r"), True),
+    (("Gtr.L", "Gtr R"), False),            # not one name with two marks
+    (("Keys Left", "Keys R"), False), (("Gtr L", "Bass R"), False), (("Gtr L", "Gtr L2"), False),
+])
+def test_which_file_names_are_split_stereo_halves(names, paired):
+    files = {"other": tuple(Path(f"/song/{n}.wav") for n in names)}
+    infos = {p: (44100, 1000, 1) for p in files["other"]}
+    assert stereo_pairs(files, infos) == ({files["other"][0]: files["other"][1]} if paired else {})
+
+
+def test_halves_that_cannot_be_one_track_are_not_paired():
+    left, right = Path("/s/Gtr L.wav"), Path("/s/Gtr R.wav")
+    for infos in ({left: (44100, 9, 2), right: (44100, 9, 1)},      # one of them stereo already
+                  {left: (44100, 9, 1), right: (48000, 9, 1)}):     # different rates
+        assert stereo_pairs({"other": (left, right)}, infos) == {}
+    assert stereo_pairs({"other": (left,), "vocals": (right,)}, {left: (44100, 9, 1), right: (44100, 9, 1)}) == {}
 
 
 def test_normalised_stem_files_are_warned_about(tmp_path: Path, caplog):

@@ -1,6 +1,7 @@
 """A stereo mix with one channel silent or the two in opposite polarity is heard as the mono mix it holds."""
 from __future__ import annotations
 
+import json
 import logging
 
 import numpy as np
@@ -64,3 +65,21 @@ def test_load_song_hears_a_one_sided_or_opposed_mix_as_mono(tmp_path, mix, caplo
             audio = load_song(tmp_path / name, None, SR, 1)
             np.testing.assert_allclose(audio.mix, mono, atol=1e-6)
     assert caplog.text.lower().count("heard") == 2
+
+
+def test_stems_bounced_as_split_stereo_halves_read_as_the_stems(tmp_path, capsys):
+    """The example's stems bounced multi-mono (bass.L.wav + bass.R.wav, ...): the loudness engine reads the levels
+    of the stereo stems (summed as two tracks, each copied to both channels, the vocals read 0.9 dB lower and a
+    mix model heard "bass too loud")."""
+    from mixbuddy.cli import main
+
+    for p in sorted((LITHIUM / "stems").glob("*.ogg")):
+        x = read_audio(p)[0]
+        for side, k in (("L", 0), ("R", 1)):
+            write_stem_file(tmp_path / "split" / f"{p.stem}.{side}.wav", x[:, k], 44100)
+    levels = []
+    for stems in (tmp_path / "split", LITHIUM / "stems"):
+        main(["advise", "--stems", str(stems), "--anchor", "drums", "--json"])
+        levels.append({k: v["db"] for k, v in json.loads(capsys.readouterr().out)["levels"].items()})
+    assert levels[0].keys() == levels[1].keys() == {"bass", "other", "vocals"}
+    assert all(abs(levels[0][k] - levels[1][k]) < 0.01 for k in levels[1]), levels
