@@ -349,6 +349,7 @@ def cut_windows(audio: SongAudio, anchor: str, window_s: float = 10.0, hop_s: fl
     windows: list[WindowInput] = []
     skipped: list[Skipped] = []
     loudest, buried, anchor_off = -np.inf, 0, 0     # windows where no stem to advise on / the anchor plays
+    plays = dict.fromkeys(audio.stems or (), 0)      # the windows, not silent, each stem plays in
     for a, e in window_bounds(audio.mix.shape[0], sr, window_s, hop_s or window_s, min_s):
         t0, t1 = a / sr, e / sr
         mono = to_channels(audio.mix[a:e], 1)
@@ -361,6 +362,8 @@ def cut_windows(audio: SongAudio, anchor: str, window_s: float = 10.0, hop_s: fl
         if audio.stems is not None:
             levels = {s: activity(to_channels(x[a:e], 1), sr, stem_gate) for s, x in audio.stems.items()}
             active = tuple(s for s, (rms, share) in levels.items() if rms >= stem_gate and share >= ACTIVE_SHARE)
+            for s in active:
+                plays[s] += 1
             if anchor not in active:
                 rms, share = levels[anchor]
                 skipped.append(Skipped(t0, t1, f"anchor stem {anchor!r} inactive: RMS {rms:.1f} dBFS, "
@@ -378,6 +381,15 @@ def cut_windows(audio: SongAudio, anchor: str, window_s: float = 10.0, hop_s: fl
     if not windows:
         why = "; ".join(sorted({s.reason.split(":")[0] for s in skipped})) or "no window"
         hint = "are the stems silent?" if audio.stems is not None else "is the file silent?"
+        if anchor_off and not buried:        # the anchor never plays where the mix does
+            others = sorted((s for s in TARGET_STEMS if s != anchor and plays.get(s)), key=lambda s: -plays[s])
+            listed = [f"--anchor {s} ({plays[s]} of {anchor_off} window{'s' if anchor_off > 1 else ''})"
+                      for s in others]
+            hint = (f"the {anchor} (the anchor) never play{'s' if anchor == 'bass' else ''} in a window that is not "
+                    f"silent (a stem plays where it is above {fmt_gate(stem_gate)} dBFS RMS in "
+                    f"{100 * ACTIVE_SHARE:.0f}% of its 50 ms frames)"
+                    + (f"; if the level of another stem is right, make it the anchor: {' or '.join(listed)}"
+                       if listed else ""))
         if buried and not anchor_off:        # the anchor plays, the stems to advise on never reach the gate
             hint = (f"a stem counts as playing at {fmt_gate(stem_gate)} dBFS RMS in {100 * ACTIVE_SHARE:.0f}% of its "
                     "50 ms frames; if one is buried this deep in the mix, raise it by ear and ask again")

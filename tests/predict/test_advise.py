@@ -59,6 +59,26 @@ def test_cut_windows_pads_and_skips_silence_and_silent_anchor():
     assert "bass, drums, other instruments and vocals" in windows[0].instruction
 
 
+def test_an_anchor_that_never_plays_is_named_with_the_stems_that_do():
+    """The drums silent but for 2 s: no window counts, and the error says why and which anchors would work (the
+    vocals play in all four windows, the bass in the last two), not "are the stems silent?"."""
+    stems = {k: v.copy() for k, v in synth_stems(36.0, SR, 2, seed=1).items()}
+    keep = stems["drums"][12 * SR: 14 * SR].copy()
+    stems["drums"][:] = 0.0
+    stems["drums"][12 * SR: 14 * SR] = keep
+    stems["bass"][: 21 * SR] = 0.0
+    mix = np.sum(list(stems.values()), axis=0)
+    with pytest.raises(AudioFileError) as e:
+        cut_windows(SongAudio("stems", SR, mix, stems), "drums")
+    msg = str(e.value)
+    assert "4 skipped: anchor stem 'drums' inactive" in msg and "are the stems silent" not in msg
+    assert "the drums (the anchor) never play in a window that is not silent" in msg
+    assert msg.endswith("make it the anchor: --anchor vocals (4 of 4 windows) or --anchor bass (2 of 4 windows))")
+    stems["vocals"][:] = 0.0                     # with the vocals gone too, only the bass is named
+    with pytest.raises(AudioFileError, match=r"make it the anchor: --anchor bass \(2 of 4 windows\)\)$"):
+        cut_windows(SongAudio("stems", SR, mix, stems), "drums")
+
+
 def test_stems_without_a_stem_to_advise_on_are_refused_by_name():
     """Drums plus a guitar (summed into 'other', never a target) leave nothing to advise on; bass present but
     silent in every window is reported per window, with a hint about the stems, not 'the file'."""
