@@ -335,8 +335,11 @@ def cut_windows(audio: SongAudio, anchor: str, window_s: float = 10.0, hop_s: fl
     (``quiet_lufs``/``loud_lufs``: below/above what the gates move down/up; both None: the fixed gates)."""
     sr = audio.sample_rate
     if audio.stems is not None and anchor not in audio.stems:
+        unnamed = (" (every file went to 'other': their names name no stem; name them after their stems, e.g. "
+                   "Drums.wav, Bass.wav, Vocals.wav, or give a mapping file with --mapping)"
+                   if set(audio.stems) == {"other"} else "")
         raise MixbuddyError(f"{audio.source}: there is no {anchor!r} stem to use as the anchor; "
-                            f"the stems found are {sorted(audio.stems)}")
+                            f"the stems found are {sorted(audio.stems)}{unnamed}")
     targets = [s for s in TARGET_STEMS if s != anchor]
     if audio.stems is not None and not any(s in audio.stems for s in targets):
         raise MixbuddyError(f"{audio.source}: no {' or '.join(targets)} stem; with {anchor!r} as the anchor, "

@@ -520,6 +520,11 @@ def test_a_stem_pack_in_sub_folders_is_read_by_its_folder_names(tmp_path, engine
     with caplog.at_level(logging.INFO), pytest.raises(MixbuddyError, match="no 'drums' stem to use as the anchor"):
         advise(None, "drums", engine, stems_dir=pack)
     assert "sub-folders ['Drums', 'Mix', 'Music', 'Vocals'] not searched" in caplog.text
+    numbered = write_stems(tmp_path / "numbered", {f"Audio 0{i}": x for i, x in enumerate(stems.values())}, 44100,
+                           "wav")               # names that name no stem: all in "other", and the error says why
+    with pytest.raises(MixbuddyError, match=r"the stems found are \['other'\] \(every file went to 'other': their "
+                                            r"names name no stem; .* or give a mapping file with --mapping\)$"):
+        advise(None, "drums", engine, stems_dir=numbered)
 
 
 def test_a_zipped_stem_pack_is_read_as_the_folder_it_unpacks_to(tmp_path, engine, capsys, caplog):
