@@ -172,6 +172,12 @@ class StemMp4Loader:
     def __call__(self, stem: str) -> np.ndarray:
         return _decode(self.path, self.streams[stem], self.num_frames, self.sample_rate)
 
+    def signature(self) -> dict:
+        """The file's path, size and modification time, and the streams read (see ``FileStemLoader.signature``)."""
+        from .stems_folder import file_signature
+
+        return {"files": [file_signature(self.path)], "streams": dict(self.streams)}
+
 
 def probe_song(path: Path, song_id: str, split: str) -> Song:
     """Probe a stem file (ffprobe) and return its lazy Song."""

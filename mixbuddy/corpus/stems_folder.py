@@ -213,6 +213,12 @@ class FileStemLoader:
     glimpses: dict[Path, np.ndarray] = field(default_factory=dict)
     pairs: dict[Path, Path] = field(default_factory=dict)         # split-stereo halves: left file -> right file
 
+    def signature(self) -> dict:
+        """What the audio is read from and how: each file's path, size and modification time, and the split-stereo
+        pairs (a decode cache keyed on it is not reused once a file changes)."""
+        return {"files": {s: [file_signature(p) for p in ps] for s, ps in self.files.items()},
+                "pairs": [[str(a), str(b)] for a, b in sorted(self.pairs.items())]}
+
     def __call__(self, stem: str) -> np.ndarray:
         paths = self.files[stem]
         rights = set(self.pairs.values())
@@ -235,6 +241,12 @@ class FileStemLoader:
         for a in arrays:
             out[: a.shape[0]] += a
         return out
+
+
+def file_signature(path: Path) -> list:
+    """[path, size in bytes, modification time in ns] of a file."""
+    st = Path(path).stat()
+    return [str(path), st.st_size, st.st_mtime_ns]
 
 
 # a split-stereo half: "Gtr.L", "OH_R", "Keys Left", "Pad (R)" (the name without its extension)

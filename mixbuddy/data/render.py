@@ -4,8 +4,9 @@ Decoded stems come from a cache so that a song is decoded once per (rate, channe
 
 * ``cache_dir`` given: each stem is stored as ``cache_dir/<corpus>/<song>/<sr>_<ch>/<stem>.npy`` and
   memory-mapped; the OS page cache is shared by all DataLoader workers and RAM stays bounded.
-  A ``source.json`` fingerprint (song source, length, rate, stems) is checked on open; a stale
-  entry is decoded again. Files are written atomically, so concurrent workers are safe.
+  A ``source.json`` fingerprint (song source, length, rate, stems, and each source file's size and
+  modification time) is checked on open; a stale entry (an edited or replaced stem file) is decoded
+  again. Files are written atomically, so concurrent workers are safe.
 * no ``cache_dir``: an in-memory LRU of the ``max_songs`` most recently used decoded songs.
 
 Peak policy: the flawed mix is float32 and never clipped. When its peak exceeds ``ceiling`` the
@@ -114,9 +115,13 @@ class Renderer:
                             "was the dataset built from another corpus?") from None
 
     def _fingerprint(self, song: Song) -> dict:
+        """What a cached decode must match: the song, the rate and channels, and (for songs read from files) each
+        file's size and modification time, so an edited or replaced stem file is decoded again."""
+        signature = getattr(song.loader, "signature", None)
         return {"song": song.id, "source": song.source, "num_frames": song.num_frames,
                 "native_sr": song.sample_rate, "stems": list(song.stem_names),
-                "sr": self.sample_rate, "channels": self.channels}
+                "sr": self.sample_rate, "channels": self.channels,
+                "read_from": signature() if callable(signature) else None}
 
     def _song_dir(self, song: Song) -> Path:
         assert self.cache_dir is not None

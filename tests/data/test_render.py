@@ -188,6 +188,29 @@ def test_disk_cache_decodes_once_and_is_shared(song, recipes, tmp_path):
     assert song.meta["calls"] == calls + 4
 
 
+def test_an_edited_stem_file_is_decoded_again_not_read_from_the_cache(tmp_path):
+    """A corpus folder's stem file replaced by another of the same length (a fixed export): the cache keyed on
+    the song alone would hand back the old audio; its fingerprint holds each file's size and modification time."""
+    from corpus_fixtures import make_song_dir
+    from mixbuddy.corpus.config import CorpusConfig
+    from mixbuddy.corpus.load import load_corpus
+
+    rng = np.random.default_rng(0)
+    stems = {k: (rng.standard_normal((SR, 2)) * 0.1).astype(np.float32) for k in ("bass", "drums", "vocals")}
+    make_song_dir(tmp_path / "corpus" / "s", stems, SR, "wav")
+    cfg = CorpusConfig(kind="stems_folder", root=str(tmp_path / "corpus"))
+
+    def vocals() -> np.ndarray:
+        rd = Renderer(load_corpus(cfg), sample_rate=SR, channels=2, cache_dir=tmp_path / "c")
+        return np.array(rd.stems_of("s")["vocals"])
+
+    first = vocals()
+    np.testing.assert_allclose(first, stems["vocals"], atol=1e-4)
+    np.testing.assert_array_equal(vocals(), first)                       # unchanged: read back from the cache
+    make_song_dir(tmp_path / "corpus" / "s", {"vocals": stems["vocals"] * 0.5}, SR, "wav")
+    np.testing.assert_allclose(vocals(), stems["vocals"] * 0.5, atol=1e-4)
+
+
 def test_bad_inputs(song, recipes):
     rd = Renderer([song], sample_rate=SR, channels=2)
     with pytest.raises(DataError, match="song 'ghost' is not in corpus"):
