@@ -44,7 +44,7 @@ from ..constants import STEMS, TARGET_STEMS
 from ..data import templates as T
 from ..errors import AudioFileError, MixbuddyError
 from ..findings import target_stems
-from .align import line_up, place_stems
+from .align import content_end, line_up, place_stems
 from .channels import mend_channels
 from .engines import WindowInput
 from .gates import ACTIVE_SHARE, GATE_LUFS, activity, dc_offsets, fmt_gate, gate_levels, rms_db
@@ -229,17 +229,21 @@ def warn_silent_stems(source: str | Path, stems: dict[str, np.ndarray]) -> None:
 def take_out_dc(source: str | Path, signals: dict[str, np.ndarray], sr: int) -> dict[str, np.ndarray]:
     """``signals`` with the DC offset taken out of each that sits at ``DC_NOTE`` or more, which is noted: an
     offset the ear does not hear would otherwise count as sound at the gates and reach a model's input; it
-    costs the producer headroom, so they are told. Signals closer to zero are returned as they are."""
+    costs the producer headroom, so they are told. Signals closer to zero are returned as they are. The zero-padding
+    after a file shorter than the song is silence, not part of the offset: it is left out, and stays zero."""
     out = dict(signals)
     for name, x in signals.items():
-        dc = dc_offsets(x, sr)
+        end = content_end(x)
+        dc = dc_offsets(x[:end], sr)
         size = float(np.abs(dc).max(initial=0.0))
         if size >= DC_NOTE:
             what = "the mix" if name == "mix" else f"the {name} stem"
             log.info("%s: %s sits at a DC offset of %.3f (%.0f dBFS), taken out before the analysis; it costs "
                      "headroom and can click at edits: a DC filter (a high-pass under 20 Hz) removes it", source,
                      what, size, 20.0 * np.log10(size))
-            out[name] = (x - dc.astype(np.float32)).astype(np.float32, copy=False)
+            y = np.array(x, dtype=np.float32)
+            y[:end] -= dc.astype(np.float32)
+            out[name] = y
     return out
 
 

@@ -207,3 +207,20 @@ def test_advise_hears_a_region_export_in_place_and_applies_its_fix_there(tmp_pat
     assert "placed" not in json.loads(capsys.readouterr().out)
     got, want = read_audio(tmp_path / "fixed.wav", sr=SR)[0], read_audio(tmp_path / "fixed0.wav", sr=SR)[0]
     assert got.shape == want.shape and _r0(got, want) > 0.9999
+
+
+def test_a_region_export_at_a_dc_offset_is_placed_and_its_padding_stays_silent(tmp_path, caplog, lithium):
+    """The offset is measured and taken out over the file's own samples: the zero-padding after a short file
+    (silence, not offset) stays zero, so the stem can still be moved later, and is silent around its music."""
+    mix, stems = lithium
+    region = stems["bass"][18 * SR: 34 * SR] + np.float32(0.01)
+    folder = _region_folder(tmp_path, {**stems, "bass": np.concatenate([np.zeros((18 * SR, 2), np.float32),
+                                                                          region])}, "bass", 18.0, 34.0)
+    write_stem_file(tmp_path / "mix.wav", mix, SR)
+    with caplog.at_level(logging.INFO, logger="mixbuddy"):
+        audio = load_song(tmp_path / "mix.wav", folder, SR, 2)
+    assert "the bass stem sits at a DC offset of 0.010" in caplog.text
+    assert audio.placed == {"bass": pytest.approx(18.0, abs=1.0 / MATCH_RATE)}
+    bass = audio.stems["bass"]
+    assert not bass[: 17 * SR].any() and not bass[35 * SR:].any()
+    assert abs(float(bass[18 * SR: 34 * SR].mean())) < 1e-3
