@@ -28,7 +28,7 @@ pads, ...: the rest of the music, as in MUSDB18), with the common German, French
 Portuguese words too (Gesang, voix, voz, voce; Schlagzeug, batterie, batería, caja; basse, bajo, baixo),
 accents dropped. Drums come before bass ("Bass Drum", "808 Kick" are drums). A file with none of those
 words but one naming the whole mix (mix, mixture, master, bounce, ...) or a track that is never part of
-it (click, metronome, talkback, timecode) is skipped ("Full Mix.wav", "Click.wav"; "Vocals Master.wav" is
+it (click, metronome, talkback, timecode, a reference song) is skipped ("Full Mix.wav", "Click.wav"; "Vocals Master.wav" is
 vocals, "Perc Click.wav" drums). Which file went where is logged.
 
 Audio handling: the song's rate is the *highest* rate among its files (other files are resampled
@@ -85,7 +85,7 @@ STEM_WORDS: tuple[tuple[str, frozenset[str]], ...] = (
         contrabajo basso baixo""".split())),
 )
 MIX_WORDS = frozenset("mix mixture master mastered premaster fullmix bounce stereoout".split())
-GUIDE_WORDS = frozenset("click clicktrack metronome talkback timecode smpte".split())   # never part of the mix
+GUIDE_WORDS = frozenset("click clicktrack metronome talkback timecode smpte ref reference".split())  # never in the mix
 _LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss"})
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 

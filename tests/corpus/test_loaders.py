@@ -338,6 +338,7 @@ def test_default_mapping_sorts_daw_track_names_and_skips_the_mix(tmp_path: Path,
     ("Schlagzeug.wav", "drums"), ("Batería.wav", "drums"), ("Caixa.wav", "drums"), ("Grosse Caisse.wav", "drums"),
     ("Bajo Eléctrico.wav", "bass"), ("Basse.flac", "bass"), ("Kontrabass.wav", "bass"), ("Guitarra.wav", None),
     ("Click.wav", ""), ("Metronome.wav", ""), ("Talkback.wav", ""), ("SMPTE LTC.wav", ""), ("Perc Click.wav", "drums"),
+    ("REF - Another Artist.wav", ""), ("Reference Track.mp3", ""), ("Ref Vox.wav", "vocals"),
 ])
 def test_default_mapping_words(name: str, stem: str | None):
     assert default_mapping().stem_of(name) == stem
