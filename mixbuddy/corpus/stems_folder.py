@@ -28,8 +28,8 @@ pads, ...: the rest of the music, as in MUSDB18), with the common German, French
 Portuguese words too (Gesang, voix, voz, voce; Schlagzeug, batterie, batería, caja; basse, bajo, baixo),
 accents dropped. Drums come before bass ("Bass Drum", "808 Kick" are drums). A file with none of those
 words but one naming the whole mix (mix, mixture, master, bounce, ...) or a track that is never part of
-it (click, metronome, talkback, timecode, a reference song) is skipped ("Full Mix.wav", "Click.wav"; "Vocals Master.wav" is
-vocals, "Perc Click.wav" drums). Which file went where is logged.
+it (click, metronome, talkback, timecode, a reference song) is skipped ("Full Mix.wav", "Click.wav",
+"REF - Artist.wav"; "Vocals Master.wav" is vocals, "Perc Click.wav" drums). Which file went where is logged.
 
 Audio handling: the song's rate is the *highest* rate among its files (other files are resampled
 with soxr when decoded, so no bandwidth is lost); the song is stereo when any file has two or more
