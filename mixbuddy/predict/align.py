@@ -55,6 +55,8 @@ MIN_SHIFT_S = 0.01   # smaller offsets (a plug-in's latency) change nothing a 10
 PLACE_GAIN = 2.0     # a stem is moved where its music matches the mix at least this much better than as given
 PLACE_DISTINCT = 1.1  # ... and this much better than anywhere PLACE_APART_S or more away (a loop's repeat)
 PLACE_APART_S = 0.5
+GAIN_FIT_R2 = 0.99   # the mix is the stems' weighted sum this closely (a plain or lossy bounce; a limited master is not)
+GAIN_NOTE_DB = 1.5   # a stem the mix holds this much louder or quieter, against the others, than its file is noted
 
 
 @dataclass(frozen=True)
@@ -201,6 +203,45 @@ def place_stems(song: str | Path, stems_dir: str | Path, mix: np.ndarray, stems:
                     "start? Heard where the mix has it; export every track from the song's start", stems_dir, name,
                     p.lag_s, song, p.r, p.r_as_given)
     return stems, placed
+
+
+def stem_gains(mix: np.ndarray, stems: dict[str, np.ndarray], sr: int) -> tuple[dict[str, float], float] | None:
+    """Each stem's gain (dB) in ``mix`` read as a weighted sum of the stems (least squares on the mono downmixes at
+    ``MATCH_RATE``, so a lossy codec's rounding does not count), and how much of the mix that sum explains (R²);
+    None when the mix is silent or a stem is (no gain to fit)."""
+    m = _mono(mix, sr)
+    a = np.stack([_mono(x, sr)[: len(m)] for x in stems.values()], axis=1)
+    if a.shape[0] != len(m) or not np.dot(m, m) > 1e-12 or not (np.einsum("ij,ij->j", a, a) > 1e-12).all():
+        return None
+    g, *_ = np.linalg.lstsq(a, m, rcond=None)
+    r = m - a @ g
+    return ({k: float(20.0 * np.log10(max(abs(v), 1e-6))) for k, v in zip(stems, g)},
+            float(1.0 - np.dot(r, r) / np.dot(m, m)))
+
+
+def check_stem_gains(song: str | Path, stems_dir: str | Path, mix: np.ndarray, stems: dict[str, np.ndarray],
+                     sr: int) -> dict[str, float]:
+    """Warn when the mix (lined up with the stems) holds a stem ``GAIN_NOTE_DB`` or more louder or quieter, against
+    the others, than its file: stems exported pre-fader, or a mix bounced at another balance, so the advice from the
+    stems would judge a balance the mix does not have. Only where the mix is their weighted sum (R² of at least
+    ``GAIN_FIT_R2``: a plain bounce or a lossy copy of it; a limited master reshapes the stems' levels itself).
+    Returns each stem's gain against the median of the gains (dB), empty when not measured."""
+    if len(stems) < 2:
+        return {}
+    fit = stem_gains(mix, stems, sr)
+    if fit is None or fit[1] < GAIN_FIT_R2:
+        return {}
+    gains, r2 = fit
+    mid = float(np.median(list(gains.values())))
+    off = {k: v - mid for k, v in gains.items()}
+    if max(abs(v) for v in off.values()) >= GAIN_NOTE_DB:
+        said = ", ".join(f"{k} {v:+.1f} dB" for k, v in off.items() if abs(v) >= GAIN_NOTE_DB)
+        log.warning("%s holds the stems of %s at other levels than their files: %s against the others (the mix is "
+                    "their weighted sum to R² %.3f; every gain: %s): stems exported pre-fader, or the mix bounced at "
+                    "another balance? The advice from the stems judges the balance their files hold, not the mix's: "
+                    "export them again from this mix, or give the mix alone", song, stems_dir, said, r2,
+                    ", ".join(f"{k} {v:+.1f}" for k, v in off.items()))
+    return off
 
 
 def line_up(song: str | Path, stems_dir: str | Path, mix: np.ndarray, stems: dict[str, np.ndarray],

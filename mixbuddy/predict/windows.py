@@ -44,7 +44,7 @@ from ..constants import STEMS, TARGET_STEMS
 from ..data import templates as T
 from ..errors import AudioFileError, MixbuddyError
 from ..findings import target_stems
-from .align import content_end, line_up, place_stems
+from .align import check_stem_gains, content_end, line_up, place_stems
 from .channels import mend_channels
 from .engines import WindowInput
 from .gates import ACTIVE_SHARE, GATE_LUFS, activity, dc_offsets, fmt_gate, gate_levels, rms_db
@@ -279,6 +279,7 @@ def load_song(song: str | Path | None, stems_dir: str | Path | None, sample_rate
     if stems is not None:
         stems, placed = place_stems(song, stems_dir, mix, stems, sample_rate)
         mix, stems = line_up(song, stems_dir, mix, stems, sample_rate)
+        check_stem_gains(song, stems_dir, mix, stems, sample_rate)
     return SongAudio(str(song), sample_rate, mix, stems, placed=placed)
 
 

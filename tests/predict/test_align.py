@@ -11,7 +11,9 @@ from corpus_fixtures import synth_stems, write_stem_file
 from mixbuddy.audio import read_audio
 from mixbuddy.cli import main
 from mixbuddy.predict.advise import AdviceReport
-from mixbuddy.predict.align import MATCH_RATE, best_match, late_placement, place_stems, placement_action
+from mixbuddy.data.render import master_mix
+from mixbuddy.predict.align import (MATCH_RATE, best_match, check_stem_gains, late_placement, place_stems,
+                                    placement_action, stem_gains)
 from mixbuddy.predict.windows import load_song
 from predict_helpers import LITHIUM
 
@@ -85,15 +87,38 @@ def test_a_mix_that_starts_into_the_music_leaves_the_stems_start_out(tmp_path, c
 
 def test_a_matching_mix_is_left_alone(tmp_path, caplog, lithium):
     """The mix as bounced, a loud master-like copy, a mix whose vocals sit 20 dB higher, and one 5 ms late
-    (a plug-in's latency): no shift, no warning."""
+    (a plug-in's latency): no shift, and no warning but the vocals' level in the mix, which is not their file's."""
     mix, stems = lithium
     vocals_up = mix + stems["vocals"] * np.float32(10 ** (20 / 20) - 1)
     master = np.tanh(mix * 6).astype(np.float32) * 0.9
     for case in (mix, master, vocals_up, _shift(mix, 0.005, SR)):
         caplog.clear()
         audio = _load(tmp_path, caplog, case)
-        assert not caplog.records, caplog.text
+        if case is vocals_up:
+            (rec,) = caplog.records
+            assert "at other levels than their files: vocals +20.0 dB against the others" in rec.getMessage()
+        else:
+            assert not caplog.records, caplog.text
         assert np.array_equal(audio.mix, read_audio(tmp_path / "mix.wav")[0])
+
+
+def test_stems_that_do_not_hold_the_mix_s_balance_are_named(tmp_path, caplog, lithium):
+    """The example's mix with its bass file 4 dB louder (a pre-fader export, say): the mix holds the bass 4 dB
+    below its file, and the warning says so; 1 dB is not noted, nor a limited master (not a weighted sum)."""
+    mix, stems = lithium
+    for gain_db, said in ((4.0, True), (1.0, False)):
+        folder = tmp_path / f"stems{gain_db:g}"
+        for k, x in stems.items():
+            write_stem_file(folder / f"{k}.wav", x * np.float32(10 ** (gain_db / 20) if k == "bass" else 1), SR)
+        caplog.clear()
+        write_stem_file(tmp_path / "mix.wav", mix, SR)
+        with caplog.at_level(logging.WARNING, logger="mixbuddy"):
+            load_song(tmp_path / "mix.wav", folder, SR, 2)
+        assert (f"at other levels than their files: bass -{gain_db:.1f} dB against the others" in caplog.text) == said
+    gains, r2 = stem_gains(mix, stems, SR)
+    assert r2 > 0.99 and all(abs(v) < 0.1 for v in gains.values())       # the example's own: its files, unmoved
+    off = check_stem_gains("m", "s", master_mix(mix, SR, -9.0), stems, SR)
+    assert off == {} and stem_gains(master_mix(mix, SR, -9.0), stems, SR)[1] < 0.99
 
 
 def test_a_codec_s_padding_at_the_end_is_trimmed_without_a_word(tmp_path, caplog, lithium):
