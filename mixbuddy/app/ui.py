@@ -32,7 +32,9 @@ KEEP_FIXES = 8      # renders of the fix kept for the page's players (a full son
 PAGE_WORDS = (("give the stems folder with --stems DIR", "add the song's stem files in the Stems box"),
               ("--reference needs", "a reference needs"), ("(the default with --stems)", "(auto, given stem files)"),
               ("(--checkpoint default-stems)", "(the engine default-stems)"),
-              ("(drop --absent)", f"(tick none of '{ABSENT_LABEL}')"), ("--absent ", f"'{ABSENT_LABEL}': "))
+              ("(drop --absent)", f"(tick none of '{ABSENT_LABEL}')"), ("--absent ", f"'{ABSENT_LABEL}': "),
+              ("make it the anchor: --anchor ", "choose it as the Anchor: "), (" or --anchor ", " or "),
+              (", or give a mapping file with --mapping)", ")"))
 LEVEL_CHECK_DB = 5.0
 ENGINES = (AUTO, *SHIPPED, LOUDNESS)
 ENGINE_HELP = ("auto: the loudness engine when stems are given, else the model default-real (default-master for "

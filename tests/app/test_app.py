@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib.util
+import shutil
 import socket
 import urllib.request
 from pathlib import Path
@@ -228,6 +229,22 @@ def test_mistakes_are_told_in_the_page_s_words(tmp_path):
         "that is not among them (tick none of 'Stems the song does not have')")
     assert error(str(LITHIUM / "mix.ogg"), None, "drums", absent=["drums"]).startswith(
         "'Stems the song does not have': drums: that is the anchor")
+    numbered = []
+    for i, f in enumerate(STEMS):
+        numbered.append(tmp_path / "uploads" / f"Audio 0{i}.ogg")
+        shutil.copy(f, numbered[-1])
+    assert error(None, [str(f) for f in numbered], "drums").endswith(
+        "the stems found are ['other'] (every file went to 'other': their names name no stem; name them after their "
+        "stems, e.g. Drums.wav, Bass.wav, Vocals.wav)")
+    quiet = tmp_path / "quiet"
+    quiet.mkdir()
+    for f in STEMS:
+        x, sr = sf.read(f, dtype="float32")
+        sf.write(str(quiet / f"{Path(f).stem}.wav"), x * (Path(f).stem != "drums"), sr)
+    msg = error(None, sorted(str(f) for f in quiet.iterdir()), "drums")
+    assert "the drums (the anchor) never play" in msg
+    assert "choose it as the Anchor: vocals (4 of 4 windows) or bass" in msg
+    assert "--" not in msg
     assert s._models == {}
 
 
