@@ -19,7 +19,8 @@ from .errors import AudioFileError
 PROGRAMS = ("ffmpeg", "ffprobe")
 # read with ffmpeg only: a file libsndfile reads (wav, flac, ogg, mp3, aiff) never falls back to ffmpeg,
 # which would quietly decode what is left of a truncated or corrupt file
-EXTENSIONS = (".m4a", ".aac", ".opus", ".wma", ".webm", ".wv", ".mka")  # .wv: WavPack; .mka: Matroska audio
+EXTENSIONS = (".m4a", ".aac", ".opus", ".wma", ".webm", ".wv", ".mka",  # .wv: WavPack; .mka: Matroska audio
+              ".mp4", ".mov")   # a video's or a phone's bounce: its first audio stream (AAC in MP4 is what .m4a holds)
 
 
 def wants_ffmpeg(path: Path) -> bool:

@@ -188,7 +188,12 @@ def read_meta(folder: Path) -> dict:
 
 
 def is_audio_file(path: Path) -> bool:
-    return path.is_file() and not path.name.startswith(".") and path.suffix.lower() in AUDIO_EXTENSIONS
+    """A file read as one track: a visible audio file, not a whole song's stem file (``.stem.mp4``/``.stem.m4a``,
+    whose first stream is the mix)."""
+    from .stem_mp4 import SUFFIXES
+
+    return (path.is_file() and not path.name.startswith(".") and path.suffix.lower() in AUDIO_EXTENSIONS
+            and not path.name.lower().endswith(SUFFIXES))
 
 
 def song_dirs(root: Path) -> list[Path]:

@@ -245,8 +245,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "'default-master' when no --checkpoint is given, else turned down to the loudest 1% of the "
                     "model's training mixes; one louder than 95% of them gets a note.")
     p.add_argument("song", nargs="?", default=None,
-                   help="mix file: wav/flac/ogg/aiff/mp3/caf/w64/rf64, or m4a/aac/opus/wma/webm/wv/mka through ffmpeg; any rate "
-                        "or channel count; omit it with --stems to use the sum of the stems; a folder, a "
+                   help="mix file: wav/flac/ogg/aiff/mp3/caf/w64/rf64, or m4a/aac/opus/wma/webm/wv/mka/mp4/mov "
+                        "through ffmpeg; any rate or channel count; omit it with --stems to use the sum of the "
+                        "stems; a folder, a "
                         ".stem.mp4 (NI Stems) file or a .zip stem pack here is read as --stems")
     p.add_argument("--anchor", required=True, choices=TARGET_STEMS, help="the stem whose level is right")
     p.add_argument("--stems", default=None,

@@ -428,6 +428,34 @@ def test_m4a_files_are_read_through_ffmpeg(tmp_path: Path, monkeypatch):
         read_audio(song / "bass.m4a")
 
 
+@pytest.mark.parametrize("suffix", [".mp4", ".mov"])
+def test_the_audio_of_a_video_or_phone_file_is_read(tmp_path: Path, suffix: str):
+    """AAC in .mp4 or .mov (a video's bounce, a phone's recording): its first audio stream, level kept."""
+    import subprocess
+
+    from mixbuddy.audio import read_audio
+
+    if not (shutil.which("ffmpeg") and shutil.which("ffprobe")):
+        pytest.skip("ffmpeg/ffprobe not installed")
+    x = tone(3.0, 440.0, 44100, amp=0.25)
+    sf.write(str(tmp_path / "src.wav"), x, 44100)
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(tmp_path / "src.wav"), "-c:a", "aac", "-b:a", "192k",
+                    str(tmp_path / f"bounce{suffix}")], check=True)
+    y, sr = read_audio(tmp_path / f"bounce{suffix}")
+    n = min(len(x), len(y))
+    assert sr == 44100 and y.shape[1] == 2 and abs(y.shape[0] - x.shape[0]) < 0.05 * 44100
+    assert abs(10 * np.log10(np.mean(y[:n] ** 2) / np.mean(x[:n] ** 2))) < 0.2
+
+
+def test_a_stem_file_among_a_folder_s_tracks_is_not_a_track(tmp_path: Path, stem_clip: Path):
+    """A whole song's .stem.mp4 beside the tracks of a stems folder is left out, not read as one more track
+    (its first stream is the whole mix)."""
+    make_song_dir(tmp_path / "s", {"bass": tone(1.0), "vocals": tone(1.0, 440)}, SR, "wav")
+    shutil.copy(stem_clip, tmp_path / "s" / "song.stem.mp4")
+    (song,) = load_corpus(folder_cfg(tmp_path))
+    assert song.stem_names == ("bass", "vocals")
+
+
 @pytest.mark.parametrize("fmt, codec, rate", [("matroska", "libvorbis", 44100), ("webm", "libopus", 48000)])
 def test_a_streamed_file_without_a_stated_duration_is_measured_by_decoding(tmp_path: Path, fmt, codec, rate):
     """ffmpeg writing Matroska/WebM to a pipe states no duration: the length comes from decoding, not 0 s."""
