@@ -26,7 +26,7 @@ from mixbuddy.audio import AUDIO_EXTENSIONS, read_audio, write_audio
 from mixbuddy.predict.advise import advise
 from mixbuddy.predict.engines import LoudnessEngine
 from mixbuddy.predict.gates import dc_offset
-from mixbuddy.predict.windows import DC_NOTE
+from mixbuddy.predict.input_checks import DC_NOTE
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "lithium" / "stems"

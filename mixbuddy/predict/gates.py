@@ -6,7 +6,7 @@ known, when the anchor stem is inactive (RMS below ``STEM_SILENCE_DB``, −45 dB
 same activity test decides which stems the loudness engine measures in a window (the dataset's gates,
 :mod:`mixbuddy.data.build`). Each frame's own mean is taken out before its power, so a DC offset, which the
 ear does not hear, never counts as sound (``advise`` also takes a large one out as it reads the files and
-notes it: :func:`mixbuddy.predict.windows.take_out_dc`).
+notes it: :func:`mixbuddy.predict.input_checks.take_out_dc`).
 
 Those levels were set for mixes at the training corpus's levels (−18…−14 LUFS on a stereo meter, their
 mono downmix at −19.3 LUFS in the median, ``GATE_LUFS``). When the stems are known the gates move with the

@@ -171,7 +171,7 @@ def test_a_dc_offset_is_taken_out_and_said(caplog, tmp_path):
     taken out; before, the silent vocals' window counted them as playing), a mix silent but for an offset is
     still silent, and at load the offset is taken out of the stems and the mix (a model hears them as
     without it) and noted by stem; stems without one are left as they are, with no note."""
-    from mixbuddy.predict.windows import take_out_dc
+    from mixbuddy.predict.input_checks import take_out_dc
 
     st = balanced_stems(30.0, SR, seed=3)
     st["vocals"][20 * SR:] = 0.0
