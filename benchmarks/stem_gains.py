@@ -4,7 +4,8 @@ balance): does ``advise`` notice, and does it stay quiet when they do hold it?
 For the three real-dev songs and the bundled example (22.05 kHz stereo), mixes are made from the stems' sum: as
 bounced, through MP3 (128 kb/s, ffmpeg), soft-clipped (tanh), mastered (``master_mix`` to -26, -22, -18, -14 and
 -9 LUFS: from a touch of limiting to a lot), and with one stem at a time turned up or down by 1, 2 or 4 dB in the
-mix (also through MP3 at 4 dB). :func:`mixbuddy.predict.align.stem_gains` reads each stem's gain in the mix by least
+mix (also through MP3 at 4 dB), or read as a mono file (both channels at its level) that the mix pans centre with
+a -3 dB pan law. :func:`mixbuddy.predict.align.stem_gains` reads each stem's gain in the mix by least
 squares; a stem ``GAIN_NOTE_DB`` or more from the median gain is noted when the fit explains at least
 ``GAIN_FIT_R2`` of the mix (R²). Printed per kind of mix: the cases, the R² range, the largest gain read against
 the median, how many were noted, and whether the stem noted was the one changed; then the cost on a 4-minute song
@@ -26,27 +27,32 @@ from late_stems import REPO, SR, load, songs, through_mp3   # this folder is on 
 
 
 def cases(stems: dict[str, np.ndarray]):
+    """(kind, the stem changed, the mix, the stems as read when they are not ``stems``)."""
     total = np.sum(np.stack(list(stems.values())), axis=0)
-    yield "as bounced", None, total
-    yield "MP3 128 kb/s", None, through_mp3(total)
-    yield "soft-clipped (tanh)", None, (np.tanh(2 * total) / 2).astype(np.float32)
+    yield "as bounced", None, total, None
+    yield "MP3 128 kb/s", None, through_mp3(total), None
+    yield "soft-clipped (tanh)", None, (np.tanh(2 * total) / 2).astype(np.float32), None
     for lufs in (-26.0, -22.0, -18.0, -14.0, -9.0):
-        yield f"mastered to {lufs:.0f} LUFS", None, master_mix(total, SR, lufs)
+        yield f"mastered to {lufs:.0f} LUFS", None, master_mix(total, SR, lufs), None
     for db in (1.0, 2.0, 4.0):
         for name, x in stems.items():
             for sign in (1, -1):
                 mix = total + np.float32(10 ** (sign * db / 20) - 1) * x
-                yield f"one stem {db:.0f} dB up or down", name, mix
+                yield f"one stem {db:.0f} dB up or down", name, mix, None
                 if db == 4.0:
-                    yield "one stem 4 dB up or down, MP3", name, through_mp3(mix)
+                    yield "one stem 4 dB up or down, MP3", name, through_mp3(mix), None
+    for name, x in stems.items():      # a mono track, read into both channels, that the mix pans centre (-3 dB law)
+        mono = x.mean(axis=1, keepdims=True)
+        mix = total - x + np.float32(np.sqrt(0.5)) * np.repeat(mono, 2, axis=1)
+        yield "one stem a mono file the mix pans centre (-3 dB law)", name, mix, {**stems, name: np.repeat(mono, 2, 1)}
 
 
 def main() -> None:
     rows: dict[str, dict] = defaultdict(lambda: {"n": 0, "r2": [], "dev": [], "noted": 0, "right": 0})
     for song, folder in songs().items():
         stems = load(folder)
-        for kind, changed, mix in cases(stems):
-            gains, r2 = stem_gains(mix, stems, SR)
+        for kind, changed, mix, read in cases(stems):
+            gains, r2 = stem_gains(mix, stems if read is None else read, SR)
             mid = float(np.median(list(gains.values())))
             off = {k: v - mid for k, v in gains.items()}
             worst = max(off, key=lambda k: abs(off[k]))

@@ -222,9 +222,11 @@ def stem_gains(mix: np.ndarray, stems: dict[str, np.ndarray], sr: int) -> tuple[
 def check_stem_gains(song: str | Path, stems_dir: str | Path, mix: np.ndarray, stems: dict[str, np.ndarray],
                      sr: int) -> dict[str, float]:
     """Warn when the mix (lined up with the stems) holds a stem ``GAIN_NOTE_DB`` or more louder or quieter, against
-    the others, than its file: stems exported pre-fader, or a mix bounced at another balance, so the advice from the
-    stems would judge a balance the mix does not have. Only where the mix is their weighted sum (R² of at least
-    ``GAIN_FIT_R2``: a plain bounce or a lossy copy of it; a limited master reshapes the stems' levels itself).
+    the others, than its file: stems exported pre-fader, mono tracks the mix pans (its pan law takes 3 dB or more
+    off a mono source, which a file read into both channels does not), or a mix bounced at another balance, so the
+    advice from the stems would judge a balance the mix does not have. Only where the mix is their weighted sum (R²
+    of at least ``GAIN_FIT_R2``: a plain bounce or a lossy copy of it; a limited master reshapes the stems' levels
+    itself).
     Returns each stem's gain against the median of the gains (dB), empty when not measured."""
     if len(stems) < 2:
         return {}
@@ -237,9 +239,10 @@ def check_stem_gains(song: str | Path, stems_dir: str | Path, mix: np.ndarray, s
     if max(abs(v) for v in off.values()) >= GAIN_NOTE_DB:
         said = ", ".join(f"{k} {v:+.1f} dB" for k, v in off.items() if abs(v) >= GAIN_NOTE_DB)
         log.warning("%s holds the stems of %s at other levels than their files: %s against the others (the mix is "
-                    "their weighted sum to R² %.3f; every gain: %s): stems exported pre-fader, or the mix bounced at "
-                    "another balance? The advice from the stems judges the balance their files hold, not the mix's: "
-                    "export them again from this mix, or give the mix alone", song, stems_dir, said, r2,
+                    "their weighted sum to R² %.3f; every gain: %s): stems exported pre-fader, mono tracks the mix "
+                    "pans (a pan law takes 3 dB or more off them), or the mix bounced at another balance? The advice "
+                    "from the stems judges the balance their files hold, not the mix's: export them again from this "
+                    "mix, or give the mix alone", song, stems_dir, said, r2,
                     ", ".join(f"{k} {v:+.1f}" for k, v in off.items()))
     return off
 
