@@ -9,7 +9,8 @@ to its last note, and asks
 is the stems' sum, the same mastered (``master_mix`` to -9 LUFS), through MP3 (128 kb/s, ffmpeg), or with a
 1.5 s lead-in (the placement is relative to the other stems, so the lead-in must not move a stem). Controls:
 every stem as given, and trimmed after its last note (a file that ends early but starts with the song): none
-may be moved.
+may be moved. Last, per song and mix, every stem written from its first note at once: all must end up where the mix
+has them, up to one shift for all (which the line-up with the mix then takes out).
 
     python benchmarks/late_stems.py [--cuts 4] [--seed 0] [--rows]
 
@@ -112,6 +113,16 @@ def main() -> None:
             plan.append((name, x, on, off, starts))
         for kind, mix in mixes.items():
             c = totals.setdefault(kind, Counter())
+            every = dict(stems)                 # every stem from its first note at once: placed relative to
+            for name, x, on, off, starts in plan:    # the files that still start with the song, or to each other
+                every = as_file(every, name, x[on:])
+            _, placed = place_stems("mix", "stems", mix, every, SR)
+            shifts = [on / SR - placed.get(name, 0.0) for name, x, on, off, starts in plan]
+            c["songs, every stem at once"] += 1
+            c["all where the mix has them"] += max(shifts) - min(shifts) <= 0.02
+            if args.rows:
+                print(f"{song:13s} {kind:13s} every stem from its first note: placed {placed}, left over "
+                      f"{[round(x, 3) for x in shifts]}")
             for name, x, on, off, starts in plan:
                 for label, y in (("as given", x), ("ends early", x[:off])):
                     p = late_placement(mix, as_file(stems, name, y), name, SR)
@@ -135,7 +146,7 @@ def main() -> None:
                             if p else "-"
                         print(f"{song:13s} {kind:13s} {name:6s} from {belongs:9.4f} s: {found}  {outcome}")
     cols = ["region exports", "placed right", "placed WRONG", "left, warned", "left silently", "controls",
-            "controls moved"]
+            "controls moved", "songs, every stem at once", "all where the mix has them"]
     print("| mix | " + " | ".join(cols) + " |")
     print("|---" * (len(cols) + 1) + "|")
     for kind, c in totals.items():

@@ -23,8 +23,11 @@ when they differ by more than 50 ms, more than a lossy codec's padding).
 Before that, :func:`place_stems` looks for a stem exported from its first region rather than from the song's
 start (a DAW's "export region" or a consolidated clip): its file is shorter than the song and its music sits
 too early. For a stem whose file ends early (the zero-padding after it leaves room to move it later), it finds
-where the stem's music best matches the mix, relative to where the other stems match it (so a mix's own lead-in
-is not mistaken for it). The stem is moved there, with a warning, when it matches there at least ``PLACE_GAIN``
+where the stem's music best matches the mix, relative to where the stems whose files run to the song's end match
+it (those cannot have started late; with none, or too quiet a match, all the others), so a mix's own lead-in is
+not mistaken for it, nor another misplaced stem taken as the reference. A place that is not also the stem's own
+best match anywhere in the mix is not trusted (under a heavy master, several stems misplaced at once can pull the
+reference off). The stem is moved there, with a warning, when it matches there at least ``PLACE_GAIN``
 times better than where it is and ``PLACE_DISTINCT`` times better than anywhere else ``PLACE_APART_S`` away (a
 loop-based song repeats its parts, so a region of it may match a few places about equally well: then it is left
 where it is, with a warning). A region export summed with other files into one stem (one of several "other"
@@ -33,13 +36,16 @@ benchmarks/late_stems.py`` on the three real-dev songs and the example: of 280 r
 first note and from random points; the mix as summed, mastered, through MP3, and with a lead-in) 240 placed within
 0.7 ms of where they belong (but one quiet vocal region, 10 ms late, with three of the mixes), none wrongly, 40
 left where they were with a warning (parts that repeat: near-ties); none of the 60 files that end early but start
-with the song moved (docs/BENCHMARKS.md, "Stems exported from their first region").
+with the song moved; every stem of a song written from its first note at once: all placed in the 4 songs with the
+mix summed, through MP3 or with a lead-in, and in 1 of 4 under a heavy master, none wrongly (docs/BENCHMARKS.md,
+"Stems exported from their first region").
 """
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 from scipy.signal import correlate
@@ -55,7 +61,9 @@ MIN_SHIFT_S = 0.01   # smaller offsets (a plug-in's latency) change nothing a 10
 PLACE_GAIN = 2.0     # a stem is moved where its music matches the mix at least this much better than as given
 PLACE_DISTINCT = 1.1  # ... and this much better than anywhere PLACE_APART_S or more away (a loop's repeat)
 PLACE_APART_S = 0.5
-GAIN_FIT_R2 = 0.99   # the mix is the stems' weighted sum this closely (a plain or lossy bounce; a limited master is not)
+FULL_REF_R = 0.2     # stems whose files run to the song's end (they cannot have started late) place the others when
+                     # they match the mix this well together: one stem is a share of the mix (the example's vocals 0.12)
+GAIN_FIT_R2 = 0.99   # the mix is the stems' weighted sum this closely (a plain or lossy bounce, not a limited master)
 GAIN_NOTE_DB = 1.5   # a stem the mix holds this much louder or quieter, against the others, than its file is noted
 
 
@@ -73,6 +81,8 @@ class Placement:
     r: float           # correlation there
     r_as_given: float  # correlation where the file puts it
     runner_up: float   # the best correlation at least PLACE_APART_S from lag_s
+    own_best: bool = True  # the stem's best match anywhere in the mix is there too (else the reference's lag, and
+                           # so the place, is in doubt: several stems misplaced under a heavy master)
 
 
 def _mono(x: np.ndarray, sr: int) -> np.ndarray:
@@ -121,11 +131,13 @@ def content_end(x: np.ndarray, block: int = 1 << 16) -> int:
 
 
 def late_placement(mix: np.ndarray, stems: dict[str, np.ndarray], name: str, sr: int,
-                   monos: dict[str | None, np.ndarray] | None = None) -> Placement | None:
+                   monos: dict[str | None, np.ndarray] | None = None,
+                   reference: Sequence[str] | None = None, min_ref_r: float = ALIGN_R) -> Placement | None:
     """Where stem ``name`` (zero-padded at the end, as read) best matches ``mix`` no earlier than where it is and
-    no later than its padding allows, relative to where the other stems match the mix; None when there is
-    nothing to move or nothing to match against (the other stems silent or matching the mix only loosely).
-    ``monos`` keeps the mix's and each stem's mono ``MATCH_RATE`` copy (key ``None``: the mix) between calls."""
+    no later than its padding allows, relative to where the ``reference`` stems (default: all the others) match
+    the mix; None when there is nothing to move or nothing to match against (the reference silent, or matching
+    the mix below ``min_ref_r``). ``monos`` keeps the mix's and each stem's mono ``MATCH_RATE`` copy (key ``None``:
+    the mix) between calls."""
     x = stems[name]
     end = content_end(x)
     room = x.shape[0] - end            # how much later its music could start
@@ -136,8 +148,11 @@ def late_placement(mix: np.ndarray, stems: dict[str, np.ndarray], name: str, sr:
         if k not in monos:
             monos[k] = _mono(v, sr)
     m = monos[None]
-    ref = _match(m, np.sum([v for k, v in monos.items() if k not in (None, name)], axis=0))
-    if ref is None or ref.r < ALIGN_R:
+    others = [k for k in (reference or stems) if k != name]
+    if not others:
+        return None
+    ref = _match(m, np.sum([monos[k] for k in others], axis=0))
+    if ref is None or ref.r < min_ref_r:
         return None
     s = monos[name][: int(np.ceil(end * MATCH_RATE / sr))]     # its file's music (the padding left out)
     energy = float(np.sqrt(np.dot(m, m) * np.dot(s, s)))
@@ -152,12 +167,13 @@ def late_placement(mix: np.ndarray, stems: dict[str, np.ndarray], name: str, sr:
     apart = int(PLACE_APART_S * MATCH_RATE)
     elsewhere = np.concatenate([seg[: max(k - apart + 1, 0)], seg[k + apart:]])
     return Placement(name, k / MATCH_RATE, float(seg[k]), float(seg[0]),
-                     float(elsewhere.max()) if elsewhere.size else 0.0)
+                     float(elsewhere.max()) if elsewhere.size else 0.0,
+                     abs(int(np.argmax(c)) - (given + k)) <= apart)
 
 
 def placement_action(p: Placement | None) -> str:
     """What :func:`place_stems` does about a placement: "place", "unsure" (warn, leave it) or "keep"."""
-    if p is None or p.lag_s < MIN_SHIFT_S or p.r < PLACE_GAIN * p.r_as_given:
+    if p is None or p.lag_s < MIN_SHIFT_S or p.r < PLACE_GAIN * p.r_as_given or not p.own_best:
         return "keep"
     return "place" if p.r >= PLACE_DISTINCT * p.runner_up else "unsure"
 
@@ -180,10 +196,12 @@ def place_stems(song: str | Path, stems_dir: str | Path, mix: np.ndarray, stems:
     if len(stems) < 2:
         return stems, placed
     monos: dict[str | None, np.ndarray] = {}
-    for name in list(stems):
-        if stems[name].shape[0] - content_end(stems[name]) < MIN_SHIFT_S * sr:
-            continue            # its file runs to the song's end: nowhere later to put it
-        p = late_placement(mix, stems, name, sr, monos)
+    late = [k for k, x in stems.items() if x.shape[0] - content_end(x) >= MIN_SHIFT_S * sr]
+    full = [k for k in stems if k not in late]   # files that run to the song's end cannot have started late
+    for name in late:
+        p = late_placement(mix, stems, name, sr, monos, full, FULL_REF_R) if full else None
+        if p is None:   # no full-length stem, or they match the mix too loosely to say where it stands: all the others
+            p = late_placement(mix, stems, name, sr, monos)
         action = placement_action(p)
         if action == "keep":
             continue

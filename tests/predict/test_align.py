@@ -249,3 +249,20 @@ def test_a_region_export_at_a_dc_offset_is_placed_and_its_padding_stays_silent(t
     bass = audio.stems["bass"]
     assert not bass[: 17 * SR].any() and not bass[35 * SR:].any()
     assert abs(float(bass[18 * SR: 34 * SR].mean())) < 1e-3
+
+
+def test_two_stems_exported_from_their_regions_at_once_are_both_placed(tmp_path, caplog, lithium):
+    """The bass written from 18 s and the drums from 10 s (where they come back after a pause): each is placed
+    against the stems whose files run to the song's end (the other instruments and the vocals), not against the
+    other misplaced one."""
+    mix, stems = lithium
+    folder = tmp_path / "stems"
+    for k, x in stems.items():
+        write_stem_file(folder / f"{k}.wav", x[{"bass": 18, "drums": 10}.get(k, 0) * SR:], SR)
+    write_stem_file(tmp_path / "mix.wav", mix, SR)
+    with caplog.at_level(logging.WARNING, logger="mixbuddy"):
+        audio = load_song(tmp_path / "mix.wav", folder, SR, 2)
+    assert audio.placed == {"bass": pytest.approx(18.0, abs=1.0 / MATCH_RATE),
+                            "drums": pytest.approx(10.0, abs=1.0 / MATCH_RATE)}
+    assert all(_r0(audio.stems[k], stems[k]) > 0.999 for k in ("bass", "other", "vocals"))
+    assert _r0(audio.stems["drums"][10 * SR:], stems["drums"][10 * SR:]) > 0.999   # its first hits were not exported
