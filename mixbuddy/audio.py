@@ -134,6 +134,19 @@ def write_audio(path: str | Path, x: np.ndarray, sr: int, subtype: str | None = 
     return path
 
 
+def content_end(x: np.ndarray, block: int = 1 << 16) -> int:
+    """Samples up to the last non-zero one (the zero-padding of a file shorter than the song comes after);
+    read from the end, a block at a time."""
+    end = x.shape[0]
+    while end > 0:
+        a = max(end - block, 0)
+        nz = np.flatnonzero(np.any(x[a:end] != 0, axis=1))
+        if nz.size:
+            return a + int(nz[-1]) + 1
+        end = a
+    return 0
+
+
 def rms_db(x: np.ndarray) -> float:
     """RMS level in dBFS over all samples and channels (−inf → large negative number)."""
     x = np.asarray(x, dtype=np.float64)

@@ -50,7 +50,7 @@ from typing import Sequence
 import numpy as np
 from scipy.signal import correlate
 
-from ..audio import resample, to_channels
+from ..audio import content_end, resample, to_channels
 
 log = logging.getLogger(__name__)
 
@@ -115,19 +115,6 @@ def decide(found: Match | None) -> str:
     if abs(found.lag_s) >= MIN_SHIFT_S and found.r >= found.r_as_given + MIN_GAIN_R:
         return "line up"
     return "keep"
-
-
-def content_end(x: np.ndarray, block: int = 1 << 16) -> int:
-    """Samples up to the last non-zero one (the zero-padding of a file shorter than the song comes after);
-    read from the end, a block at a time."""
-    end = x.shape[0]
-    while end > 0:
-        a = max(end - block, 0)
-        nz = np.flatnonzero(np.any(x[a:end] != 0, axis=1))
-        if nz.size:
-            return a + int(nz[-1]) + 1
-        end = a
-    return 0
 
 
 def late_placement(mix: np.ndarray, stems: dict[str, np.ndarray], name: str, sr: int,
@@ -196,7 +183,8 @@ def place_stems(song: str | Path, stems_dir: str | Path, mix: np.ndarray, stems:
     if len(stems) < 2:
         return stems, placed
     monos: dict[str | None, np.ndarray] = {}
-    late = [k for k, x in stems.items() if x.shape[0] - content_end(x) >= MIN_SHIFT_S * sr]
+    ends = {k: content_end(x) for k, x in stems.items()}
+    late = [k for k, x in stems.items() if x.shape[0] - ends[k] >= MIN_SHIFT_S * sr]
     full = [k for k in stems if k not in late]   # files that run to the song's end cannot have started late
     for name in late:
         p = late_placement(mix, stems, name, sr, monos, full, FULL_REF_R) if full else None
@@ -205,12 +193,11 @@ def place_stems(song: str | Path, stems_dir: str | Path, mix: np.ndarray, stems:
         action = placement_action(p)
         if action == "keep":
             continue
-        end = content_end(stems[name]) / sr
         if action == "unsure":
             log.warning("%s: the %s stem (%.2f s of audio, then silence to %.2f s) matches the mix %s poorly where "
                         "its file puts it (correlation %.2f) and about as well in more than one later place (%.2f at "
                         "%.2f s, %.2f elsewhere): exported from a region rather than from the song's start? Left "
-                        "where it is; export every track from the song's start", stems_dir, name, end,
+                        "where it is; export every track from the song's start", stems_dir, name, ends[name] / sr,
                         stems[name].shape[0] / sr, song, p.r_as_given, p.r, p.lag_s, p.runner_up)
             continue
         stems = {**stems, name: moved_later(stems[name], p.lag_s, sr)}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .align import content_end
+from ..audio import content_end
 from .gates import dc_offsets
 
 log = logging.getLogger(__name__)

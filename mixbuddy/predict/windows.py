@@ -345,18 +345,18 @@ def cut_windows(audio: SongAudio, anchor: str, window_s: float = 10.0, hop_s: fl
     if not windows:
         why = "; ".join(sorted({s.reason.split(":")[0] for s in skipped})) or "no window"
         hint = "are the stems silent?" if audio.stems is not None else "is the file silent?"
+        playing = (f"a stem counts as playing at {fmt_gate(stem_gate)} dBFS RMS in {100 * ACTIVE_SHARE:.0f}% of its "
+                   "50 ms frames")
         if anchor_off and not buried:        # the anchor never plays where the mix does
             others = sorted((s for s in TARGET_STEMS if s != anchor and plays.get(s)), key=lambda s: -plays[s])
             listed = [f"--anchor {s} ({plays[s]} of {anchor_off} window{'s' if anchor_off > 1 else ''})"
                       for s in others]
             hint = (f"the {anchor} (the anchor) never play{'s' if anchor == 'bass' else ''} in a window that is not "
-                    f"silent (a stem plays where it is above {fmt_gate(stem_gate)} dBFS RMS in "
-                    f"{100 * ACTIVE_SHARE:.0f}% of its 50 ms frames)"
+                    f"silent ({playing})"
                     + (f"; if the level of another stem is right, make it the anchor: {' or '.join(listed)}"
                        if listed else ""))
         if buried and not anchor_off:        # the anchor plays, the stems to advise on never reach the gate
-            hint = (f"a stem counts as playing at {fmt_gate(stem_gate)} dBFS RMS in {100 * ACTIVE_SHARE:.0f}% of its "
-                    "50 ms frames; if one is buried this deep in the mix, raise it by ear and ask again")
+            hint = f"{playing}; if one is buried this deep in the mix, raise it by ear and ask again"
         what = "the mix" if audio.stems is None else "the mix (or the stems' sum)"
         if loudest < -100.0:
             hint = f"{what} is digitally silent"
