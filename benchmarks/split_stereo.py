@@ -56,7 +56,7 @@ class unpaired:
 
 
 def lufs(folder: Path) -> dict[str, float]:
-    return {k: loudness(x, SR) for k, x in read_stems_folder(folder, SR, 2).items()}
+    return {k: loudness(x, SR) for k, x in read_stems_folder(folder, SR, 2)[1].items()}
 
 
 def verdict(folder: Path, engine, anchor: str) -> str:

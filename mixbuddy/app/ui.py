@@ -177,7 +177,7 @@ class AdviceService:
             old.unlink(missing_ok=True)
         fd, out = tempfile.mkstemp(prefix="fixed-", suffix=".flac", dir=self._fixes)
         os.close(fd)
-        return render_correction(stems_dir, correction, out, placed=report.placed)
+        return render_correction(stems_dir, correction, out, placed=report.placed, left_out=report.left_out)
 
 
 def page_words(message: str, places: dict[str, str]) -> str:

@@ -26,8 +26,6 @@ the loudness engine does not (it weighs the stems against each other).
 """
 from __future__ import annotations
 
-import logging
-import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Sequence
@@ -39,10 +37,10 @@ from ..data.templates import STEM_DISPLAY, format_db, join_stems
 from ..errors import MixbuddyError
 from ..findings import Finding
 from .engines import AdviceEngine, WindowInput
+from .notes import Notes
 from .stem_pack import opened_stems
 from .windows import Skipped, check_absent, cut_windows, load_song
-from .wording import (DASH, MAX_FLAW_DB, absent_hint, describe, fmt_span, fmt_time, lacks_note, substitute,
-                      verdict_key)
+from .wording import DASH, MAX_FLAW_DB, absent_hint, describe, fmt_span, fmt_time, lacks_note, verdict_key
 
 
 @dataclass(frozen=True)
@@ -128,51 +126,6 @@ class SummaryItem:
         return f"{text}{conf}{n}"
 
 
-class Notes(logging.Handler):
-    """What ``advise`` logs (INFO and up, from this thread) while it reads and analyses a song: which file
-    went to which stem, stems of different lengths, a band-limited file, ... The command line prints it on
-    stderr as it happens; the report keeps it (``notes`` in the JSON; the web page shows it). ``rename``
-    (path -> name) rewrites such a record before the command line's handler prints it, so the live log and
-    the notes both name a stem pack's zip, not the temporary folder it was unpacked to."""
-
-    SOURCES = ("mixbuddy.audio", "mixbuddy.corpus", "mixbuddy.predict")
-    _lock = threading.Lock()
-    _open = 0              # Notes currently collecting (in any thread)
-    _saved = logging.NOTSET  # the "mixbuddy" logger's level before the first of them lowered it to INFO
-
-    def __init__(self):
-        super().__init__(logging.INFO)
-        self.messages: list[str] = []
-        self.thread = threading.get_ident()
-        self.rename: dict[str, str] = {}
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.name.startswith(self.SOURCES) and record.thread == self.thread:
-            text = substitute(record.getMessage(), self.rename)
-            if self.rename:   # the root's handlers (the command line's stderr) see the record after this one
-                record.msg, record.args = text, ()
-            self.messages.append(text)
-
-    def __enter__(self) -> "Notes":
-        top = logging.getLogger("mixbuddy")
-        with Notes._lock:
-            if Notes._open == 0:
-                Notes._saved = top.level
-                if top.getEffectiveLevel() > logging.INFO:
-                    top.setLevel(logging.INFO)
-            Notes._open += 1
-            top.addHandler(self)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        top = logging.getLogger("mixbuddy")
-        with Notes._lock:
-            top.removeHandler(self)
-            Notes._open -= 1
-            if Notes._open == 0:
-                top.setLevel(Notes._saved)
-
-
 @dataclass
 class AdviceReport:
     """Everything ``mixbuddy advise`` says about a song (``to_dict`` is the ``--json`` output)."""
@@ -187,6 +140,7 @@ class AdviceReport:
     skipped: list[Skipped] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what advise logged about the input (see Notes)
     placed: dict[str, float] = field(default_factory=dict)  # stems heard later than their files put them (s)
+    left_out: list[str] = field(default_factory=list)        # stem files the mix does not hold (predict.tracks)
 
     def to_dict(self) -> dict:
         d = {"song": self.song, "engine": self.engine, "anchor": self.anchor,
@@ -199,6 +153,8 @@ class AdviceReport:
             d["levels"] = {k: {"db": round(v, 3), "spread_db": sd, "windows": n} for k, (v, sd, n) in mean.items()}
         if self.placed:   # stems exported from their first region, heard where the mix has them (align.place_stems)
             d["placed"] = dict(self.placed)
+        if self.left_out:
+            d["left_out"] = list(self.left_out)
         return d
 
     @classmethod
@@ -207,7 +163,7 @@ class AdviceReport:
                    [WindowResult.from_dict(w) for w in d["windows"]], [SummaryItem.from_dict(s) for s in d["summary"]],
                    SummaryItem.from_dict(d["verdict"]) if d.get("verdict") else None,
                    [Skipped(float(s["start_s"]), float(s["end_s"]), s["reason"]) for s in d["skipped"]],
-                   list(d.get("notes", [])), dict(d.get("placed", {})))
+                   list(d.get("notes", [])), dict(d.get("placed", {})), list(d.get("left_out", [])))
 
     def format_text(self, page: bool = False) -> str:
         """The advice as ``advise`` prints it (``page``: its hints in the web page's words)."""
@@ -404,4 +360,4 @@ def advise(song: str | Path | None, anchor: str, engine: AdviceEngine, stems_dir
     if lacks:
         info["absent"] = list(lacks)
     return AdviceReport(audio.source, info, anchor, audio.duration_s, results, summary, verdict, skipped,
-                        notes.messages, dict(audio.placed))
+                        notes.messages, dict(audio.placed), list(audio.left_out))

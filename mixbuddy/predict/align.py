@@ -211,34 +211,37 @@ def place_stems(song: str | Path, stems_dir: str | Path, mix: np.ndarray, stems:
 
 
 def stem_gains(mix: np.ndarray, stems: dict[str, np.ndarray], sr: int) -> tuple[dict[str, float], float] | None:
-    """Each stem's gain (dB) in ``mix`` read as a weighted sum of the stems (least squares on the mono downmixes at
-    ``MATCH_RATE``, so a lossy codec's rounding does not count), and how much of the mix that sum explains (R²);
+    """Each stem's gain (dB) in ``mix`` read as a weighted sum of the stems (:func:`fit_gains` on the mono downmixes
+    at ``MATCH_RATE``, so a lossy codec's rounding does not count), and how much of the mix that sum explains (R²);
     None when the mix is silent or a stem is (no gain to fit)."""
-    m = _mono(mix, sr)
-    a = np.stack([_mono(x, sr)[: len(m)] for x in stems.values()], axis=1)
-    if a.shape[0] != len(m) or not np.dot(m, m) > 1e-12 or not (np.einsum("ij,ij->j", a, a) > 1e-12).all():
+    fit = fit_gains(_mono(mix, sr), {k: _mono(x, sr) for k, x in stems.items()})
+    if fit is None:
         return None
-    g, *_ = np.linalg.lstsq(a, m, rcond=None)
-    r = m - a @ g
-    return ({k: float(20.0 * np.log10(max(abs(v), 1e-6))) for k, v in zip(stems, g)},
-            float(1.0 - np.dot(r, r) / np.dot(m, m)))
+    return {k: float(20.0 * np.log10(max(abs(v), 1e-6))) for k, v in fit[0].items()}, fit[1]
 
 
-def check_stem_gains(song: str | Path, stems_dir: str | Path, mix: np.ndarray, stems: dict[str, np.ndarray],
-                     sr: int) -> dict[str, float]:
-    """Warn when the mix (lined up with the stems) holds a stem ``GAIN_NOTE_DB`` or more louder or quieter, against
-    the others, than its file: stems exported pre-fader, mono tracks the mix pans (its pan law takes 3 dB or more
-    off a mono source, which a file read into both channels does not), or a mix bounced at another balance, so the
-    advice from the stems would judge a balance the mix does not have. Only where the mix is their weighted sum (R²
-    of at least ``GAIN_FIT_R2``: a plain bounce or a lossy copy of it; a limited master reshapes the stems' levels
-    itself).
-    Returns each stem's gain against the median of the gains (dB), empty when not measured."""
-    if len(stems) < 2:
+def fit_gains(m: np.ndarray, parts: dict[str, np.ndarray]) -> tuple[dict[str, float], float] | None:
+    """Least-squares linear gains of ``parts`` (mono, at one rate; trimmed or zero-padded to ``m``'s length) whose
+    sum best makes ``m``, and the share of ``m``'s energy that sum explains (R²); None when ``m`` or a part is
+    silent."""
+    a = np.stack([np.pad(x[: len(m)], (0, max(len(m) - len(x), 0))) for x in parts.values()], axis=1)
+    gram, am, mm = a.T @ a, a.T @ m, float(np.dot(m, m))
+    if not mm > 1e-12 or not (np.diag(gram) > 1e-12).all():
+        return None
+    g, *_ = np.linalg.lstsq(gram, am, rcond=None)       # the normal equations: a few parts, many samples
+    return dict(zip(parts, map(float, g))), float(1.0 - (mm - 2.0 * g @ am + g @ gram @ g) / mm)
+
+
+def note_gains(song: str | Path, stems_dir: str | Path, gains: dict[str, float], r2: float) -> dict[str, float]:
+    """Warn when the mix (lined up with the stems) holds a stem (or a file of one: :mod:`mixbuddy.predict.tracks`)
+    ``GAIN_NOTE_DB`` or more louder or quieter, against the others, than its file: stems exported pre-fader, mono
+    tracks the mix pans (its pan law takes 3 dB or more off a mono source, which a file read into both channels does
+    not), or a mix bounced at another balance, so the advice from the stems would judge a balance the mix does not
+    have. ``gains``: each one's gain (dB) in the fit; ``r2``: how much of the mix the fit explains, which must be at
+    least ``GAIN_FIT_R2`` (a plain bounce or a lossy copy of it; a limited master reshapes the stems' levels itself).
+    Returns each gain against the median of the gains (dB), empty when not measured."""
+    if len(gains) < 2 or r2 < GAIN_FIT_R2:
         return {}
-    fit = stem_gains(mix, stems, sr)
-    if fit is None or fit[1] < GAIN_FIT_R2:
-        return {}
-    gains, r2 = fit
     mid = float(np.median(list(gains.values())))
     off = {k: v - mid for k, v in gains.items()}
     if max(abs(v) for v in off.values()) >= GAIN_NOTE_DB:
@@ -253,9 +256,10 @@ def check_stem_gains(song: str | Path, stems_dir: str | Path, mix: np.ndarray, s
 
 
 def line_up(song: str | Path, stems_dir: str | Path, mix: np.ndarray, stems: dict[str, np.ndarray],
-            sr: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+            sr: int) -> tuple[np.ndarray, dict[str, np.ndarray], float]:
     """``mix`` and ``stems`` (at ``sr``) lined up and trimmed to one length, with a warning for whatever
-    was changed or looks wrong."""
+    was changed or looks wrong, and the seconds left out at the stems' start (0 when none)."""
+    cut = 0.0
     found = best_match(mix, np.sum(np.stack(list(stems.values())), axis=0), sr)
     action = decide(found)
     if action == "loose":
@@ -270,6 +274,7 @@ def line_up(song: str | Path, stems_dir: str | Path, mix: np.ndarray, stems: dic
                    "from the stems' start")
         else:
             stems = {k: v[shift:] for k, v in stems.items()}
+            cut = -found.lag_s
             how = (f"it starts {-found.lag_s:.3f} s into the stems' music; the stems' first {-found.lag_s:.3f} s "
                    "are left out, and times count from the mix's start")
         log.warning("%s does not line up with %s: %s (correlation %.2f lined up, %.2f as given)",
@@ -282,4 +287,4 @@ def line_up(song: str | Path, stems_dir: str | Path, mix: np.ndarray, stems: dic
                         n_mix / sr, stems_dir, n_stems / sr, n / sr)
         mix = mix[:n]
         stems = {k: v[:n] for k, v in stems.items()}
-    return mix, stems
+    return mix, stems, cut

@@ -16,6 +16,7 @@ import math
 import statistics
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
@@ -91,16 +92,18 @@ def correction_of(report: AdviceReport) -> Correction | None:
 
 
 def render_correction(stems: str | Path, correction: Correction, output: str | Path,
-                      mapping: str | Path | None = None, placed: dict[str, float] | None = None) -> AppliedCorrection:
+                      mapping: str | Path | None = None, placed: dict[str, float] | None = None,
+                      left_out: Sequence[str] = ()) -> AppliedCorrection:
     """Sum the stems (a folder or a ``.stem.mp4``) with ``correction`` applied, each stem in ``placed`` moved that
-    many seconds later (``AdviceReport.placed``); write ``output`` atomically."""
+    many seconds later (``AdviceReport.placed``) and the files in ``left_out`` (paths in the folder) left out, as
+    advise heard them (``AdviceReport.left_out``); write ``output`` atomically."""
     output = check_apply_output(output, stems)
     with opened_stems(stems) as opened:
         if is_stem_file(opened):
             song = stem_file_info(opened)
             audio = song.stems(None, 2, pad=True)
         else:       # as advise read it: a bounce of the whole song among the files left out
-            song, audio = folder_stems(opened, None, 2, mapping, say=False)
+            song, audio = folder_stems(opened, None, 2, mapping, say=False, skip=left_out)
     if correction.stem not in audio:
         raise MixbuddyError(f"{stems}: has no {correction.stem} stem to apply {correction.gain_db:+.1f} dB to")
     rate = song.sample_rate

@@ -162,7 +162,7 @@ def apply_verdict(report, stems: str, output: str, mapping: str | None):
     level = top.level
     top.setLevel(logging.ERROR)
     try:
-        return render_correction(stems, correction, output, mapping, report.placed)
+        return render_correction(stems, correction, output, mapping, report.placed, report.left_out)
     finally:
         top.setLevel(level)
 

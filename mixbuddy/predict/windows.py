@@ -13,7 +13,9 @@ stems first has any stem exported from its first region rather than from the son
 the mix holds its music (:func:`~mixbuddy.predict.align.place_stems`), then is lined up with them when it
 holds their music shifted (a count-in, a master's trimmed silence), a
 mix that matches them only loosely is warned about (:mod:`mixbuddy.predict.align`), and when the two
-differ in length both are trimmed to the shorter one (with a warning). A stereo mix file with one channel
+differ in length both are trimmed to the shorter one (with a warning); last, a file of the stems folder the mix
+does not hold (a muted track, an unused take) is left out, and a file or stem it holds at another level than the
+file is named (:mod:`mixbuddy.predict.tracks`). A stereo mix file with one channel
 silent or the two in opposite polarity is heard as the mono mix it holds (:mod:`mixbuddy.predict.channels`).
 A file sampled below
 16 kHz is warned about, a stem silent throughout too, and a stem or mix that sits at a DC offset of
@@ -44,11 +46,12 @@ from ..constants import STEMS, TARGET_STEMS
 from ..data import templates as T
 from ..errors import AudioFileError, MixbuddyError
 from ..findings import target_stems
-from .align import check_stem_gains, line_up, place_stems
+from .align import line_up, place_stems
 from .channels import mend_channels
 from .engines import WindowInput
 from .gates import ACTIVE_SHARE, GATE_LUFS, activity, fmt_gate, gate_levels, rms_db
 from .input_checks import FULL_BAND_HZ, take_out_dc, warn_band_limited, warn_silent_stems
+from .tracks import check_tracks
 
 if TYPE_CHECKING:
     from ..corpus.song import Song
@@ -70,6 +73,7 @@ class SongAudio:
     lacks: tuple[str, ...] = ()  # stems a mix alone is said not to have (advise --absent)
     summed: bool = False         # the mix is the stems' sum (no mix of its own was given)
     placed: dict[str, float] = field(default_factory=dict)  # stems moved later to where the mix has them (s)
+    left_out: tuple[str, ...] = ()  # files of the stems folder the mix does not hold (paths in it; predict.tracks)
 
     @property
     def duration_s(self) -> float:
@@ -111,9 +115,9 @@ class Skipped:
 
 
 def read_stems_folder(folder: str | Path, sample_rate: int, channels: int,
-                      mapping: str | Path | None = None) -> dict[str, np.ndarray]:
-    """Stems of a folder (assigned by file name or a mapping file), zero-padded to the longest; a bounce of
-    the whole song among them is left out (:func:`folder_stems`)."""
+                      mapping: str | Path | None = None) -> tuple["Song", dict[str, np.ndarray]]:
+    """(the folder's Song, its stems: assigned by file name or a mapping file, zero-padded to the longest); a bounce
+    of the whole song among them is left out (:func:`folder_stems`)."""
     from ..corpus.export_checks import warn_normalised
 
     song = stems_song(folder, mapping)
@@ -126,11 +130,11 @@ def read_stems_folder(folder: str | Path, sample_rate: int, channels: int,
         warn_band_limited(folder, song.sample_rate)
     song, stems = folder_stems(folder, sample_rate, channels, mapping, song)
     warn_normalised(folder, song.loader.peaks)
-    return stems
+    return song, stems
 
 
 def folder_stems(folder: str | Path, sample_rate: int | None, channels: int, mapping: str | Path | None = None,
-                 song: Song | None = None, say: bool = True) -> tuple[Song, dict[str, np.ndarray]]:
+                 song: Song | None = None, say: bool = True, skip: Sequence[str] = ()) -> tuple[Song, dict[str, np.ndarray]]:
     """(the folder's Song, its stems at ``sample_rate`` (None: the song's) and ``channels``, zero-padded to the
     longest), with a file that holds the whole song and one that sums other files of its stem left out, and
     said so unless ``say`` is False: a bounce left in the folder under a name that names no stem would be
@@ -140,6 +144,9 @@ def folder_stems(folder: str | Path, sample_rate: int | None, channels: int, map
     from ..corpus.stems_folder import song_from_files
 
     song = song or stems_song(folder, mapping)
+    if skip:        # files advise found the mix does not hold (SongAudio.left_out), for --apply
+        files = {k: [p for p in v if p.relative_to(Path(folder)).as_posix() not in skip] for k, v in song.loader.files.items()}
+        song = song_from_files(song.id, song.split, Path(folder), files, {})
     song.loader.glimpse = sum(map(len, song.loader.files.values())) >= 3   # neither check looks at fewer files
     stems = song.stems(sample_rate, channels, pad=True)
     mixes = mix_files(song.loader.glimpses, song.loader.files.get("other", ()))
@@ -150,8 +157,10 @@ def folder_stems(folder: str | Path, sample_rate: int | None, channels: int, map
     if said:
         dropped = {p for p, _, _ in said}
         files = {k: [p for p in v if p not in dropped] for k, v in song.loader.files.items()}
+        glimpses = {p: g for p, g in song.loader.glimpses.items() if p not in dropped}
         song = song_from_files(song.id, song.split, Path(folder), files, {})
         stems = song.stems(sample_rate, channels, pad=True)
+        song.loader.glimpses = glimpses      # the files' mono copies, for :func:`~mixbuddy.predict.tracks.check_tracks`
     return song, stems
 
 
@@ -208,7 +217,7 @@ def load_song(song: str | Path | None, stems_dir: str | Path | None, sample_rate
     """Decode a mix file and/or a stems folder or ``.stem.mp4`` file at ``sample_rate``/``channels``."""
     if song is None and stems_dir is None:
         raise MixbuddyError("give a mix file, a stems folder (--stems DIR), or both")
-    stems = None
+    stems = folder = None
     if stems_dir is not None and is_stem_file(stems_dir):
         if mapping is not None:
             raise MixbuddyError(f"{mapping}: a stem mapping sorts the files of a stems folder; {stems_dir} is a "
@@ -218,7 +227,7 @@ def load_song(song: str | Path | None, stems_dir: str | Path | None, sample_rate
             file_mix = take_out_dc(stems_dir, {"mix": file_mix}, sample_rate)["mix"]
             return SongAudio(str(stems_dir), sample_rate, file_mix, take_out_dc(stems_dir, stems, sample_rate))
     elif stems_dir is not None:
-        stems = read_stems_folder(stems_dir, sample_rate, channels, mapping)
+        folder, stems = read_stems_folder(stems_dir, sample_rate, channels, mapping)
     if stems is not None:
         warn_silent_stems(stems_dir, stems)
         stems = take_out_dc(stems_dir, stems, sample_rate)
@@ -232,11 +241,13 @@ def load_song(song: str | Path | None, stems_dir: str | Path | None, sample_rate
     mix = resample(mix, native, sample_rate)
     mix = take_out_dc(song, {"mix": mix}, sample_rate)["mix"]
     placed: dict[str, float] = {}
+    left_out: tuple[str, ...] = ()
     if stems is not None:
         stems, placed = place_stems(song, stems_dir, mix, stems, sample_rate)
-        mix, stems = line_up(song, stems_dir, mix, stems, sample_rate)
-        check_stem_gains(song, stems_dir, mix, stems, sample_rate)
-    return SongAudio(str(song), sample_rate, mix, stems, placed=placed)
+        mix, stems, cut = line_up(song, stems_dir, mix, stems, sample_rate)
+        moved = {k: placed.get(k, 0.0) - cut for k in stems}     # where each stem's files now start (s)
+        stems, left_out = check_tracks(song, stems_dir, mix, stems, sample_rate, folder, moved)
+    return SongAudio(str(song), sample_rate, mix, stems, placed=placed, left_out=left_out)
 
 
 def window_bounds(n: int, sr: int, window_s: float, hop_s: float,

@@ -1,0 +1,194 @@
+"""A stems folder's files against the mix bounced from them: a file the mix does not hold, and one it holds at
+another level than the file.
+
+A DAW's "export all tracks" writes every track, muted ones too: an unused take or playlist, a muted double, an
+alternative part. Summed into its stem, such a file makes that stem read louder than the mix has it (the example's
+vocals with an unused take of them beside them: up to 3 dB), and the advice judges a balance the mix does not
+have. Where a mix file is given with a stems folder of three files or more, :func:`check_tracks` reads the mix
+as a weighted sum of the files (each stem with several files split into them; least squares on mono copies at
+``MATCH_RATE``, below 1 kHz, which the folder reader keeps of every file, after lining the mix up with their sum to
+a fraction of a sample: :func:`fine_aligned`) and
+
+- leaves out, with a warning, a file the mix holds ``UNHEARD_DB`` or more under the others' median weight, when
+  its own level is within ``HEARD_DB`` of the mix's (quieter files, a hi-hat with little below 1 kHz, cannot be
+  judged), the weighted sum explains at least ``UNHEARD_R2`` of the mix (not another song), and the file matches
+  none of the other files at ``DISTINCT_R`` or more (under a limiting master two microphones of one instrument
+  trade weight between them, and one of them can be read near zero; an unused take of a part matches the take the
+  mix holds far less), so long as another file of its stem is heard: a stem the mix does not hold at all is noted
+  by the level check, not left out;
+- notes, as :func:`~mixbuddy.predict.align.note_gains` does for whole stems, each file the mix holds
+  ``GAIN_NOTE_DB`` or more louder or quieter than the others (a track exported pre-fader), by its name.
+
+Measured by ``python benchmarks/unheard_files.py`` (docs/BENCHMARKS.md, "Files the mix does not hold").
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from scipy.fft import irfft, next_fast_len, rfft
+
+from .align import MATCH_RATE, MIN_SHIFT_S, _mono, fit_gains, note_gains
+
+if TYPE_CHECKING:
+    from ..corpus.song import Song
+
+log = logging.getLogger(__name__)
+
+HEARD_DB = -40.0    # a file this far under the mix (energy below 1 kHz) is too quiet to judge
+UNHEARD_DB = -20.0  # the mix holds a file this far under the others' median weight: it does not hold it
+UNHEARD_R2 = 0.5    # ... where the files explain the mix at least this well
+DISTINCT_R = 0.5    # ... and the file matches no other file this well (microphones of one instrument trade weight)
+FINE_LAG = int(MIN_SHIFT_S * MATCH_RATE) + 1   # the mix is lined up with the files to a fraction of a sample
+LAG_R = 0.95        # a stem's files, moved as it was, sum to it at least this closely, or it is not split
+
+
+@dataclass(frozen=True)
+class Part:
+    """One term of the fit: a file of a stem (a split-stereo pair: both halves), or a whole stem."""
+    stem: str
+    paths: tuple[Path, ...] = ()  # empty: the whole stem
+    lag_s: float = 0.0            # seconds its file(s) were moved by as the stem was placed and lined up
+
+
+def _shifted(x: np.ndarray, lag: int, n: int) -> np.ndarray:
+    """``x`` (samples[, channels]) ``lag`` samples later (earlier when negative), cut or zero-padded to ``n``."""
+    out = np.zeros((n, *x.shape[1:]), dtype=x.dtype)
+    src = x[max(-lag, 0):]
+    k = max(0, min(n - max(lag, 0), src.shape[0]))
+    out[max(lag, 0): max(lag, 0) + k] = src[:k]
+    return out
+
+
+def in_folder(folder: "Song", path: Path) -> str:
+    """``path``'s place in the stems folder ``folder`` was read from ("Vox/Lead.wav")."""
+    return path.relative_to(folder.source).as_posix()
+
+
+def split_parts(stems: dict[str, np.ndarray], sr: int, folder: "Song | None", moved: dict[str, float] | None = None
+                ) -> tuple[dict[str, Part], dict[str, np.ndarray]]:
+    """The terms of the fit, by label (a file's name in the folder, or a stem's name), and their mono
+    ``MATCH_RATE`` copies at the stems' times: each stem with two tracks or more (a split-stereo pair counts once)
+    split into its files, moved as the stem was (``moved``: seconds, by stem; a whole number of ``MATCH_RATE``
+    samples, as :mod:`~mixbuddy.predict.align` moves them) when they then sum to it (correlation ``LAG_R``); the
+    others whole."""
+    glimpses = getattr(folder.loader, "glimpses", {}) if folder is not None else {}
+    files = getattr(folder.loader, "files", {}) if folder is not None else {}
+    pairs = getattr(folder.loader, "pairs", {}) if folder is not None else {}
+    parts: dict[str, Part] = {}
+    monos: dict[str, np.ndarray] = {}
+    for stem, x in stems.items():
+        m = _mono(x, sr)
+        rights = set(pairs.values())
+        tracks = [(p, pairs[p]) if p in pairs else (p,) for p in files.get(stem, ()) if p not in rights]
+        g: dict[tuple[Path, ...], np.ndarray] = {}
+        lag_s = (moved or {}).get(stem, 0.0)
+        if len(tracks) >= 2 and all(p in glimpses for t in tracks for p in t):
+            lag = int(round(lag_s * MATCH_RATE))
+            g = {t: _shifted(np.mean([np.asarray(glimpses[p], np.float64) for p in t], axis=0), lag, len(m))
+                 for t in tracks}
+            total = np.sum(list(g.values()), axis=0)
+            if float(np.dot(m, total)) < LAG_R * np.sqrt(float(np.dot(m, m) * np.dot(total, total))):
+                g = {}
+        if not g:
+            parts[stem], monos[stem] = Part(stem), m
+        for t, v in g.items():
+            label = " + ".join(in_folder(folder, p) for p in t)
+            parts[label], monos[label] = Part(stem, t, lag_s), v
+    return parts, monos
+
+
+def unheard(parts: dict[str, Part], monos: dict[str, np.ndarray], rel: dict[str, float], r2: float) -> list[str]:
+    """The file parts the mix does not hold (see the module docstring); ``rel``: the gain (dB) the fit gives each
+    part loud enough to judge, against their median."""
+    if r2 < UNHEARD_R2 or len(rel) < 2:
+        return []
+    low = [k for k, v in rel.items() if parts[k].paths and v <= UNHEARD_DB]
+    out = []
+    for k in low:
+        a = monos[k]
+        if any(abs(float(np.dot(a, b))) >= DISTINCT_R * np.sqrt(float(np.dot(a, a) * np.dot(b, b)) + 1e-30)
+               for j, b in monos.items() if j != k):
+            continue
+        if any(j not in low for j, p in parts.items() if p.stem == parts[k].stem and j != k):
+            out.append(k)
+    return out
+
+
+def left_out(stems: dict[str, np.ndarray], part: Part, sr: int, folder: "Song") -> np.ndarray:
+    """The stem of ``part`` with its file(s) taken out: decoded as the folder reader decodes them, moved as the stem
+    was (to the sample: the nearest of the lag at ``sr`` and a sample either side), and subtracted."""
+    from ..corpus.stems_folder import song_from_files
+
+    one = song_from_files(folder.id, folder.split, Path(folder.source), {part.stem: part.paths}, {})
+    x = one.stem(part.stem, sr, stems[part.stem].shape[1])
+    s = stems[part.stem]
+    at = int(round(part.lag_s * sr))
+    best = min((_shifted(x, d, s.shape[0]) for d in (at - 1, at, at + 1)),
+               key=lambda y: float(np.sum(np.square(s - y, dtype=np.float64))))
+    return s - best
+
+
+def fine_aligned(m: np.ndarray, t: np.ndarray, max_lag: int) -> tuple[np.ndarray, float]:
+    """``m`` moved by the fraction of a sample, up to ``max_lag`` samples, that best lines it up with ``t`` (both mono,
+    at one rate), and that shift (samples; > 0: ``m`` held ``t`` that much later). The cross-correlation's peak,
+    refined by a parabola through it and its neighbours and then by Newton steps on the correlation as a function of
+    the shift (its spectrum's phase ramp), and ``m`` moved by that ramp (a fractional delay)."""
+    n = next_fast_len(max(len(m), len(t)) + 2 * max_lag + 2, real=True)   # room for the lags looked at, no more
+    spec = rfft(m, n)
+    cross = spec * np.conj(rfft(t, n))
+    c = irfft(cross, n)
+    lags = np.arange(-max_lag, max_lag + 1)
+    k = int(lags[np.argmax(np.abs(c[lags]))])
+    if c[k] < 0:         # a mix of inverted polarity: the peak is a trough
+        c, cross = -c, -cross
+    a, b, d = c[k - 1], c[k], c[(k + 1) % n]
+    curve = a - 2.0 * b + d
+    lag = k + (0.5 * (a - d) / curve if curve < 0 else 0.0)
+    w = 2.0 * np.pi * np.fft.rfftfreq(n)
+    for _ in range(3):   # the peak of sum(cross * exp(i w lag)).real: slope and curvature from the same sum
+        z = cross * np.exp(1j * w * lag)
+        slope, curve = float(-np.sum(w * z.imag)), float(-np.sum(w * w * z.real))
+        if curve >= 0 or abs(slope / curve) > 1.0:
+            break
+        lag -= slope / curve
+    if abs(lag) < 1e-3:
+        return m, 0.0
+    return irfft(spec * np.exp(1j * w * lag), n)[: len(m)], float(lag)
+
+
+def check_tracks(song: str | Path, stems_dir: str | Path, mix: np.ndarray, stems: dict[str, np.ndarray], sr: int,
+                 folder: "Song | None" = None, moved: dict[str, float] | None = None
+                 ) -> tuple[dict[str, np.ndarray], tuple[str, ...]]:
+    """(``stems`` with the files the mix does not hold left out, warned about; those files' paths in the folder),
+    after noting the files or stems it holds at other levels than they are written (``mix`` and ``stems`` lined up,
+    at ``sr``; ``folder``: the stems folder's Song as read, None for whole stems only; ``moved``: seconds each stem
+    was moved by as it was placed and lined up)."""
+    parts, monos = split_parts(stems, sr, folder, moved)
+    m = _mono(mix, sr)
+    if len(parts) >= 2:   # what the line-up leaves (under MIN_SHIFT_S, or half a MATCH_RATE sample) moves the weights
+        m, _ = fine_aligned(m, np.sum([v[: len(m)] for v in monos.values()], axis=0), FINE_LAG)
+    fit = fit_gains(m, monos) if len(parts) >= 2 else None
+    if fit is None:
+        return stems, ()
+    gains, r2 = fit
+    energy = float(np.dot(m, m))
+    heard = [k for k, v in monos.items() if 10.0 * np.log10(max(float(np.dot(v, v)), 1e-30) / energy) >= HEARD_DB]
+    db = {k: 20.0 * np.log10(max(abs(gains[k]), 1e-9)) for k in heard}
+    mid = float(np.median(list(db.values()))) if db else 0.0
+    out = unheard(parts, monos, {k: v - mid for k, v in db.items()}, r2) if folder is not None else []
+    note_gains(song, stems_dir, {k: v for k, v in db.items() if k not in out}, r2)
+    stems = dict(stems)
+    for k in out:
+        assert folder is not None
+        stems[parts[k].stem] = left_out(stems, parts[k], sr, folder)
+        under = mid - db[k]
+        log.warning("%s: %s (in %s) is not in the mix %s: the mix holds it %s under the other files (their weighted "
+                    "sum explains the mix to R² %.2f): a muted track, an unused take or playlist, or a track the mix "
+                    "hears only through an effect it was exported without? Left out, so the advice judges what the "
+                    "mix holds (move it out of the folder; if the mix was bounced before it was added, give the stems "
+                    "alone)", stems_dir, k, parts[k].stem, song, f"{under:.0f} dB" if under < 60 else "60 dB or more", r2)
+    return stems, tuple(in_folder(folder, p) for k in out for p in parts[k].paths)
