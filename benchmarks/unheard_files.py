@@ -11,7 +11,11 @@ a whole number of the line-up's 0.5 ms steps). Cases, each stem in turn:
   played elsewhere in the song; wrapped round), at its own level or 10 dB down;
 - *microphones*: the stem's mid track with two more that the mix does hold: a copy low-passed at 3 kHz, 3 dB down,
   and one 4 ms later, 3 dB down (two microphones of one source: under a limiting master they trade weight);
-- *pre-fader*: the stem's mid track 4 dB down in the mix (bounced and MP3 only: the level note needs a plain bounce).
+- *pre-fader*: the stem's mid track 4 dB down in the mix (bounced and MP3 only: the level note needs a plain bounce);
+- *region export*: the stem's mid track written from its first note (50 ms above -50 dBFS) to its end, or, when it
+  plays from the start, from a point 10-50% into the song (seeded): shorter, its music too early; the mix holds it
+  where it belongs, so the mix does not hold it where it is, but it must not be left out: kept, with a warning
+  naming it.
 
 :func:`mixbuddy.predict.windows.load_song` reads the folder and the mix as ``advise`` does. Printed per case and kind
 of mix: how many left out the file they should (and nothing else), left out a file the mix holds, and, for
@@ -37,7 +41,7 @@ from mixbuddy.predict.advise import advise
 from mixbuddy.predict.engines import LoudnessEngine
 from mixbuddy.predict.windows import load_song
 
-from late_stems import REPO, SR, load, songs, through_mp3   # this folder is on sys.path
+from late_stems import REPO, SR, load, notes, songs, through_mp3   # this folder is on sys.path
 
 
 
@@ -79,8 +83,19 @@ def bands(stems: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return out
 
 
+def tracks_held(files: dict[str, np.ndarray], name: str, stem: str, extra: str | float | None) -> np.ndarray:
+    """A track as the mix holds it: a region export where it belongs (``extra`` seconds in), the others as written."""
+    x = files[name]
+    if name != f"{stem} mid" or not isinstance(extra, float):
+        return x
+    n = max(v.shape[0] for v in files.values())
+    k = int(round(extra * SR))
+    return np.pad(x, ((k, n - k - x.shape[0]), (0, 0)))
+
+
 def cases(stems: dict[str, np.ndarray]):
-    """(case, the stem, the folder's files, the mix's tracks with their gains, the file to leave out or None)."""
+    """(case, the stem, the folder's files, the mix's tracks with their gains, the file to leave out or None; for a
+    region export, the seconds its file must move)."""
     tracks = bands(stems)
     held = {k: 1.0 for k in tracks}
     for k, x in stems.items():
@@ -93,6 +108,10 @@ def cases(stems: dict[str, np.ndarray]):
         mics = {**tracks, f"{k} mic 2": low_mic, f"{k} room": room}
         yield "microphones", k, mics, {m: 1.0 for m in mics}, None
         yield "pre-fader", k, tracks, {**held, f"{k} mid": 10 ** (-4 / 20)}, None
+        first = notes(mid)[0]
+        if first < SR // 2:
+            first = int(np.random.default_rng(len(k) + mid.shape[0]).uniform(0.1, 0.5) * mid.shape[0])
+        yield "region export", k, {**tracks, f"{k} mid": mid[first:]}, held, first / SR
 
 
 def run(song: str, stems: dict[str, np.ndarray], rows: dict, work: Path) -> None:
@@ -103,7 +122,8 @@ def run(song: str, stems: dict[str, np.ndarray], rows: dict, work: Path) -> None
         folder.mkdir(exist_ok=True)
         for name, x in files.items():
             write_audio(folder / f"{name}.wav", x, SR)
-        total = np.sum([files[k] * np.float32(g) for k, g in gains.items()], axis=0).astype(np.float32)
+        total = np.sum([tracks_held(files, k, stem, extra) * np.float32(g) for k, g in gains.items()],
+                       axis=0).astype(np.float32)
         for kind, make in MIXES.items():
             if case == "pre-fader" and kind.startswith("mastered") or any(w in kind for w in SHIFTED) and case not in (
                     "unused take, its own level", "microphones"):
@@ -118,10 +138,16 @@ def run(song: str, stems: dict[str, np.ndarray], rows: dict, work: Path) -> None
             row = rows[(case, kind)]
             row["n"] += 1
             left = set(audio.left_out)
+            if case == "region export":    # "right": kept and named as maybe a region export
+                row["right"] += not left and any(f"{stem} mid.wav" in m and "first region" in m for m in said.messages)
+                row["wrong"] += bool(left)
+                continue
             want = {f"{extra}.wav"} if extra else set()
             row["right"] += bool(want) and left == want
             row["wrong"] += bool(left - want)
-            row["noted"] += any(f"{stem} mid.wav" in m and "other levels" in m for m in said.messages)
+            # the level note's own list (before "(the mix is their weighted sum ...; every gain: ...)")
+            row["noted"] += any("other levels" in m and f"{stem} mid.wav" in m.split("(the mix")[0]
+                                for m in said.messages)
 
 
 def end_to_end(work: Path) -> None:

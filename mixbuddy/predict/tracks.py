@@ -11,11 +11,17 @@ a fraction of a sample: :func:`fine_aligned`) and
 
 - leaves out, with a warning, a file the mix holds ``UNHEARD_DB`` or more under the others' median weight, when
   its own level is within ``HEARD_DB`` of the mix's (quieter files, a hi-hat with little below 1 kHz, cannot be
-  judged), the weighted sum explains at least ``UNHEARD_R2`` of the mix (not another song), and the file matches
-  none of the other files at ``DISTINCT_R`` or more (under a limiting master two microphones of one instrument
-  trade weight between them, and one of them can be read near zero; an unused take of a part matches the take the
-  mix holds far less), so long as another file of its stem is heard: a stem the mix does not hold at all is noted
-  by the level check, not left out;
+  judged), the weighted sum explains at least ``UNHEARD_R2`` of the mix (a plain or lossy bounce, a light master:
+  under a heavy one a held track's weight can fall that far, Lithium's bass low band under a -9 LUFS master beside a
+  region-exported track), the mix holds it that far under both as lined up and lined up again to a fraction of a
+  sample (a loud file far out of place pulls the second), and the file matches none of the other files at
+  ``DISTINCT_R`` or more (two microphones of one instrument can trade weight between them, one read near zero; an
+  unused take of a part matches the take the mix holds far less), so long as another file of its stem is heard: a stem the mix does not hold at all is noted
+  by the level check, not left out; nor is a file that ends before the song (said so): a track exported from its
+  first region has its music too early, so the mix does not hold it where it is either (placing it, as
+  :func:`~mixbuddy.predict.align.place_stems` does a whole stem, was tried and not kept: the example's bass band
+  track so exported, out of place, pulled the fine line-up of the other files by 2.6 ms, and a held drum track was
+  then read as not in the mix);
 - notes, as :func:`~mixbuddy.predict.align.note_gains` does for whole stems, each file the mix holds
   ``GAIN_NOTE_DB`` or more louder or quieter than the others (a track exported pre-fader), by its name.
 
@@ -31,6 +37,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.fft import irfft, next_fast_len, rfft
 
+from ..audio import content_end
 from .align import MATCH_RATE, MIN_SHIFT_S, _mono, fit_gains, note_gains
 
 if TYPE_CHECKING:
@@ -40,7 +47,7 @@ log = logging.getLogger(__name__)
 
 HEARD_DB = -40.0    # a file this far under the mix (energy below 1 kHz) is too quiet to judge
 UNHEARD_DB = -20.0  # the mix holds a file this far under the others' median weight: it does not hold it
-UNHEARD_R2 = 0.5    # ... where the files explain the mix at least this well
+UNHEARD_R2 = 0.95   # ... where the files explain the mix at least this well (a plain or lossy bounce, a light master)
 DISTINCT_R = 0.5    # ... and the file matches no other file this well (microphones of one instrument trade weight)
 FINE_LAG = int(MIN_SHIFT_S * MATCH_RATE) + 1   # the mix is lined up with the files to a fraction of a sample
 LAG_R = 0.95        # a stem's files, moved as it was, sum to it at least this closely, or it is not split
@@ -160,6 +167,18 @@ def fine_aligned(m: np.ndarray, t: np.ndarray, max_lag: int) -> tuple[np.ndarray
     return irfft(spec * np.exp(1j * w * lag), n)[: len(m)], float(lag)
 
 
+def _judged(m: np.ndarray, monos: dict[str, np.ndarray]) -> tuple[dict[str, float], float, float] | None:
+    """The fit of ``monos`` to ``m``: (the gain (dB) of each part loud enough to judge, their median, R²); None when
+    the mix or a part is silent."""
+    fit = fit_gains(m, monos)
+    if fit is None:
+        return None
+    energy = float(np.dot(m, m))
+    db = {k: 20.0 * np.log10(max(abs(fit[0][k]), 1e-9)) for k, v in monos.items()
+          if 10.0 * np.log10(max(float(np.dot(v, v)), 1e-30) / energy) >= HEARD_DB}
+    return db, float(np.median(list(db.values()))) if db else 0.0, fit[1]
+
+
 def check_tracks(song: str | Path, stems_dir: str | Path, mix: np.ndarray, stems: dict[str, np.ndarray], sr: int,
                  folder: "Song | None" = None, moved: dict[str, float] | None = None
                  ) -> tuple[dict[str, np.ndarray], tuple[str, ...]]:
@@ -168,27 +187,39 @@ def check_tracks(song: str | Path, stems_dir: str | Path, mix: np.ndarray, stems
     at ``sr``; ``folder``: the stems folder's Song as read, None for whole stems only; ``moved``: seconds each stem
     was moved by as it was placed and lined up)."""
     parts, monos = split_parts(stems, sr, folder, moved)
-    m = _mono(mix, sr)
-    if len(parts) >= 2:   # what the line-up leaves (under MIN_SHIFT_S, or half a MATCH_RATE sample) moves the weights
-        m, _ = fine_aligned(m, np.sum([v[: len(m)] for v in monos.values()], axis=0), FINE_LAG)
-    fit = fit_gains(m, monos) if len(parts) >= 2 else None
-    if fit is None:
+    m0 = _mono(mix, sr)
+    if len(parts) < 2:
         return stems, ()
-    gains, r2 = fit
-    energy = float(np.dot(m, m))
-    heard = [k for k, v in monos.items() if 10.0 * np.log10(max(float(np.dot(v, v)), 1e-30) / energy) >= HEARD_DB]
-    db = {k: 20.0 * np.log10(max(abs(gains[k]), 1e-9)) for k in heard}
-    mid = float(np.median(list(db.values()))) if db else 0.0
-    out = unheard(parts, monos, {k: v - mid for k, v in db.items()}, r2) if folder is not None else []
+    # what the line-up leaves (under MIN_SHIFT_S, or half a MATCH_RATE sample) moves the weights: fitted again with the
+    # mix lined up to a fraction of a sample; but a loud file far out of place (a region export) pulls that line-up,
+    # so a file is left out only when each of the two fits that explains the mix well enough does not hear it
+    fits = [_judged(m0, monos), _judged(fine_aligned(m0, np.sum([v[: len(m0)] for v in monos.values()], axis=0),
+                                                     FINE_LAG)[0], monos)]
+    if fits[0] is None or fits[1] is None:
+        return stems, ()
+    db, mid, r2 = fits[1]
+    found = [set(unheard(parts, monos, {k: v - f[1] for k, v in f[0].items()}, f[2])) for f in fits
+             if f[2] >= UNHEARD_R2] if folder is not None else []
+    out = [k for k in parts if found and all(k in f for f in found)]
     note_gains(song, stems_dir, {k: v for k, v in db.items() if k not in out}, r2)
     stems = dict(stems)
+    gone = []
     for k in out:
         assert folder is not None
+        room = (len(monos[k]) - content_end(monos[k][:, None])) / MATCH_RATE
+        if room >= MIN_SHIFT_S:   # its file ends early: a region export, its music too early, is not heard either
+            log.warning("%s: %s (in %s) matches the mix %s nowhere near where its file puts it (the mix holds it %.0f dB "
+                        "under the other files there), and its file ends %.2f s before the song: exported from its "
+                        "first region rather than from the song's start, or an unused take? Left where it is; export "
+                        "every track from the song's start, and move unused ones out of the folder", stems_dir, k,
+                        parts[k].stem, song, min(mid - db[k], 60.0), room)
+            continue
         stems[parts[k].stem] = left_out(stems, parts[k], sr, folder)
+        gone.append(k)
         under = mid - db[k]
         log.warning("%s: %s (in %s) is not in the mix %s: the mix holds it %s under the other files (their weighted "
                     "sum explains the mix to R² %.2f): a muted track, an unused take or playlist, or a track the mix "
                     "hears only through an effect it was exported without? Left out, so the advice judges what the "
                     "mix holds (move it out of the folder; if the mix was bounced before it was added, give the stems "
                     "alone)", stems_dir, k, parts[k].stem, song, f"{under:.0f} dB" if under < 60 else "60 dB or more", r2)
-    return stems, tuple(in_folder(folder, p) for k in out for p in parts[k].paths)
+    return stems, tuple(in_folder(folder, p) for k in gone for p in parts[k].paths)

@@ -2,8 +2,10 @@
 is named, and files the mix holds stay, even under a master that blurs their weights."""
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,6 +20,7 @@ from mixbuddy.predict.windows import load_song
 from predict_helpers import LITHIUM
 
 SR = 22050
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _folder(tmp_path, files: dict[str, np.ndarray], mix: np.ndarray, lead_in_s: float = 0.0):
@@ -78,8 +81,8 @@ def test_a_track_held_at_another_level_is_named(tmp_path, caplog, song):
 
 def test_two_microphones_of_one_source_are_never_left_out(tmp_path):
     """Under a limiting master a second microphone can be read near zero (the example's bass and a copy of it
-    low-passed at 3 kHz, 3 dB down: about 30 dB under the others); it matches its twin, so it is not taken for a file
-    the mix does not hold."""
+    low-passed at 3 kHz, 3 dB down: about 30 dB under the others); it is not taken for a file the mix does not hold
+    (such a master is no weighted sum of the files, and the copy matches its twin: either rule keeps it)."""
     from scipy.signal import butter, sosfilt
 
     stems = {p.stem: read_audio(p, sr=SR)[0] for p in sorted((LITHIUM / "stems").glob("*.ogg"))}
@@ -120,24 +123,59 @@ def test_fine_aligned_finds_a_fraction_of_a_sample(samples):
     assert lag == pytest.approx(samples, abs=1e-3)
 
 
-def test_a_mix_a_fraction_of_a_millisecond_late_keeps_its_quiet_tracks(tmp_path):
+def test_a_mix_a_fraction_of_a_millisecond_late_keeps_its_quiet_tracks(tmp_path, bands):
     """The example's stems as band tracks and an unused drum take, the mix 0.1 ms late (a plug-in's latency, under
     what the line-up moves): read as it is, the fit dropped the vocals' quiet low band (21 dB under) with the take;
     lined up to the fraction of a sample first, only the take goes."""
-    from scipy.signal import butter, sosfilt
-
-    files = {}
-    for p in sorted((LITHIUM / "stems").glob("*.ogg")):
-        x = read_audio(p, sr=SR)[0]
-        low = sosfilt(butter(4, 150, fs=SR, output="sos"), x, axis=0).astype(np.float32)
-        high = sosfilt(butter(4, 4000, fs=SR, btype="high", output="sos"), x, axis=0).astype(np.float32)
-        files[f"{p.stem} low"], files[f"{p.stem} mid"], files[f"{p.stem} high"] = low, x - low - high, high
-        if p.stem == "drums":
-            take = np.roll(x, 20 * SR, axis=0)
+    stems = {p.stem: read_audio(p, sr=SR)[0] for p in sorted((LITHIUM / "stems").glob("*.ogg"))}
+    files = bands(stems)
     mix = np.sum(list(files.values()), axis=0)
-    files["drums take 2"] = take
+    files["drums take 2"] = np.roll(stems["drums"], 20 * SR, axis=0)
     folder = _folder(tmp_path, files, _late(mix, 1e-4 * SR))
     assert load_song(tmp_path / "mix.wav", folder, SR, 2).left_out == ("drums take 2.wav",)
+
+
+@pytest.fixture(scope="module")
+def bands():
+    """``bands`` of benchmarks/unheard_files.py: each stem as three tracks (below 150 Hz, to 4 kHz, above) that sum to
+    it, at this file's SR."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.syspath_prepend(str(ROOT / "benchmarks"))
+        spec = importlib.util.spec_from_file_location("unheard_files", ROOT / "benchmarks" / "unheard_files.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    assert module.SR == SR
+    return module.bands
+
+
+@pytest.mark.parametrize("track, start_s, said", [
+    ("other mid", 3.3, "other mid.wav (in other) matches the mix"),
+    ("bass mid", 18.0418, "only loosely")])     # the mix's loudest track: the stems' sum matches the mix loosely
+def test_a_track_exported_from_its_first_region_is_not_left_out(tmp_path, caplog, bands, track, start_s, said):
+    """The example's stems as band tracks, one of them written from a later point (a region export: shorter, its music
+    too early): the mix does not hold it where it is, but it is kept where it is, with a warning."""
+    tracks = bands({p.stem: read_audio(p, sr=SR)[0] for p in sorted((LITHIUM / "stems").glob("*.ogg"))})
+    k = int(round(start_s * SR))
+    folder = _folder(tmp_path, {**tracks, track: tracks[track][k:]}, np.sum(list(tracks.values()), axis=0))
+    with caplog.at_level(logging.WARNING, logger="mixbuddy"):
+        audio = load_song(tmp_path / "mix.wav", folder, SR, 2)
+    assert audio.left_out == () and audio.placed == {}
+    assert said in caplog.text and ("first region" in caplog.text) == (track == "other mid")
+    stem, n = track.split()[0], audio.stems["drums"].shape[0]
+    written = {**tracks, track: tracks[track][k:]}          # the stem summed as its files are written
+    want = sum(np.pad(x, ((0, n - len(x)), (0, 0))) for name, x in written.items() if name.startswith(stem))
+    assert np.max(np.abs(audio.stems[stem] - want)) < 1e-5
+
+
+def test_a_loud_track_far_out_of_place_does_not_cost_a_held_one(tmp_path, real_dev_dir, bands):
+    """Francium's first 2 minutes as band tracks, its drums' mid band written from its first note (22.5 s in): out
+    of place, it pulled the fine line-up so that the vocals' mid band was read as not in the mix; a file is left out
+    only when the mix, as lined up and lined up again, holds it nowhere, so nothing is."""
+    stems = {p.stem: read_audio(p, sr=SR)[0][: 120 * SR] for p in sorted((real_dev_dir / "eif_francium").glob("*.ogg"))}
+    files = bands(stems)
+    k = int(round(22.49 * SR))
+    folder = _folder(tmp_path, {**files, "drums mid": files["drums mid"][k:]}, np.sum(list(files.values()), axis=0))
+    assert load_song(tmp_path / "mix.wav", folder, SR, 2).left_out == ()
 
 
 def test_shifted_moves_and_cuts():
