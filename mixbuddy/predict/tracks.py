@@ -187,9 +187,9 @@ def check_tracks(song: str | Path, stems_dir: str | Path, mix: np.ndarray, stems
     at ``sr``; ``folder``: the stems folder's Song as read, None for whole stems only; ``moved``: seconds each stem
     was moved by as it was placed and lined up)."""
     parts, monos = split_parts(stems, sr, folder, moved)
-    m0 = _mono(mix, sr)
     if len(parts) < 2:
         return stems, ()
+    m0 = _mono(mix, sr)
     # what the line-up leaves (under MIN_SHIFT_S, or half a MATCH_RATE sample) moves the weights: fitted again with the
     # mix lined up to a fraction of a sample; but a loud file far out of place (a region export) pulls that line-up,
     # so a file is left out only when each of the two fits that explains the mix well enough does not hear it
@@ -197,11 +197,12 @@ def check_tracks(song: str | Path, stems_dir: str | Path, mix: np.ndarray, stems
                                                      FINE_LAG)[0], monos)]
     if fits[0] is None or fits[1] is None:
         return stems, ()
-    db, mid, r2 = fits[1]
-    found = [set(unheard(parts, monos, {k: v - f[1] for k, v in f[0].items()}, f[2])) for f in fits
-             if f[2] >= UNHEARD_R2] if folder is not None else []
+    sure = [f for f in fits if f[2] >= UNHEARD_R2] if folder is not None else []
+    found = [set(unheard(parts, monos, {k: v - mid for k, v in db.items()}, r2)) for db, mid, r2 in sure]
     out = [k for k in parts if found and all(k in f for f in found)]
-    note_gains(song, stems_dir, {k: v for k, v in db.items() if k not in out}, r2)
+    note_gains(song, stems_dir, {k: v for k, v in fits[1][0].items() if k not in out}, fits[1][2])
+    if out:
+        db, mid, r2 = sure[-1]      # what the warnings say: the finer of the fits that judge
     stems = dict(stems)
     gone = []
     for k in out:
