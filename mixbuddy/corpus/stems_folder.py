@@ -224,17 +224,21 @@ class FileStemLoader:
         return {"files": {s: [file_signature(p) for p in ps] for s, ps in self.files.items()},
                 "pairs": [[str(a), str(b)] for a, b in sorted(self.pairs.items())]}
 
+    def tracks(self, stem: str) -> list[tuple[Path, ...]]:
+        """The tracks summed into ``stem``: each a file, or a split-stereo pair (left file, right file)."""
+        rights = set(self.pairs.values())
+        return [(p, self.pairs[p]) if p in self.pairs else (p,) for p in self.files.get(stem, ()) if p not in rights]
+
     def __call__(self, stem: str) -> np.ndarray:
         paths = self.files[stem]
-        rights = set(self.pairs.values())
-        mono = set(self.pairs) | rights              # the two halves of a split-stereo pair, each read as it is
+        mono = set(self.pairs) | set(self.pairs.values())    # the two halves of a split-stereo pair, each read as is
         decoded = {p: read_audio(p, sr=self.sample_rate, channels=1 if p in mono else self.channels)[0] for p in paths}
         self.peaks.update((p, float(np.max(np.abs(a))) if a.size else 0.0) for p, a in decoded.items())
         if self.glimpse:
             self.glimpses.update((p, resample(to_channels(a, 1), self.sample_rate, GLIMPSE_RATE)[:, 0])
                                  for p, a in decoded.items())
-        tracks = {p: join_pair(a, decoded[self.pairs[p]], self.channels) if p in self.pairs else a
-                  for p, a in decoded.items() if p not in rights}
+        tracks = {t[0]: join_pair(decoded[t[0]], decoded[t[1]], self.channels) if len(t) == 2 else decoded[t[0]]
+                  for t in self.tracks(stem)}
         arrays = list(tracks.values())
         if len(arrays) == 1:
             return arrays[0]

@@ -82,15 +82,12 @@ def split_parts(stems: dict[str, np.ndarray], sr: int, folder: "Song | None", mo
     split into its files, moved as the stem was (``moved``: seconds, by stem; a whole number of ``MATCH_RATE``
     samples, as :mod:`~mixbuddy.predict.align` moves them) when they then sum to it (correlation ``LAG_R``); the
     others whole."""
-    glimpses = getattr(folder.loader, "glimpses", {}) if folder is not None else {}
-    files = getattr(folder.loader, "files", {}) if folder is not None else {}
-    pairs = getattr(folder.loader, "pairs", {}) if folder is not None else {}
     parts: dict[str, Part] = {}
     monos: dict[str, np.ndarray] = {}
     for stem, x in stems.items():
         m = _mono(x, sr)
-        rights = set(pairs.values())
-        tracks = [(p, pairs[p]) if p in pairs else (p,) for p in files.get(stem, ()) if p not in rights]
+        glimpses = folder.loader.glimpses if folder is not None else {}
+        tracks = folder.loader.tracks(stem) if folder is not None else []
         g: dict[tuple[Path, ...], np.ndarray] = {}
         lag_s = (moved or {}).get(stem, 0.0)
         if len(tracks) >= 2 and all(p in glimpses for t in tracks for p in t):
@@ -192,17 +189,19 @@ def check_tracks(song: str | Path, stems_dir: str | Path, mix: np.ndarray, stems
     m0 = _mono(mix, sr)
     # what the line-up leaves (under MIN_SHIFT_S, or half a MATCH_RATE sample) moves the weights: fitted again with the
     # mix lined up to a fraction of a sample; but a loud file far out of place (a region export) pulls that line-up,
-    # so a file is left out only when each of the two fits that explains the mix well enough does not hear it
-    fits = [_judged(m0, monos), _judged(fine_aligned(m0, np.sum([v[: len(m0)] for v in monos.values()], axis=0),
-                                                     FINE_LAG)[0], monos)]
-    if fits[0] is None or fits[1] is None:
+    # so a file is left out only when each of the two fits that explains the mix well enough does not hear it (the
+    # fit as lined up is needed only when there are files to judge: whole stems are only noted)
+    split = any(p.paths for p in parts.values())
+    fits = [_judged(fine_aligned(m0, np.sum([v[: len(m0)] for v in monos.values()], axis=0), FINE_LAG)[0], monos),
+            *([_judged(m0, monos)] if split else [])]
+    if any(f is None for f in fits):
         return stems, ()
-    sure = [f for f in fits if f[2] >= UNHEARD_R2] if folder is not None else []
+    sure = [f for f in fits if f[2] >= UNHEARD_R2] if split else []
     found = [set(unheard(parts, monos, {k: v - mid for k, v in db.items()}, r2)) for db, mid, r2 in sure]
     out = [k for k in parts if found and all(k in f for f in found)]
-    note_gains(song, stems_dir, {k: v for k, v in fits[1][0].items() if k not in out}, fits[1][2])
+    note_gains(song, stems_dir, {k: v for k, v in fits[0][0].items() if k not in out}, fits[0][2])
     if out:
-        db, mid, r2 = sure[-1]      # what the warnings say: the finer of the fits that judge
+        db, mid, r2 = sure[0]       # what the warnings say: the finer of the fits that judge
     stems = dict(stems)
     gone = []
     for k in out:

@@ -51,7 +51,7 @@ from .channels import mend_channels
 from .engines import WindowInput
 from .gates import ACTIVE_SHARE, GATE_LUFS, activity, fmt_gate, gate_levels, rms_db
 from .input_checks import FULL_BAND_HZ, take_out_dc, warn_band_limited, warn_silent_stems
-from .tracks import check_tracks
+from .tracks import check_tracks, in_folder
 
 if TYPE_CHECKING:
     from ..corpus.song import Song
@@ -145,7 +145,7 @@ def folder_stems(folder: str | Path, sample_rate: int | None, channels: int, map
 
     song = song or stems_song(folder, mapping)
     if skip:        # files advise found the mix does not hold (SongAudio.left_out), for --apply
-        files = {k: [p for p in v if p.relative_to(Path(folder)).as_posix() not in skip] for k, v in song.loader.files.items()}
+        files = {k: [p for p in v if in_folder(song, p) not in skip] for k, v in song.loader.files.items()}
         song = song_from_files(song.id, song.split, Path(folder), files, {})
     song.loader.glimpse = sum(map(len, song.loader.files.values())) >= 3   # neither check looks at fewer files
     stems = song.stems(sample_rate, channels, pad=True)
