@@ -34,7 +34,11 @@ PAGE_WORDS = (("give the stems folder with --stems DIR", "add the song's stem fi
               ("(--checkpoint default-stems)", "(the engine default-stems)"),
               ("(drop --absent)", f"(tick none of '{ABSENT_LABEL}')"), ("--absent ", f"'{ABSENT_LABEL}': "),
               ("make it the anchor: --anchor ", "choose it as the Anchor: "), (" or --anchor ", " or "),
-              (", or give a mapping file with --mapping)", ")"))
+              (", or give a mapping file with --mapping)", ")"), ("--checkpoint ", "the engine "),
+              # advise's notes on a stems folder, as the page's Stems box has it
+              ("move it out of the folder", "take it out of the Stems box"), ("give the stems alone",
+               "give the stems alone, with the Mix box empty"), ("out of the folder", "out of the Stems box"),
+              ("missing from the folder", "missing from the Stems box"))
 LEVEL_CHECK_DB = 5.0
 ENGINES = (AUTO, *SHIPPED, LOUDNESS)
 ENGINE_HELP = ("auto: the loudness engine when stems are given, else the model default-real (default-master for "
@@ -151,7 +155,7 @@ class AdviceService:
         report.song = Path(mix).name if mix else "stems " + ", ".join(sorted(Path(f).name for f in stems))
         names = {str(f): Path(f).name for f in [*stems, *([mix] if mix else [])]}   # a lone .stem.mp4 / .zip too
         names.update({tmp: "stems", Path(tmp).name: "stems"})
-        report.notes = [substitute(n, names) for n in report.notes]
+        report.notes = [page_words(n, names) for n in report.notes]
         text = report.format_text(page=True)   # the page has no stderr: what advise logged goes under the advice
         data = report.to_dict()
         if stems:

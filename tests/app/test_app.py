@@ -89,6 +89,43 @@ def test_a_late_mix_and_normalised_stems_are_noted_in_the_page_words(tmp_path):
                                                           "stems: the song is at -13.4 LUFS"]   # hot: the gates move
 
 
+def test_an_unused_take_among_the_uploads_is_left_out_in_the_page_words(tmp_path):
+    """Another song's vocals uploaded beside the example's stems and mix (an unused take the mix does not hold): left
+    out of the advice and of the fix, and the note says what to do in the page's boxes, not in folders or options."""
+    import numpy as np
+    from corpus_fixtures import synth_stems
+
+    sf.write(tmp_path / "vocals take 2.wav", synth_stems(36.0, 44100, 2, seed=9)["vocals"], 44100)
+    text, data = AdviceService().advise(str(LITHIUM / "mix.ogg"), [*STEMS, str(tmp_path / "vocals take 2.wav")],
+                                        "drums")
+    assert data["left_out"] == ["vocals take 2.wav"] and data["correction"]["stem"] == "vocals"
+    assert 9.0 < data["correction"]["gain_db"] < 10.0          # as with the example's stems alone
+    note = next(n for n in data["notes"] if "is not in the mix" in n)
+    assert note.startswith("stems: vocals take 2.wav (in vocals) is not in the mix mix.ogg: ")
+    assert note.endswith("(take it out of the Stems box; if the mix was bounced before it was added, give the stems "
+                         "alone, with the Mix box empty)")
+    assert "folder" not in text and "--" not in text and np.isfinite(data["duration_s"])
+
+
+def test_a_lightly_mastered_mix_note_names_the_pages_engine(caplog):
+    """A mix louder than 95% (not 99%) of those default-real learned from gets a note only; on the page it offers the
+    engine default-master, not the --checkpoint option (read off the checkpoint's files: no LLM is loaded)."""
+    import logging
+
+    import numpy as np
+    from mixbuddy.app.ui import page_words
+    from mixbuddy.predict.engines import LOUD_Z, NEAR_Z, ModelEngine
+
+    needs_shipped("default-real")
+    mean, sd = checkpoint_mix_loudness(SHIPPED_DIR / "default-real")
+    engine = ModelEngine("default-real", loud_fallback="default-master")
+    with caplog.at_level(logging.INFO, logger="mixbuddy"):
+        assert engine.for_song(np.zeros((10, 2)), "loud.wav", lufs=mean + (NEAR_Z + LOUD_Z) / 2 * sd) == (engine, 0.0)
+    (note,) = [r.getMessage() for r in caplog.records if "louder than 95%" in r.getMessage()]
+    assert note.endswith("give the stems, or try --checkpoint default-master")
+    assert page_words(note, {}).endswith("give the stems, or try the engine default-master")
+
+
 def test_a_stem_mp4_upload_is_read_as_the_song(stem_clip):
     text, data = AdviceService().advise(None, [str(stem_clip)], "drums")
     assert data["engine"]["name"] == "loudness" and len(data["windows"]) == 1 and "Summary:" in text
