@@ -73,12 +73,12 @@ class Said(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def bands(stems: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Each stem as three tracks by band, named after it ("vocals low.wav"); they sum to the stem."""
+def bands(stems: dict[str, np.ndarray], sr: int = SR) -> dict[str, np.ndarray]:
+    """Each stem (at ``sr``) as three tracks by band, named after it ("vocals low.wav"); they sum to the stem."""
     out = {}
     for k, x in stems.items():
-        lo = sosfilt(butter(4, 150, fs=SR, output="sos"), x, axis=0).astype(np.float32)
-        hi = sosfilt(butter(4, 4000, fs=SR, btype="high", output="sos"), x, axis=0).astype(np.float32)
+        lo = sosfilt(butter(4, 150, fs=sr, output="sos"), x, axis=0).astype(np.float32)
+        hi = sosfilt(butter(4, 4000, fs=sr, btype="high", output="sos"), x, axis=0).astype(np.float32)
         out[f"{k} low"], out[f"{k} mid"], out[f"{k} high"] = lo, x - lo - hi, hi
     return out
 

@@ -61,7 +61,7 @@ from ..config import yaml_problem
 from ..constants import STEMS
 from ..errors import AudioFileError, ConfigError, CorpusError
 from .config import CorpusConfig
-from .export_checks import GLIMPSE_RATE
+from .export_checks import GLIMPSE_RATE, peak_stats
 from .song import Song
 
 log = logging.getLogger(__name__)
@@ -214,6 +214,7 @@ class FileStemLoader:
     what: str = field(default="")
     file_rates: dict[Path, int] = field(default_factory=dict)   # each file's own rate, from its header
     peaks: dict[Path, float] = field(default_factory=dict)       # each decoded file's sample peak (linear)
+    flat: dict[Path, float] = field(default_factory=dict)        # ... and the share of its frames near it
     glimpse: bool = False                                        # keep a mono GLIMPSE_RATE copy of each file
     glimpses: dict[Path, np.ndarray] = field(default_factory=dict)
     pairs: dict[Path, Path] = field(default_factory=dict)         # split-stereo halves: left file -> right file
@@ -233,7 +234,8 @@ class FileStemLoader:
         paths = self.files[stem]
         mono = set(self.pairs) | set(self.pairs.values())    # the two halves of a split-stereo pair, each read as is
         decoded = {p: read_audio(p, sr=self.sample_rate, channels=1 if p in mono else self.channels)[0] for p in paths}
-        self.peaks.update((p, float(np.max(np.abs(a))) if a.size else 0.0) for p, a in decoded.items())
+        for p, a in decoded.items():
+            self.peaks[p], self.flat[p] = peak_stats(a)
         if self.glimpse:
             self.glimpses.update((p, resample(to_channels(a, 1), self.sample_rate, GLIMPSE_RATE)[:, 0])
                                  for p, a in decoded.items())

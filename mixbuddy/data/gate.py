@@ -15,7 +15,7 @@ import numpy as np
 
 from ..audio import resample, to_channels
 from ..corpus.song import Song
-from ..corpus.export_checks import bus_files, mix_files, warn_mix_file, warn_normalised
+from ..corpus.export_checks import bus_files, mix_files, warn_mix_file, warn_peaks
 from .config import DataConfig
 
 EPS = 1e-12
@@ -119,8 +119,8 @@ def convert(x: np.ndarray, sr: int, out_sr: int, channels: int) -> np.ndarray:
 def analyse_song(song: Song, cfg: DataConfig) -> SongChunks:
     """Decode a song once (mono, analysis rate) and gate all of its windows."""
     stems = song.stems()  # native rate/channels: each stem decoded once
-    if isinstance(getattr(song.loader, "peaks", None), dict):   # a song of files: were they normalised?
-        warn_normalised(song.source or song.id, song.loader.peaks)
+    if isinstance(getattr(song.loader, "peaks", None), dict):   # a song of files: normalised? limited?
+        warn_peaks(song.source or song.id, song.loader.peaks, song.loader.flat)
     if getattr(song.loader, "glimpses", None):     # a stems folder's song: a bounce in "other", a group track?
         for path, r in mix_files(song.loader.glimpses, song.loader.files.get("other", ())):
             warn_mix_file(Path(song.source), path, r, "this build sums it into 'other'; take it out of the folder "

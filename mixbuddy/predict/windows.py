@@ -118,7 +118,7 @@ def read_stems_folder(folder: str | Path, sample_rate: int, channels: int,
                       mapping: str | Path | None = None) -> tuple["Song", dict[str, np.ndarray]]:
     """(the folder's Song, its stems: assigned by file name or a mapping file, zero-padded to the longest); a bounce
     of the whole song among them is left out (:func:`folder_stems`)."""
-    from ..corpus.export_checks import warn_normalised
+    from ..corpus.export_checks import warn_peaks
 
     song = stems_song(folder, mapping)
     rates = song.loader.file_rates
@@ -129,7 +129,7 @@ def read_stems_folder(folder: str | Path, sample_rate: int, channels: int,
     else:                                     # the folder as a whole (warns only when it is all band-limited)
         warn_band_limited(folder, song.sample_rate)
     song, stems = folder_stems(folder, sample_rate, channels, mapping, song)
-    warn_normalised(folder, song.loader.peaks)
+    warn_peaks(folder, song.loader.peaks, song.loader.flat)
     return song, stems
 
 

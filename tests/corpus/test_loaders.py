@@ -20,7 +20,7 @@ from mixbuddy.corpus.config import CorpusConfig
 from mixbuddy.corpus.list_cli import add_list_verb
 from mixbuddy.corpus.load import carve_validation, load_corpus
 from mixbuddy.corpus.song import Song
-from mixbuddy.corpus.export_checks import bus_files, mix_files, warn_normalised
+from mixbuddy.corpus.export_checks import bus_files, mix_files, peak_stats, warn_limited, warn_normalised, warn_peaks
 from mixbuddy.corpus.stems_folder import default_mapping, name_words, stereo_pairs
 from mixbuddy.errors import AudioFileError, ConfigError, CorpusError, MixbuddyError
 
@@ -271,6 +271,64 @@ def test_normalised_stem_files_are_warned_about(tmp_path: Path, caplog):
     assert not flagged({"Kick.wav": -1.0, "Bass.wav": -1.01})
     assert not flagged({"Kick.wav": -1.0})
     assert flagged({f"Track {i}.wav": 0.0 for i in range(9)}) and "Track 5.wav and 3 more" in caplog.text
+
+
+def music(seconds: float, seed: int, amp: float) -> np.ndarray:
+    """Noise under a changing envelope, peaking at ``amp``: peaks come now and then, as in music."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds * SR)
+    x = rng.standard_normal((n, 2)) * np.abs(np.sin(np.linspace(0, 7, n)))[:, None]
+    return (x * amp / np.abs(x).max()).astype(np.float32)
+
+
+def test_stems_limited_to_one_ceiling_are_told_from_normalised_ones(tmp_path: Path, caplog):
+    """The loader keeps each file's flat share (frames within 0.5 dB of its peak): music has a few, the same music
+    clipped at a ceiling many. Two files or more flat-topped at the folder's highest peak are named as limited by
+    one ceiling (the master bus's limiter?) and not called normalised; one such file, or two at a level under
+    the top, or files peaking together without flat tops (normalised) are not."""
+    kick, keys = music(12.0, 1, 2.0), music(12.0, 2, 2.0)
+    files = {"Kick": np.clip(kick, -0.9, 0.9), "Keys": np.clip(keys, -0.9, 0.9), "Vox": music(12.0, 3, 0.3)}
+    make_song_dir(tmp_path / "song", files, SR, "wav")
+    (song,) = load_corpus(folder_cfg(tmp_path))
+    song.stems()
+    flat = {p.name: v for p, v in song.loader.flat.items()}
+    assert flat["Vox.wav"] == 0.0 and 1e-2 < min(flat["Kick.wav"], flat["Keys.wav"])
+    clipped = np.clip(music(12.0, 3, 0.3), -0.2, 0.2)
+    share = np.mean(np.abs(clipped).max(axis=1) >= np.float32(0.2) * 10 ** (-0.5 / 20))
+    assert peak_stats(clipped) == (np.float32(0.2), share) and share > 1e-3
+    mono = np.mean(np.abs(clipped[:, 0]) >= np.float32(0.2) * 10 ** (-0.5 / 20))
+    assert peak_stats(clipped[:, 0]) == (np.float32(0.2), mono)
+    assert peak_stats(np.full((31, 2), 0.2, np.float32)) == (np.float32(0.2), 0.0)       # under 32 frames: none
+    assert peak_stats(np.full((32, 2), 0.2, np.float32))[1] == 1.0 and peak_stats(np.zeros((5, 2))) == (0.0, 0.0)
+
+    def said(peaks_db: dict[str, float], flats: dict[str, float]) -> tuple[list[str], bool]:
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            names = warn_limited("song", {Path(k): 10 ** (v / 20) for k, v in peaks_db.items()},
+                                 {Path(k): v for k, v in flats.items()})
+        assert bool(names) == ("master bus's limiter" in caplog.text)
+        return names, "normalised" in caplog.text
+
+    peaks = {p.name: 20 * np.log10(v) for p, v in song.loader.peaks.items()}
+    assert said(peaks, flat) == (["Keys.wav", "Kick.wav"], False)
+    assert "Keys.wav, Kick.wav peak at one level, -0.92 dBFS, flat-topped (" in caplog.text
+    assert said({**peaks, "Keys.wav": peaks["Keys.wav"] - 0.3}, flat)[0] == []       # not one ceiling
+    assert said(peaks, {**flat, "Keys.wav": 1e-5})[0] == []                           # one flat top only
+    assert said({**peaks, "Vox.wav": 0.0}, {**flat, "Vox.wav": 1e-3})[0] == []       # under a louder file
+    assert said({"a.wav": -1.0, "b.wav": -1.05, "c.wav": -30.0}, {"a.wav": 3e-5, "b.wav": 2e-5, "c.wav": 0.0})[0] == [
+        "a.wav", "b.wav"]
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):       # normalised files: sparse peaks, so the normalising question
+        warn_peaks("song", {Path(k): 1.0 for k in flat}, {Path(k): 1e-6 for k in flat})
+    assert "normalised on export" in caplog.text and "limiter" not in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):       # flat-topped files all at one peak: normalised or limited, both asked
+        warn_peaks("song", {Path(k): 1.0 for k in flat}, {Path(k): 1e-3 for k in flat})
+    (record,) = caplog.records
+    assert record.getMessage().startswith("song: every file peaks at 0.00 dBFS, within 0.000 dB (Keys.wav, Kick.wav, "
+                                          "Vox.wav), and Keys.wav, Kick.wav, Vox.wav are flat-topped (100 to 100 in "
+                                          "100 000 of their samples within 0.5 dB of it): were the stems normalised "
+                                          "on export, or exported through the master bus's limiter")
 
 
 def test_a_bounce_of_the_whole_song_is_told_from_the_stems():

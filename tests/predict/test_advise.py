@@ -974,6 +974,32 @@ def test_stems_normalised_on_export_are_pointed_out(tmp_path, engine):
     assert not any("normalised" in n for n in rep.notes) and rep.verdict.finding.target == "vocals"
 
 
+def test_stems_exported_through_the_master_limiter_are_pointed_out(tmp_path, engine):
+    """The example's stems each through one mastering chain (the gain that brings their sum to -9 LUFS, then
+    ``master_mix``'s limiter, whose output stops at 0 dBFS): the drums and "other" are pulled down to its ceiling,
+    the vocals gain on them (about 6 dB of the 9.5 advised is left), and a note asks whether the master's limiter
+    was on; not the normalising question, and nothing for the stems as exported or 8 dB hotter as floats."""
+    import pedalboard as pb
+    from mixbuddy.data.render import MASTER_CEILING_DB
+    from mixbuddy.evaluate.baselines.loudness import loudness
+
+    stems = {p.stem: sf.read(str(p), dtype="float32")[0] for p in sorted((LITHIUM / "stems").glob("*.ogg"))}
+    gain = np.float32(10 ** ((-9.0 - loudness(np.sum(list(stems.values()), axis=0).mean(axis=1), 44100)) / 20))
+    limiter = pb.Pedalboard([pb.Limiter(threshold_db=MASTER_CEILING_DB, release_ms=100.0)])
+    for k, x in stems.items():
+        write_stem_file(tmp_path / "limited" / f"{k}.wav", limiter(np.ascontiguousarray((x * gain).T), 44100).T, 44100)
+        write_stem_file(tmp_path / "hot" / f"{k}.wav", x * np.float32(10 ** 0.4), 44100)
+    rep = advise(None, "drums", engine, stems_dir=tmp_path / "limited")
+    (note,) = [n for n in rep.notes if "limiter" in n]
+    assert re.match(re.escape(f"{tmp_path / 'limited'}: drums.wav, other.wav peak at one level, ")
+                    + r"-?0.00 dBFS, flat-topped \(\d+ to \d+ in 100 000 of their samples within 0.5 dB of it\)", note)
+    assert not any("normalised" in n for n in rep.notes)
+    assert rep.verdict.finding.target == "vocals" and rep.verdict.finding.gain_db < 8.0    # the limiter took ~3 dB
+    for folder in (tmp_path / "hot", LITHIUM / "stems"):
+        notes = advise(None, "drums", engine, stems_dir=folder).notes
+        assert not any("limiter" in n or "normalised" in n for n in notes)
+
+
 def test_a_bounce_of_the_whole_song_among_the_stems_is_left_out(tmp_path, engine):
     """The example's mix beside its stems as "Lithium final v3.ogg" (a name that names no stem, so "other"):
     left out with a note, the advice, its levels and the --apply render as from the stems alone."""
