@@ -231,27 +231,37 @@ class FileStemLoader:
         return [(p, self.pairs[p]) if p in self.pairs else (p,) for p in self.files.get(stem, ()) if p not in rights]
 
     def __call__(self, stem: str) -> np.ndarray:
-        paths = self.files[stem]
+        """The stem: its tracks decoded one at a time and summed (a stem of 16 drum tracks holds one track and
+        the sum in memory, not all 16), each file's peak, flat share and glimpse kept on the way."""
         mono = set(self.pairs) | set(self.pairs.values())    # the two halves of a split-stereo pair, each read as is
-        decoded = {p: read_audio(p, sr=self.sample_rate, channels=1 if p in mono else self.channels)[0] for p in paths}
-        for p, a in decoded.items():
-            self.peaks[p], self.flat[p] = peak_stats(a)
-        if self.glimpse:
-            self.glimpses.update((p, resample(to_channels(a, 1), self.sample_rate, GLIMPSE_RATE)[:, 0])
-                                 for p, a in decoded.items())
-        tracks = {t[0]: join_pair(decoded[t[0]], decoded[t[1]], self.channels) if len(t) == 2 else decoded[t[0]]
-                  for t in self.tracks(stem)}
-        arrays = list(tracks.values())
-        if len(arrays) == 1:
-            return arrays[0]
-        lengths = [a.shape[0] for a in arrays]
-        if len(set(lengths)) > 1:
-            log.warning("%s: files summed into stem %r differ in length %s; shorter ones are zero-padded",
-                        self.what, stem, dict(zip((p.name for p in tracks), lengths)))
-        out = np.zeros((max(lengths), self.channels), dtype=np.float32)
-        for a in arrays:
+        first: np.ndarray | None = None      # the only track so far: the stem is its array, no copy
+        out: np.ndarray | None = None        # the sum, once there are two
+        lengths: dict[str, int] = {}
+        for track in self.tracks(stem):
+            decoded = [read_audio(p, sr=self.sample_rate, channels=1 if p in mono else self.channels)[0]
+                       for p in track]
+            for p, a in zip(track, decoded):
+                self.peaks[p], self.flat[p] = peak_stats(a)
+                if self.glimpse:
+                    self.glimpses[p] = resample(to_channels(a, 1), self.sample_rate, GLIMPSE_RATE)[:, 0]
+            a = join_pair(decoded[0], decoded[1], self.channels) if len(track) == 2 else decoded[0]
+            del decoded
+            lengths[track[0].name] = a.shape[0]
+            if first is None and out is None:
+                first = a
+                continue
+            if out is None:
+                out = np.zeros((max(first.shape[0], a.shape[0]), self.channels), dtype=np.float32)
+                out[: first.shape[0]] += first
+                first = None
+            if a.shape[0] > out.shape[0]:
+                out = np.pad(out, ((0, a.shape[0] - out.shape[0]), (0, 0)))
             out[: a.shape[0]] += a
-        return out
+            del a                                # before the next track is decoded
+        if len(set(lengths.values())) > 1:
+            log.warning("%s: files summed into stem %r differ in length %s; shorter ones are zero-padded",
+                        self.what, stem, lengths)
+        return first if out is None else out
 
 
 def file_signature(path: Path) -> list:

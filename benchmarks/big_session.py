@@ -1,0 +1,77 @@
+"""A big session's "export all tracks": how much memory and time does ``advise`` take?
+
+A producer's export of every track of a session is dozens of files, each the whole song long. This writes one from
+the real-dev song Lithium: 5 minutes (the song repeated), 48 kHz stereo 32-bit float WAV, its drums as 16 tracks,
+"other" as 12, the vocals as 6 and the bass as 2 (each stem cut into bands that sum to it: 36 files, 3.9 GB), and
+the stems' sum as the mix. Then it runs ``mixbuddy advise`` (loudness engine, anchor drums) on the folder alone and
+with the mix, each in a child process under ``/usr/bin/time -v``, and prints its wall time and peak memory.
+
+    python benchmarks/big_session.py [--keep DIR]
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from mixbuddy.audio import read_audio, write_audio
+
+from late_stems import songs   # this folder is on sys.path
+
+SR, SECONDS = 48000, 300
+TRACKS = {"drums": 16, "other": 12, "vocals": 6, "bass": 2}
+
+
+def write_session(folder: Path) -> Path:
+    """The tracks into ``folder``; returns the mix's path (beside it)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    mix = np.zeros((SR * SECONDS, 2), np.float32)
+    freqs = np.fft.rfftfreq(SR * SECONDS, 1 / SR)
+    for stem, n in TRACKS.items():
+        x = read_audio(songs()["eif_lithium"] / f"{stem}.ogg", sr=SR, channels=2)[0]
+        x = np.tile(x, (SR * SECONDS // x.shape[0] + 1, 1))[: SR * SECONDS]
+        spectrum = np.fft.rfft(x, axis=0)
+        edges = np.geomspace(20.0, SR / 2, n + 1)
+        edges[0], edges[-1] = 0.0, SR       # every bin in one band: the tracks sum to the stem
+        for i in range(n):
+            band = (freqs >= edges[i]) & (freqs < edges[i + 1])
+            write_audio(folder / f"{stem} {i + 1:02d}.wav", np.fft.irfft(spectrum * band[:, None], x.shape[0], axis=0),
+                        SR)
+        mix += x
+    write_audio(folder.parent / "mix.wav", mix, SR)
+    return folder.parent / "mix.wav"
+
+
+def measured(args: list[str]) -> tuple[float, float]:
+    """(wall seconds, peak resident GB) of ``mixbuddy advise`` with ``args``."""
+    cmd = ["/usr/bin/time", "-v", sys.executable, "-m", "mixbuddy", "advise", *args, "--anchor", "drums"]
+    run = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (\d+):([\d.]+)", run.stderr)
+    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", run.stderr)
+    return int(wall[1]) * 60 + float(wall[2]), int(rss[1]) / 1024 ** 2
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--keep", type=Path, help="write the session here and keep it (default: a temporary folder)")
+    args = ap.parse_args()
+    root = args.keep or Path(tempfile.mkdtemp(prefix="big-session-"))
+    try:
+        mix = write_session(root / "session")
+        for label, cli in (("the tracks alone", ["--stems", str(root / "session")]),
+                           ("the tracks and the mix", [str(mix), "--stems", str(root / "session")])):
+            wall, gb = measured(cli)
+            print(f"{label}: {wall:.1f} s, peak {gb:.2f} GB")
+    finally:
+        if args.keep is None:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
