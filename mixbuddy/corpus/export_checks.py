@@ -92,10 +92,10 @@ def warn_limited(folder: str | Path, peaks: Mapping[Path, float], flat: Mapping[
     stems exported with the master's effects on, each through the limiter on its own, so the loud stems lose
     level against the quiet ones that the limiter leaves alone (the real-dev songs' stems so exported at -14
     LUFS read as balanced instead of "vocals too quiet"). ``peaks``: each file's sample peak; ``flat``: its
-    flat share. Tracks that are limited on purpose (or sampled from limited loops) to one ceiling look the same, so it is
-    asked, not concluded; lossy copies (peaks moved by the codec) are not caught. Where every file peaks at one
-    level as well (:func:`normalised`), normalised files of sustained notes would look the same too (and a hot
-    master export can bring every stem to its ceiling), so the warning asks about both."""
+    flat share. Tracks that are limited on purpose (or sampled from limited loops) to one ceiling look the
+    same, so it is asked, not concluded; lossy copies (peaks moved by the codec) are not caught. Where every
+    file peaks at one level as well (:func:`normalised`), normalised files of sustained notes look the same
+    too (and a hot master export can bring every stem to its ceiling), so the warning asks about both."""
     top = max(peaks.values(), default=0.0)
     if top <= 0.0:
         return []
