@@ -1,6 +1,6 @@
 """What the files of a song folder say about how they were exported, beyond their names.
 
-Four mistakes of a stems export that the names do not show, each of which makes the stems' balance
+Five mistakes of a stems export that the names do not show, each of which makes the stems' balance
 (what mixbuddy judges) wrong without a word:
 
 - every file **normalised** to one peak (:func:`warn_normalised`; said, nothing can be undone);
@@ -8,9 +8,11 @@ Four mistakes of a stems export that the names do not show, each of which makes 
   to one ceiling (:func:`warn_limited`; said, nothing can be undone);
 - a **bounce of the whole song** left among the stems under a name that names no stem, so summed into
   "other" (:func:`mix_files`);
-- a **group or bus track** exported with the tracks it sums, so they count twice (:func:`bus_files`).
+- a **group or bus track** exported with the tracks it sums, so they count twice (:func:`bus_files`);
+- a **second copy** of a file ("Vocals (1).wav" from a second download, "Kick copy.wav"), so its audio counts
+  twice (:func:`copy_files`).
 
-The last two are found from ``glimpses``: each file as a mono copy at ``GLIMPSE_RATE``, which the stems
+The last three are found from ``glimpses``: each file as a mono copy at ``GLIMPSE_RATE``, which the stems
 loader keeps when asked (``FileStemLoader.glimpse``). ``advise`` leaves such files out
 (``mixbuddy.predict.windows.folder_stems``); ``data build`` names them (``mixbuddy.data.gate``).
 """
@@ -34,6 +36,8 @@ MIX_FILE_R = 0.5             # a file this correlated with the sum of the others
 MIX_OUTSIDE_R = 0.3          # ... and this with the drums, bass and vocals files is the mix, not a stem
 BUS_R = 0.9                  # a file this correlated with the sum of its stem's other files ...
 BUS_GAIN_R = 0.1             # ... and this much less with any one of them sums them: a bus
+COPY_DB = 0.01               # two files whose peaks and glimpse energies are this close ...
+COPY_R = 0.9999              # ... and whose glimpses correlate this well hold the same audio
 
 
 def normalised(peaks: Mapping[Path, float]) -> tuple[float, float, list[str]] | None:
@@ -195,6 +199,40 @@ def bus_files(glimpses: Mapping[Path, np.ndarray], groups: Mapping[str, Sequence
         found += _take_out(left, list(left), lambda p, r: r >= BUS_R and r - max(
             _corr(left[p], left[q]) for q in left if q != p) >= BUS_GAIN_R)
     return found
+
+
+def copy_files(glimpses: Mapping[Path, np.ndarray], peaks: Mapping[Path, float],
+               pairs: Mapping[Path, Path] | None = None) -> list[tuple[Path, Path, float]]:
+    """(the copy, the file it copies, their correlation) for each file that holds the same audio as another: a
+    second copy of one file (a second download saved as "Vocals (1).wav", a "Kick copy.wav"), which summed with
+    it would count its audio twice (6 dB up). The same audio means peaks within ``COPY_DB`` (decoded at full
+    band), and mono 2 kHz glimpses within ``COPY_DB`` in energy that correlate ``COPY_R`` or more; of the two,
+    the file with the longer name (then the later one) is the copy. Two microphones of one source, a double take
+    or a track turned down are not the same audio; a lossy re-encode of a file (peaks moved) is not caught.
+    Silent files are left out, and so are the two halves of a split-stereo pair (``pairs``: left -> right file),
+    which hold the same audio whenever the track is a centred mono one."""
+    order = sorted((p for p in glimpses if peaks.get(p, 0.0) > 0.0), key=lambda p: (len(p.name), p.name))
+    found: list[tuple[Path, Path, float]] = []
+    for i, a in enumerate(order):
+        if any(a == c for c, _, _ in found):
+            continue
+        for b in order[i + 1:]:
+            if (any(b == c for c, _, _ in found) or abs(20.0 * np.log10(peaks[a] / peaks[b])) > COPY_DB
+                    or (pairs or {}).get(a) == b or (pairs or {}).get(b) == a):
+                continue
+            ga, gb = _padded(glimpses, [a, b]).values()
+            ea, eb = float(np.dot(ga, ga)), float(np.dot(gb, gb))
+            r = _corr(ga, gb)
+            if ea > 0.0 and eb > 0.0 and abs(10.0 * np.log10(ea / eb)) <= COPY_DB and r >= COPY_R:
+                found.append((b, a, r))
+    return found
+
+
+def warn_copy_file(folder: str | Path, path: Path, original: Path, done: str) -> None:
+    """Say that ``path`` holds the same audio as ``original`` (found by :func:`copy_files`) and what was
+    ``done`` with it."""
+    name, first = (p.relative_to(folder).as_posix() if p.is_relative_to(folder) else p.name for p in (path, original))
+    log.warning("%s: %s holds the same audio as %s (a second copy of one file?): %s", folder, name, first, done)
 
 
 def warn_mix_file(folder: str | Path, path: Path, r: float, done: str, bus: bool = False) -> None:

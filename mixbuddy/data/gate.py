@@ -15,7 +15,7 @@ import numpy as np
 
 from ..audio import resample, to_channels
 from ..corpus.song import Song
-from ..corpus.export_checks import bus_files, mix_files, warn_mix_file, warn_peaks
+from ..corpus.export_checks import bus_files, copy_files, mix_files, warn_copy_file, warn_mix_file, warn_peaks
 from .config import DataConfig
 
 EPS = 1e-12
@@ -121,12 +121,15 @@ def analyse_song(song: Song, cfg: DataConfig) -> SongChunks:
     stems = song.stems()  # native rate/channels: each stem decoded once
     if isinstance(getattr(song.loader, "peaks", None), dict):   # a song of files: normalised? limited?
         warn_peaks(song.source or song.id, song.loader.peaks, song.loader.flat)
-    if getattr(song.loader, "glimpses", None):     # a stems folder's song: a bounce in "other", a group track?
+    if getattr(song.loader, "glimpses", None):     # a stems folder's song: a bounce in "other", a group track, a copy?
         for path, r in mix_files(song.loader.glimpses, song.loader.files.get("other", ())):
             warn_mix_file(Path(song.source), path, r, "this build sums it into 'other'; take it out of the folder "
                           "and build again")
         for path, r in bus_files(song.loader.glimpses, song.loader.files):
             warn_mix_file(Path(song.source), path, r, "This build counts its tracks twice", bus=True)
+        for path, original, _ in copy_files(song.loader.glimpses, song.loader.peaks, song.loader.pairs):
+            warn_copy_file(Path(song.source), path, original, "this build counts its audio twice; take the copy "
+                           "out of the folder and build again")
     frame = round(cfg.gate.frame_s * cfg.analysis_sr)
     mono = {s: convert(x, song.sample_rate, cfg.analysis_sr, 1)[:, 0] for s, x in stems.items()}
     powers = {s: frame_powers(x, frame) for s, x in mono.items()}

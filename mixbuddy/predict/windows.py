@@ -133,14 +133,18 @@ def read_stems_folder(folder: str | Path, sample_rate: int, channels: int,
     return song, stems
 
 
+COPY_LEFT_OUT = ("left out, so its audio counts once (if the song plays it twice on purpose, a mix given with the "
+                 "stems shows that: the level check then finds its stem about 6 dB up)")
+
+
 def folder_stems(folder: str | Path, sample_rate: int | None, channels: int, mapping: str | Path | None = None,
                  song: Song | None = None, say: bool = True, skip: Sequence[str] = ()) -> tuple[Song, dict[str, np.ndarray]]:
     """(the folder's Song, its stems at ``sample_rate`` (None: the song's) and ``channels``, zero-padded to the
-    longest), with a file that holds the whole song and one that sums other files of its stem left out, and
-    said so unless ``say`` is False: a bounce left in the folder under a name that names no stem would be
-    summed into "other", a group track exported with its tracks would count them twice (``mix_files`` and
-    ``bus_files`` of :mod:`mixbuddy.corpus.stems_folder`)."""
-    from ..corpus.export_checks import bus_files, mix_files, warn_mix_file
+    longest), with a file that holds the whole song, one that sums other files of its stem and a second copy of
+    a file left out, and said so unless ``say`` is False: a bounce left in the folder under a name that names no
+    stem would be summed into "other", a group track exported with its tracks would count them twice, a copy
+    its audio (``mix_files``, ``bus_files`` and ``copy_files`` of :mod:`mixbuddy.corpus.export_checks`)."""
+    from ..corpus.export_checks import bus_files, copy_files, mix_files, warn_copy_file, warn_mix_file
     from ..corpus.stems_folder import song_from_files
 
     song = song or stems_song(folder, mapping)
@@ -150,12 +154,17 @@ def folder_stems(folder: str | Path, sample_rate: int | None, channels: int, map
     song.loader.glimpse = sum(map(len, song.loader.files.values())) >= 3   # neither check looks at fewer files
     stems = song.stems(sample_rate, channels, pad=True)
     mixes = mix_files(song.loader.glimpses, song.loader.files.get("other", ()))
-    kept = {k: [p for p in v if p not in {m for m, _ in mixes}] for k, v in song.loader.files.items()}
+    copies = copy_files({p: g for p, g in song.loader.glimpses.items() if p not in {m for m, _ in mixes}},
+                        song.loader.peaks, song.loader.pairs)
+    gone = {m for m, _ in mixes} | {c for c, _, _ in copies}
+    kept = {k: [p for p in v if p not in gone] for k, v in song.loader.files.items()}
     said = [(p, r, False) for p, r in mixes] + [(p, r, True) for p, r in bus_files(song.loader.glimpses, kept)]
     for path, r, bus in said if say else ():
         warn_mix_file(folder, Path(path), r, "Left out, so its tracks count once" if bus else "left out", bus)
-    if said:
-        dropped = {p for p, _, _ in said}
+    for path, original, _ in copies if say else ():
+        warn_copy_file(folder, Path(path), Path(original), COPY_LEFT_OUT)
+    if said or copies:
+        dropped = {p for p, _, _ in said} | gone
         files = {k: [p for p in v if p not in dropped] for k, v in song.loader.files.items()}
         glimpses = {p: g for p, g in song.loader.glimpses.items() if p not in dropped}
         song = song_from_files(song.id, song.split, Path(folder), files, {})

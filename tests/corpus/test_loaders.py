@@ -20,7 +20,7 @@ from mixbuddy.corpus.config import CorpusConfig
 from mixbuddy.corpus.list_cli import add_list_verb
 from mixbuddy.corpus.load import carve_validation, load_corpus
 from mixbuddy.corpus.song import Song
-from mixbuddy.corpus.export_checks import bus_files, mix_files, peak_stats, warn_limited, warn_normalised, warn_peaks
+from mixbuddy.corpus.export_checks import bus_files, copy_files, mix_files, peak_stats, warn_limited, warn_normalised, warn_peaks
 from mixbuddy.corpus.stems_folder import default_mapping, name_words, stereo_pairs
 from mixbuddy.errors import AudioFileError, ConfigError, CorpusError, MixbuddyError
 
@@ -329,6 +329,25 @@ def test_stems_limited_to_one_ceiling_are_told_from_normalised_ones(tmp_path: Pa
                                           "Vox.wav), and Keys.wav, Kick.wav, Vox.wav are flat-topped (100 to 100 in "
                                           "100 000 of their samples within 0.5 dB of it): were the stems normalised "
                                           "on export, or exported through the master bus's limiter")
+
+
+def test_a_second_copy_of_a_file_is_told_from_microphones_and_doubles():
+    """copy_files: a file holding the same audio as another (its glimpse and peak) is the copy, the longer name
+    of the two; a track turned down, a second microphone (low-passed), a double (another take) and silence are
+    not copies."""
+    rng = np.random.default_rng(1)
+    vox, keys, take = (rng.standard_normal(4000) * a for a in (0.5, 0.7, 0.5))
+    low = np.convolve(vox, np.ones(4) / 4, mode="same")
+    glimpses = {Path("Vox.wav"): vox, Path("Vox (1).wav"): vox.copy(), Path("Keys.wav"): keys,
+                Path("Keys quiet.wav"): keys * 0.5, Path("Vox mic 2.wav"): low, Path("Vox take 2.wav"): take,
+                Path("Pad.wav"): vox * 0, Path("Pad copy.wav"): vox * 0}
+    peaks = {p: float(np.abs(g).max()) for p, g in glimpses.items()}
+    assert [(c.name, o.name, round(r, 4)) for c, o, r in copy_files(glimpses, peaks)] == [
+        ("Vox (1).wav", "Vox.wav", 1.0)]
+    # the halves of a split-stereo pair of a centred mono track hold the same audio: not a copy
+    assert copy_files(glimpses, peaks, pairs={Path("Vox.wav"): Path("Vox (1).wav")}) == []
+    peaks[Path("Vox (1).wav")] *= 10 ** (0.05 / 20)       # a peak 0.05 dB apart: not the same audio
+    assert copy_files(glimpses, peaks) == []
 
 
 def test_a_bounce_of_the_whole_song_is_told_from_the_stems():

@@ -1000,6 +1000,38 @@ def test_stems_exported_through_the_master_limiter_are_pointed_out(tmp_path, eng
         assert not any("limiter" in n or "normalised" in n for n in notes)
 
 
+def test_a_second_copy_of_a_stem_file_is_left_out(tmp_path, engine):
+    """The example's stems with the vocals file twice ("vocals (1).ogg", a second download): summed, the vocals
+    read 6 dB up ("about 4.5 dB" instead of 9.5); the copy is now left out with a note, and the advice, levels and
+    --apply render are those of the stems alone. A mix that does hold the vocals twice says so through the level
+    check."""
+    from mixbuddy.predict.apply import Correction, render_correction
+
+    folder = tmp_path / "song"
+    folder.mkdir()
+    for p in sorted((LITHIUM / "stems").glob("*.ogg")):
+        (folder / p.name).write_bytes(p.read_bytes())
+    (folder / "vocals (1).ogg").write_bytes((LITHIUM / "stems" / "vocals.ogg").read_bytes())
+    rep = advise(None, "drums", engine, stems_dir=folder)
+    plain = advise(None, "drums", engine, stems_dir=LITHIUM / "stems")
+    (note,) = [n for n in rep.notes if "same audio" in n]
+    assert note.startswith(f"{folder}: vocals (1).ogg holds the same audio as vocals.ogg (a second copy of one file?)")
+    assert [w.levels for w in rep.windows] == [w.levels for w in plain.windows] and rep.verdict == plain.verdict
+    a = render_correction(folder, Correction("vocals", 9.5, "test"), tmp_path / "a.wav")
+    b = render_correction(LITHIUM / "stems", Correction("vocals", 9.5, "test"), tmp_path / "b.wav")
+    assert np.array_equal(sf.read(a.output)[0], sf.read(b.output)[0])
+    stems = {p.stem: sf.read(str(p), dtype="float32")[0] for p in sorted((LITHIUM / "stems").glob("*.ogg"))}
+    write_stem_file(tmp_path / "twice.wav", sum(stems.values()) + stems["vocals"], 44100)
+    rep = advise(tmp_path / "twice.wav", "drums", engine, stems_dir=folder)
+    assert any("at other levels than their files: vocals +6.0 dB against the others" in n for n in rep.notes)
+    for side in "LR":       # a centred mono track bounced as split-stereo halves: the same audio, not a copy
+        write_stem_file(tmp_path / "split" / f"Vox.{side}.wav", stems["vocals"].mean(axis=1, keepdims=True), 44100)
+    for k in ("bass", "drums", "other"):
+        write_stem_file(tmp_path / "split" / f"{k}.wav", stems[k], 44100)
+    rep = advise(None, "drums", engine, stems_dir=tmp_path / "split")
+    assert not any("same audio" in n for n in rep.notes) and any("split-stereo export" in n for n in rep.notes)
+
+
 def test_a_bounce_of_the_whole_song_among_the_stems_is_left_out(tmp_path, engine):
     """The example's mix beside its stems as "Lithium final v3.ogg" (a name that names no stem, so "other"):
     left out with a note, the advice, its levels and the --apply render as from the stems alone."""

@@ -1,0 +1,122 @@
+"""A second copy of a stem file in the folder: what it did to the advice, and is it left out, and only it?
+
+A file downloaded twice ("vocals (1).ogg"), or copied in a file manager ("Kick copy.wav"), sits beside its original
+and was summed with it: its stem read 6 dB up. For each song (the three real-dev songs and the bundled example, as
+given: 44.1 kHz Ogg files) and each stem:
+
+- *a copy*: the stem's file copied byte for byte as "<stem> (1).ogg"; ``advise`` (loudness engine, anchor drums)
+  on the folder, against the stems alone, and against the folder as it was read before (the stem summed with its
+  copy: the stem's file replaced by twice its audio);
+- controls that must not be taken for a copy: the stem beside a low-passed copy of itself 3 dB down (a second
+  microphone), a copy 4 ms later (a room microphone), a copy 0.5 dB down (a duplicate track turned down: the mix
+  plays it), and the stem 30 s later (another take).
+
+Then the 400 songs of the synthetic corpus (``mixbuddy corpus synth -o work/synth --config configs/synth.yaml``
+first): how many copies ``copy_files`` finds in them.
+
+    python benchmarks/copied_files.py [--synth work/synth]
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import shutil
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from scipy.signal import butter, sosfilt
+
+from mixbuddy.audio import read_audio, write_audio
+from mixbuddy.corpus.export_checks import copy_files
+from mixbuddy.predict.advise import advise
+from mixbuddy.predict.engines import LoudnessEngine
+from mixbuddy.predict.windows import stems_song
+
+from late_stems import songs   # this folder is on sys.path
+from master_stems import finding
+from unheard_files import Said
+
+SR = 44100
+
+
+def controls(x: np.ndarray) -> dict[str, np.ndarray]:
+    low = sosfilt(butter(4, 3000, fs=SR, output="sos"), x, axis=0) * 10 ** (-3 / 20)
+    return {"second microphone (low-passed, -3 dB)": low, "room microphone (4 ms later)": np.roll(x, int(0.004 * SR), 0),
+            "duplicate track 0.5 dB down": x * 10 ** (-0.5 / 20), "another take (30 s later)": np.roll(x, 30 * SR, 0)}
+
+
+def copied(folder: Path, work: Path, stem: str) -> tuple[str, str, bool, bool]:
+    """(advice now, advice as read before, the copy left out, anything else left out) for ``stem`` copied."""
+    now_dir, before_dir = work / "now", work / "before"
+    for d in (now_dir, before_dir):
+        shutil.copytree(folder, d)
+    shutil.copyfile(folder / f"{stem}.ogg", now_dir / f"{stem} (1).ogg")
+    (before_dir / f"{stem}.ogg").unlink()
+    write_audio(before_dir / f"{stem}.wav", 2 * read_audio(folder / f"{stem}.ogg")[0], SR)
+    said = Said()
+    logging.getLogger("mixbuddy").addHandler(said)
+    try:
+        now = finding(advise(None, "drums", LoudnessEngine(), stems_dir=now_dir))
+    finally:
+        logging.getLogger("mixbuddy").removeHandler(said)
+    before = finding(advise(None, "drums", LoudnessEngine(), stems_dir=before_dir))
+    shutil.rmtree(now_dir)
+    shutil.rmtree(before_dir)
+    copies = [m for m in said.messages if "holds the same audio" in m]
+    right = any(m.split(": ", 1)[1].startswith(f"{stem} (1).ogg holds the same audio as {stem}.ogg") for m in copies)
+    return now, before, right, len(copies) > int(right)
+
+
+def control_copies(stems: dict[str, np.ndarray], work: Path) -> Counter:
+    """How many of each control ``copy_files`` takes for a copy (reading the folder as advise does)."""
+    taken: Counter = Counter()
+    for stem, x in stems.items():
+        for name, y in controls(x).items():
+            folder = work / "control"
+            folder.mkdir()
+            for k, z in stems.items():
+                write_audio(folder / f"{k}.wav", z, SR)
+            write_audio(folder / f"{stem} 2.wav", y, SR)
+            song = stems_song(folder)
+            song.loader.glimpse = True
+            song.stems()
+            taken[name] += len(copy_files(song.loader.glimpses, song.loader.peaks))
+            shutil.rmtree(folder)
+    return taken
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--synth", type=Path, default=Path("work/synth"), help="a synthetic corpus (skipped if absent)")
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.ERROR)
+    logging.getLogger().handlers[0].setLevel(logging.ERROR)
+    right = wrong = n = 0
+    taken: Counter = Counter()
+    for song, folder in songs().items():
+        plain = finding(advise(None, "drums", LoudnessEngine(), stems_dir=folder))
+        print(f"\n{song}: the stems alone: {plain}")
+        stems = {p.stem: read_audio(p)[0] for p in sorted(folder.glob("*.ogg"))}
+        with tempfile.TemporaryDirectory() as d:
+            for stem in stems:
+                now, before, ok, other = copied(folder, Path(d), stem)
+                n, right, wrong = n + 1, right + ok, wrong + other
+                print(f"  {stem} copied: now {now} (copy left out: {ok}); as read before: {before}")
+            taken += control_copies(stems, Path(d))
+    print(f"\ncopies left out: {right} of {n}; another file taken for a copy: {wrong}")
+    print(f"controls taken for a copy (of {n} each): {dict(taken) or 'none'}")
+    if args.synth.is_dir():
+        found = songs_with = total = 0
+        for folder in sorted(p.parent for p in args.synth.rglob("meta.json")):
+            song = stems_song(folder)
+            song.loader.glimpse = True
+            song.stems()
+            copies = copy_files(song.loader.glimpses, song.loader.peaks)
+            total, found, songs_with = total + 1, found + len(copies), songs_with + bool(copies)
+        print(f"synthetic corpus {args.synth}: {total} songs, copies found {found} (in {songs_with} songs)")
+
+
+if __name__ == "__main__":
+    main()
