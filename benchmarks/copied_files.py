@@ -4,9 +4,10 @@ A file downloaded twice ("vocals (1).ogg"), or copied in a file manager ("Kick c
 and was summed with it: its stem read 6 dB up. For each song (the three real-dev songs and the bundled example, as
 given: 44.1 kHz Ogg files) and each stem:
 
-- *a copy*: the stem's file copied byte for byte as "<stem> (1).ogg"; ``advise`` (loudness engine, anchor drums)
-  on the folder, against the stems alone, and against the folder as it was read before (the stem summed with its
-  copy: the stem's file replaced by twice its audio);
+- *a copy*: the stem's file copied byte for byte as "<stem> (1).ogg" (named as a copy: left out) and as "<stem>
+  2.ogg" (a duplicated track's name: kept, and asked about); ``advise`` (loudness engine, anchor drums) on the
+  folder, against the stems alone, and against the folder as it was read before (the stem summed with its copy:
+  the stem's file replaced by twice its audio);
 - controls that must not be taken for a copy: the stem beside a low-passed copy of itself 3 dB down (a second
   microphone), a copy 4 ms later (a room microphone), a copy 0.5 dB down (a duplicate track turned down: the mix
   plays it), and the stem 30 s later (another take).
@@ -47,26 +48,32 @@ def controls(x: np.ndarray) -> dict[str, np.ndarray]:
             "duplicate track 0.5 dB down": x * 10 ** (-0.5 / 20), "another take (30 s later)": np.roll(x, 30 * SR, 0)}
 
 
-def copied(folder: Path, work: Path, stem: str) -> tuple[str, str, bool, bool]:
-    """(advice now, advice as read before, the copy left out, anything else left out) for ``stem`` copied."""
-    now_dir, before_dir = work / "now", work / "before"
-    for d in (now_dir, before_dir):
-        shutil.copytree(folder, d)
-    shutil.copyfile(folder / f"{stem}.ogg", now_dir / f"{stem} (1).ogg")
-    (before_dir / f"{stem}.ogg").unlink()
-    write_audio(before_dir / f"{stem}.wav", 2 * read_audio(folder / f"{stem}.ogg")[0], SR)
+def copied(folder: Path, work: Path, stem: str, name: str) -> tuple[str, bool, bool]:
+    """(advice, the copy named as expected, anything else named) for ``stem``'s file copied as ``name``."""
+    now_dir = work / "now"
+    shutil.copytree(folder, now_dir)
+    shutil.copyfile(folder / f"{stem}.ogg", now_dir / name)
     said = Said()
     logging.getLogger("mixbuddy").addHandler(said)
     try:
         now = finding(advise(None, "drums", LoudnessEngine(), stems_dir=now_dir))
     finally:
         logging.getLogger("mixbuddy").removeHandler(said)
-    before = finding(advise(None, "drums", LoudnessEngine(), stems_dir=before_dir))
     shutil.rmtree(now_dir)
+    copies = [m.split(": ", 1)[1] for m in said.messages if "holds the same audio" in m]
+    right = any(m.startswith(f"{name} holds the same audio as {stem}.ogg") for m in copies)
+    return now, right, len(copies) > int(right)
+
+
+def before(folder: Path, work: Path, stem: str) -> str:
+    """The advice as the folder with a copy was read before: the stem summed with its copy (twice its audio)."""
+    before_dir = work / "before"
+    shutil.copytree(folder, before_dir)
+    (before_dir / f"{stem}.ogg").unlink()
+    write_audio(before_dir / f"{stem}.wav", 2 * read_audio(folder / f"{stem}.ogg")[0], SR)
+    out = finding(advise(None, "drums", LoudnessEngine(), stems_dir=before_dir))
     shutil.rmtree(before_dir)
-    copies = [m for m in said.messages if "holds the same audio" in m]
-    right = any(m.split(": ", 1)[1].startswith(f"{stem} (1).ogg holds the same audio as {stem}.ogg") for m in copies)
-    return now, before, right, len(copies) > int(right)
+    return out
 
 
 def control_copies(stems: dict[str, np.ndarray], work: Path) -> Counter:
@@ -93,7 +100,7 @@ def main() -> None:
     args = ap.parse_args()
     logging.basicConfig(level=logging.ERROR)
     logging.getLogger().handlers[0].setLevel(logging.ERROR)
-    right = wrong = n = 0
+    right = wrong = n = asked = twice = 0
     taken: Counter = Counter()
     for song, folder in songs().items():
         plain = finding(advise(None, "drums", LoudnessEngine(), stems_dir=folder))
@@ -101,11 +108,17 @@ def main() -> None:
         stems = {p.stem: read_audio(p)[0] for p in sorted(folder.glob("*.ogg"))}
         with tempfile.TemporaryDirectory() as d:
             for stem in stems:
-                now, before, ok, other = copied(folder, Path(d), stem)
-                n, right, wrong = n + 1, right + ok, wrong + other
-                print(f"  {stem} copied: now {now} (copy left out: {ok}); as read before: {before}")
+                now, ok, other = copied(folder, Path(d), stem, f"{stem} (1).ogg")
+                kept, named, other2 = copied(folder, Path(d), stem, f"{stem} 2.ogg")
+                was = before(folder, Path(d), stem)
+                n, right, wrong, asked = n + 1, right + (ok and now == plain), wrong + other + other2, asked + named
+                twice += kept == was
+                print(f"  {stem} copied as '{stem} (1).ogg': {now} (left out: {ok}); as '{stem} 2.ogg': {kept} "
+                      f"(kept, asked: {named}); as read before: {was}")
             taken += control_copies(stems, Path(d))
-    print(f"\ncopies left out: {right} of {n}; another file taken for a copy: {wrong}")
+    print(f"\n'(1)' copies left out with the advice of the stems alone: {right} of {n}; '2' copies kept and asked "
+          f"about: {asked} of {n} (their advice that of the folder as read before: {twice}); another file taken for "
+          f"a copy: {wrong}")
     print(f"controls taken for a copy (of {n} each): {dict(taken) or 'none'}")
     if args.synth.is_dir():
         found = songs_with = total = 0

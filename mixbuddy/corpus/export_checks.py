@@ -19,6 +19,7 @@ loader keeps when asked (``FileStemLoader.glimpse``). ``advise`` leaves such fil
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
@@ -38,6 +39,11 @@ BUS_R = 0.9                  # a file this correlated with the sum of its stem's
 BUS_GAIN_R = 0.1             # ... and this much less with any one of them sums them: a bus
 COPY_DB = 0.01               # two files whose peaks and glimpse energies are this close ...
 COPY_R = 0.9999              # ... and whose glimpses correlate this well hold the same audio
+# what a browser, a file manager or a shell adds to a copy's name: "x (1)", "x copy", "x copy 2", "x - Copy",
+# "x - Copy (2)", "x (copy)", "x (another copy)", "x (3rd copy)", "Copy of x"
+_COPY_SUFFIX = re.compile(r"\s*\(\d+\)|\s+(-\s+)?copy(\s+\d+)?(\s*\(\d+\))?|\s*\((another |\d+(st|nd|rd|th) )?copy\)",
+                          re.IGNORECASE)
+_COPY_PREFIX = re.compile(r"copy of\s+", re.IGNORECASE)
 
 
 def normalised(peaks: Mapping[Path, float]) -> tuple[float, float, list[str]] | None:
@@ -228,11 +234,22 @@ def copy_files(glimpses: Mapping[Path, np.ndarray], peaks: Mapping[Path, float],
     return found
 
 
+def named_as_copy(path: Path, original: Path) -> bool:
+    """Whether ``path``'s name is ``original``'s with what a browser or a file manager adds to a copy ("vocals
+    (1).wav", "vocals copy.wav", "vocals - Copy.wav", "Copy of vocals.wav"); the extensions may differ."""
+    name, first = path.stem.lower(), original.stem.lower()
+    rest = name[len(first):] if name.startswith(first) else None
+    return ((rest is not None and _COPY_SUFFIX.fullmatch(rest) is not None)
+            or (_COPY_PREFIX.match(name) is not None and _COPY_PREFIX.sub("", name, count=1) == first))
+
+
 def warn_copy_file(folder: str | Path, path: Path, original: Path, done: str) -> None:
     """Say that ``path`` holds the same audio as ``original`` (found by :func:`copy_files`) and what was
-    ``done`` with it."""
+    ``done`` with it; for a file not named as a copy (:func:`named_as_copy`), ask which it is."""
     name, first = (p.relative_to(folder).as_posix() if p.is_relative_to(folder) else p.name for p in (path, original))
-    log.warning("%s: %s holds the same audio as %s (a second copy of one file?): %s", folder, name, first, done)
+    what = ("a second copy of one file?" if named_as_copy(path, original) else
+            "one file exported twice under two names, or a track duplicated in the session?")
+    log.warning("%s: %s holds the same audio as %s (%s): %s", folder, name, first, what, done)
 
 
 def warn_mix_file(folder: str | Path, path: Path, r: float, done: str, bus: bool = False) -> None:

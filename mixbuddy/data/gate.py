@@ -128,8 +128,8 @@ def analyse_song(song: Song, cfg: DataConfig) -> SongChunks:
         for path, r in bus_files(song.loader.glimpses, song.loader.files):
             warn_mix_file(Path(song.source), path, r, "This build counts its tracks twice", bus=True)
         for path, original, _ in copy_files(song.loader.glimpses, song.loader.peaks, song.loader.pairs):
-            warn_copy_file(Path(song.source), path, original, "this build counts its audio twice; take the copy "
-                           "out of the folder and build again")
+            warn_copy_file(Path(song.source), path, original, "this build counts its audio twice (if it is a "
+                           "copy, take it out of the folder and build again)")
     frame = round(cfg.gate.frame_s * cfg.analysis_sr)
     mono = {s: convert(x, song.sample_rate, cfg.analysis_sr, 1)[:, 0] for s, x in stems.items()}
     powers = {s: frame_powers(x, frame) for s, x in mono.items()}

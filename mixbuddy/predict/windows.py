@@ -135,35 +135,41 @@ def read_stems_folder(folder: str | Path, sample_rate: int, channels: int,
 
 COPY_LEFT_OUT = ("left out, so its audio counts once (if the song plays it twice on purpose, a mix given with the "
                  "stems shows that: the level check then finds its stem about 6 dB up)")
+COPY_KEPT = ("both kept, as a duplicated track plays twice (if one is a copy, take it out of the folder: its audio "
+             "counts twice; a mix given with the stems shows which: the level check finds both files about 6 dB "
+             "down when the mix holds the audio once)")
 
 
 def folder_stems(folder: str | Path, sample_rate: int | None, channels: int, mapping: str | Path | None = None,
                  song: Song | None = None, say: bool = True, skip: Sequence[str] = ()) -> tuple[Song, dict[str, np.ndarray]]:
     """(the folder's Song, its stems at ``sample_rate`` (None: the song's) and ``channels``, zero-padded to the
     longest), with a file that holds the whole song, one that sums other files of its stem and a second copy of
-    a file left out, and said so unless ``say`` is False: a bounce left in the folder under a name that names no
-    stem would be summed into "other", a group track exported with its tracks would count them twice, a copy
-    its audio (``mix_files``, ``bus_files`` and ``copy_files`` of :mod:`mixbuddy.corpus.export_checks`)."""
-    from ..corpus.export_checks import bus_files, copy_files, mix_files, warn_copy_file, warn_mix_file
+    a file (named as one: "vocals (1).wav"; another file of the same audio is only named) left out, and said so
+    unless ``say`` is False: a bounce left in the folder under a name that names no stem would be summed into
+    "other", a group track exported with its tracks would count them twice, a copy its audio (``mix_files``,
+    ``bus_files`` and ``copy_files`` of :mod:`mixbuddy.corpus.export_checks`)."""
+    from ..corpus.export_checks import (bus_files, copy_files, mix_files, named_as_copy, warn_copy_file,
+                                         warn_mix_file)
     from ..corpus.stems_folder import song_from_files
 
     song = song or stems_song(folder, mapping)
     if skip:        # files advise found the mix does not hold (SongAudio.left_out), for --apply
         files = {k: [p for p in v if in_folder(song, p) not in skip] for k, v in song.loader.files.items()}
         song = song_from_files(song.id, song.split, Path(folder), files, {})
-    song.loader.glimpse = sum(map(len, song.loader.files.values())) >= 3   # neither check looks at fewer files
+    song.loader.glimpse = sum(map(len, song.loader.files.values())) >= 3   # no check looks at fewer files
     stems = song.stems(sample_rate, channels, pad=True)
     mixes = mix_files(song.loader.glimpses, song.loader.files.get("other", ()))
     copies = copy_files({p: g for p, g in song.loader.glimpses.items() if p not in {m for m, _ in mixes}},
                         song.loader.peaks, song.loader.pairs)
-    gone = {m for m, _ in mixes} | {c for c, _, _ in copies}
+    copies = [(c, o, named_as_copy(c, o)) for c, o, _ in copies]     # only a file named as a copy is left out
+    gone = {m for m, _ in mixes} | {c for c, _, named in copies if named}
     kept = {k: [p for p in v if p not in gone] for k, v in song.loader.files.items()}
     said = [(p, r, False) for p, r in mixes] + [(p, r, True) for p, r in bus_files(song.loader.glimpses, kept)]
     for path, r, bus in said if say else ():
         warn_mix_file(folder, Path(path), r, "Left out, so its tracks count once" if bus else "left out", bus)
-    for path, original, _ in copies if say else ():
-        warn_copy_file(folder, Path(path), Path(original), COPY_LEFT_OUT)
-    if said or copies:
+    for path, original, named in copies if say else ():
+        warn_copy_file(folder, Path(path), Path(original), COPY_LEFT_OUT if named else COPY_KEPT)
+    if said or gone:
         dropped = {p for p, _, _ in said} | gone
         files = {k: [p for p in v if p not in dropped] for k, v in song.loader.files.items()}
         glimpses = {p: g for p, g in song.loader.glimpses.items() if p not in dropped}

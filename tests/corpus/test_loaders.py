@@ -20,7 +20,7 @@ from mixbuddy.corpus.config import CorpusConfig
 from mixbuddy.corpus.list_cli import add_list_verb
 from mixbuddy.corpus.load import carve_validation, load_corpus
 from mixbuddy.corpus.song import Song
-from mixbuddy.corpus.export_checks import bus_files, copy_files, mix_files, peak_stats, warn_limited, warn_normalised, warn_peaks
+from mixbuddy.corpus.export_checks import bus_files, copy_files, mix_files, named_as_copy, peak_stats, warn_limited, warn_normalised, warn_peaks
 from mixbuddy.corpus.stems_folder import default_mapping, name_words, stereo_pairs
 from mixbuddy.errors import AudioFileError, ConfigError, CorpusError, MixbuddyError
 
@@ -348,6 +348,17 @@ def test_a_second_copy_of_a_file_is_told_from_microphones_and_doubles():
     assert copy_files(glimpses, peaks, pairs={Path("Vox.wav"): Path("Vox (1).wav")}) == []
     peaks[Path("Vox (1).wav")] *= 10 ** (0.05 / 20)       # a peak 0.05 dB apart: not the same audio
     assert copy_files(glimpses, peaks) == []
+
+
+@pytest.mark.parametrize("name, copy", [
+    ("Vox (1).wav", True), ("Vox(2).ogg", True), ("Vox copy.wav", True), ("Vox copy 2.wav", True),
+    ("Vox - Copy.wav", True), ("Vox - Copy (2).wav", True), ("Vox (copy).wav", True), ("Vox (another copy).wav", True),
+    ("Vox (3rd copy).wav", True), ("Copy of Vox.wav", True), ("vox (1).flac", True),
+    ("Vox 2.wav", False), ("Vox Dbl.wav", False), ("Voxcopy.wav", False), ("Lead Vox.wav", False)])
+def test_a_name_that_says_copy(name, copy):
+    """What browsers, file managers and shells add to a copy's name; a DAW's "Vox 2" (a duplicated track, which
+    may play twice on purpose) is not such a name."""
+    assert named_as_copy(Path(name), Path("Vox.wav")) == copy
 
 
 def test_a_bounce_of_the_whole_song_is_told_from_the_stems():

@@ -1030,6 +1030,13 @@ def test_a_second_copy_of_a_stem_file_is_left_out(tmp_path, engine):
         write_stem_file(tmp_path / "split" / f"{k}.wav", stems[k], 44100)
     rep = advise(None, "drums", engine, stems_dir=tmp_path / "split")
     assert not any("same audio" in n for n in rep.notes) and any("split-stereo export" in n for n in rep.notes)
+    (folder / "vocals (1).ogg").rename(folder / "Lead Vox.ogg")     # not named as a copy: asked, and kept
+    rep = advise(None, "drums", engine, stems_dir=folder)
+    (note,) = [n for n in rep.notes if "same audio" in n]
+    assert note.startswith(f"{folder}: Lead Vox.ogg holds the same audio as vocals.ogg (one file exported twice under "
+                           "two names, or a track duplicated in the session?): both kept")
+    assert [round(w.levels["vocals"][0] - p.levels["vocals"][0], 1) for w, p in zip(rep.windows, plain.windows)] == [
+        6.0, 6.0]
 
 
 def test_a_bounce_of_the_whole_song_among_the_stems_is_left_out(tmp_path, engine):
