@@ -217,19 +217,20 @@ def copy_files(glimpses: Mapping[Path, np.ndarray], peaks: Mapping[Path, float],
     or a track turned down are not the same audio; a lossy re-encode of a file (peaks moved) is not caught.
     Silent files are left out, and so are the two halves of a split-stereo pair (``pairs``: left -> right file),
     which hold the same audio whenever the track is a centred mono one."""
-    order = sorted((p for p in glimpses if peaks.get(p, 0.0) > 0.0), key=lambda p: (len(p.name), p.name))
+    energy = {p: float(np.dot(g.astype(np.float64), g)) for p, g in glimpses.items()}
+    order = sorted((p for p in glimpses if peaks.get(p, 0.0) > 0.0 and energy[p] > 0.0),
+                   key=lambda p: (len(p.name), p.name))
     found: list[tuple[Path, Path, float]] = []
     for i, a in enumerate(order):
         if any(a == c for c, _, _ in found):
             continue
-        for b in order[i + 1:]:
+        for b in order[i + 1:]:        # the cheap tests first: files limited to one ceiling share their peaks
             if (any(b == c for c, _, _ in found) or abs(20.0 * np.log10(peaks[a] / peaks[b])) > COPY_DB
+                    or abs(10.0 * np.log10(energy[a] / energy[b])) > COPY_DB
                     or (pairs or {}).get(a) == b or (pairs or {}).get(b) == a):
                 continue
-            ga, gb = _padded(glimpses, [a, b]).values()
-            ea, eb = float(np.dot(ga, ga)), float(np.dot(gb, gb))
-            r = _corr(ga, gb)
-            if ea > 0.0 and eb > 0.0 and abs(10.0 * np.log10(ea / eb)) <= COPY_DB and r >= COPY_R:
+            r = _corr(*_padded(glimpses, [a, b]).values())
+            if r >= COPY_R:
                 found.append((b, a, r))
     return found
 
