@@ -19,11 +19,9 @@ first): how many copies ``copy_files`` finds in them. Last, its cost on 36 files
 """
 from __future__ import annotations
 
-import argparse
 import logging
 import shutil
 import tempfile
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -37,7 +35,7 @@ from mixbuddy.predict.engines import LoudnessEngine
 from mixbuddy.predict.windows import stems_song
 
 from late_stems import songs   # this folder is on sys.path
-from master_stems import finding
+from master_stems import finding, synth_args, timed
 from unheard_files import Said
 
 SR = 44100
@@ -108,18 +106,8 @@ def cost() -> None:
         print(f"copy_files, 36 files of 5 minutes, {label}: {best:.2f} s")
 
 
-def timed(f) -> float:
-    t = time.perf_counter()
-    f()
-    return time.perf_counter() - t
-
-
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--synth", type=Path, default=Path("work/synth"), help="a synthetic corpus (skipped if absent)")
-    args = ap.parse_args()
-    logging.basicConfig(level=logging.ERROR)
-    logging.getLogger().handlers[0].setLevel(logging.ERROR)
+    args = synth_args(__doc__)
     right = wrong = n = asked = twice = 0
     taken: Counter = Counter()
     for song, folder in songs().items():

@@ -142,12 +142,19 @@ def timed(f) -> float:
     return time.perf_counter() - t
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def synth_args(doc: str) -> argparse.Namespace:
+    """The command line of a benchmark that also reads the synthetic corpus (``--synth``), with only errors
+    printed (advise lowers mixbuddy's loggers to INFO while it runs)."""
+    ap = argparse.ArgumentParser(description=doc.split("\n")[0])
     ap.add_argument("--synth", type=Path, default=Path("work/synth"), help="a synthetic corpus (skipped if absent)")
     args = ap.parse_args()
     logging.basicConfig(level=logging.ERROR)
-    logging.getLogger().handlers[0].setLevel(logging.ERROR)   # advise lowers mixbuddy's loggers to INFO meanwhile
+    logging.getLogger().handlers[0].setLevel(logging.ERROR)
+    return args
+
+
+def main() -> None:
+    args = synth_args(__doc__)
     rows: dict = defaultdict(lambda: {"limiter": [], "normalised": [], "advice": []})
     for song, folder in songs().items():
         stems = {p.stem: read_audio(p, channels=2)[0] for p in sorted(folder.glob("*.ogg"))}

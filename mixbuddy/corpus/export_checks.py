@@ -221,17 +221,19 @@ def copy_files(glimpses: Mapping[Path, np.ndarray], peaks: Mapping[Path, float],
     order = sorted((p for p in glimpses if peaks.get(p, 0.0) > 0.0 and energy[p] > 0.0),
                    key=lambda p: (len(p.name), p.name))
     found: list[tuple[Path, Path, float]] = []
+    copied: set[Path] = set()
     for i, a in enumerate(order):
-        if any(a == c for c, _, _ in found):
+        if a in copied:
             continue
         for b in order[i + 1:]:        # the cheap tests first: files limited to one ceiling share their peaks
-            if (any(b == c for c, _, _ in found) or abs(20.0 * np.log10(peaks[a] / peaks[b])) > COPY_DB
+            if (b in copied or abs(20.0 * np.log10(peaks[a] / peaks[b])) > COPY_DB
                     or abs(10.0 * np.log10(energy[a] / energy[b])) > COPY_DB
                     or (pairs or {}).get(a) == b or (pairs or {}).get(b) == a):
                 continue
             r = _corr(*_padded(glimpses, [a, b]).values())
             if r >= COPY_R:
                 found.append((b, a, r))
+                copied.add(b)
     return found
 
 

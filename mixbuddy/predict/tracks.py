@@ -84,9 +84,9 @@ def split_parts(stems: dict[str, np.ndarray], sr: int, folder: "Song | None", mo
     others whole."""
     parts: dict[str, Part] = {}
     monos: dict[str, np.ndarray] = {}
+    glimpses = folder.loader.glimpses if folder is not None else {}
     for stem, x in stems.items():
         m = _mono(x, sr)
-        glimpses = folder.loader.glimpses if folder is not None else {}
         tracks = folder.loader.tracks(stem) if folder is not None else []
         g: dict[tuple[Path, ...], np.ndarray] = {}
         lag_s = (moved or {}).get(stem, 0.0)
