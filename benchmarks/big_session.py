@@ -3,8 +3,10 @@
 A producer's export of every track of a session is dozens of files, each the whole song long. This writes one from
 the real-dev song Lithium: 5 minutes (the song repeated), 48 kHz stereo 32-bit float WAV, its drums as 16 tracks,
 "other" as 12, the vocals as 6 and the bass as 2 (each stem cut into bands that sum to it: 36 files, 3.9 GB), and
-the stems' sum as the mix. Then it runs ``mixbuddy advise`` (loudness engine, anchor drums) on the folder alone and
-with the mix, each in a child process under ``/usr/bin/time -v``, and prints its wall time and peak memory.
+the stems' sum as the mix. Then it runs ``mixbuddy advise`` (loudness engine, anchor drums) on the folder alone, with
+the mix, and with the drums' group track among the tracks ("Drum Group.wav", the sum of the 16 drum tracks, as
+Ableton Live's "all individual tracks" export writes it: advise finds it and leaves it out), each in a child process
+under ``/usr/bin/time -v``, and prints its wall time and peak memory.
 
     python benchmarks/big_session.py [--keep DIR]
 """
@@ -28,9 +30,11 @@ SR, SECONDS = 48000, 300
 TRACKS = {"drums": 16, "other": 12, "vocals": 6, "bass": 2}
 
 
-def write_session(folder: Path) -> Path:
-    """The tracks into ``folder``; returns the mix's path (beside it)."""
+def write_session(folder: Path, group: Path) -> Path:
+    """The tracks into ``folder`` and, into the folder ``group``, links to them plus the drums' group track; returns
+    the mix's path (beside them)."""
     folder.mkdir(parents=True, exist_ok=True)
+    group.mkdir(parents=True, exist_ok=True)
     mix = np.zeros((SR * SECONDS, 2), np.float32)
     freqs = np.fft.rfftfreq(SR * SECONDS, 1 / SR)
     for stem, n in TRACKS.items():
@@ -43,18 +47,23 @@ def write_session(folder: Path) -> Path:
             band = (freqs >= edges[i]) & (freqs < edges[i + 1])
             write_audio(folder / f"{stem} {i + 1:02d}.wav", np.fft.irfft(spectrum * band[:, None], x.shape[0], axis=0),
                         SR)
+        if stem == "drums":
+            write_audio(group / "Drum Group.wav", x, SR)
         mix += x
+    for track in folder.iterdir():
+        (group / track.name).symlink_to(track)
     write_audio(folder.parent / "mix.wav", mix, SR)
     return folder.parent / "mix.wav"
 
 
-def measured(args: list[str]) -> tuple[float, float]:
-    """(wall seconds, peak resident GB) of ``mixbuddy advise`` with ``args``."""
+def measured(args: list[str]) -> tuple[float, float, str]:
+    """(wall seconds, peak resident GB, the advice's summary line) of ``mixbuddy advise`` with ``args``."""
     cmd = ["/usr/bin/time", "-v", sys.executable, "-m", "mixbuddy", "advise", *args, "--anchor", "drums"]
     run = subprocess.run(cmd, capture_output=True, text=True, check=True)
     wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (\d+):([\d.]+)", run.stderr)
     rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", run.stderr)
-    return int(wall[1]) * 60 + float(wall[2]), int(rss[1]) / 1024 ** 2
+    summary = run.stdout.split("Summary:\n", 1)[1].splitlines()[0].strip()
+    return int(wall[1]) * 60 + float(wall[2]), int(rss[1]) / 1024 ** 2, summary
 
 
 def main() -> None:
@@ -63,11 +72,12 @@ def main() -> None:
     args = ap.parse_args()
     root = args.keep or Path(tempfile.mkdtemp(prefix="big-session-"))
     try:
-        mix = write_session(root / "session")
+        mix = write_session(root / "session", root / "with-group")
         for label, cli in (("the tracks alone", ["--stems", str(root / "session")]),
-                           ("the tracks and the mix", [str(mix), "--stems", str(root / "session")])):
-            wall, gb = measured(cli)
-            print(f"{label}: {wall:.1f} s, peak {gb:.2f} GB")
+                           ("the tracks and the mix", [str(mix), "--stems", str(root / "session")]),
+                           ("the tracks and the drums' group track", ["--stems", str(root / "with-group")])):
+            wall, gb, summary = measured(cli)
+            print(f"{label}: {wall:.1f} s, peak {gb:.2f} GB; {summary}")
     finally:
         if args.keep is None:
             shutil.rmtree(root, ignore_errors=True)

@@ -32,7 +32,7 @@ from mixbuddy.audio import read_audio, write_audio
 from mixbuddy.corpus.export_checks import copy_files
 from mixbuddy.predict.advise import advise
 from mixbuddy.predict.engines import LoudnessEngine
-from mixbuddy.predict.windows import stems_song
+from mixbuddy.predict.stems_input import stems_song
 
 from late_stems import songs   # this folder is on sys.path
 from master_stems import finding, synth_args, timed

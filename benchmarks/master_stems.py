@@ -38,7 +38,7 @@ from mixbuddy.data.render import MASTER_CEILING_DB
 from mixbuddy.evaluate.baselines.loudness import loudness
 from mixbuddy.predict.advise import advise
 from mixbuddy.predict.engines import LoudnessEngine
-from mixbuddy.predict.windows import stems_song
+from mixbuddy.predict.stems_input import stems_song
 
 from late_stems import songs   # this folder is on sys.path
 from unheard_files import Said, bands

@@ -24,7 +24,7 @@ import mixbuddy.corpus.stems_folder as stems_folder
 from mixbuddy.evaluate.baselines.loudness import loudness
 from mixbuddy.predict.advise import advise
 from mixbuddy.predict.engines import LoudnessEngine, ModelEngine
-from mixbuddy.predict.windows import read_stems_folder
+from mixbuddy.predict.stems_input import read_stems_folder
 
 from late_stems import songs   # the real-dev songs and the example (this folder is on sys.path)
 

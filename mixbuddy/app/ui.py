@@ -114,7 +114,8 @@ class AdviceService:
                 places: dict[str, str], absent: Sequence[str] = ()) -> tuple[str, dict]:
         from ..predict.advise import advise
         from ..predict.stem_pack import is_stem_pack
-        from ..predict.windows import check_absent, is_stem_file
+        from ..predict.stems_input import is_stem_file
+        from ..predict.windows import check_absent
 
         stems = [s for s in (stems or []) if s]
         refs = [s for s in (reference or []) if s]
@@ -197,7 +198,7 @@ def _reference_sources(files: Sequence[str], folder: Path) -> list[Path]:
     """The reference songs in the uploaded files: one song's stem files, or one or more whole songs (each a
     ``.stem.mp4`` or ``.zip`` stem pack: their mean balance, as ``advise --reference`` given once per song)."""
     from ..predict.stem_pack import is_stem_pack
-    from ..predict.windows import is_stem_file
+    from ..predict.stems_input import is_stem_file
 
     whole = [f for f in files if is_stem_file(f) or is_stem_pack(f)]
     if whole and len(whole) < len(files):
@@ -210,7 +211,7 @@ def _stems_source(files: Sequence[str], folder: Path) -> Path:
     """What advise reads for the uploaded stems: a lone ``.stem.mp4`` or ``.zip`` stem pack as it is, else a
     folder of the files."""
     from ..predict.stem_pack import is_stem_pack
-    from ..predict.windows import is_stem_file
+    from ..predict.stems_input import is_stem_file
 
     for kind, test in ((".stem.mp4", is_stem_file), (".zip", is_stem_pack)):
         if any(test(f) for f in files):

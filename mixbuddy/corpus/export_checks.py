@@ -14,7 +14,7 @@ Five mistakes of a stems export that the names do not show, each of which makes 
 
 The last three are found from ``glimpses``: each file as a mono copy at ``GLIMPSE_RATE``, which the stems
 loader keeps when asked (``FileStemLoader.glimpse``). ``advise`` leaves such files out
-(``mixbuddy.predict.windows.folder_stems``); ``data build`` names them (``mixbuddy.data.gate``).
+(``mixbuddy.predict.stems_input.folder_stems``); ``data build`` names them (``mixbuddy.data.gate``).
 """
 from __future__ import annotations
 

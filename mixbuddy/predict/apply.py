@@ -27,7 +27,7 @@ from .advise import AdviceReport
 from .align import moved_later
 from .wording import stated_db, verdict_key
 from .stem_pack import opened_stems
-from .windows import folder_stems, is_stem_file, stem_file_info
+from .stems_input import folder_stems, is_stem_file, stem_file_info
 
 
 @dataclass(frozen=True)

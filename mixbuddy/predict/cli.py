@@ -67,7 +67,8 @@ def check_inputs(song: str | None, stems: str | None) -> None:
     from ..errors import AudioFileError
 
     from .stem_pack import is_stem_pack, pack_members
-    from .windows import is_stem_file, require_length, stem_file_info
+    from .stems_input import is_stem_file, stem_file_info
+    from .windows import require_length
 
     if song is not None:
         sr, frames, _ = audio_info(song)
@@ -100,7 +101,8 @@ def run_advise(args: argparse.Namespace) -> int:
     from .advise import advise
 
     from .stem_pack import is_stem_pack
-    from .windows import check_absent, is_stem_file
+    from .stems_input import is_stem_file
+    from .windows import check_absent
 
     song = args.song
     if song is None and args.stems is None:     # nothing to hear: a usage error (exit 2), as a missing --anchor is

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import soxr
 
 from corpus_fixtures import synth_stems, write_stem_file
 from mixbuddy.audio import read_audio
@@ -204,3 +205,44 @@ def test_advise_says_what_it_left_out_and_applies_the_fix_without_it(tmp_path, c
     assert "left_out" not in json.loads(capsys.readouterr().out)
     got, want = read_audio(tmp_path / "fixed.wav")[0], read_audio(tmp_path / "fixed0.wav")[0]
     assert got.shape == want.shape and np.max(np.abs(got - want)) < 1e-6
+
+
+@pytest.mark.parametrize("extra", ["group", "bounce at 48 kHz"])
+def test_a_file_left_out_costs_only_its_stem_a_second_decoding(tmp_path, monkeypatch, song, extra):
+    """folder_stems with a drums group track beside its three tracks decodes the drums again, not the other stems;
+    with a bounce at another rate (the folder's rate changes without it) every stem again. Either way the stems and
+    the peaks are exactly those of the folder without that file."""
+    import mixbuddy.corpus.stems_folder as folder_module
+    from mixbuddy.predict.stems_input import folder_stems
+
+    stems = song[0]
+    drums = {"Kick": stems["drums"] * 0.6, "Snare": np.roll(stems["drums"], 2205, axis=0) * 0.3,
+             "Hats": np.roll(stems["drums"], 4410, axis=0) * 0.2}
+    files = {**drums, "bass": stems["bass"], "vocals": stems["vocals"], "Keys": stems["other"]}
+    plain = _folder(tmp_path / "plain", files, stems["bass"])
+    folder = _folder(tmp_path, files, stems["bass"])
+    if extra == "group":
+        write_stem_file(folder / "Drum Group.wav", sum(drums.values()), SR)
+    else:
+        write_stem_file(folder / "Song final.wav", soxr.resample(sum(files.values()), SR, 48000), 48000)
+    decoded: list[str] = []
+    real = folder_module.read_audio
+
+    def counted(path, *args, **kwargs):
+        decoded.append(Path(path).name)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(folder_module, "read_audio", counted)
+    want_song, want = folder_stems(plain, SR, 2, say=False)
+    decoded.clear()
+    got_song, got = folder_stems(folder, SR, 2, say=False)
+    assert list(got) == list(want) == ["bass", "drums", "other", "vocals"]
+    assert all(np.array_equal(got[k], want[k]) for k in want)
+    for measure in ("peaks", "flat"):
+        named = [{p.name: v for p, v in getattr(s.loader, measure).items()} for s in (got_song, want_song)]
+        assert list(named[0].items()) == list(named[1].items())
+    again = decoded[len(files) + 1:]
+    if extra == "group":
+        assert sorted(again) == ["Hats.wav", "Kick.wav", "Snare.wav"]
+    else:
+        assert sorted(again) == sorted(f"{name}.wav" for name in files)
