@@ -1,7 +1,7 @@
 """A bounce of the whole song left in a stems folder: does ``advise`` tell it from the stems?
 
 A file whose name names no stem goes to "other"; a "My Song final.wav" beside the stems used to be summed
-into "other" without a word. ``mix_files`` (``mixbuddy/corpus/stems_folder.py``) leaves out an "other" file
+into "other" without a word. ``mix_files`` (``mixbuddy/corpus/export_checks.py``) leaves out an "other" file
 correlated with the sum of the other files (r >= 0.5) and with the drums, bass and vocals files (>= 0.3).
 
 For the three real-dev songs and the example: every stem file against the rest (as if it were a

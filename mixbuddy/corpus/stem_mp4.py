@@ -114,7 +114,7 @@ def ni_stem_names(path: Path) -> list[str] | None:
 def stem_of_name(name: str) -> str:
     """Our stem for an NI stem name, by its words as the default mapping sorts a stems folder's file names
     ("Vox", "Lead Vox" → vocals, "Kick" → drums, "Sub Bass" → bass, anything else → other)."""
-    from .stems_folder import default_mapping
+    from .stem_names import default_mapping
 
     return default_mapping().stem_of(name.replace(".", " ")) or "other"
 

@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import Iterator
 
 from ..audio import AUDIO_EXTENSIONS
-from ..corpus.stems_folder import SONG_MAPPING_NAMES
+from ..corpus.stem_names import SONG_MAPPING_NAMES
 from ..errors import AudioFileError
 
 MAX_UNPACKED_BYTES = 16 * 2 ** 30  # a pack that unpacks to more than this is refused (a zip bomb, or not stems)

@@ -110,7 +110,8 @@ def without_files(song: Song, stems: dict[str, np.ndarray], dropped: set[Path], 
 def stems_song(folder: str | Path, mapping: str | Path | None = None):
     """The lazy :class:`~mixbuddy.corpus.song.Song` of a stems folder (headers read, nothing decoded); a
     ``mapping.yaml|yml|json`` inside it applies when no ``mapping`` is given."""
-    from ..corpus.stems_folder import SONG_MAPPING_NAMES, assign_files, default_mapping, load_mapping, song_from_files
+    from ..corpus.stem_names import SONG_MAPPING_NAMES, default_mapping, load_mapping
+    from ..corpus.stems_folder import assign_files, song_from_files
 
     folder = Path(folder)
     if not folder.is_dir():

@@ -21,7 +21,8 @@ from mixbuddy.corpus.list_cli import add_list_verb
 from mixbuddy.corpus.load import carve_validation, load_corpus
 from mixbuddy.corpus.song import Song
 from mixbuddy.corpus.export_checks import bus_files, copy_files, mix_files, named_as_copy, peak_stats, warn_limited, warn_normalised, warn_peaks
-from mixbuddy.corpus.stems_folder import default_mapping, name_words, stereo_pairs
+from mixbuddy.corpus.stem_names import default_mapping, name_words
+from mixbuddy.corpus.stems_folder import stereo_pairs
 from mixbuddy.errors import AudioFileError, ConfigError, CorpusError, MixbuddyError
 
 SR = 8000  # small rate for the hand-made songs below (fast to write and read)
@@ -416,6 +417,27 @@ def test_default_mapping_sorts_daw_track_names_and_skips_the_mix(tmp_path: Path,
     np.testing.assert_array_equal(song.stem("vocals"), tone(0.5, 330))
 
 
+def test_an_effect_return_exported_with_the_tracks_is_left_out_with_a_warning(tmp_path: Path, caplog):
+    """Ableton's "all individual tracks" export writes its return tracks too ("A-Reverb", "B-Delay"): they hold
+    several stems' effects, so they are left out of the stems, said so; a stem's own reverb stays in its stem, and
+    a mapping file's rules are not second-guessed."""
+    make_song_dir(tmp_path / "song", {"1-Kick": tone(0.5, 60), "2-Bass": tone(0.5, 55), "3-Lead Vox": tone(0.5, 330),
+                                      "4-Keys": tone(0.5, 200), "5-Vox Verb": tone(0.5, 660), "A-Reverb": tone(0.5, 900),
+                                      "B-Delay": tone(0.5, 1200)}, SR, "wav")
+    with caplog.at_level(logging.INFO):
+        (song,) = load_corpus(folder_cfg(tmp_path))
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warning.startswith(f"{tmp_path / 'song'}: A-Reverb.wav, B-Delay.wav named as an effect return")
+    assert "left out" in warning and "'Vocal Reverb.wav'" in warning
+    np.testing.assert_allclose(song.stem("other"), tone(0.5, 200), atol=1e-6)
+    np.testing.assert_allclose(song.stem("vocals"), tone(0.5, 330) + tone(0.5, 660), atol=1e-6)
+    (tmp_path / "song" / "mapping.yaml").write_text('drums: "*kick*"\nbass: "*bass*"\nvocals: "*vox*"\n')
+    caplog.clear()
+    (song,) = load_corpus(folder_cfg(tmp_path))
+    assert "effect return" not in caplog.text
+    np.testing.assert_allclose(song.stem("other"), tone(0.5, 200) + tone(0.5, 900) + tone(0.5, 1200), atol=1e-6)
+
+
 @pytest.mark.parametrize("name, stem", [
     ("Lead Vox.wav", "vocals"), ("BVs.wav", "vocals"), ("LEADVOX.aif", "vocals"), ("Vocals_Master.wav", "vocals"),
     ("Choir 2.flac", "vocals"), ("Kick In.wav", "drums"), ("808 Kick.wav", "drums"), ("HH.wav", "drums"),
@@ -427,6 +449,8 @@ def test_default_mapping_sorts_daw_track_names_and_skips_the_mix(tmp_path: Path,
     ("Bajo Eléctrico.wav", "bass"), ("Basse.flac", "bass"), ("Kontrabass.wav", "bass"), ("Guitarra.wav", None),
     ("Click.wav", ""), ("Metronome.wav", ""), ("Talkback.wav", ""), ("SMPTE LTC.wav", ""), ("Perc Click.wav", "drums"),
     ("REF - Another Artist.wav", ""), ("Reference Track.mp3", ""), ("Ref Vox.wav", "vocals"),
+    ("A-Reverb.wav", ""), ("B-Delay.wav", ""), ("Verb Return.wav", ""), ("Echo.wav", ""), ("Vocal Reverb.wav", "vocals"),
+    ("Snare Verb.wav", "drums"), ("FX.wav", None), ("Riser FX.wav", None),
 ])
 def test_default_mapping_words(name: str, stem: str | None):
     assert default_mapping().stem_of(name) == stem

@@ -1,0 +1,152 @@
+"""Which stem a file of a stems folder belongs to: the words of its name, or a mapping file.
+
+Mapping file (YAML or JSON), given by ``CorpusConfig.mapping`` or placed in a song folder as
+``mapping.yaml|mapping.yml|mapping.json`` (a per-song file overrides the corpus-wide one)::
+
+    vocals: ["*vox*", "*vocal*"]     # a stem: a pattern or a list of patterns
+    drums: ["*kick*", "*snare*", "*hat*"]
+    bass: "*bass*"
+    ignore: ["mix.*", "*click*"]     # optional: files skipped silently (default: mixture.*, mix.*)
+    unmatched: other                 # optional: other (default, with a warning) | error | ignore
+
+A mapping file replaces the default rules entirely; stems are tried in the order the file lists
+them and a file goes to the first stem whose pattern matches.
+
+Without a mapping file the *words* of a file name decide (:func:`default_mapping`), as a DAW's track
+export names them: the name is cut into words at spaces, punctuation, case changes and digits
+("01_LeadVox-final.wav" → 01 / lead / vox / final) and a file goes to the vocals when a word is a
+vocal word (vocals, vox, bv, harmony, choir, ...), else to the drums (drums, kick, snare, hh, oh, tom,
+perc, clap, ...), else to the bass (bass, sub, 808, bassline, ...), else to "other" (guitars, keys,
+pads, ...: the rest of the music, as in MUSDB18), with the common German, French, Spanish, Italian and
+Portuguese words too (Gesang, voix, voz, voce; Schlagzeug, batterie, batería, caja; basse, bajo, baixo),
+accents dropped. Drums come before bass ("Bass Drum", "808 Kick" are drums). A file with none of those
+words but one naming the whole mix (mix, mixture, master, bounce, ...) or a track that is never part of
+it (click, metronome, talkback, timecode, a reference song) is skipped ("Full Mix.wav", "Click.wav",
+"REF - Artist.wav"; "Vocals Master.wav" is vocals, "Perc Click.wav" drums), and so, with a warning, is an effect
+return named as one ("A-Reverb.wav", "Delay Return.wav": the reverb or delay several tracks share holds several
+stems' effects; "Vocal Reverb.wav" is vocals). Which file went where is logged.
+"""
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from ..config import yaml_problem
+from ..constants import STEMS
+from ..errors import ConfigError
+
+UNMATCHED_POLICIES = ("other", "error", "ignore")
+DEFAULT_IGNORE: tuple[str, ...] = ("mixture.*", "mix.*")
+SONG_MAPPING_NAMES = ("mapping.yaml", "mapping.yml", "mapping.json")
+
+
+# The default mapping's words (see the module docstring), in the order they are tried.
+STEM_WORDS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("vocals", frozenset("""vocal vocals vox voc vocs voice voices leadvox leadvocal leadvocals bv bvs bgv bgvs bvox
+        backingvocals harmony harmonies choir adlib adlibs acapella acappella singer rap chant chants
+        gesang stimme stimmen chor voix choeur choeurs voz voces vozes coro coros voce voci cori""".split())),
+    ("drums", frozenset("""drum drums drm drms drumkit kit kick kicks kik bd bassdrum kickdrum snare snares snr
+        snaredrum hat hats hihat hihats hh oh ohs overhead overheads ride crash cymbal cymbals tom toms floortom
+        perc percs percussion clap claps rim rimshot shaker tamb tambourine conga congas bongo bongos cowbell
+        snap snaps breakbeat schlagzeug trommel trommeln becken batterie bateria bombo caja platillos tambor
+        batteria cassa rullante piatti caixa bumbo caisse""".split())),
+    ("bass", frozenset("""bass basses bassline sub subbass 808 808s synthbass contrabass kontrabass basse bajo
+        contrabajo basso baixo""".split())),
+)
+MIX_WORDS = frozenset("mix mixture master mastered premaster fullmix bounce stereoout".split())
+GUIDE_WORDS = frozenset("click clicktrack metronome talkback timecode smpte ref reference".split())  # never in the mix
+# an effect return (a reverb or delay the tracks share through sends: Ableton's "A-Reverb", "B-Delay"): it holds
+# several stems' effects, so it belongs to none; summed into "other" it would sound wherever anything has reverb
+RETURN_WORDS = frozenset("reverb reverbs verb verbs rvb delay delays dly echo return returns fxreturn".split())
+_LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss"})
+_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+
+
+def name_words(filename: str) -> set[str]:
+    """Lower-case words of a file name without its extension: each run of letters/digits between
+    separators, and the parts of it cut at case changes and digits ("LeadVox2" → leadvox2, lead, vox, 2);
+    accents are dropped first ("Batería" → bateria, "Chœur" → choeur)."""
+    stem = filename.rsplit(".", 1)[0] if "." in filename else filename
+    stem = "".join(c for c in unicodedata.normalize("NFKD", stem.translate(_LIGATURES)) if not unicodedata.combining(c))
+    words: set[str] = set()
+    for run in re.split(r"[^0-9A-Za-z]+", stem):
+        if run:
+            words.add(run.lower())
+            words.update(w.lower() for w in _WORD.findall(run))
+    return words
+
+
+@dataclass(frozen=True)
+class StemMapping:
+    """Filename patterns per stem (in priority order), files to skip, and what to do with the rest;
+    ``words`` (the default mapping): stems chosen by the words of a name (see :func:`name_words`)."""
+
+    patterns: tuple[tuple[str, tuple[str, ...]], ...]
+    ignore: tuple[str, ...] = DEFAULT_IGNORE
+    unmatched: str = "other"
+    source: str = "default mapping"
+    words: tuple[tuple[str, frozenset[str]], ...] = ()
+    ignore_words: frozenset[str] = frozenset()
+
+    def stem_of(self, filename: str) -> str | None:
+        """The stem a file name belongs to, ``""`` for an ignored file, None when nothing matches."""
+        name = filename.lower()
+        if any(fnmatch.fnmatchcase(name, p) for p in self.ignore):
+            return ""
+        for stem, pats in self.patterns:
+            if any(fnmatch.fnmatchcase(name, p) for p in pats):
+                return stem
+        words = name_words(filename) if self.words or self.ignore_words else set()
+        for stem, vocabulary in self.words:
+            if words & vocabulary:
+                return stem
+        return "" if words & self.ignore_words else None   # "Mix.wav" is skipped, "Vocals Master.wav" is not
+
+
+def default_mapping() -> StemMapping:
+    """Files sorted by the words of their names (vocal, drum, bass words; the rest is "other"); files
+    named after the whole mix are skipped. See the module docstring."""
+    return StemMapping((), ignore=(), unmatched="other", words=STEM_WORDS,
+                       ignore_words=MIX_WORDS | GUIDE_WORDS | RETURN_WORDS)
+
+
+def load_mapping(path: str | Path) -> StemMapping:
+    """Parse a YAML/JSON mapping file; any problem raises ConfigError naming the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: stem mapping file not found")
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: cannot parse stem mapping (invalid YAML at {yaml_problem(e)})") from None
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raise ConfigError(f"{path}: cannot parse stem mapping ({e})") from None
+    if not isinstance(data, dict) or not data:
+        raise ConfigError(f"{path}: stem mapping must be a non-empty mapping of stem name -> patterns")
+
+    def _patterns(key: str, value: object) -> tuple[str, ...]:
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list) or not items or not all(isinstance(p, str) and p for p in items):
+            raise ConfigError(f"{path}: {key!r} must be a pattern or a non-empty list of patterns, got {value!r}")
+        return tuple(p.lower() for p in items)
+
+    patterns, ignore, unmatched = [], DEFAULT_IGNORE, "other"
+    for key, value in data.items():
+        if key == "ignore":
+            ignore = () if value in (None, []) else _patterns(key, value)
+        elif key == "unmatched":
+            if value not in UNMATCHED_POLICIES:
+                raise ConfigError(f"{path}: 'unmatched' must be one of {list(UNMATCHED_POLICIES)}, got {value!r}")
+            unmatched = value
+        elif key in STEMS:
+            patterns.append((key, _patterns(key, value)))
+        else:
+            raise ConfigError(f"{path}: unknown key {key!r}; valid keys: {list(STEMS)} + ['ignore', 'unmatched']")
+    return StemMapping(tuple(patterns), ignore, unmatched, str(path))
