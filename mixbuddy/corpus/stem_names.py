@@ -24,16 +24,20 @@ words but one naming the whole mix (mix, mixture, master, bounce, ...) or a trac
 it (click, metronome, talkback, timecode, a reference song) is skipped ("Full Mix.wav", "Click.wav",
 "REF - Artist.wav"; "Vocals Master.wav" is vocals, "Perc Click.wav" drums), and so, with a warning, is an effect
 return named as one ("A-Reverb.wav", "Delay Return.wav": the reverb or delay several tracks share holds several
-stems' effects; "Vocal Reverb.wav" is vocals). Which file went where is logged.
+stems' effects; "Vocal Reverb.wav" is vocals). A start all the names share and that holds one of those words, a
+project's name a DAW writes before each track's ("Oh Darling_Kick.wav", "Oh Darling_Keys.wav"), is not read when the
+rest of the names name two stems or more (:func:`shared_prefix`). Which file went where is logged.
 """
 from __future__ import annotations
 
 import fnmatch
 import json
+import os
 import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 import yaml
 
@@ -150,3 +154,25 @@ def load_mapping(path: str | Path) -> StemMapping:
         else:
             raise ConfigError(f"{path}: unknown key {key!r}; valid keys: {list(STEMS)} + ['ignore', 'unmatched']")
     return StemMapping(tuple(patterns), ignore, unmatched, str(path))
+
+
+def shared_prefix(names: Sequence[str], mapping: StemMapping) -> str:
+    """The start every file name shares, up to a separator, when it holds a word of ``mapping``'s vocabulary and the
+    rest of the names alone name two stems or more; else "". A DAW writes the project's name before each track's
+    ("Oh Darling_Kick.wav", "Bass Odyssey - Lead Vox.wav": FL Studio, Cubase, Reaper's $project): sorted by the whole
+    name, every file would go where the project's name says ("oh" is an overhead microphone, so the bass and the
+    keys would be drums). A start shared by one stem's files only ("Vocals_Lead", "Vocals_BV") is kept. Files skipped
+    by their whole names ("Mix.wav", "Click.wav") need not share it."""
+    names = [n for n in names if mapping.stem_of(n) != ""]
+    if not mapping.words or len(names) < 2:
+        return ""
+    bare = [n.rsplit(".", 1)[0] if "." in n else n for n in names]
+    common = os.path.commonprefix(bare)
+    cut = max(common.rfind(c) for c in " _-.–—") + 1          # through the last separator
+    if cut == 0 or any(len(b) <= cut for b in bare):
+        return ""
+    vocabulary = frozenset().union(*(words for _, words in mapping.words), mapping.ignore_words)
+    if not name_words(common[:cut]) & vocabulary:
+        return ""
+    named = {mapping.stem_of(n[cut:]) for n in names} - {None, ""}
+    return common[:cut] if len(named) >= 2 else ""

@@ -39,7 +39,7 @@ from .config import CorpusConfig
 from .export_checks import GLIMPSE_RATE, peak_stats
 from .song import Song
 from .stem_names import (MIX_WORDS, RETURN_WORDS, SONG_MAPPING_NAMES, StemMapping, default_mapping, load_mapping,
-                         name_words)
+                         name_words, shared_prefix)
 
 log = logging.getLogger(__name__)
 
@@ -228,8 +228,13 @@ def assign_files(folder: Path, mapping: StemMapping) -> dict[str, list[Path]]:
     skipped: list[str] = []       # named after the whole mix
     rel = {p: p.relative_to(folder).as_posix() for p in audio}
     returns: list[str] = []       # named as an effect return
+    prefix = shared_prefix([p.name for p in audio], mapping)
+    if prefix:
+        log.info("%s: the files' names start with %r (the project's name?), which would sort them all by its "
+                 "words: each file sorted by the rest of its name", folder, prefix)
     for p in audio:
-        stem, said = mapping.stem_of(p.name), p.name
+        said = p.name[len(prefix):] if prefix and p.name.startswith(prefix) else p.name
+        stem = mapping.stem_of(said)
         for part in reversed(p.relative_to(folder).parts[:-1]):
             if stem is not None:
                 break

@@ -21,7 +21,7 @@ from mixbuddy.corpus.list_cli import add_list_verb
 from mixbuddy.corpus.load import carve_validation, load_corpus
 from mixbuddy.corpus.song import Song
 from mixbuddy.corpus.export_checks import bus_files, copy_files, mix_files, named_as_copy, peak_stats, warn_limited, warn_normalised, warn_peaks
-from mixbuddy.corpus.stem_names import default_mapping, name_words
+from mixbuddy.corpus.stem_names import default_mapping, name_words, shared_prefix
 from mixbuddy.corpus.stems_folder import stereo_pairs
 from mixbuddy.errors import AudioFileError, ConfigError, CorpusError, MixbuddyError
 
@@ -415,6 +415,24 @@ def test_default_mapping_sorts_daw_track_names_and_skips_the_mix(tmp_path: Path,
     np.testing.assert_allclose(song.stem("drums"), tone(0.5, 60) + tone(0.5) + tone(0.5, 900), atol=1e-6)
     np.testing.assert_allclose(song.stem("other"), tone(0.5, 200) + tone(0.5, 120), atol=1e-6)  # bassoon is not bass
     np.testing.assert_array_equal(song.stem("vocals"), tone(0.5, 330))
+
+
+@pytest.mark.parametrize("project", ["Oh Darling_", "Bass Odyssey - ", "Final Mix-", "Sub Zero (Vox Edit) "])
+def test_a_project_name_before_every_track_name_is_not_read(tmp_path: Path, caplog, project: str):
+    """FL Studio, Cubase and Reaper write the project's name before each track's; one that holds a stem word ("oh":
+    an overhead microphone) sent every file to that stem. Now the rest of each name sorts it; the bounce named after
+    the project ("Oh Darling.wav") and a "Mix.wav" beside them do not stop that."""
+    tracks = {"Kick": tone(0.5, 60), "Lead Vox": tone(0.5, 330), "Bass DI": tone(0.5, 55), "Keys": tone(0.5, 200)}
+    make_song_dir(tmp_path / "song", {f"{project}{k}": x for k, x in tracks.items()} | {"Mix": tone(0.5, 90)}, SR, "wav")
+    with caplog.at_level(logging.INFO):
+        (song,) = load_corpus(folder_cfg(tmp_path))
+    assert f"the files' names start with {project!r} (the project's name?)" in caplog.text
+    for stem, track in (("drums", "Kick"), ("vocals", "Lead Vox"), ("bass", "Bass DI"), ("other", "Keys")):
+        np.testing.assert_array_equal(song.stem(stem), tracks[track])
+    assert default_mapping().stem_of(f"{project}Keys.wav") is not None     # the whole name says a stem (or mix)
+    names = ["Vocals_Lead.wav", "Vocals_BV.wav", "Vocals_Adlib.wav"]        # one stem's files: the start is its name
+    assert shared_prefix(names, default_mapping()) == "" and shared_prefix(["My Song_Kick.wav", "My Song_Vox.wav"],
+                                                                           default_mapping()) == ""
 
 
 def test_an_effect_return_exported_with_the_tracks_is_left_out_with_a_warning(tmp_path: Path, caplog):
