@@ -2,7 +2,8 @@
 
 Only audio files (and a ``mapping.yaml|yml|json`` for the pack) are unpacked, into a temporary folder that
 is removed afterwards. Members with absolute paths or ``..`` in them are refused (they would land outside
-that folder), macOS' ``__MACOSX/`` resource forks and hidden files are left out, and one folder that holds
+that folder), macOS' ``__MACOSX/`` resource forks and hidden files are left out, names the ``zip`` command wrote in UTF-8
+without saying so are read as UTF-8 (:func:`member_name`), and one folder that holds
 the whole pack ("Pack Name/Drums/Kick.wav") is stepped into, so that its name (which may hold a stem word:
 "Bass Drop Remix Pack") is not read as a stem's. Then the folder rules apply: files sorted by the words of
 their names, or of their sub-folders' names (``Drums/``, ``Vocals/``) when the name says nothing.
@@ -40,7 +41,7 @@ def pack_members(path: str | Path) -> dict[str, PurePosixPath]:
     keep: dict[str, PurePosixPath] = {}
     total = 0
     for info in infos:
-        rel = PurePosixPath(info.filename.replace("\\", "/"))
+        rel = PurePosixPath(member_name(info).replace("\\", "/"))
         if rel.is_absolute() or ".." in rel.parts:
             raise AudioFileError(path, f"member {info.filename!r} would unpack outside the pack's folder")
         if rel.parts[0] == "__MACOSX" or any(p.startswith(".") for p in rel.parts):
@@ -57,6 +58,22 @@ def pack_members(path: str | Path) -> dict[str, PurePosixPath]:
     if len(tops) == 1 and all(len(r.parts) > 1 for r in keep.values()):  # one folder holds it all: step in
         keep = {k: PurePosixPath(*r.parts[1:]) for k, r in keep.items()}
     return keep
+
+
+UTF8_FLAG = 0x800   # general purpose bit 11: the member's name is UTF-8
+
+
+def member_name(info: zipfile.ZipInfo) -> str:
+    """A member's name as its maker wrote it. Without the UTF-8 flag Python reads the name as code page 437, but
+    the ``zip`` command of Linux and macOS (Info-ZIP) writes UTF-8 without setting it: "Batería.wav" would read
+    "Bater├¡a.wav", whose words name no stem. Such a name is read as UTF-8 when its bytes are valid UTF-8 (a
+    name really in code page 437 with a letter beyond ASCII almost never is)."""
+    if info.flag_bits & UTF8_FLAG:
+        return info.filename
+    try:
+        return info.filename.encode("cp437").decode("utf-8")
+    except UnicodeError:
+        return info.filename
 
 
 @contextlib.contextmanager
