@@ -19,7 +19,8 @@ vocal word (vocals, vox, bv, harmony, choir, ...), else to the drums (drums, kic
 perc, clap, ...), else to the bass (bass, sub, 808, bassline, ...), else to "other" (guitars, keys,
 pads, ...: the rest of the music, as in MUSDB18), with the common German, French, Spanish, Italian and
 Portuguese words too (Gesang, voix, voz, voce; Schlagzeug, batterie, batería, caja; basse, bajo, baixo),
-accents dropped. Drums come before bass ("Bass Drum", "808 Kick" are drums). A file with none of those
+accents dropped, and Japanese, Chinese and Korean ones looked for inside the name (ボーカル, ドラム, ベース; 人声, 鼓,
+贝斯; 보컬, 드럼, 베이스: :data:`STEM_TERMS`). Drums come before bass ("Bass Drum", "808 Kick" are drums). A file with none of those
 words but one naming the whole mix (mix, mixture, master, bounce, ...) or a track that is never part of
 it (click, metronome, talkback, timecode, a reference song) is skipped ("Full Mix.wav", "Click.wav",
 "REF - Artist.wav"; "Vocals Master.wav" is vocals, "Perc Click.wav" drums), and so, with a warning, is an effect
@@ -63,6 +64,15 @@ STEM_WORDS: tuple[tuple[str, frozenset[str]], ...] = (
     ("bass", frozenset("""bass basses bassline sub subbass 808 808s synthbass contrabass kontrabass basse bajo
         contrabajo basso baixo""".split())),
 )
+# Japanese, Chinese and Korean names run words together without separators ("リードボーカル", lead vocal), so these
+# are looked for inside the name (NFKC: half-width katakana read as full-width), for the same stem as the words
+STEM_TERMS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("vocals", tuple("ボーカル ヴォーカル ボイス ヴォイス コーラス ハモリ 歌声 人声 人聲 主唱 和声 和聲 合唱 伴唱 歌唱 보컬 코러스 "
+                    "목소리".split())),
+    ("drums", tuple("ドラム キック スネア ハイハット シンバル フロアタム パーカッション クラップ 鼓 镲 鑔 打击乐 打擊樂 드럼 킥 스네어 하이햇 "
+                   "심벌 퍼커션".split())),
+    ("bass", tuple("ベース 贝斯 貝斯 低音 베이스".split())),
+)
 MIX_WORDS = frozenset("mix mixture master mastered premaster fullmix bounce stereoout".split())
 GUIDE_WORDS = frozenset("click clicktrack metronome talkback timecode smpte ref reference".split())  # never in the mix
 # an effect return (a reverb or delay the tracks share through sends: Ableton's "A-Reverb", "B-Delay"): it holds
@@ -97,6 +107,7 @@ class StemMapping:
     source: str = "default mapping"
     words: tuple[tuple[str, frozenset[str]], ...] = ()
     ignore_words: frozenset[str] = frozenset()
+    terms: tuple[tuple[str, tuple[str, ...]], ...] = ()   # looked for inside the name (STEM_TERMS)
 
     def stem_of(self, filename: str) -> str | None:
         """The stem a file name belongs to, ``""`` for an ignored file, None when nothing matches."""
@@ -107,8 +118,9 @@ class StemMapping:
             if any(fnmatch.fnmatchcase(name, p) for p in pats):
                 return stem
         words = name_words(filename) if self.words or self.ignore_words else set()
+        text, terms = unicodedata.normalize("NFKC", filename), dict(self.terms)
         for stem, vocabulary in self.words:
-            if words & vocabulary:
+            if words & vocabulary or any(t in text for t in terms.get(stem, ())):
                 return stem
         return "" if words & self.ignore_words else None   # "Mix.wav" is skipped, "Vocals Master.wav" is not
 
@@ -117,7 +129,7 @@ def default_mapping() -> StemMapping:
     """Files sorted by the words of their names (vocal, drum, bass words; the rest is "other"); files
     named after the whole mix are skipped. See the module docstring."""
     return StemMapping((), ignore=(), unmatched="other", words=STEM_WORDS,
-                       ignore_words=MIX_WORDS | GUIDE_WORDS | RETURN_WORDS)
+                       ignore_words=MIX_WORDS | GUIDE_WORDS | RETURN_WORDS, terms=STEM_TERMS)
 
 
 def load_mapping(path: str | Path) -> StemMapping:
@@ -163,8 +175,10 @@ def shared_prefix(names: Sequence[str], mapping: StemMapping) -> str:
     name, every file would go where the project's name says ("oh" is an overhead microphone, so the bass and the
     keys would be drums). A start shared by one stem's files only ("Vocals_Lead", "Vocals_BV") is kept. Files skipped
     by their whole names ("Mix.wav", "Click.wav") need not share it."""
+    if not mapping.words:
+        return ""
     names = [n for n in names if mapping.stem_of(n) != ""]
-    if not mapping.words or len(names) < 2:
+    if len(names) < 2:
         return ""
     bare = [n.rsplit(".", 1)[0] if "." in n else n for n in names]
     common = os.path.commonprefix(bare)

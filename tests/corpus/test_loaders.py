@@ -469,6 +469,10 @@ def test_an_effect_return_exported_with_the_tracks_is_left_out_with_a_warning(tm
     ("REF - Another Artist.wav", ""), ("Reference Track.mp3", ""), ("Ref Vox.wav", "vocals"),
     ("A-Reverb.wav", ""), ("B-Delay.wav", ""), ("Verb Return.wav", ""), ("Echo.wav", ""), ("Vocal Reverb.wav", "vocals"),
     ("Snare Verb.wav", "drums"), ("FX.wav", None), ("Riser FX.wav", None),
+    ("リードボーカル.wav", "vocals"), ("ﾎﾞｰｶﾙ.wav", "vocals"), ("バスドラム.wav", "drums"), ("ベース.wav", "bass"),
+    ("シンセ.wav", None), ("カスタム シンセ.wav", None), ("人声.wav", "vocals"), ("架子鼓.wav", "drums"),
+    ("低音鼓.wav", "drums"), ("贝斯.wav", "bass"), ("보컬.wav", "vocals"), ("베이스 드럼.wav", "drums"), ("베이스.wav", "bass"),
+    ("기타.wav", None),
 ])
 def test_default_mapping_words(name: str, stem: str | None):
     assert default_mapping().stem_of(name) == stem
