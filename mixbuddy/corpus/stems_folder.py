@@ -233,13 +233,8 @@ def assign_files(folder: Path, mapping: StemMapping) -> dict[str, list[Path]]:
         log.info("%s: the files' names start with %r (the project's name?), which would sort them all by its "
                  "words: each file sorted by the rest of its name", folder, prefix)
     for p in audio:
-        said = p.name[len(prefix):] if prefix and p.name.startswith(prefix) else p.name
-        stem = mapping.stem_of(said)
-        for part in reversed(p.relative_to(folder).parts[:-1]):
-            if stem is not None:
-                break
-            stem, said = mapping.stem_of(part), part
-        if stem == "" and mapping.words and name_words(said) & RETURN_WORDS and not name_words(said) & MIX_WORDS:
+        stem, return_ = _stem_of_file(p, folder, mapping, prefix)
+        if return_:
             returns.append(rel[p])
         if stem is None:
             unmatched.append(rel[p])
@@ -255,10 +250,11 @@ def assign_files(folder: Path, mapping: StemMapping) -> dict[str, list[Path]]:
         action = "summed into 'other'" if mapping.unmatched == "other" else "ignored"
         log.warning("%s: files match no stem pattern of %s, %s: %s", folder, mapping.source, action, unmatched)
     if returns:
-        log.warning("%s: %s named as an effect return (a reverb or delay the tracks share): left out, as it holds "
-                    "several stems' effects (summed into 'other' it would sound wherever any track has reverb and "
-                    "move that stem's level); if it is one stem's effect, name it after that stem ('Vocal "
-                    "Reverb.wav') or give a mapping file", folder, ", ".join(returns))
+        log.warning("%s: %s named as an effect return (a reverb or delay the tracks share): left out of the stems, "
+                    "as it holds several stems' effects (summed into 'other' it would sound wherever any track has "
+                    "reverb and move that stem's level; advise --apply renders it as it is); if it is one stem's "
+                    "effect, name it after that stem ('Vocal Reverb.wav') or give a mapping file", folder,
+                    ", ".join(returns))
     if not groups:
         mix = (f" ({', '.join(skipped)}: named as the whole mix, so skipped; a song's stems are wanted)"
                if skipped else "")
@@ -269,6 +265,27 @@ def assign_files(folder: Path, mapping: StemMapping) -> dict[str, list[Path]]:
                  "; ".join(f"{k} = {' + '.join(rel[p] for p in v)}" for k, v in sorted(groups.items())),
                  f"; skipped {skipped}" if skipped else "")
     return groups
+
+
+def _stem_of_file(path: Path, folder: Path, mapping: StemMapping, prefix: str) -> tuple[str | None, bool]:
+    """(the stem of one file of ``folder`` as :func:`assign_files` sorts it, whether it is an effect return): by
+    its name without the names' shared ``prefix``, else by its sub-folders', the nearest first."""
+    said = path.name[len(prefix):] if prefix and path.name.startswith(prefix) else path.name
+    stem = mapping.stem_of(said)
+    for part in reversed(path.relative_to(folder).parts[:-1]):
+        if stem is not None:
+            break
+        stem, said = mapping.stem_of(part), part
+    words = name_words(said)
+    return stem, stem == "" and bool(mapping.words) and bool(words & RETURN_WORDS) and not words & MIX_WORDS
+
+
+def effect_returns(folder: Path, mapping: StemMapping) -> list[Path]:
+    """The files :func:`assign_files` leaves out of the stems as effect returns: they are part of the song's sound
+    (``advise --apply`` renders them unchanged)."""
+    audio = song_audio_files(folder)
+    prefix = shared_prefix([p.name for p in audio], mapping)
+    return [p for p in audio if _stem_of_file(p, folder, mapping, prefix)[1]]
 
 
 def load_stems_folder(cfg: CorpusConfig) -> list[Song]:

@@ -6,8 +6,8 @@ The correction is the verdict's exact gain when the engine states one (the loudn
 the verdict's windows), else the median over those windows of the middle of each advised range (a model's
 "raise by 6–12 dB" counts as 9 dB). The render is the plain sum of the stems at their own rate, in stereo,
 with only that stem's gain changed (and a stem that ``advise`` heard later than its file puts it, exported from
-its first region, moved there as it was heard: ``placed``): master-bus processing in the producer's own mix is
-not in it. Its level is kept, unless its peak would pass 0 dBFS: then the whole render is turned down to a peak
+its first region, moved there as it was heard: ``placed``), plus any effect return of the folder, which ``advise``
+leaves out of the stems, as it is: master-bus processing in the producer's own mix is not in it. Its level is kept, unless its peak would pass 0 dBFS: then the whole render is turned down to a peak
 of ``DEFAULT_CEILING`` (the balance is unchanged) and the report says by how much.
 """
 from __future__ import annotations
@@ -20,14 +20,15 @@ from typing import Sequence
 
 import numpy as np
 
-from ..audio import write_audio
+from ..audio import read_audio, write_audio
+from ..corpus.stems_folder import effect_returns
 from ..data.render import DEFAULT_CEILING, RENDER_EXTENSIONS
 from ..errors import MixbuddyError
 from .advise import AdviceReport
 from .align import moved_later
 from .wording import stated_db, verdict_key
 from .stem_pack import opened_stems
-from .stems_input import folder_stems, is_stem_file, stem_file_info
+from .stems_input import folder_mapping, folder_stems, is_stem_file, stem_file_info
 
 
 @dataclass(frozen=True)
@@ -98,12 +99,15 @@ def render_correction(stems: str | Path, correction: Correction, output: str | P
     many seconds later (``AdviceReport.placed``) and the files in ``left_out`` (paths in the folder) left out, as
     advise heard them (``AdviceReport.left_out``); write ``output`` atomically."""
     output = check_apply_output(output, stems)
+    shared: list[np.ndarray] = []       # effect returns, left out of the stems: rendered as they are
     with opened_stems(stems) as opened:
         if is_stem_file(opened):
             song = stem_file_info(opened)
             audio = song.stems(None, 2, pad=True)
         else:       # as advise read it: a bounce of the whole song among the files left out
             song, audio = folder_stems(opened, None, 2, mapping, say=False, skip=left_out)
+            shared = [read_audio(p, sr=song.sample_rate, channels=2)[0]
+                      for p in effect_returns(Path(opened), folder_mapping(opened, mapping))]
     if correction.stem not in audio:
         raise MixbuddyError(f"{stems}: has no {correction.stem} stem to apply {correction.gain_db:+.1f} dB to")
     rate = song.sample_rate
@@ -112,6 +116,10 @@ def render_correction(stems: str | Path, correction: Correction, output: str | P
             audio[stem] = moved_later(audio[stem], seconds, rate)
     mix = np.sum(np.stack(list(audio.values())), axis=0, dtype=np.float32)
     mix += np.float32(10.0 ** (correction.gain_db / 20.0) - 1.0) * audio[correction.stem]
+    for wet in shared:
+        if wet.shape[0] > mix.shape[0]:          # a reverb's tail past the stems' end
+            mix = np.pad(mix, ((0, wet.shape[0] - mix.shape[0]), (0, 0)))
+        mix[: wet.shape[0]] += wet
     peak = float(np.max(np.abs(mix))) if mix.size else 0.0
     scale = DEFAULT_CEILING / peak if peak > DEFAULT_CEILING else 1.0
     if scale != 1.0:

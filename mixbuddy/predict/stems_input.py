@@ -110,8 +110,16 @@ def without_files(song: Song, stems: dict[str, np.ndarray], dropped: set[Path], 
 def stems_song(folder: str | Path, mapping: str | Path | None = None):
     """The lazy :class:`~mixbuddy.corpus.song.Song` of a stems folder (headers read, nothing decoded); a
     ``mapping.yaml|yml|json`` inside it applies when no ``mapping`` is given."""
-    from ..corpus.stem_names import SONG_MAPPING_NAMES, default_mapping, load_mapping
     from ..corpus.stems_folder import assign_files, song_from_files
+
+    folder = Path(folder)
+    return song_from_files(folder.name, "advise", folder, assign_files(folder, folder_mapping(folder, mapping)), {})
+
+
+def folder_mapping(folder: str | Path, mapping: str | Path | None = None):
+    """The :class:`~mixbuddy.corpus.stem_names.StemMapping` that sorts a stems folder's files: ``mapping``, else a
+    ``mapping.yaml|yml|json`` inside the folder, else the default (the words of the names)."""
+    from ..corpus.stem_names import SONG_MAPPING_NAMES, default_mapping, load_mapping
 
     folder = Path(folder)
     if not folder.is_dir():
@@ -119,8 +127,7 @@ def stems_song(folder: str | Path, mapping: str | Path | None = None):
     if mapping is None:
         own = [folder / n for n in SONG_MAPPING_NAMES if (folder / n).is_file()]
         mapping = own[0] if own else None
-    stem_map = load_mapping(mapping) if mapping else default_mapping()
-    return song_from_files(folder.name, "advise", folder, assign_files(folder, stem_map), {})
+    return load_mapping(mapping) if mapping else default_mapping()
 
 
 def is_stem_file(path: str | Path) -> bool:

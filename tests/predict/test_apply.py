@@ -60,6 +60,25 @@ def test_apply_renders_the_fix_and_the_fixed_stems_sound_balanced(tmp_path, caps
     assert sf.info(tmp_path / "fixed.flac").samplerate == 44100
 
 
+def test_an_effect_return_left_out_of_the_stems_is_in_the_render_as_it_is(tmp_path, capsys):
+    """"A-Reverb.wav" beside the stems is not a stem (advise leaves it out, so the advice is that of the stems
+    alone), but it is part of the song's sound: the render holds it unchanged, its tail past the stems' end too."""
+    stems = balanced_stems(20.0, 44100, seed=4, push={"drums": 9.0})
+    rng = np.random.default_rng(0)
+    wet = (rng.standard_normal((int(21.5 * 44100), 2)) * 0.01).astype(np.float32)     # 1.5 s longer than the stems
+    folder = write_stems(tmp_path / "song", stems, 44100, "wav")
+    sf.write(folder / "A-Reverb.wav", wet, 44100, subtype="FLOAT")
+    plain = write_stems(tmp_path / "plain", stems, 44100, "wav")
+    for src, out in ((folder, tmp_path / "a.wav"), (plain, tmp_path / "b.wav")):
+        assert main(["advise", "--stems", str(src), "--anchor", "vocals", "--apply", str(out), "--json"]) == 0
+        res = json.loads(capsys.readouterr().out)
+        assert res["correction"]["peak_scale_db"] == 0.0 and res["correction"]["stem"] == "drums"
+        assert any("A-Reverb.wav named as an effect return" in n for n in res["notes"]) == (src == folder)
+    a, b = sf.read(tmp_path / "a.wav", dtype="float32")[0], sf.read(tmp_path / "b.wav", dtype="float32")[0]
+    assert a.shape == wet.shape and b.shape == (20 * 44100, 2)
+    assert np.abs(a - wet - np.pad(b, ((0, wet.shape[0] - b.shape[0]), (0, 0)))).max() < 1e-6
+
+
 def test_a_render_that_would_clip_is_turned_down_and_a_balanced_verdict_writes_nothing(tmp_path, capsys):
     loud = {k: v * np.float32(6.0) for k, v in balanced_stems(20.0, 44100, seed=2, push={"vocals": -9.0}).items()}
     folder = write_stems(tmp_path / "loud", loud, 44100, "wav")
