@@ -25,6 +25,8 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
+from .stem_names import name_words
+
 log = logging.getLogger(__name__)
 
 NORMALISED_SPREAD_DB = 0.25  # files peaking closer together than this were most likely normalised
@@ -44,6 +46,7 @@ COPY_R = 0.9999              # ... and whose glimpses correlate this well hold t
 _COPY_SUFFIX = re.compile(r"\s*\(\d+\)|\s+(-\s+)?copy(\s+\d+)?(\s*\(\d+\))?|\s*\((another |\d+(st|nd|rd|th) )?copy\)",
                           re.IGNORECASE)
 _COPY_PREFIX = re.compile(r"copy of\s+", re.IGNORECASE)
+ACAPELLA_WORDS = frozenset("acapella acappella accapella acapela cappella capella".split())
 
 
 def normalised(peaks: Mapping[Path, float]) -> tuple[float, float, list[str]] | None:
@@ -246,11 +249,27 @@ def named_as_copy(path: Path, original: Path) -> bool:
             or (_COPY_PREFIX.match(name) is not None and _COPY_PREFIX.sub("", name, count=1) == first))
 
 
+def named_acapella(path: Path) -> bool:
+    """Whether a file's name says it is an a cappella ("Acapella.wav", "Song - A Cappella.wav"): the vocals alone,
+    which a remix pack gives beside the vocal stem itself."""
+    return bool(name_words(path.name) & ACAPELLA_WORDS)
+
+
+def which_copy(copy: Path, original: Path) -> tuple[Path, Path, bool]:
+    """(the copy, its original, whether to leave the copy out) for two files of the same audio (:func:`copy_files`):
+    the copy is left out when its name says it is one (:func:`named_as_copy`), or says a cappella beside a file
+    whose name does not (the a cappella is then the one left out: the same audio as the vocal stem beside it)."""
+    if named_acapella(original) and not named_acapella(copy):
+        copy, original = original, copy
+    return copy, original, named_as_copy(copy, original) or (named_acapella(copy) and not named_acapella(original))
+
+
 def warn_copy_file(folder: str | Path, path: Path, original: Path, done: str) -> None:
     """Say that ``path`` holds the same audio as ``original`` (found by :func:`copy_files`) and what was
     ``done`` with it; for a file not named as a copy (:func:`named_as_copy`), ask which it is."""
     name, first = (p.relative_to(folder).as_posix() if p.is_relative_to(folder) else p.name for p in (path, original))
     what = ("a second copy of one file?" if named_as_copy(path, original) else
+            "an a cappella: the vocal stem's own audio under a second name" if named_acapella(path) else
             "one file exported twice under two names, or a track duplicated in the session?")
     log.warning("%s: %s holds the same audio as %s (%s): %s", folder, name, first, what, done)
 

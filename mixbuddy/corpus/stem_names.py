@@ -78,6 +78,12 @@ GUIDE_WORDS = frozenset("click clicktrack metronome talkback timecode smpte ref 
 # an effect return (a reverb or delay the tracks share through sends: Ableton's "A-Reverb", "B-Delay"): it holds
 # several stems' effects, so it belongs to none; summed into "other" it would sound wherever anything has reverb
 RETURN_WORDS = frozenset("reverb reverbs verb verbs rvb delay delays dly echo return returns fxreturn".split())
+# a file that holds the song without one stem or more, so no one stem: Demucs' two-stem "no_vocals.wav", an
+# instrumental, a karaoke or "minus one" track, a drummer's "drumless" play-along (words in order, camelCase split)
+_MINUS_ONE = re.compile(r"\b(?:no|without|minus|sans|sin|ohne|senza|sem) (?:the )?(?:lead )?(?:vocals?|vox|voc|voice|drums?|"
+                        r"bass|gesang|voz|voix|bateria|batterie|schlagzeug)\b|\b(?:drum|bass|vocal|vox)less\b|"
+                        r"\b(?:instrumental|instrumentals|accompaniment|karaoke|minusone|minus one|off vocal|offvocal)\b")
+MINUS_ONE_TERMS = ("オフボーカル", "インスト", "カラオケ", "伴奏", "纯音乐", "純音樂", "반주", "인스트")
 _LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss"})
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 
@@ -86,14 +92,31 @@ def name_words(filename: str) -> set[str]:
     """Lower-case words of a file name without its extension: each run of letters/digits between
     separators, and the parts of it cut at case changes and digits ("LeadVox2" → leadvox2, lead, vox, 2);
     accents are dropped first ("Batería" → bateria, "Chœur" → choeur)."""
-    stem = filename.rsplit(".", 1)[0] if "." in filename else filename
-    stem = "".join(c for c in unicodedata.normalize("NFKD", stem.translate(_LIGATURES)) if not unicodedata.combining(c))
     words: set[str] = set()
-    for run in re.split(r"[^0-9A-Za-z]+", stem):
+    for run in re.split(r"[^0-9A-Za-z]+", _plain(filename)):
         if run:
             words.add(run.lower())
             words.update(w.lower() for w in _WORD.findall(run))
     return words
+
+
+def name_phrase(filename: str) -> str:
+    """The words of a file name (without its extension) in their order, lower case, one space between them, accents
+    dropped ("Song_(NoVocals)" → "song no vocals")."""
+    return " ".join(w.lower() for w in _WORD.findall(_plain(filename)))
+
+
+def _plain(filename: str) -> str:
+    """A file name without its extension, ligatures spelled out and accents dropped."""
+    stem = filename.rsplit(".", 1)[0] if "." in filename else filename
+    return "".join(c for c in unicodedata.normalize("NFKD", stem.translate(_LIGATURES)) if not unicodedata.combining(c))
+
+
+def holds_several_stems(filename: str) -> bool:
+    """Whether a file's name says it holds the song without one stem or more (:data:`_MINUS_ONE`): "no_vocals.wav"
+    (Demucs --two-stems), "Instrumental.wav", "Karaoke.wav", "Song (Drumless).wav", "オフボーカル.wav"."""
+    text = unicodedata.normalize("NFKC", filename)
+    return _MINUS_ONE.search(name_phrase(filename)) is not None or any(t in text for t in MINUS_ONE_TERMS)
 
 
 @dataclass(frozen=True)
@@ -117,6 +140,8 @@ class StemMapping:
         for stem, pats in self.patterns:
             if any(fnmatch.fnmatchcase(name, p) for p in pats):
                 return stem
+        if self.words and holds_several_stems(filename):
+            return ""                                   # "no_vocals.wav": not one stem
         words = name_words(filename) if self.words or self.ignore_words else set()
         text, terms = unicodedata.normalize("NFKC", filename), dict(self.terms)
         for stem, vocabulary in self.words:

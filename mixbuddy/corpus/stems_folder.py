@@ -38,8 +38,8 @@ from ..errors import AudioFileError, CorpusError
 from .config import CorpusConfig
 from .export_checks import GLIMPSE_RATE, peak_stats
 from .song import Song
-from .stem_names import (MIX_WORDS, RETURN_WORDS, SONG_MAPPING_NAMES, StemMapping, default_mapping, load_mapping,
-                         name_words, shared_prefix)
+from .stem_names import (MIX_WORDS, RETURN_WORDS, SONG_MAPPING_NAMES, StemMapping, default_mapping,
+                         holds_several_stems, load_mapping, name_words, shared_prefix)
 
 log = logging.getLogger(__name__)
 
@@ -227,15 +227,15 @@ def assign_files(folder: Path, mapping: StemMapping) -> dict[str, list[Path]]:
     unmatched: list[str] = []
     skipped: list[str] = []       # named after the whole mix
     rel = {p: p.relative_to(folder).as_posix() for p in audio}
-    returns: list[str] = []       # named as an effect return
+    left: dict[str, list[str]] = {"return": [], "several": []}    # left out by name, said so
     prefix = shared_prefix([p.name for p in audio], mapping)
     if prefix:
         log.info("%s: the files' names start with %r (the project's name?), which would sort them all by its "
                  "words: each file sorted by the rest of its name", folder, prefix)
     for p in audio:
-        stem, return_ = _stem_of_file(p, folder, mapping, prefix)
-        if return_:
-            returns.append(rel[p])
+        stem, why = _stem_of_file(p, folder, mapping, prefix)
+        if why:
+            left[why].append(rel[p])
         if stem is None:
             unmatched.append(rel[p])
             if mapping.unmatched == "other":
@@ -249,12 +249,17 @@ def assign_files(folder: Path, mapping: StemMapping) -> dict[str, list[Path]]:
             raise CorpusError(f"{folder}: files match no stem pattern of {mapping.source}: {unmatched}")
         action = "summed into 'other'" if mapping.unmatched == "other" else "ignored"
         log.warning("%s: files match no stem pattern of %s, %s: %s", folder, mapping.source, action, unmatched)
-    if returns:
+    if left["return"]:
         log.warning("%s: %s named as an effect return (a reverb or delay the tracks share): left out of the stems, "
                     "as it holds several stems' effects (summed into 'other' it would sound wherever any track has "
                     "reverb and move that stem's level; advise --apply renders it as it is); if it is one stem's "
                     "effect, name it after that stem ('Vocal Reverb.wav') or give a mapping file", folder,
-                    ", ".join(returns))
+                    ", ".join(left["return"]))
+    if left["several"]:
+        log.warning("%s: %s named as the song without one of its stems (an instrumental, a karaoke or play-along "
+                    "track, or Demucs' two-stem 'no_vocals'): left out, as it is no one stem (the advice reads the "
+                    "song's own stems: drums, bass, vocals and the rest; Demucs gives four without --two-stems)",
+                    folder, ", ".join(left["several"]))
     if not groups:
         mix = (f" ({', '.join(skipped)}: named as the whole mix, so skipped; a song's stems are wanted)"
                if skipped else "")
@@ -267,17 +272,22 @@ def assign_files(folder: Path, mapping: StemMapping) -> dict[str, list[Path]]:
     return groups
 
 
-def _stem_of_file(path: Path, folder: Path, mapping: StemMapping, prefix: str) -> tuple[str | None, bool]:
-    """(the stem of one file of ``folder`` as :func:`assign_files` sorts it, whether it is an effect return): by
-    its name without the names' shared ``prefix``, else by its sub-folders', the nearest first."""
+def _stem_of_file(path: Path, folder: Path, mapping: StemMapping, prefix: str) -> tuple[str | None, str]:
+    """(the stem of one file of ``folder`` as :func:`assign_files` sorts it, why it is left out when its name says
+    so: "return" for an effect return, "several" for the song without a stem, else ""): by its name without the
+    names' shared ``prefix``, else by its sub-folders', the nearest first."""
     said = path.name[len(prefix):] if prefix and path.name.startswith(prefix) else path.name
     stem = mapping.stem_of(said)
     for part in reversed(path.relative_to(folder).parts[:-1]):
         if stem is not None:
             break
         stem, said = mapping.stem_of(part), part
+    if stem != "" or not mapping.words:
+        return stem, ""
     words = name_words(said)
-    return stem, stem == "" and bool(mapping.words) and bool(words & RETURN_WORDS) and not words & MIX_WORDS
+    if holds_several_stems(said):
+        return stem, "several"
+    return stem, "return" if words & RETURN_WORDS and not words & MIX_WORDS else ""
 
 
 def effect_returns(folder: Path, mapping: StemMapping) -> list[Path]:
@@ -285,7 +295,7 @@ def effect_returns(folder: Path, mapping: StemMapping) -> list[Path]:
     (``advise --apply`` renders them unchanged)."""
     audio = song_audio_files(folder)
     prefix = shared_prefix([p.name for p in audio], mapping)
-    return [p for p in audio if _stem_of_file(p, folder, mapping, prefix)[1]]
+    return [p for p in audio if _stem_of_file(p, folder, mapping, prefix)[1] == "return"]
 
 
 def load_stems_folder(cfg: CorpusConfig) -> list[Song]:

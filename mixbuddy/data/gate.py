@@ -15,7 +15,8 @@ import numpy as np
 
 from ..audio import resample, to_channels
 from ..corpus.song import Song
-from ..corpus.export_checks import bus_files, copy_files, mix_files, warn_copy_file, warn_mix_file, warn_peaks
+from ..corpus.export_checks import (bus_files, copy_files, mix_files, warn_copy_file, warn_mix_file, warn_peaks,
+                                     which_copy)
 from .config import DataConfig
 
 EPS = 1e-12
@@ -127,7 +128,8 @@ def analyse_song(song: Song, cfg: DataConfig) -> SongChunks:
                           "and build again")
         for path, r in bus_files(song.loader.glimpses, song.loader.files):
             warn_mix_file(Path(song.source), path, r, "This build counts its tracks twice", bus=True)
-        for path, original, _ in copy_files(song.loader.glimpses, song.loader.peaks, song.loader.pairs):
+        for copy, first, _ in copy_files(song.loader.glimpses, song.loader.peaks, song.loader.pairs):
+            path, original, _ = which_copy(copy, first)     # an a cappella beside its vocal stem is the copy
             warn_copy_file(Path(song.source), path, original, "this build counts its audio twice (if it is a "
                            "copy, take it out of the folder and build again)")
     frame = round(cfg.gate.frame_s * cfg.analysis_sr)

@@ -58,8 +58,7 @@ def folder_stems(folder: str | Path, sample_rate: int | None, channels: int, map
     unless ``say`` is False: a bounce left in the folder under a name that names no stem would be summed into
     "other", a group track exported with its tracks would count them twice, a copy its audio (``mix_files``,
     ``bus_files`` and ``copy_files`` of :mod:`mixbuddy.corpus.export_checks`)."""
-    from ..corpus.export_checks import (bus_files, copy_files, mix_files, named_as_copy, warn_copy_file,
-                                         warn_mix_file)
+    from ..corpus.export_checks import bus_files, copy_files, mix_files, warn_copy_file, warn_mix_file, which_copy
     from ..corpus.stems_folder import song_from_files
 
     song = song or stems_song(folder, mapping)
@@ -71,7 +70,7 @@ def folder_stems(folder: str | Path, sample_rate: int | None, channels: int, map
     mixes = mix_files(song.loader.glimpses, song.loader.files.get("other", ()))
     copies = copy_files({p: g for p, g in song.loader.glimpses.items() if p not in {m for m, _ in mixes}},
                         song.loader.peaks, song.loader.pairs)
-    copies = [(c, o, named_as_copy(c, o)) for c, o, _ in copies]     # only a file named as a copy is left out
+    copies = [which_copy(c, o) for c, o, _ in copies]     # only a file named as a copy (or an a cappella) is left out
     gone = {m for m, _ in mixes} | {c for c, _, named in copies if named}
     kept = {k: [p for p in v if p not in gone] for k, v in song.loader.files.items()}
     said = [(p, r, False) for p, r in mixes] + [(p, r, True) for p, r in bus_files(song.loader.glimpses, kept)]

@@ -20,7 +20,8 @@ from mixbuddy.corpus.config import CorpusConfig
 from mixbuddy.corpus.list_cli import add_list_verb
 from mixbuddy.corpus.load import carve_validation, load_corpus
 from mixbuddy.corpus.song import Song
-from mixbuddy.corpus.export_checks import bus_files, copy_files, mix_files, named_as_copy, peak_stats, warn_limited, warn_normalised, warn_peaks
+from mixbuddy.corpus.export_checks import (bus_files, copy_files, mix_files, named_as_copy, peak_stats, warn_limited,
+                                           warn_normalised, warn_peaks, which_copy)
 from mixbuddy.corpus.stem_names import default_mapping, name_words, shared_prefix
 from mixbuddy.corpus.stems_folder import stereo_pairs
 from mixbuddy.errors import AudioFileError, ConfigError, CorpusError, MixbuddyError
@@ -362,6 +363,33 @@ def test_a_name_that_says_copy(name, copy):
     assert named_as_copy(Path(name), Path("Vox.wav")) == copy
 
 
+@pytest.mark.parametrize("copy, original, want", [
+    ("Acapella.wav", "Vocals.wav", ("Acapella.wav", "Vocals.wav", True)),
+    ("Lead Vocals.wav", "A Cappella.wav", ("A Cappella.wav", "Lead Vocals.wav", True)),      # the a cappella goes
+    ("Acapella 2.wav", "Acapella.wav", ("Acapella 2.wav", "Acapella.wav", False)),            # both say it: asked
+    ("Vocals (1).wav", "Vocals.wav", ("Vocals (1).wav", "Vocals.wav", True)),
+    ("Lead Vox.wav", "Vocals.wav", ("Lead Vox.wav", "Vocals.wav", False)),
+])
+def test_which_of_two_files_of_one_audio_is_left_out(copy, original, want):
+    """A remix pack's "Acapella.wav" beside its vocal stem holds the same audio: counted twice, the vocals read 6 dB
+    up; the a cappella is left out like a file named as a copy."""
+    assert which_copy(Path(copy), Path(original)) == (Path(want[0]), Path(want[1]), want[2])
+
+
+def test_the_song_without_a_stem_is_left_out_with_a_warning(tmp_path: Path, caplog):
+    """Demucs' two-stem output (vocals.wav + no_vocals.wav) and a pack's "Instrumental.wav": not one stem, left out
+    by name and said so (before, "no_vocals" went to the vocals: every other instrument counted as the voice)."""
+    make_song_dir(tmp_path / "song", {"vocals": tone(0.5, 330), "no_vocals": tone(0.5, 60), "drums": tone(0.5, 90),
+                                      "Instrumental": tone(0.5, 120)}, SR, "wav")
+    with caplog.at_level(logging.INFO):
+        (song,) = load_corpus(folder_cfg(tmp_path))
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warning.startswith(f"{tmp_path / 'song'}: Instrumental.wav, no_vocals.wav named as the song without one of its "
+                              "stems")
+    assert song.stem_names == ("drums", "vocals")
+    np.testing.assert_array_equal(song.stem("vocals"), tone(0.5, 330))
+
+
 def test_a_bounce_of_the_whole_song_is_told_from_the_stems():
     """mix_files: the sum of the stems (or a saturated copy of it) among the "other" files is found, the
     highest first and each taken out before the next; separate stems, two microphones of one instrument
@@ -472,7 +500,9 @@ def test_an_effect_return_exported_with_the_tracks_is_left_out_with_a_warning(tm
     ("リードボーカル.wav", "vocals"), ("ﾎﾞｰｶﾙ.wav", "vocals"), ("バスドラム.wav", "drums"), ("ベース.wav", "bass"),
     ("シンセ.wav", None), ("カスタム シンセ.wav", None), ("人声.wav", "vocals"), ("架子鼓.wav", "drums"),
     ("低音鼓.wav", "drums"), ("贝斯.wav", "bass"), ("보컬.wav", "vocals"), ("베이스 드럼.wav", "drums"), ("베이스.wav", "bass"),
-    ("기타.wav", None),
+    ("기타.wav", None), ("no_vocals.wav", ""), ("NoDrums.wav", ""), ("Song (Drumless).wav", ""), ("Instrumental.wav", ""),
+    ("Karaoke Version.mp3", ""), ("Track (Minus One).wav", ""), ("オフボーカル.wav", ""), ("Drums no reverb.wav", "drums"),
+    ("Bass No Comp.wav", "bass"), ("Inst 1.wav", None), ("Acapella.wav", "vocals"),
 ])
 def test_default_mapping_words(name: str, stem: str | None):
     assert default_mapping().stem_of(name) == stem

@@ -1037,6 +1037,12 @@ def test_a_second_copy_of_a_stem_file_is_left_out(tmp_path, engine):
                            "two names, or a track duplicated in the session?): both kept")
     assert [round(w.levels["vocals"][0] - p.levels["vocals"][0], 1) for w, p in zip(rep.windows, plain.windows)] == [
         6.0, 6.0]
+    (folder / "Lead Vox.ogg").rename(folder / "Acapella.ogg")    # a remix pack's a cappella: the vocals' audio
+    rep = advise(None, "drums", engine, stems_dir=folder)
+    (note,) = [n for n in rep.notes if "same audio" in n]
+    assert note.startswith(f"{folder}: Acapella.ogg holds the same audio as vocals.ogg (an a cappella: the vocal "
+                           "stem's own audio under a second name): left out")
+    assert [w.levels for w in rep.windows] == [w.levels for w in plain.windows] and rep.verdict == plain.verdict
 
 
 def test_a_bounce_of_the_whole_song_among_the_stems_is_left_out(tmp_path, engine):
