@@ -282,6 +282,8 @@ def _stem_of_file(path: Path, folder: Path, mapping: StemMapping, prefix: str) -
         if stem is not None:
             break
         stem, said = mapping.stem_of(part), part
+        if stem == "" and mapping.words and holds_several_stems(part):
+            stem = None           # "Instrumental/Piano.wav": a folder of instrument tracks, not a file without a stem
     if stem != "" or not mapping.words:
         return stem, ""
     words = name_words(said)

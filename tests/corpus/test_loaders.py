@@ -23,7 +23,7 @@ from mixbuddy.corpus.song import Song
 from mixbuddy.corpus.export_checks import (bus_files, copy_files, mix_files, named_as_copy, peak_stats, warn_limited,
                                            warn_normalised, warn_peaks, which_copy)
 from mixbuddy.corpus.stem_names import default_mapping, name_words, shared_prefix
-from mixbuddy.corpus.stems_folder import stereo_pairs
+from mixbuddy.corpus.stems_folder import assign_files, stereo_pairs
 from mixbuddy.errors import AudioFileError, ConfigError, CorpusError, MixbuddyError
 
 SR = 8000  # small rate for the hand-made songs below (fast to write and read)
@@ -388,6 +388,13 @@ def test_the_song_without_a_stem_is_left_out_with_a_warning(tmp_path: Path, capl
                               "stems")
     assert song.stem_names == ("drums", "vocals")
     np.testing.assert_array_equal(song.stem("vocals"), tone(0.5, 330))
+    caplog.clear()           # a pack's sub-folder "Instrumental/" holds instrument tracks: they are kept
+    make_song_dir(tmp_path / "pack" / "Vocals", {"Lead": tone(0.5, 330)}, SR, "wav")
+    make_song_dir(tmp_path / "pack" / "Instrumental", {"Piano": tone(0.5, 200), "Kick": tone(0.5, 60)}, SR, "wav")
+    groups = assign_files(tmp_path / "pack", default_mapping())
+    assert {k: [p.name for p in v] for k, v in groups.items()} == {"vocals": ["Lead.wav"], "other": ["Piano.wav"],
+                                                                  "drums": ["Kick.wav"]}
+    assert "without one of its stems" not in caplog.text
 
 
 def test_a_bounce_of_the_whole_song_is_told_from_the_stems():
