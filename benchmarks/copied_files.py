@@ -19,7 +19,6 @@ first): how many copies ``copy_files`` finds in them. Last, its cost on 36 files
 """
 from __future__ import annotations
 
-import logging
 import shutil
 import tempfile
 from collections import Counter
@@ -35,8 +34,7 @@ from mixbuddy.predict.engines import LoudnessEngine
 from mixbuddy.predict.stems_input import stems_song
 
 from late_stems import songs   # this folder is on sys.path
-from master_stems import finding, synth_args, timed
-from unheard_files import Said
+from master_stems import advised, finding, synth_args, timed
 
 SR = 44100
 
@@ -52,14 +50,10 @@ def copied(folder: Path, work: Path, stem: str, name: str) -> tuple[str, bool, b
     now_dir = work / "now"
     shutil.copytree(folder, now_dir)
     shutil.copyfile(folder / f"{stem}.ogg", now_dir / name)
-    said = Said()
-    logging.getLogger("mixbuddy").addHandler(said)
-    try:
-        now = finding(advise(None, "drums", LoudnessEngine(), stems_dir=now_dir))
-    finally:
-        logging.getLogger("mixbuddy").removeHandler(said)
+    report, messages = advised(now_dir)
+    now = finding(report)
     shutil.rmtree(now_dir)
-    copies = [m.split(": ", 1)[1] for m in said.messages if "holds the same audio" in m]
+    copies = [m.split(": ", 1)[1] for m in messages if "holds the same audio" in m]
     right = any(m.startswith(f"{name} holds the same audio as {stem}.ogg") for m in copies)
     return now, right, len(copies) > int(right)
 

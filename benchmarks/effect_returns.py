@@ -28,12 +28,9 @@ import pyloudnorm
 from pedalboard import Delay, Pedalboard, Reverb
 
 from mixbuddy.audio import read_audio, write_audio
-from mixbuddy.predict.advise import advise
-from mixbuddy.predict.engines import LoudnessEngine
 
 from late_stems import songs   # this folder is on sys.path
-from master_stems import finding
-from unheard_files import Said
+from master_stems import advised, finding
 
 SR = 44100
 BELOW_DB = (10, 15, 20)
@@ -49,13 +46,8 @@ def returns(stems: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 def asked(folder: Path) -> tuple[str, dict, list[str]]:
     """(verdict, mean levels, warnings) of advise on ``folder``."""
-    said = Said()
-    logging.getLogger("mixbuddy").addHandler(said)
-    try:
-        rep = advise(None, "drums", LoudnessEngine(), stems_dir=folder)
-    finally:
-        logging.getLogger("mixbuddy").removeHandler(said)
-    return finding(rep), rep.to_dict()["levels"], said.messages
+    report, messages = advised(folder)
+    return finding(report), report.to_dict()["levels"], messages
 
 
 def level(levels: dict, stem: str) -> str:

@@ -35,6 +35,7 @@ import pedalboard as pb
 from mixbuddy.audio import read_audio, write_audio
 from mixbuddy.corpus.export_checks import FLAT_SHARE, peak_stats, warn_limited, warn_normalised
 from mixbuddy.data.render import MASTER_CEILING_DB
+from mixbuddy.errors import MixbuddyError
 from mixbuddy.evaluate.baselines.loudness import loudness
 from mixbuddy.predict.advise import advise
 from mixbuddy.predict.engines import LoudnessEngine
@@ -72,6 +73,19 @@ def exports(stems: dict[str, np.ndarray]):
 def finding(report) -> str:
     f = report.to_dict()["verdict"]["finding"]
     return "balanced" if f["no_error"] else f"{f['target']} {f['direction']} {f['gain_db']:.1f} dB"
+
+
+def advised(folder: Path, mix: Path | None = None) -> tuple:
+    """(the loudness engine's advice on the stems ``folder``, anchor drums, or the MixbuddyError it raised; the
+    warnings ``advise`` logged)."""
+    said = Said()
+    logging.getLogger("mixbuddy").addHandler(said)
+    try:
+        return advise(mix, "drums", LoudnessEngine(), stems_dir=folder), said.messages
+    except MixbuddyError as e:
+        return e, said.messages
+    finally:
+        logging.getLogger("mixbuddy").removeHandler(said)
 
 
 def run(song: str, stems: dict[str, np.ndarray], rows: dict, work: Path) -> None:

@@ -28,26 +28,17 @@ from pathlib import Path
 
 from mixbuddy.audio import read_audio, write_audio
 from mixbuddy.errors import MixbuddyError
-from mixbuddy.predict.advise import advise
-from mixbuddy.predict.engines import LoudnessEngine
 
 from late_stems import songs   # this folder is on sys.path
-from master_stems import finding
-from unheard_files import Said
+from master_stems import advised, finding
 
 SR = 44100
 NAMES = {"drums": "Drums", "bass": "Bass", "other": "Music", "vocals": "Vocals"}
 
 
 def asked(folder: Path) -> tuple[str, list[str]]:
-    said = Said()
-    logging.getLogger("mixbuddy").addHandler(said)
-    try:
-        return finding(advise(None, "drums", LoudnessEngine(), stems_dir=folder)), said.messages
-    except MixbuddyError as e:
-        return f"error: {e}", said.messages
-    finally:
-        logging.getLogger("mixbuddy").removeHandler(said)
+    report, messages = advised(folder)
+    return (f"error: {report}" if isinstance(report, MixbuddyError) else finding(report)), messages
 
 
 def pack(folder: Path, stems: dict, extra: dict[str, str]) -> Path:

@@ -25,7 +25,7 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from .stem_names import name_words
+from .stem_names import name_phrase, name_words
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,8 @@ _COPY_SUFFIX = re.compile(r"\s*\(\d+\)|\s+(-\s+)?copy(\s+\d+)?(\s*\(\d+\))?|\s*\
                           re.IGNORECASE)
 _COPY_PREFIX = re.compile(r"copy of\s+", re.IGNORECASE)
 ACAPELLA_WORDS = frozenset("acapella acappella accapella acapela cappella capella".split())
+DRY_WET_R = 0.5              # a part's "wet" file this correlated with its "dry" one holds it (with its effects)
+_DRY_WET = {"dry": "dry", "unprocessed": "dry", "wet": "wet", "processed": "wet"}
 
 
 def normalised(peaks: Mapping[Path, float]) -> tuple[float, float, list[str]] | None:
@@ -238,6 +240,39 @@ def copy_files(glimpses: Mapping[Path, np.ndarray], peaks: Mapping[Path, float],
                 found.append((b, a, r))
                 copied.add(b)
     return found
+
+
+def dry_wet_pairs(glimpses: Mapping[Path, np.ndarray], groups: Mapping[str, Sequence[Path]]
+                  ) -> list[tuple[Path, Path, float]]:
+    """(the dry file, the wet one, their correlation) for each part given both dry and with its effects, as remix
+    packs do ("Vox Dry.wav" + "Vox Wet.wav", "Acapella (Unprocessed)" + "Acapella (Processed)": two files of one
+    stem whose names differ only in that word), where the wet file holds the dry one (glimpses correlated
+    ``DRY_WET_R`` or more): summed, the part counts twice. A wet file of the effects alone (a reverb print, which
+    the song plays beside the dry part) correlates less and is not paired."""
+    found: list[tuple[Path, Path, float]] = []
+    for paths in groups.values():
+        parts: dict[str, dict[str, list[Path]]] = {}
+        for p in paths:
+            words = name_phrase(p.name).split()
+            kinds = {_DRY_WET[w] for w in words if w in _DRY_WET}
+            if len(kinds) == 1:
+                rest = " ".join(w for w in words if w not in _DRY_WET)
+                parts.setdefault(rest, {}).setdefault(kinds.pop(), []).append(p)
+        for part in parts.values():
+            dry, wet = part.get("dry", []), part.get("wet", [])
+            if len(dry) == len(wet) == 1 and dry[0] in glimpses and wet[0] in glimpses:
+                g = _padded(glimpses, [dry[0], wet[0]])
+                r = _corr(g[dry[0]], g[wet[0]])
+                if r >= DRY_WET_R:
+                    found.append((dry[0], wet[0], r))
+    return found
+
+
+def warn_dry_file(folder: str | Path, dry: Path, wet: Path, r: float, done: str) -> None:
+    """Say that ``dry`` is the part ``wet`` holds with its effects (:func:`dry_wet_pairs`) and what was ``done``."""
+    name, other = (p.relative_to(folder).as_posix() if p.is_relative_to(folder) else p.name for p in (dry, wet))
+    log.warning("%s: %s and %s are one part, dry and with its effects (correlation %.2f; a remix pack gives both): %s",
+                folder, name, other, r, done)
 
 
 def named_as_copy(path: Path, original: Path) -> bool:

@@ -20,8 +20,8 @@ from mixbuddy.corpus.config import CorpusConfig
 from mixbuddy.corpus.list_cli import add_list_verb
 from mixbuddy.corpus.load import carve_validation, load_corpus
 from mixbuddy.corpus.song import Song
-from mixbuddy.corpus.export_checks import (bus_files, copy_files, mix_files, named_as_copy, peak_stats, warn_limited,
-                                           warn_normalised, warn_peaks, which_copy)
+from mixbuddy.corpus.export_checks import (bus_files, copy_files, dry_wet_pairs, mix_files, named_as_copy, peak_stats,
+                                           warn_limited, warn_normalised, warn_peaks, which_copy)
 from mixbuddy.corpus.stem_names import default_mapping, name_words, shared_prefix
 from mixbuddy.corpus.stems_folder import assign_files, stereo_pairs
 from mixbuddy.errors import AudioFileError, ConfigError, CorpusError, MixbuddyError
@@ -374,6 +374,23 @@ def test_which_of_two_files_of_one_audio_is_left_out(copy, original, want):
     """A remix pack's "Acapella.wav" beside its vocal stem holds the same audio: counted twice, the vocals read 6 dB
     up; the a cappella is left out like a file named as a copy."""
     assert which_copy(Path(copy), Path(original)) == (Path(want[0]), Path(want[1]), want[2])
+
+
+def test_a_part_given_dry_and_wet_is_paired_only_when_the_wet_file_holds_the_dry_one():
+    """dry_wet_pairs: "Vox Dry" + "Vox Wet" (the dry part with a reverb added) pair; the wet file holding the
+    effects alone, names that differ in more than dry/wet, and a lone dry file do not."""
+    rng = np.random.default_rng(3)
+    dry, tail, other = (rng.standard_normal(4000).astype(np.float32) for _ in range(3))
+    wet = dry + 0.8 * tail                                    # r = 0.78 with the dry part
+    glimpses = {Path("Vox Dry.wav"): dry, Path("Vox Wet.wav"): wet, Path("VoxFx Wet.wav"): tail,
+                Path("Acapella (Unprocessed).wav"): other, Path("Acapella (Processed).wav"): other + 0.5 * tail,
+                Path("Gtr Dry.wav"): tail, Path("Keys Wet.wav"): tail}
+    found = dry_wet_pairs(glimpses, {"vocals": list(glimpses)[:5], "other": list(glimpses)[5:]})
+    assert [(d.name, w.name) for d, w, _ in found] == [("Vox Dry.wav", "Vox Wet.wav"),
+                                                       ("Acapella (Unprocessed).wav", "Acapella (Processed).wav")]
+    assert 0.75 < found[0][2] < 0.81
+    assert dry_wet_pairs({Path("Vox Dry.wav"): dry, Path("Vox Wet.wav"): tail}, {"vocals": [Path("Vox Dry.wav"),
+                                                                                         Path("Vox Wet.wav")]}) == []
 
 
 def test_the_song_without_a_stem_is_left_out_with_a_warning(tmp_path: Path, caplog):
