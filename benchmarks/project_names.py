@@ -15,6 +15,7 @@ Only file names are read (the files are empty).
 from __future__ import annotations
 
 import logging
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -51,9 +52,7 @@ def sorted_now(folder: Path) -> dict[str, list[str]]:
         return {"error": [type(e).__name__]}
 
 
-def main() -> None:
-    logging.basicConfig(level=logging.ERROR)
-    root = Path(tempfile.mkdtemp(prefix="project-names-"))
+def run(root: Path) -> None:
     want = sorted_by_whole_names([f"{t}.wav" for t in TRACKS])
     rows = {"with a stem word": [0, 0, 0], "without": [0, 0, 0]}
     wrong_before = []
@@ -85,6 +84,16 @@ def main() -> None:
         names = [f"{start}{r}.wav" for r in rest]
         kept += sorted_now(folder) == sorted_by_whole_names(names)
     print(f"one stem's files sharing their start: sorted by their whole names in {kept} of {len(ONE_STEM)}")
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.ERROR)
+    root = Path(tempfile.mkdtemp(prefix="project-names-"))
+    try:
+        run(root)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
 
 
 if __name__ == "__main__":
