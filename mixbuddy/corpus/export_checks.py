@@ -1,6 +1,6 @@
 """What the files of a song folder say about how they were exported, beyond their names.
 
-Five mistakes of a stems export that the names do not show, each of which makes the stems' balance
+Six mistakes of a stems export that the names do not show (or not alone), each of which makes the stems' balance
 (what mixbuddy judges) wrong without a word:
 
 - every file **normalised** to one peak (:func:`warn_normalised`; said, nothing can be undone);
@@ -9,10 +9,12 @@ Five mistakes of a stems export that the names do not show, each of which makes 
 - a **bounce of the whole song** left among the stems under a name that names no stem, so summed into
   "other" (:func:`mix_files`);
 - a **group or bus track** exported with the tracks it sums, so they count twice (:func:`bus_files`);
-- a **second copy** of a file ("Vocals (1).wav" from a second download, "Kick copy.wav"), so its audio counts
-  twice (:func:`copy_files`).
+- a **second copy** of a file ("Vocals (1).wav" from a second download, "Kick copy.wav", a remix pack's
+  "Acapella.wav" beside its vocal stem), so its audio counts twice (:func:`copy_files`, :func:`which_copy`);
+- a part given **dry and with its effects** ("Vox Dry.wav" + "Vox Wet.wav"), so it counts twice
+  (:func:`dry_wet_pairs`).
 
-The last three are found from ``glimpses``: each file as a mono copy at ``GLIMPSE_RATE``, which the stems
+The last four are found from ``glimpses``: each file as a mono copy at ``GLIMPSE_RATE``, which the stems
 loader keeps when asked (``FileStemLoader.glimpse``). ``advise`` leaves such files out
 (``mixbuddy.predict.stems_input.folder_stems``); ``data build`` names them (``mixbuddy.data.gate``).
 """

@@ -12,22 +12,24 @@ Mapping file (YAML or JSON), given by ``CorpusConfig.mapping`` or placed in a so
 A mapping file replaces the default rules entirely; stems are tried in the order the file lists
 them and a file goes to the first stem whose pattern matches.
 
-Without a mapping file the *words* of a file name decide (:func:`default_mapping`), as a DAW's track
-export names them: the name is cut into words at spaces, punctuation, case changes and digits
-("01_LeadVox-final.wav" → 01 / lead / vox / final) and a file goes to the vocals when a word is a
-vocal word (vocals, vox, bv, harmony, choir, ...), else to the drums (drums, kick, snare, hh, oh, tom,
-perc, clap, ...), else to the bass (bass, sub, 808, bassline, ...), else to "other" (guitars, keys,
-pads, ...: the rest of the music, as in MUSDB18), with the common German, French, Spanish, Italian and
-Portuguese words too (Gesang, voix, voz, voce; Schlagzeug, batterie, batería, caja; basse, bajo, baixo),
-accents dropped, and Japanese, Chinese and Korean ones looked for inside the name (ボーカル, ドラム, ベース; 人声, 鼓,
-贝斯; 보컬, 드럼, 베이스: :data:`STEM_TERMS`). Drums come before bass ("Bass Drum", "808 Kick" are drums). A file with none of those
-words but one naming the whole mix (mix, mixture, master, bounce, ...) or a track that is never part of
-it (click, metronome, talkback, timecode, a reference song) is skipped ("Full Mix.wav", "Click.wav",
-"REF - Artist.wav"; "Vocals Master.wav" is vocals, "Perc Click.wav" drums), and so, with a warning, is an effect
-return named as one ("A-Reverb.wav", "Delay Return.wav": the reverb or delay several tracks share holds several
-stems' effects; "Vocal Reverb.wav" is vocals). A start all the names share and that holds one of those words, a
-project's name a DAW writes before each track's ("Oh Darling_Kick.wav", "Oh Darling_Keys.wav"), is not read when the
-rest of the names name two stems or more (:func:`shared_prefix`). Which file went where is logged.
+Without a mapping file the *words* of a file name decide (:func:`default_mapping`), as a DAW's track export names
+them: the name is cut into words at spaces, punctuation, case changes and digits ("01_LeadVox-final.wav" → 01 / lead
+/ vox / final) and a file goes to the vocals when a word is a vocal word (vocals, vox, bv, harmony, choir, ...),
+else to the drums (drums, kick, snare, hh, oh, tom, perc, clap, ...), else to the bass (bass, sub, 808, bassline,
+...), else to "other" (guitars, keys, pads, ...: the rest of the music, as in MUSDB18), with the common German,
+French, Spanish, Italian and Portuguese words too (Gesang, voix, voz, voce; Schlagzeug, batterie, batería, caja;
+basse, bajo, baixo), accents dropped, and Japanese, Chinese and Korean ones looked for inside the name (ボーカル, ドラム,
+ベース; 人声, 鼓, 贝斯; 보컬, 드럼, 베이스: :data:`STEM_TERMS`). Drums come before bass ("Bass Drum", "808 Kick" are drums). A file
+with none of those words but one naming the whole mix (mix, mixture, master, bounce, ...) or a track that is never
+part of it (click, metronome, talkback, timecode, a reference song) is skipped ("Full Mix.wav", "Click.wav", "REF -
+Artist.wav"; "Vocals Master.wav" is vocals, "Perc Click.wav" drums), and so, with a warning, is an effect return
+named as one ("A-Reverb.wav", "Delay Return.wav": the reverb or delay several tracks share holds several stems'
+effects; "Vocal Reverb.wav" is vocals), and so is a file named as the song without a stem or more
+("Instrumental.wav", "Karaoke.wav", "Song (Drumless).wav", Demucs' two-stem "no_vocals.wav":
+:func:`holds_several_stems`, tried before the stem words, since "no_vocals" holds the word "vocals"). A start all
+the names share and that holds one of those words, a project's name a DAW writes before each track's ("Oh
+Darling_Kick.wav", "Oh Darling_Keys.wav"), is not read when the rest of the names name two stems or more
+(:func:`shared_prefix`). Which file went where is logged.
 """
 from __future__ import annotations
 

@@ -7,8 +7,8 @@ a file whose own name names no stem goes by its folder's name). Each audio file 
 and every file assigned to a stem is *summed* into that stem. ``meta.json`` in a song folder becomes ``Song.meta``.
 
 Which file goes to which stem is :mod:`mixbuddy.corpus.stem_names`' business: the words of its name (a DAW's track
-names, in six languages), or a mapping file's patterns; files named after the whole mix, a guide track or an effect
-return are skipped. Which file went where is logged.
+names, in nine languages), or a mapping file's patterns; files named after the whole mix, a guide track, an effect
+return or the song without a stem are skipped. Which file went where is logged.
 
 Audio handling: the song's rate is the *highest* rate among its files (other files are resampled
 with soxr when decoded, so no bandwidth is lost); the song is stereo when any file has two or more
