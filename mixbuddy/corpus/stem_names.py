@@ -15,7 +15,8 @@ them and a file goes to the first stem whose pattern matches.
 Without a mapping file the *words* of a file name decide (:func:`default_mapping`), as a DAW's track export names
 them: the name is cut into words at spaces, punctuation, case changes and digits ("01_LeadVox-final.wav" → 01 / lead
 / vox / final) and a file goes to the vocals when a word is a vocal word (vocals, vox, bv, harmony, choir, ...),
-else to the drums (drums, kick, snare, hh, oh, tom, perc, clap, ...), else to the bass (bass, sub, 808, bassline,
+else to the drums (drums, kick, snare, hh, oh, tom, perc, clap, ...; a room microphone not named after another
+instrument: ROOM_WORDS), else to the bass (bass, sub, 808, bassline,
 ...), else to "other" (guitars, keys, pads, ...: the rest of the music, as in MUSDB18), with the common German,
 French, Spanish, Italian and Portuguese words too (Gesang, voix, voz, voce; Schlagzeug, batterie, batería, caja;
 basse, bajo, baixo), accents dropped, and Japanese, Chinese and Korean ones looked for inside the name (ボーカル, ドラム,
@@ -76,6 +77,13 @@ STEM_TERMS: tuple[tuple[str, tuple[str, ...]], ...] = (
                    "심벌 퍼커션".split())),
     ("bass", tuple("ベース 贝斯 貝斯 低音 베이스".split())),
 )
+# a room microphone is the drums' in a band's session ("Room", "Rooms L", Cambridge-MT's "Room.wav") unless the name
+# says which instrument it hears ("Piano Room", "Gtr Room": "other"; "Vocal Room" is already the vocals)
+ROOM_WORDS = frozenset("room rooms".split())
+INSTRUMENT_WORDS = frozenset("""piano pianos pno keys keyboard keyboards organ rhodes wurli synth synths pad pads gtr
+    gtrs guitar guitars egtr agtr acgtr acoustic strings string violin violins viola violas cello cellos brass horn
+    horns trumpet trumpets tpt trombone sax saxophone flute flutes clarinet harp orchestra orch marimba vibes
+    vibraphone accordion banjo mandolin ukulele uke""".split())
 MIX_WORDS = frozenset("mix mixture master mastered premaster fullmix bounce stereoout".split())
 GUIDE_WORDS = frozenset("click clicktrack metronome talkback timecode smpte ref reference".split())  # never in the mix
 # an effect return (a reverb or delay the tracks share through sends: Ableton's "A-Reverb", "B-Delay"): it holds
@@ -150,6 +158,8 @@ class StemMapping:
         for stem, vocabulary in self.words:
             if words & vocabulary or any(t in text for t in terms.get(stem, ())):
                 return stem
+        if self.words and words & ROOM_WORDS and not words & (INSTRUMENT_WORDS | self.ignore_words):
+            return "drums"                              # "Room L.wav": the drum kit's room microphone
         return "" if words & self.ignore_words else None   # "Mix.wav" is skipped, "Vocals Master.wav" is not
 
 
@@ -213,7 +223,7 @@ def shared_prefix(names: Sequence[str], mapping: StemMapping) -> str:
     cut = max(common.rfind(c) for c in " _-.–—") + 1          # through the last separator
     if cut == 0 or any(len(b) <= cut for b in bare):
         return ""
-    vocabulary = frozenset().union(*(words for _, words in mapping.words), mapping.ignore_words)
+    vocabulary = frozenset().union(*(words for _, words in mapping.words), mapping.ignore_words, ROOM_WORDS)
     if not name_words(common[:cut]) & vocabulary:
         return ""
     named = {mapping.stem_of(n[cut:]) for n in names} - {None, ""}

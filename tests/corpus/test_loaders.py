@@ -485,6 +485,8 @@ def test_a_project_name_before_every_track_name_is_not_read(tmp_path: Path, capl
     names = ["Vocals_Lead.wav", "Vocals_BV.wav", "Vocals_Adlib.wav"]        # one stem's files: the start is its name
     assert shared_prefix(names, default_mapping()) == "" and shared_prefix(["My Song_Kick.wav", "My Song_Vox.wav"],
                                                                            default_mapping()) == ""
+    room = ["Living Room_Kick.wav", "Living Room_Lead Vox.wav", "Living Room_FX.wav"]   # "room": a drum microphone
+    assert default_mapping().stem_of(room[2]) == "drums" and shared_prefix(room, default_mapping()) == "Living Room_"
 
 
 def test_an_effect_return_exported_with_the_tracks_is_left_out_with_a_warning(tmp_path: Path, caplog):
@@ -528,7 +530,9 @@ def test_an_effect_return_exported_with_the_tracks_is_left_out_with_a_warning(tm
     ("Karaoke Version.mp3", ""), ("Track (Minus One).wav", ""), ("オフボーカル.wav", ""), ("Drums no reverb.wav", "drums"),
     ("Bass No Comp.wav", "bass"), ("Inst 1.wav", None), ("Acapella.wav", "vocals"), ("Shakers.wav", "drums"),
     ("Tops.wav", "drums"), ("TopLoop.wav", "drums"), ("Rims.wav", "drums"),
-    ("Basslines.wav", "bass"), ("Choirs.wav", "vocals"), ("Topline.wav", None),
+    ("Basslines.wav", "bass"), ("Choirs.wav", "vocals"), ("Topline.wav", None), ("08_Room.wav", "drums"),
+    ("Rooms L.wav", "drums"), ("RoomMono.wav", "drums"), ("Piano Room.wav", None), ("Gtr Room.wav", None),
+    ("Vocal Room.wav", "vocals"), ("Bass Room.wav", "bass"), ("Room Mix.wav", ""),
 ])
 def test_default_mapping_words(name: str, stem: str | None):
     assert default_mapping().stem_of(name) == stem
