@@ -14,18 +14,15 @@ wet names on two different parts (the vocals and the "other" stem's audio, both 
 """
 from __future__ import annotations
 
-import logging
 import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from pedalboard import Pedalboard, Reverb
 
-from mixbuddy.audio import read_audio, write_audio
+from mixbuddy.audio import write_audio
 
-from late_stems import songs   # this folder is on sys.path
-from master_stems import advised, finding
+from master_stems import advised, finding, scratch, song_stems
 
 SR = 44100
 WET_LEVELS = (0.2, 0.35, 0.5)
@@ -37,53 +34,69 @@ def asked(folder: Path) -> tuple[str, bool]:
     return finding(report), any("dry and with its effects" in m for m in messages)
 
 
-def folder_of(work: Path, name: str, stems: dict[str, np.ndarray], files: dict[str, np.ndarray]) -> Path:
+def folder_of(work: Path, name: str, stems: dict[str, np.ndarray], files: dict[str, np.ndarray],
+              without: str = "vocals") -> Path:
+    """``work/name`` holding ``stems`` but ``without`` as "<stem>.wav", and ``files`` ({name: audio}) in its place."""
     folder = work / name
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     for k, x in stems.items():
-        if k != "vocals":
+        if k != without:
             write_audio(folder / f"{k}.wav", x, SR)
     for n, x in files.items():
         write_audio(folder / f"{n}.wav", x, SR)
     return folder
 
 
+def compared(work: Path, stems: dict, without: str, alone: dict, named: dict, plain: dict, asked, counts: dict
+             ) -> tuple:
+    """(verdict with ``alone`` in place of the stem ``without``, with ``named`` (the check's names), whether the check
+    fired there, with ``plain`` (the same audio under names it does not read: the old path)); ``asked(folder)`` ->
+    (verdict, fired). ``counts`` adds the case: cases, now and before (= the ``alone`` verdict), fired."""
+    truth, _ = asked(folder_of(work, "truth", stems, alone, without))
+    now, fired = asked(folder_of(work, "now", stems, named, without))
+    before, _ = asked(folder_of(work, "before", stems, plain, without))
+    for key, add in (("cases", True), ("now", now == truth), ("before", before == truth), ("fired", fired)):
+        counts[key] = counts.get(key, 0) + add
+    return truth, now, fired, before
+
+
+def control(work: Path, stems: dict, files: dict, asked, counts: dict) -> bool:
+    """Whether the check fired on ``files`` in place of the vocals, a control where it must not; ``counts`` adds it
+    (controls, kept)."""
+    _, fired = asked(folder_of(work, "control", stems, files))
+    counts["controls"] = counts.get("controls", 0) + 1
+    counts["kept"] = counts.get("kept", 0) + (not fired)
+    return fired
+
+
+def tally(counts: dict, cases: str, alone: str, fired: str) -> str:
+    """The closing line of a benchmark that counted with :func:`compared` and :func:`control`."""
+    return (f"{counts['cases']} {cases}: advice as from {alone} now {counts['now']}, before {counts['before']}; "
+            f"{fired} {counts['fired']}; controls: both kept in {counts['kept']} of {counts['controls']}")
+
+
 def main() -> None:
-    logging.basicConfig(level=logging.ERROR)
-    logging.getLogger().handlers[0].setLevel(logging.ERROR)
-    work = Path(tempfile.mkdtemp(prefix="dry-wet-"))
-    counts = {"now = wet alone": 0, "before = wet alone": 0, "dry left out": 0, "controls kept": 0}
-    cases = controls = 0
-    try:
-        for song, src in songs().items():
-            stems = {p.stem: read_audio(p, sr=SR, channels=2)[0] for p in sorted(src.glob("*.ogg"))}
+    counts: dict[str, int] = {}
+    with scratch("dry-wet-") as work:
+        for song, src, stems in song_stems(SR):
             dry = stems["vocals"]
             print(f"\n{song}:")
             for level in WET_LEVELS:
                 board = Pedalboard([Reverb(room_size=0.6, dry_level=0.5, wet_level=level)])  # JUCE: dry x2
                 wet = board(dry.T.astype(np.float32), SR).T
-                truth, _ = asked(folder_of(work, "truth", stems, {"vocals": wet}))
-                now, left = asked(folder_of(work, "now", stems, {"Vocals Dry": dry, "Vocals Wet": wet}))
-                before, _ = asked(folder_of(work, "before", stems, {"Vocals A": dry, "Vocals B": wet}))
-                cases += 1
-                counts["now = wet alone"] += now == truth
-                counts["before = wet alone"] += before == truth
-                counts["dry left out"] += left
+                truth, now, left, before = compared(work, stems, "vocals", {"vocals": wet},
+                                                    {"Vocals Dry": dry, "Vocals Wet": wet},
+                                                    {"Vocals A": dry, "Vocals B": wet}, asked, counts)
                 print(f"  reverb wet {level}: wet alone {truth:22s} now {now:22s} ({'dry left out' if left else 'kept'})"
                       f"  before {before}")
             prints = {"reverb alone": Pedalboard([Reverb(room_size=0.6, dry_level=0.0, wet_level=0.5)])(
                           dry.T.astype(np.float32), SR).T,
                       "another part": stems.get("other", stems["drums"])}
             for what, wet in prints.items():
-                _, left = asked(folder_of(work, "control", stems, {"Vocals Dry": dry, "Vocals Wet": wet}))
-                controls += 1
-                counts["controls kept"] += not left
+                left = control(work, stems, {"Vocals Dry": dry, "Vocals Wet": wet}, asked, counts)
                 print(f"  control, 'Vocals Wet' = {what}: {'dry left out (wrong)' if left else 'both kept'}")
-        print(f"\n{cases} dry + wet pairs: " + ", ".join(f"{k} {v}" for k, v in counts.items() if k != "controls kept")
-              + f"; controls: both kept in {counts['controls kept']} of {controls}")
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+        print("\n" + tally(counts, "dry + wet pairs", "the wet vocals alone", "dry file left out"))
 
 
 if __name__ == "__main__":

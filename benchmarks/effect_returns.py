@@ -18,19 +18,16 @@ level: the verdict of each and the mean level of "other" and the vocals against 
 """
 from __future__ import annotations
 
-import logging
 import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pyloudnorm
 from pedalboard import Delay, Pedalboard, Reverb
 
-from mixbuddy.audio import read_audio, write_audio
+from mixbuddy.audio import write_audio
 
-from late_stems import songs   # this folder is on sys.path
-from master_stems import advised, finding
+from master_stems import advised, finding, scratch, song_stems
 
 SR = 44100
 BELOW_DB = (10, 15, 20)
@@ -55,14 +52,9 @@ def level(levels: dict, stem: str) -> str:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.ERROR)
-    logging.getLogger().handlers[0].setLevel(logging.ERROR)
     meter = pyloudnorm.Meter(SR)
-    work = Path(tempfile.mkdtemp(prefix="effect-returns-"))
-    try:
-        for song, src in songs().items():
-            files = sorted(src.glob("*.ogg"))
-            stems = {p.stem: read_audio(p, sr=SR, channels=2)[0] for p in files}
+    with scratch("effect-returns-") as work:
+        for song, src, stems in song_stems(SR):
             mix_lufs = meter.integrated_loudness(sum(stems.values()))
             alone = asked(src)
             print(f"\n{song}: the stems alone: {alone[0]}; other {level(alone[1], 'other')}, vocals "
@@ -83,8 +75,6 @@ def main() -> None:
                         left_out = any("effect return" in m for m in warned)
                         print(f"  {kind:11s} -{below} dB LU, {how:22s}: {verdict:22s} other {level(levels, 'other'):14s}"
                               f" vocals {level(levels, 'vocals'):14s} {'left out, warned' if left_out else ''}")
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -23,11 +23,14 @@ peak the second of two such files sits. Last, the cost of the loader's pass that
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import shutil
 import tempfile
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import pedalboard as pb
@@ -73,6 +76,24 @@ def exports(stems: dict[str, np.ndarray]):
 def finding(report) -> str:
     f = report.to_dict()["verdict"]["finding"]
     return "balanced" if f["no_error"] else f"{f['target']} {f['direction']} {f['gain_db']:.1f} dB"
+
+
+@contextlib.contextmanager
+def scratch(prefix: str) -> Iterator[Path]:
+    """A temporary folder, removed afterwards, for a benchmark that asks ``advise`` (only errors logged)."""
+    logging.basicConfig(level=logging.ERROR)
+    logging.getLogger().handlers[0].setLevel(logging.ERROR)
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield work
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def song_stems(sr: int = 44100) -> Iterator[tuple[str, Path, dict[str, np.ndarray]]]:
+    """(name, folder, its stems at ``sr`` in stereo) of the three real-dev songs and the bundled example."""
+    for song, src in songs().items():
+        yield song, src, {p.stem: read_audio(p, sr=sr, channels=2)[0] for p in sorted(src.glob("*.ogg"))}
 
 
 def advised(folder: Path, mix: Path | None = None) -> tuple:

@@ -21,16 +21,13 @@ what ``advise`` says of "vocals.wav" + "no_vocals.wav".
 """
 from __future__ import annotations
 
-import logging
-import shutil
-import tempfile
 from pathlib import Path
 
-from mixbuddy.audio import read_audio, write_audio
+from mixbuddy.audio import write_audio
 from mixbuddy.errors import MixbuddyError
 
 from late_stems import songs   # this folder is on sys.path
-from master_stems import advised, finding
+from master_stems import advised, finding, scratch, song_stems
 
 SR = 44100
 NAMES = {"drums": "Drums", "bass": "Bass", "other": "Music", "vocals": "Vocals"}
@@ -54,13 +51,9 @@ def pack(folder: Path, stems: dict, extra: dict[str, str]) -> Path:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.ERROR)
-    logging.getLogger().handlers[0].setLevel(logging.ERROR)
-    work = Path(tempfile.mkdtemp(prefix="remix-packs-"))
     same = {"now": 0, "before": 0}
-    try:
-        for song, src in songs().items():
-            stems = {p.stem: read_audio(p, sr=SR, channels=2)[0] for p in sorted(src.glob("*.ogg"))}
+    with scratch("remix-packs-") as work:
+        for song, src, stems in song_stems(SR):
             alone, _ = asked(src)
             print(f"\n{song}: the stems alone: {alone}")
             for how, extra in (("now", {"acapella": "Acapella", "instrumental": "Instrumental",
@@ -79,8 +72,6 @@ def main() -> None:
             verdict, said = asked(two)
             print(f"  Demucs two-stem: {verdict[:110]}; {' | '.join(m[:100] for m in said)}")
         print(f"\nadvice as from the stems alone: now {same['now']} of {len(songs())}, before {same['before']}")
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

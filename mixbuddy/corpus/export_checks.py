@@ -1,6 +1,6 @@
 """What the files of a song folder say about how they were exported, beyond their names.
 
-Six mistakes of a stems export that the names do not show (or not alone), each of which makes the stems' balance
+Seven mistakes of a stems export that the names do not show (or not alone), each of which makes the stems' balance
 (what mixbuddy judges) wrong without a word:
 
 - every file **normalised** to one peak (:func:`warn_normalised`; said, nothing can be undone);
@@ -11,8 +11,9 @@ Six mistakes of a stems export that the names do not show (or not alone), each o
 - a **group or bus track** exported with the tracks it sums, so they count twice (:func:`bus_files`);
 - a **second copy** of a file ("Vocals (1).wav" from a second download, "Kick copy.wav", a remix pack's
   "Acapella.wav" beside its vocal stem), so its audio counts twice (:func:`copy_files`, :func:`which_copy`);
-- a part given **dry and with its effects** ("Vox Dry.wav" + "Vox Wet.wav"), so it counts twice
-  (:func:`dry_wet_pairs`).
+- a part given **dry and with its effects** ("Vox Dry.wav" + "Vox Wet.wav"), or a track **exported again**
+  beside its first export ("Vocals.wav" + "Vocals v2.wav"), so the part counts twice (:func:`dry_wet_pairs`,
+  :func:`older_versions`).
 
 The last four are found from ``glimpses``: each file as a mono copy at ``GLIMPSE_RATE``, which the stems
 loader keeps when asked (``FileStemLoader.glimpse``). ``advise`` leaves such files out
@@ -51,6 +52,8 @@ _COPY_PREFIX = re.compile(r"copy of\s+", re.IGNORECASE)
 ACAPELLA_WORDS = frozenset("acapella acappella accapella acapela cappella capella".split())
 DRY_WET_R = 0.5              # a part's "wet" file this correlated with its "dry" one holds it (with its effects)
 _DRY_WET = {"dry": "dry", "unprocessed": "dry", "wet": "wet", "processed": "wet"}
+VERSION_R = 0.5              # two versions of a track this correlated hold one part (a re-export after a fix)
+_LAST, _NEWER, _OLDER = frozenset({"final", "latest"}), frozenset({"new", "fixed", "updated"}), frozenset({"old"})
 
 
 def normalised(peaks: Mapping[Path, float]) -> tuple[float, float, list[str]] | None:
@@ -270,11 +273,64 @@ def dry_wet_pairs(glimpses: Mapping[Path, np.ndarray], groups: Mapping[str, Sequ
     return found
 
 
-def warn_dry_file(folder: str | Path, dry: Path, wet: Path, r: float, done: str) -> None:
-    """Say that ``dry`` is the part ``wet`` holds with its effects (:func:`dry_wet_pairs`) and what was ``done``."""
-    name, other = (p.relative_to(folder).as_posix() if p.is_relative_to(folder) else p.name for p in (dry, wet))
-    log.warning("%s: %s and %s are one part, dry and with its effects (correlation %.2f; a remix pack gives both): %s",
-                folder, name, other, r, done)
+def _version(phrase: str) -> tuple[str, tuple[int, int, int]]:
+    """(a name's phrase without its version marks, its rank: final or latest first, then the highest "v2" /
+    "version 2", then new/fixed/updated, an unmarked name, old)."""
+    words, rest, rank = phrase.split(), [], [0, 0, 0]
+    i = 0
+    while i < len(words):
+        w = words[i]
+        if w in ("v", "ver", "version") and i + 1 < len(words) and words[i + 1].isdigit():
+            rank[1] = max(rank[1], int(words[i + 1]))
+            i += 2
+            continue
+        if w in _LAST:
+            rank[0] = 1
+        elif w in _NEWER:
+            rank[2] = 1
+        elif w in _OLDER:
+            rank[2] = -1 if rank[2] == 0 else rank[2]
+        else:
+            rest.append(w)
+        i += 1
+    return " ".join(rest), (rank[0], rank[1], rank[2])
+
+
+def older_versions(glimpses: Mapping[Path, np.ndarray], groups: Mapping[str, Sequence[Path]]
+                   ) -> list[tuple[Path, Path, float]]:
+    """(an older version, the newest one, their correlation) for each track exported again into the same folder
+    ("Vocals.wav" and "Vocals v2.wav", "Bass_old.wav" and "Bass.wav", "Keys final.wav"): files of one stem whose
+    names differ only in version marks (:func:`_version`), the newest holding the same part (glimpses correlated
+    ``VERSION_R`` or more). Summed, the part counts twice."""
+    found: list[tuple[Path, Path, float]] = []
+    for paths in groups.values():
+        tracks: dict[str, list[tuple[tuple[int, int, int], Path]]] = {}
+        for p in paths:
+            rest, rank = _version(name_phrase(p.name))
+            tracks.setdefault(rest, []).append((rank, p))
+        for versions in tracks.values():
+            versions.sort(key=lambda t: t[0])
+            if len(versions) < 2 or versions[-1][0] == versions[-2][0] or versions[-1][1] not in glimpses:
+                continue
+            newest = versions[-1][1]
+            for _, p in versions[:-1]:
+                if p in glimpses:
+                    g = _padded(glimpses, [p, newest])
+                    r = _corr(g[p], g[newest])
+                    if r >= VERSION_R:
+                        found.append((p, newest, r))
+    return found
+
+
+ONE_PART = {"dry": "are one part, dry and with its effects (a remix pack gives both)",
+            "version": "are versions of one track (exported again after a change?)"}
+
+
+def warn_one_part(folder: str | Path, dropped: Path, kept: Path, r: float, kind: str, done: str) -> None:
+    """Say that ``dropped`` and ``kept`` hold one part (``kind``: "dry", from :func:`dry_wet_pairs`, or "version",
+    from :func:`older_versions`) and what was ``done``."""
+    name, other = (p.relative_to(folder).as_posix() if p.is_relative_to(folder) else p.name for p in (dropped, kept))
+    log.warning("%s: %s and %s %s (correlation %.2f): %s", folder, name, other, ONE_PART[kind], r, done)
 
 
 def named_as_copy(path: Path, original: Path) -> bool:

@@ -15,8 +15,8 @@ import numpy as np
 
 from ..audio import resample, to_channels
 from ..corpus.song import Song
-from ..corpus.export_checks import (bus_files, copy_files, dry_wet_pairs, mix_files, warn_copy_file, warn_dry_file,
-                                     warn_mix_file, warn_peaks, which_copy)
+from ..corpus.export_checks import (bus_files, copy_files, dry_wet_pairs, mix_files, older_versions, warn_copy_file,
+                                     warn_mix_file, warn_one_part, warn_peaks, which_copy)
 from .config import DataConfig
 
 EPS = 1e-12
@@ -132,9 +132,11 @@ def analyse_song(song: Song, cfg: DataConfig) -> SongChunks:
             path, original, _ = which_copy(copy, first)     # an a cappella beside its vocal stem is the copy
             warn_copy_file(Path(song.source), path, original, "this build counts its audio twice (if it is a "
                            "copy, take it out of the folder and build again)")
-        for dry, wet, r in dry_wet_pairs(song.loader.glimpses, song.loader.files):
-            warn_dry_file(Path(song.source), dry, wet, r, "this build sums both, so the part counts twice; take the "
-                          "dry one out of the folder and build again")
+        parts = [(d, w, r, "dry") for d, w, r in dry_wet_pairs(song.loader.glimpses, song.loader.files)]
+        parts += [(o, n, r, "version") for o, n, r in older_versions(song.loader.glimpses, song.loader.files)]
+        for dropped, kept, r, kind in parts:
+            warn_one_part(Path(song.source), dropped, kept, r, kind, f"this build sums both, so the part counts "
+                          f"twice; take {dropped.name} out of the folder and build again")
     frame = round(cfg.gate.frame_s * cfg.analysis_sr)
     mono = {s: convert(x, song.sample_rate, cfg.analysis_sr, 1)[:, 0] for s, x in stems.items()}
     powers = {s: frame_powers(x, frame) for s, x in mono.items()}

@@ -58,9 +58,10 @@ def folder_stems(folder: str | Path, sample_rate: int | None, channels: int, map
     unless ``say`` is False: a bounce left in the folder under a name that names no stem would be summed into
     "other", a group track exported with its tracks would count them twice, a copy its audio (``mix_files``,
     ``bus_files`` and ``copy_files`` of :mod:`mixbuddy.corpus.export_checks`); and of a part given dry and with its
-    effects ("Vox Dry" + "Vox Wet", ``dry_wet_pairs``), the dry file."""
-    from ..corpus.export_checks import (bus_files, copy_files, dry_wet_pairs, mix_files, warn_copy_file, warn_dry_file,
-                                         warn_mix_file, which_copy)
+    effects ("Vox Dry" + "Vox Wet", ``dry_wet_pairs``), the dry file, and of a track exported again ("Vox" + "Vox
+    v2", ``older_versions``), the older files."""
+    from ..corpus.export_checks import (bus_files, copy_files, dry_wet_pairs, mix_files, older_versions, warn_copy_file,
+                                         warn_mix_file, warn_one_part, which_copy)
     from ..corpus.stems_folder import song_from_files
 
     song = song or stems_song(folder, mapping)
@@ -75,17 +76,19 @@ def folder_stems(folder: str | Path, sample_rate: int | None, channels: int, map
     copies = [which_copy(c, o) for c, o, _ in copies]     # only a file named as a copy (or an a cappella) is left out
     gone = {m for m, _ in mixes} | {c for c, _, named in copies if named}
     kept = {k: [p for p in v if p not in gone] for k, v in song.loader.files.items()}
-    dry = dry_wet_pairs(song.loader.glimpses, kept)       # "Vox Dry" beside "Vox Wet": the song plays the wet one
-    gone |= {d for d, _, _ in dry}
+    parts = [(d, w, r, "dry") for d, w, r in dry_wet_pairs(song.loader.glimpses, kept)]  # "Vox Dry" + "Vox Wet"
+    parts += [(o, n, r, "version") for o, n, r in older_versions(song.loader.glimpses, kept)]  # "Vox" + "Vox v2"
+    gone |= {d for d, _, _, _ in parts}
     kept = {k: [p for p in v if p not in gone] for k, v in kept.items()}
     said = [(p, r, False) for p, r in mixes] + [(p, r, True) for p, r in bus_files(song.loader.glimpses, kept)]
     for path, r, bus in said if say else ():
         warn_mix_file(folder, Path(path), r, "Left out, so its tracks count once" if bus else "left out", bus)
     for path, original, named in copies if say else ():
         warn_copy_file(folder, Path(path), Path(original), COPY_LEFT_OUT if named else COPY_KEPT)
-    for d, w, r in dry if say else ():
-        warn_dry_file(folder, d, w, r, f"{d.name} left out, as the song plays the part with its effects (summed, "
-                                       "the part would count twice)")
+    for d, k, r, kind in parts if say else ():
+        warn_one_part(folder, d, k, r, kind, f"{d.name} left out, as the song plays " + (
+            "the part with its effects" if kind == "dry" else f"one of them, {k.name} the newest by its name (if the "
+            "song plays an older one, take the newer out of the folder)") + " (summed, the part would count twice)")
     if said or gone:
         song, stems = without_files(song, stems, {p for p, _, _ in said} | gone, sample_rate, channels)
     return song, fit_lengths(stems, f"song {song.id!r} ({song.source})", sample_rate or song.sample_rate, pad=True)

@@ -20,8 +20,9 @@ from mixbuddy.corpus.config import CorpusConfig
 from mixbuddy.corpus.list_cli import add_list_verb
 from mixbuddy.corpus.load import carve_validation, load_corpus
 from mixbuddy.corpus.song import Song
-from mixbuddy.corpus.export_checks import (bus_files, copy_files, dry_wet_pairs, mix_files, named_as_copy, peak_stats,
-                                           warn_limited, warn_normalised, warn_peaks, which_copy)
+from mixbuddy.corpus.export_checks import (bus_files, copy_files, dry_wet_pairs, mix_files, named_as_copy,
+                                           older_versions, peak_stats, warn_limited, warn_normalised, warn_peaks,
+                                           which_copy)
 from mixbuddy.corpus.stem_names import default_mapping, name_words, shared_prefix
 from mixbuddy.corpus.stems_folder import assign_files, stereo_pairs
 from mixbuddy.errors import AudioFileError, ConfigError, CorpusError, MixbuddyError
@@ -391,6 +392,23 @@ def test_a_part_given_dry_and_wet_is_paired_only_when_the_wet_file_holds_the_dry
     assert 0.75 < found[0][2] < 0.81
     assert dry_wet_pairs({Path("Vox Dry.wav"): dry, Path("Vox Wet.wav"): tail}, {"vocals": [Path("Vox Dry.wav"),
                                                                                          Path("Vox Wet.wav")]}) == []
+
+
+def test_a_track_exported_again_keeps_only_its_newest_version():
+    """older_versions: "Vox" + "Vox v2" + "Vox_old" (one part, re-exported) leave "Vox v2"; "final" outranks a
+    number, a number an unmarked name, an unmarked name "old"; verse-split "Lead V1" + "Lead V2" (parts that never
+    sound together) and names that differ in more than a version mark are not versions."""
+    rng = np.random.default_rng(4)
+    vox, other = rng.standard_normal(4000).astype(np.float32), rng.standard_normal(4000).astype(np.float32)
+    verse1, verse2 = np.where(np.arange(4000) < 2000, vox, 0), np.where(np.arange(4000) >= 2000, vox, 0)
+    glimpses = {Path("Vox.wav"): vox, Path("Vox v2.wav"): 1.1 * vox + 0.1 * other, Path("Vox_old.wav"): vox,
+                Path("Keys.wav"): other, Path("Keys final.wav"): other, Path("Keys v3.wav"): other,
+                Path("Lead V1.wav"): verse1, Path("Lead V2.wav"): verse2, Path("Gtr.wav"): other,
+                Path("Gtr Solo v2.wav"): other}
+    found = older_versions(glimpses, {"vocals": list(glimpses)[:3], "other": list(glimpses)[3:]})
+    assert sorted((o.name, n.name) for o, n, _ in found) == [("Keys v3.wav", "Keys final.wav"),
+                                                             ("Keys.wav", "Keys final.wav"),
+                                                             ("Vox.wav", "Vox v2.wav"), ("Vox_old.wav", "Vox v2.wav")]
 
 
 def test_the_song_without_a_stem_is_left_out_with_a_warning(tmp_path: Path, caplog):
