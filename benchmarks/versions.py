@@ -2,7 +2,7 @@
 
 A producer fixes a part and exports it again next to the first export: both went to their stem and were summed, so
 the part counted twice. ``advise`` now leaves out the older files of a track when the names differ only in version
-marks (v2, version 3, final, latest, new, fixed, updated, old) and the newest holds the same part (2 kHz glimpses
+marks (v2, version 3, final, latest, fixed, updated, old) and the newest holds the same part (2 kHz glimpses
 correlated 0.5 or more: ``older_versions``). For each song (the three real-dev songs and the bundled example,
 44.1 kHz) three re-exports are written, each changed a little (a high shelf 3 dB down above 5 kHz and 1 dB up):
 "Vocals" + "Vocals v2", "Vocals_old" + "Vocals", and the bass (the "other" stem where a song has none) as "Bass" +

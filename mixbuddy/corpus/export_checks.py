@@ -53,7 +53,7 @@ ACAPELLA_WORDS = frozenset("acapella acappella accapella acapela cappella capell
 DRY_WET_R = 0.5              # a part's "wet" file this correlated with its "dry" one holds it (with its effects)
 _DRY_WET = {"dry": "dry", "unprocessed": "dry", "wet": "wet", "processed": "wet"}
 VERSION_R = 0.5              # two versions of a track this correlated hold one part (a re-export after a fix)
-_LAST, _NEWER, _OLDER = frozenset({"final", "latest"}), frozenset({"new", "fixed", "updated"}), frozenset({"old"})
+_LAST, _NEWER, _OLDER = frozenset({"final", "latest"}), frozenset({"fixed", "updated"}), frozenset({"old"})
 
 
 def normalised(peaks: Mapping[Path, float]) -> tuple[float, float, list[str]] | None:
@@ -275,7 +275,7 @@ def dry_wet_pairs(glimpses: Mapping[Path, np.ndarray], groups: Mapping[str, Sequ
 
 def _version(phrase: str) -> tuple[str, tuple[int, int, int]]:
     """(a name's phrase without its version marks, its rank: final or latest first, then the highest "v2" /
-    "version 2", then new/fixed/updated, an unmarked name, old)."""
+    "version 2", then fixed/updated, an unmarked name, old; not "new": "New Synth" is as often a layer)."""
     words, rest, rank = phrase.split(), [], [0, 0, 0]
     i = 0
     while i < len(words):
