@@ -322,15 +322,16 @@ def older_versions(glimpses: Mapping[Path, np.ndarray], groups: Mapping[str, Seq
     return found
 
 
-ONE_PART = {"dry": "are one part, dry and with its effects (a remix pack gives both)",
-            "version": "are versions of one track (exported again after a change?)"}
+ONE_PART = {"dry": ("one part, dry and with its effects", "a remix pack gives both"),
+            "version": ("versions of one track", "exported again after a change?")}
 
 
 def warn_one_part(folder: str | Path, dropped: Path, kept: Path, r: float, kind: str, done: str) -> None:
     """Say that ``dropped`` and ``kept`` hold one part (``kind``: "dry", from :func:`dry_wet_pairs`, or "version",
     from :func:`older_versions`) and what was ``done``."""
     name, other = (p.relative_to(folder).as_posix() if p.is_relative_to(folder) else p.name for p in (dropped, kept))
-    log.warning("%s: %s and %s %s (correlation %.2f): %s", folder, name, other, ONE_PART[kind], r, done)
+    what, why = ONE_PART[kind]
+    log.warning("%s: %s and %s are %s (correlation %.2f; %s): %s", folder, name, other, what, r, why, done)
 
 
 def named_as_copy(path: Path, original: Path) -> bool:

@@ -79,16 +79,18 @@ def folder_stems(folder: str | Path, sample_rate: int | None, channels: int, map
     parts = [(d, w, r, "dry") for d, w, r in dry_wet_pairs(song.loader.glimpses, kept)]  # "Vox Dry" + "Vox Wet"
     parts += [(o, n, r, "version") for o, n, r in older_versions(song.loader.glimpses, kept)]  # "Vox" + "Vox v2"
     gone |= {d for d, _, _, _ in parts}
+    pairs = [{d, k} for d, k, _, _ in parts]
     kept = {k: [p for p in v if p not in gone] for k, v in kept.items()}
     said = [(p, r, False) for p, r in mixes] + [(p, r, True) for p, r in bus_files(song.loader.glimpses, kept)]
     for path, r, bus in said if say else ():
         warn_mix_file(folder, Path(path), r, "Left out, so its tracks count once" if bus else "left out", bus)
     for path, original, named in copies if say else ():
-        warn_copy_file(folder, Path(path), Path(original), COPY_LEFT_OUT if named else COPY_KEPT)
+        if named or {path, original} not in pairs:    # "vocals v2" identical to "vocals": said as versions below
+            warn_copy_file(folder, Path(path), Path(original), COPY_LEFT_OUT if named else COPY_KEPT)
     for d, k, r, kind in parts if say else ():
-        warn_one_part(folder, d, k, r, kind, f"{d.name} left out, as the song plays " + (
-            "the part with its effects" if kind == "dry" else f"one of them, {k.name} the newest by its name (if the "
-            "song plays an older one, take the newer out of the folder)") + " (summed, the part would count twice)")
+        warn_one_part(folder, d, k, r, kind, f"{d.name} left out (summed, the part would count twice): " + (
+            "the song plays the part with its effects" if kind == "dry" else f"the song plays one of them, and "
+            f"{k.name} is the newest by its name (if the song plays an older one, take the newer out of the folder)"))
     if said or gone:
         song, stems = without_files(song, stems, {p for p, _, _ in said} | gone, sample_rate, channels)
     return song, fit_lengths(stems, f"song {song.id!r} ({song.source})", sample_rate or song.sample_rate, pad=True)

@@ -1043,6 +1043,12 @@ def test_a_second_copy_of_a_stem_file_is_left_out(tmp_path, engine):
     assert note.startswith(f"{folder}: Acapella.ogg holds the same audio as vocals.ogg (an a cappella: the vocal "
                            "stem's own audio under a second name): left out")
     assert [w.levels for w in rep.windows] == [w.levels for w in plain.windows] and rep.verdict == plain.verdict
+    (folder / "Acapella.ogg").rename(folder / "vocals v2.ogg")   # exported again, unchanged: one note, as versions
+    rep = advise(None, "drums", engine, stems_dir=folder)
+    assert not any("same audio" in n for n in rep.notes)
+    (note,) = [n for n in rep.notes if "versions of one track" in n]
+    assert note.startswith(f"{folder}: vocals.ogg and vocals v2.ogg are versions of one track (correlation 1.00; ")
+    assert [w.levels for w in rep.windows] == [w.levels for w in plain.windows] and rep.verdict == plain.verdict
 
 
 def test_a_bounce_of_the_whole_song_among_the_stems_is_left_out(tmp_path, engine):
