@@ -58,15 +58,17 @@ SONG_MAPPING_NAMES = ("mapping.yaml", "mapping.yml", "mapping.json")
 STEM_WORDS: tuple[tuple[str, frozenset[str]], ...] = (
     ("vocals", frozenset("""vocal vocals vox voc vocs voice voices leadvox leadvocal leadvocals bv bvs bgv bgvs bvox
         backingvocals harmony harmonies choir choirs adlib adlibs acapella acappella singer singers rap chant chants
+        spoken spokenword
         gesang stimme stimmen chor voix choeur choeurs voz voces vozes coro coros voce voci cori""".split())),
     ("drums", frozenset("""drum drums drm drms drumkit kit kick kicks kik bd bassdrum kickdrum snare snares snr
         snaredrum hat hats hihat hihats hh oh ohs overhead overheads ride rides crash crashes cymbal cymbals tom toms
         floortom floortoms perc percs percussion clap claps rim rims rimshot rimshots shaker shakers tamb tambs
-        tambourine tambourines conga congas bongo bongos cowbell cowbells tops toploop toploops
+        tambourine tambourines conga congas bongo bongos cowbell cowbells tops toploop toploops cajon cajons djembe
+        djembes tabla tablas timpani woodblock woodblocks fingersnap fingersnaps
         snap snaps breakbeat schlagzeug trommel trommeln becken batterie bateria bombo caja platillos tambor
         batteria cassa rullante piatti caixa bumbo caisse""".split())),
-    ("bass", frozenset("""bass basses bassline basslines sub subs subbass 808 808s synthbass contrabass kontrabass basse bajo
-        contrabajo basso baixo""".split())),
+    ("bass", frozenset("""bass basses bassline basslines sub subs subbass 808 808s synthbass reese contrabass kontrabass basse
+        bajo contrabajo basso baixo""".split())),
 )
 # Japanese, Chinese and Korean names run words together without separators ("リードボーカル", lead vocal), so these
 # are looked for inside the name (NFKC: half-width katakana read as full-width), for the same stem as the words

@@ -550,7 +550,9 @@ def test_an_effect_return_exported_with_the_tracks_is_left_out_with_a_warning(tm
     ("Tops.wav", "drums"), ("TopLoop.wav", "drums"), ("Rims.wav", "drums"),
     ("Basslines.wav", "bass"), ("Choirs.wav", "vocals"), ("Topline.wav", None), ("08_Room.wav", "drums"),
     ("Rooms L.wav", "drums"), ("RoomMono.wav", "drums"), ("Piano Room.wav", None), ("Gtr Room.wav", None),
-    ("Vocal Room.wav", "vocals"), ("Bass Room.wav", "bass"), ("Room Mix.wav", ""),
+    ("Vocal Room.wav", "vocals"), ("Bass Room.wav", "bass"), ("Room Mix.wav", ""), ("56_Cajon.wav", "drums"),
+    ("Djembe.wav", "drums"), ("Tabla.wav", "drums"), ("Timpani.wav", "drums"), ("Fingersnap.wav", "drums"),
+    ("Spoken Word.wav", "vocals"), ("Reese.wav", "bass"), ("Glockenspiel.wav", None),
 ])
 def test_default_mapping_words(name: str, stem: str | None):
     assert default_mapping().stem_of(name) == stem
