@@ -89,6 +89,7 @@ class FileStemLoader:
     glimpse: bool = False                                        # keep a mono GLIMPSE_RATE copy of each file
     glimpses: dict[Path, np.ndarray] = field(default_factory=dict)
     pairs: dict[Path, Path] = field(default_factory=dict)         # split-stereo halves: left file -> right file
+    file_channels: dict[Path, int] = field(default_factory=dict)  # each file's channel count, from its header
 
     def signature(self) -> dict:
         """What the audio is read from and how: each file's path, size and modification time, and the split-stereo
@@ -195,7 +196,7 @@ def song_from_files(song_id: str, split: str, folder: Path, files: Mapping[str, 
     what = f"song {song_id!r} ({folder})"
     return Song(id=song_id, split=split, sample_rate=rate, stem_names=tuple(files),
                 loader=FileStemLoader(files, rate, channels, what, {p: sr for p, (sr, _, _) in infos.items()},
-                                      pairs=pairs),
+                                      pairs=pairs, file_channels={p: ch for p, (_, _, ch) in infos.items()}),
                 meta=meta, source=str(folder),
                 num_frames=min(stem_frames))
 

@@ -1,10 +1,12 @@
 """What ``advise`` checks in the audio it reads before any window is cut: a file sampled too low to hold what the
-models hear, a stem silent from start to end, and a DC offset (taken out, and noted). Each is logged, so it
+models hear, a stem silent from start to end, a DC offset (taken out, and noted), and mono files among stereo ones
+in a stems folder given without its mix (noted: their level in the mix depends on the DAW's pan law). Each is logged, so it
 reaches the terminal and the report's notes; :func:`~mixbuddy.predict.windows.load_song` calls them."""
 from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -25,6 +27,28 @@ def warn_band_limited(what: str | Path, rate: int) -> None:
         log.warning("%s is sampled at %d Hz: it holds nothing above %.1f kHz, less than the %.0f kHz the models "
                     "hear, so it sounds dull and its bass may be judged too loud; give a full-band bounce", what,
                     rate, rate / 2000, FULL_BAND_HZ / 2000)
+
+
+def note_mono_files(source: str | Path, files: Mapping[str, Sequence[Path]], channels: Mapping[Path, int],
+                    pairs: Mapping[Path, Path]) -> None:
+    """Note the stems of a folder that hold mono files among stereo ones (a split-stereo pair counts as one stereo
+    track). A mono file is read at its level in both channels, as a centred track under a 0 dB pan law (Logic's
+    compensated default, Reaper's, FL Studio's); a DAW whose pan law turns a centred mono track down (Pro Tools -2.5
+    dB, Cubase and Studio One -3 dB by default) holds it that much lower in its mix, so a stem of mono files can read
+    up to 3 dB louder than the mix has it. Only the mix can tell which: given with the stems, the level check
+    (:func:`~mixbuddy.predict.align.note_gains`) measures it, so this is for a folder given alone."""
+    halves = set(pairs) | set(pairs.values())
+    tracks = {stem: [p for p in paths if p not in set(pairs.values())] for stem, paths in files.items()}
+    mono = {stem: [p for p in paths if channels.get(p) == 1 and p not in halves] for stem, paths in tracks.items()}
+    if not any(mono.values()) or all(len(mono[s]) == len(tracks[s]) for s in tracks):
+        return
+    said = ", ".join(f"{stem} ({len(m)} of {len(tracks[stem])} file{'s' if len(tracks[stem]) != 1 else ''})"
+                     for stem, m in mono.items() if m)
+    log.info("%s: mono files among stereo ones in %s: each is read at its level in both channels (a centred track "
+             "under a 0 dB pan law); a DAW whose pan law turns a centred mono track down (Pro Tools -2.5 dB, Cubase "
+             "and Studio One -3 dB by default) holds it that much lower in its mix, so these stems can read up to "
+             "3 dB louder than the mix has them: give the mix with the stems and the level check measures it", source,
+             said)
 
 
 SILENT_PEAK = 1e-5    # -100 dBFS: below this everywhere, a stem holds nothing (dither of a 16-bit file reaches -96)

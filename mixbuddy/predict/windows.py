@@ -50,7 +50,7 @@ from .align import line_up, place_stems
 from .channels import mend_channels
 from .engines import WindowInput
 from .gates import ACTIVE_SHARE, GATE_LUFS, activity, fmt_gate, gate_levels, rms_db
-from .input_checks import take_out_dc, warn_band_limited, warn_silent_stems
+from .input_checks import note_mono_files, take_out_dc, warn_band_limited, warn_silent_stems
 from .stems_input import is_stem_file, read_stem_file, read_stems_folder
 from .tracks import check_tracks
 
@@ -133,6 +133,8 @@ def load_song(song: str | Path | None, stems_dir: str | Path | None, sample_rate
         stems = take_out_dc(stems_dir, stems, sample_rate)
     if song is None:
         assert stems is not None
+        if folder is not None:      # without the mix nothing measures how the DAW panned its mono tracks
+            note_mono_files(stems_dir, folder.loader.files, folder.loader.file_channels, folder.loader.pairs)
         mix = np.sum(np.stack(list(stems.values())), axis=0, dtype=np.float32)
         return SongAudio(str(stems_dir), sample_rate, mix, stems, summed=True)
     mix, native = read_audio(song)

@@ -83,3 +83,29 @@ def test_stems_bounced_as_split_stereo_halves_read_as_the_stems(tmp_path, capsys
         levels.append({k: v["db"] for k, v in json.loads(capsys.readouterr().out)["levels"].items()})
     assert levels[0].keys() == levels[1].keys() == {"bass", "other", "vocals"}
     assert all(abs(levels[0][k] - levels[1][k]) < 0.01 for k in levels[1]), levels
+
+
+def test_mono_files_among_stereo_ones_are_noted_when_no_mix_is_given(tmp_path, caplog):
+    """Without the mix nothing tells how the DAW panned its mono tracks (a -3 dB pan law holds them 3 dB lower than
+    a file read in both channels): a folder that mixes mono and stereo files says which stems hold mono ones; an
+    all-mono folder (one law for all), a split-stereo pair and a folder given with its mix (the level check measures
+    it) say nothing."""
+    stems = {p.stem: read_audio(p, sr=SR)[0] for p in sorted((LITHIUM / "stems").glob("*.ogg"))}
+    for k, x in stems.items():
+        write_stem_file(tmp_path / "mixed" / f"{k}.wav", x.mean(axis=1) if k in ("vocals", "bass") else x, SR)
+        write_stem_file(tmp_path / "mono" / f"{k}.wav", x.mean(axis=1), SR)
+        if k == "vocals":
+            for side, c in (("L", 0), ("R", 1)):
+                write_stem_file(tmp_path / "split" / f"vocals.{side}.wav", x[:, c], SR)
+        else:
+            write_stem_file(tmp_path / "split" / f"{k}.wav", x, SR)
+    for folder, with_mix, said in (("mixed", False, True), ("mixed", True, False), ("mono", False, False),
+                                   ("split", False, False)):
+        caplog.clear()
+        with caplog.at_level(logging.INFO):
+            load_song(LITHIUM / "mix.ogg" if with_mix else None, tmp_path / folder, SR, 2)
+        notes = [r.getMessage() for r in caplog.records if "mono files among stereo ones" in r.getMessage()]
+        assert len(notes) == said, (folder, with_mix)
+        if said:
+            assert notes[0].startswith(f"{tmp_path / folder}: mono files among stereo ones in bass (1 of 1 file), "
+                                       "vocals (1 of 1 file): each is read at its level in both channels")
