@@ -32,10 +32,10 @@ def warn_band_limited(what: str | Path, rate: int) -> None:
 def note_mono_files(source: str | Path, files: Mapping[str, Sequence[Path]], channels: Mapping[Path, int],
                     pairs: Mapping[Path, Path]) -> None:
     """Note the stems of a folder that hold mono files among stereo ones (a split-stereo pair counts as one stereo
-    track). A mono file is read at its level in both channels, as a centred track under a 0 dB pan law (Logic's
-    compensated default, Reaper's, FL Studio's); a DAW whose pan law turns a centred mono track down (Pro Tools -2.5
-    dB, Cubase and Studio One -3 dB by default) holds it that much lower in its mix, so a stem of mono files can read
-    up to 3 dB louder than the mix has it. Only the mix can tell which: given with the stems, the level check
+    track). A mono file is read at its level in both channels, as a centred track under a pan law that leaves the
+    centre at 0 dB (Logic's "-3 dB compensated", Reaper's default); a DAW whose pan law turns a centred mono track
+    down (Pro Tools, Cubase and Studio One: -3 dB by default; Pro Tools sessions from before 8.1: -2.5 dB) holds it
+    that much lower in its mix, so a stem of mono files can read up to 3 dB louder than the mix has it. Only the mix can tell which: given with the stems, the level check
     (:func:`~mixbuddy.predict.align.note_gains`) measures it, so this is for a folder given alone."""
     halves = set(pairs) | set(pairs.values())
     tracks = {stem: [p for p in paths if p not in set(pairs.values())] for stem, paths in files.items()}
@@ -44,11 +44,11 @@ def note_mono_files(source: str | Path, files: Mapping[str, Sequence[Path]], cha
         return
     said = ", ".join(f"{stem} ({len(m)} of {len(tracks[stem])} file{'s' if len(tracks[stem]) != 1 else ''})"
                      for stem, m in mono.items() if m)
-    log.info("%s: mono files among stereo ones in %s: each is read at its level in both channels (a centred track "
-             "under a 0 dB pan law); a DAW whose pan law turns a centred mono track down (Pro Tools -2.5 dB, Cubase "
-             "and Studio One -3 dB by default) holds it that much lower in its mix, so these stems can read up to "
-             "3 dB louder than the mix has them: give the mix with the stems and the level check measures it", source,
-             said)
+    log.info("%s: mono files among stereo ones in %s: each is read at its level in both channels (as a centred "
+             "track under a pan law that leaves the centre at 0 dB); a DAW whose pan law turns a centred mono track "
+             "down (Pro Tools, Cubase and Studio One: -3 dB by default) holds it that much lower in its mix, so these "
+             "stems can read up to 3 dB louder than the mix has them: give the mix with the stems and the level check "
+             "measures it", source, said)
 
 
 SILENT_PEAK = 1e-5    # -100 dBFS: below this everywhere, a stem holds nothing (dither of a 16-bit file reaches -96)
