@@ -162,6 +162,8 @@ class StemMapping:
                 return stem
         if self.words and words & ROOM_WORDS and not words & (INSTRUMENT_WORDS | self.ignore_words):
             return "drums"                              # "Room L.wav": the drum kit's room microphone
+        if self.words and re.search(r"\btop loops?\b", name_phrase(filename)):
+            return "drums"                              # "Top Loop 2.wav": EDM's hats and percussion loop
         return "" if words & self.ignore_words else None   # "Mix.wav" is skipped, "Vocals Master.wav" is not
 
 

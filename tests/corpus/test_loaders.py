@@ -547,7 +547,7 @@ def test_an_effect_return_exported_with_the_tracks_is_left_out_with_a_warning(tm
     ("기타.wav", None), ("no_vocals.wav", ""), ("NoDrums.wav", ""), ("Song (Drumless).wav", ""), ("Instrumental.wav", ""),
     ("Karaoke Version.mp3", ""), ("Track (Minus One).wav", ""), ("オフボーカル.wav", ""), ("Drums no reverb.wav", "drums"),
     ("Bass No Comp.wav", "bass"), ("Inst 1.wav", None), ("Acapella.wav", "vocals"), ("Shakers.wav", "drums"),
-    ("Tops.wav", "drums"), ("TopLoop.wav", "drums"), ("Rims.wav", "drums"),
+    ("Tops.wav", "drums"), ("TopLoop.wav", "drums"), ("Top Loop 2.wav", "drums"), ("Rims.wav", "drums"),
     ("Basslines.wav", "bass"), ("Choirs.wav", "vocals"), ("Topline.wav", None), ("08_Room.wav", "drums"),
     ("Rooms L.wav", "drums"), ("RoomMono.wav", "drums"), ("Piano Room.wav", None), ("Gtr Room.wav", None),
     ("Vocal Room.wav", "vocals"), ("Bass Room.wav", "bass"), ("Room Mix.wav", ""), ("56_Cajon.wav", "drums"),
