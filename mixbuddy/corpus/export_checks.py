@@ -162,6 +162,16 @@ def _padded(glimpses: Mapping[Path, np.ndarray], paths: Sequence[Path]) -> dict[
     return {p: np.pad(glimpses[p].astype(np.float32), (0, n - glimpses[p].shape[0])) for p in paths}
 
 
+def _pair_r(glimpses: Mapping[Path, np.ndarray], a: Path, b: Path) -> float:
+    """The correlation of two files' glimpses (the shorter zero-padded)."""
+    return _corr(*_padded(glimpses, [a, b]).values())
+
+
+def _shown(folder: str | Path, path: Path) -> str:
+    """A file as a warning names it: relative to the song's folder where it lies inside it."""
+    return path.relative_to(folder).as_posix() if path.is_relative_to(folder) else path.name
+
+
 def _take_out(left: dict[Path, np.ndarray], candidates: Sequence[Path], passes: Callable[[Path, float], bool]
               ) -> list[tuple[Path, float]]:
     """While ``left`` holds three files or more: the candidate most correlated with the sum of the other files
@@ -240,7 +250,7 @@ def copy_files(glimpses: Mapping[Path, np.ndarray], peaks: Mapping[Path, float],
                     or abs(10.0 * np.log10(energy[a] / energy[b])) > COPY_DB
                     or (pairs or {}).get(a) == b or (pairs or {}).get(b) == a):
                 continue
-            r = _corr(*_padded(glimpses, [a, b]).values())
+            r = _pair_r(glimpses, a, b)
             if r >= COPY_R:
                 found.append((b, a, r))
                 copied.add(b)
@@ -254,26 +264,19 @@ def dry_wet_pairs(glimpses: Mapping[Path, np.ndarray], groups: Mapping[str, Sequ
     stem whose names differ only in that word), where the wet file holds the dry one (glimpses correlated
     ``DRY_WET_R`` or more): summed, the part counts twice. A wet file of the effects alone (a reverb print, which
     the song plays beside the dry part) correlates less and is not paired."""
-    found: list[tuple[Path, Path, float]] = []
-    for paths in groups.values():
-        parts: dict[str, dict[str, list[Path]]] = {}
-        for p in paths:
-            words = name_phrase(p.name).split()
-            kinds = {_DRY_WET[w] for w in words if w in _DRY_WET}
-            if len(kinds) == 1:
-                rest = " ".join(w for w in words if w not in _DRY_WET)
-                parts.setdefault(rest, {}).setdefault(kinds.pop(), []).append(p)
-        for part in parts.values():
-            dry, wet = part.get("dry", []), part.get("wet", [])
-            if len(dry) == len(wet) == 1 and dry[0] in glimpses and wet[0] in glimpses:
-                g = _padded(glimpses, [dry[0], wet[0]])
-                r = _corr(g[dry[0]], g[wet[0]])
-                if r >= DRY_WET_R:
-                    found.append((dry[0], wet[0], r))
-    return found
+    return _ranked_parts(glimpses, groups, _dry_wet, DRY_WET_R, pairs_only=True)
 
 
-def _version(phrase: str) -> tuple[str, tuple[int, int, int]]:
+def _dry_wet(phrase: str) -> tuple[str, tuple[int, ...]] | None:
+    """(a name's phrase without its dry/wet word, 1 for wet and 0 for dry); None without exactly one kind."""
+    words = phrase.split()
+    kinds = {_DRY_WET[w] for w in words if w in _DRY_WET}
+    if len(kinds) != 1:
+        return None
+    return " ".join(w for w in words if w not in _DRY_WET), (int(kinds.pop() == "wet"),)
+
+
+def _version(phrase: str) -> tuple[str, tuple[int, ...]]:
     """(a name's phrase without its version marks, its rank: final or latest first, then the highest "v2" /
     "version 2", then fixed/updated, an unmarked name, old; not "new": "New Synth" is as often a layer)."""
     words, rest, rank = phrase.split(), [], [0, 0, 0]
@@ -293,7 +296,7 @@ def _version(phrase: str) -> tuple[str, tuple[int, int, int]]:
         else:
             rest.append(w)
         i += 1
-    return " ".join(rest), (rank[0], rank[1], rank[2])
+    return " ".join(rest), tuple(rank)
 
 
 def older_versions(glimpses: Mapping[Path, np.ndarray], groups: Mapping[str, Sequence[Path]]
@@ -302,24 +305,41 @@ def older_versions(glimpses: Mapping[Path, np.ndarray], groups: Mapping[str, Seq
     ("Vocals.wav" and "Vocals v2.wav", "Bass_old.wav" and "Bass.wav", "Keys final.wav"): files of one stem whose
     names differ only in version marks (:func:`_version`), the newest holding the same part (glimpses correlated
     ``VERSION_R`` or more). Summed, the part counts twice."""
+    return _ranked_parts(glimpses, groups, _version, VERSION_R)
+
+
+def _ranked_parts(glimpses: Mapping[Path, np.ndarray], groups: Mapping[str, Sequence[Path]],
+                  key: Callable[[str], tuple[str, tuple[int, ...]] | None], least_r: float, pairs_only: bool = False
+                  ) -> list[tuple[Path, Path, float]]:
+    """(a file left out, the file kept, their correlation): the files of one stem whose names' phrases ``key``
+    makes one (the name without its marks, a rank; None: not such a name) are one part, the single top-ranked file
+    kept and each other file that correlates ``least_r`` or more with it left out (``pairs_only``: only parts of
+    two files)."""
     found: list[tuple[Path, Path, float]] = []
     for paths in groups.values():
-        tracks: dict[str, list[tuple[tuple[int, int, int], Path]]] = {}
+        parts: dict[str, list[tuple[tuple[int, ...], Path]]] = {}
         for p in paths:
-            rest, rank = _version(name_phrase(p.name))
-            tracks.setdefault(rest, []).append((rank, p))
-        for versions in tracks.values():
-            versions.sort(key=lambda t: t[0])
-            if len(versions) < 2 or versions[-1][0] == versions[-2][0] or versions[-1][1] not in glimpses:
+            marked = key(name_phrase(p.name))
+            if marked is not None:
+                parts.setdefault(marked[0], []).append((marked[1], p))
+        for ranked in parts.values():
+            ranked.sort(key=lambda t: t[0])
+            if (len(ranked) < 2 or (pairs_only and len(ranked) != 2) or ranked[-1][0] == ranked[-2][0]
+                    or ranked[-1][1] not in glimpses):
                 continue
-            newest = versions[-1][1]
-            for _, p in versions[:-1]:
-                if p in glimpses:
-                    g = _padded(glimpses, [p, newest])
-                    r = _corr(g[p], g[newest])
-                    if r >= VERSION_R:
-                        found.append((p, newest, r))
+            kept = ranked[-1][1]
+            for _, p in ranked[:-1]:
+                if p in glimpses and (r := _pair_r(glimpses, p, kept)) >= least_r:
+                    found.append((p, kept, r))
     return found
+
+
+def one_part_files(glimpses: Mapping[Path, np.ndarray], groups: Mapping[str, Sequence[Path]]
+                   ) -> list[tuple[Path, Path, float, str]]:
+    """(a file left out, the file kept, their correlation, "dry" or "version") for the parts a folder holds twice:
+    :func:`dry_wet_pairs` and :func:`older_versions`."""
+    return ([(d, w, r, "dry") for d, w, r in dry_wet_pairs(glimpses, groups)]
+            + [(o, n, r, "version") for o, n, r in older_versions(glimpses, groups)])
 
 
 ONE_PART = {"dry": ("one part, dry and with its effects", "a remix pack gives both"),
@@ -329,9 +349,9 @@ ONE_PART = {"dry": ("one part, dry and with its effects", "a remix pack gives bo
 def warn_one_part(folder: str | Path, dropped: Path, kept: Path, r: float, kind: str, done: str) -> None:
     """Say that ``dropped`` and ``kept`` hold one part (``kind``: "dry", from :func:`dry_wet_pairs`, or "version",
     from :func:`older_versions`) and what was ``done``."""
-    name, other = (p.relative_to(folder).as_posix() if p.is_relative_to(folder) else p.name for p in (dropped, kept))
     what, why = ONE_PART[kind]
-    log.warning("%s: %s and %s are %s (correlation %.2f; %s): %s", folder, name, other, what, r, why, done)
+    log.warning("%s: %s and %s are %s (correlation %.2f; %s): %s", folder, _shown(folder, dropped),
+                _shown(folder, kept), what, r, why, done)
 
 
 def named_as_copy(path: Path, original: Path) -> bool:
@@ -358,10 +378,17 @@ def which_copy(copy: Path, original: Path) -> tuple[Path, Path, bool]:
     return copy, original, named_as_copy(copy, original) or (named_acapella(copy) and not named_acapella(original))
 
 
+def named_copies(glimpses: Mapping[Path, np.ndarray], peaks: Mapping[Path, float],
+                 pairs: Mapping[Path, Path] | None = None) -> list[tuple[Path, Path, bool]]:
+    """:func:`copy_files` as a folder's reader uses it: (the copy, its original, whether to leave the copy out)
+    by :func:`which_copy`."""
+    return [which_copy(c, o) for c, o, _ in copy_files(glimpses, peaks, pairs)]
+
+
 def warn_copy_file(folder: str | Path, path: Path, original: Path, done: str) -> None:
     """Say that ``path`` holds the same audio as ``original`` (found by :func:`copy_files`) and what was
     ``done`` with it; for a file not named as a copy (:func:`named_as_copy`), ask which it is."""
-    name, first = (p.relative_to(folder).as_posix() if p.is_relative_to(folder) else p.name for p in (path, original))
+    name, first = _shown(folder, path), _shown(folder, original)
     what = ("a second copy of one file?" if named_as_copy(path, original) else
             "an a cappella: the vocal stem's own audio under a second name" if named_acapella(path) else
             "one file exported twice under two names, or a track duplicated in the session?")
@@ -371,7 +398,7 @@ def warn_copy_file(folder: str | Path, path: Path, original: Path, done: str) ->
 def warn_mix_file(folder: str | Path, path: Path, r: float, done: str, bus: bool = False) -> None:
     """Say that ``path`` holds the whole song (found by :func:`mix_files`) or, with ``bus``, the sum of other
     files of its stem (:func:`bus_files`), and what was ``done`` with it."""
-    name = path.relative_to(folder).as_posix() if path.is_relative_to(folder) else path.name
+    name = _shown(folder, path)
     if bus:
         log.warning("%s: %s sounds like the sum of other files of its stem (correlation %.2f): a group or bus track "
                     "exported with its tracks? %s (export either the group or its tracks)", folder, name, r, done)

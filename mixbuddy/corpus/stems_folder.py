@@ -229,12 +229,7 @@ def assign_files(folder: Path, mapping: StemMapping) -> dict[str, list[Path]]:
     skipped: list[str] = []       # named after the whole mix
     rel = {p: p.relative_to(folder).as_posix() for p in audio}
     left: dict[str, list[str]] = {"return": [], "several": []}    # left out by name, said so
-    prefix = shared_prefix([p.name for p in audio], mapping)
-    if prefix:
-        log.info("%s: the files' names start with %r (the project's name?), which would sort them all by its "
-                 "words: each file sorted by the rest of its name", folder, prefix)
-    for p in audio:
-        stem, why = _stem_of_file(p, folder, mapping, prefix)
+    for p, stem, why in _sorted_files(folder, audio, mapping, say=True):
         if why:
             left[why].append(rel[p])
         if stem is None:
@@ -293,12 +288,21 @@ def _stem_of_file(path: Path, folder: Path, mapping: StemMapping, prefix: str) -
     return stem, "return" if words & RETURN_WORDS and not words & MIX_WORDS else ""
 
 
+def _sorted_files(folder: Path, audio: Sequence[Path], mapping: StemMapping, say: bool = False
+                  ) -> list[tuple[Path, str | None, str]]:
+    """(file, its stem, why its name leaves it out) for each of ``audio`` (:func:`_stem_of_file`), the names'
+    shared start (a project's name) read off first, and said so with ``say``."""
+    prefix = shared_prefix([p.name for p in audio], mapping)
+    if prefix and say:
+        log.info("%s: the files' names start with %r (the project's name?), which would sort them all by its "
+                 "words: each file sorted by the rest of its name", folder, prefix)
+    return [(p, *_stem_of_file(p, folder, mapping, prefix)) for p in audio]
+
+
 def effect_returns(folder: Path, mapping: StemMapping) -> list[Path]:
     """The files :func:`assign_files` leaves out of the stems as effect returns: they are part of the song's sound
     (``advise --apply`` renders them unchanged)."""
-    audio = song_audio_files(folder)
-    prefix = shared_prefix([p.name for p in audio], mapping)
-    return [p for p in audio if _stem_of_file(p, folder, mapping, prefix)[1] == "return"]
+    return [p for p, _, why in _sorted_files(folder, song_audio_files(folder), mapping) if why == "return"]
 
 
 def load_stems_folder(cfg: CorpusConfig) -> list[Song]:

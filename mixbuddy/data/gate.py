@@ -15,8 +15,8 @@ import numpy as np
 
 from ..audio import resample, to_channels
 from ..corpus.song import Song
-from ..corpus.export_checks import (bus_files, copy_files, dry_wet_pairs, mix_files, older_versions, warn_copy_file,
-                                     warn_mix_file, warn_one_part, warn_peaks, which_copy)
+from ..corpus.export_checks import (bus_files, mix_files, named_copies, one_part_files, warn_copy_file, warn_mix_file,
+                                     warn_one_part, warn_peaks)
 from .config import DataConfig
 
 EPS = 1e-12
@@ -128,13 +128,10 @@ def analyse_song(song: Song, cfg: DataConfig) -> SongChunks:
                           "and build again")
         for path, r in bus_files(song.loader.glimpses, song.loader.files):
             warn_mix_file(Path(song.source), path, r, "This build counts its tracks twice", bus=True)
-        for copy, first, _ in copy_files(song.loader.glimpses, song.loader.peaks, song.loader.pairs):
-            path, original, _ = which_copy(copy, first)     # an a cappella beside its vocal stem is the copy
+        for path, original, _ in named_copies(song.loader.glimpses, song.loader.peaks, song.loader.pairs):
             warn_copy_file(Path(song.source), path, original, "this build counts its audio twice (if it is a "
                            "copy, take it out of the folder and build again)")
-        parts = [(d, w, r, "dry") for d, w, r in dry_wet_pairs(song.loader.glimpses, song.loader.files)]
-        parts += [(o, n, r, "version") for o, n, r in older_versions(song.loader.glimpses, song.loader.files)]
-        for dropped, kept, r, kind in parts:
+        for dropped, kept, r, kind in one_part_files(song.loader.glimpses, song.loader.files):
             warn_one_part(Path(song.source), dropped, kept, r, kind, f"this build sums both, so the part counts "
                           f"twice; take {dropped.name} out of the folder and build again")
     frame = round(cfg.gate.frame_s * cfg.analysis_sr)

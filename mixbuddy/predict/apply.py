@@ -7,7 +7,8 @@ the verdict's windows), else the median over those windows of the middle of each
 "raise by 6–12 dB" counts as 9 dB). The render is the plain sum of the stems at their own rate, in stereo,
 with only that stem's gain changed (and a stem that ``advise`` heard later than its file puts it, exported from
 its first region, moved there as it was heard: ``placed``), plus any effect return of the folder, which ``advise``
-leaves out of the stems, as it is: master-bus processing in the producer's own mix is not in it. Its level is kept, unless its peak would pass 0 dBFS: then the whole render is turned down to a peak
+leaves out of the stems, as it is: master-bus processing in the producer's own mix is not in it. Its level is kept,
+unless its peak would pass 0 dBFS: then the whole render is turned down to a peak
 of ``DEFAULT_CEILING`` (the balance is unchanged) and the report says by how much.
 """
 from __future__ import annotations

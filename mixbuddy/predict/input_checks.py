@@ -1,17 +1,21 @@
 """What ``advise`` checks in the audio it reads before any window is cut: a file sampled too low to hold what the
-models hear, a stem silent from start to end, a DC offset (taken out, and noted), and mono files among stereo ones
-in a stems folder given without its mix (noted: their level in the mix depends on the DAW's pan law). Each is logged, so it
-reaches the terminal and the report's notes; :func:`~mixbuddy.predict.windows.load_song` calls them."""
+models hear, a stem silent from start to end, a DC offset (taken out, and noted), and mono files among stereo
+ones in a stems folder given without its mix (noted: their level in the mix depends on the DAW's pan law). Each is
+logged, so it reaches the terminal and the report's notes; :func:`~mixbuddy.predict.windows.load_song` calls
+them."""
 from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..audio import content_end
 from .gates import dc_offsets
+
+if TYPE_CHECKING:
+    from ..corpus.stems_folder import FileStemLoader
 
 log = logging.getLogger(__name__)
 
@@ -29,17 +33,16 @@ def warn_band_limited(what: str | Path, rate: int) -> None:
                     rate, rate / 2000, FULL_BAND_HZ / 2000)
 
 
-def note_mono_files(source: str | Path, files: Mapping[str, Sequence[Path]], channels: Mapping[Path, int],
-                    pairs: Mapping[Path, Path]) -> None:
-    """Note the stems of a folder that hold mono files among stereo ones (a split-stereo pair counts as one stereo
-    track). A mono file is read at its level in both channels, as a centred track under a pan law that leaves the
-    centre at 0 dB (Logic's "-3 dB compensated", Reaper's default); a DAW whose pan law turns a centred mono track
-    down (Pro Tools, Cubase and Studio One: -3 dB by default; Pro Tools sessions from before 8.1: -2.5 dB) holds it
-    that much lower in its mix, so a stem of mono files can read up to 3 dB louder than the mix has it. Only the mix can tell which: given with the stems, the level check
-    (:func:`~mixbuddy.predict.align.note_gains`) measures it, so this is for a folder given alone."""
-    halves = set(pairs) | set(pairs.values())
-    tracks = {stem: [p for p in paths if p not in set(pairs.values())] for stem, paths in files.items()}
-    mono = {stem: [p for p in paths if channels.get(p) == 1 and p not in halves] for stem, paths in tracks.items()}
+def note_mono_files(source: str | Path, loader: "FileStemLoader") -> None:
+    """Note the stems of a folder that hold mono files among stereo ones (a split-stereo pair is one stereo track:
+    ``loader.tracks``). A mono file is read at its level in both channels, as a centred track under a pan law that
+    leaves the centre at 0 dB (Logic's "-3 dB compensated", Reaper's default); a DAW whose pan law turns a centred
+    mono track down (Pro Tools, Cubase and Studio One: -3 dB by default; Pro Tools sessions from before 8.1: -2.5 dB)
+    holds it that much lower in its mix, so a stem of mono files can read up to 3 dB louder than the mix has it. Only
+    the mix can tell which: given with the stems, the level check (:func:`~mixbuddy.predict.align.note_gains`)
+    measures it, so this is for a folder given alone."""
+    tracks = {stem: loader.tracks(stem) for stem in loader.files}
+    mono = {stem: [t for t in ts if len(t) == 1 and loader.file_channels.get(t[0]) == 1] for stem, ts in tracks.items()}
     if not any(mono.values()) or all(len(mono[s]) == len(tracks[s]) for s in tracks):
         return
     said = ", ".join(f"{stem} ({len(m)} of {len(tracks[stem])} file{'s' if len(tracks[stem]) != 1 else ''})"

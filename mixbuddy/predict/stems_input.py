@@ -58,10 +58,10 @@ def folder_stems(folder: str | Path, sample_rate: int | None, channels: int, map
     unless ``say`` is False: a bounce left in the folder under a name that names no stem would be summed into
     "other", a group track exported with its tracks would count them twice, a copy its audio (``mix_files``,
     ``bus_files`` and ``copy_files`` of :mod:`mixbuddy.corpus.export_checks`); and of a part given dry and with its
-    effects ("Vox Dry" + "Vox Wet", ``dry_wet_pairs``), the dry file, and of a track exported again ("Vox" + "Vox
-    v2", ``older_versions``), the older files."""
-    from ..corpus.export_checks import (bus_files, copy_files, dry_wet_pairs, mix_files, older_versions, warn_copy_file,
-                                         warn_mix_file, warn_one_part, which_copy)
+    effects ("Vox Dry" + "Vox Wet") the dry file, and of a track exported again ("Vox" + "Vox v2") the older files
+    (``one_part_files``)."""
+    from ..corpus.export_checks import (bus_files, mix_files, named_copies, one_part_files, warn_copy_file, warn_mix_file,
+                                         warn_one_part)
     from ..corpus.stems_folder import song_from_files
 
     song = song or stems_song(folder, mapping)
@@ -71,16 +71,14 @@ def folder_stems(folder: str | Path, sample_rate: int | None, channels: int, map
     song.loader.glimpse = sum(map(len, song.loader.files.values())) >= 3   # no check looks at fewer files
     stems = {n: song.stem(n, sample_rate, channels) for n in song.stem_names}    # fitted to one length below
     mixes = mix_files(song.loader.glimpses, song.loader.files.get("other", ()))
-    copies = copy_files({p: g for p, g in song.loader.glimpses.items() if p not in {m for m, _ in mixes}},
-                        song.loader.peaks, song.loader.pairs)
-    copies = [which_copy(c, o) for c, o, _ in copies]     # only a file named as a copy (or an a cappella) is left out
+    copies = named_copies({p: g for p, g in song.loader.glimpses.items() if p not in {m for m, _ in mixes}},
+                          song.loader.peaks, song.loader.pairs)   # only one named as a copy (or an a cappella) goes
     gone = {m for m, _ in mixes} | {c for c, _, named in copies if named}
-    kept = {k: [p for p in v if p not in gone] for k, v in song.loader.files.items()}
-    parts = [(d, w, r, "dry") for d, w, r in dry_wet_pairs(song.loader.glimpses, kept)]  # "Vox Dry" + "Vox Wet"
-    parts += [(o, n, r, "version") for o, n, r in older_versions(song.loader.glimpses, kept)]  # "Vox" + "Vox v2"
+    parts = one_part_files(song.loader.glimpses, {k: [p for p in v if p not in gone]      # "Vox Dry" + "Vox Wet",
+                                                  for k, v in song.loader.files.items()})  # "Vox" + "Vox v2"
     gone |= {d for d, _, _, _ in parts}
     pairs = [{d, k} for d, k, _, _ in parts]
-    kept = {k: [p for p in v if p not in gone] for k, v in kept.items()}
+    kept = {k: [p for p in v if p not in gone] for k, v in song.loader.files.items()}
     said = [(p, r, False) for p, r in mixes] + [(p, r, True) for p, r in bus_files(song.loader.glimpses, kept)]
     for path, r, bus in said if say else ():
         warn_mix_file(folder, Path(path), r, "Left out, so its tracks count once" if bus else "left out", bus)

@@ -134,7 +134,7 @@ def load_song(song: str | Path | None, stems_dir: str | Path | None, sample_rate
     if song is None:
         assert stems is not None
         if folder is not None:      # without the mix nothing measures how the DAW panned its mono tracks
-            note_mono_files(stems_dir, folder.loader.files, folder.loader.file_channels, folder.loader.pairs)
+            note_mono_files(stems_dir, folder.loader)
         mix = np.sum(np.stack(list(stems.values())), axis=0, dtype=np.float32)
         return SongAudio(str(stems_dir), sample_rate, mix, stems, summed=True)
     mix, native = read_audio(song)
