@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 from pedalboard import Pedalboard, Reverb
 
-from mixbuddy.audio import write_audio
+from mixbuddy.audio import resample, to_channels, write_audio
+from mixbuddy.corpus.export_checks import GLIMPSE_RATE, _corr
 
 from master_stems import advised, finding, scratch, song_stems
 
@@ -76,6 +77,12 @@ def tally(counts: dict, cases: str, alone: str, fired: str) -> str:
             f"{fired} {counts['fired']}; controls: both kept in {counts['kept']} of {counts['controls']}")
 
 
+def glimpse_r(a: np.ndarray, b: np.ndarray) -> float:
+    """The correlation of two signals' mono 2 kHz glimpses, as the folder reader measures files."""
+    g = {k: resample(to_channels(x, 1), SR, GLIMPSE_RATE)[:, 0] for k, x in (("a", a), ("b", b))}
+    return _corr(g["a"], g["b"])
+
+
 def main() -> None:
     counts: dict[str, int] = {}
     with scratch("dry-wet-") as work:
@@ -88,14 +95,15 @@ def main() -> None:
                 truth, now, left, before = compared(work, stems, "vocals", {"vocals": wet},
                                                     {"Vocals Dry": dry, "Vocals Wet": wet},
                                                     {"Vocals A": dry, "Vocals B": wet}, asked, counts)
-                print(f"  reverb wet {level}: wet alone {truth:22s} now {now:22s} ({'dry left out' if left else 'kept'})"
-                      f"  before {before}")
+                print(f"  reverb wet {level} (r {glimpse_r(dry, wet):.3f}): wet alone {truth:22s} now {now:22s} "
+                      f"({'dry left out' if left else 'kept'})  before {before}")
             prints = {"reverb alone": Pedalboard([Reverb(room_size=0.6, dry_level=0.0, wet_level=0.5)])(
                           dry.T.astype(np.float32), SR).T,
                       "another part": stems.get("other", stems["drums"])}
             for what, wet in prints.items():
                 left = control(work, stems, {"Vocals Dry": dry, "Vocals Wet": wet}, asked, counts)
-                print(f"  control, 'Vocals Wet' = {what}: {'dry left out (wrong)' if left else 'both kept'}")
+                print(f"  control, 'Vocals Wet' = {what} (r {glimpse_r(dry, wet):+.3f}): "
+                      f"{'dry left out (wrong)' if left else 'both kept'}")
         print("\n" + tally(counts, "dry + wet pairs", "the wet vocals alone", "dry file left out"))
 
 

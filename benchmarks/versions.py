@@ -21,7 +21,7 @@ import numpy as np
 from pedalboard import Gain, HighShelfFilter, Pedalboard
 
 
-from dry_wet import SR, compared, control, tally
+from dry_wet import SR, compared, control, glimpse_r, tally
 from master_stems import advised, finding, scratch, song_stems
 
 
@@ -50,7 +50,8 @@ def main() -> None:
             v1, v2 = stems["vocals"].copy(), stems["vocals"].copy()
             v1[half:], v2[:half] = 0.0, 0.0
             left = control(work, stems, {"Lead Vox V1": v1, "Lead Vox V2": v2}, asked, counts)
-            print(f"  control, Lead Vox V1 + V2 (verse 1, verse 2): {'a file left out (wrong)' if left else 'both kept'}")
+            print(f"  control, Lead Vox V1 + V2 (verse 1, verse 2; r {glimpse_r(v1, v2):+.3f}): "
+                  f"{'a file left out (wrong)' if left else 'both kept'}")
         print("\n" + tally(counts, "re-exports", "the newest file alone", "older file left out"))
 
 
