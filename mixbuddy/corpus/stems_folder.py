@@ -8,7 +8,9 @@ and every file assigned to a stem is *summed* into that stem. ``meta.json`` in a
 
 Which file goes to which stem is :mod:`mixbuddy.corpus.stem_names`' business: the words of its name (a DAW's track
 names, in nine languages), or a mapping file's patterns; files named after the whole mix, a guide track, an effect
-return or the song without a stem are skipped. Which file went where is logged.
+return or the song without a stem are skipped. Which file went where is logged. (Files that hold audio counted twice,
+a bounce, a group track, a copy, one track in two formats, are found from their audio by
+:mod:`mixbuddy.corpus.export_checks` and :mod:`mixbuddy.corpus.format_twins` once decoded.)
 
 Audio handling: the song's rate is the *highest* rate among its files (other files are resampled
 with soxr when decoded, so no bandwidth is lost); the song is stereo when any file has two or more

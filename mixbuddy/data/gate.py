@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..audio import resample, to_channels
+from ..corpus.format_twins import format_twins, warn_twins
 from ..corpus.song import Song
 from ..corpus.export_checks import (bus_files, mix_files, named_copies, one_part_files, warn_copy_file, warn_mix_file,
                                      warn_one_part, warn_peaks)
@@ -123,12 +124,17 @@ def analyse_song(song: Song, cfg: DataConfig) -> SongChunks:
     if isinstance(getattr(song.loader, "peaks", None), dict):   # a song of files: normalised? limited?
         warn_peaks(song.source or song.id, song.loader.peaks, song.loader.flat)
     if getattr(song.loader, "glimpses", None):     # a stems folder's song: a bounce in "other", a group track, a copy?
+        loader = song.loader
+        twins = format_twins(loader.glimpses, loader.files, song.source, loader.file_rates, loader.file_channels)
+        warn_twins(song.source, twins, "this build sums each with its track, so the track counts twice; take the "
+                   "other formats out of the folder and build again")
+        glimpses = {p: g for p, g in loader.glimpses.items() if p not in {t.path for t in twins if t.same}}
         for path, r in mix_files(song.loader.glimpses, song.loader.files.get("other", ())):
             warn_mix_file(Path(song.source), path, r, "this build sums it into 'other'; take it out of the folder "
                           "and build again")
         for path, r in bus_files(song.loader.glimpses, song.loader.files):
             warn_mix_file(Path(song.source), path, r, "This build counts its tracks twice", bus=True)
-        for path, original, _ in named_copies(song.loader.glimpses, song.loader.peaks, song.loader.pairs):
+        for path, original, _ in named_copies(glimpses, song.loader.peaks, song.loader.pairs):
             warn_copy_file(Path(song.source), path, original, "this build counts its audio twice (if it is a "
                            "copy, take it out of the folder and build again)")
         for dropped, kept, r, kind in one_part_files(song.loader.glimpses, song.loader.files):

@@ -5,7 +5,8 @@ A folder's files are decoded one stem at a time; on the way each file's peak, fl
 kept, and with them the export checks of :mod:`mixbuddy.corpus.export_checks` run: a bounce of the whole song, a
 group track exported with its tracks and a file named as a second copy are left out (only the stems that lose a
 file are decoded again), another copy of a file is named, files sampled below 16 kHz among full-band ones and stems
-exported normalised or through the master's limiter are warned about.
+exported normalised or through the master's limiter are warned about; of one track given in several formats
+("vocals.wav" + "vocals.mp3") only the best is read (:mod:`mixbuddy.corpus.format_twins`).
 """
 from __future__ import annotations
 
@@ -59,9 +60,11 @@ def folder_stems(folder: str | Path, sample_rate: int | None, channels: int, map
     "other", a group track exported with its tracks would count them twice, a copy its audio (``mix_files``,
     ``bus_files`` and ``copy_files`` of :mod:`mixbuddy.corpus.export_checks`); and of a part given dry and with its
     effects ("Vox Dry" + "Vox Wet") the dry file, and of a track exported again ("Vox" + "Vox v2") the older files
-    (``one_part_files``)."""
+    (``one_part_files``); and a track's other formats ("vocals.mp3" beside "vocals.wav", a pack's WAV/ and MP3/
+    folders: :mod:`mixbuddy.corpus.format_twins`), the best format kept."""
     from ..corpus.export_checks import (bus_files, mix_files, named_copies, one_part_files, warn_copy_file, warn_mix_file,
                                          warn_one_part)
+    from ..corpus.format_twins import format_twins, warn_twins
     from ..corpus.stems_folder import song_from_files
 
     song = song or stems_song(folder, mapping)
@@ -70,16 +73,22 @@ def folder_stems(folder: str | Path, sample_rate: int | None, channels: int, map
         song = song_from_files(song.id, song.split, Path(folder), files, {})
     song.loader.glimpse = sum(map(len, song.loader.files.values())) >= 3   # no check looks at fewer files
     stems = {n: song.stem(n, sample_rate, channels) for n in song.stem_names}    # fitted to one length below
-    mixes = mix_files(song.loader.glimpses, song.loader.files.get("other", ()))
-    copies = named_copies({p: g for p, g in song.loader.glimpses.items() if p not in {m for m, _ in mixes}},
-                          song.loader.peaks, song.loader.pairs)   # only one named as a copy (or an a cappella) goes
-    gone = {m for m, _ in mixes} | {c for c, _, named in copies if named}
-    parts = one_part_files(song.loader.glimpses, {k: [p for p in v if p not in gone]      # "Vox Dry" + "Vox Wet",
-                                                  for k, v in song.loader.files.items()})  # "Vox" + "Vox v2"
+    loader = song.loader
+    twins = format_twins(loader.glimpses, loader.files, folder, loader.file_rates, loader.file_channels)
+    gone = {t.path for t in twins if t.same}           # "Vocals.mp3" beside "Vocals.wav": the best format kept
+    glimpses = {p: g for p, g in loader.glimpses.items() if p not in gone}
+    mixes = mix_files(glimpses, [p for p in loader.files.get("other", ()) if p not in gone])
+    copies = named_copies({p: g for p, g in glimpses.items() if p not in {m for m, _ in mixes}},
+                          loader.peaks, loader.pairs)   # only one named as a copy (or an a cappella) goes
+    gone |= {m for m, _ in mixes} | {c for c, _, named in copies if named}
+    parts = one_part_files(glimpses, {k: [p for p in v if p not in gone]      # "Vox Dry" + "Vox Wet",
+                                      for k, v in loader.files.items()})       # "Vox" + "Vox v2"
     gone |= {d for d, _, _, _ in parts}
     pairs = [{d, k} for d, k, _, _ in parts]
-    kept = {k: [p for p in v if p not in gone] for k, v in song.loader.files.items()}
-    said = [(p, r, False) for p, r in mixes] + [(p, r, True) for p, r in bus_files(song.loader.glimpses, kept)]
+    kept = {k: [p for p in v if p not in gone] for k, v in loader.files.items()}
+    said = [(p, r, False) for p, r in mixes] + [(p, r, True) for p, r in bus_files(glimpses, kept)]
+    if say:
+        warn_twins(folder, twins, "left out, so each track counts once, in its best format")
     for path, r, bus in said if say else ():
         warn_mix_file(folder, Path(path), r, "Left out, so its tracks count once" if bus else "left out", bus)
     for path, original, named in copies if say else ():

@@ -5,6 +5,7 @@ import logging
 
 import numpy as np
 import pytest
+import soundfile as sf
 
 from corpus_fixtures import make_song_dir, synth_stems
 from data_helpers import SR, data_config, make_song
@@ -173,3 +174,16 @@ def test_a_group_track_in_a_corpus_song_folder_is_warned_about(tmp_path, caplog)
         analyse_song(song, data_config())
     assert "Drum Group.wav sounds like the sum of other files of its stem" in caplog.text
     assert "This build counts its tracks twice" in caplog.text
+
+
+def test_a_track_in_two_formats_in_a_corpus_song_folder_is_warned_about(tmp_path, caplog):
+    """A corpus song whose vocals come as WAV and as MP3 (a lossy copy, which the copy check does not see as the
+    same audio): the data build says the track counts twice, and names the MP3."""
+    stems = synth_stems(12.0, SR, 2, seed=7)
+    make_song_dir(tmp_path / "c" / "a", stems, SR, "wav")
+    sf.write(str(tmp_path / "c" / "a" / "vocals.mp3"), stems["vocals"], SR, format="MP3")
+    (song,) = load_corpus(CorpusConfig(kind="stems_folder", root=str(tmp_path / "c")))
+    with caplog.at_level(logging.WARNING):
+        analyse_song(song, data_config())
+    assert "vocals.mp3 is vocals.wav in another format: this build sums each with its track" in caplog.text
+    assert "same audio" not in caplog.text

@@ -1051,6 +1051,42 @@ def test_a_second_copy_of_a_stem_file_is_left_out(tmp_path, engine):
     assert [w.levels for w in rep.windows] == [w.levels for w in plain.windows] and rep.verdict == plain.verdict
 
 
+def test_a_track_given_in_two_formats_counts_once(tmp_path, engine):
+    """The example's stems as 24-bit WAV files with the vocals also as "vocals.mp3" (a lossy copy: its peaks moved, so
+    not the same audio to the copy check): summed, the vocals read about 6 dB up ("about 4.5 dB" instead of 9.5). The
+    MP3 is now left out with a note, and the advice, levels and --apply render are those of the WAV stems alone; so
+    for a pack's WAV/ and MP3/ folders. An MP3 of the vocals 3 dB down (another export) is named and kept."""
+    from mixbuddy.predict.apply import Correction, render_correction
+
+    stems = {p.stem: sf.read(str(p), dtype="float32")[0] for p in sorted((LITHIUM / "stems").glob("*.ogg"))}
+    for k, x in stems.items():
+        for folder, fmt in ((tmp_path / "wav", "WAV"), (tmp_path / "song", "WAV"), (tmp_path / "pack" / "WAV", "WAV"),
+                            (tmp_path / "pack" / "MP3", "MP3")):
+            folder.mkdir(parents=True, exist_ok=True)
+            sf.write(str(folder / f"{k}.{fmt.lower()}"), x, 44100, format=fmt, **({"subtype": "PCM_24"} if fmt ==
+                                                                                   "WAV" else {}))
+    (tmp_path / "song" / "vocals.mp3").write_bytes((tmp_path / "pack" / "MP3" / "vocals.mp3").read_bytes())
+    plain = advise(None, "drums", engine, stems_dir=tmp_path / "wav")
+    assert plain.verdict.finding.target == "vocals" and plain.verdict.finding.gain_db == 9.5
+    for folder, said in ((tmp_path / "song", "vocals.mp3 is vocals.wav in another format: left out"),
+                         (tmp_path / "pack", "4 files are tracks kept in another format (MP3/bass.mp3 = WAV/bass.wav, "
+                                             "MP3/drums.mp3 = WAV/drums.wav, MP3/other.mp3 = WAV/other.wav, "
+                                             "MP3/vocals.mp3 = WAV/vocals.wav): left out")):
+        rep = advise(None, "drums", engine, stems_dir=folder)
+        (note,) = [n for n in rep.notes if "in another format" in n]
+        assert note.startswith(f"{folder}: {said}") and not any("same audio" in n for n in rep.notes)
+        assert [w.levels for w in rep.windows] == [w.levels for w in plain.windows] and rep.verdict == plain.verdict
+    a = render_correction(tmp_path / "song", Correction("vocals", 9.5, "test"), tmp_path / "a.wav")
+    b = render_correction(tmp_path / "wav", Correction("vocals", 9.5, "test"), tmp_path / "b.wav")
+    assert np.array_equal(sf.read(a.output)[0], sf.read(b.output)[0])
+    sf.write(str(tmp_path / "song" / "vocals.mp3"), stems["vocals"] * 10 ** (-3 / 20), 44100, format="MP3")
+    rep = advise(None, "drums", engine, stems_dir=tmp_path / "song")
+    (note,) = [n for n in rep.notes if "in two formats" in n]
+    assert re.match(rf"{re.escape(str(tmp_path / 'song'))}: vocals.mp3 and vocals.wav have one name in two formats "
+                    r"but do not hold the same audio \(correlation 1.00, -3.0 dB\): both summed", note), note
+    assert all(w.levels["vocals"][0] > p.levels["vocals"][0] + 4.0 for w, p in zip(rep.windows, plain.windows))
+
+
 def test_a_bounce_of_the_whole_song_among_the_stems_is_left_out(tmp_path, engine):
     """The example's mix beside its stems as "Lithium final v3.ogg" (a name that names no stem, so "other"):
     left out with a note, the advice, its levels and the --apply render as from the stems alone."""
