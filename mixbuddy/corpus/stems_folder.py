@@ -2,7 +2,7 @@
 the MUSDB18-HQ loader.
 
 Layout: ``root/<song_id>/<any audio files>``: the files directly inside the song folder, or, when it
-holds none, those in its sub-folders (a stem pack unpacked as ``Drums/Kick.wav``, ``Vocals/Lead.wav``:
+holds none (or only files skipped by name: a pack's "Song (Full Mix).wav" beside ``Stems/``), those in its sub-folders (a stem pack unpacked as ``Drums/Kick.wav``, ``Vocals/Lead.wav``:
 a file whose own name names no stem goes by its folder's name). Each audio file is assigned to one of the four stems,
 and every file assigned to a stem is *summed* into that stem. ``meta.json`` in a song folder becomes ``Song.meta``.
 
@@ -203,14 +203,24 @@ def song_from_files(song_id: str, split: str, folder: Path, files: Mapping[str, 
                 num_frames=min(stem_frames))
 
 
-def song_audio_files(folder: Path) -> list[Path]:
+def song_audio_files(folder: Path, mapping: StemMapping | None = None, say: bool = False) -> list[Path]:
     """The audio files of a song folder: those directly in it, or, when it holds none, those in its
-    sub-folders at any depth (a stem pack unpacked as ``Drums/``, ``Vocals/``, ...); hidden ones left out."""
+    sub-folders at any depth (a stem pack unpacked as ``Drums/``, ``Vocals/``, ...); hidden ones left out. With a
+    ``mapping``, files directly in it that it skips by name are as none ("Song (Full Mix).wav" beside a ``Stems/``
+    folder, as remix packs come), and said so with ``say``."""
     entries = list(folder.iterdir())
     top = sorted((p for p in entries if is_audio_file(p)), key=lambda p: p.name)
     subs = sorted(d for d in entries if d.is_dir() and not d.name.startswith("."))
+    nested = [d.name for d in subs if any(is_audio_file(p) for p in d.rglob("*"))]
+    if top and nested and mapping is not None and all(
+            stem == "" for _, stem, _ in _sorted_files(folder, top, mapping)):
+        if say:
+            log.info("%s: %s, the only audio directly in the folder, %s named as no stem (a mix, a guide track, "
+                     "a reference): the stems are read from its sub-folders %s (to compare the song's mix with "
+                     "them, give it as the song: mixbuddy advise MIX --stems FOLDER)", folder,
+                     ", ".join(p.name for p in top), "is" if len(top) == 1 else "are", nested)
+        top = []
     if top:
-        nested = [d.name for d in subs if any(is_audio_file(p) for p in d.rglob("*"))]
         if nested:
             log.info("%s: sub-folders %s not searched (the folder holds audio files itself)", folder, nested)
         return top
@@ -223,7 +233,7 @@ def assign_files(folder: Path, mapping: StemMapping) -> dict[str, list[Path]]:
     """Group the audio files of a song folder by stem according to ``mapping``. A file in a sub-folder
     whose own name says nothing goes by the name of its folder, the nearest first (``Drums/Kit 1.wav`` →
     drums; ``Mix/Song.wav`` is skipped)."""
-    audio = song_audio_files(folder)
+    audio = song_audio_files(folder, mapping, say=True)
     if not audio:
         raise CorpusError(f"{folder}: song folder holds no audio files ({', '.join(AUDIO_EXTENSIONS)})")
     groups: dict[str, list[Path]] = {}
@@ -304,7 +314,8 @@ def _sorted_files(folder: Path, audio: Sequence[Path], mapping: StemMapping, say
 def effect_returns(folder: Path, mapping: StemMapping) -> list[Path]:
     """The files :func:`assign_files` leaves out of the stems as effect returns: they are part of the song's sound
     (``advise --apply`` renders them unchanged)."""
-    return [p for p, _, why in _sorted_files(folder, song_audio_files(folder), mapping) if why == "return"]
+    return [p for p, _, why in _sorted_files(folder, song_audio_files(folder, mapping), mapping)
+            if why == "return"]
 
 
 def load_stems_folder(cfg: CorpusConfig) -> list[Song]:

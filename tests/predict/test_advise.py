@@ -503,8 +503,9 @@ def test_daw_track_exports_are_sorted_into_stems(tmp_path, engine, caplog):
 
 def test_a_stem_pack_in_sub_folders_is_read_by_its_folder_names(tmp_path, engine, caplog):
     """A stem pack unpacked as Drums/, Vocals/, Music/ (file names that name no stem go by their folder; the
-    Mix/ folder is skipped): the same advice as the four-stem folder. A folder that holds audio files itself
-    is read alone, and its sub-folders are said to be left out."""
+    Mix/ folder is skipped): the same advice as the four-stem folder, also with the song's mix beside the folders
+    (a remix pack's "Song (Full Mix).wav": read as no stem, so the sub-folders are). A folder that holds a stem's
+    audio files itself is read alone, and its sub-folders are said to be left out."""
     stems = balanced_stems(30.0, 44100, seed=4, push={"drums": 9.0})
     plain = advise(None, "vocals", engine, stems_dir=write_stems(tmp_path / "plain", stems, 44100, "wav"))
     files = {"Drums/Kit 1": stems["drums"], "Vocals/Lead": stems["vocals"], "Music/Bass": stems["bass"],
@@ -516,6 +517,14 @@ def test_a_stem_pack_in_sub_folders_is_read_by_its_folder_names(tmp_path, engine
             "skipped ['Mix/Song.wav']") in caplog.text
     assert [w.finding for w in rep.windows] == [w.finding for w in plain.windows]
     assert abs(rep.verdict.finding.gain_db - plain.verdict.finding.gain_db) < 1e-6
+    write_stem_file(pack / "Song (Full Mix).wav", files["Mix/Song"], 44100)   # a remix pack's mix beside its stems
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        rep = advise(None, "vocals", engine, stems_dir=pack)
+    assert (f"{pack}: Song (Full Mix).wav, the only audio directly in the folder, is named as no stem (a mix, a guide "
+            "track, a reference): the stems are read from its sub-folders ['Drums', 'Mix', 'Music', 'Vocals']"
+            ) in caplog.text and "not searched" not in caplog.text
+    assert [w.finding for w in rep.windows] == [w.finding for w in plain.windows]
     write_stem_file(pack / "Lead Vox.wav", stems["vocals"], 44100)
     with caplog.at_level(logging.INFO), pytest.raises(MixbuddyError, match="no 'drums' stem to use as the anchor"):
         advise(None, "drums", engine, stems_dir=pack)
