@@ -9,6 +9,10 @@ STEMS: tuple[str, ...] = ("bass", "drums", "other", "vocals")
 TARGET_STEMS: tuple[str, ...] = ("bass", "drums", "vocals")
 """Stems that may be pushed out of balance or used as anchor (``other`` excluded, as in the paper)."""
 
+INSTRUMENTAL = "instrumental"
+TWO_TRACK: tuple[str, ...] = (INSTRUMENTAL, "vocals")
+"""A two-track delivery's parts: the instrumental (the beat: every stem but the vocals, as one file) and the vocals."""
+
 
 @dataclass(frozen=True)
 class Category:

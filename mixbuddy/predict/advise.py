@@ -39,6 +39,7 @@ from ..findings import Finding
 from .engines import AdviceEngine, WindowInput
 from .notes import Notes
 from .stem_pack import opened_stems
+from .two_track import for_two_track, read_two_track, two_track_files
 from .windows import Skipped, check_absent, cut_windows, load_song
 from .wording import DASH, MAX_FLAW_DB, absent_hint, describe, fmt_span, fmt_time, lacks_note, verdict_key
 
@@ -329,7 +330,13 @@ def advise(song: str | Path | None, anchor: str, engine: AdviceEngine, stems_dir
     with Notes() as notes, opened_stems(stems_dir) as opened:
         if opened != stems_dir:  # a stem pack: name the zip, not the folder it was unpacked to
             notes.rename[str(opened)] = str(stems_dir)
-        audio = load_song(song, opened, engine.sample_rate, engine.channels, mapping)
+        parts = two_track_files(opened, mapping) if stems_dir is not None else None
+        if parts:          # "Beat.wav" + "Vocals.wav": the vocals judged against the instrumental
+            engine, anchor = for_two_track(engine, anchor, stems_dir)
+            audio = read_two_track(opened, parts, engine.sample_rate, engine.channels, song)
+            song = None      # a mix file given too is not read: the two parts are what is judged
+        else:
+            audio = load_song(song, opened, engine.sample_rate, engine.channels, mapping)
         audio.lacks = lacks
         windows, skipped = cut_windows(audio, anchor, engine.clip_seconds, hop_s)
         for_song = getattr(engine, "for_song", None)   # a mix model and a mastered bounce (engines.ModelEngine)

@@ -21,7 +21,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..audio import read_audio, write_audio
+from ..audio import audio_info, read_audio, write_audio
 from ..corpus.stems_folder import effect_returns
 from ..data.render import DEFAULT_CEILING, RENDER_EXTENSIONS
 from ..errors import MixbuddyError
@@ -30,6 +30,7 @@ from .align import moved_later
 from .wording import stated_db, verdict_key
 from .stem_pack import opened_stems
 from .stems_input import folder_mapping, folder_stems, is_stem_file, stem_file_info
+from .two_track import read_two_track, two_track_files
 
 
 @dataclass(frozen=True)
@@ -102,16 +103,20 @@ def render_correction(stems: str | Path, correction: Correction, output: str | P
     output = check_apply_output(output, stems)
     shared: list[np.ndarray] = []       # effect returns, left out of the stems: rendered as they are
     with opened_stems(stems) as opened:
+        parts = None if is_stem_file(opened) else two_track_files(opened, mapping)
         if is_stem_file(opened):
             song = stem_file_info(opened)
-            audio = song.stems(None, 2, pad=True)
+            audio, rate = song.stems(None, 2, pad=True), song.sample_rate
+        elif parts:     # a two-track: the instrumental and the vocals, at the files' highest rate
+            rate = max(audio_info(p)[0] for files in parts.values() for p in files)
+            audio = read_two_track(opened, parts, rate, 2).stems or {}
         else:       # as advise read it: a bounce of the whole song among the files left out
             song, audio = folder_stems(opened, None, 2, mapping, say=False, skip=left_out)
-            shared = [read_audio(p, sr=song.sample_rate, channels=2)[0]
+            rate = song.sample_rate
+            shared = [read_audio(p, sr=rate, channels=2)[0]
                       for p in effect_returns(Path(opened), folder_mapping(opened, mapping))]
     if correction.stem not in audio:
         raise MixbuddyError(f"{stems}: has no {correction.stem} stem to apply {correction.gain_db:+.1f} dB to")
-    rate = song.sample_rate
     for stem, seconds in (placed or {}).items():
         if stem in audio:
             audio[stem] = moved_later(audio[stem], seconds, rate)

@@ -174,7 +174,8 @@ def run_prior(args: argparse.Namespace) -> int:
 
     check_result_file("-o", args.output, [("the dataset", args.dataset)])
     command = "mixbuddy " + " ".join(shlex.quote(a) for a in getattr(args, "argv", sys.argv[1:]))
-    prior = fit_prior(args.dataset, args.sr, args.channels, args.workers, command=command, notes=args.note)
+    prior = fit_prior(args.dataset, args.sr, args.channels, args.workers, command=command, notes=args.note,
+                      two_track=args.two_track)
     write_json(args.output, prior)
     spread = ", ".join(f"{k} {v:.2f}" for k, v in prior["contrast_std_db"].items())
     print(f"{args.output}: balance prior from {prior['chunks']} chunks of {args.dataset} (spread dB: {spread})")
@@ -297,6 +298,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     q.add_argument("--workers", type=non_negative_int, default=None,
                    help="worker processes (default: up to 4; 0 or 1: none, work in this process)")
     q.add_argument("--note", action="append", default=[], help="provenance note stored in the file (repeatable)")
+    q.add_argument("--two-track", action="store_true",
+                   help="fit over each chunk's instrumental (the other stems summed) and vocals: the prior advise "
+                        "judges a two-track (a beat and its vocals) by")
     q.set_defaults(func=run_prior)
 
     r = subparsers.add_parser("predict", help="answer every record of a dataset with a trained model",

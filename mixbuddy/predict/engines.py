@@ -111,9 +111,10 @@ class LoudnessEngine:
     name = "loudness"
 
     def __init__(self, prior: str | Path | None = None, threshold: float | None = None,
-                 clip_seconds: float = 10.0):
+                 clip_seconds: float = 10.0, two_track_prior: str | Path | None = None):
         self.balance, self.prior_meta = load_prior(prior)
         self.prior_path = str(prior or DEFAULT_PRIOR)
+        self.two_track_prior = two_track_prior      # a two-track's (predict.two_track; None: the packaged one)
         self.sample_rate = int(self.prior_meta["sample_rate"])
         self.channels = int(self.prior_meta["channels"])
         self.clip_seconds = float(clip_seconds)

@@ -16,10 +16,11 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..argtypes import require_whole
-from ..constants import STEMS
+from ..constants import STEMS, TWO_TRACK
 from ..errors import ConfigError, MixbuddyError
 
 DEFAULT_PRIOR = Path(__file__).with_name("data") / "balance_prior.json"
+DEFAULT_TWO_TRACK_PRIOR = Path(__file__).with_name("data") / "two_track_prior.json"   # instrumental and vocals
 PRIOR_FORMAT = "mixbuddy-balance-prior/1"
 
 
@@ -63,8 +64,8 @@ def prior_problem(data: Any) -> str | None:
             and len(set(stems)) == len(stems)):
         return f"'balance.stems' must be a list of at least 2 distinct stem names, got {stems!r}"
     unknown = [x for x in stems if x not in STEMS]
-    if unknown:
-        return f"'balance.stems' names unknown stems {unknown} (known: {list(STEMS)})"
+    if unknown and stems != list(TWO_TRACK):       # a two-track prior: the instrumental and the vocals
+        return f"'balance.stems' names unknown stems {unknown} (known: {list(STEMS)}, or {list(TWO_TRACK)})"
     k = len(stems)
     if not (_finite_numbers(mean) and len(mean) == k):
         return f"'balance.mean' must be a list of {k} finite numbers (one per stem)"
@@ -103,8 +104,9 @@ def load_prior(path: str | Path | None = None) -> tuple[Any, dict]:
 
 
 def fit_prior(dataset: str | Path, sample_rate: int = 22050, channels: int = 2, workers: int | None = None,
-              command: str = "", notes: Sequence[str] = ()) -> dict:
-    """Fit the balance prior on the clean stems of every distinct chunk of a (training) dataset.
+              command: str = "", notes: Sequence[str] = (), two_track: bool = False) -> dict:
+    """Fit the balance prior on the clean stems of every distinct chunk of a (training) dataset; with
+    ``two_track``, over each chunk's instrumental (every stem but the vocals, summed) and vocals, for two-tracks.
 
     The result records how it was made: ``command``, free ``notes`` (e.g. the commands that built the
     corpus and dataset) and the corpus part of the dataset's ``dataset.json``.
@@ -124,7 +126,7 @@ def fit_prior(dataset: str | Path, sample_rate: int = 22050, channels: int = 2, 
         raise MixbuddyError(f"{dataset}: no records to fit a balance prior on")
     manifest = read_manifest(dataset) or {}
     renderer = open_renderer(dataset, sample_rate, channels)   # a missing dataset.json is refused here
-    balance = fit_balance(records, renderer, workers)
+    balance = fit_balance(records, renderer, workers, two_track=two_track)
     source = {k: manifest.get(k) for k in ("corpus", "corpus_config", "code_version", "seed")}
     return {"format": PRIOR_FORMAT, "dataset": str(dataset), "sample_rate": int(sample_rate),
             "channels": int(channels), "chunks": balance.n, "command": command, "notes": list(notes),

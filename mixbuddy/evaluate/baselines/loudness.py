@@ -12,7 +12,7 @@ from typing import Sequence
 import numpy as np
 import pyloudnorm as pyln
 
-from ...constants import STEMS
+from ...constants import STEMS, TWO_TRACK
 from ...data.recipe import Recipe
 from ...data.render import Renderer
 from ...errors import DataError
@@ -42,9 +42,19 @@ def _clean_loudness(renderer: Renderer, r: Recipe) -> list[float]:
     return [loudness(win[s], renderer.sample_rate) if s in win else float("nan") for s in STEMS]
 
 
+def _two_track_loudness(renderer: Renderer, r: Recipe) -> list[float]:
+    """Loudness of the chunk's instrumental (its drums, bass and other summed, as the song's mixer left them) and
+    of its vocals (NaN where the chunk has none): what a two-track delivery holds."""
+    win = renderer.window(r)
+    rest = [win[s] for s in STEMS if s in win and s != "vocals"]
+    inst = loudness(np.sum(rest, axis=0), renderer.sample_rate) if rest else float("nan")
+    return [inst, loudness(win["vocals"], renderer.sample_rate) if "vocals" in win else float("nan")]
+
+
 def fit_balance(train: Sequence[Recipe], renderer: Renderer, workers: int | None = None,
-                source: str | None = None) -> GaussianBalance:
-    """Fit the balance prior on the clean stems of every distinct training chunk.
+                source: str | None = None, two_track: bool = False) -> GaussianBalance:
+    """Fit the balance prior on the clean stems of every distinct training chunk; with ``two_track``, over the
+    instrumental and the vocals instead (``TWO_TRACK``: the sum of the other stems, measured as one signal).
 
     ``source`` names the training data in errors (default: the renderer's dataset file). Too few chunks
     raise DataError naming it (checked before any audio is decoded when the chunk count alone is too low).
@@ -58,9 +68,10 @@ def fit_balance(train: Sequence[Recipe], renderer: Renderer, workers: int | None
                         f"chunk(s) in {len(train)} record(s), need at least {MIN_FIT_CHUNKS} with each stem active "
                         "(use a larger training split)")
     keys = sorted(chunks)
-    L = np.array(map_records(_clean_loudness, renderer, [chunks[k] for k in keys], workers, desc="fit prior"))
+    stems, measure = (TWO_TRACK, _two_track_loudness) if two_track else (STEMS, _clean_loudness)
+    L = np.array(map_records(measure, renderer, [chunks[k] for k in keys], workers, desc="fit prior"))
     try:
-        return GaussianBalance.fit(L.reshape(len(keys), len(STEMS)))
+        return GaussianBalance.fit(L.reshape(len(keys), len(stems)), stems)
     except TooFewChunksError as e:
         raise DataError(f"{where}: too few training chunks to fit the balance prior: {e} (use a larger training "
                         "split; for real songs whose stems sit out at times, build it with gate.strict: false, "

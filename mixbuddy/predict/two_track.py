@@ -1,0 +1,106 @@
+"""A two-track: a song given as its instrumental and its vocals ("Beat.wav" + "Vocals.wav", as a producer hands a
+beat to the vocal engineer; "Instrumental" + "Acapella"; Demucs' two-stem "no_vocals.wav" + "vocals.wav").
+
+The four-stem advice cannot read one (the instrumental is no one stem, and the drums and bass are inside it), and
+the question such a folder asks is narrower anyway: do the vocals sit right over the beat? The loudness engine
+answers it with a prior over two parts, fitted like the four-stem one on the same training chunks, with each chunk's
+drums, bass and other summed and measured as one signal (``mixbuddy advise-prior --two-track``: summing the stems'
+own loudness instead would be 0.1 to 4.8 dB off, since a stem that plays part of a window is measured over the part
+it plays). The instrumental is the anchor; the vocals are the stem judged.
+"""
+from __future__ import annotations
+
+import copy
+import logging
+import re
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+
+from ..audio import read_audio
+from ..constants import INSTRUMENTAL, TWO_TRACK
+from ..corpus.stem_names import MINUS_ONE_TERMS, name_phrase
+from ..errors import MixbuddyError
+from .windows import SongAudio
+
+log = logging.getLogger(__name__)
+
+# the song without its vocals, by name: "Instrumental", "Beat", "Karaoke", "Song (No Vocals)", "no_vocals"
+_INSTRUMENTAL = re.compile(r"\b(?:instrumentals?|accompaniment|karaoke|minus ?one|off ?vocals?|beats?|backing track|"
+                           r"(?:no|without|minus|sans|sin|ohne|senza|sem) (?:the )?(?:lead )?(?:vocals?|vox|voc|voice|"
+                           r"gesang|voz|voix))\b")
+
+
+def names_instrumental(filename: str) -> bool:
+    """Whether a file's name says it holds the song without its vocals (and nothing says it holds vocals alone)."""
+    text = unicodedata.normalize("NFKC", filename)
+    return _INSTRUMENTAL.search(name_phrase(filename)) is not None or any(t in text for t in MINUS_ONE_TERMS)
+
+
+def two_track_files(folder: str | Path, mapping: str | Path | None = None) -> dict[str, list[Path]] | None:
+    """{"instrumental": files, "vocals": files} when a stems folder holds a two-track: files named as the song without
+    its vocals and files of the vocals, and no other stem (files skipped by name, a mix or a guide track, aside);
+    else None."""
+    from ..corpus.stems_folder import _sorted_files, song_audio_files
+    from .stems_input import folder_mapping
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        return None
+    found = folder_mapping(folder, mapping)
+    parts: dict[str, list[Path]] = {INSTRUMENTAL: [], "vocals": []}
+    for p, stem, _ in _sorted_files(folder, song_audio_files(folder, found), found):
+        if stem != "vocals" and names_instrumental(p.name):
+            parts[INSTRUMENTAL].append(p)
+        elif stem == "vocals":
+            parts["vocals"].append(p)
+        elif stem != "":
+            return None                    # a drums, bass or other file: the song's stems, not a two-track
+    return parts if all(parts.values()) else None
+
+
+def read_two_track(folder: str | Path, parts: dict[str, list[Path]], sample_rate: int, channels: int,
+                   mix: str | Path | None = None) -> SongAudio:
+    """The two-track's parts at ``sample_rate``/``channels`` (each the sum of its files, the shorter zero-padded)
+    and their sum as the mix (a ``mix`` file given too is not read, and said so)."""
+    if mix is not None:
+        log.info("%s: not read: a two-track's vocals are judged against its instrumental", mix)
+    signals = {}
+    for name, files in parts.items():
+        decoded = [read_audio(p, sr=sample_rate, channels=channels)[0] for p in files]
+        out = np.zeros((max(x.shape[0] for x in decoded), channels), dtype=np.float32)
+        for x in decoded:
+            out[: x.shape[0]] += x
+        signals[name] = out
+    n = max(x.shape[0] for x in signals.values())
+    signals = {k: np.pad(x, ((0, n - x.shape[0]), (0, 0))) for k, x in signals.items()}
+    rel = {k: " + ".join(p.relative_to(folder).as_posix() for p in v) for k, v in parts.items()}
+    log.info("%s: a two-track, the instrumental (%s) and the vocals (%s): the vocals are judged against the "
+             "instrumental", folder, rel[INSTRUMENTAL], rel["vocals"])
+    return SongAudio(str(folder), sample_rate, signals[INSTRUMENTAL] + signals["vocals"], signals, summed=True)
+
+
+def for_two_track(engine, anchor: str, folder: str | Path):
+    """(the engine that judges a two-track, its anchor: the instrumental): the loudness engine with the two-track
+    prior. A model engine, a reference song or the vocals as the anchor cannot judge one: said, naming ``folder``."""
+    from .engines import LoudnessEngine
+    from .prior import DEFAULT_TWO_TRACK_PRIOR, load_prior
+
+    if not isinstance(engine, LoudnessEngine):
+        raise MixbuddyError(f"{folder}: a two-track (the instrumental and the vocals): the loudness engine judges the "
+                            "vocals against the instrumental; a model hears a song's four stems or its mix (drop "
+                            "--checkpoint and --engine model, or give the mix file alone)")
+    if engine.reference:
+        raise MixbuddyError(f"{folder}: a two-track is judged against the two-track prior; --reference sets a "
+                            "four-stem balance (drop --reference)")
+    if anchor == "vocals":
+        raise MixbuddyError(f"{folder}: a two-track: the vocals are judged against the instrumental, which is the "
+                            "anchor (give --anchor drums or bass: both are in the instrumental)")
+    judge = copy.copy(engine)
+    judge.prior_path = str(engine.two_track_prior or DEFAULT_TWO_TRACK_PRIOR)
+    judge.balance, judge.prior_meta = load_prior(judge.prior_path)
+    if judge.balance.stems != TWO_TRACK:
+        raise MixbuddyError(f"{judge.prior_path}: not a two-track prior (its stems are {list(judge.balance.stems)}, "
+                            f"not {list(TWO_TRACK)}: make one with mixbuddy advise-prior --two-track)")
+    return judge, INSTRUMENTAL

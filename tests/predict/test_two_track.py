@@ -1,0 +1,85 @@
+"""A two-track (the instrumental and the vocals): found by name, judged by the loudness engine's two-track prior."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from corpus_fixtures import write_stem_file
+from mixbuddy.cli import main
+from mixbuddy.constants import TWO_TRACK
+from mixbuddy.errors import MixbuddyError
+from mixbuddy.predict.advise import advise
+from mixbuddy.predict.engines import LoudnessEngine, ModelEngine
+from mixbuddy.predict.prior import DEFAULT_TWO_TRACK_PRIOR, load_prior
+from mixbuddy.predict.two_track import names_instrumental, two_track_files
+from predict_helpers import LITHIUM, FakeModel
+
+
+@pytest.mark.parametrize("name, said", [
+    ("Beat.wav", True), ("Song Instrumental.wav", True), ("no_vocals.wav", True), ("Karaoke.flac", True),
+    ("Track (No Vox).wav", True), ("Off Vocal.wav", True), ("伴奏.wav", True), ("Breakbeat.wav", False),
+    ("Drumless.wav", False), ("Vocals.wav", False), ("Keys.wav", False)])
+def test_names_instrumental(name, said):
+    assert names_instrumental(name) is said
+
+
+def _two_track(folder, names=("Beat", "Vocals"), push_db=0.0, extra=()):
+    stems = {p.stem: sf.read(str(p), dtype="float32")[0] for p in sorted((LITHIUM / "stems").glob("*.ogg"))}
+    write_stem_file(folder / f"{names[0]}.wav", stems["bass"] + stems["drums"] + stems["other"], 44100)
+    write_stem_file(folder / f"{names[1]}.wav", stems["vocals"] * np.float32(10 ** (push_db / 20)), 44100)
+    for name in extra:
+        write_stem_file(folder / f"{name}.wav", stems["drums"], 44100)
+    return folder
+
+
+def test_two_track_files_finds_a_beat_and_its_vocals_only(tmp_path):
+    """An instrumental by name and vocals, with nothing else but files skipped by name (a mix): a two-track. A
+    folder with a stem of its own (Kick) beside them, or without vocals, or the example's four stems, is not."""
+    folder = _two_track(tmp_path / "a", extra=("Mix",))
+    assert {k: [p.name for p in v] for k, v in two_track_files(folder).items()} == {
+        "instrumental": ["Beat.wav"], "vocals": ["Vocals.wav"]}
+    assert two_track_files(_two_track(tmp_path / "b", ("no_vocals", "vocals"))) is not None    # Demucs --two-stems
+    assert two_track_files(_two_track(tmp_path / "c", extra=("Kick",))) is None
+    assert two_track_files(_two_track(tmp_path / "d", ("Beat", "Keys"))) is None
+    assert two_track_files(LITHIUM / "stems") is None and two_track_files(tmp_path / "missing") is None
+
+
+def test_the_two_track_prior_is_packaged_and_fitted_on_the_training_chunks():
+    balance, meta = load_prior(DEFAULT_TWO_TRACK_PRIOR)
+    four, four_meta = load_prior()
+    assert balance.stems == TWO_TRACK and balance.n == four.n and meta["sample_rate"] == four_meta["sample_rate"]
+    assert "--two-track" in meta["command"]
+    gap = balance.mean[1] - balance.mean[0]          # typical vocals against the instrumental
+    assert -12.0 < gap < 0.0 and 1.0 < np.sqrt(balance.cov[0, 0] + balance.cov[1, 1] - 2 * balance.cov[0, 1]) < 6.0
+
+
+def test_a_two_track_gets_the_vocals_judged_against_the_instrumental(tmp_path, capsys):
+    """The example as a beat and its vocals (9.5 dB down, as in its stems): "vocals too quiet" as from the four stems;
+    the vocals 9 dB up read about 9 dB closer to typical; the report's anchor is the instrumental. Before, the folder
+    was an error (no drums stem). --apply renders the beat with the vocals moved. A model engine or --anchor vocals
+    is refused with a reason."""
+    engine = LoudnessEngine()
+    folder = _two_track(tmp_path / "song")
+    rep = advise(None, "drums", engine, stems_dir=folder)
+    four = advise(None, "drums", engine, stems_dir=LITHIUM / "stems")
+    assert rep.anchor == "instrumental" and rep.verdict.finding.target == "vocals"
+    assert rep.verdict.finding.direction == four.verdict.finding.direction == "increase"
+    assert any("a two-track, the instrumental (Beat.wav) and the vocals (Vocals.wav)" in n for n in rep.notes)
+    up = advise(None, "drums", engine, stems_dir=_two_track(tmp_path / "up", push_db=9.0))
+    for w, u in zip(rep.windows, up.windows):
+        assert u.levels["vocals"][0] - w.levels["vocals"][0] == pytest.approx(9.0, abs=0.05)
+    assert main(["advise", str(folder), "--anchor", "bass", "--apply", str(tmp_path / "fixed.wav"), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["anchor"] == "instrumental" and out["correction"]["stem"] == "vocals"
+    fixed = sf.read(str(tmp_path / "fixed.wav"))[0]
+    beat, vocals = (sf.read(str(folder / n))[0] for n in ("Beat.wav", "Vocals.wav"))
+    gain = 10 ** (out["correction"]["gain_db"] / 20)
+    assert np.allclose(fixed, (beat + gain * vocals) * 10 ** (out["correction"]["peak_scale_db"] / 20), atol=1e-4)
+    with pytest.raises(MixbuddyError, match="a two-track: the vocals are judged against the instrumental, which is "
+                                            "the anchor"):
+        advise(None, "vocals", engine, stems_dir=folder)
+    with pytest.raises(MixbuddyError, match="the loudness engine judges the vocals against the instrumental"):
+        advise(None, "drums", ModelEngine(model=FakeModel()), stems_dir=folder)
