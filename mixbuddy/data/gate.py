@@ -128,16 +128,18 @@ def analyse_song(song: Song, cfg: DataConfig) -> SongChunks:
         twins = format_twins(loader.glimpses, loader.files, song.source, loader.file_rates, loader.file_channels)
         warn_twins(song.source, twins, "this build sums each with its track, so the track counts twice; take the "
                    "other formats out of the folder and build again")
-        glimpses = {p: g for p, g in loader.glimpses.items() if p not in {t.path for t in twins if t.same}}
-        for path, r in mix_files(song.loader.glimpses, song.loader.files.get("other", ())):
+        gone = {t.path for t in twins if t.same}            # the other checks look at each track once
+        glimpses = {p: g for p, g in loader.glimpses.items() if p not in gone}
+        files = {k: [p for p in v if p not in gone] for k, v in loader.files.items()}
+        for path, r in mix_files(glimpses, files.get("other", ())):
             warn_mix_file(Path(song.source), path, r, "this build sums it into 'other'; take it out of the folder "
                           "and build again")
-        for path, r in bus_files(song.loader.glimpses, song.loader.files):
+        for path, r in bus_files(glimpses, files):
             warn_mix_file(Path(song.source), path, r, "This build counts its tracks twice", bus=True)
-        for path, original, _ in named_copies(glimpses, song.loader.peaks, song.loader.pairs):
+        for path, original, _ in named_copies(glimpses, loader.peaks, loader.pairs):
             warn_copy_file(Path(song.source), path, original, "this build counts its audio twice (if it is a "
                            "copy, take it out of the folder and build again)")
-        for dropped, kept, r, kind in one_part_files(song.loader.glimpses, song.loader.files):
+        for dropped, kept, r, kind in one_part_files(glimpses, files):
             warn_one_part(Path(song.source), dropped, kept, r, kind, f"this build sums both, so the part counts "
                           f"twice; take {dropped.name} out of the folder and build again")
     frame = round(cfg.gate.frame_s * cfg.analysis_sr)
