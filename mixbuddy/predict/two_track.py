@@ -40,8 +40,8 @@ def names_instrumental(filename: str) -> bool:
 
 def two_track_files(folder: str | Path, mapping: str | Path | None = None) -> dict[str, list[Path]] | None:
     """{"instrumental": files, "vocals": files} when a stems folder holds a two-track: files named as the song without
-    its vocals and files of the vocals, and no other stem (files skipped by name, a mix or a guide track, aside);
-    else None."""
+    its vocals and files of the vocals, and no other stem (files skipped by name, a mix or a guide track, and one
+    named as the song, aside: :func:`named_as_the_song`); else None."""
     from ..corpus.stems_folder import _sorted_files, song_audio_files
     from .stems_input import folder_mapping
 
@@ -49,15 +49,24 @@ def two_track_files(folder: str | Path, mapping: str | Path | None = None) -> di
     if not folder.is_dir():
         return None
     found = folder_mapping(folder, mapping)
+    files = song_audio_files(folder, found)
     parts: dict[str, list[Path]] = {INSTRUMENTAL: [], "vocals": []}
-    for p, stem, _ in _sorted_files(folder, song_audio_files(folder, found), found):
+    for p, stem, _ in _sorted_files(folder, files, found):
         if stem != "vocals" and names_instrumental(p.name):
             parts[INSTRUMENTAL].append(p)
         elif stem == "vocals":
             parts["vocals"].append(p)
-        elif stem != "":
+        elif stem != "" and not named_as_the_song(p, files):
             return None                    # a drums, bass or other file: the song's stems, not a two-track
     return parts if all(parts.values()) else None
+
+
+def named_as_the_song(path: Path, files: list[Path]) -> bool:
+    """Whether ``path``'s name is the start of every other file's name, as a remix pack names the song's own mix
+    beside its parts ("Song.wav", "Song - Instrumental.wav", "Song - Acapella.wav")."""
+    title = name_phrase(path.name)
+    return bool(title) and len(files) > 2 and all(
+        name_phrase(p.name).startswith(title + " ") for p in files if p != path)
 
 
 def read_two_track(folder: str | Path, parts: dict[str, list[Path]], sample_rate: int, channels: int,

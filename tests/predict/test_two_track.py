@@ -36,12 +36,16 @@ def _two_track(folder, names=("Beat", "Vocals"), push_db=0.0, extra=()):
 
 
 def test_two_track_files_finds_a_beat_and_its_vocals_only(tmp_path):
-    """An instrumental by name and vocals, with nothing else but files skipped by name (a mix): a two-track. A
-    folder with a stem of its own (Kick) beside them, or without vocals, or the example's four stems, is not."""
+    """An instrumental by name and vocals, with nothing else but files skipped by name (a mix) or named as the song
+    (a remix pack's "Song.wav" beside "Song - Instrumental.wav"): a two-track. A folder with a stem of its own (Kick)
+    beside them, or without vocals, or the example's four stems, is not."""
     folder = _two_track(tmp_path / "a", extra=("Mix",))
     assert {k: [p.name for p in v] for k, v in two_track_files(folder).items()} == {
         "instrumental": ["Beat.wav"], "vocals": ["Vocals.wav"]}
     assert two_track_files(_two_track(tmp_path / "b", ("no_vocals", "vocals"))) is not None    # Demucs --two-stems
+    pack = _two_track(tmp_path / "pack", ("Song - Instrumental", "Song - Acapella"), extra=("Song",))  # its own mix
+    assert {k: [p.name for p in v] for k, v in two_track_files(pack).items()} == {
+        "instrumental": ["Song - Instrumental.wav"], "vocals": ["Song - Acapella.wav"]}
     assert two_track_files(_two_track(tmp_path / "c", extra=("Kick",))) is None
     assert two_track_files(_two_track(tmp_path / "d", ("Beat", "Keys"))) is None
     assert two_track_files(LITHIUM / "stems") is None and two_track_files(tmp_path / "missing") is None
