@@ -149,6 +149,24 @@ def test_a_zipped_stem_pack_upload_is_read_and_its_fix_rendered(tmp_path):
         s.advise(None, [str(pack), *STEMS], "drums")
 
 
+def test_a_two_track_upload_gets_the_vocals_judged_against_the_beat(tmp_path):
+    """A beat and its vocals dropped into the stems box: the page gives the CLI's two-track advice and its fix."""
+    import json
+    import subprocess
+    import sys
+
+    stems = {Path(f).stem: sf.read(f, dtype="float32")[0] for f in STEMS}
+    folder = tmp_path / "two"
+    folder.mkdir()
+    sf.write(str(folder / "Beat.wav"), stems["bass"] + stems["drums"] + stems["other"], 44100, subtype="FLOAT")
+    sf.write(str(folder / "Vocals.wav"), stems["vocals"], 44100, subtype="FLOAT")
+    text, data = AdviceService().advise(None, [str(folder / "Beat.wav"), str(folder / "Vocals.wav")], "drums")
+    out = subprocess.run([sys.executable, "-m", "mixbuddy", "advise", "--stems", str(folder), "--anchor", "drums",
+                          "--json"], capture_output=True, text=True, check=True).stdout
+    assert data["anchor"] == "instrumental" and json.loads(out)["windows"] == data["windows"]
+    assert data["correction"]["stem"] == "vocals" and "a two-track, the instrumental (Beat.wav)" in text
+
+
 def test_a_reference_song_sets_the_typical_balance(tmp_path):
     """The example's own stems as the reference: its balance is the typical one, so the song is balanced; a
     reference whose vocals sit 4 dB lower makes the song's vocals read exactly 4 dB louder (turn them down); a
