@@ -248,8 +248,11 @@ def cut_windows(audio: SongAudio, anchor: str, window_s: float = 10.0, hop_s: fl
                 anchor_off += 1
                 continue
             if not any(s in active for s in targets):
-                heard = ", ".join(f"{s} RMS {levels[s][0]:.1f} dBFS" for s in targets if s in levels)
-                skipped.append(Skipped(t0, t1, f"none of the {'/'.join(targets)} stems is active: {heard}"))
+                have = [s for s in targets if s in levels]       # the stems to advise on that the song has
+                heard = ", ".join(f"{s} RMS {levels[s][0]:.1f} dBFS" for s in have)
+                what = (f"none of the {'/'.join(have)} stems is active" if len(have) > 1
+                        else f"the {have[0]} stem is not active")
+                skipped.append(Skipped(t0, t1, f"{what}: {heard}"))
                 buried += 1
                 continue
             stems = {s: _pad(x[a:e], n_win) for s, x in audio.stems.items()}
