@@ -32,6 +32,20 @@ _INSTRUMENTAL = re.compile(r"\b(?:instrumentals?|accompaniment|karaoke|minus ?on
                            r"gesang|voz|voix))\b")
 
 
+# a vocal take named by its part of the song, as vocal sessions over a beat are ("Hook.wav", "Verse 1.wav", "Hook
+# Dbl.wav"): read as the vocals beside an instrumental when the name holds nothing else (not "Chorus Gtr.wav")
+SECTION_WORDS = frozenset("hook hooks verse verses chorus choruses prechorus refrain dbl dbls double doubles stack "
+                          "stacks dub dubs punch punches".split())
+_TAKE_WORDS = frozenset("pre in main take takes tk pt part comp final left right l r mono".split())
+
+
+def names_a_section(filename: str) -> bool:
+    """Whether a file's name is only a part of the song and take marks ("Hook", "Verse 2 Main", "Hook Dbl L")."""
+    words = name_phrase(filename).split()
+    return bool(set(words) & SECTION_WORDS) and all(
+        w in SECTION_WORDS or w in _TAKE_WORDS or w.isdigit() for w in words)
+
+
 def names_instrumental(filename: str) -> bool:
     """Whether a file's name says it holds the song without its vocals (and nothing says it holds vocals alone)."""
     text = unicodedata.normalize("NFKC", filename)
@@ -40,7 +54,8 @@ def names_instrumental(filename: str) -> bool:
 
 def two_track_files(folder: str | Path, mapping: str | Path | None = None) -> dict[str, list[Path]] | None:
     """{"instrumental": files, "vocals": files} when a stems folder holds a two-track: files named as the song without
-    its vocals and files of the vocals, and no other stem (files skipped by name, a mix or a guide track, and one
+    its vocals and files of the vocals (named as vocals, or by a part of the song alone: :func:`names_a_section`),
+    and no other stem (files skipped by name, a mix or a guide track, and one
     named as the song, aside: :func:`named_as_the_song`); else None."""
     from ..corpus.stems_folder import _sorted_files, song_audio_files
     from .stems_input import folder_mapping
@@ -54,7 +69,7 @@ def two_track_files(folder: str | Path, mapping: str | Path | None = None) -> di
     for p, stem, _ in _sorted_files(folder, files, found):
         if stem != "vocals" and names_instrumental(p.name):
             parts[INSTRUMENTAL].append(p)
-        elif stem == "vocals":
+        elif stem == "vocals" or (stem is None and names_a_section(p.name)):
             parts["vocals"].append(p)
         elif stem != "" and not named_as_the_song(p, files):
             return None                    # a drums, bass or other file: the song's stems, not a two-track

@@ -47,6 +47,9 @@ def test_two_track_files_finds_a_beat_and_its_vocals_only(tmp_path):
     assert {k: [p.name for p in v] for k, v in two_track_files(pack).items()} == {
         "instrumental": ["Song - Instrumental.wav"], "vocals": ["Song - Acapella.wav"]}
     assert two_track_files(_two_track(tmp_path / "c", extra=("Kick",))) is None
+    takes = _two_track(tmp_path / "takes", ("Beat", "Hook"), extra=("Verse 2 Main", "Hook Dbl"))   # vocal takes
+    assert [p.name for p in two_track_files(takes)["vocals"]] == ["Hook Dbl.wav", "Hook.wav", "Verse 2 Main.wav"]
+    assert two_track_files(_two_track(tmp_path / "gtr", extra=("Chorus Gtr",))) is None    # an instrument's part
     assert two_track_files(_two_track(tmp_path / "d", ("Beat", "Keys"))) is None
     assert two_track_files(LITHIUM / "stems") is None and two_track_files(tmp_path / "missing") is None
 
