@@ -336,6 +336,9 @@ def advise(song: str | Path | None, anchor: str, engine: AdviceEngine, stems_dir
             audio = read_two_track(opened, parts, engine.sample_rate, engine.channels, song)
             song = None      # a mix file given too is not read: the two parts are what is judged
         else:
+            if (getattr(engine, "reference", None) or {}).get("two_track_only"):
+                raise MixbuddyError(f"{engine.reference['song']}: a two-track reference sets the balance of a "
+                                    "two-track (a beat and its vocals) only: give a reference with its stems")
             audio = load_song(song, opened, engine.sample_rate, engine.channels, mapping)
         audio.lacks = lacks
         windows, skipped = cut_windows(audio, anchor, engine.clip_seconds, hop_s)

@@ -14,6 +14,10 @@ same balance by turning the song's stems (:func:`use_reference`).
 Several references (``--reference A --reference B``) give their mean balance, each song counted once: every
 song's levels are taken against its own overall level (so a louder master weighs no more than a quiet one),
 and a stem one song lacks is read from the songs that have it (:func:`combine_levels`).
+
+For a two-track (a beat and its vocals, :mod:`mixbuddy.predict.two_track`) the reference's vocals and instrumental
+are measured too (its drums, bass and other summed per window where the vocals play, or its own two-track's parts),
+and the two-track prior is moved to them; a two-track reference sets no four-stem balance.
 """
 from __future__ import annotations
 
@@ -23,11 +27,13 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..constants import STEMS, TARGET_STEMS
+from ..constants import INSTRUMENTAL, STEMS, TARGET_STEMS, TWO_TRACK
 from ..errors import MixbuddyError
 from ..evaluate.baselines.bayes import GaussianBalance
 from .engines import LoudnessEngine
+from .prior import DEFAULT_TWO_TRACK_PRIOR, load_prior
 from .stem_pack import opened_stems
+from .two_track import read_two_track, two_track_files
 from .windows import cut_windows, load_song
 from .wording import lacks_note
 
@@ -40,10 +46,15 @@ def reference_levels(engine: LoudnessEngine, reference: str | Path, anchor: str,
     from ..evaluate.baselines.loudness import loudness
 
     with opened_stems(reference) as opened:
-        audio = load_song(None, opened, engine.sample_rate, engine.channels, mapping)
+        parts = two_track_files(opened, mapping)
+        if parts:       # a two-track reference: it sets a two-track's balance only
+            audio = read_two_track(opened, parts, engine.sample_rate, engine.channels)
+        else:
+            audio = load_song(None, opened, engine.sample_rate, engine.channels, mapping)
         audio.source = str(reference)
-        gate = anchor if anchor in audio.stems else next((s for s in TARGET_STEMS if s in audio.stems), anchor)
-        if gate != anchor:
+        gate = INSTRUMENTAL if parts else (anchor if anchor in audio.stems else next(
+            (s for s in TARGET_STEMS if s in audio.stems), anchor))
+        if gate not in (anchor, INSTRUMENTAL):
             log.info("%s has no %s stem (the anchor): its other stems set the typical balance, and the %s is "
                      "taken to sit as the prior has it against them", reference, anchor, anchor)
         windows, _ = cut_windows(audio, gate, engine.clip_seconds)
@@ -53,6 +64,11 @@ def reference_levels(engine: LoudnessEngine, reference: str | Path, anchor: str,
             v = loudness(w.stems[s], engine.sample_rate)
             if np.isfinite(v):
                 seen.setdefault(s, []).append(v)
+        rest = [x for s, x in w.stems.items() if s != "vocals" and s in w.active]
+        if not parts and rest and "vocals" in w.active:     # its stems as a two-track: the others summed
+            v = loudness(np.sum(rest, axis=0), engine.sample_rate)
+            if np.isfinite(v):
+                seen.setdefault(INSTRUMENTAL, []).append(v)
     return {s: float(np.mean(v)) for s, v in seen.items()}, len(windows)
 
 
@@ -118,7 +134,16 @@ def use_reference(engine: Any, reference: str | Path | Sequence[str | Path], anc
     meter = engine if isinstance(engine, LoudnessEngine) else LoudnessEngine()
     refs = [reference] if isinstance(reference, (str, Path)) else list(reference)
     measured = [reference_levels(meter, r, anchor, mapping) for r in refs]
-    levels = combine_levels(meter.balance, [lv for lv, _ in measured])
+    levels = combine_levels(meter.balance, [lv for lv, _ in measured if set(lv) - set(TWO_TRACK)])  # not two-tracks
+    two_track, _ = load_prior(getattr(meter, "two_track_prior", None) or DEFAULT_TWO_TRACK_PRIOR)
+    two_levels = combine_levels(two_track, [lv for lv, _ in measured])     # for a two-track song
+    if not levels:
+        if not isinstance(engine, LoudnessEngine):
+            raise MixbuddyError(f"{', '.join(str(r) for r in refs)}: a two-track reference sets a two-track's balance "
+                                "only (the vocals against the instrumental); a stems model hears four stems")
+        engine.reference = {"song": ", ".join(str(r) for r in refs), "windows": sum(n for _, n in measured),
+                            "two_track_lufs": {s: round(v, 2) for s, v in two_levels.items()}, "two_track_only": True}
+        return engine.reference
     before = meter.balance.deviations(levels, anchor)
     info = {"song": ", ".join(str(r) for r in refs), "windows": sum(n for _, n in measured),
             "lufs": {s: round(v, 2) for s, v in levels.items()}, "vs_prior_db": {s: v for s, (v, _) in before.items()}}
@@ -129,6 +154,8 @@ def use_reference(engine: Any, reference: str | Path | Sequence[str | Path], anc
     if lacks:       # the engines move such a stem with the reference's others, as the typical balance has it
         info["lacks"] = lacks
         log.info("%s: %s", info["song"], lacks_note(lacks))
+    if len(two_levels) == len(TWO_TRACK):
+        info["two_track_lufs"] = {s: round(v, 2) for s, v in two_levels.items()}
     if isinstance(engine, LoudnessEngine):
         engine.balance = engine.balance.shifted_to(levels)
     else:

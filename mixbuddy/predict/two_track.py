@@ -107,7 +107,8 @@ def read_two_track(folder: str | Path, parts: dict[str, list[Path]], sample_rate
 
 def for_two_track(engine, anchor: str, folder: str | Path):
     """(the engine that judges a two-track, its anchor: the instrumental): the loudness engine with the two-track
-    prior. A model engine, a reference song or the vocals as the anchor cannot judge one: said, naming ``folder``."""
+    prior, moved to a reference song's balance of the two when one was given. A model engine, a reference without
+    vocals or an instrumental, or the vocals as the anchor cannot judge one: said, naming ``folder``."""
     from .engines import LoudnessEngine
     from .prior import DEFAULT_TWO_TRACK_PRIOR, load_prior
 
@@ -115,9 +116,10 @@ def for_two_track(engine, anchor: str, folder: str | Path):
         raise MixbuddyError(f"{folder}: a two-track (the instrumental and the vocals): the loudness engine judges the "
                             "vocals against the instrumental; a model hears a song's four stems or its mix (drop "
                             "--checkpoint and --engine model, or give the mix file alone)")
-    if engine.reference:
-        raise MixbuddyError(f"{folder}: a two-track is judged against the two-track prior; --reference sets a "
-                            "four-stem balance (drop --reference)")
+    reference = engine.reference and engine.reference.get("two_track_lufs")
+    if engine.reference and not reference:
+        raise MixbuddyError(f"{folder}: a two-track: the reference ({engine.reference['song']}) has no vocals or no "
+                            "other stem, so it sets no balance of the vocals against an instrumental")
     if anchor == "vocals":
         raise MixbuddyError(f"{folder}: a two-track: the vocals are judged against the instrumental, which is the "
                             "anchor (give --anchor drums or bass: both are in the instrumental)")
@@ -127,4 +129,8 @@ def for_two_track(engine, anchor: str, folder: str | Path):
     if judge.balance.stems != TWO_TRACK:
         raise MixbuddyError(f"{judge.prior_path}: not a two-track prior (its stems are {list(judge.balance.stems)}, "
                             f"not {list(TWO_TRACK)}: make one with mixbuddy advise-prior --two-track)")
+    if reference:        # the reference's vocals against its instrumental (predict.reference.use_reference)
+        judge.balance = judge.balance.shifted_to(reference)
+        judge.reference = {"song": engine.reference["song"], "windows": engine.reference["windows"],
+                           "lufs": dict(reference)}
     return judge, INSTRUMENTAL

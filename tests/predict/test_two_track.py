@@ -90,3 +90,29 @@ def test_a_two_track_gets_the_vocals_judged_against_the_instrumental(tmp_path, c
         advise(None, "vocals", engine, stems_dir=folder)
     with pytest.raises(MixbuddyError, match="the loudness engine judges the vocals against the instrumental"):
         advise(None, "drums", ModelEngine(model=FakeModel()), stems_dir=folder)
+
+
+def test_a_reference_sets_the_vocals_against_the_instrumental(tmp_path):
+    """A reference song for a two-track, as its four stems or as a two-track itself: the vocals judged against the
+    reference's vocals-to-instrumental balance (the example against itself: about 0 dB, "balanced"). A two-track
+    reference cannot set a four-stem song's balance, and a reference without vocals sets no two-track's: refused."""
+    from mixbuddy.predict.reference import use_reference
+
+    folder = _two_track(tmp_path / "song")
+    for ref in (LITHIUM / "stems", folder):
+        engine = LoudnessEngine()
+        use_reference(engine, ref, "drums")
+        rep = advise(None, "drums", engine, stems_dir=folder)
+        assert rep.engine["reference"]["song"] == str(ref) and set(rep.engine["reference"]["lufs"]) == set(TWO_TRACK)
+        assert abs(np.mean([w.levels["vocals"][0] for w in rep.windows])) < 0.5 and rep.verdict.finding.no_error
+    engine = LoudnessEngine()
+    use_reference(engine, folder, "drums")
+    with pytest.raises(MixbuddyError, match="a two-track reference sets the balance of a two-track .* only"):
+        advise(None, "drums", engine, stems_dir=LITHIUM / "stems")
+    no_vocals = tmp_path / "nv"
+    for name in ("drums", "bass"):
+        write_stem_file(no_vocals / f"{name}.wav", sf.read(str(LITHIUM / "stems" / f"{name}.ogg"))[0], 44100)
+    engine = LoudnessEngine()
+    use_reference(engine, no_vocals, "drums")
+    with pytest.raises(MixbuddyError, match="has no vocals or no other stem, so it sets no balance"):
+        advise(None, "drums", engine, stems_dir=folder)
