@@ -6,20 +6,27 @@ no 'drums' stem"). Now the loudness engine judges the vocals against the instrum
 the vocals are pushed by -9, -4.5, 0, +4.5 and +9 dB and written twice: as a two-track (the drums, bass and other
 summed into "Beat.wav", and "Vocals.wav") and as the four stems. ``advise`` (loudness engine, anchor drums) is asked
 about both, and about the two-track with a prior made by power-summing the four-stem prior's drums, bass and other
-(the approximation not taken). Each song as its artist mixed it is taken as balanced (the example's vocals sit 8 dB
+(the approximation not taken), and about the four stems told that only the vocals may be off (the two-track's
+narrower question: the four-stem engine also weighs a pushed bass). Each song as its artist mixed it is taken as balanced (the example's vocals sit 8 dB
 down), so the right verdict is "balanced" within 3 dB of that and "vocals too quiet/loud" beyond; printed per
 system: verdicts right, and the mean gap between the vocal move it advises (0 for "balanced") and the right one.
 Last, how far a window's power-summed stem loudness sits from its instrumental's measured loudness.
 
-    python benchmarks/two_track.py
+The same for the synthetic test songs that have vocals (``--synth``, default ``work/synth/test``, from ``mixbuddy
+corpus synth -o work/synth --config configs/synth.yaml``), where the four stems are near the best the files allow.
+
+    python benchmarks/two_track.py [--synth work/synth/test]
 """
 from __future__ import annotations
 
+import argparse
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from mixbuddy.audio import write_audio
+from mixbuddy.audio import read_audio, write_audio
+from mixbuddy.constants import STEMS
 from mixbuddy.errors import MixbuddyError
 from mixbuddy.evaluate.baselines.bayes import GaussianBalance
 from mixbuddy.evaluate.baselines.loudness import loudness
@@ -70,51 +77,90 @@ def window_gaps(stems: dict[str, np.ndarray], seconds: float = 10.0) -> list[flo
     return out
 
 
-def main() -> None:
-    systems = ("four stems", "two-track", "power sum")
+class VocalsOnly(LoudnessEngine):
+    """The loudness engine on the four stems, told that only the vocals may be off (the question a two-track asks)."""
+
+    def analyse(self, windows):
+        from mixbuddy.evaluate.baselines.bayes import decide
+        from mixbuddy.predict.engines import advice_from_decision
+
+        out = []
+        for w in windows:
+            lufs = {s: loudness(x, self.sample_rate) if s in w.active else float("nan") for s, x in w.stems.items()}
+            d = decide(self.balance, lufs, ("vocals",), self.threshold)
+            out.append(replace(advice_from_decision(d.no_error, d.target, d.category, d.gain_db, d.p_error, w.anchor,
+                                                    d.posterior), levels=self.balance.deviations(lufs, w.anchor)))
+        return out
+
+
+def compare(work: Path, songs, approx_file: Path, what: str) -> None:
+    """Ask the four systems about each song of ``songs`` ((name, stems, rate)) with its vocals pushed; print."""
+    systems = ("four stems", "four, vocals only", "two-track", "power sum")
     right = dict.fromkeys(systems, 0)
     errors: dict[str, list[float]] = {k: [] for k in systems}
     agree = cases = 0
-    sums: list[float] = []
+    for song, stems, rate in songs:
+        print(f"\n{song}:")
+        beat = np.sum([x for k, x in stems.items() if k != "vocals"], axis=0)
+        for g in PUSHES:
+            vocals = stems["vocals"] * np.float32(10 ** (g / 20))
+            two, four = work / song / f"two{g:+}", work / song / f"four{g:+}"
+            write_audio(two / "Beat.wav", beat, rate)
+            write_audio(two / "Vocals.wav", vocals, rate)
+            for k, x in stems.items():
+                write_audio(four / f"{k}.wav", vocals if k == "vocals" else x, rate)
+            reports = {"four stems": advised(four)[0],
+                       "four, vocals only": advise(None, "drums", VocalsOnly(), stems_dir=four),
+                       "two-track": two_track_report(two, None),
+                       "power sum": two_track_report(two, approx_file)}
+            verdict, move = truth(g, song)
+            row = [f"vocals {g:+5.1f} dB (right: {verdict}{f' {move:+.1f}' if move else ''}):"]
+            for name, rep in reports.items():
+                got, gain = said(rep)
+                right[name] += got == verdict
+                errors[name].append(abs(gain - move))
+                row.append(f"{name} {finding(rep)}")
+            agree += said(reports["four stems"])[0] == said(reports["two-track"])[0]
+            cases += 1
+            print("  " + row[0] + " " + "; ".join(row[1:]))
+    print(f"\n{what}: {cases} two-tracks (5 pushes of the vocals each; each song as mixed taken as balanced):")
+    for name in systems:
+        print(f"  {name:17s}: verdict right {right[name]} of {cases}; the advised vocal move off by "
+              f"{np.mean(errors[name]):.2f} dB on average (balanced: 0 dB)")
+    print(f"  two-track and four stems give the same verdict in {agree} of {cases}")
+
+
+def synth_songs(root: Path):
+    """(name, stems, rate) of a synthetic corpus's test songs that have vocals."""
+    for folder in sorted(p.parent for p in root.glob("*/vocals.flac")):
+        stems = {k: read_audio(folder / f"{k}.flac")[0] for k in STEMS if (folder / f"{k}.flac").is_file()}
+        rate = read_audio(folder / "vocals.flac")[1]
+        if np.isfinite(loudness(stems["vocals"], rate)):
+            yield folder.name, stems, rate
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--synth", type=Path, default=Path("work/synth/test"),
+                    help="the synthetic corpus's test songs, asked the same way (skipped if absent)")
+    args = ap.parse_args()
     fitted, meta = load_prior(DEFAULT_TWO_TRACK_PRIOR)
     approx = power_sum_prior()
+    sums = [v for _, _, stems in song_stems(SR) for v in window_gaps(stems)]
     with scratch("two-track-") as work:
         approx_file = work / "power-sum-prior.json"
         write_json(approx_file, {**meta, "command": "benchmarks/two_track.py: power_sum_prior()",
                                  "balance": approx.to_dict()})
-        for song, _, stems in song_stems(SR):
-            print(f"\n{song}:")
-            sums += window_gaps(stems)
-            beat = np.sum([x for k, x in stems.items() if k != "vocals"], axis=0)
-            for g in PUSHES:
-                vocals = stems["vocals"] * np.float32(10 ** (g / 20))
-                two, four = work / song / f"two{g:+}", work / song / f"four{g:+}"
-                write_audio(two / "Beat.wav", beat, SR)
-                write_audio(two / "Vocals.wav", vocals, SR)
-                for k, x in stems.items():
-                    write_audio(four / f"{k}.wav", vocals if k == "vocals" else x, SR)
-                reports = {"four stems": advised(four)[0], "two-track": two_track_report(two, None),
-                           "power sum": two_track_report(two, approx_file)}
-                verdict, move = truth(g, song)
-                row = [f"vocals {g:+5.1f} dB (right: {verdict}{f' {move:+.1f}' if move else ''}):"]
-                for name, rep in reports.items():
-                    got, gain = said(rep)
-                    right[name] += got == verdict
-                    errors[name].append(abs(gain - move))
-                    row.append(f"{name} {finding(rep)}")
-                agree += said(reports["four stems"])[0] == said(reports["two-track"])[0]
-                cases += 1
-                print("  " + row[0] + " " + "; ".join(row[1:]))
-    print(f"\n{cases} two-tracks (4 songs x 5 pushes of the vocals; each song as mixed taken as balanced):")
-    for name in systems:
-        print(f"  {name:10s}: verdict right {right[name]} of {cases}; the advised vocal move off by "
-              f"{np.mean(errors[name]):.2f} dB on average (balanced: 0 dB)")
-    print(f"  two-track and four stems give the same verdict in {agree} of {cases}")
-    print(f"two-track prior: vocals - instrumental {fitted.mean[1] - fitted.mean[0]:+.2f} dB typical (spread "
+        compare(work, ((song, stems, SR) for song, _, stems in song_stems(SR)), approx_file,
+                "the three real-dev songs and the example")
+        if args.synth.is_dir():
+            compare(work, synth_songs(args.synth), approx_file, f"the synthetic test songs ({args.synth})")
+    print(f"\ntwo-track prior: vocals - instrumental {fitted.mean[1] - fitted.mean[0]:+.2f} dB typical (spread "
           f"{fitted.contrast_std()['vocals']:.2f}); power sum of the four-stem prior: {approx.mean[1] - approx.mean[0]:+.2f} "
           f"dB (spread {approx.contrast_std()['vocals']:.2f})")
     print(f"a window's power-summed stem loudness minus its instrumental's ({len(sums)} windows of 10 s where the "
-          f"drums, bass and other all sound): {min(sums):+.2f} to {max(sums):+.2f} dB, mean {np.mean(sums):+.2f}")
+          f"drums, bass and other all sound, real-dev songs and the example): {min(sums):+.2f} to {max(sums):+.2f} dB, "
+          f"mean {np.mean(sums):+.2f}")
 
 
 def two_track_report(folder: Path, prior: Path | None):
