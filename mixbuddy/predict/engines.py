@@ -27,7 +27,7 @@ from typing import Any, Callable, Protocol, Sequence, runtime_checkable
 import numpy as np
 
 from ..argtypes import require_whole
-from ..constants import CATEGORY_BY_NAME
+from ..constants import CATEGORY_BY_NAME, TWO_TRACK
 from ..data import templates as T
 from ..errors import ConfigError, MixbuddyError
 from ..findings import Finding, answer_probability, target_stems
@@ -114,6 +114,9 @@ class LoudnessEngine:
                  clip_seconds: float = 10.0, two_track_prior: str | Path | None = None):
         self.balance, self.prior_meta = load_prior(prior)
         self.prior_path = str(prior or DEFAULT_PRIOR)
+        if tuple(self.balance.stems) == TWO_TRACK:
+            raise ConfigError(f"{self.prior_path}: a two-track prior (the instrumental and the vocals), not a "
+                              "four-stem one: advise judges a two-track by the packaged two-track prior by itself")
         self.two_track_prior = two_track_prior      # a two-track's (predict.two_track; None: the packaged one)
         self.sample_rate = int(self.prior_meta["sample_rate"])
         self.channels = int(self.prior_meta["channels"])

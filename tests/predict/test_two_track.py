@@ -10,7 +10,7 @@ import soundfile as sf
 from corpus_fixtures import write_stem_file
 from mixbuddy.cli import main
 from mixbuddy.constants import TWO_TRACK
-from mixbuddy.errors import MixbuddyError
+from mixbuddy.errors import ConfigError, MixbuddyError
 from mixbuddy.predict.advise import advise
 from mixbuddy.predict.engines import LoudnessEngine, ModelEngine
 from mixbuddy.predict.prior import DEFAULT_TWO_TRACK_PRIOR, load_prior
@@ -55,6 +55,9 @@ def test_two_track_files_finds_a_beat_and_its_vocals_only(tmp_path):
 
 
 def test_the_two_track_prior_is_packaged_and_fitted_on_the_training_chunks():
+    """... and it is no four-stem prior: given as --prior, it is refused by name."""
+    with pytest.raises(ConfigError, match="two_track_prior.json: a two-track prior .*, not a four-stem one"):
+        LoudnessEngine(DEFAULT_TWO_TRACK_PRIOR)
     balance, meta = load_prior(DEFAULT_TWO_TRACK_PRIOR)
     four, four_meta = load_prior()
     assert balance.stems == TWO_TRACK and balance.n == four.n and meta["sample_rate"] == four_meta["sample_rate"]
