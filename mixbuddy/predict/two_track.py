@@ -5,8 +5,9 @@ The four-stem advice cannot read one (the instrumental is no one stem, and the d
 the question such a folder asks is narrower anyway: do the vocals sit right over the beat? The loudness engine
 answers it with a prior over two parts, fitted like the four-stem one on the same training chunks, with each chunk's
 drums, bass and other summed and measured as one signal (``mixbuddy advise-prior --two-track``: summing the stems'
-own loudness instead would be 0.1 to 4.8 dB off, since a stem that plays part of a window is measured over the part
-it plays). The instrumental is the anchor; the vocals are the stem judged.
+own loudness instead reads the real-dev songs' instrumentals up to 4.6 dB too loud, since a stem that plays part of
+a window is measured over the part it plays; ``python benchmarks/two_track.py``). The instrumental is the anchor; the
+vocals are the stem judged.
 """
 from __future__ import annotations
 
@@ -47,7 +48,7 @@ def names_a_section(filename: str) -> bool:
 
 
 def names_instrumental(filename: str) -> bool:
-    """Whether a file's name says it holds the song without its vocals (and nothing says it holds vocals alone)."""
+    """Whether a file's name says it holds the song without its vocals ("Beat", "Instrumental", "no_vocals", "伴奏")."""
     text = unicodedata.normalize("NFKC", filename)
     return _INSTRUMENTAL.search(name_phrase(filename)) is not None or any(t in text for t in MINUS_ONE_TERMS)
 
