@@ -23,6 +23,7 @@ from ..audio import read_audio
 from ..constants import INSTRUMENTAL, TWO_TRACK
 from ..corpus.stem_names import MINUS_ONE_TERMS, name_phrase
 from ..errors import MixbuddyError
+from .input_checks import take_out_dc, warn_silent_stems
 from .windows import SongAudio
 
 log = logging.getLogger(__name__)
@@ -87,8 +88,9 @@ def named_as_the_song(path: Path, files: list[Path]) -> bool:
 
 def read_two_track(folder: str | Path, parts: dict[str, list[Path]], sample_rate: int, channels: int,
                    mix: str | Path | None = None) -> SongAudio:
-    """The two-track's parts at ``sample_rate``/``channels`` (each the sum of its files, the shorter zero-padded)
-    and their sum as the mix (a ``mix`` file given too is not read, and said so)."""
+    """The two-track's parts at ``sample_rate``/``channels`` (each the sum of its files, the shorter zero-padded;
+    a silent part warned about, a DC offset taken out and noted) and their sum as the mix (a ``mix`` file given too
+    is not read, and said so)."""
     if mix is not None:
         log.info("%s: not read: a two-track's vocals are judged against its instrumental", mix)
     signals = {}
@@ -100,6 +102,8 @@ def read_two_track(folder: str | Path, parts: dict[str, list[Path]], sample_rate
         signals[name] = out
     n = max(x.shape[0] for x in signals.values())
     signals = {k: np.pad(x, ((0, n - x.shape[0]), (0, 0))) for k, x in signals.items()}
+    warn_silent_stems(folder, signals)          # as the stems of a folder are checked (predict.input_checks)
+    signals = take_out_dc(folder, signals, sample_rate)
     rel = {k: " + ".join(p.relative_to(folder).as_posix() for p in v) for k, v in parts.items()}
     log.info("%s: a two-track, the instrumental (%s) and the vocals (%s): the vocals are judged against the "
              "instrumental", folder, rel[INSTRUMENTAL], rel["vocals"])

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import numpy as np
 import pytest
@@ -119,3 +120,13 @@ def test_a_reference_sets_the_vocals_against_the_instrumental(tmp_path):
     use_reference(engine, no_vocals, "drums")
     with pytest.raises(MixbuddyError, match="has no vocals or no other stem, so it sets no balance"):
         advise(None, "drums", engine, stems_dir=folder)
+
+
+def test_a_two_track_s_silent_vocals_are_said_as_a_folder_s_stems_are(tmp_path, caplog):
+    """A two-track whose vocals file is silent (a muted export): warned about by name, as a stems folder's silent
+    stem is, and refused for want of a window to judge."""
+    folder = _two_track(tmp_path / "song")
+    sf.write(str(folder / "Vocals.wav"), np.zeros((44100 * 30, 2), np.float32), 44100)
+    with caplog.at_level(logging.WARNING), pytest.raises(MixbuddyError, match="the vocals stem is not active"):
+        advise(None, "drums", LoudnessEngine(), stems_dir=folder)
+    assert f"{folder}: the vocals stem is silent throughout (an empty or muted export?)" in caplog.text
