@@ -7,7 +7,8 @@ the vocals are pushed by -9, -4.5, 0, +4.5 and +9 dB and written twice: as a two
 summed into "Beat.wav", and "Vocals.wav") and as the four stems. ``advise`` (loudness engine, anchor drums) is asked
 about both, and about the two-track with a prior made by power-summing the four-stem prior's drums, bass and other
 (the approximation not taken), and about the four stems told that only the vocals may be off (the two-track's
-narrower question: the four-stem engine also weighs a pushed bass). Each song as its artist mixed it is taken as balanced (the example's vocals sit 8 dB
+narrower question: the four-stem engine also weighs a pushed bass); and, with the two-track reader switched off (the
+old path), whether the two-track is refused. Each song as its artist mixed it is taken as balanced (the example's vocals sit 8 dB
 down), so the right verdict is "balanced" within 3 dB of that and "vocals too quiet/loud" beyond; printed per
 system: verdicts right, and the mean gap between the vocal move it advises (0 for "balanced") and the right one.
 Last, how far a window's power-summed stem loudness sits from its instrumental's measured loudness.
@@ -98,7 +99,7 @@ def compare(work: Path, songs, approx_file: Path, what: str) -> None:
     systems = ("four stems", "four, vocals only", "two-track", "power sum")
     right = dict.fromkeys(systems, 0)
     errors: dict[str, list[float]] = {k: [] for k in systems}
-    agree = cases = 0
+    agree = cases = refused = 0
     for song, stems, rate in songs:
         print(f"\n{song}:")
         beat = np.sum([x for k, x in stems.items() if k != "vocals"], axis=0)
@@ -121,13 +122,15 @@ def compare(work: Path, songs, approx_file: Path, what: str) -> None:
                 errors[name].append(abs(gain - move))
                 row.append(f"{name} {finding(rep)}")
             agree += said(reports["four stems"])[0] == said(reports["two-track"])[0]
+            refused += refused_before(two)
             cases += 1
             print("  " + row[0] + " " + "; ".join(row[1:]))
     print(f"\n{what}: {cases} two-tracks (5 pushes of the vocals each; each song as mixed taken as balanced):")
     for name in systems:
         print(f"  {name:17s}: verdict right {right[name]} of {cases}; the advised vocal move off by "
               f"{np.mean(errors[name]):.2f} dB on average (balanced: 0 dB)")
-    print(f"  two-track and four stems give the same verdict in {agree} of {cases}")
+    print(f"  two-track and four stems give the same verdict in {agree} of {cases}; before (no two-track reader), "
+          f"the two-track refused in {refused} of {cases}")
 
 
 def synth_songs(root: Path):
@@ -161,6 +164,22 @@ def main() -> None:
     print(f"a window's power-summed stem loudness minus its instrumental's ({len(sums)} windows of 10 s where the "
           f"drums, bass and other all sound, real-dev songs and the example): {min(sums):+.2f} to {max(sums):+.2f} dB, "
           f"mean {np.mean(sums):+.2f}")
+
+
+def refused_before(folder: Path) -> bool:
+    """Whether ``advise`` (loudness engine, anchor drums) refuses the folder with the two-track reader switched off
+    (the old path: the instrumental left out by name, or summed into "other")."""
+    import mixbuddy.predict.advise as adv
+
+    real = adv.two_track_files
+    adv.two_track_files = lambda *a, **k: None
+    try:
+        advise(None, "drums", LoudnessEngine(), stems_dir=folder)
+        return False
+    except MixbuddyError:
+        return True
+    finally:
+        adv.two_track_files = real
 
 
 def two_track_report(folder: Path, prior: Path | None):
