@@ -21,7 +21,6 @@ corpus synth -o work/synth --config configs/synth.yaml``), where the four stems 
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -81,17 +80,8 @@ def window_gaps(stems: dict[str, np.ndarray], seconds: float = 10.0) -> list[flo
 class VocalsOnly(LoudnessEngine):
     """The loudness engine on the four stems, told that only the vocals may be off (the question a two-track asks)."""
 
-    def analyse(self, windows):
-        from mixbuddy.evaluate.baselines.bayes import decide
-        from mixbuddy.predict.engines import advice_from_decision
-
-        out = []
-        for w in windows:
-            lufs = {s: loudness(x, self.sample_rate) if s in w.active else float("nan") for s, x in w.stems.items()}
-            d = decide(self.balance, lufs, ("vocals",), self.threshold)
-            out.append(replace(advice_from_decision(d.no_error, d.target, d.category, d.gain_db, d.p_error, w.anchor,
-                                                    d.posterior), levels=self.balance.deviations(lufs, w.anchor)))
-        return out
+    def targets(self, anchor: str) -> tuple[str, ...]:
+        return ("vocals",)
 
 
 def compare(work: Path, songs, approx_file: Path, what: str) -> None:

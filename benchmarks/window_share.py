@@ -16,7 +16,6 @@ the window share on the real windows and on the synthetic chunks.
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
 
 import numpy as np
 import pyloudnorm as pyln
@@ -24,11 +23,10 @@ import pyloudnorm as pyln
 from mixbuddy.constants import STEMS
 from mixbuddy.data.recipe import load_recipes
 from mixbuddy.data.render import open_renderer
-from mixbuddy.evaluate.baselines.bayes import GaussianBalance, decide
+from mixbuddy.evaluate.baselines.bayes import GaussianBalance
 from mixbuddy.evaluate.baselines.loudness import loudness
 from mixbuddy.predict.advise import advise
-from mixbuddy.predict.engines import LoudnessEngine, advice_from_decision
-from mixbuddy.findings import target_stems
+from mixbuddy.predict.engines import LoudnessEngine
 
 from master_stems import finding, scratch, song_stems   # this folder is on sys.path
 from mixbuddy.audio import write_audio
@@ -71,14 +69,8 @@ class ShareEngine(LoudnessEngine):
         super().__init__()
         self.balance = balance
 
-    def analyse(self, windows):
-        out = []
-        for w in windows:
-            lufs = {s: window_share(x, self.sample_rate) if s in w.active else float("nan") for s, x in w.stems.items()}
-            d = decide(self.balance, lufs, target_stems(w.anchor), self.threshold)
-            advice = advice_from_decision(d.no_error, d.target, d.category, d.gain_db, d.p_error, w.anchor, d.posterior)
-            out.append(replace(advice, levels=self.balance.deviations(lufs, w.anchor)))
-        return out
+    def level(self, x: np.ndarray) -> float:
+        return window_share(x, self.sample_rate)
 
 
 def main() -> None:

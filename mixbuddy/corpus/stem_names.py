@@ -93,9 +93,11 @@ GUIDE_WORDS = frozenset("click clicktrack metronome talkback timecode smpte ref 
 RETURN_WORDS = frozenset("reverb reverbs verb verbs rvb delay delays dly echo return returns fxreturn".split())
 # a file that holds the song without one stem or more, so no one stem: Demucs' two-stem "no_vocals.wav", an
 # instrumental, a karaoke or "minus one" track, a drummer's "drumless" play-along (words in order, camelCase split)
-_MINUS_ONE = re.compile(r"\b(?:no|without|minus|sans|sin|ohne|senza|sem) (?:the )?(?:lead )?(?:vocals?|vox|voc|voice|drums?|"
-                        r"bass|gesang|voz|voix|bateria|batterie|schlagzeug)\b|\b(?:drum|bass|vocal|vox)less\b|"
-                        r"\b(?:instrumental|instrumentals|accompaniment|karaoke|minusone|minus one|off vocal|offvocal)\b")
+_WITHOUT = r"\b(?:no|without|minus|sans|sin|ohne|senza|sem) (?:the )?(?:lead )?"
+NO_VOCALS = (_WITHOUT + r"(?:vocals?|vox|voc|voice|gesang|voz|voix)\b|"     # the song without its vocals, by name
+             r"\b(?:instrumentals?|accompaniment|karaoke|minus ?one|off ?vocals?)\b")
+_MINUS_ONE = re.compile(NO_VOCALS + "|" + _WITHOUT + r"(?:drums?|bass|bateria|batterie|schlagzeug)\b|"
+                        r"\b(?:drum|bass|vocal|vox)less\b")
 MINUS_ONE_TERMS = ("オフボーカル", "インスト", "カラオケ", "伴奏", "纯音乐", "純音樂", "반주", "인스트")
 _LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss"})
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")

@@ -103,13 +103,12 @@ def render_correction(stems: str | Path, correction: Correction, output: str | P
     output = check_apply_output(output, stems)
     shared: list[np.ndarray] = []       # effect returns, left out of the stems: rendered as they are
     with opened_stems(stems) as opened:
-        parts = None if is_stem_file(opened) else two_track_files(opened, mapping)
         if is_stem_file(opened):
             song = stem_file_info(opened)
             audio, rate = song.stems(None, 2, pad=True), song.sample_rate
-        elif parts:     # a two-track: the instrumental and the vocals, at the files' highest rate
+        elif parts := two_track_files(opened, mapping):   # the instrumental and the vocals, at their highest rate
             rate = max(audio_info(p)[0] for files in parts.values() for p in files)
-            audio = read_two_track(opened, parts, rate, 2).stems or {}
+            audio = read_two_track(opened, parts, rate, 2).stems
         else:       # as advise read it: a bounce of the whole song among the files left out
             song, audio = folder_stems(opened, None, 2, mapping, say=False, skip=left_out)
             rate = song.sample_rate

@@ -129,17 +129,25 @@ class LoudnessEngine:
              "sample_rate": self.sample_rate, "channels": self.channels}
         return {**d, "reference": self.reference} if self.reference else d
 
+    def level(self, x: np.ndarray) -> float:
+        """A playing stem's level as the prior measures it: BS.1770 loudness (LUFS)."""
+        from ..evaluate.baselines.loudness import loudness
+
+        return loudness(x, self.sample_rate)
+
+    def targets(self, anchor: str) -> tuple[str, ...]:
+        """The stems a window's advice may name: every target stem but the anchor."""
+        return target_stems(anchor)
+
     def analyse(self, windows: Sequence[WindowInput]) -> list[WindowAdvice]:
         from ..evaluate.baselines.bayes import decide
-        from ..evaluate.baselines.loudness import loudness
 
         out = []
         for w in windows:
             if w.stems is None:
                 raise MixbuddyError("the loudness engine needs the stems of the song (--stems DIR)")
-            lufs = {s: loudness(x, self.sample_rate) if s in w.active else float("nan") for s, x in w.stems.items()}
-            targets = target_stems(w.anchor)
-            d = decide(self.balance, lufs, targets, self.threshold)
+            lufs = {s: self.level(x) if s in w.active else float("nan") for s, x in w.stems.items()}
+            d = decide(self.balance, lufs, self.targets(w.anchor), self.threshold)
             advice = advice_from_decision(d.no_error, d.target, d.category, d.gain_db, d.p_error, w.anchor,
                                           d.posterior)
             out.append(replace(advice, levels=self.balance.deviations(lufs, w.anchor)))

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..audio import read_audio
 from ..constants import INSTRUMENTAL, TWO_TRACK
-from ..corpus.stem_names import MINUS_ONE_TERMS, name_phrase
+from ..corpus.stem_names import MINUS_ONE_TERMS, NO_VOCALS, name_phrase
 from ..errors import MixbuddyError
 from .input_checks import take_out_dc, warn_silent_stems
 from .windows import SongAudio
@@ -29,9 +29,7 @@ from .windows import SongAudio
 log = logging.getLogger(__name__)
 
 # the song without its vocals, by name: "Instrumental", "Beat", "Karaoke", "Song (No Vocals)", "no_vocals"
-_INSTRUMENTAL = re.compile(r"\b(?:instrumentals?|accompaniment|karaoke|minus ?one|off ?vocals?|beats?|backing track|"
-                           r"(?:no|without|minus|sans|sin|ohne|senza|sem) (?:the )?(?:lead )?(?:vocals?|vox|voc|voice|"
-                           r"gesang|voz|voix))\b")
+_INSTRUMENTAL = re.compile(NO_VOCALS + r"|\b(?:beats?|backing track)\b")
 
 
 # a vocal take named by its part of the song, as vocal sessions over a beat are ("Hook.wav", "Verse 1.wav", "Hook
