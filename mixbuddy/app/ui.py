@@ -28,13 +28,16 @@ log = logging.getLogger(__name__)
 
 AUTO, LOUDNESS = "auto", "loudness"
 KEEP_FIXES = 8      # renders of the fix kept for the page's players (a full song's is tens of MB)
+HAND_LABEL = "Stems by hand"     # advise --map: a line per file, STEM=FILE
 # command-line wording in advise's messages, as the page says it
 PAGE_WORDS = (("give the stems folder with --stems DIR", "add the song's stem files in the Stems box"),
               ("--reference needs", "a reference needs"), ("(the default with --stems)", "(auto, given stem files)"),
               ("(--checkpoint default-stems)", "(the engine default-stems)"),
               ("(drop --absent)", f"(tick none of '{ABSENT_LABEL}')"), ("--absent ", f"'{ABSENT_LABEL}': "),
               ("make it the anchor: --anchor ", "choose it as the Anchor: "), (" or --anchor ", " or "),
-              (", or give a mapping file with --mapping)", ")"), ("--checkpoint ", "the engine "),
+              (", or say which file is which: --map 'drums=Audio 1' --map 'bass=Audio 2' ..., or a mapping file with "
+               "--mapping)", f", or say which file is which in the box '{HAND_LABEL}')"), ("--map ", "the line "),
+              ("(drop --map)", f"(empty the box '{HAND_LABEL}')"), ("--checkpoint ", "the engine "),
               # advise's notes on a stems folder, as the page's Stems box has it
               ("move it out of the folder", "take it out of the Stems box"), ("give the stems alone",
                "give the stems alone, with the Mix box empty"), ("out of the folder", "out of the Stems box"),
@@ -95,23 +98,26 @@ class AdviceService:
 
     def advise(self, mix: str | None, stems: Sequence[str] | None, anchor: str, choice: str = AUTO,
                threshold: float | None = None, level_check_db: float | None = None,
-               reference: Sequence[str] | None = None, absent: Sequence[str] | None = None) -> tuple[str, dict]:
+               reference: Sequence[str] | None = None, absent: Sequence[str] | None = None,
+               by_hand: str | None = None) -> tuple[str, dict]:
         """(advice text, advice JSON) for a mix file and/or stem files (any names advise's stems folder
         accepts: sorted by the words of their names, e.g. 'Lead Vox', 'Kick', '808'; the rest is 'other');
         ``reference``: a reference song's stem files (or whole songs, one .stem.mp4 or .zip each), whose
         balance the engines that hear the stems then call typical (:func:`mixbuddy.predict.reference.use_reference`);
-        ``absent``: stems a mix alone does not have (``advise --absent``).
+        ``absent``: stems a mix alone does not have (``advise --absent``); ``by_hand``: stem files given their stem
+        by hand, a ``STEM=FILE`` line each (``advise --map``).
         A mistake is a MixbuddyError in the page's words: the upload box and the file's own name, not a
         temporary path or a command-line option."""
         places: dict[str, str] = {}
         try:
             return self._advise(mix, stems, anchor, choice, threshold, level_check_db, reference, places,
-                                absent or ())
+                                absent or (), by_hand)
         except MixbuddyError as e:
             raise MixbuddyError(page_words(str(e), places)) from None
 
     def _advise(self, mix, stems, anchor, choice, threshold, level_check_db, reference,
-                places: dict[str, str], absent: Sequence[str] = ()) -> tuple[str, dict]:
+                places: dict[str, str], absent: Sequence[str] = (), by_hand: str | None = None) -> tuple[str, dict]:
+        from ..corpus.stem_names import parse_assignments
         from ..predict.advise import advise
         from ..predict.stem_pack import is_stem_pack
         from ..predict.stems_input import is_stem_file
@@ -136,6 +142,11 @@ class AdviceService:
                 raise MixbuddyError(f"{f}: stem file not found")
         check_inputs(mix or None, None)      # a bad mix file is reported before a model spends seconds loading
         check_absent(absent, anchor, bool(stems))
+        lines = [line.strip() for line in (by_hand or "").splitlines() if line.strip()]
+        if lines and not stems:
+            raise MixbuddyError(f"'{HAND_LABEL}' gives stem files their stems: add the files in the Stems box, or "
+                                "empty that box")
+        mapping = parse_assignments(lines) if lines else None
         engine = self.engine(choice, bool(stems), threshold)
         if refs:
             from ..predict.reference import use_reference
@@ -149,9 +160,12 @@ class AdviceService:
         with tempfile.TemporaryDirectory(prefix="mixbuddy-stems-") as tmp:
             places.update({tmp + os.sep: "stem ", tmp: "the stems"})
             stems_dir = _stems_source(stems, Path(tmp)) if stems else None
+            if mapping is not None and is_stem_file(stems_dir):
+                raise MixbuddyError(f"{Path(stems_dir).name} is a .stem.mp4 file, whose stems are named inside it: "
+                                    f"empty the box '{HAND_LABEL}'")
             report = advise(mix or None, anchor, engine, stems_dir=stems_dir, level_check_db=level_check_db or None,
-                            absent=absent)
-            applied = self._render_fix(report, stems_dir) if stems_dir is not None else None
+                            absent=absent, mapping=mapping)
+            applied = self._render_fix(report, stems_dir, mapping) if stems_dir is not None else None
         # the files' own names, not the upload folder's temporary paths
         report.song = Path(mix).name if mix else "stems " + ", ".join(sorted(Path(f).name for f in stems))
         names = {str(f): Path(f).name for f in [*stems, *([mix] if mix else [])]}   # a lone .stem.mp4 / .zip too
@@ -167,7 +181,7 @@ class AdviceService:
             text += "\nNotes:\n" + "".join(f"  {n}\n" for n in report.notes)
         return text, data
 
-    def _render_fix(self, report, stems_dir: Path):
+    def _render_fix(self, report, stems_dir: Path, mapping=None):
         """The stems summed with the verdict's correction (FLAC, for the page's player); None if balanced."""
         from ..predict.apply import correction_of, render_correction
 
@@ -182,7 +196,7 @@ class AdviceService:
             old.unlink(missing_ok=True)
         fd, out = tempfile.mkstemp(prefix="fixed-", suffix=".flac", dir=self._fixes)
         os.close(fd)
-        return render_correction(stems_dir, correction, out, placed=report.placed, left_out=report.left_out)
+        return render_correction(stems_dir, correction, out, mapping, placed=report.placed, left_out=report.left_out)
 
 
 def page_words(message: str, places: dict[str, str]) -> str:
@@ -236,14 +250,14 @@ def _stems_folder(files: Sequence[str], folder: Path) -> Path:
 
 
 def handle(service: AdviceService, mix, stems, anchor, choice, use_threshold, threshold, level_check, reference=None,
-           absent=None):
+           absent=None, by_hand=None):
     """The page's button: the form's values → (text, JSON, the fix to listen to or None); a MixbuddyError
     becomes the page's error box."""
     import gradio as gr
 
     try:
         text, data = service.advise(mix, stems, anchor, choice, float(threshold) if use_threshold else None,
-                                    LEVEL_CHECK_DB if level_check else None, reference, absent)
+                                    LEVEL_CHECK_DB if level_check else None, reference, absent, by_hand)
     except MixbuddyError as e:          # one line in the server's log, as the command line gives; no traceback
         log.warning("request refused: %s", e)
         raise gr.Error(str(e), print_exception=False) from None
@@ -272,6 +286,10 @@ def build_app(service: AdviceService | None = None):
                 mix = gr.Audio(label="Mix (any format advise reads)", type="filepath", sources=["upload"])
                 stems = gr.File(label="Stems (named as exported: Lead Vox, Kick, Snare, Bass DI, Keys, ...; or one .stem.mp4 or .zip stem pack)", file_count="multiple",
                                 type="filepath")
+                by_hand = gr.Textbox(label=HAND_LABEL, lines=2, placeholder="drums=Audio 1\nbass=Audio 2",
+                                     info="optional, for stem files whose names say nothing: a line per file, "
+                                          "STEM=FILE (bass, drums, other, vocals, instrumental for a two-track's "
+                                          "beat, or ignore); the other files are sorted by their names")
                 reference = gr.File(label="Reference song's stems (optional: 'balanced' then means balanced like "
                                           "this song; loudness engine or default-stems). Several songs: one "
                                           ".stem.mp4 or .zip per song", file_count="multiple", type="filepath")
@@ -292,7 +310,7 @@ def build_app(service: AdviceService | None = None):
                 fix = gr.Audio(label="The fix applied: the stems summed with the advised correction",
                                type="filepath", interactive=False)
                 data = gr.JSON(label="JSON")
-        go.click(run, [mix, stems, anchor, choice, use_threshold, threshold, level_check, reference, absent],
+        go.click(run, [mix, stems, anchor, choice, use_threshold, threshold, level_check, reference, absent, by_hand],
                  [text, data, fix])
     return app
 

@@ -31,6 +31,9 @@ effects; "Vocal Reverb.wav" is vocals), and so is a file named as the song witho
 the names share and that holds one of those words, a project's name a DAW writes before each track's ("Oh
 Darling_Kick.wav", "Oh Darling_Keys.wav"), is not read when the rest of the names name two stems or more
 (:func:`shared_prefix`). Which file went where is logged.
+
+Before any of that, files may be given their stems by hand (:class:`Assigned`: ``advise --map 'drums=Audio 1'``, the
+web page's "Stems by hand" box), for names that say nothing ("Audio 1.wav", "Track 3.wav").
 """
 from __future__ import annotations
 
@@ -46,7 +49,7 @@ from typing import Sequence
 import yaml
 
 from ..config import yaml_problem
-from ..constants import STEMS
+from ..constants import INSTRUMENTAL, STEMS
 from ..errors import ConfigError
 
 UNMATCHED_POLICIES = ("other", "error", "ignore")
@@ -146,6 +149,11 @@ class StemMapping:
     words: tuple[tuple[str, frozenset[str]], ...] = ()
     ignore_words: frozenset[str] = frozenset()
     terms: tuple[tuple[str, tuple[str, ...]], ...] = ()   # looked for inside the name (STEM_TERMS)
+    assigned: tuple[tuple[str, str], ...] = ()   # files given their stem by hand (:class:`Assigned`), before all else
+
+    def assigned_to(self, filename: str) -> str | None:
+        """What a file was given by hand (a stem, "instrumental" or "ignore"; :class:`Assigned`), None if nothing."""
+        return _assigned_to(self.assigned, filename)
 
     def stem_of(self, filename: str) -> str | None:
         """The stem a file name belongs to, ``""`` for an ignored file, None when nothing matches."""
@@ -210,6 +218,67 @@ def load_mapping(path: str | Path) -> StemMapping:
         else:
             raise ConfigError(f"{path}: unknown key {key!r}; valid keys: {list(STEMS)} + ['ignore', 'unmatched']")
     return StemMapping(tuple(patterns), ignore, unmatched, str(path))
+
+
+ASSIGN_KEYS = (*STEMS, INSTRUMENTAL, "ignore")
+
+
+def _hand_name(name: str) -> str:
+    return unicodedata.normalize("NFC", name).lower()
+
+
+def _assigned_to(pairs: Sequence[tuple[str, str]], filename: str) -> str | None:
+    """The key of the first of ``pairs`` whose pattern matches ``filename`` whole or without its extension."""
+    name = _hand_name(filename)
+    bare = name.rsplit(".", 1)[0] if "." in name else name
+    return next((key for key, pat in pairs if fnmatch.fnmatchcase(name, _hand_name(pat))
+                 or fnmatch.fnmatchcase(bare, _hand_name(pat))), None)
+
+
+@dataclass(frozen=True)
+class Assigned:
+    """Files given their stem by hand, before any rule sorts them: ``advise --map STEM=FILE`` or the web page's box,
+    for names that say nothing ("Audio 1.wav", "Track 3.wav"). ``pairs``: (a stem, "instrumental" for a two-track's
+    beat, or "ignore" to leave a file out; a file name, with or without its extension, or a pattern: "Audio 1",
+    "Gtr*.wav"), the first that matches a file wins; ``mapping``: a mapping file given too, which sorts the rest
+    instead of the words of their names."""
+
+    pairs: tuple[tuple[str, str], ...]
+    mapping: str | None = None
+
+    def __str__(self) -> str:
+        return " ".join([*(f"--map '{k}={p}'" for k, p in self.pairs), *([self.mapping] if self.mapping else [])])
+
+    def check(self, folder: str | Path, names: Sequence[str]) -> None:
+        """A pattern that matches none of the stems folder's ``names`` (its audio files), or a file named in full by
+        two entries that give it different stems, is a mistake: say so (of patterns, the first that matches wins)."""
+        for key, pat in self.pairs:
+            if not any(_assigned_to([(key, pat)], n) is not None for n in names):
+                shown = ", ".join(sorted(names)[:12]) + (", ..." if len(names) > 12 else "")
+                raise ConfigError(f"--map '{key}={pat}': no audio file of {folder} is named so (its audio files: "
+                                  f"{shown or 'none'})")
+        named = [(k, p) for k, p in self.pairs if not any(c in p for c in "*?[")]
+        for n in names:
+            given = [f"'{k}={p}'" for k, p in named if _assigned_to([(k, p)], n) is not None]
+            if len({g.split("=")[0] for g in given}) > 1:
+                raise ConfigError(f"{folder}: {n} is given two stems, --map {' and --map '.join(given)}: give it one")
+
+
+def parse_assignments(entries: Sequence[str], mapping: str | Path | None = None) -> Assigned:
+    """``STEM=FILE`` entries (``advise --map``, one file name or pattern each) → :class:`Assigned`; a malformed
+    entry or an unknown stem raises ConfigError naming it."""
+    pairs: list[tuple[str, str]] = []
+    for entry in entries:
+        key, eq, pat = (part.strip() for part in str(entry).partition("="))
+        key = key.lower()
+        if not eq or not key or not pat:
+            raise ConfigError(f"--map {entry!r}: write STEM=FILE, e.g. --map 'drums=Audio 1' (the file's name, "
+                              "with or without its extension, or a pattern such as 'Gtr*')")
+        if key not in ASSIGN_KEYS:
+            raise ConfigError(f"--map {entry!r}: {key!r} is not a stem; give one of {', '.join(STEMS)}, "
+                              f"'{INSTRUMENTAL}' (a two-track's beat) or 'ignore' (leave the file out)")
+        pairs.append((key, pat))
+    return Assigned(tuple(pairs), None if mapping is None else str(mapping))
 
 
 def shared_prefix(names: Sequence[str], mapping: StemMapping) -> str:

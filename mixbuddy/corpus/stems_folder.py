@@ -35,7 +35,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from ..audio import AUDIO_EXTENSIONS, audio_info, read_audio, resample, to_channels
-from ..constants import STEMS
+from ..constants import INSTRUMENTAL, STEMS
 from ..errors import AudioFileError, CorpusError
 from .config import CorpusConfig
 from .export_checks import GLIMPSE_RATE, peak_stats
@@ -282,8 +282,12 @@ def assign_files(folder: Path, mapping: StemMapping) -> dict[str, list[Path]]:
 
 def _stem_of_file(path: Path, folder: Path, mapping: StemMapping, prefix: str) -> tuple[str | None, str]:
     """(the stem of one file of ``folder`` as :func:`assign_files` sorts it, why it is left out when its name says
-    so: "return" for an effect return, "several" for the song without a stem, else ""): by its name without the
-    names' shared ``prefix``, else by its sub-folders', the nearest first."""
+    so: "return" for an effect return, "several" for the song without a stem, else ""): as given by hand
+    (``mapping.assigned``), else by its name without the names' shared ``prefix``, else by its sub-folders', the
+    nearest first."""
+    hand = mapping.assigned_to(path.name)
+    if hand is not None:             # given by hand: a stem, a two-track's beat (no one stem) or left out
+        return (hand if hand in STEMS else ""), ("several" if hand == INSTRUMENTAL else "")
     said = path.name[len(prefix):] if prefix and path.name.startswith(prefix) else path.name
     stem = mapping.stem_of(said)
     for part in reversed(path.relative_to(folder).parts[:-1]):

@@ -33,6 +33,7 @@ from typing import Sequence
 import numpy as np
 
 from ..constants import MIN_HOP_S, STEMS
+from ..corpus.stem_names import Assigned
 from ..data.templates import STEM_DISPLAY, format_db, join_stems
 from ..errors import MixbuddyError
 from ..findings import Finding
@@ -317,7 +318,7 @@ def summarise(windows: list[WindowResult], gap_s: float = 1e-3) -> tuple[list[Su
 
 
 def advise(song: str | Path | None, anchor: str, engine: AdviceEngine, stems_dir: str | Path | None = None,
-           hop_s: float | None = None, mapping: str | Path | None = None,
+           hop_s: float | None = None, mapping: str | Path | Assigned | None = None,
            level_check_db: float | None = None, absent: Sequence[str] = ()) -> AdviceReport:
     """Advice for a whole song (a mix file, a stems folder, or both) from any engine; with
     ``level_check_db`` also at that many dB up and down (see the module docstring); ``absent``: stems a mix

@@ -22,6 +22,7 @@ from typing import Sequence
 import numpy as np
 
 from ..audio import audio_info, read_audio, write_audio
+from ..corpus.stem_names import Assigned
 from ..corpus.stems_folder import effect_returns
 from ..data.render import DEFAULT_CEILING, RENDER_EXTENSIONS
 from ..errors import MixbuddyError
@@ -95,7 +96,7 @@ def correction_of(report: AdviceReport) -> Correction | None:
 
 
 def render_correction(stems: str | Path, correction: Correction, output: str | Path,
-                      mapping: str | Path | None = None, placed: dict[str, float] | None = None,
+                      mapping: str | Path | Assigned | None = None, placed: dict[str, float] | None = None,
                       left_out: Sequence[str] = ()) -> AppliedCorrection:
     """Sum the stems (a folder or a ``.stem.mp4``) with ``correction`` applied, each stem in ``placed`` moved that
     many seconds later (``AdviceReport.placed``) and the files in ``left_out`` (paths in the folder) left out, as

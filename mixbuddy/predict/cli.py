@@ -116,6 +116,7 @@ def run_advise(args: argparse.Namespace) -> int:
         raise ConfigError(f"{song} is a .zip stem pack: give it as --stems (with the mix file as the song) or "
                           "alone, not together with --stems")
     check_outputs_are_not_inputs(args, song)
+    mapping = hand_mapping(args)
     if args.output:
         check_output_file(args.output)
     if args.apply:
@@ -137,11 +138,11 @@ def run_advise(args: argparse.Namespace) -> int:
         from .reference import use_reference
 
         use_reference(engine, args.reference, args.anchor)
-    report = advise(song, args.anchor, engine, stems_dir=args.stems, hop_s=args.hop, mapping=args.mapping,
+    report = advise(song, args.anchor, engine, stems_dir=args.stems, hop_s=args.hop, mapping=mapping,
                     level_check_db=args.level_check, absent=args.absent or ())
     out, text = report.to_dict(), report.format_text()
     if args.apply:
-        applied = apply_verdict(report, args.stems, args.apply, args.mapping)
+        applied = apply_verdict(report, args.stems, args.apply, mapping)
         out["correction"] = applied.to_dict() if applied else None
         text += "\n" + (applied.line() if applied else f"Nothing applied ({args.apply} not written): the verdict "
                                                            "names no stem to move") + "\n"
@@ -152,7 +153,24 @@ def run_advise(args: argparse.Namespace) -> int:
     return 0
 
 
-def apply_verdict(report, stems: str, output: str, mapping: str | None):
+def hand_mapping(args: argparse.Namespace):
+    """What sorts the stems folder's files: ``--mapping`` (a file or None), with the files ``--map`` gives their
+    stems by hand (:class:`~mixbuddy.corpus.stem_names.Assigned`) when any; --map without a stems folder to sort is
+    a mistake."""
+    if not args.map:
+        return args.mapping
+    from ..corpus.stem_names import parse_assignments
+    from .stems_input import is_stem_file
+
+    if args.stems is None:
+        raise ConfigError("--map gives the files of a stems folder their stems: give the folder (--stems DIR), or "
+                          "drop --map")
+    if is_stem_file(args.stems):
+        raise ConfigError(f"--map: {args.stems} is a .stem.mp4 file, whose stems are named inside it (drop --map)")
+    return parse_assignments(args.map, args.mapping)
+
+
+def apply_verdict(report, stems: str, output: str, mapping):
     """``--apply``: render the verdict's correction (None when it names no stem). The stems are read a second
     time at their own rate; what that logs was already said while advising, so it is held back."""
     from .apply import correction_of, render_correction
@@ -259,6 +277,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "or of their sub-folders (Drums/, Vocals/) when the names say nothing; a .zip stem pack "
                         "(read as the folder it unpacks to); or a .stem.mp4 file (its four stems and its own mix)")
     p.add_argument("--mapping", default=None, help="stem mapping file (YAML/JSON) for the stems folder")
+    p.add_argument("--map", action="append", default=None, metavar="STEM=FILE",
+                   help="give one file (its name, with or without the extension, or a pattern: 'Gtr*') its stem "
+                        "by hand, before the names are read: for names that say nothing, --map 'drums=Audio 1' "
+                        "--map 'bass=Audio 2' ...; STEM is bass, drums, other, vocals, instrumental (a two-track's "
+                        "beat) or ignore (leave it out); repeatable; the other files are sorted as usual")
     p.add_argument("--absent", action="append", default=None, choices=STEMS, metavar="STEM",
                    help="a stem the song does not have, e.g. --absent vocals for an instrumental (repeatable; with "
                         "a mix alone): a mix model reads a missing stem as a very quiet one and would tell you to "

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..audio import resample, to_channels
 from ..corpus.song import fit_lengths
+from ..corpus.stem_names import Assigned
 from ..errors import AudioFileError
 from .input_checks import FULL_BAND_HZ, warn_band_limited
 from .tracks import in_folder
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 
 
 def read_stems_folder(folder: str | Path, sample_rate: int, channels: int,
-                      mapping: str | Path | None = None) -> tuple["Song", dict[str, np.ndarray]]:
+                      mapping: str | Path | Assigned | None = None) -> tuple["Song", dict[str, np.ndarray]]:
     """(the folder's Song, its stems: assigned by file name or a mapping file, zero-padded to the longest); a bounce
     of the whole song among them is left out (:func:`folder_stems`)."""
     from ..corpus.export_checks import warn_peaks
@@ -51,7 +52,7 @@ COPY_KEPT = ("both kept, as a duplicated track plays twice (if one is a copy, ta
              "down when the mix holds the audio once)")
 
 
-def folder_stems(folder: str | Path, sample_rate: int | None, channels: int, mapping: str | Path | None = None,
+def folder_stems(folder: str | Path, sample_rate: int | None, channels: int, mapping: str | Path | Assigned | None = None,
                  song: Song | None = None, say: bool = True, skip: Sequence[str] = ()) -> tuple[Song, dict[str, np.ndarray]]:
     """(the folder's Song, its stems at ``sample_rate`` (None: the song's) and ``channels``, zero-padded to the
     longest), with a file that holds the whole song, one that sums other files of its stem and a second copy of
@@ -126,7 +127,7 @@ def without_files(song: Song, stems: dict[str, np.ndarray], dropped: set[Path], 
     return song, stems
 
 
-def stems_song(folder: str | Path, mapping: str | Path | None = None):
+def stems_song(folder: str | Path, mapping: str | Path | Assigned | None = None):
     """The lazy :class:`~mixbuddy.corpus.song.Song` of a stems folder (headers read, nothing decoded); a
     ``mapping.yaml|yml|json`` inside it applies when no ``mapping`` is given."""
     from ..corpus.stems_folder import assign_files, song_from_files
@@ -135,14 +136,24 @@ def stems_song(folder: str | Path, mapping: str | Path | None = None):
     return song_from_files(folder.name, "advise", folder, assign_files(folder, folder_mapping(folder, mapping)), {})
 
 
-def folder_mapping(folder: str | Path, mapping: str | Path | None = None):
+def folder_mapping(folder: str | Path, mapping: str | Path | Assigned | None = None):
     """The :class:`~mixbuddy.corpus.stem_names.StemMapping` that sorts a stems folder's files: ``mapping``, else a
-    ``mapping.yaml|yml|json`` inside the folder, else the default (the words of the names)."""
+    ``mapping.yaml|yml|json`` inside the folder, else the default (the words of the names); files given their stem
+    by hand (an :class:`~mixbuddy.corpus.stem_names.Assigned`, ``advise --map``) go first, and each of its patterns
+    must name a file of the folder."""
+    from dataclasses import replace
+
     from ..corpus.stem_names import SONG_MAPPING_NAMES, default_mapping, load_mapping
 
     folder = Path(folder)
     if not folder.is_dir():
         raise AudioFileError(folder, "stems folder not found")
+    if isinstance(mapping, Assigned):
+        from ..corpus.stems_folder import is_audio_file
+
+        mapping.check(folder, [p.name for p in folder.rglob("*") if is_audio_file(p)])
+        base = folder_mapping(folder, mapping.mapping)
+        return replace(base, assigned=mapping.pairs, source=f"files given by hand, then {base.source}")
     if mapping is None:
         own = [folder / n for n in SONG_MAPPING_NAMES if (folder / n).is_file()]
         mapping = own[0] if own else None

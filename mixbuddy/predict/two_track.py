@@ -21,7 +21,7 @@ import numpy as np
 
 from ..audio import read_audio
 from ..constants import INSTRUMENTAL, TWO_TRACK
-from ..corpus.stem_names import MINUS_ONE_TERMS, NO_VOCALS, name_phrase
+from ..corpus.stem_names import MINUS_ONE_TERMS, NO_VOCALS, Assigned, name_phrase
 from ..errors import MixbuddyError
 from .input_checks import take_out_dc, warn_silent_stems
 from .windows import SongAudio
@@ -52,7 +52,7 @@ def names_instrumental(filename: str) -> bool:
     return _INSTRUMENTAL.search(name_phrase(filename)) is not None or any(t in text for t in MINUS_ONE_TERMS)
 
 
-def two_track_files(folder: str | Path, mapping: str | Path | None = None) -> dict[str, list[Path]] | None:
+def two_track_files(folder: str | Path, mapping: str | Path | Assigned | None = None) -> dict[str, list[Path]] | None:
     """{"instrumental": files, "vocals": files} when a stems folder holds a two-track: files named as the song without
     its vocals and files of the vocals (named as vocals, or by a part of the song alone: :func:`names_a_section`),
     and no other stem (files skipped by name, a mix or a guide track, and one
@@ -67,9 +67,10 @@ def two_track_files(folder: str | Path, mapping: str | Path | None = None) -> di
     files = song_audio_files(folder, found)
     parts: dict[str, list[Path]] = {INSTRUMENTAL: [], "vocals": []}
     for p, stem, _ in _sorted_files(folder, files, found):
-        if stem != "vocals" and names_instrumental(p.name):
+        hand = found.assigned_to(p.name)         # given by hand (advise --map): that, whatever the name says
+        if hand == INSTRUMENTAL or (hand is None and stem != "vocals" and names_instrumental(p.name)):
             parts[INSTRUMENTAL].append(p)
-        elif stem == "vocals" or (stem is None and names_a_section(p.name)):
+        elif stem == "vocals" or (hand is None and stem is None and names_a_section(p.name)):
             parts["vocals"].append(p)
         elif stem != "" and not named_as_the_song(p, files):
             return None                    # a drums, bass or other file: the song's stems, not a two-track

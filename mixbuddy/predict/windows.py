@@ -43,6 +43,7 @@ import numpy as np
 
 from ..audio import read_audio, resample, to_channels
 from ..constants import STEMS, TARGET_STEMS
+from ..corpus.stem_names import Assigned
 from ..data import templates as T
 from ..errors import AudioFileError, MixbuddyError
 from ..findings import target_stems
@@ -113,7 +114,7 @@ class Skipped:
 
 
 def load_song(song: str | Path | None, stems_dir: str | Path | None, sample_rate: int, channels: int,
-              mapping: str | Path | None = None) -> SongAudio:
+              mapping: str | Path | Assigned | None = None) -> SongAudio:
     """Decode a mix file and/or a stems folder or ``.stem.mp4`` file at ``sample_rate``/``channels``."""
     if song is None and stems_dir is None:
         raise MixbuddyError("give a mix file, a stems folder (--stems DIR), or both")
@@ -121,7 +122,7 @@ def load_song(song: str | Path | None, stems_dir: str | Path | None, sample_rate
     if stems_dir is not None and is_stem_file(stems_dir):
         if mapping is not None:
             raise MixbuddyError(f"{mapping}: a stem mapping sorts the files of a stems folder; {stems_dir} is a "
-                                ".stem.mp4 file, whose stems are named inside it (drop --mapping)")
+                                ".stem.mp4 file, whose stems are named inside it (drop --mapping and --map)")
         file_mix, stems = read_stem_file(stems_dir, sample_rate, channels, with_mix=song is None)
         if file_mix is not None:  # no mix file given: the stem file's own mix
             file_mix = take_out_dc(stems_dir, {"mix": file_mix}, sample_rate)["mix"]
@@ -210,7 +211,8 @@ def cut_windows(audio: SongAudio, anchor: str, window_s: float = 10.0, hop_s: fl
     sr = audio.sample_rate
     if audio.stems is not None and anchor not in audio.stems:
         unnamed = (" (every file went to 'other': their names name no stem; name them after their stems, e.g. "
-                   "Drums.wav, Bass.wav, Vocals.wav, or give a mapping file with --mapping)"
+                   "Drums.wav, Bass.wav, Vocals.wav, or say which file is which: --map 'drums=Audio 1' --map "
+                   "'bass=Audio 2' ..., or a mapping file with --mapping)"
                    if set(audio.stems) == {"other"} else "")
         raise MixbuddyError(f"{audio.source}: there is no {anchor!r} stem to use as the anchor; "
                             f"the stems found are {sorted(audio.stems)}{unnamed}")

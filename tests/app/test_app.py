@@ -289,7 +289,7 @@ def test_mistakes_are_told_in_the_page_s_words(tmp_path):
         shutil.copy(f, numbered[-1])
     assert error(None, [str(f) for f in numbered], "drums").endswith(
         "the stems found are ['other'] (every file went to 'other': their names name no stem; name them after their "
-        "stems, e.g. Drums.wav, Bass.wav, Vocals.wav)")
+        "stems, e.g. Drums.wav, Bass.wav, Vocals.wav, or say which file is which in the box 'Stems by hand')")
     quiet = tmp_path / "quiet"
     quiet.mkdir()
     for f in STEMS:
@@ -424,16 +424,19 @@ def test_the_page_reports_errors_in_its_error_box_and_serves(capfd, caplog):
         from gradio_client import Client, handle_file
         c = Client(f"http://127.0.0.1:{port}/", verbose=False)
         text, data, fix = c.predict(None, [handle_file(f) for f in STEMS], "drums", "auto", False, 0.6, False,
-                                    None, [], api_name="/run")
+                                    None, [], "", api_name="/run")
         assert sf.info(fix).samplerate == 44100 and sf.info(fix).frames == 36 * 44100  # the page's player
         assert text.startswith("stems bass.ogg, drums.ogg, other.ogg, vocals.ogg: 0:36, anchor drums, engine loudness")
         assert data["verdict"]["finding"]["target"] == "vocals"
         capfd.readouterr()
         with pytest.raises(Exception, match="give a mix file, stem files, or both"):
-            c.predict(None, None, "drums", "auto", False, 0.6, False, None, [], api_name="/run")
+            c.predict(None, None, "drums", "auto", False, 0.6, False, None, [], "", api_name="/run")
         with pytest.raises(Exception, match="'Stems the song does not have': vocals is for a mix alone"):
-            c.predict(None, [handle_file(f) for f in STEMS], "drums", "auto", False, 0.6, False, None, ["vocals"],
+            c.predict(None, [handle_file(f) for f in STEMS], "drums", "auto", False, 0.6, False, None, ["vocals"], "",
                       api_name="/run")     # the page's checkboxes reach advise
+        with pytest.raises(Exception, match="the line 'bas=bass': 'bas' is not a stem"):
+            c.predict(None, [handle_file(f) for f in STEMS], "drums", "auto", False, 0.6, False, None, [], "bas=bass",
+                      api_name="/run")     # and so does the box of stems given by hand
         assert "Traceback" not in capfd.readouterr().err
     finally:
         app.close()
@@ -458,3 +461,29 @@ def test_a_port_in_use_is_a_clear_error(capsys):
     err = capsys.readouterr().err
     assert f"cannot serve on 127.0.0.1:{port} (" in err and "choose another --port or --host" in err
     assert "Traceback" not in err
+
+
+def test_stem_files_given_their_stems_in_the_page_box(tmp_path):
+    """Stem files whose names say nothing, given their stems in the box a line each (advise --map), get the advice
+    and the fix the example's named stems get; mistakes in the box are said in the page's words."""
+    import shutil
+
+    files = []
+    for i, stem in enumerate(("bass", "drums", "other", "vocals"), 1):
+        files.append(str(shutil.copy(LITHIUM / "stems" / f"{stem}.ogg", tmp_path / f"Audio {i}.ogg")))
+    service = AdviceService()
+    text, data = service.advise(None, files, "drums", by_hand="bass=Audio 1\n\n drums = Audio 2 \nvocals=Audio 4")
+    assert data["correction"]["stem"] == "vocals" and 9.0 < data["correction"]["gain_db"] < 10.0
+    assert ("stems (files given by hand, then default mapping): bass = Audio 1.ogg; drums = Audio 2.ogg; other = "
+            "Audio 3.ogg; vocals = Audio 4.ogg") in data["notes"]
+    for hand, said in (("drums=Audio 9", "the line 'drums=Audio 9': no audio file of the stems is named so (its audio "
+                                         "files: Audio 1.ogg, Audio 2.ogg, Audio 3.ogg, Audio 4.ogg)"),
+                       ("drum=Audio 1", "the line 'drum=Audio 1': 'drum' is not a stem"),
+                       ("", "every file went to 'other': their names name no stem; name them after their stems, e.g. "
+                            "Drums.wav, Bass.wav, Vocals.wav, or say which file is which in the box 'Stems by hand')")):
+        with pytest.raises(MixbuddyError) as e:
+            service.advise(None, files, "drums", by_hand=hand)
+        assert said in str(e.value) and "--" not in str(e.value) and "/tmp" not in str(e.value)
+    with pytest.raises(MixbuddyError, match="^'Stems by hand' gives stem files their stems: add the files in the Stems "
+                                            "box, or empty that box$"):
+        service.advise(str(LITHIUM / "mix.ogg"), None, "drums", by_hand="bass=Audio 1")

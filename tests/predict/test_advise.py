@@ -532,7 +532,8 @@ def test_a_stem_pack_in_sub_folders_is_read_by_its_folder_names(tmp_path, engine
     numbered = write_stems(tmp_path / "numbered", {f"Audio 0{i}": x for i, x in enumerate(stems.values())}, 44100,
                            "wav")               # names that name no stem: all in "other", and the error says why
     with pytest.raises(MixbuddyError, match=r"the stems found are \['other'\] \(every file went to 'other': their "
-                                            r"names name no stem; .* or give a mapping file with --mapping\)$"):
+                                            r"names name no stem; .* or say which file is which: --map 'drums=Audio 1' "
+                                            r"--map 'bass=Audio 2' \.\.\., or a mapping file with --mapping\)$"):
         advise(None, "drums", engine, stems_dir=numbered)
 
 
