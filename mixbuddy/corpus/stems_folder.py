@@ -269,8 +269,10 @@ def assign_files(folder: Path, mapping: StemMapping) -> dict[str, list[Path]]:
                     "song's own stems: drums, bass, vocals and the rest; Demucs gives four without --two-stems)",
                     folder, ", ".join(left["several"]))
     if not groups:
-        mix = (f" ({', '.join(skipped)}: named as the whole mix, so skipped; a song's stems are wanted)"
-               if skipped else "")
+        by_hand = [n for n in skipped if mapping.assigned_to(Path(n).name) == "ignore"]
+        named = [n for n in skipped if n not in by_hand]
+        mix = "".join([f" ({', '.join(named)}: named as the whole mix, so skipped; a song's stems are wanted)"
+                       if named else "", f" ({', '.join(by_hand)}: left out by hand)" if by_hand else ""])
         raise CorpusError(f"{folder}: no audio file was assigned to a stem by {mapping.source}{mix}")
     if any(len(v) > 1 or v[0].stem.lower() != k for k, v in groups.items()) or len(groups) < len(audio):
         skipped = sorted(set(rel.values()) - {rel[p] for v in groups.values() for p in v})

@@ -2,15 +2,19 @@
 as GarageBand, BandLab or a phone's recorder export them ("Audio 1.wav", "Track 3.wav")."""
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 import unicodedata
+from dataclasses import replace
 
 import pytest
+import soundfile as sf
 
 from mixbuddy.cli import main
 from mixbuddy.corpus.stem_names import Assigned, default_mapping, parse_assignments
-from mixbuddy.errors import ConfigError, MixbuddyError
+from mixbuddy.corpus.stems_folder import assign_files
+from mixbuddy.errors import ConfigError, CorpusError, MixbuddyError
 from mixbuddy.predict.advise import advise
 from mixbuddy.predict.engines import LoudnessEngine
 from mixbuddy.predict.stems_input import folder_mapping
@@ -33,8 +37,6 @@ def test_an_entry_is_a_stem_and_a_file_name_with_or_without_its_extension_or_a_p
     found = parse_assignments(["drums=Audio 1", " Vocals = lead take.WAV ", "other=Gtr*", "ignore=Click?"])
     assert found.pairs == (("drums", "Audio 1"), ("vocals", "lead take.WAV"), ("other", "Gtr*"), ("ignore", "Click?"))
     mapping = default_mapping()
-    from dataclasses import replace
-
     mapping = replace(mapping, assigned=found.pairs)
     assert [mapping.assigned_to(n) for n in ("audio 1.wav", "AUDIO 1.FLAC", "Audio 10.wav", "Lead Take.wav",
                                              "lead take.flac", "Gtr 2 L.aif", "Click1.wav", "Kick.wav")] == [
@@ -77,11 +79,13 @@ def test_a_hand_entry_goes_before_the_names_and_ignore_leaves_a_file_out(tmp_pat
     """"Kick.wav" given to the bass by hand is the bass; a file left out by hand is in no stem."""
     for name, stem in (("Kick", "bass"), ("Snare", "drums"), ("Vox", "vocals"), ("Guide Vox", "vocals")):
         shutil.copy(LITHIUM / "stems" / f"{stem}.ogg", tmp_path / f"{name}.ogg")
-    from mixbuddy.corpus.stems_folder import assign_files
-
     files = assign_files(tmp_path, folder_mapping(tmp_path, parse_assignments(["bass=kick", "ignore=Guide*"])))
     assert {k: [p.name for p in v] for k, v in files.items()} == {
         "bass": ["Kick.ogg"], "drums": ["Snare.ogg"], "vocals": ["Vox.ogg"]}
+    with pytest.raises(CorpusError, match=r"no audio file was assigned to a stem by files given by hand, then default "
+                                          r"mapping \(Guide Vox\.ogg, Kick\.ogg, Snare\.ogg, Vox\.ogg: left out by "
+                                          r"hand\)$"):
+        assign_files(tmp_path, folder_mapping(tmp_path, parse_assignments(["ignore=*"])))
 
 
 def test_a_hand_entry_that_names_no_file_or_gives_one_file_two_stems_is_a_mistake(numbered):
@@ -98,8 +102,6 @@ def test_a_hand_entry_that_names_no_file_or_gives_one_file_two_stems_is_a_mistak
 
 def test_a_mapping_file_sorts_what_the_hand_leaves(numbered, tmp_path):
     (tmp_path / "map.yaml").write_text("vocals: ['audio 4*']\nunmatched: ignore\n")
-    from mixbuddy.corpus.stems_folder import assign_files
-
     mapping = folder_mapping(numbered, parse_assignments(["drums=Audio 2", "bass=Audio 1"], tmp_path / "map.yaml"))
     assert {k: [p.name for p in v] for k, v in assign_files(numbered, mapping).items()} == {
         "bass": ["Audio 1.ogg"], "drums": ["Audio 2.ogg"], "vocals": ["Audio 4.ogg"]}
@@ -108,8 +110,6 @@ def test_a_mapping_file_sorts_what_the_hand_leaves(numbered, tmp_path):
 def test_a_two_track_by_hand(tmp_path):
     """A beat and its vocals under names that say nothing become a two-track when the beat is given as the
     instrumental; a file named "Beat" given to the drums by hand is no instrumental."""
-    import soundfile as sf
-
     stems = {s: sf.read(str(LITHIUM / "stems" / f"{s}.ogg"), dtype="float32")[0] for s in ORDER}
     sf.write(tmp_path / "Track 1.wav", stems["bass"] + stems["drums"] + stems["other"], 44100)
     sf.write(tmp_path / "Track 2.wav", stems["vocals"], 44100)
@@ -128,8 +128,6 @@ def test_the_command_line_map_and_its_mistakes(numbered, tmp_path, capsys):
     out = tmp_path / "fixed.wav"
     assert main(["advise", "--stems", str(numbered), "--anchor", "drums", "--map", "bass=Audio 1", "--map",
                  "drums=Audio 2", "--map", "vocals=Audio 4", "--json", "--apply", str(out)]) == 0
-    import json
-
     data = json.loads(capsys.readouterr().out)
     assert data["correction"]["stem"] == "vocals" and data["correction"]["gain_db"] > 6 and out.is_file()
     for args, message in (
