@@ -196,7 +196,8 @@ class AdviceService:
             old.unlink(missing_ok=True)
         fd, out = tempfile.mkstemp(prefix="fixed-", suffix=".flac", dir=self._fixes)
         os.close(fd)
-        return render_correction(stems_dir, correction, out, mapping, placed=report.placed, left_out=report.left_out)
+        return render_correction(stems_dir, correction, out, mapping, placed=report.placed, left_out=report.left_out,
+                                 panned=report.panned)
 
 
 def page_words(message: str, places: dict[str, str]) -> str:

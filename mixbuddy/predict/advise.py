@@ -143,6 +143,7 @@ class AdviceReport:
     notes: list[str] = field(default_factory=list)  # what advise logged about the input (see Notes)
     placed: dict[str, float] = field(default_factory=dict)  # stems heard later than their files put them (s)
     left_out: list[str] = field(default_factory=list)        # stem files the mix does not hold (predict.tracks)
+    panned: dict[str, float] = field(default_factory=dict)   # stems of mono files heard as the mix pans them (dB)
 
     def to_dict(self) -> dict:
         d = {"song": self.song, "engine": self.engine, "anchor": self.anchor,
@@ -157,6 +158,8 @@ class AdviceReport:
             d["placed"] = dict(self.placed)
         if self.left_out:
             d["left_out"] = list(self.left_out)
+        if self.panned:   # stems of mono files the mix holds a pan law's cut under their files (predict.pan_law)
+            d["panned"] = dict(self.panned)
         return d
 
     @classmethod
@@ -165,7 +168,8 @@ class AdviceReport:
                    [WindowResult.from_dict(w) for w in d["windows"]], [SummaryItem.from_dict(s) for s in d["summary"]],
                    SummaryItem.from_dict(d["verdict"]) if d.get("verdict") else None,
                    [Skipped(float(s["start_s"]), float(s["end_s"]), s["reason"]) for s in d["skipped"]],
-                   list(d.get("notes", [])), dict(d.get("placed", {})), list(d.get("left_out", [])))
+                   list(d.get("notes", [])), dict(d.get("placed", {})), list(d.get("left_out", [])),
+                   dict(d.get("panned", {})))
 
     def format_text(self, page: bool = False) -> str:
         """The advice as ``advise`` prints it (``page``: its hints in the web page's words)."""
@@ -371,4 +375,4 @@ def advise(song: str | Path | None, anchor: str, engine: AdviceEngine, stems_dir
     if lacks:
         info["absent"] = list(lacks)
     return AdviceReport(audio.source, info, anchor, audio.duration_s, results, summary, verdict, skipped,
-                        notes.messages, dict(audio.placed), list(audio.left_out))
+                        notes.messages, dict(audio.placed), list(audio.left_out), dict(audio.panned))

@@ -97,10 +97,11 @@ def correction_of(report: AdviceReport) -> Correction | None:
 
 def render_correction(stems: str | Path, correction: Correction, output: str | Path,
                       mapping: str | Path | Assigned | None = None, placed: dict[str, float] | None = None,
-                      left_out: Sequence[str] = ()) -> AppliedCorrection:
+                      left_out: Sequence[str] = (), panned: dict[str, float] | None = None) -> AppliedCorrection:
     """Sum the stems (a folder or a ``.stem.mp4``) with ``correction`` applied, each stem in ``placed`` moved that
     many seconds later (``AdviceReport.placed``) and the files in ``left_out`` (paths in the folder) left out, as
-    advise heard them (``AdviceReport.left_out``); write ``output`` atomically."""
+    advise heard them (``AdviceReport.left_out``), each stem in ``panned`` turned by that many dB as the mix pans it
+    (``AdviceReport.panned``); write ``output`` atomically."""
     output = check_apply_output(output, stems)
     shared: list[np.ndarray] = []       # effect returns, left out of the stems: rendered as they are
     with opened_stems(stems) as opened:
@@ -120,6 +121,9 @@ def render_correction(stems: str | Path, correction: Correction, output: str | P
     for stem, seconds in (placed or {}).items():
         if stem in audio:
             audio[stem] = moved_later(audio[stem], seconds, rate)
+    for stem, db in (panned or {}).items():
+        if stem in audio:
+            audio[stem] = audio[stem] * np.float32(10.0 ** (db / 20.0))
     mix = np.sum(np.stack(list(audio.values())), axis=0, dtype=np.float32)
     mix += np.float32(10.0 ** (correction.gain_db / 20.0) - 1.0) * audio[correction.stem]
     for wet in shared:

@@ -182,7 +182,7 @@ def apply_verdict(report, stems: str, output: str, mapping):
     level = top.level
     top.setLevel(logging.ERROR)
     try:
-        return render_correction(stems, correction, output, mapping, report.placed, report.left_out)
+        return render_correction(stems, correction, output, mapping, report.placed, report.left_out, report.panned)
     finally:
         top.setLevel(level)
 

@@ -33,16 +33,23 @@ def warn_band_limited(what: str | Path, rate: int) -> None:
                     rate, rate / 2000, FULL_BAND_HZ / 2000)
 
 
+def mono_tracks(loader: "FileStemLoader") -> tuple[dict[str, list], dict[str, list]]:
+    """(each stem's tracks, each stem's mono ones: one file of one channel; a split-stereo pair is one stereo
+    track: ``loader.tracks``)."""
+    tracks = {stem: loader.tracks(stem) for stem in loader.files}
+    return tracks, {stem: [t for t in ts if len(t) == 1 and loader.file_channels.get(t[0]) == 1]
+                    for stem, ts in tracks.items()}
+
+
 def note_mono_files(source: str | Path, loader: "FileStemLoader") -> None:
     """Note the stems of a folder that hold mono files among stereo ones (a split-stereo pair is one stereo track:
     ``loader.tracks``). A mono file is read at its level in both channels, as a centred track under a pan law that
     leaves the centre at 0 dB (Logic's "-3 dB compensated", Reaper's default); a DAW whose pan law turns a centred
     mono track down (Pro Tools, Cubase and Studio One: -3 dB by default; Pro Tools sessions from before 8.1: -2.5 dB)
     holds it that much lower in its mix, so a stem of mono files can read up to 3 dB louder than the mix has it. Only
-    the mix can tell which: given with the stems, the level check (:func:`~mixbuddy.predict.align.note_gains`)
-    measures it, so this is for a folder given alone."""
-    tracks = {stem: loader.tracks(stem) for stem in loader.files}
-    mono = {stem: [t for t in ts if len(t) == 1 and loader.file_channels.get(t[0]) == 1] for stem, ts in tracks.items()}
+    the mix can tell which: given with the stems, the fit of the mix measures it and a pan law's cut is heard
+    (:mod:`mixbuddy.predict.pan_law`), so this is for a folder given alone."""
+    tracks, mono = mono_tracks(loader)
     if not any(mono.values()) or all(len(mono[s]) == len(tracks[s]) for s in tracks):
         return
     said = ", ".join(f"{stem} ({len(m)} of {len(tracks[stem])} file{'s' if len(tracks[stem]) != 1 else ''})"
@@ -50,8 +57,8 @@ def note_mono_files(source: str | Path, loader: "FileStemLoader") -> None:
     log.info("%s: mono files among stereo ones in %s: each is read at its level in both channels (as a centred "
              "track under a pan law that leaves the centre at 0 dB); a DAW whose pan law turns a centred mono track "
              "down (Pro Tools, Cubase and Studio One: -3 dB by default) holds it that much lower in its mix, so these "
-             "stems can read up to 3 dB louder than the mix has them: give the mix with the stems and the level check "
-             "measures it", source, said)
+             "stems can read up to 3 dB louder than the mix has them: give the mix with the stems, and advise measures "
+             "it and hears a pan law's cut as the mix has it", source, said)
 
 
 SILENT_PEAK = 1e-5    # -100 dBFS: below this everywhere, a stem holds nothing (dither of a 16-bit file reaches -96)

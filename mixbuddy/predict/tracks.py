@@ -39,6 +39,7 @@ from scipy.fft import irfft, next_fast_len, rfft
 
 from ..audio import content_end
 from .align import MATCH_RATE, MIN_SHIFT_S, _mono, fit_gains, note_gains
+from .pan_law import hear_as_panned, pan_law_gains
 
 if TYPE_CHECKING:
     from ..corpus.song import Song
@@ -178,14 +179,15 @@ def _judged(m: np.ndarray, monos: dict[str, np.ndarray]) -> tuple[dict[str, floa
 
 def check_tracks(song: str | Path, stems_dir: str | Path, mix: np.ndarray, stems: dict[str, np.ndarray], sr: int,
                  folder: "Song | None" = None, moved: dict[str, float] | None = None
-                 ) -> tuple[dict[str, np.ndarray], tuple[str, ...]]:
-    """(``stems`` with the files the mix does not hold left out, warned about; those files' paths in the folder),
-    after noting the files or stems it holds at other levels than they are written (``mix`` and ``stems`` lined up,
-    at ``sr``; ``folder``: the stems folder's Song as read, None for whole stems only; ``moved``: seconds each stem
-    was moved by as it was placed and lined up)."""
+                 ) -> tuple[dict[str, np.ndarray], tuple[str, ...], dict[str, float]]:
+    """(``stems`` with the files the mix does not hold left out, warned about, and each stem of mono files the mix
+    holds a pan law's cut under its files turned so, said so; those files' paths in the folder; those stems' gains
+    (dB): :mod:`~mixbuddy.predict.pan_law`), after noting the files or stems it holds at other levels than they are
+    written (``mix`` and ``stems`` lined up, at ``sr``; ``folder``: the stems folder's Song as read, None for whole
+    stems only; ``moved``: seconds each stem was moved by as it was placed and lined up)."""
     parts, monos = split_parts(stems, sr, folder, moved)
     if len(parts) < 2:
-        return stems, ()
+        return stems, (), {}
     m0 = _mono(mix, sr)
     # what the line-up leaves (under MIN_SHIFT_S, or half a MATCH_RATE sample) moves the weights: fitted again with the
     # mix lined up to a fraction of a sample; but a loud file far out of place (a region export) pulls that line-up,
@@ -195,11 +197,13 @@ def check_tracks(song: str | Path, stems_dir: str | Path, mix: np.ndarray, stems
     fits = [_judged(fine_aligned(m0, np.sum([v[: len(m0)] for v in monos.values()], axis=0), FINE_LAG)[0], monos),
             *([_judged(m0, monos)] if split else [])]
     if any(f is None for f in fits):
-        return stems, ()
+        return stems, (), {}
     sure = [f for f in fits if f[2] >= UNHEARD_R2] if split else []
     found = [set(unheard(parts, monos, {k: v - mid for k, v in db.items()}, r2)) for db, mid, r2 in sure]
     out = [k for k in parts if found and all(k in f for f in found)]
-    note_gains(song, stems_dir, {k: v for k, v in fits[0][0].items() if k not in out}, fits[0][2])
+    held = {k: v for k, v in fits[0][0].items() if k not in out}
+    panned = pan_law_gains(parts, held, fits[0][2], folder)     # a pan law's cut is heard, not noted
+    note_gains(song, stems_dir, {k: v - panned.get(parts[k].stem, 0.0) for k, v in held.items()}, fits[0][2])
     if out:
         db, mid, r2 = sure[0]       # what the warnings say: the finer of the fits that judge
     stems = dict(stems)
@@ -222,4 +226,5 @@ def check_tracks(song: str | Path, stems_dir: str | Path, mix: np.ndarray, stems
                     "hears only through an effect it was exported without? Left out, so the advice judges what the "
                     "mix holds (move it out of the folder; if the mix was bounced before it was added, give the stems "
                     "alone)", stems_dir, k, parts[k].stem, song, f"{under:.0f} dB" if under < 60 else "60 dB or more", r2)
-    return stems, tuple(in_folder(folder, p) for k in gone for p in parts[k].paths)
+    return (hear_as_panned(song, stems_dir, stems, panned), tuple(in_folder(folder, p) for k in gone
+                                                                    for p in parts[k].paths), panned)

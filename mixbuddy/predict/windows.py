@@ -73,6 +73,7 @@ class SongAudio:
     summed: bool = False         # the mix is the stems' sum (no mix of its own was given)
     placed: dict[str, float] = field(default_factory=dict)  # stems moved later to where the mix has them (s)
     left_out: tuple[str, ...] = ()  # files of the stems folder the mix does not hold (paths in it; predict.tracks)
+    panned: dict[str, float] = field(default_factory=dict)  # stems of mono files turned as the mix pans them (dB)
 
     @property
     def duration_s(self) -> float:
@@ -145,12 +146,13 @@ def load_song(song: str | Path | None, stems_dir: str | Path | None, sample_rate
     mix = take_out_dc(song, {"mix": mix}, sample_rate)["mix"]
     placed: dict[str, float] = {}
     left_out: tuple[str, ...] = ()
+    panned: dict[str, float] = {}
     if stems is not None:
         stems, placed = place_stems(song, stems_dir, mix, stems, sample_rate)
         mix, stems, cut = line_up(song, stems_dir, mix, stems, sample_rate)
         moved = {k: placed.get(k, 0.0) - cut for k in stems}     # where each stem's files now start (s)
-        stems, left_out = check_tracks(song, stems_dir, mix, stems, sample_rate, folder, moved)
-    return SongAudio(str(song), sample_rate, mix, stems, placed=placed, left_out=left_out)
+        stems, left_out, panned = check_tracks(song, stems_dir, mix, stems, sample_rate, folder, moved)
+    return SongAudio(str(song), sample_rate, mix, stems, placed=placed, left_out=left_out, panned=panned)
 
 
 def window_bounds(n: int, sr: int, window_s: float, hop_s: float,
