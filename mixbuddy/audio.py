@@ -169,10 +169,6 @@ def frame_rms_db(x: np.ndarray, sr: int, frame_s: float = 0.05) -> np.ndarray:
     return 10.0 * np.log10(p + EPS)
 
 
-def db_to_gain(db: float) -> float:
-    return float(10.0 ** (db / 20.0))
-
-
 def log_band_matrix(n_fft: int, sr: int, n_bands: int = 32, fmin: float = 30.0, fmax: float = 7800.0) -> np.ndarray:
     """Triangular filters on a log-frequency axis over the rfft bins of ``n_fft``, each summing to 1:
     shape (n_bands, n_fft // 2 + 1). Shared by the ``mix-features`` baseline and the ``full`` level features."""

@@ -205,8 +205,3 @@ def read_jsonl_numbered(path: str | Path, what: str = "file") -> list[tuple[int,
             raise DataError(f"{path}:{i}: expected a JSON object, got {type(row).__name__}")
         rows.append((i, row))
     return rows
-
-
-def read_jsonl(path: str | Path) -> list[dict]:
-    """Read a JSONL file; a malformed line raises DataError naming the file and line number."""
-    return [row for _, row in read_jsonl_numbered(path)]

@@ -259,9 +259,10 @@ class Assigned:
                                   f"{shown or 'none'})")
         named = [(k, p) for k, p in self.pairs if not any(c in p for c in "*?[")]
         for n in names:
-            given = [f"'{k}={p}'" for k, p in named if _assigned_to([(k, p)], n) is not None]
-            if len({g.split("=")[0] for g in given}) > 1:
-                raise ConfigError(f"{folder}: {n} is given two stems, --map {' and --map '.join(given)}: give it one")
+            given = [(k, p) for k, p in named if _assigned_to([(k, p)], n) is not None]
+            if len({k for k, _ in given}) > 1:
+                raise ConfigError(f"{folder}: {n} is given two stems, "
+                                  + " and ".join(f"--map '{k}={p}'" for k, p in given) + ": give it one")
 
 
 def parse_assignments(entries: Sequence[str], mapping: str | Path | None = None) -> Assigned:

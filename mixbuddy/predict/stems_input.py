@@ -52,8 +52,9 @@ COPY_KEPT = ("both kept, as a duplicated track plays twice (if one is a copy, ta
              "down when the mix holds the audio once)")
 
 
-def folder_stems(folder: str | Path, sample_rate: int | None, channels: int, mapping: str | Path | Assigned | None = None,
-                 song: Song | None = None, say: bool = True, skip: Sequence[str] = ()) -> tuple[Song, dict[str, np.ndarray]]:
+def folder_stems(folder: str | Path, sample_rate: int | None, channels: int,
+                 mapping: str | Path | Assigned | None = None, song: Song | None = None, say: bool = True,
+                 skip: Sequence[str] = ()) -> tuple[Song, dict[str, np.ndarray]]:
     """(the folder's Song, its stems at ``sample_rate`` (None: the song's) and ``channels``, zero-padded to the
     longest), with a file that holds the whole song, one that sums other files of its stem and a second copy of
     a file (named as one: "vocals (1).wav"; another file of the same audio is only named) left out, and said so

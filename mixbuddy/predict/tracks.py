@@ -226,5 +226,5 @@ def check_tracks(song: str | Path, stems_dir: str | Path, mix: np.ndarray, stems
                     "hears only through an effect it was exported without? Left out, so the advice judges what the "
                     "mix holds (move it out of the folder; if the mix was bounced before it was added, give the stems "
                     "alone)", stems_dir, k, parts[k].stem, song, f"{under:.0f} dB" if under < 60 else "60 dB or more", r2)
-    return (hear_as_panned(song, stems_dir, stems, panned), tuple(in_folder(folder, p) for k in gone
-                                                                    for p in parts[k].paths), panned)
+    files = tuple(in_folder(folder, p) for k in gone for p in parts[k].paths)
+    return hear_as_panned(song, stems_dir, stems, panned), files, panned

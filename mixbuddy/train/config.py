@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
-from ..config import from_dict, load_yaml, to_dict
+from ..config import from_dict, load_yaml
 from ..errors import ConfigError, OutputError
 from ..io import check_output_dir
 from ..model.config import parse_device_name
@@ -215,10 +215,6 @@ def train_config_from_dict(data: dict, where: str = "config", overrides: Sequenc
 def load_train_config(path: str | Path, overrides: Sequence[str] = ()) -> TrainConfig:
     """Read a training YAML (+ overrides); any unknown key or bad value raises ConfigError naming it."""
     return train_config_from_dict(load_yaml(path), where=str(path), overrides=overrides)
-
-
-def config_dict(cfg: TrainConfig) -> dict[str, Any]:
-    return to_dict(cfg)
 
 
 def check_run_inputs(cfg: TrainConfig, resume: bool = False, overwrite: bool = False) -> None:

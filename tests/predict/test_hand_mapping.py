@@ -66,8 +66,8 @@ def test_files_given_by_hand_are_advised_on_as_the_named_stems_are(numbered, cap
     hand = parse_assignments([f"{s}=Audio {i}" for i, s in enumerate(ORDER, 1) if s != "other"])   # other: the rest
     with caplog.at_level(logging.INFO):
         report = advise(None, "drums", engine, stems_dir=numbered, mapping=hand)
-    assert ("(files given by hand, then default mapping): bass = Audio 1.ogg; drums = Audio 2.ogg; other = Audio 3.ogg; "
-            "vocals = Audio 4.ogg") in caplog.text
+    assert ("(files given by hand, then default mapping): bass = Audio 1.ogg; drums = Audio 2.ogg; other = Audio "
+            "3.ogg; vocals = Audio 4.ogg") in caplog.text
     assert [(w.start_s, w.finding) for w in report.windows] == [(w.start_s, w.finding) for w in named.windows]
     assert report.verdict == named.verdict and report.verdict.finding.target == "vocals"
     with pytest.raises(MixbuddyError, match=r"say which file is which: --map 'drums=Audio 1' --map 'bass=Audio 2' "
@@ -133,8 +133,8 @@ def test_the_command_line_map_and_its_mistakes(numbered, tmp_path, capsys):
     for args, message in (
             (["--map", "bass=Audio 1"], "--map gives the files of a stems folder their stems: give the folder "
                                         "(--stems DIR), or drop --map"),
-            (["--stems", str(LITHIUM / "missing.stem.mp4"), "--map", "bass=Audio 1"], "is a .stem.mp4 file, whose "
-                                                                                      "stems are named inside it (drop --map)"),
+            (["--stems", str(LITHIUM / "missing.stem.mp4"), "--map", "bass=Audio 1"],
+             "is a .stem.mp4 file, whose stems are named inside it (drop --map)"),
             (["--stems", str(numbered), "--map", "bass"], "--map 'bass': write STEM=FILE")):
         song = [] if "--stems" in args else [str(LITHIUM / "mix.ogg")]
         assert main(["advise", *song, "--anchor", "drums", *args]) == 1
