@@ -339,7 +339,6 @@ def advise(song: str | Path | None, anchor: str, engine: AdviceEngine, stems_dir
         if parts:          # "Beat.wav" + "Vocals.wav": the vocals judged against the instrumental
             engine, anchor = for_two_track(engine, anchor, stems_dir)
             audio = read_two_track(opened, parts, engine.sample_rate, engine.channels, song)
-            song = None      # a mix file given too is not read: the two parts are what is judged
         else:
             if (getattr(engine, "reference", None) or {}).get("two_track_only"):
                 raise MixbuddyError(f"{engine.reference['song']}: a two-track reference sets the balance of a "

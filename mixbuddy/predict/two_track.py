@@ -24,7 +24,7 @@ from ..constants import INSTRUMENTAL, TWO_TRACK
 from ..corpus.stem_names import MINUS_ONE_TERMS, NO_VOCALS, Assigned, name_phrase
 from ..errors import MixbuddyError
 from .input_checks import take_out_dc, warn_silent_stems
-from .windows import SongAudio
+from .windows import SongAudio, with_mix
 
 log = logging.getLogger(__name__)
 
@@ -88,10 +88,9 @@ def named_as_the_song(path: Path, files: list[Path]) -> bool:
 def read_two_track(folder: str | Path, parts: dict[str, list[Path]], sample_rate: int, channels: int,
                    mix: str | Path | None = None) -> SongAudio:
     """The two-track's parts at ``sample_rate``/``channels`` (each the sum of its files, the shorter zero-padded;
-    a silent part warned about, a DC offset taken out and noted) and their sum as the mix (a ``mix`` file given too
-    is not read, and said so)."""
-    if mix is not None:
-        log.info("%s: not read: a two-track's vocals are judged against its instrumental", mix)
+    a silent part warned about, a DC offset taken out and noted) and their sum as the mix; a ``mix`` file given too
+    is read as with a song's stems (:func:`~mixbuddy.predict.windows.with_mix`): a part exported from its first
+    region placed where the mix has it, and a part the mix holds at another level noted."""
     signals = {}
     for name, files in parts.items():
         decoded = [read_audio(p, sr=sample_rate, channels=channels)[0] for p in files]
@@ -106,6 +105,8 @@ def read_two_track(folder: str | Path, parts: dict[str, list[Path]], sample_rate
     rel = {k: " + ".join(p.relative_to(folder).as_posix() for p in v) for k, v in parts.items()}
     log.info("%s: a two-track, the instrumental (%s) and the vocals (%s): the vocals are judged against the "
              "instrumental", folder, rel[INSTRUMENTAL], rel["vocals"])
+    if mix is not None:
+        return with_mix(mix, folder, signals, sample_rate, channels)
     return SongAudio(str(folder), sample_rate, signals[INSTRUMENTAL] + signals["vocals"], signals, summed=True)
 
 

@@ -37,7 +37,7 @@ import logging
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
@@ -54,6 +54,9 @@ from .gates import ACTIVE_SHARE, GATE_LUFS, activity, fmt_gate, gate_levels, rms
 from .input_checks import note_mono_files, take_out_dc, warn_band_limited, warn_silent_stems
 from .stems_input import is_stem_file, read_stem_file, read_stems_folder
 from .tracks import check_tracks
+
+if TYPE_CHECKING:
+    from ..corpus.song import Song
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +142,16 @@ def load_song(song: str | Path | None, stems_dir: str | Path | None, sample_rate
             note_mono_files(stems_dir, folder.loader)
         mix = np.sum(np.stack(list(stems.values())), axis=0, dtype=np.float32)
         return SongAudio(str(stems_dir), sample_rate, mix, stems, summed=True)
+    return with_mix(song, stems_dir, stems, sample_rate, channels, folder)
+
+
+def with_mix(song: str | Path, stems_dir: str | Path | None, stems: dict[str, np.ndarray] | None, sample_rate: int,
+             channels: int, folder: "Song | None" = None) -> SongAudio:
+    """The mix file ``song`` decoded at ``sample_rate``/``channels`` with its ``stems`` (None: a mix alone; ``folder``:
+    the stems folder's Song as read, None for whole stems only): each stem exported from its first region placed
+    where the mix has it, mix and stems lined up, files the mix does not hold left out, a pan law's cut heard, and
+    stems at other levels than the mix holds them noted (:mod:`~mixbuddy.predict.align`,
+    :mod:`~mixbuddy.predict.tracks`)."""
     mix, native = read_audio(song)
     mix = to_channels(mend_channels(mix, song), channels)   # a dead channel or opposed polarities: heard as mono
     warn_band_limited(song, native)

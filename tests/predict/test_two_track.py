@@ -130,3 +130,37 @@ def test_a_two_track_s_silent_vocals_are_said_as_a_folder_s_stems_are(tmp_path, 
     with caplog.at_level(logging.WARNING), pytest.raises(MixbuddyError, match="the vocals stem is not active"):
         advise(None, "drums", LoudnessEngine(), stems_dir=folder)
     assert f"{folder}: the vocals stem is silent throughout (an empty or muted export?)" in caplog.text
+
+
+def test_a_mix_given_with_a_two_track_places_late_vocals_and_notes_other_levels(tmp_path, caplog, capsys):
+    """The mix is read as with a song's stems: vocals exported from their first region (12 s in) are heard where the
+    mix has them, as the same two-track written from the song's start is, and --apply renders them there; a cappella
+    vocals normalised 6 dB up against the mix are noted. Without the mix nothing places them."""
+    stems = {p.stem: sf.read(str(p), dtype="float32")[0] for p in sorted((LITHIUM / "stems").glob("*.ogg"))}
+    beat, vocals = stems["bass"] + stems["drums"] + stems["other"], stems["vocals"].copy()
+    vocals[: 12 * 44100] = 0.0                      # the vocals enter at 12 s
+    sf.write(tmp_path / "mix.wav", beat + vocals, 44100, subtype="FLOAT")
+    for name, v in (("full", vocals), ("region", vocals[12 * 44100:]), ("loud", 2.0 * vocals)):
+        (tmp_path / name).mkdir()
+        sf.write(tmp_path / name / "Beat.wav", beat, 44100, subtype="FLOAT")
+        sf.write(tmp_path / name / "Vocals.wav", v, 44100, subtype="FLOAT")
+    engine = LoudnessEngine()
+    full = advise(tmp_path / "mix.wav", "drums", engine, stems_dir=tmp_path / "full")
+    with caplog.at_level(logging.INFO):
+        late = advise(tmp_path / "mix.wav", "drums", engine, stems_dir=tmp_path / "region")
+    assert full.placed == {} and late.placed == {"vocals": 12.0} and late.anchor == "instrumental"
+    assert "the vocals stem's music is 12.000 s later in the mix" in caplog.text
+    assert [(w.start_s, w.finding) for w in late.windows] == [(w.start_s, w.finding) for w in full.windows]
+    assert advise(None, "drums", engine, stems_dir=tmp_path / "region").placed == {}
+    out = tmp_path / "fixed.wav"
+    assert main(["advise", str(tmp_path / "mix.wav"), "--stems", str(tmp_path / "region"), "--anchor", "drums",
+                 "--apply", str(out), "--json"]) == 0
+    applied = json.loads(capsys.readouterr().out)["correction"]
+    fixed, _ = sf.read(out, dtype="float32")
+    gain = np.float32(10 ** (applied["gain_db"] / 20))
+    want = beat + gain * vocals
+    assert np.max(np.abs(fixed - want * min(1.0, 0.999 / np.max(np.abs(want))))) < 2e-3
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        advise(tmp_path / "mix.wav", "drums", engine, stems_dir=tmp_path / "loud")
+    assert "holds the stems of" in caplog.text and "vocals -3.0 dB" in caplog.text
