@@ -9,7 +9,10 @@ and written from there (a region export), and the mix (their sum) as a WAV or th
 (loudness engine, anchor drums) is asked about the folder with the mix (now), and without it (as before, when the
 mix was not read), and the answers compared with its advice on the same two-track written from the song's start. Printed per case: how many, the vocals placed where they belong (within 1 ms), verdicts and advised
 moves (within 0.25 dB) matching that reference before / now, and the level check's notes. Then the vocals as a
-normalised a cappella (+6 dB), which the level check should name.
+normalised a cappella (+6 dB), which the level check should name; and, without a mix, a beat store's delivery: the
+beat as "Beat (Untagged).wav" and as "Beat (Tagged).mp3" (320 kb/s, a voice tag every 10 s) beside the vocals, asked
+with the format-twin check on (now: a two-track's files get the folder's export checks) and off (before: both
+summed), against the folder without the MP3.
 
     python benchmarks/two_track_mix.py
 """
@@ -21,7 +24,8 @@ from collections import defaultdict
 import numpy as np
 import soundfile as sf
 
-from late_stems import through_mp3   # this folder is on sys.path
+from format_twins import encoded, twin_check   # this folder is on sys.path
+from late_stems import through_mp3
 from master_stems import advised, scratch, song_stems
 from pan_law import said
 
@@ -71,6 +75,29 @@ def main() -> None:
                     print(f"{song:13s} cut {cut:4.1f} s mp3 {mp3!s:5s} reference {reference[0]} {reference[1]:+.1f} | "
                           f"before {before[0]} {before[1]:+.1f} | now {now[0]} {now[1]:+.1f} | placed {placed}",
                           flush=True)
+            store, plain = work / f"{song}-store", work / f"{song}-plain"     # a beat store's WAV and tagged MP3
+            for f in (store, plain):
+                f.mkdir()
+                sf.write(f / "Beat (Untagged).wav", beat, SR, subtype="PCM_24")
+                sf.write(f / "Vocals.wav", vocals, SR, subtype="PCM_24")
+            tagged = beat.copy()
+            for s in range(0, beat.shape[0] - 2 * SR, 10 * SR):     # a voice tag every 10 s
+                tagged[s: s + 2 * SR] += vocals[14 * SR: 16 * SR]
+            sf.write(work / "tagged.wav", tagged, SR, subtype="FLOAT")
+            encoded(work / "tagged.wav", store / "Beat (Tagged)", "mp3 320k")
+            reference = said(advised(plain)[0])
+            with twin_check(False):
+                before = said(advised(store)[0])
+            report, warned = advised(store)
+            now = said(report)
+            row = rows["the beat also as a tagged MP3 (320 kb/s), no mix"]
+            row["cases"] += 1
+            row["noted"] += any("Beat (Tagged).mp3 is Beat (Untagged).wav in another format" in w for w in warned)
+            for when, got in (("before", before), ("now", now)):
+                row[f"{when} verdict"] += got[0] == reference[0]
+                row[f"{when} move"] += got[0] == reference[0] and abs(got[1] - reference[1]) <= 0.25
+            print(f"{song:13s} beat as WAV + tagged MP3: reference {reference[0]} {reference[1]:+.1f} | before "
+                  f"{before[0]} {before[1]:+.1f} | now {now[0]} {now[1]:+.1f}", flush=True)
             loud = work / f"{song}-normalised"
             loud.mkdir()
             sf.write(loud / "Beat.wav", beat, SR, subtype="FLOAT")
@@ -86,6 +113,10 @@ def main() -> None:
     for kind, r in rows.items():
         if "normalised" in kind:          # only the note is asked of it
             print(f"| {kind} | {r['cases']} | — | — | — | {r['noted']} |")
+            continue
+        if "MP3 (320" in kind:            # nothing to place: "noted" is the MP3 left out as the WAV's twin
+            print(f"| {kind} | {r['cases']} | — | {r['before verdict']} / {r['now verdict']} | "
+                  f"{r['before move']} / {r['now move']} | MP3 left out: {r['noted']} |")
             continue
         print(f"| {kind} | {r['cases']} | {r['placed right']} | {r['before verdict']} / {r['now verdict']} | "
               f"{r['before move']} / {r['now move']} | {r['noted']} |")

@@ -8,7 +8,7 @@ both in the folder. The stems folder reader sums every file of a stem, so such a
 not see a lossy copy as the same audio, since a codec moves the peaks.
 
 Two files are *twins by name* when they sort to one stem and their names are the same once the extension, marks of a
-format ("_MP3", "(WAV)", "24bit", "320kbps", "44.1kHz") and folders named only by a format ("WAV", "MP3 320") are
+format ("_MP3", "(WAV)", "24bit", "320kbps", "44.1kHz"; a beat store's "(Untagged)") and folders named only by a format ("WAV", "MP3 320") are
 taken away. Twins by name are *one track* when their mono glimpses (:data:`~mixbuddy.corpus.export_checks.GLIMPSE_RATE`)
 correlate ``FORMAT_R`` or more at the best lag within ``FORMAT_LAG_S`` (an MP3 without its gapless header decodes
 25-50 ms late; AAC's priming likewise) and hold the same energy within ``FORMAT_DB``. Of one track the best copy is
@@ -35,9 +35,10 @@ FORMAT_R = 0.9        # twins by name whose glimpses correlate this well (at the
 FORMAT_DB = 1.0       # ... if their glimpses' energies are this close
 FORMAT_LAG_S = 0.1    # the lags looked at, either way: a codec's delay left in the decoded audio
 LOSSLESS = frozenset({".wav", ".wave", ".flac", ".aiff", ".aif", ".aifc", ".caf", ".w64", ".rf64", ".wv"})
-# a word that names a format, a bit depth, a bitrate or a rate ("24bit", "320kbps", "44.1khz" after _UNITS joins them)
+# a word that names a format, a bit depth, a bitrate or a rate ("24bit", "320kbps", "44.1khz" after _UNITS joins them),
+# or a beat store's delivery of one beat with or without its producer tag ("Beat (Untagged).wav", "Beat (Tagged).mp3")
 _FORMAT_WORD = re.compile(r"wav|mp3|flac|aiff?|aifc|ogg|oga|vorbis|m4a|aac|alac|opus|wma|caf|wv|pcm|float|lossless|"
-                          r"lossy|hq|hires|stereo|\d+(?:[.,]\d+)?(?:bits?|kbps|kbits?|kb|k|khz|hz)")
+                          r"lossy|hq|hires|stereo|tagged|untagged|\d+(?:[.,]\d+)?(?:bits?|kbps|kbits?|kb|k|khz|hz)")
 _UNITS = re.compile(r"(\d+(?:[.,]\d+)?)[\s_-]*(bits?|kbps|kbits?|kb|khz|hz|k)\b")
 
 

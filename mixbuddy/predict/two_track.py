@@ -17,9 +17,6 @@ import re
 import unicodedata
 from pathlib import Path
 
-import numpy as np
-
-from ..audio import read_audio
 from ..constants import INSTRUMENTAL, TWO_TRACK
 from ..corpus.stem_names import MINUS_ONE_TERMS, NO_VOCALS, Assigned, name_phrase
 from ..errors import MixbuddyError
@@ -91,15 +88,19 @@ def read_two_track(folder: str | Path, parts: dict[str, list[Path]], sample_rate
     a silent part warned about, a DC offset taken out and noted) and their sum as the mix; a ``mix`` file given too
     is read as with a song's stems (:func:`~mixbuddy.predict.windows.with_mix`): a part exported from its first
     region placed where the mix has it, and a part the mix holds at another level noted."""
-    signals = {}
-    for name, files in parts.items():
-        decoded = [read_audio(p, sr=sample_rate, channels=channels)[0] for p in files]
-        out = np.zeros((max(x.shape[0] for x in decoded), channels), dtype=np.float32)
-        for x in decoded:
-            out[: x.shape[0]] += x
-        signals[name] = out
-    n = max(x.shape[0] for x in signals.values())
-    signals = {k: np.pad(x, ((0, n - x.shape[0]), (0, 0))) for k, x in signals.items()}
+    from ..corpus.stems_folder import song_from_files
+    from .stems_input import folder_stems
+
+    folder = Path(folder)
+    # the folder's export checks, as for four stems (a beat given as WAV and MP3, a second copy, a bounce of the whole
+    # song, an older version): the instrumental read as the stem "other", the rest of the song but the vocals
+    song = song_from_files(folder.name, "advise", folder, {"other": parts[INSTRUMENTAL], "vocals": parts["vocals"]}, {})
+    song, stems = folder_stems(folder, sample_rate, channels, song=song)
+    if set(stems) != {"other", "vocals"}:
+        raise MixbuddyError(f"{folder}: a two-track with no {'vocals' if 'other' in stems else 'instrumental'} "
+                            "left once the files found to be copies of others are left out")
+    signals = {INSTRUMENTAL: stems["other"], "vocals": stems["vocals"]}
+    parts = {INSTRUMENTAL: list(song.loader.files["other"]), "vocals": list(song.loader.files["vocals"])}
     warn_silent_stems(folder, signals)          # as the stems of a folder are checked (predict.input_checks)
     signals = take_out_dc(folder, signals, sample_rate)
     rel = {k: " + ".join(p.relative_to(folder).as_posix() for p in v) for k, v in parts.items()}

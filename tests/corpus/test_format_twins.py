@@ -14,7 +14,8 @@ from mixbuddy.corpus.export_checks import GLIMPSE_RATE
 @pytest.mark.parametrize("name, plain", [
     ("Vocals_MP3", "vocals"), ("Vocals (WAV 24-bit)", "vocals"), ("Drums_24bit", "drums"), ("Bass 320kbps", "bass"),
     ("Keys - 44.1kHz", "keys"), ("Stems (MP3 320 kbps)", "stems"), ("WAV", ""), ("MP3 320", ""), ("Vocals 1 320kbps", "vocals 1"), ("320 MP3 Vocals", "vocals"),
-    ("Vocals 2", "vocals 2"), ("Kick 808", "kick 808"), ("Batería FLAC", "bateria"), ("Wave Pad", "wave pad")])
+    ("Vocals 2", "vocals 2"), ("Kick 808", "kick 808"), ("Batería FLAC", "bateria"), ("Wave Pad", "wave pad"),
+    ("Night Drive (Untagged)", "night drive"), ("Night Drive [Tagged] MP3", "night drive")])
 def test_unmarked_takes_format_marks_off_both_ends_only(name, plain):
     """Format words, bit depths, bitrates and rates come off the ends of a name; plain numbers and words inside it
     stay ("Wave Pad" is an instrument, "Vocals 2" a second take)."""

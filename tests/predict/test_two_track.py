@@ -164,3 +164,22 @@ def test_a_mix_given_with_a_two_track_places_late_vocals_and_notes_other_levels(
     with caplog.at_level(logging.WARNING):
         advise(tmp_path / "mix.wav", "drums", engine, stems_dir=tmp_path / "loud")
     assert "holds the stems of" in caplog.text and "vocals -3.0 dB" in caplog.text
+
+
+def test_a_two_tracks_files_get_the_folders_export_checks(tmp_path, caplog):
+    """A beat store's delivery, the beat as an untagged WAV and a tagged MP3 (a voice tag every 10 s), beside the
+    vocals: the MP3 is the same beat in another format, left out with a warning, so the beat counts once and the
+    advice is the plain two-track's (summed, the beat read 6 dB up)."""
+    plain = _two_track(tmp_path / "plain")
+    store = _two_track(tmp_path / "store", ("Night Drive Beat (Untagged)", "Vocals"))
+    beat, sr = sf.read(str(store / "Night Drive Beat (Untagged).wav"), dtype="float32")
+    vocals = sf.read(str(store / "Vocals.wav"), dtype="float32")[0]
+    for s in (0, 10, 20, 30):
+        beat[s * sr: s * sr + 2 * sr] += vocals[14 * sr: 16 * sr]
+    sf.write(store / "Night Drive Beat (Tagged).flac", beat, sr)       # lossless here; an MP3 in the shop
+    engine = LoudnessEngine()
+    with caplog.at_level(logging.WARNING):
+        report = advise(None, "drums", engine, stems_dir=store)
+    assert ("Night Drive Beat (Tagged).flac is Night Drive Beat (Untagged).wav in another format: left out, so each track counts "
+            "once") in caplog.text
+    assert report.to_dict()["windows"] == advise(None, "drums", engine, stems_dir=plain).to_dict()["windows"]
