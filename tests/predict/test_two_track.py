@@ -21,7 +21,8 @@ from predict_helpers import LITHIUM, FakeModel
 
 @pytest.mark.parametrize("name, said", [
     ("Beat.wav", True), ("Song Instrumental.wav", True), ("no_vocals.wav", True), ("Karaoke.flac", True),
-    ("Track (No Vox).wav", True), ("Off Vocal.wav", True), ("伴奏.wav", True), ("Breakbeat.wav", False),
+    ("Track (No Vox).wav", True), ("Off Vocal.wav", True), ("伴奏.wav", True), ("Night Drive (Untagged).wav", True),
+    ("Night Drive [Tagged].mp3", True), ("Breakbeat.wav", False),
     ("Drumless.wav", False), ("Vocals.wav", False), ("Keys.wav", False)])
 def test_names_instrumental(name, said):
     assert names_instrumental(name) is said
@@ -171,15 +172,15 @@ def test_a_two_tracks_files_get_the_folders_export_checks(tmp_path, caplog):
     vocals: the MP3 is the same beat in another format, left out with a warning, so the beat counts once and the
     advice is the plain two-track's (summed, the beat read 6 dB up)."""
     plain = _two_track(tmp_path / "plain")
-    store = _two_track(tmp_path / "store", ("Night Drive Beat (Untagged)", "Vocals"))
-    beat, sr = sf.read(str(store / "Night Drive Beat (Untagged).wav"), dtype="float32")
+    store = _two_track(tmp_path / "store", ("Night Drive (Untagged)", "Vocals"))
+    beat, sr = sf.read(str(store / "Night Drive (Untagged).wav"), dtype="float32")
     vocals = sf.read(str(store / "Vocals.wav"), dtype="float32")[0]
     for s in (0, 10, 20, 30):
         beat[s * sr: s * sr + 2 * sr] += vocals[14 * sr: 16 * sr]
-    sf.write(store / "Night Drive Beat (Tagged).flac", beat, sr)       # lossless here; an MP3 in the shop
+    sf.write(store / "Night Drive (Tagged).flac", beat, sr)       # lossless here; an MP3 in the shop
     engine = LoudnessEngine()
     with caplog.at_level(logging.WARNING):
         report = advise(None, "drums", engine, stems_dir=store)
-    assert ("Night Drive Beat (Tagged).flac is Night Drive Beat (Untagged).wav in another format: left out, so each track counts "
+    assert ("Night Drive (Tagged).flac is Night Drive (Untagged).wav in another format: left out, so each track counts "
             "once") in caplog.text
     assert report.to_dict()["windows"] == advise(None, "drums", engine, stems_dir=plain).to_dict()["windows"]
