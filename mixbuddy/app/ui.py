@@ -36,7 +36,9 @@ PAGE_WORDS = (("give the stems folder with --stems DIR", "add the song's stem fi
               ("(drop --absent)", f"(tick none of '{ABSENT_LABEL}')"), ("--absent ", f"'{ABSENT_LABEL}': "),
               ("make it the anchor: --anchor ", "choose it as the Anchor: "), (" or --anchor ", " or "),
               (", or say which file is which: --map 'drums=Audio 1' --map 'bass=Audio 2' ..., or a mapping file with "
-               "--mapping)", f", or say which file is which in the box '{HAND_LABEL}')"), ("--map ", "the line "),
+               "--mapping)", f", or say which file is which in the box '{HAND_LABEL}')"),
+              ("with --map, e.g. --map ", f"in the box '{HAND_LABEL}', e.g. "), (" or --map ", " or "),
+              ("--map ", "the line "),
               ("(drop --map)", f"(empty the box '{HAND_LABEL}')"), ("--checkpoint ", "the engine "),
               # advise's notes on a stems folder, as the page's Stems box has it
               ("move it out of the folder", "take it out of the Stems box"), ("give the stems alone",

@@ -33,7 +33,7 @@ _INSTRUMENTAL = re.compile(NO_VOCALS + r"|\b(?:beats?|backing track|untagged|tag
 # a vocal take named by its part of the song, as vocal sessions over a beat are ("Hook.wav", "Verse 1.wav", "Hook
 # Dbl.wav"): read as the vocals beside an instrumental when the name holds nothing else (not "Chorus Gtr.wav")
 SECTION_WORDS = frozenset("hook hooks verse verses chorus choruses prechorus refrain dbl dbls double doubles stack "
-                          "stacks dub dubs punch punches".split())
+                          "stacks dub dubs punch punches lead leads".split())     # "Lead.wav" beside "Adlibs.wav"
 _TAKE_WORDS = frozenset("pre in main take takes tk pt part comp final left right l r mono".split())
 
 

@@ -229,6 +229,10 @@ def cut_windows(audio: SongAudio, anchor: str, window_s: float = 10.0, hop_s: fl
                    "Drums.wav, Bass.wav, Vocals.wav, or say which file is which: --map 'drums=Audio 1' --map "
                    "'bass=Audio 2' ..., or a mapping file with --mapping)"
                    if set(audio.stems) == {"other"} else "")
+        if set(audio.stems) == {"other", "vocals"}:
+            unnamed = (" (a beat and its vocals? A folder of an instrumental and vocal files only is judged as a "
+                       "two-track: say which part a file is with --map, e.g. --map 'instrumental=Beat' or --map "
+                       "'vocals=Lead')")
         raise MixbuddyError(f"{audio.source}: there is no {anchor!r} stem to use as the anchor; "
                             f"the stems found are {sorted(audio.stems)}{unnamed}")
     targets = [s for s in TARGET_STEMS if s != anchor]

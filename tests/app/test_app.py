@@ -487,3 +487,13 @@ def test_stem_files_given_their_stems_in_the_page_box(tmp_path):
     with pytest.raises(MixbuddyError, match="^'Stems by hand' gives stem files their stems: add the files in the Stems "
                                             "box, or empty that box$"):
         service.advise(str(LITHIUM / "mix.ogg"), None, "drums", by_hand="bass=Audio 1")
+
+
+def test_the_two_track_hint_names_the_pages_box():
+    from mixbuddy.app.ui import page_words
+
+    said = page_words("x: the stems found are ['other', 'vocals'] (a beat and its vocals? A folder of an instrumental "
+                      "and vocal files only is judged as a two-track: say which part a file is with --map, e.g. --map "
+                      "'instrumental=Beat' or --map 'vocals=Lead')", {})
+    assert said.endswith("say which part a file is in the box 'Stems by hand', e.g. 'instrumental=Beat' or "
+                         "'vocals=Lead')") and "--" not in said

@@ -11,6 +11,7 @@ import soundfile as sf
 from corpus_fixtures import write_stem_file
 from mixbuddy.cli import main
 from mixbuddy.constants import TWO_TRACK
+from mixbuddy.corpus.stem_names import parse_assignments
 from mixbuddy.errors import ConfigError, MixbuddyError
 from mixbuddy.predict.advise import advise
 from mixbuddy.predict.engines import LoudnessEngine, ModelEngine
@@ -184,3 +185,19 @@ def test_a_two_tracks_files_get_the_folders_export_checks(tmp_path, caplog):
     assert ("Night Drive (Tagged).flac is Night Drive (Untagged).wav in another format: left out, so each track counts "
             "once") in caplog.text
     assert report.to_dict()["windows"] == advise(None, "drums", engine, stems_dir=plain).to_dict()["windows"]
+
+
+def test_a_lead_vocal_take_and_a_folder_that_is_not_quite_a_two_track(tmp_path):
+    """"Lead.wav" beside a beat and "Adlibs.wav" is a vocal take; a file that is neither part ("Lead Synth.wav")
+    makes the folder no two-track, and the error says how to tell it which part a file is."""
+    folder = _two_track(tmp_path / "takes", ("Beat", "Lead"), extra=())
+    write_stem_file(folder / "Adlibs.wav", sf.read(str(folder / "Lead.wav"), dtype="float32")[0] * 0.5, 44100)
+    assert [p.name for p in two_track_files(folder)["vocals"]] == ["Adlibs.wav", "Lead.wav"]
+    (folder / "Lead.wav").rename(folder / "Lead Synth.wav")
+    assert two_track_files(folder) is None
+    with pytest.raises(MixbuddyError, match=r"the stems found are \['other', 'vocals'\] \(a beat and its vocals\? A "
+                                            r"folder of an instrumental and vocal files only is judged as a two-track: "
+                                            r"say which part a file is with --map, e.g\. --map 'instrumental=Beat' or "
+                                            r"--map 'vocals=Lead'\)$"):
+        advise(None, "drums", LoudnessEngine(), stems_dir=folder)
+    assert two_track_files(folder, parse_assignments(["vocals=Lead Synth"])) is not None
