@@ -9,7 +9,9 @@ and written from there (a region export), and the mix (their sum) as a WAV or th
 (loudness engine, anchor drums) is asked about the folder with the mix (now), and without it (as before, when the
 mix was not read), and the answers compared with its advice on the same two-track written from the song's start. Printed per case: how many, the vocals placed where they belong (within 1 ms), verdicts and advised
 moves (within 0.25 dB) matching that reference before / now, and the level check's notes. Then the vocals as a
-normalised a cappella (+6 dB), which the level check should name; and, without a mix, a beat store's delivery: the
+normalised a cappella (+6 dB), which the level check should name; the vocals as a mono file with a mix that pans them
+centre under a -3 dB pan law, asked with ``PAN_LAWS`` empty (before) and as shipped (now: the two-track's files go
+through the same checks as a stems folder's), against the vocals written as the mix holds them; and, without a mix, a beat store's delivery: the
 beat as "Beat (Untagged).wav" and as "Beat (Tagged).mp3" (320 kb/s, a voice tag every 10 s) beside the vocals, asked
 with the format-twin check on (now: a two-track's files get the folder's export checks) and off (before: both
 summed), against the folder without the MP3.
@@ -23,6 +25,8 @@ from collections import defaultdict
 
 import numpy as np
 import soundfile as sf
+
+import mixbuddy.predict.pan_law as pan_law
 
 from format_twins import encoded, twin_check   # this folder is on sys.path
 from late_stems import through_mp3
@@ -75,6 +79,30 @@ def main() -> None:
                     print(f"{song:13s} cut {cut:4.1f} s mp3 {mp3!s:5s} reference {reference[0]} {reference[1]:+.1f} | "
                           f"before {before[0]} {before[1]:+.1f} | now {now[0]} {now[1]:+.1f} | placed {placed}",
                           flush=True)
+            mono, held = work / f"{song}-mono", work / f"{song}-held"   # the vocals a mono file, the mix at -3 dB
+            centred = np.float32(np.sqrt(0.5)) * np.repeat(vocals.mean(axis=1, keepdims=True), 2, axis=1)
+            for f, v in ((mono, vocals.mean(axis=1)), (held, centred)):
+                f.mkdir()
+                sf.write(f / "Beat.wav", beat, SR, subtype="FLOAT")
+                sf.write(f / "Vocals.wav", v, SR, subtype="FLOAT")
+            sf.write(work / "mix.wav", (beat + centred).astype(np.float32), SR, subtype="FLOAT")
+            reference = said(advised(held, work / "mix.wav")[0])
+            laws = pan_law.PAN_LAWS
+            pan_law.PAN_LAWS = ()
+            try:
+                before = said(advised(mono, work / "mix.wav")[0])
+            finally:
+                pan_law.PAN_LAWS = laws
+            report = advised(mono, work / "mix.wav")[0]
+            now = said(report)
+            row = rows["the vocals a mono file, the mix with a -3 dB pan law"]
+            row["cases"] += 1
+            row["noted"] += set(report.panned) == {"vocals"} and abs(report.panned["vocals"] + 3.0) <= 0.1
+            for when, got in (("before", before), ("now", now)):
+                row[f"{when} verdict"] += got[0] == reference[0]
+                row[f"{when} move"] += got[0] == reference[0] and abs(got[1] - reference[1]) <= 0.25
+            print(f"{song:13s} mono vocals, -3 dB pan law: reference {reference[0]} {reference[1]:+.1f} | before "
+                  f"{before[0]} {before[1]:+.1f} | now {now[0]} {now[1]:+.1f} | panned {report.panned}", flush=True)
             store, plain = work / f"{song}-store", work / f"{song}-plain"     # a beat store's WAV and tagged MP3
             for f in (store, plain):
                 f.mkdir()
@@ -113,6 +141,10 @@ def main() -> None:
     for kind, r in rows.items():
         if "normalised" in kind:          # only the note is asked of it
             print(f"| {kind} | {r['cases']} | — | — | — | {r['noted']} |")
+            continue
+        if "pan law" in kind:             # nothing to place: "noted" is the vocals heard 3 dB down
+            print(f"| {kind} | {r['cases']} | — | {r['before verdict']} / {r['now verdict']} | "
+                  f"{r['before move']} / {r['now move']} | heard at the mix's level: {r['noted']} |")
             continue
         if "MP3 (320" in kind:            # nothing to place: "noted" is the MP3 left out as the WAV's twin
             print(f"| {kind} | {r['cases']} | — | {r['before verdict']} / {r['now verdict']} | "

@@ -176,8 +176,9 @@ def join_pair(left: np.ndarray, right: np.ndarray, channels: int) -> np.ndarray:
 
 def song_from_files(song_id: str, split: str, folder: Path, files: Mapping[str, Sequence[Path]],
                     meta: dict) -> Song:
-    """Build a lazy Song from ``stem -> files``; reads only the file headers (errors name the file)."""
-    files = {s: tuple(sorted(files[s])) for s in STEMS if files.get(s)}
+    """Build a lazy Song from ``stem -> files``; reads only the file headers (errors name the file). The stems come
+    in the order of ``STEMS``, any other part (a two-track's "instrumental") after them."""
+    files = {s: tuple(sorted(files[s])) for s in (*STEMS, *(k for k in files if k not in STEMS)) if files.get(s)}
     if not files:
         raise CorpusError(f"{folder}: no stem files found")
     infos: dict[Path, tuple[int, int, int]] = {}

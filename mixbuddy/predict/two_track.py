@@ -20,7 +20,7 @@ from pathlib import Path
 from ..constants import INSTRUMENTAL, TWO_TRACK
 from ..corpus.stem_names import MINUS_ONE_TERMS, NO_VOCALS, Assigned, name_phrase
 from ..errors import MixbuddyError
-from .input_checks import take_out_dc, warn_silent_stems
+from .input_checks import note_mono_files, take_out_dc, warn_silent_stems
 from .windows import SongAudio, with_mix
 
 log = logging.getLogger(__name__)
@@ -93,22 +93,20 @@ def read_two_track(folder: str | Path, parts: dict[str, list[Path]], sample_rate
     from .stems_input import folder_stems
 
     folder = Path(folder)
-    # the folder's export checks, as for four stems (a beat given as WAV and MP3, a second copy, a bounce of the whole
-    # song, an older version): the instrumental read as the stem "other", the rest of the song but the vocals
-    song = song_from_files(folder.name, "advise", folder, {"other": parts[INSTRUMENTAL], "vocals": parts["vocals"]}, {})
-    song, stems = folder_stems(folder, sample_rate, channels, song=song)
-    if set(stems) != {"other", "vocals"}:
-        raise MixbuddyError(f"{folder}: a two-track with no {'vocals' if 'other' in stems else 'instrumental'} "
+    # the folder's export checks, as for four stems: a beat given as WAV and MP3, a second copy, an older version
+    song = song_from_files(folder.name, "advise", folder, parts, {})
+    song, signals = folder_stems(folder, sample_rate, channels, song=song)
+    if set(signals) != set(TWO_TRACK):
+        raise MixbuddyError(f"{folder}: a two-track with no {'vocals' if INSTRUMENTAL in signals else INSTRUMENTAL} "
                             "left once the files found to be copies of others are left out")
-    signals = {INSTRUMENTAL: stems["other"], "vocals": stems["vocals"]}
-    parts = {INSTRUMENTAL: list(song.loader.files["other"]), "vocals": list(song.loader.files["vocals"])}
     warn_silent_stems(folder, signals)          # as the stems of a folder are checked (predict.input_checks)
     signals = take_out_dc(folder, signals, sample_rate)
-    rel = {k: " + ".join(p.relative_to(folder).as_posix() for p in v) for k, v in parts.items()}
+    rel = {k: " + ".join(p.relative_to(folder).as_posix() for p in v) for k, v in song.loader.files.items()}
     log.info("%s: a two-track, the instrumental (%s) and the vocals (%s): the vocals are judged against the "
              "instrumental", folder, rel[INSTRUMENTAL], rel["vocals"])
-    if mix is not None:
-        return with_mix(mix, folder, signals, sample_rate, channels)
+    if mix is not None:        # each file of the vocals checked against the mix, a pan law's cut heard
+        return with_mix(mix, folder, signals, sample_rate, channels, song)
+    note_mono_files(folder, song.loader)
     return SongAudio(str(folder), sample_rate, signals[INSTRUMENTAL] + signals["vocals"], signals, summed=True)
 
 

@@ -201,3 +201,19 @@ def test_a_lead_vocal_take_and_a_folder_that_is_not_quite_a_two_track(tmp_path):
                                             r"--map 'vocals=Lead'\)$"):
         advise(None, "drums", LoudnessEngine(), stems_dir=folder)
     assert two_track_files(folder, parse_assignments(["vocals=Lead Synth"])) is not None
+
+
+def test_mono_vocals_in_a_two_track_are_noted_and_with_the_mix_heard_at_its_pan_law(tmp_path, caplog):
+    stems = {p.stem: sf.read(str(p), dtype="float32")[0] for p in sorted((LITHIUM / "stems").glob("*.ogg"))}
+    beat, mono = stems["bass"] + stems["drums"] + stems["other"], stems["vocals"].mean(axis=1)
+    (tmp_path / "song").mkdir()
+    sf.write(tmp_path / "song" / "Beat.wav", beat, 44100, subtype="FLOAT")
+    sf.write(tmp_path / "song" / "Vocals.wav", mono, 44100, subtype="FLOAT")
+    sf.write(tmp_path / "mix.wav", beat + np.float32(np.sqrt(0.5)) * mono[:, None], 44100, subtype="FLOAT")
+    engine = LoudnessEngine()
+    with caplog.at_level(logging.INFO):
+        alone = advise(None, "drums", engine, stems_dir=tmp_path / "song")
+    assert alone.panned == {} and "mono files among stereo ones in vocals (1 of 1 file)" in caplog.text
+    with_mix = advise(tmp_path / "mix.wav", "drums", engine, stems_dir=tmp_path / "song")
+    assert set(with_mix.panned) == {"vocals"} and abs(with_mix.panned["vocals"] + 3.0) < 0.05
+    assert with_mix.verdict.finding.gain_db > alone.verdict.finding.gain_db + 1.0     # 3 dB quieter than read
