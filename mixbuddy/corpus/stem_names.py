@@ -98,7 +98,8 @@ RETURN_WORDS = frozenset("reverb reverbs verb verbs rvb delay delays dly echo re
 # instrumental, a karaoke or "minus one" track, a drummer's "drumless" play-along (words in order, camelCase split)
 _WITHOUT = r"\b(?:no|without|minus|sans|sin|ohne|senza|sem) (?:the )?(?:lead )?"
 NO_VOCALS = (_WITHOUT + r"(?:vocals?|vox|voc|voice|gesang|voz|voix)\b|"     # the song without its vocals, by name
-             r"\b(?:instrumentals?|accompaniment|karaoke|minus ?one|off ?vocals?)\b")
+             r"\b(?:instrumentals?|accompaniment|karaoke|minus ?one|off ?vocals?|(?:un)?tagged)\b")
+# ("(Untagged)", "(Tagged)": a beat store's beat, with or without the producer's voice tag)
 _MINUS_ONE = re.compile(NO_VOCALS + "|" + _WITHOUT + r"(?:drums?|bass|bateria|batterie|schlagzeug)\b|"
                         r"\b(?:drum|bass|vocal|vox)less\b")
 MINUS_ONE_TERMS = ("オフボーカル", "インスト", "カラオケ", "伴奏", "纯音乐", "純音樂", "반주", "인스트")

@@ -26,8 +26,8 @@ from .windows import SongAudio, with_mix
 log = logging.getLogger(__name__)
 
 # the song without its vocals, by name: "Instrumental", "Beat", "Karaoke", "Song (No Vocals)", "no_vocals", a beat
-# store's "Night Drive (Untagged)" (with or without the producer's voice tag)
-_INSTRUMENTAL = re.compile(NO_VOCALS + r"|\b(?:beats?|backing track|untagged|tagged)\b")
+# store's "Night Drive (Untagged)"
+_INSTRUMENTAL = re.compile(NO_VOCALS + r"|\b(?:beats?|backing track)\b")
 
 
 # a vocal take named by its part of the song, as vocal sessions over a beat are ("Hook.wav", "Verse 1.wav", "Hook

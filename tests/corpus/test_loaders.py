@@ -545,7 +545,7 @@ def test_an_effect_return_exported_with_the_tracks_is_left_out_with_a_warning(tm
     ("シンセ.wav", None), ("カスタム シンセ.wav", None), ("人声.wav", "vocals"), ("架子鼓.wav", "drums"),
     ("低音鼓.wav", "drums"), ("贝斯.wav", "bass"), ("보컬.wav", "vocals"), ("베이스 드럼.wav", "drums"), ("베이스.wav", "bass"),
     ("기타.wav", None), ("no_vocals.wav", ""), ("NoDrums.wav", ""), ("Song (Drumless).wav", ""), ("Instrumental.wav", ""),
-    ("Karaoke Version.mp3", ""), ("Track (Minus One).wav", ""), ("オフボーカル.wav", ""), ("Drums no reverb.wav", "drums"),
+    ("Karaoke Version.mp3", ""), ("Night Drive (Untagged).wav", ""), ("Track (Minus One).wav", ""), ("オフボーカル.wav", ""), ("Drums no reverb.wav", "drums"),
     ("Bass No Comp.wav", "bass"), ("Inst 1.wav", None), ("Acapella.wav", "vocals"), ("Shakers.wav", "drums"),
     ("Tops.wav", "drums"), ("TopLoop.wav", "drums"), ("Top Loop 2.wav", "drums"), ("Rims.wav", "drums"),
     ("Basslines.wav", "bass"), ("Choirs.wav", "vocals"), ("Topline.wav", None), ("08_Room.wav", "drums"),
