@@ -8,8 +8,8 @@ both in the folder. The stems folder reader sums every file of a stem, so such a
 not see a lossy copy as the same audio, since a codec moves the peaks.
 
 Two files are *twins by name* when they sort to one stem and their names are the same once the extension, marks of a
-format ("_MP3", "(WAV)", "24bit", "320kbps", "44.1kHz"; a beat store's "(Untagged)") and folders named only by a format ("WAV", "MP3 320") are
-taken away. Twins by name are *one track* when their mono glimpses (:data:`~mixbuddy.corpus.export_checks.GLIMPSE_RATE`)
+format ("_MP3", "(WAV)", "24bit", "320kbps", "44.1kHz"; a beat store's "(Untagged)") and folders named only by a
+format ("WAV", "MP3 320") are taken away. Twins by name are *one track* when their mono glimpses (:data:`~mixbuddy.corpus.export_checks.GLIMPSE_RATE`)
 correlate ``FORMAT_R`` or more at the best lag within ``FORMAT_LAG_S`` (an MP3 without its gapless header decodes
 25-50 ms late; AAC's priming likewise) and hold the same energy within ``FORMAT_DB``. Of one track the best copy is
 kept: lossless before lossy, then the higher sample rate, then more bytes per second and channel (bit depth, or a

@@ -7,7 +7,8 @@ answers it with a prior over two parts, fitted like the four-stem one on the sam
 drums, bass and other summed and measured as one signal (``mixbuddy advise-prior --two-track``: summing the stems'
 own loudness instead reads the real-dev songs' instrumentals up to 4.6 dB too loud, since a stem that plays part of
 a window is measured over the part it plays; ``python benchmarks/two_track.py``). The instrumental is the anchor; the
-vocals are the stem judged.
+vocals are the stem judged. The parts are read as a stems folder's stems are, with its export checks, and a mix given
+too as with four stems (``python benchmarks/two_track_mix.py``).
 """
 from __future__ import annotations
 
@@ -85,10 +86,12 @@ def named_as_the_song(path: Path, files: list[Path]) -> bool:
 
 def read_two_track(folder: str | Path, parts: dict[str, list[Path]], sample_rate: int, channels: int,
                    mix: str | Path | None = None) -> SongAudio:
-    """The two-track's parts at ``sample_rate``/``channels`` (each the sum of its files, the shorter zero-padded;
-    a silent part warned about, a DC offset taken out and noted) and their sum as the mix; a ``mix`` file given too
-    is read as with a song's stems (:func:`~mixbuddy.predict.windows.with_mix`): a part exported from its first
-    region placed where the mix has it, and a part the mix holds at another level noted."""
+    """The two-track's parts at ``sample_rate``/``channels``, read as a song of two stems is (each the sum of its
+    files, the shorter zero-padded, with the stems folder's export checks: a file given in two formats, a copy, an
+    older version left out; a silent part warned about, a DC offset taken out and noted, mono files noted), and their
+    sum as the mix; a ``mix`` file given too is read as with a song's stems
+    (:func:`~mixbuddy.predict.windows.with_mix`): a part exported from its first region placed where the mix has it,
+    each vocal file fitted against the mix, a pan law's cut heard, a part the mix holds at another level noted."""
     from ..corpus.stems_folder import song_from_files
     from .stems_input import folder_stems
 
