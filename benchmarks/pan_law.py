@@ -5,7 +5,8 @@ much lower in its mix. For each song (the three real-dev songs and the bundled e
 stems in turn, that stem is written as a mono file (the mean of its channels) beside the other stems as stereo files,
 and a mix is bounced with the mono track centred under a pan law: -3 dB (Pro Tools, Cubase, Studio One), -2.5 dB
 (Pro Tools before 8.1), -6 dB, 0 dB (Logic's "-3 dB compensated", Reaper: nothing to correct), -3 dB through MP3
-(128 kb/s), and -3 dB with the track also 2 dB up before the pan (a gap of -1 dB, no pan law's: only noted).
+(128 kb/s), -3 dB with the track also 2 dB up before the pan (a gap of -1 dB, no pan law's: only noted), and -3 and
+0 dB with the mix mastered to -22 LUFS (``master_mix``: a touch of limiting).
 ``advise`` (loudness engine, anchor drums) is asked about the mix with the folder before (``PAN_LAWS`` empty: the
 stem heard at its file's level, the gap only noted) and now (``mixbuddy.predict.pan_law``), and the answer is compared
 with its advice on the stems as the mix holds them (that stem written as a stereo file at its level in the mix, given
@@ -23,6 +24,7 @@ import numpy as np
 import soundfile as sf
 
 import mixbuddy.predict.pan_law as pan_law
+from mixbuddy.data.render import master_mix
 
 from late_stems import through_mp3   # this folder is on sys.path
 from master_stems import advised, scratch, song_stems
@@ -30,7 +32,8 @@ from master_stems import advised, scratch, song_stems
 SR = 44100
 MIXES = (("-3 dB pan law", -3.0, False), ("-2.5 dB pan law", -2.5, False), ("-6 dB pan law", -6.0, False),
          ("0 dB at the centre", 0.0, False), ("-3 dB pan law, mix through MP3", -3.0, True),
-         ("-3 dB pan law, the track 2 dB up", -1.0, False))
+         ("-3 dB pan law, the track 2 dB up", -1.0, False), ("-3 dB pan law, mix mastered to -22 LUFS", -3.0, -22.0),
+         ("0 dB at the centre, mix mastered to -22 LUFS", 0.0, -22.0))
 
 
 def said(report) -> tuple[str, float]:
@@ -62,11 +65,15 @@ def main() -> None:
                             sf.write(f / f"{k}.wav", y, SR, subtype="FLOAT")
                 sf.write(folder / f"{name}.wav", mono, SR, subtype="FLOAT")
                 rest = np.sum([y for k, y in stems.items() if k != name], axis=0)
-                for kind, law_db, mp3 in MIXES:
+                for kind, law_db, how in MIXES:
                     track = np.float32(10 ** (law_db / 20)) * np.repeat(mono[:, None], 2, axis=1)
                     mix = (rest + track).astype(np.float32)
                     mix_file = work / "mix.wav"
-                    sf.write(mix_file, through_mp3(mix) if mp3 else mix, SR, subtype="FLOAT")
+                    if how is True:         # through MP3
+                        mix = through_mp3(mix)
+                    elif how:               # a master's loudness (LUFS): a touch of limiting
+                        mix = master_mix(mix, SR, float(how))
+                    sf.write(mix_file, mix, SR, subtype="FLOAT")
                     sf.write(held / f"{name}.wav", track, SR, subtype="FLOAT")
                     reference = said(advised(held, mix_file)[0])
                     laws = pan_law.PAN_LAWS
