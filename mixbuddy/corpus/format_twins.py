@@ -127,6 +127,16 @@ def format_twins(glimpses: Mapping[Path, np.ndarray], files: Mapping[str, Sequen
     return found
 
 
+def without_twins(loader, source: str | Path) -> tuple[list[Twin], dict[Path, np.ndarray], dict[str, list[Path]]]:
+    """(the :func:`format_twins` of a folder's files as its ``loader`` read them, with their glimpses, their glimpses
+    and each stem's files without the other formats of a track): what the other export checks look at, each track
+    once."""
+    twins = format_twins(loader.glimpses, loader.files, source, loader.file_rates, loader.file_channels)
+    gone = {t.path for t in twins if t.same}
+    return (twins, {p: g for p, g in loader.glimpses.items() if p not in gone},
+            {k: [p for p in v if p not in gone] for k, v in loader.files.items()})
+
+
 def warn_twins(folder: str | Path, twins: Sequence[Twin], done: str) -> None:
     """Say which files are other formats of a file kept (:attr:`Twin.same`: one warning for them all, with what was
     ``done`` with them), and name each pair of twins by name that do not hold the same audio (both kept)."""

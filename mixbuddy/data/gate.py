@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..audio import resample, to_channels
-from ..corpus.format_twins import format_twins, warn_twins
+from ..corpus.format_twins import warn_twins, without_twins
 from ..corpus.song import Song
 from ..corpus.export_checks import (bus_files, mix_files, named_copies, one_part_files, warn_copy_file, warn_mix_file,
                                      warn_one_part, warn_peaks)
@@ -125,12 +125,9 @@ def analyse_song(song: Song, cfg: DataConfig) -> SongChunks:
         warn_peaks(song.source or song.id, song.loader.peaks, song.loader.flat)
     if getattr(song.loader, "glimpses", None):     # a stems folder's song: a bounce in "other", a group track, a copy?
         loader = song.loader
-        twins = format_twins(loader.glimpses, loader.files, song.source, loader.file_rates, loader.file_channels)
+        twins, glimpses, files = without_twins(loader, song.source)     # the other checks look at each track once
         warn_twins(song.source, twins, "this build sums each with its track, so the track counts twice; take the "
                    "other formats out of the folder and build again")
-        gone = {t.path for t in twins if t.same}            # the other checks look at each track once
-        glimpses = {p: g for p, g in loader.glimpses.items() if p not in gone}
-        files = {k: [p for p in v if p not in gone] for k, v in loader.files.items()}
         for path, r in mix_files(glimpses, files.get("other", ())):
             warn_mix_file(Path(song.source), path, r, "this build sums it into 'other'; take it out of the folder "
                           "and build again")

@@ -21,7 +21,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..audio import audio_info, read_audio, write_audio
+from ..audio import read_audio, write_audio
 from ..corpus.stem_names import Assigned
 from ..corpus.stems_folder import effect_returns
 from ..data.render import DEFAULT_CEILING, RENDER_EXTENSIONS
@@ -109,8 +109,8 @@ def render_correction(stems: str | Path, correction: Correction, output: str | P
             song = stem_file_info(opened)
             audio, rate = song.stems(None, 2, pad=True), song.sample_rate
         elif parts := two_track_files(opened, mapping):   # the instrumental and the vocals, at their highest rate
-            rate = max(audio_info(p)[0] for files in parts.values() for p in files)
-            audio = read_two_track(opened, parts, rate, 2).stems
+            two = read_two_track(opened, parts, None, 2)
+            audio, rate = two.stems, two.sample_rate
         else:       # as advise read it: a bounce of the whole song among the files left out
             song, audio = folder_stems(opened, None, 2, mapping, say=False, skip=left_out)
             rate = song.sample_rate

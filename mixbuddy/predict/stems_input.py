@@ -66,7 +66,7 @@ def folder_stems(folder: str | Path, sample_rate: int | None, channels: int,
     folders: :mod:`mixbuddy.corpus.format_twins`), the best format kept."""
     from ..corpus.export_checks import (bus_files, mix_files, named_copies, one_part_files, warn_copy_file, warn_mix_file,
                                          warn_one_part)
-    from ..corpus.format_twins import format_twins, warn_twins
+    from ..corpus.format_twins import warn_twins, without_twins
     from ..corpus.stems_folder import song_from_files
 
     song = song or stems_song(folder, mapping)
@@ -76,10 +76,9 @@ def folder_stems(folder: str | Path, sample_rate: int | None, channels: int,
     song.loader.glimpse = sum(map(len, song.loader.files.values())) >= 3   # no check looks at fewer files
     stems = {n: song.stem(n, sample_rate, channels) for n in song.stem_names}    # fitted to one length below
     loader = song.loader
-    twins = format_twins(loader.glimpses, loader.files, folder, loader.file_rates, loader.file_channels)
+    twins, glimpses, files = without_twins(loader, folder)
     gone = {t.path for t in twins if t.same}           # "Vocals.mp3" beside "Vocals.wav": the best format kept
-    glimpses = {p: g for p, g in loader.glimpses.items() if p not in gone}
-    mixes = mix_files(glimpses, [p for p in loader.files.get("other", ()) if p not in gone])
+    mixes = mix_files(glimpses, files.get("other", ()))
     copies = named_copies({p: g for p, g in glimpses.items() if p not in {m for m, _ in mixes}},
                           loader.peaks, loader.pairs)   # only one named as a copy (or an a cappella) goes
     gone |= {m for m, _ in mixes} | {c for c, _, named in copies if named}

@@ -21,8 +21,7 @@ from pathlib import Path
 from ..constants import INSTRUMENTAL, TWO_TRACK
 from ..corpus.stem_names import MINUS_ONE_TERMS, NO_VOCALS, Assigned, name_phrase
 from ..errors import MixbuddyError
-from .input_checks import note_mono_files, take_out_dc, warn_silent_stems
-from .windows import SongAudio, with_mix
+from .windows import SongAudio, stems_audio
 
 log = logging.getLogger(__name__)
 
@@ -84,9 +83,10 @@ def named_as_the_song(path: Path, files: list[Path]) -> bool:
         name_phrase(p.name).startswith(title + " ") for p in files if p != path)
 
 
-def read_two_track(folder: str | Path, parts: dict[str, list[Path]], sample_rate: int, channels: int,
+def read_two_track(folder: str | Path, parts: dict[str, list[Path]], sample_rate: int | None, channels: int,
                    mix: str | Path | None = None) -> SongAudio:
-    """The two-track's parts at ``sample_rate``/``channels``, read as a song of two stems is (each the sum of its
+    """The two-track's parts at ``sample_rate`` (None: their files' highest)/``channels``, read as a song of two
+    stems is (each the sum of its
     files, the shorter zero-padded, with the stems folder's export checks: a file given in two formats, a copy, an
     older version left out; a silent part warned about, a DC offset taken out and noted, mono files noted), and their
     sum as the mix; a ``mix`` file given too is read as with a song's stems
@@ -102,15 +102,10 @@ def read_two_track(folder: str | Path, parts: dict[str, list[Path]], sample_rate
     if set(signals) != set(TWO_TRACK):
         raise MixbuddyError(f"{folder}: a two-track with no {'vocals' if INSTRUMENTAL in signals else INSTRUMENTAL} "
                             "left once the files found to be copies of others are left out")
-    warn_silent_stems(folder, signals)          # as the stems of a folder are checked (predict.input_checks)
-    signals = take_out_dc(folder, signals, sample_rate)
     rel = {k: " + ".join(p.relative_to(folder).as_posix() for p in v) for k, v in song.loader.files.items()}
     log.info("%s: a two-track, the instrumental (%s) and the vocals (%s): the vocals are judged against the "
              "instrumental", folder, rel[INSTRUMENTAL], rel["vocals"])
-    if mix is not None:        # each file of the vocals checked against the mix, a pan law's cut heard
-        return with_mix(mix, folder, signals, sample_rate, channels, song)
-    note_mono_files(folder, song.loader)
-    return SongAudio(str(folder), sample_rate, signals[INSTRUMENTAL] + signals["vocals"], signals, summed=True)
+    return stems_audio(mix, folder, signals, sample_rate or song.sample_rate, channels, song)
 
 
 def for_two_track(engine, anchor: str, folder: str | Path):

@@ -133,11 +133,20 @@ def load_song(song: str | Path | None, stems_dir: str | Path | None, sample_rate
             return SongAudio(str(stems_dir), sample_rate, file_mix, take_out_dc(stems_dir, stems, sample_rate))
     elif stems_dir is not None:
         folder, stems = read_stems_folder(stems_dir, sample_rate, channels, mapping)
-    if stems is not None:
-        warn_silent_stems(stems_dir, stems)
-        stems = take_out_dc(stems_dir, stems, sample_rate)
+    if stems is None:
+        assert song is not None
+        return with_mix(song, None, None, sample_rate, channels)
+    return stems_audio(song, stems_dir, stems, sample_rate, channels, folder)
+
+
+def stems_audio(song: str | Path | None, stems_dir: str | Path, stems: dict[str, np.ndarray], sample_rate: int,
+                channels: int, folder: "Song | None" = None) -> SongAudio:
+    """A song's decoded ``stems`` (of the folder or file ``stems_dir``; ``folder``: a stems folder's Song as read) as
+    advise hears them: a silent one warned about, a DC offset taken out; with the mix file ``song`` as
+    :func:`with_mix` reads it, else summed into the mix, with mono files among stereo ones noted."""
+    warn_silent_stems(stems_dir, stems)
+    stems = take_out_dc(stems_dir, stems, sample_rate)
     if song is None:
-        assert stems is not None
         if folder is not None:      # without the mix nothing measures how the DAW panned its mono tracks
             note_mono_files(stems_dir, folder.loader)
         mix = np.sum(np.stack(list(stems.values())), axis=0, dtype=np.float32)
