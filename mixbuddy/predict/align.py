@@ -16,8 +16,10 @@ up to 0.86).
 
 :func:`line_up` acts on it: a mix matching at a shift of at least ``MIN_SHIFT_S`` with ``r >= ALIGN_R``,
 clearly better than as given, is lined up (the part only one of them holds is left out) with a warning; a
-mix that matches only loosely (``r < ALIGN_R``) is used as given with a warning (another song or version,
-or stems of the mix missing from the folder); then the two are trimmed to the same length (warned about
+mix that matches only loosely (``r < ALIGN_R``) is first matched again with each set of the stems turned over
+(:func:`flipped_match`: a stem the mix holds in opposite polarity, :mod:`mixbuddy.predict.polarity`), and lined up
+by that match when it is trusted, else used as given with a warning (another song or version, or stems of the mix
+missing from the folder); then the two are trimmed to the same length (warned about
 when they differ by more than 50 ms, more than a lossy codec's padding).
 
 Before that, :func:`place_stems` looks for a stem exported from its first region rather than from the song's
@@ -64,6 +66,8 @@ PLACE_APART_S = 0.5
 FULL_REF_R = 0.2     # stems whose files run to the song's end (they cannot have started late) place the others when
                      # they match the mix this well together: one stem is a share of the mix (the example's vocals 0.12)
 GAIN_FIT_R2 = 0.99   # the mix is the stems' weighted sum this closely (a plain or lossy bounce, not a limited master)
+MAX_FLIPPED = 5        # a mix matching the stems loosely is matched again with each set of them turned over, up to this
+                       # many stems (2 ** (n - 1) - 1 sets)
 GAIN_NOTE_DB = 1.5   # a stem the mix holds this much louder or quieter, against the others, than its file is noted
 
 
@@ -104,6 +108,21 @@ def _match(m: np.ndarray, s: np.ndarray) -> Match | None:
     k = int(np.argmax(np.abs(c)))  # a mix of inverted polarity matches as well
     zero = len(s) - 1
     return Match((k - zero) / MATCH_RATE, abs(float(c[k])) / energy, abs(float(c[zero])) / energy)
+
+
+def flipped_match(mix: np.ndarray, stems: dict[str, np.ndarray], sr: int) -> tuple[Match, tuple[str, ...]] | None:
+    """The best :func:`best_match` of ``mix`` with the stems' sum with some of them turned over (each set of them,
+    up to the whole sum's polarity, which matches alike), and those stems (the fewer of the two sets alike);
+    None when nothing matches."""
+    monos = {k: _mono(v, sr) for k, v in stems.items()}
+    m, names = _mono(mix, sr), list(monos)
+    best = None
+    for bits in range(1, 2 ** (len(names) - 1)):
+        over = tuple(k for i, k in enumerate(names[1:]) if bits >> i & 1)
+        found = _match(m, np.sum([-v if k in over else v for k, v in monos.items()], axis=0))
+        if found is not None and (best is None or found.r > best[0].r):
+            best = found, over if 2 * len(over) <= len(names) else tuple(k for k in names if k not in over)
+    return best
 
 
 def decide(found: Match | None) -> str:
@@ -262,6 +281,13 @@ def line_up(song: str | Path, stems_dir: str | Path, mix: np.ndarray, stems: dic
     cut = 0.0
     found = best_match(mix, np.sum(np.stack(list(stems.values())), axis=0), sr)
     action = decide(found)
+    if action == "loose" and len(stems) <= MAX_FLIPPED:
+        # a stem the mix holds in opposite polarity to its file (:mod:`~mixbuddy.predict.polarity` turns it over)
+        over = flipped_match(mix, stems, sr)
+        if over is not None and decide(over[0]) != "loose" and over[0].r >= found.r + MIN_GAIN_R:
+            log.info("%s matches the sum of %s with %s turned over (correlation %.2f, as summed %.2f)", song,
+                     stems_dir, " and ".join(over[1]), over[0].r, found.r)
+            found, action = over[0], decide(over[0])
     if action == "loose":
         log.warning("%s matches the stems' sum (%s) only loosely (correlation %.2f at best): another "
                     "song or version, or stems of this mix missing from the folder? The advice takes each "

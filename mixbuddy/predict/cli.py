@@ -182,7 +182,8 @@ def apply_verdict(report, stems: str, output: str, mapping):
     level = top.level
     top.setLevel(logging.ERROR)
     try:
-        return render_correction(stems, correction, output, mapping, report.placed, report.left_out, report.panned)
+        return render_correction(stems, correction, output, mapping, report.placed, report.left_out, report.panned,
+                                  report.inverted)
     finally:
         top.setLevel(level)
 

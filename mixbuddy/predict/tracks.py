@@ -38,8 +38,10 @@ import numpy as np
 from scipy.fft import irfft, next_fast_len, rfft
 
 from ..audio import content_end
+from ..errors import MixbuddyError
 from .align import MATCH_RATE, MIN_SHIFT_S, _mono, fit_gains, note_gains
 from .pan_law import hear_as_panned, pan_law_gains
+from .polarity import inverted_parts, warn_inverted
 
 if TYPE_CHECKING:
     from ..corpus.song import Song
@@ -76,6 +78,33 @@ def in_folder(folder: "Song", path: Path) -> str:
     return path.relative_to(folder.source).as_posix()
 
 
+def track_label(folder: "Song", paths: tuple[Path, ...]) -> str:
+    """A track's name in messages and reports: its file's place in the folder (a split-stereo pair: both)."""
+    return " + ".join(in_folder(folder, p) for p in paths)
+
+
+def turned_over(audio: dict[str, np.ndarray], inverted: dict[str, str], sr: int, folder: "Song | None"
+                ) -> dict[str, np.ndarray]:
+    """``audio`` (each stem of ``folder`` as read, at ``sr``, not moved) with each part of ``inverted`` (its label ->
+    its stem, as :func:`check_tracks` found them: a whole stem, or a track of it) turned over, as ``advise`` heard
+    it."""
+    out = dict(audio)
+    for label, stem in inverted.items():
+        if stem not in out:
+            continue
+        if label == stem:
+            out[stem] = -out[stem]
+            continue
+        tracks = folder.loader.tracks(stem) if folder is not None else []
+        paths = next((t for t in tracks if track_label(folder, t) == label), None)
+        if paths is None:
+            raise MixbuddyError(f"{folder.source if folder else 'the stems'}: no track {label!r} in its {stem} stem "
+                                "to turn over as advise heard it (was the folder changed?)")
+        x = file_audio(folder.source, stem, paths, sr, out[stem].shape[1])
+        out[stem] = out[stem] - 2.0 * _shifted(x, 0, out[stem].shape[0])
+    return out
+
+
 def split_parts(stems: dict[str, np.ndarray], sr: int, folder: "Song | None", moved: dict[str, float] | None = None
                 ) -> tuple[dict[str, Part], dict[str, np.ndarray]]:
     """The terms of the fit, by label (a file's name in the folder, or a stem's name), and their mono
@@ -101,7 +130,7 @@ def split_parts(stems: dict[str, np.ndarray], sr: int, folder: "Song | None", mo
         if not g:
             parts[stem], monos[stem] = Part(stem), m
         for t, v in g.items():
-            label = " + ".join(in_folder(folder, p) for p in t)
+            label = track_label(folder, t)
             parts[label], monos[label] = Part(stem, t, lag_s), v
     return parts, monos
 
@@ -123,18 +152,25 @@ def unheard(parts: dict[str, Part], monos: dict[str, np.ndarray], rel: dict[str,
     return out
 
 
-def left_out(stems: dict[str, np.ndarray], part: Part, sr: int, folder: "Song") -> np.ndarray:
-    """The stem of ``part`` with its file(s) taken out: decoded as the folder reader decodes them, moved as the stem
-    was (to the sample: the nearest of the lag at ``sr`` and a sample either side), and subtracted."""
+def file_audio(source: str | Path, stem: str, paths: tuple[Path, ...], sr: int, channels: int) -> np.ndarray:
+    """The file(s) ``paths`` of ``stem`` in the stems folder ``source``, decoded as the folder reader decodes them."""
     from ..corpus.stems_folder import song_from_files
 
-    one = song_from_files(folder.id, folder.split, Path(folder.source), {part.stem: part.paths}, {})
-    x = one.stem(part.stem, sr, stems[part.stem].shape[1])
+    return song_from_files(Path(source).name, "advise", Path(source), {stem: paths}, {}).stem(stem, sr, channels)
+
+
+def in_stem(stems: dict[str, np.ndarray], part: Part, sr: int, folder: "Song") -> np.ndarray:
+    """The file(s) of ``part`` as its stem (in ``stems`` as read, placed and lined up) holds them: decoded as the folder
+    reader decodes them, moved as the stem was (to the sample: of the lag at ``sr`` and a sample either side, the
+    shift that makes the stem's files, all decoded again, the stem itself: its other files may match this one)."""
     s = stems[part.stem]
+    x = file_audio(folder.source, part.stem, part.paths, sr, s.shape[1])
+    whole = file_audio(folder.source, part.stem, tuple(p for t in folder.loader.tracks(part.stem) for p in t), sr,
+                       s.shape[1])
     at = int(round(part.lag_s * sr))
-    best = min((_shifted(x, d, s.shape[0]) for d in (at - 1, at, at + 1)),
-               key=lambda y: float(np.sum(np.square(s - y, dtype=np.float64))))
-    return s - best
+    d = min((at - 1, at, at + 1), key=lambda d: float(np.sum(np.square(s - _shifted(whole, d, s.shape[0]),
+                                                                       dtype=np.float64))))
+    return _shifted(x, d, s.shape[0])
 
 
 def fine_aligned(m: np.ndarray, t: np.ndarray, max_lag: int) -> tuple[np.ndarray, float]:
@@ -165,48 +201,64 @@ def fine_aligned(m: np.ndarray, t: np.ndarray, max_lag: int) -> tuple[np.ndarray
     return irfft(spec * np.exp(1j * w * lag), n)[: len(m)], float(lag)
 
 
-def _judged(m: np.ndarray, monos: dict[str, np.ndarray]) -> tuple[dict[str, float], float, float] | None:
-    """The fit of ``monos`` to ``m``: (the gain (dB) of each part loud enough to judge, their median, R²); None when
-    the mix or a part is silent."""
+def _judged(m: np.ndarray, monos: dict[str, np.ndarray]
+            ) -> tuple[dict[str, float], float, float, dict[str, float]] | None:
+    """The fit of ``monos`` to ``m``: (the gain (dB) of each part loud enough to judge, their median, R², every part's
+    signed weight); None when the mix or a part is silent."""
     fit = fit_gains(m, monos)
     if fit is None:
         return None
     energy = float(np.dot(m, m))
     db = {k: 20.0 * np.log10(max(abs(fit[0][k]), 1e-9)) for k, v in monos.items()
           if 10.0 * np.log10(max(float(np.dot(v, v)), 1e-30) / energy) >= HEARD_DB}
-    return db, float(np.median(list(db.values()))) if db else 0.0, fit[1]
+    return db, float(np.median(list(db.values()))) if db else 0.0, fit[1], fit[0]
 
 
 def check_tracks(song: str | Path, stems_dir: str | Path, mix: np.ndarray, stems: dict[str, np.ndarray], sr: int,
                  folder: "Song | None" = None, moved: dict[str, float] | None = None
-                 ) -> tuple[dict[str, np.ndarray], tuple[str, ...], dict[str, float]]:
-    """(``stems`` with the files the mix does not hold left out, warned about, and each stem of mono files the mix
-    holds a pan law's cut under its files turned so, said so; those files' paths in the folder; those stems' gains
-    (dB): :mod:`~mixbuddy.predict.pan_law`), after noting the files or stems it holds at other levels than they are
-    written (``mix`` and ``stems`` lined up, at ``sr``; ``folder``: the stems folder's Song as read, None for whole
-    stems only; ``moved``: seconds each stem was moved by as it was placed and lined up)."""
+                 ) -> tuple[dict[str, np.ndarray], tuple[str, ...], dict[str, float], dict[str, str]]:
+    """(``stems`` with the files the mix does not hold left out, warned about, the files or stems it holds in opposite
+    polarity turned over and each stem of mono files the mix holds a pan law's cut under its files turned so, said so;
+    those files' paths in the folder; those stems' gains (dB): :mod:`~mixbuddy.predict.pan_law`; the parts turned
+    over, label -> stem: :mod:`~mixbuddy.predict.polarity`), after noting the files or stems it holds at other levels
+    than they are written (``mix`` and ``stems`` lined up, at ``sr``; ``folder``: the stems folder's Song as read,
+    None for whole stems only; ``moved``: seconds each stem was moved by as it was placed and lined up)."""
     parts, monos = split_parts(stems, sr, folder, moved)
     if len(parts) < 2:
-        return stems, (), {}
+        return stems, (), {}, {}
     m0 = _mono(mix, sr)
     # what the line-up leaves (under MIN_SHIFT_S, or half a MATCH_RATE sample) moves the weights: fitted again with the
     # mix lined up to a fraction of a sample; but a loud file far out of place (a region export) pulls that line-up,
     # so a file is left out only when each of the two fits that explains the mix well enough does not hear it (the
-    # fit as lined up is needed only when there are files to judge: whole stems are only noted)
+    # fit as lined up judges only files: whole stems are only noted). A file the mix holds in opposite polarity pulls
+    # the files' plain sum's peak away, so where the fit as lined up reads a weight below zero, the line-up to the sum
+    # with each file turned as that fit holds it is tried too, and the finer fit kept
     split = any(p.paths for p in parts.values())
-    fits = [_judged(fine_aligned(m0, np.sum([v[: len(m0)] for v in monos.values()], axis=0), FINE_LAG)[0], monos),
-            *([_judged(m0, monos)] if split else [])]
-    if any(f is None for f in fits):
-        return stems, (), {}
+    lined = _judged(m0, monos)
+    if lined is None:
+        return stems, (), {}, {}
+    signs = [{k: 1.0 for k in monos}] + ([{k: np.copysign(1.0, w) for k, w in lined[3].items()}]
+                                         if min(lined[3].values()) < 0 else [])
+    tried = [_judged(fine_aligned(m0, np.sum([sign[k] * v[: len(m0)] for k, v in monos.items()], axis=0),
+                                  FINE_LAG)[0], monos) for sign in signs]
+    if any(f is None for f in tried):
+        return stems, (), {}, {}
+    fits = [max(tried, key=lambda f: f[2]), *([lined] if split else [])]
     sure = [f for f in fits if f[2] >= UNHEARD_R2] if split else []
-    found = [set(unheard(parts, monos, {k: v - mid for k, v in db.items()}, r2)) for db, mid, r2 in sure]
+    found = [set(unheard(parts, monos, {k: v - mid for k, v in db.items()}, r2)) for db, mid, r2, _ in sure]
     out = [k for k in parts if found and all(k in f for f in found)]
     held = {k: v for k, v in fits[0][0].items() if k not in out}
     panned = pan_law_gains(parts, held, fits[0][2], folder)     # a pan law's cut is heard, not noted
     note_gains(song, stems_dir, {k: v - panned.get(parts[k].stem, 0.0) for k, v in held.items()}, fits[0][2])
+    rel = {k: v - fits[0][1] for k, v in held.items()}
+    flipped = {k: parts[k].stem for k in inverted_parts(parts, monos, fits[0][3], rel, fits[0][2], UNHEARD_DB,
+                                                        DISTINCT_R)}
+    warn_inverted(song, stems_dir, flipped, fits[0][2])
     if out:
-        db, mid, r2 = sure[0]       # what the warnings say: the finer of the fits that judge
-    stems = dict(stems)
+        db, mid, r2, _ = sure[0]    # what the warnings say: the finer of the fits that judge
+    given, stems = stems, dict(stems)
+    for k, stem in flipped.items():      # as the mix holds it: a whole stem, or its file(s) taken out twice
+        stems[stem] = -stems[stem] if not parts[k].paths else stems[stem] - 2.0 * in_stem(given, parts[k], sr, folder)
     gone = []
     for k in out:
         assert folder is not None
@@ -218,7 +270,7 @@ def check_tracks(song: str | Path, stems_dir: str | Path, mix: np.ndarray, stems
                         "every track from the song's start, and move unused ones out of the folder", stems_dir, k,
                         parts[k].stem, song, min(mid - db[k], 60.0), room)
             continue
-        stems[parts[k].stem] = left_out(stems, parts[k], sr, folder)
+        stems[parts[k].stem] = stems[parts[k].stem] - in_stem(given, parts[k], sr, folder)
         gone.append(k)
         under = mid - db[k]
         log.warning("%s: %s (in %s) is not in the mix %s: the mix holds it %s under the other files (their weighted "
@@ -227,4 +279,4 @@ def check_tracks(song: str | Path, stems_dir: str | Path, mix: np.ndarray, stems
                     "mix holds (move it out of the folder; if the mix was bounced before it was added, give the stems "
                     "alone)", stems_dir, k, parts[k].stem, song, f"{under:.0f} dB" if under < 60 else "60 dB or more", r2)
     files = tuple(in_folder(folder, p) for k in gone for p in parts[k].paths)
-    return hear_as_panned(song, stems_dir, stems, panned), files, panned
+    return hear_as_panned(song, stems_dir, stems, panned), files, panned, flipped
