@@ -110,12 +110,12 @@ def _match(m: np.ndarray, s: np.ndarray) -> Match | None:
     return Match((k - zero) / MATCH_RATE, abs(float(c[k])) / energy, abs(float(c[zero])) / energy)
 
 
-def flipped_match(mix: np.ndarray, stems: dict[str, np.ndarray], sr: int) -> tuple[Match, tuple[str, ...]] | None:
-    """The best :func:`best_match` of ``mix`` with the stems' sum with some of them turned over (each set of them,
-    up to the whole sum's polarity, which matches alike), and those stems (the fewer of the two sets alike);
-    None when nothing matches."""
+def flipped_match(m: np.ndarray, stems: dict[str, np.ndarray], sr: int) -> tuple[Match, tuple[str, ...]] | None:
+    """The best :func:`_match` of the mix's mono copy ``m`` (at ``MATCH_RATE``) with the stems' sum with some of
+    them turned over (each set of them, up to the whole sum's polarity, which matches alike), and those stems (the
+    fewer of the two sets alike); None when nothing matches."""
     monos = {k: _mono(v, sr) for k, v in stems.items()}
-    m, names = _mono(mix, sr), list(monos)
+    names = list(monos)
     best = None
     for bits in range(1, 2 ** (len(names) - 1)):
         over = tuple(k for i, k in enumerate(names[1:]) if bits >> i & 1)
@@ -279,11 +279,12 @@ def line_up(song: str | Path, stems_dir: str | Path, mix: np.ndarray, stems: dic
     """``mix`` and ``stems`` (at ``sr``) lined up and trimmed to one length, with a warning for whatever
     was changed or looks wrong, and the seconds left out at the stems' start (0 when none)."""
     cut = 0.0
-    found = best_match(mix, np.sum(np.stack(list(stems.values())), axis=0), sr)
+    m = _mono(mix, sr)
+    found = _match(m, _mono(np.sum(np.stack(list(stems.values())), axis=0), sr))
     action = decide(found)
     if action == "loose" and len(stems) <= MAX_FLIPPED:
         # a stem the mix holds in opposite polarity to its file (:mod:`~mixbuddy.predict.polarity` turns it over)
-        over = flipped_match(mix, stems, sr)
+        over = flipped_match(m, stems, sr)
         if over is not None and decide(over[0]) != "loose" and over[0].r >= found.r + MIN_GAIN_R:
             log.info("%s matches the sum of %s with %s turned over (correlation %.2f, as summed %.2f)", song,
                      stems_dir, " and ".join(over[1]), over[0].r, found.r)

@@ -159,18 +159,19 @@ def file_audio(source: str | Path, stem: str, paths: tuple[Path, ...], sr: int, 
     return song_from_files(Path(source).name, "advise", Path(source), {stem: paths}, {}).stem(stem, sr, channels)
 
 
-def in_stem(stems: dict[str, np.ndarray], part: Part, sr: int, folder: "Song") -> np.ndarray:
+def in_stem(stems: dict[str, np.ndarray], part: Part, sr: int, folder: "Song", shifts: dict[str, int]) -> np.ndarray:
     """The file(s) of ``part`` as its stem (in ``stems`` as read, placed and lined up) holds them: decoded as the folder
     reader decodes them, moved as the stem was (to the sample: of the lag at ``sr`` and a sample either side, the
-    shift that makes the stem's files, all decoded again, the stem itself: its other files may match this one)."""
+    shift that makes the stem's files, all decoded again, the stem itself: its other files may match this one;
+    found once per stem and kept in ``shifts``)."""
     s = stems[part.stem]
-    x = file_audio(folder.source, part.stem, part.paths, sr, s.shape[1])
-    whole = file_audio(folder.source, part.stem, tuple(p for t in folder.loader.tracks(part.stem) for p in t), sr,
-                       s.shape[1])
-    at = int(round(part.lag_s * sr))
-    d = min((at - 1, at, at + 1), key=lambda d: float(np.sum(np.square(s - _shifted(whole, d, s.shape[0]),
-                                                                       dtype=np.float64))))
-    return _shifted(x, d, s.shape[0])
+    if part.stem not in shifts:
+        whole = file_audio(folder.source, part.stem, tuple(p for t in folder.loader.tracks(part.stem) for p in t), sr,
+                           s.shape[1])
+        at = int(round(part.lag_s * sr))
+        shifts[part.stem] = min((at - 1, at, at + 1), key=lambda d: float(
+            np.sum(np.square(s - _shifted(whole, d, s.shape[0]), dtype=np.float64))))
+    return _shifted(file_audio(folder.source, part.stem, part.paths, sr, s.shape[1]), shifts[part.stem], s.shape[0])
 
 
 def fine_aligned(m: np.ndarray, t: np.ndarray, max_lag: int) -> tuple[np.ndarray, float]:
@@ -257,8 +258,10 @@ def check_tracks(song: str | Path, stems_dir: str | Path, mix: np.ndarray, stems
     if out:
         db, mid, r2, _ = sure[0]    # what the warnings say: the finer of the fits that judge
     given, stems = stems, dict(stems)
+    shifts: dict[str, int] = {}          # each stem's move at sr, found once (in_stem)
     for k, stem in flipped.items():      # as the mix holds it: a whole stem, or its file(s) taken out twice
-        stems[stem] = -stems[stem] if not parts[k].paths else stems[stem] - 2.0 * in_stem(given, parts[k], sr, folder)
+        stems[stem] = (-stems[stem] if not parts[k].paths
+                       else stems[stem] - 2.0 * in_stem(given, parts[k], sr, folder, shifts))
     gone = []
     for k in out:
         assert folder is not None
@@ -270,7 +273,7 @@ def check_tracks(song: str | Path, stems_dir: str | Path, mix: np.ndarray, stems
                         "every track from the song's start, and move unused ones out of the folder", stems_dir, k,
                         parts[k].stem, song, min(mid - db[k], 60.0), room)
             continue
-        stems[parts[k].stem] = stems[parts[k].stem] - in_stem(given, parts[k], sr, folder)
+        stems[parts[k].stem] = stems[parts[k].stem] - in_stem(given, parts[k], sr, folder, shifts)
         gone.append(k)
         under = mid - db[k]
         log.warning("%s: %s (in %s) is not in the mix %s: the mix holds it %s under the other files (their weighted "
