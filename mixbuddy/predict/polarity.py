@@ -12,9 +12,11 @@ With the mix given, :mod:`mixbuddy.predict.tracks` reads it as a weighted sum of
 :func:`inverted_parts` takes a part (a file, or a whole stem) as turned over when its weight has the other sign than
 most parts (the mix itself may be turned over), the fit explains the mix well enough (a whole stem: ``POLARITY_R2``,
 a plain or lossy bounce or a master: under masters to -14 and -9 LUFS the fits that found a stem turned over
-explained 0.78-0.93 of the mix; a file: ``GAIN_FIT_R2``, a plain or lossy bounce, and its weight as strong as the
-others', within ``GAIN_NOTE_DB``, since a track out of place, a region export, leaves the fit short of that and
-pulls the weights of the tracks that match it, one of a stem's band tracks below zero), the part is heard (within
+explained 0.78-0.93 of the mix; a file: the stems, each its files' sum, explain the mix ``TURNED_R2_GAIN`` better
+with it turned over than as written, and then to ``POLARITY_R2`` (:func:`turned_fits_better`), since a track out of
+place, a region export, pulls the weights of the tracks that match it, one of a stem's band tracks below zero, and
+where the fit explains ``GAIN_FIT_R2`` (a plain or lossy bounce) its weight as strong as the others', within
+``GAIN_NOTE_DB``, a guard set for plain bounces), the part is heard (within
 ``UNHEARD_DB`` of the others' median weight, its own energy within ``HEARD_DB`` of the mix's) and each other file it
 matches (correlation ``DISTINCT_R`` or more: a second microphone of its source) it matches in opposite polarity
 while the mix holds that one the right way up, so that the two add in the mix as they do not in their files (two
@@ -22,7 +24,9 @@ microphones that match the right way up can trade weight in the fit, one read wi
 taken). ``advise`` then hears it turned over, as the mix holds it, says so (``inverted`` in ``--json``), and
 ``--apply`` renders it so. A mix matching the stems' sum only loosely is first matched again with each set of stems
 turned over (:func:`~mixbuddy.predict.align.flipped_match`), so a mix with a lead-in is still lined up. Measured by
-``python benchmarks/polarity.py`` (docs/BENCHMARKS.md, "A track the mix holds in opposite polarity").
+``python benchmarks/polarity.py`` (docs/BENCHMARKS.md, "A track the mix holds in opposite polarity" and "A second
+microphone turned over under a master"); ``python benchmarks/polarity_elsewhere.py`` counts what is turned over in
+the other benchmarks' folders, where nothing is.
 """
 from __future__ import annotations
 
@@ -32,7 +36,7 @@ from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
 
-from .align import GAIN_FIT_R2, GAIN_NOTE_DB
+from .align import GAIN_FIT_R2, GAIN_NOTE_DB, fit_gains
 
 if TYPE_CHECKING:
     from .tracks import Part
@@ -40,20 +44,25 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 POLARITY_R2 = 0.7   # the fit explains the mix this well for a whole stem: a bounce, lossy or mastered (-9 LUFS: 0.78+)
+TURNED_R2_GAIN = 0.05  # a file: the stems explain the mix this much better (R²) with it turned over than as written
 
 
 def inverted_parts(parts: Mapping[str, "Part"], monos: Mapping[str, np.ndarray], weights: Mapping[str, float],
-                   rel_db: Mapping[str, float], r2: float, unheard_db: float, distinct_r: float) -> list[str]:
+                   rel_db: Mapping[str, float], r2: float, unheard_db: float, distinct_r: float, mix: np.ndarray
+                   ) -> list[str]:
     """The labels of the parts the mix holds in opposite polarity to their files (see the module docstring).
     ``monos``: each part's mono copy; ``weights``: its signed weight in the fit; ``rel_db``: the gain (dB) of each
-    part loud enough to judge, against their median; ``r2``: how much of the mix the fit explains."""
+    part loud enough to judge, against their median; ``r2``: how much of the mix the fit explains; ``mix``: the mix's
+    mono copy it was fitted to."""
     if r2 < POLARITY_R2 or len(weights) < 2:
         return []
     up = -1.0 if 2 * sum(w < 0 for w in weights.values()) > len(weights) else 1.0   # most parts: a mix turned over
     out = []
     for k, rel in rel_db.items():
         file = bool(parts[k].paths)
-        if weights[k] * up >= 0 or rel <= unheard_db or (file and (r2 < GAIN_FIT_R2 or abs(rel) > GAIN_NOTE_DB)):
+        if weights[k] * up >= 0 or rel <= unheard_db or (file and r2 >= GAIN_FIT_R2 and abs(rel) > GAIN_NOTE_DB):
+            continue
+        if file and not turned_fits_better(k, parts, monos, mix):
             continue
         a = monos[k]
         partners = []
@@ -64,6 +73,23 @@ def inverted_parts(parts: Mapping[str, "Part"], monos: Mapping[str, np.ndarray],
         if all(partners):
             out.append(k)
     return out
+
+
+def turned_fits_better(k: str, parts: Mapping[str, "Part"], monos: Mapping[str, np.ndarray], mix: np.ndarray) -> bool:
+    """Whether the stems, each the sum of its parts as written (``monos``), explain ``mix`` better by
+    ``TURNED_R2_GAIN`` or more with the file part ``k`` turned over, and then to ``POLARITY_R2`` or more, as for a
+    whole stem (a file far out of place, a region export, leaves the stems as written explaining little of the mix;
+    turning a file that matches it over may explain a little more, not that much)."""
+    def whole(sign: float) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        for j, p in parts.items():
+            if j in monos:
+                out[p.stem] = out.get(p.stem, 0.0) + (sign if j == k else 1.0) * monos[j]
+        return out
+
+    written, turned = fit_gains(mix, whole(1.0)), fit_gains(mix, whole(-1.0))
+    return (written is not None and turned is not None and turned[1] >= POLARITY_R2
+            and turned[1] - written[1] >= TURNED_R2_GAIN)
 
 
 def warn_inverted(song: str | Path, stems_dir: str | Path, found: Mapping[str, str], r2: float) -> None:

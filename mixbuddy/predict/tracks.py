@@ -240,11 +240,13 @@ def check_tracks(song: str | Path, stems_dir: str | Path, mix: np.ndarray, stems
         return stems, (), {}, {}
     signs = [{k: 1.0 for k in monos}] + ([{k: np.copysign(1.0, w) for k, w in lined[3].items()}]
                                          if min(lined[3].values()) < 0 else [])
-    tried = [_judged(fine_aligned(m0, np.sum([sign[k] * v[: len(m0)] for k, v in monos.items()], axis=0),
-                                  FINE_LAG)[0], monos) for sign in signs]
+    ms = [fine_aligned(m0, np.sum([sign[k] * v[: len(m0)] for k, v in monos.items()], axis=0), FINE_LAG)[0]
+          for sign in signs]
+    tried = [_judged(m, monos) for m in ms]
     if any(f is None for f in tried):
         return stems, (), {}, {}
-    fits = [max(tried, key=lambda f: f[2]), *([lined] if split else [])]
+    best = max(range(len(tried)), key=lambda i: tried[i][2])
+    fits = [tried[best], *([lined] if split else [])]
     sure = [f for f in fits if f[2] >= UNHEARD_R2] if split else []
     found = [set(unheard(parts, monos, {k: v - mid for k, v in db.items()}, r2)) for db, mid, r2, _ in sure]
     out = [k for k in parts if found and all(k in f for f in found)]
@@ -252,8 +254,8 @@ def check_tracks(song: str | Path, stems_dir: str | Path, mix: np.ndarray, stems
     panned = pan_law_gains(parts, held, fits[0][2], folder)     # a pan law's cut is heard, not noted
     note_gains(song, stems_dir, {k: v - panned.get(parts[k].stem, 0.0) for k, v in held.items()}, fits[0][2])
     rel = {k: v - fits[0][1] for k, v in held.items()}
-    flipped = {k: parts[k].stem for k in inverted_parts(parts, monos, fits[0][3], rel, fits[0][2], UNHEARD_DB,
-                                                        DISTINCT_R)}
+    flipped = {k: parts[k].stem for k in inverted_parts(parts, {k: v for k, v in monos.items() if k not in out},
+                                                        fits[0][3], rel, fits[0][2], UNHEARD_DB, DISTINCT_R, ms[best])}
     warn_inverted(song, stems_dir, flipped, fits[0][2])
     if out:
         db, mid, r2, _ = sure[0]    # what the warnings say: the finer of the fits that judge
