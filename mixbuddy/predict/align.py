@@ -47,7 +47,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 from scipy.signal import correlate
@@ -69,6 +69,7 @@ GAIN_FIT_R2 = 0.99   # the mix is the stems' weighted sum this closely (a plain 
 MAX_FLIPPED = 5        # a mix matching the stems loosely is matched again with each set of them turned over, up to this
                        # many stems (2 ** (n - 1) - 1 sets)
 GAIN_NOTE_DB = 1.5   # a stem the mix holds this much louder or quieter, against the others, than its file is noted
+STEMS_R2_GAIN = 0.05  # a file turned over or left out makes the stems explain the mix this much better (R²): it is so
 
 
 @dataclass(frozen=True)
@@ -249,6 +250,17 @@ def fit_gains(m: np.ndarray, parts: dict[str, np.ndarray]) -> tuple[dict[str, fl
         return None
     g, *_ = np.linalg.lstsq(gram, am, rcond=None)       # the normal equations: a few parts, many samples
     return dict(zip(parts, map(float, g))), float(1.0 - (mm - 2.0 * g @ am + g @ gram @ g) / mm)
+
+
+def stems_r2(m: np.ndarray, stem_of: Mapping[str, str], monos: Mapping[str, np.ndarray],
+             scale: Mapping[str, float]) -> float | None:
+    """How much of ``m`` (R²) whole stems explain, each the sum of its parts' ``monos`` (``stem_of``: label -> stem),
+    each part times its ``scale`` (1 when not named; 0 leaves it out, -1 turns it over); None when a stem is silent."""
+    whole: dict[str, np.ndarray] = {}
+    for k, x in monos.items():
+        whole[stem_of[k]] = whole.get(stem_of[k], 0.0) + scale.get(k, 1.0) * x
+    fit = fit_gains(m, whole)
+    return None if fit is None else fit[1]
 
 
 def note_gains(song: str | Path, stems_dir: str | Path, gains: dict[str, float], r2: float) -> dict[str, float]:

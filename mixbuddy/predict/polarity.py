@@ -12,7 +12,7 @@ With the mix given, :mod:`mixbuddy.predict.tracks` reads it as a weighted sum of
 :func:`inverted_parts` takes a part (a file, or a whole stem) as turned over when its weight has the other sign than
 most parts (the mix itself may be turned over), the fit explains the mix well enough (a whole stem: ``POLARITY_R2``,
 a plain or lossy bounce or a master: under masters to -14 and -9 LUFS the fits that found a stem turned over
-explained 0.78-0.93 of the mix; a file: the stems, each its files' sum, explain the mix ``TURNED_R2_GAIN`` better
+explained 0.78-0.93 of the mix; a file: the stems, each its files' sum, explain the mix ``STEMS_R2_GAIN`` better
 with it turned over than as written, and then to ``POLARITY_R2`` (:func:`turned_fits_better`), since a track out of
 place, a region export, pulls the weights of the tracks that match it, one of a stem's band tracks below zero, and
 where the fit explains ``GAIN_FIT_R2`` (a plain or lossy bounce) its weight as strong as the others', within
@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
 
-from .align import GAIN_FIT_R2, GAIN_NOTE_DB, fit_gains
+from .align import GAIN_FIT_R2, GAIN_NOTE_DB, STEMS_R2_GAIN, stems_r2
 
 if TYPE_CHECKING:
     from .tracks import Part
@@ -44,7 +44,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 POLARITY_R2 = 0.7   # the fit explains the mix this well for a whole stem: a bounce, lossy or mastered (-9 LUFS: 0.78+)
-TURNED_R2_GAIN = 0.05  # a file: the stems explain the mix this much better (R²) with it turned over than as written
 
 
 def inverted_parts(parts: Mapping[str, "Part"], monos: Mapping[str, np.ndarray], weights: Mapping[str, float],
@@ -77,19 +76,13 @@ def inverted_parts(parts: Mapping[str, "Part"], monos: Mapping[str, np.ndarray],
 
 def turned_fits_better(k: str, parts: Mapping[str, "Part"], monos: Mapping[str, np.ndarray], mix: np.ndarray) -> bool:
     """Whether the stems, each the sum of its parts as written (``monos``), explain ``mix`` better by
-    ``TURNED_R2_GAIN`` or more with the file part ``k`` turned over, and then to ``POLARITY_R2`` or more, as for a
+    ``STEMS_R2_GAIN`` or more with the file part ``k`` turned over, and then to ``POLARITY_R2`` or more, as for a
     whole stem (a file far out of place, a region export, leaves the stems as written explaining little of the mix;
     turning a file that matches it over may explain a little more, not that much)."""
-    def whole(sign: float) -> dict[str, np.ndarray]:
-        out: dict[str, np.ndarray] = {}
-        for j, p in parts.items():
-            if j in monos:
-                out[p.stem] = out.get(p.stem, 0.0) + (sign if j == k else 1.0) * monos[j]
-        return out
-
-    written, turned = fit_gains(mix, whole(1.0)), fit_gains(mix, whole(-1.0))
-    return (written is not None and turned is not None and turned[1] >= POLARITY_R2
-            and turned[1] - written[1] >= TURNED_R2_GAIN)
+    stem_of = {j: parts[j].stem for j in monos}
+    written, turned = stems_r2(mix, stem_of, monos, {}), stems_r2(mix, stem_of, monos, {k: -1.0})
+    return (written is not None and turned is not None and turned >= POLARITY_R2
+            and turned - written >= STEMS_R2_GAIN)
 
 
 def warn_inverted(song: str | Path, stems_dir: str | Path, found: Mapping[str, str], r2: float) -> None:

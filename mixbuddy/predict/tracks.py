@@ -13,7 +13,9 @@ a fraction of a sample: :func:`fine_aligned`) and
   its own level is within ``HEARD_DB`` of the mix's (quieter files, a hi-hat with little below 1 kHz, cannot be
   judged), the weighted sum explains at least ``UNHEARD_R2`` of the mix (a plain or lossy bounce, a light master:
   under a heavy one a held track's weight can fall that far, Lithium's bass low band under a -9 LUFS master beside a
-  region-exported track), the mix holds it that far under both as lined up and lined up again to a fraction of a
+  region-exported track; there, from ``POLARITY_R2``, a file is also judged by the stems it makes, each its files'
+  sum: they must explain the mix ``STEMS_R2_GAIN`` better without it, and then to ``POLARITY_R2``; measured in
+  docs/BENCHMARKS.md, "An unused take under a master"), the mix holds it that far under both as lined up and lined up again to a fraction of a
   sample (a loud file far out of place pulls the second), and the file matches none of the other files at
   ``DISTINCT_R`` or more (two microphones of one instrument can trade weight between them, one read near zero; an
   unused take of a part matches the take the mix holds far less), so long as another file of its stem is heard: a stem the mix does not hold at all is noted
@@ -39,9 +41,9 @@ from scipy.fft import irfft, next_fast_len, rfft
 
 from ..audio import content_end
 from ..errors import MixbuddyError
-from .align import MATCH_RATE, MIN_SHIFT_S, _mono, fit_gains, note_gains
+from .align import MATCH_RATE, MIN_SHIFT_S, STEMS_R2_GAIN, _mono, fit_gains, note_gains, stems_r2
 from .pan_law import hear_as_panned, pan_law_gains
-from .polarity import inverted_parts, warn_inverted
+from .polarity import POLARITY_R2, inverted_parts, warn_inverted
 
 if TYPE_CHECKING:
     from ..corpus.song import Song
@@ -135,20 +137,29 @@ def split_parts(stems: dict[str, np.ndarray], sr: int, folder: "Song | None", mo
     return parts, monos
 
 
-def unheard(parts: dict[str, Part], monos: dict[str, np.ndarray], rel: dict[str, float], r2: float) -> list[str]:
+def unheard(parts: dict[str, Part], monos: dict[str, np.ndarray], rel: dict[str, float], r2: float,
+            mix: np.ndarray) -> list[str]:
     """The file parts the mix does not hold (see the module docstring); ``rel``: the gain (dB) the fit gives each
-    part loud enough to judge, against their median."""
-    if r2 < UNHEARD_R2 or len(rel) < 2:
+    part loud enough to judge, against their median; ``mix``: the mix's mono copy it was fitted to. Under a master
+    (the fit explains under ``UNHEARD_R2``, at least ``POLARITY_R2``), a file is also judged by the stems it makes:
+    they must explain the mix ``STEMS_R2_GAIN`` better without it, and then to ``POLARITY_R2``."""
+    if r2 < POLARITY_R2 or len(rel) < 2:
         return []
     low = [k for k, v in rel.items() if parts[k].paths and v <= UNHEARD_DB]
+    stem_of = {j: p.stem for j, p in parts.items()}
     out = []
     for k in low:
         a = monos[k]
         if any(abs(float(np.dot(a, b))) >= DISTINCT_R * np.sqrt(float(np.dot(a, a) * np.dot(b, b)) + 1e-30)
                for j, b in monos.items() if j != k):
             continue
-        if any(j not in low for j, p in parts.items() if p.stem == parts[k].stem and j != k):
-            out.append(k)
+        if not any(j not in low for j, p in parts.items() if p.stem == parts[k].stem and j != k):
+            continue
+        if r2 < UNHEARD_R2:
+            held, without = stems_r2(mix, stem_of, monos, {}), stems_r2(mix, stem_of, monos, {k: 0.0})
+            if held is None or without is None or without < POLARITY_R2 or without - held < STEMS_R2_GAIN:
+                continue
+        out.append(k)
     return out
 
 
@@ -247,8 +258,11 @@ def check_tracks(song: str | Path, stems_dir: str | Path, mix: np.ndarray, stems
         return stems, (), {}, {}
     best = max(range(len(tried)), key=lambda i: tried[i][2])
     fits = [tried[best], *([lined] if split else [])]
-    sure = [f for f in fits if f[2] >= UNHEARD_R2] if split else []
-    found = [set(unheard(parts, monos, {k: v - mid for k, v in db.items()}, r2)) for db, mid, r2, _ in sure]
+    mixes = [ms[best], m0]                  # the mix copy each fit was made with
+    sure = [(f, x) for f, x in zip(fits, mixes) if f[2] >= UNHEARD_R2] if split else []
+    if split and not sure and fits[0][2] >= POLARITY_R2:   # under a master: judged by the stems it makes too
+        sure = [(fits[0], mixes[0])]
+    found = [set(unheard(parts, monos, {k: v - f[1] for k, v in f[0].items()}, f[2], x)) for f, x in sure]
     out = [k for k in parts if found and all(k in f for f in found)]
     held = {k: v for k, v in fits[0][0].items() if k not in out}
     panned = pan_law_gains(parts, held, fits[0][2], folder)     # a pan law's cut is heard, not noted
@@ -258,7 +272,7 @@ def check_tracks(song: str | Path, stems_dir: str | Path, mix: np.ndarray, stems
                                                         fits[0][3], rel, fits[0][2], UNHEARD_DB, DISTINCT_R, ms[best])}
     warn_inverted(song, stems_dir, flipped, fits[0][2])
     if out:
-        db, mid, r2, _ = sure[0]    # what the warnings say: the finer of the fits that judge
+        db, mid, r2, _ = sure[0][0]    # what the warnings say: the finer of the fits that judge
     given, stems = stems, dict(stems)
     shifts: dict[str, int] = {}          # each stem's move at sr, found once (in_stem)
     for k, stem in flipped.items():      # as the mix holds it: a whole stem, or its file(s) taken out twice

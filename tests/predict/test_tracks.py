@@ -93,19 +93,42 @@ def test_two_microphones_of_one_source_are_never_left_out(tmp_path):
     assert load_song(tmp_path / "mix.wav", folder, SR, 2).left_out == ()
 
 
+@pytest.mark.parametrize("held", [False, True])
+def test_an_unused_take_under_a_master_is_judged_by_the_stems_it_makes(tmp_path, song, held):
+    """The unused take of the first test, the mix mastered to -9 LUFS: the fit of the files explains under 95% of it,
+    so the take is left out only because the stems explain the mix plainly better without it; a take the mix holds
+    (a double) stays."""
+    stems, take = song
+    files = {**stems, "vocals take 2": take}
+    mix = np.sum(list(files.values()) if held else list(stems.values()), axis=0)
+    folder = _folder(tmp_path, files, master_mix(mix, SR, -9.0))
+    assert load_song(tmp_path / "mix.wav", folder, SR, 2).left_out == (() if held else ("vocals take 2.wav",))
+
+
 def test_unheard_needs_a_distinct_file_a_fit_and_a_heard_twin():
     """The rule itself: a file part read 30 dB under the others is unheard only when it matches no other part, the
-    fit explains the mix, and its stem keeps a heard file; a whole stem is never left out."""
+    fit explains the mix, and its stem keeps a heard file; a whole stem is never left out. Under a master (the fit
+    explains under 95%) only when the stems, each its files' sum, explain the mix plainly better without it, and
+    then to POLARITY_R2."""
     rng = np.random.default_rng(0)
     a, b, c = (rng.standard_normal(4000) for _ in range(3))
     parts = {"v1.wav": Part("vocals", ("v1",)), "v2.wav": Part("vocals", ("v2",)), "drums": Part("drums")}
     monos = {"v1.wav": a, "v2.wav": b, "drums": c}
     rel = {"v1.wav": 0.0, "v2.wav": -30.0, "drums": 0.0}
-    assert unheard(parts, monos, rel, 0.99) == ["v2.wav"]
-    assert unheard(parts, monos, rel, 0.3) == []                                 # another song, not this mix
-    assert unheard(parts, {**monos, "v2.wav": a + 0.3 * b}, rel, 0.99) == []     # it matches v1: a second mic
-    assert unheard(parts, monos, {**rel, "v1.wav": -30.0}, 0.99) == []           # no file of the stem heard
-    assert unheard(parts, monos, {"v1.wav": 0.0, "v2.wav": 0.0, "drums": -30.0}, 0.99) == []   # a whole stem
+    mix = a + c                                                                   # the mix without v2
+
+    def found(monos=monos, rel=rel, r2=0.99, mix=mix):
+        return unheard(parts, monos, rel, r2, mix)
+
+    assert found() == ["v2.wav"]
+    assert found(r2=0.3) == []                                      # another song, not this mix
+    assert found(monos={**monos, "v2.wav": a + 0.3 * b}) == []      # it matches v1: a second mic
+    assert found(rel={**rel, "v1.wav": -30.0}) == []                # no file of the stem heard
+    assert found(rel={"v1.wav": 0.0, "v2.wav": 0.0, "drums": -30.0}) == []   # a whole stem
+    assert found(r2=0.8) == ["v2.wav"]                              # under a master: the stems explain it without v2
+    assert found(r2=0.8, mix=a + b + c) == []                       # ... not when they explain it better with it
+    far = 1.5 * np.random.default_rng(1).standard_normal(4000)      # ... nor when they explain too little of it
+    assert found(r2=0.8, mix=a + c + far) == []
 
 
 def _late(x: np.ndarray, samples: float) -> np.ndarray:
