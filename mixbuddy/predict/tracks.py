@@ -15,9 +15,9 @@ a fraction of a sample: :func:`fine_aligned`) and
   under a heavy one a held track's weight can fall that far, Lithium's bass low band under a -9 LUFS master beside a
   region-exported track; there, from ``POLARITY_R2``, a file is also judged by the stems it makes, each its files'
   sum: they must explain the mix ``STEMS_R2_GAIN`` better without it, and then to ``POLARITY_R2``; measured in
-  docs/BENCHMARKS.md, "An unused take under a master"), the mix holds it that far under both as lined up and lined up again to a fraction of a
-  sample (a loud file far out of place pulls the second), and the file matches none of the other files at
-  ``DISTINCT_R`` or more (two microphones of one instrument can trade weight between them, one read near zero; an
+  docs/BENCHMARKS.md, "An unused take under a master"), the mix holds it that far under both as lined up and lined
+  up again to a fraction of a sample (a loud file far out of place pulls the second), and the file matches none of
+  the other files at ``DISTINCT_R`` or more (two microphones of one instrument can trade weight between them, one read near zero; an
   unused take of a part matches the take the mix holds far less), so long as another file of its stem is heard: a stem the mix does not hold at all is noted
   by the level check, not left out; nor is a file that ends before the song (said so): a track exported from its
   first region has its music too early, so the mix does not hold it where it is either (placing it, as
@@ -147,6 +147,7 @@ def unheard(parts: dict[str, Part], monos: dict[str, np.ndarray], rel: dict[str,
         return []
     low = [k for k, v in rel.items() if parts[k].paths and v <= UNHEARD_DB]
     stem_of = {j: p.stem for j, p in parts.items()}
+    held = stems_r2(mix, stem_of, monos, {}) if r2 < UNHEARD_R2 else None   # the stems as written, fitted once
     out = []
     for k in low:
         a = monos[k]
@@ -156,7 +157,7 @@ def unheard(parts: dict[str, Part], monos: dict[str, np.ndarray], rel: dict[str,
         if not any(j not in low for j, p in parts.items() if p.stem == parts[k].stem and j != k):
             continue
         if r2 < UNHEARD_R2:
-            held, without = stems_r2(mix, stem_of, monos, {}), stems_r2(mix, stem_of, monos, {k: 0.0})
+            without = stems_r2(mix, stem_of, monos, {k: 0.0})
             if held is None or without is None or without < POLARITY_R2 or without - held < STEMS_R2_GAIN:
                 continue
         out.append(k)
@@ -269,7 +270,7 @@ def check_tracks(song: str | Path, stems_dir: str | Path, mix: np.ndarray, stems
     note_gains(song, stems_dir, {k: v - panned.get(parts[k].stem, 0.0) for k, v in held.items()}, fits[0][2])
     rel = {k: v - fits[0][1] for k, v in held.items()}
     flipped = {k: parts[k].stem for k in inverted_parts(parts, {k: v for k, v in monos.items() if k not in out},
-                                                        fits[0][3], rel, fits[0][2], UNHEARD_DB, DISTINCT_R, ms[best])}
+                                                        fits[0][3], rel, fits[0][2], UNHEARD_DB, DISTINCT_R, mixes[0])}
     warn_inverted(song, stems_dir, flipped, fits[0][2])
     if out:
         db, mid, r2, _ = sure[0][0]    # what the warnings say: the finer of the fits that judge
