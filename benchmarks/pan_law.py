@@ -43,6 +43,13 @@ def said(report) -> tuple[str, float]:
     return ("balanced", 0.0) if f.no_error else (f"{f.target} {f.direction}", float(f.gain_db or 0.0))
 
 
+def padded_stems():
+    """(name, its stems at ``SR``, zero-padded to one length) of the three real-dev songs and the bundled example."""
+    for song, _, stems in song_stems(SR):
+        n = max(x.shape[0] for x in stems.values())
+        yield song, {k: np.pad(x, ((0, n - x.shape[0]), (0, 0))) for k, x in stems.items()}
+
+
 def main() -> None:
     import late_stems
 
@@ -51,9 +58,7 @@ def main() -> None:
     turned: dict[str, list[float]] = defaultdict(list)
     start = time.perf_counter()
     with scratch("pan-law-") as work:
-        for song, _, stems in song_stems(SR):
-            n = max(x.shape[0] for x in stems.values())
-            stems = {k: np.pad(x, ((0, n - x.shape[0]), (0, 0))) for k, x in stems.items()}
+        for song, stems in padded_stems():
             for name, x in stems.items():
                 mono = x.mean(axis=1)
                 folder, held = work / f"{song}-{name}", work / f"{song}-{name}-held"

@@ -91,9 +91,10 @@ def unchecked(folder: Path, mix: Path) -> tuple:
 
 
 def rendered(folder: Path, report, out: Path) -> np.ndarray:
-    """``--apply``'s render of ``folder`` as ``report`` heard it, with no correction."""
-    inverted = {} if isinstance(report, Exception) else report.inverted
-    render_correction(folder, Correction("drums", 0.0, "none"), out, inverted=inverted)
+    """``--apply``'s render of ``folder`` as ``report`` heard it (turned over, panned), with no correction."""
+    heard = {} if isinstance(report, Exception) else {"inverted": report.inverted, "panned": report.panned,
+                                                      "pan_at": report.pan_at}
+    render_correction(folder, Correction("drums", 0.0, "none"), out, **heard)
     return sf.read(out, dtype="float32")[0]
 
 

@@ -199,7 +199,7 @@ class AdviceService:
         fd, out = tempfile.mkstemp(prefix="fixed-", suffix=".flac", dir=self._fixes)
         os.close(fd)
         return render_correction(stems_dir, correction, out, mapping, placed=report.placed, left_out=report.left_out,
-                                 panned=report.panned, inverted=report.inverted)
+                                 panned=report.panned, inverted=report.inverted, pan_at=report.pan_at)
 
 
 def page_words(message: str, places: dict[str, str]) -> str:

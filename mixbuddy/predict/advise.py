@@ -143,8 +143,9 @@ class AdviceReport:
     notes: list[str] = field(default_factory=list)  # what advise logged about the input (see Notes)
     placed: dict[str, float] = field(default_factory=dict)  # stems heard later than their files put them (s)
     left_out: list[str] = field(default_factory=list)        # stem files the mix does not hold (predict.tracks)
-    panned: dict[str, float] = field(default_factory=dict)   # stems of mono files heard as the mix pans them (dB)
+    panned: dict[str, float] = field(default_factory=dict)   # mono files (or stems) heard as the mix pans them (dB)
     inverted: dict[str, str] = field(default_factory=dict)   # files or stems heard turned over, as the mix holds them
+    pan_at: dict[str, float] = field(default_factory=dict)   # ... of panned, where off the centre (-1 left, +1 right)
 
     def to_dict(self) -> dict:
         d = {"song": self.song, "engine": self.engine, "anchor": self.anchor,
@@ -159,8 +160,10 @@ class AdviceReport:
             d["placed"] = dict(self.placed)
         if self.left_out:
             d["left_out"] = list(self.left_out)
-        if self.panned:   # stems of mono files the mix holds a pan law's cut under their files (predict.pan_law)
+        if self.panned:   # mono files (or stems of them) the mix holds as a pan law does (predict.pan_law)
             d["panned"] = dict(self.panned)
+        if self.pan_at:   # ... and where, those off the centre
+            d["pan_at"] = dict(self.pan_at)
         if self.inverted:  # file (or whole stem) -> its stem, the mix holds in opposite polarity (predict.polarity)
             d["inverted"] = dict(self.inverted)
         return d
@@ -172,7 +175,7 @@ class AdviceReport:
                    SummaryItem.from_dict(d["verdict"]) if d.get("verdict") else None,
                    [Skipped(float(s["start_s"]), float(s["end_s"]), s["reason"]) for s in d["skipped"]],
                    list(d.get("notes", [])), dict(d.get("placed", {})), list(d.get("left_out", [])),
-                   dict(d.get("panned", {})), dict(d.get("inverted", {})))
+                   dict(d.get("panned", {})), dict(d.get("inverted", {})), dict(d.get("pan_at", {})))
 
     def format_text(self, page: bool = False) -> str:
         """The advice as ``advise`` prints it (``page``: its hints in the web page's words)."""
@@ -378,4 +381,4 @@ def advise(song: str | Path | None, anchor: str, engine: AdviceEngine, stems_dir
         info["absent"] = list(lacks)
     return AdviceReport(audio.source, info, anchor, audio.duration_s, results, summary, verdict, skipped,
                         notes.messages, dict(audio.placed), list(audio.left_out), dict(audio.panned),
-                        dict(audio.inverted))
+                        dict(audio.inverted), dict(audio.pan_at))

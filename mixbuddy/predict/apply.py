@@ -31,7 +31,7 @@ from .align import moved_later
 from .wording import stated_db, verdict_key
 from .stem_pack import opened_stems
 from .stems_input import folder_mapping, folder_stems, is_stem_file, stem_file_info
-from .tracks import turned_over
+from .tracks import folder_heard
 from .two_track import read_two_track, two_track_files
 
 
@@ -99,11 +99,13 @@ def correction_of(report: AdviceReport) -> Correction | None:
 def render_correction(stems: str | Path, correction: Correction, output: str | Path,
                       mapping: str | Path | Assigned | None = None, placed: dict[str, float] | None = None,
                       left_out: Sequence[str] = (), panned: dict[str, float] | None = None,
-                      inverted: dict[str, str] | None = None) -> AppliedCorrection:
+                      inverted: dict[str, str] | None = None, pan_at: dict[str, float] | None = None
+                      ) -> AppliedCorrection:
     """Sum the stems (a folder or a ``.stem.mp4``) with ``correction`` applied, each stem in ``placed`` moved that
     many seconds later (``AdviceReport.placed``) and the files in ``left_out`` (paths in the folder) left out, as
-    advise heard them (``AdviceReport.left_out``), each stem in ``panned`` turned by that many dB as the mix pans it
-    (``AdviceReport.panned``), each file or stem in ``inverted`` turned over as the mix holds it
+    advise heard them (``AdviceReport.left_out``), each mono file or stem in ``panned`` held that many dB under its
+    file, at its place in ``pan_at`` (the centre where not named), as the mix pans it (``AdviceReport.panned``,
+    ``AdviceReport.pan_at``), each file or stem in ``inverted`` turned over as the mix holds it
     (``AdviceReport.inverted``); write ``output`` atomically."""
     output = check_apply_output(output, stems)
     shared: list[np.ndarray] = []       # effect returns, left out of the stems: rendered as they are
@@ -115,21 +117,19 @@ def render_correction(stems: str | Path, correction: Correction, output: str | P
         elif parts := two_track_files(opened, mapping):   # the instrumental and the vocals, at their highest rate
             two = read_two_track(opened, parts, None, 2)
             audio, rate = two.stems, two.sample_rate
-            folder = song_from_files(Path(opened).name, "advise", Path(opened), parts, {}) if inverted else None
+            folder = song_from_files(Path(opened).name, "advise", Path(opened), parts, {}) if inverted or panned \
+                else None
         else:       # as advise read it: a bounce of the whole song among the files left out
             folder, audio = folder_stems(opened, None, 2, mapping, say=False, skip=left_out)
             rate = folder.sample_rate
             shared = [read_audio(p, sr=rate, channels=2)[0]
                       for p in effect_returns(Path(opened), folder_mapping(opened, mapping))]
-        audio = turned_over(audio, inverted or {}, rate, folder)
+        audio = folder_heard(audio, inverted or {}, panned or {}, pan_at or {}, rate, folder)
     if correction.stem not in audio:
         raise MixbuddyError(f"{stems}: has no {correction.stem} stem to apply {correction.gain_db:+.1f} dB to")
     for stem, seconds in (placed or {}).items():
         if stem in audio:
             audio[stem] = moved_later(audio[stem], seconds, rate)
-    for stem, db in (panned or {}).items():
-        if stem in audio:
-            audio[stem] = audio[stem] * np.float32(10.0 ** (db / 20.0))
     mix = np.sum(np.stack(list(audio.values())), axis=0, dtype=np.float32)
     mix += np.float32(10.0 ** (correction.gain_db / 20.0) - 1.0) * audio[correction.stem]
     for wet in shared:

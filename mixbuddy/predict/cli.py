@@ -183,7 +183,7 @@ def apply_verdict(report, stems: str, output: str, mapping):
     top.setLevel(logging.ERROR)
     try:
         return render_correction(stems, correction, output, mapping, report.placed, report.left_out, report.panned,
-                                  report.inverted)
+                                  report.inverted, report.pan_at)
     finally:
         top.setLevel(level)
 

@@ -34,15 +34,15 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable, Mapping
 
 import numpy as np
 from scipy.fft import irfft, next_fast_len, rfft
 
-from ..audio import content_end
+from ..audio import content_end, resample
 from ..errors import MixbuddyError
-from .align import MATCH_RATE, MIN_SHIFT_S, STEMS_R2_GAIN, _mono, fit_gains, note_gains, stems_r2
-from .pan_law import hear_as_panned, pan_law_gains
+from .align import GAIN_FIT_R2, MATCH_RATE, MIN_SHIFT_S, STEMS_R2_GAIN, _mono, fit_gains, note_gains, stems_r2
+from .pan_law import as_reported, channel_gains, heard_db, mono_labels, panned_gains, say_panned
 from .polarity import POLARITY_R2, inverted_parts, warn_inverted
 
 if TYPE_CHECKING:
@@ -85,26 +85,65 @@ def track_label(folder: "Song", paths: tuple[Path, ...]) -> str:
     return " + ".join(in_folder(folder, p) for p in paths)
 
 
-def turned_over(audio: dict[str, np.ndarray], inverted: dict[str, str], sr: int, folder: "Song | None"
-                ) -> dict[str, np.ndarray]:
-    """``audio`` (each stem of ``folder`` as read, at ``sr``, not moved) with each part of ``inverted`` (its label ->
-    its stem, as :func:`check_tracks` found them: a whole stem, or a track of it) turned over, as ``advise`` heard
-    it."""
+def track_of(folder: "Song | None", label: str) -> tuple[str, tuple[Path, ...]]:
+    """(the stem, the file(s)) of the track ``label`` (:func:`track_label`) in the stems folder ``folder``."""
+    for stem in folder.loader.files if folder is not None else ():
+        for t in folder.loader.tracks(stem):
+            if track_label(folder, t) == label:
+                return stem, t
+    raise MixbuddyError(f"{folder.source if folder else 'the stems'}: no track {label!r} to hear as advise heard it "
+                        "(was the folder changed?)")
+
+
+def as_heard(audio: dict[str, np.ndarray], inverted: Mapping[str, str], panned: Mapping[str, float],
+             pan_at: Mapping[str, float], stem_of: Callable[[str], str], fetch: Callable[[str], np.ndarray],
+             tracks_of: Callable[[str], list[str]]) -> dict[str, np.ndarray]:
+    """``audio`` (each stem) with each part of ``inverted`` (its label -> its stem) turned over and each of ``panned``
+    (label -> dB under its file; ``pan_at``: its pan position, where off the centre) held as the mix pans it
+    (:mod:`~mixbuddy.predict.pan_law`), as :func:`check_tracks` found them: a whole stem (its label is its name)
+    scaled; a stem split into tracks (``tracks_of(stem)``: their labels) scaled as most of its tracks are, and each
+    other track's file(s) (``fetch(label)``: as its stem in ``audio`` holds them) taken out and put back so."""
     out = dict(audio)
-    for label, stem in inverted.items():
+    by_stem: dict[str, list[str]] = {}
+    for k in dict.fromkeys([*inverted, *panned]):
+        by_stem.setdefault(inverted.get(k) or stem_of(k), []).append(k)
+    for stem, labels in by_stem.items():
         if stem not in out:
             continue
-        if label == stem:
-            out[stem] = -out[stem]
+        x = out[stem]
+        two = x.ndim == 2 and x.shape[1] == 2
+
+        def factor(k: str) -> np.ndarray:
+            g = channel_gains(panned[k], pan_at.get(k, 0.0)) if k in panned else np.ones(2, np.float32)
+            g = np.float32(-1.0 if k in inverted else 1.0) * g
+            return g if two else np.float32(np.copysign(np.sqrt(np.mean(np.square(g))), g[0]))
+
+        if stem in labels:          # a whole stem: no track of it is named apart
+            out[stem] = x * factor(stem)
             continue
-        tracks = folder.loader.tracks(stem) if folder is not None else []
-        paths = next((t for t in tracks if track_label(folder, t) == label), None)
-        if paths is None:
-            raise MixbuddyError(f"{folder.source if folder else 'the stems'}: no track {label!r} in its {stem} stem "
-                                "to turn over as advise heard it (was the folder changed?)")
-        x = file_audio(folder.source, stem, paths, sr, out[stem].shape[1])
-        out[stem] = out[stem] - 2.0 * _shifted(x, 0, out[stem].shape[0])
+        every = {k: factor(k) if k in labels else np.float32(1.0) * np.ones(2 if two else (), np.float32)
+                 for k in tracks_of(stem)}
+        counts: dict[bytes, int] = {}
+        for f in every.values():
+            counts[f.tobytes()] = counts.get(f.tobytes(), 0) + 1
+        base = next(f for f in every.values() if f.tobytes() == max(counts, key=counts.get))
+        y = x * base if np.any(base != 1.0) else x
+        for k, f in every.items():
+            if np.any(f != base):
+                y = y + (f - base) * fetch(k)
+        out[stem] = y
     return out
+
+
+def folder_heard(audio: dict[str, np.ndarray], inverted: Mapping[str, str], panned: Mapping[str, float],
+                 pan_at: Mapping[str, float], sr: int, folder: "Song | None") -> dict[str, np.ndarray]:
+    """:func:`as_heard` for ``audio``, each stem of ``folder`` as read at ``sr``, not moved (``--apply``)."""
+    def fetch(label: str) -> np.ndarray:
+        stem, paths = track_of(folder, label)
+        return _shifted(file_audio(folder.source, stem, paths, sr, audio[stem].shape[1]), 0, audio[stem].shape[0])
+
+    return as_heard(audio, inverted, panned, pan_at, lambda k: k if k in audio else track_of(folder, k)[0], fetch,
+                    lambda stem: [track_label(folder, t) for t in folder.loader.tracks(stem)])
 
 
 def split_parts(stems: dict[str, np.ndarray], sr: int, folder: "Song | None", moved: dict[str, float] | None = None
@@ -186,6 +225,30 @@ def in_stem(stems: dict[str, np.ndarray], part: Part, sr: int, folder: "Song", s
     return _shifted(file_audio(folder.source, part.stem, part.paths, sr, s.shape[1]), shifts[part.stem], s.shape[0])
 
 
+def channel_fit(mix: np.ndarray, stems: dict[str, np.ndarray], parts: dict[str, Part], sr: int, folder: "Song",
+                lag: float) -> dict[str, tuple[float, float]] | None:
+    """{label: (left, right)}: each part's gain in each channel of ``mix`` (stereo, lined up with ``stems`` at
+    ``sr``; moved ``lag`` samples at ``MATCH_RATE`` as the fit's copy was), fitted as for the mono copy (a track the
+    mix pans plays in either channel at its own gain), each file decoded again at ``MATCH_RATE`` and moved as its
+    copy for that fit was; None for a mix not in stereo, or where either channel's fit explains under
+    ``GAIN_FIT_R2``."""
+    if mix.ndim != 2 or mix.shape[1] != 2 or any(x.ndim != 2 or x.shape[1] != 2 for x in stems.values()):
+        return None
+    m = resample(np.ascontiguousarray(mix), sr, MATCH_RATE).astype(np.float64)
+    n = m.shape[0]
+    copies = {k: _shifted(file_audio(folder.source, p.stem, p.paths, MATCH_RATE, 2), round(p.lag_s * MATCH_RATE), n)
+              if p.paths else resample(stems[p.stem], sr, MATCH_RATE)[:n] for k, p in parts.items()}
+    out: list[dict[str, float]] = []
+    for c in (0, 1):
+        mc = delayed(m[:, c], lag, next_fast_len(n + 2 * FINE_LAG + 2, real=True)) if lag else m[:, c]
+        heard = {k: v[:, c].astype(np.float64) for k, v in copies.items() if float(np.dot(v[:, c], v[:, c])) > 1e-12}
+        fit = fit_gains(mc, heard) if heard else None
+        if fit is None or fit[1] < GAIN_FIT_R2:
+            return None
+        out.append(fit[0])
+    return {k: (out[0].get(k, 0.0), out[1].get(k, 0.0)) for k in parts}
+
+
 def fine_aligned(m: np.ndarray, t: np.ndarray, max_lag: int) -> tuple[np.ndarray, float]:
     """``m`` moved by the fraction of a sample, up to ``max_lag`` samples, that best lines it up with ``t`` (both mono,
     at one rate), and that shift (samples; > 0: ``m`` held ``t`` that much later). The cross-correlation's peak,
@@ -211,34 +274,46 @@ def fine_aligned(m: np.ndarray, t: np.ndarray, max_lag: int) -> tuple[np.ndarray
         lag -= slope / curve
     if abs(lag) < 1e-3:
         return m, 0.0
-    return irfft(spec * np.exp(1j * w * lag), n)[: len(m)], float(lag)
+    return delayed(m, lag, n, spec), float(lag)
+
+
+def delayed(m: np.ndarray, lag: float, n: int, spec: np.ndarray | None = None) -> np.ndarray:
+    """``m`` moved ``lag`` samples earlier (a fraction too: its spectrum's phase ramp over ``n`` points; ``spec``:
+    its ``n``-point spectrum, when at hand), as :func:`fine_aligned` moves the mix."""
+    spec = rfft(m, n) if spec is None else spec
+    w = 2.0 * np.pi * np.fft.rfftfreq(n)
+    return irfft(spec * np.exp(1j * w * lag), n)[: len(m)]
 
 
 def _judged(m: np.ndarray, monos: dict[str, np.ndarray]
             ) -> tuple[dict[str, float], float, float, dict[str, float]] | None:
     """The fit of ``monos`` to ``m``: (the gain (dB) of each part loud enough to judge, their median, R², every part's
-    signed weight); None when the mix or a part is silent."""
-    fit = fit_gains(m, monos)
+    signed weight: 0 for a part silent below 1 kHz, an empty track or a hi-hat band, which the fit leaves out); None
+    when the mix or every part is silent."""
+    sounding = {k: v for k, v in monos.items() if float(np.dot(v[: len(m)], v[: len(m)])) > 1e-12}
+    fit = fit_gains(m, sounding) if sounding else None
     if fit is None:
         return None
     energy = float(np.dot(m, m))
-    db = {k: 20.0 * np.log10(max(abs(fit[0][k]), 1e-9)) for k, v in monos.items()
+    db = {k: 20.0 * np.log10(max(abs(fit[0][k]), 1e-9)) for k, v in sounding.items()
           if 10.0 * np.log10(max(float(np.dot(v, v)), 1e-30) / energy) >= HEARD_DB}
-    return db, float(np.median(list(db.values()))) if db else 0.0, fit[1], fit[0]
+    return db, float(np.median(list(db.values()))) if db else 0.0, fit[1], {k: fit[0].get(k, 0.0) for k in monos}
 
 
 def check_tracks(song: str | Path, stems_dir: str | Path, mix: np.ndarray, stems: dict[str, np.ndarray], sr: int,
                  folder: "Song | None" = None, moved: dict[str, float] | None = None
-                 ) -> tuple[dict[str, np.ndarray], tuple[str, ...], dict[str, float], dict[str, str]]:
+                 ) -> tuple[dict[str, np.ndarray], tuple[str, ...], dict[str, float], dict[str, float],
+                            dict[str, str]]:
     """(``stems`` with the files the mix does not hold left out, warned about, the files or stems it holds in opposite
-    polarity turned over and each stem of mono files the mix holds a pan law's cut under its files turned so, said so;
-    those files' paths in the folder; those stems' gains (dB): :mod:`~mixbuddy.predict.pan_law`; the parts turned
-    over, label -> stem: :mod:`~mixbuddy.predict.polarity`), after noting the files or stems it holds at other levels
-    than they are written (``mix`` and ``stems`` lined up, at ``sr``; ``folder``: the stems folder's Song as read,
-    None for whole stems only; ``moved``: seconds each stem was moved by as it was placed and lined up)."""
+    polarity turned over and the mono files it holds as a pan law does held so, said so; those files' paths in the
+    folder; those mono files' (or stems') gains, dB, and pan positions where off the centre:
+    :mod:`~mixbuddy.predict.pan_law`; the parts turned over, label -> stem: :mod:`~mixbuddy.predict.polarity`), after
+    noting the files or stems it holds at other levels than they are written (``mix`` and ``stems`` lined up, at
+    ``sr``; ``folder``: the stems folder's Song as read, None for whole stems only; ``moved``: seconds each stem was
+    moved by as it was placed and lined up)."""
     parts, monos = split_parts(stems, sr, folder, moved)
     if len(parts) < 2:
-        return stems, (), {}, {}
+        return stems, (), {}, {}, {}
     m0 = _mono(mix, sr)
     # what the line-up leaves (under MIN_SHIFT_S, or half a MATCH_RATE sample) moves the weights: fitted again with the
     # mix lined up to a fraction of a sample; but a loud file far out of place (a region export) pulls that line-up,
@@ -249,14 +324,15 @@ def check_tracks(song: str | Path, stems_dir: str | Path, mix: np.ndarray, stems
     split = any(p.paths for p in parts.values())
     lined = _judged(m0, monos)
     if lined is None:
-        return stems, (), {}, {}
+        return stems, (), {}, {}, {}
     signs = [{k: 1.0 for k in monos}] + ([{k: np.copysign(1.0, w) for k, w in lined[3].items()}]
                                          if min(lined[3].values()) < 0 else [])
-    ms = [fine_aligned(m0, np.sum([sign[k] * v[: len(m0)] for k, v in monos.items()], axis=0), FINE_LAG)[0]
-          for sign in signs]
+    lined_up = [fine_aligned(m0, np.sum([sign[k] * v[: len(m0)] for k, v in monos.items()], axis=0), FINE_LAG)
+                for sign in signs]
+    ms = [x for x, _ in lined_up]
     tried = [_judged(m, monos) for m in ms]
     if any(f is None for f in tried):
-        return stems, (), {}, {}
+        return stems, (), {}, {}, {}
     best = max(range(len(tried)), key=lambda i: tried[i][2])
     fits = [tried[best], *([lined] if split else [])]
     mixes = [ms[best], m0]                  # the mix copy each fit was made with
@@ -266,19 +342,31 @@ def check_tracks(song: str | Path, stems_dir: str | Path, mix: np.ndarray, stems
     found = [set(unheard(parts, monos, {k: v - f[1] for k, v in f[0].items()}, f[2], x)) for f, x in sure]
     out = [k for k in parts if found and all(k in f for f in found)]
     held = {k: v for k, v in fits[0][0].items() if k not in out}
-    panned = pan_law_gains(parts, held, fits[0][2], folder)     # a pan law's cut is heard, not noted
-    note_gains(song, stems_dir, {k: v - panned.get(parts[k].stem, 0.0) for k, v in held.items()}, fits[0][2])
+    shifts: dict[str, int] = {}          # each stem's move at sr, found once (in_stem)
+    mono, stereo = mono_labels(parts, folder) if folder is not None else ([], [])
+    gains, found, centred = None, {}, []
+    if mono and stereo and fits[0][2] >= GAIN_FIT_R2:
+        gains = channel_fit(mix, stems, parts, sr, folder, lined_up[best][1])
+        found, centred = panned_gains(parts, gains or {k: (w, w) for k, w in fits[0][3].items()}, folder, held,
+                                      [k for k in parts if k not in fits[0][0]])
+    panned, pan_at = as_reported(found)
+    level = dict(held)   # what the level check weighs: a mono file as loud as the mix holds it, wherever it pans it,
+    level.update({k: heard_db(gains[k]) for k in mono if k in held} if gains else {})
+    for k, g in found.items():          # and a pan law's doing heard, not noted
+        if k in level:
+            level[k] -= heard_db(g) if gains else 20.0 * np.log10(sum(g) / 2.0)
+    note_gains(song, stems_dir, level, fits[0][2])
     rel = {k: v - fits[0][1] for k, v in held.items()}
     flipped = {k: parts[k].stem for k in inverted_parts(parts, {k: v for k, v in monos.items() if k not in out},
                                                         fits[0][3], rel, fits[0][2], UNHEARD_DB, DISTINCT_R, mixes[0])}
     warn_inverted(song, stems_dir, flipped, fits[0][2])
     if out:
         db, mid, r2, _ = sure[0][0]    # what the warnings say: the finer of the fits that judge
-    given, stems = stems, dict(stems)
-    shifts: dict[str, int] = {}          # each stem's move at sr, found once (in_stem)
-    for k, stem in flipped.items():      # as the mix holds it: a whole stem, or its file(s) taken out twice
-        stems[stem] = (-stems[stem] if not parts[k].paths
-                       else stems[stem] - 2.0 * in_stem(given, parts[k], sr, folder, shifts))
+    given = stems
+    stems = as_heard(given, flipped, panned, pan_at, lambda k: parts[k].stem,
+                     lambda k: in_stem(given, parts[k], sr, folder, shifts),
+                     lambda stem: [k for k, p in parts.items() if p.stem == stem])
+    say_panned(song, stems_dir, panned, pan_at, lambda k: parts[k].stem, centred)
     gone = []
     for k in out:
         assert folder is not None
@@ -299,4 +387,4 @@ def check_tracks(song: str | Path, stems_dir: str | Path, mix: np.ndarray, stems
                     "mix holds (move it out of the folder; if the mix was bounced before it was added, give the stems "
                     "alone)", stems_dir, k, parts[k].stem, song, f"{under:.0f} dB" if under < 60 else "60 dB or more", r2)
     files = tuple(in_folder(folder, p) for k in gone for p in parts[k].paths)
-    return hear_as_panned(song, stems_dir, stems, panned), files, panned, flipped
+    return stems, files, panned, pan_at, flipped

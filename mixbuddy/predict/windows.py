@@ -77,6 +77,7 @@ class SongAudio:
     placed: dict[str, float] = field(default_factory=dict)  # stems moved later to where the mix has them (s)
     left_out: tuple[str, ...] = ()  # files of the stems folder the mix does not hold (paths in it; predict.tracks)
     panned: dict[str, float] = field(default_factory=dict)  # stems of mono files turned as the mix pans them (dB)
+    pan_at: dict[str, float] = field(default_factory=dict)  # ... where off the centre (-1 left ... +1 right)
     inverted: dict[str, str] = field(default_factory=dict)  # files or stems turned over, as the mix holds them (-> stem)
 
     @property
@@ -170,14 +171,16 @@ def with_mix(song: str | Path, stems_dir: str | Path | None, stems: dict[str, np
     placed: dict[str, float] = {}
     left_out: tuple[str, ...] = ()
     panned: dict[str, float] = {}
+    pan_at: dict[str, float] = {}
     inverted: dict[str, str] = {}
     if stems is not None:
         stems, placed = place_stems(song, stems_dir, mix, stems, sample_rate)
         mix, stems, cut = line_up(song, stems_dir, mix, stems, sample_rate)
         moved = {k: placed.get(k, 0.0) - cut for k in stems}     # where each stem's files now start (s)
-        stems, left_out, panned, inverted = check_tracks(song, stems_dir, mix, stems, sample_rate, folder, moved)
+        stems, left_out, panned, pan_at, inverted = check_tracks(song, stems_dir, mix, stems, sample_rate, folder,
+                                                                 moved)
     return SongAudio(str(song), sample_rate, mix, stems, placed=placed, left_out=left_out, panned=panned,
-                     inverted=inverted)
+                     pan_at=pan_at, inverted=inverted)
 
 
 def window_bounds(n: int, sr: int, window_s: float, hop_s: float,
