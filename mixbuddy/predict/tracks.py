@@ -32,6 +32,7 @@ Measured by ``python benchmarks/unheard_files.py`` (docs/BENCHMARKS.md, "Files t
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Mapping
@@ -112,27 +113,27 @@ def as_heard(audio: dict[str, np.ndarray], inverted: Mapping[str, str], panned: 
             continue
         x = out[stem]
         two = x.ndim == 2 and x.shape[1] == 2
-
-        def factor(k: str) -> np.ndarray:
-            g = channel_gains(panned[k], pan_at.get(k, 0.0)) if k in panned else np.ones(2, np.float32)
-            g = np.float32(-1.0 if k in inverted else 1.0) * g
-            return g if two else np.float32(np.copysign(np.sqrt(np.mean(np.square(g))), g[0]))
-
         if stem in labels:          # a whole stem: no track of it is named apart
-            out[stem] = x * factor(stem)
+            out[stem] = x * _factor(stem, inverted, panned, pan_at, two)
             continue
-        every = {k: factor(k) if k in labels else np.float32(1.0) * np.ones(2 if two else (), np.float32)
+        every = {k: _factor(k, inverted, panned, pan_at, two) if k in labels else np.ones(2 if two else (), np.float32)
                  for k in tracks_of(stem)}
-        counts: dict[bytes, int] = {}
-        for f in every.values():
-            counts[f.tobytes()] = counts.get(f.tobytes(), 0) + 1
-        base = next(f for f in every.values() if f.tobytes() == max(counts, key=counts.get))
+        most = Counter(f.tobytes() for f in every.values()).most_common(1)[0][0]
+        base = next(f for f in every.values() if f.tobytes() == most)
         y = x * base if np.any(base != 1.0) else x
         for k, f in every.items():
             if np.any(f != base):
                 y = y + (f - base) * fetch(k)
         out[stem] = y
     return out
+
+
+def _factor(k: str, inverted: Mapping[str, str], panned: Mapping[str, float], pan_at: Mapping[str, float],
+            two: bool) -> np.ndarray:
+    """What :func:`as_heard` multiplies part ``k`` by: its gain in each channel (``two``), else its loudness gain."""
+    g = channel_gains(panned[k], pan_at.get(k, 0.0)) if k in panned else np.ones(2, np.float32)
+    g = np.float32(-1.0 if k in inverted else 1.0) * g
+    return g if two else np.float32(np.copysign(np.sqrt(np.mean(np.square(g))), g[0]))
 
 
 def folder_heard(audio: dict[str, np.ndarray], inverted: Mapping[str, str], panned: Mapping[str, float],
