@@ -67,21 +67,18 @@ def law_gap(left: float, right: float, law: float) -> float:
     return 10.0 * a * float(np.log10(left ** (2.0 / a) + right ** (2.0 / a))) - (law + _HALF_DB * a)
 
 
-def panned_gains(parts: Mapping[str, "Part"], gains: Mapping[str, tuple[float, float]], folder: "Song | None",
+def panned_gains(gains: Mapping[str, tuple[float, float]], mono: Collection[str], stereo: Collection[str],
                  judged: Collection[str], unjudged: Collection[str]
                  ) -> tuple[dict[str, tuple[float, float]], list[str]]:
-    """({label: (left, right)}, the labels of those taken as centred): each mono part of ``parts`` (a mono file, or a
-    whole stem of them) among ``judged`` that the mix holds as the pan law most of them share does, at those linear
-    gains (in each channel, against its file read in both) against the stereo parts' median (``gains``: each part's
-    gain in each channel of the mix, from the fit; the same in both for a mono copy of the mix), and, where that law
-    turns a centred track down, each mono part of ``unjudged`` (too quiet below 1 kHz for the fit to weigh: a hi-hat,
-    a shaker) at its centre gain, as a DAW applies one pan law to every mono track (under -3 dB, constant power, that
-    is its loudness wherever it is panned). Empty where the folder has no stereo track."""
-    if folder is None or not PAN_LAWS:
-        return {}, []
-    mono, stereo = mono_labels(parts, folder)
+    """({label: (left, right)}, the labels of those taken as centred): each of the ``mono`` parts (a mono file, or a
+    whole stem of them: :func:`mono_labels`) among ``judged`` that the mix holds as the pan law most of them share
+    does, at those linear gains (in each channel, against its file read in both) against the ``stereo`` parts' median
+    (``gains``: each part's gain in each channel of the mix, from the fit; the same in both for a mono copy of the
+    mix), and, where that law turns a centred track down, each of ``mono`` among ``unjudged`` (too quiet below 1 kHz
+    for the fit to weigh: a hi-hat, a shaker) at its centre gain, as a DAW applies one pan law to every mono track
+    (under -3 dB, constant power, that is its loudness wherever it is panned). Empty without a stereo part."""
     ref = [np.hypot(*gains[k]) / np.sqrt(2.0) for k in stereo if k in gains]
-    if not ref or not mono:
+    if not PAN_LAWS or not ref or not mono:
         return {}, []
     mid = float(np.median(ref))
     # both channels' gains of one sign (a channel's at -40 dB or under the other's is taken as silent there)

@@ -330,13 +330,12 @@ def check_tracks(song: str | Path, stems_dir: str | Path, mix: np.ndarray, stems
                                          if min(lined[3].values()) < 0 else [])
     lined_up = [fine_aligned(m0, np.sum([sign[k] * v[: len(m0)] for k, v in monos.items()], axis=0), FINE_LAG)
                 for sign in signs]
-    ms = [x for x, _ in lined_up]
-    tried = [_judged(m, monos) for m in ms]
+    tried = [_judged(x, monos) for x, _ in lined_up]
     if any(f is None for f in tried):
         return stems, (), {}, {}, {}
     best = max(range(len(tried)), key=lambda i: tried[i][2])
     fits = [tried[best], *([lined] if split else [])]
-    mixes = [ms[best], m0]                  # the mix copy each fit was made with
+    mixes = [lined_up[best][0], m0]         # the mix copy each fit was made with
     sure = [(f, x) for f, x in zip(fits, mixes) if f[2] >= UNHEARD_R2] if split else []
     if split and not sure and fits[0][2] >= POLARITY_R2:   # under a master: judged by the stems it makes too
         sure = [(fits[0], mixes[0])]
@@ -348,7 +347,7 @@ def check_tracks(song: str | Path, stems_dir: str | Path, mix: np.ndarray, stems
     gains, found, centred = None, {}, []
     if mono and stereo and fits[0][2] >= GAIN_FIT_R2:
         gains = channel_fit(mix, stems, parts, sr, folder, lined_up[best][1])
-        found, centred = panned_gains(parts, gains or {k: (w, w) for k, w in fits[0][3].items()}, folder, held,
+        found, centred = panned_gains(gains or {k: (w, w) for k, w in fits[0][3].items()}, mono, stereo, held,
                                       [k for k in parts if k not in fits[0][0]])
     panned, pan_at = as_reported(found)
     level = dict(held)   # what the level check weighs: a mono file as loud as the mix holds it, wherever it pans it,
