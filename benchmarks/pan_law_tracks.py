@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from pathlib import Path
 
 import numpy as np
 import soundfile as sf
@@ -60,6 +61,22 @@ def panned(gains: tuple[float, float], x: np.ndarray) -> np.ndarray:
     return np.stack([np.float32(gains[0]) * x, np.float32(gains[1]) * x], axis=1)
 
 
+def split_cases(work: Path, mixes: tuple):
+    """(song, stem, the entry of ``mixes``, the folder with that stem split, the mix that pans its mono track as the
+    entry's gains say, the folder as that mix holds it: the mono track a stereo file at those gains), for each song
+    and stem in turn (folders written under ``work``)."""
+    for song, stems in padded_stems():
+        for name, x in stems.items():
+            low, rest = split(x)
+            others = {k: y for k, y in stems.items() if k != name}
+            folder = write(work / f"{song}-{name}", {**others, name: rest, f"{name} low": low})
+            for i, entry in enumerate(mixes):
+                mix = (np.sum(list(others.values()), axis=0) + rest + panned(entry[1], low)).astype(np.float32)
+                held = write(work / f"{song}-{name}-held-{i}", {**others, name: rest,
+                                                                f"{name} low": panned(entry[1], low)})
+                yield song, name, entry, folder, mix, held
+
+
 def timed(folder, mix_file) -> tuple:
     start = time.perf_counter()
     report = advised(folder, mix_file)[0]
@@ -74,49 +91,41 @@ def main() -> None:
     heard: dict[str, list[tuple[float, float]]] = defaultdict(list)
     start = time.perf_counter()
     with scratch("pan-law-tracks-") as work:
-        for song, stems in padded_stems():
-            for name, x in stems.items():
-                low, rest = split(x)
-                others = {k: y for k, y in stems.items() if k != name}
-                folder = write(work / f"{song}-{name}", {**others, name: rest, f"{name} low": low})
-                for i, (kind, gains, how) in enumerate(MIXES):
-                    mix = (np.sum(list(others.values()), axis=0) + rest + panned(gains, low)).astype(np.float32)
-                    if how == "mp3":
-                        mix = through_mp3(mix)
-                    elif how:               # a master's loudness (LUFS): a touch of limiting
-                        mix = master_mix(mix, SR, float(how))
-                    mix_file = work / "mix.wav"
-                    sf.write(mix_file, mix, SR, subtype="FLOAT")
-                    held = write(work / f"{song}-{name}-held-{i}", {**others, name: rest,
-                                                                    f"{name} low": panned(gains, low)})
-                    reference, ref_s = timed(held, mix_file)
-                    laws = law.PAN_LAWS
-                    law.PAN_LAWS = ()
-                    try:
-                        before = advised(folder, mix_file)[0]
-                    finally:
-                        law.PAN_LAWS = laws
-                    report, now_s = timed(folder, mix_file)
-                    row = rows[kind]
-                    row["cases"] += 1
-                    row["now s"] += now_s
-                    row["reference s"] += ref_s
-                    got = {} if isinstance(report, Exception) else report.panned
-                    if got:
-                        row["heard"] += 1
-                        heard[kind] += [(v, report.pan_at.get(k, 0.0)) for k, v in got.items()]
-                    for when, r in (("before", before), ("now", report)):
-                        row[f"{when} off"] = max(row[f"{when} off"], levels_off(r, reference))
-                        a, b = said(r), said(reference)
-                        row[f"{when} verdict"] += a[0] == b[0]
-                        row[f"{when} move"] += a[0] == b[0] and abs(a[1] - b[1]) <= 0.25
-                    if how is None and not isinstance(report, Exception):
-                        fixed = rendered(folder, report, work / "fixed.wav")
-                        row["render"] = max(row.get("render", -999.0),
-                                            apart_db(fixed, rendered(held, reference, work / "held.wav")))
-                    print(f"{song:15s} {name:7s} {kind:44s} reference {said(reference)[0]} {said(reference)[1]:+.1f}"
-                          f" | before {said(before)[0]} {said(before)[1]:+.1f} | now {said(report)[0]} "
-                          f"{said(report)[1]:+.1f} | heard {got} {getattr(report, 'pan_at', {})}", flush=True)
+        for song, name, (kind, _, how), folder, mix, held in split_cases(work, MIXES):
+            if how == "mp3":
+                mix = through_mp3(mix)
+            elif how:               # a master's loudness (LUFS): a touch of limiting
+                mix = master_mix(mix, SR, float(how))
+            mix_file = work / "mix.wav"
+            sf.write(mix_file, mix, SR, subtype="FLOAT")
+            reference, ref_s = timed(held, mix_file)
+            laws = law.PAN_LAWS
+            law.PAN_LAWS = ()
+            try:
+                before = advised(folder, mix_file)[0]
+            finally:
+                law.PAN_LAWS = laws
+            report, now_s = timed(folder, mix_file)
+            row = rows[kind]
+            row["cases"] += 1
+            row["now s"] += now_s
+            row["reference s"] += ref_s
+            got = {} if isinstance(report, Exception) else report.panned
+            if got:
+                row["heard"] += 1
+                heard[kind] += [(v, report.pan_at.get(k, 0.0)) for k, v in got.items()]
+            for when, r in (("before", before), ("now", report)):
+                row[f"{when} off"] = max(row[f"{when} off"], levels_off(r, reference))
+                a, b = said(r), said(reference)
+                row[f"{when} verdict"] += a[0] == b[0]
+                row[f"{when} move"] += a[0] == b[0] and abs(a[1] - b[1]) <= 0.25
+            if how is None and not isinstance(report, Exception):
+                fixed = rendered(folder, report, work / "fixed.wav")
+                row["render"] = max(row.get("render", -999.0),
+                                    apart_db(fixed, rendered(held, reference, work / "held.wav")))
+            print(f"{song:15s} {name:7s} {kind:44s} reference {said(reference)[0]} {said(reference)[1]:+.1f}"
+                  f" | before {said(before)[0]} {said(before)[1]:+.1f} | now {said(report)[0]} "
+                  f"{said(report)[1]:+.1f} | heard {got} {getattr(report, 'pan_at', {})}", flush=True)
     print("\n| the mix | cases | track heard otherwise (dB; place) | stems' levels off (worst, dB): before / now | "
           "verdict as the mix holds it: before / now | advised move (±0.25 dB): before / now | --apply's render "
           "against the reference's (worst, dB) | advise, s: now / reference |")

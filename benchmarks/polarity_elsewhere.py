@@ -1,11 +1,12 @@
 """Does the polarity check turn anything over in the other benchmarks' folders, where nothing is turned over?
 
 The benchmarks below give ``advise`` stems folders with their mixes, plain, lossy and mastered (band tracks, unused
-takes, region exports, microphones of one source, tracks exported pre-fader, mono files under a pan law, two-track
-exports, stems and band tracks through the master's limiter), and none of them writes a file or stem in opposite
-polarity to the mix. Each is run in a child process with ``mixbuddy.predict.tracks.inverted_parts`` counted: how
-many fits it judged (a stems folder with its mix, of two parts or more) and which parts it took as turned over, with
-the fit's R². Every one found is a false case. The benchmarks' own output is not shown (their tables are in docs/BENCHMARKS.md).
+takes, region exports, microphones of one source, tracks exported pre-fader, mono files under a pan law, mono tracks
+the mix pans among a stem's stereo ones, two-track exports, stems and band tracks through the master's limiter), and
+none of them writes a file or stem in opposite polarity to the mix. Each is run in a child process with
+``mixbuddy.predict.tracks.inverted_parts`` counted: how many fits it judged (a stems folder with its mix, of two parts
+or more) and which parts it took as turned over, with the fit's R². Every one found is a false case. The benchmarks'
+own output is not shown (their tables are in docs/BENCHMARKS.md).
 
     python benchmarks/polarity_elsewhere.py [NAME ...]
 """
@@ -21,7 +22,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHES = ("unheard_files", "pan_law", "two_track_mix", "master_stems")   # those that give advise a mix with stems
+# those that give advise a mix with stems
+BENCHES = ("unheard_files", "pan_law", "two_track_mix", "master_stems", "pan_law_tracks")
 
 
 def child(name: str, out: Path) -> None:

@@ -287,10 +287,11 @@ def note_gains(song: str | Path, stems_dir: str | Path, gains: dict[str, float],
 
 
 def line_up(song: str | Path, stems_dir: str | Path, mix: np.ndarray, stems: dict[str, np.ndarray],
-            sr: int) -> tuple[np.ndarray, dict[str, np.ndarray], float]:
+            sr: int) -> tuple[np.ndarray, dict[str, np.ndarray], float, int]:
     """``mix`` and ``stems`` (at ``sr``) lined up and trimmed to one length, with a warning for whatever
-    was changed or looks wrong, and the seconds left out at the stems' start (0 when none)."""
-    cut = 0.0
+    was changed or looks wrong, the seconds left out at the stems' start and the samples left out at the mix's (0
+    when none)."""
+    cut, lead = 0.0, 0
     m = _mono(mix, sr)
     found = _match(m, _mono(np.sum(np.stack(list(stems.values())), axis=0), sr))
     action = decide(found)
@@ -308,7 +309,7 @@ def line_up(song: str | Path, stems_dir: str | Path, mix: np.ndarray, stems: dic
     elif action == "line up":
         shift = int(round(abs(found.lag_s) * sr))
         if found.lag_s > 0:
-            mix = mix[shift:]
+            mix, lead = mix[shift:], shift
             how = (f"its first {found.lag_s:.3f} s (before the stems' music) are left out, and times count "
                    "from the stems' start")
         else:
@@ -326,4 +327,4 @@ def line_up(song: str | Path, stems_dir: str | Path, mix: np.ndarray, stems: dic
                         n_mix / sr, stems_dir, n_stems / sr, n / sr)
         mix = mix[:n]
         stems = {k: v[:n] for k, v in stems.items()}
-    return mix, stems, cut
+    return mix, stems, cut, lead

@@ -73,11 +73,13 @@ def warn_silent_stems(source: str | Path, stems: dict[str, np.ndarray]) -> None:
                         "treats it as absent; check that file", source, name)
 
 
-def take_out_dc(source: str | Path, signals: dict[str, np.ndarray], sr: int) -> dict[str, np.ndarray]:
+def take_out_dc(source: str | Path, signals: dict[str, np.ndarray], sr: int, say: bool = True
+                ) -> dict[str, np.ndarray]:
     """``signals`` with the DC offset taken out of each that sits at ``DC_NOTE`` or more, which is noted: an
     offset the ear does not hear would otherwise count as sound at the gates and reach a model's input; it
     costs the producer headroom, so they are told. Signals closer to zero are returned as they are. The zero-padding
-    after a file shorter than the song is silence, not part of the offset: it is left out, and stays zero."""
+    after a file shorter than the song is silence, not part of the offset: it is left out, and stays zero (``say``:
+    False for a copy of a signal already noted)."""
     out = dict(signals)
     for name, x in signals.items():
         end = content_end(x)
@@ -85,9 +87,10 @@ def take_out_dc(source: str | Path, signals: dict[str, np.ndarray], sr: int) -> 
         size = float(np.abs(dc).max(initial=0.0))
         if size >= DC_NOTE:
             what = "the mix" if name == "mix" else f"the {name} stem"
-            log.info("%s: %s sits at a DC offset of %.3f (%.0f dBFS), taken out before the analysis; it costs "
-                     "headroom and can click at edits: a DC filter (a high-pass under 20 Hz) removes it", source,
-                     what, size, 20.0 * np.log10(size))
+            if say:
+                log.info("%s: %s sits at a DC offset of %.3f (%.0f dBFS), taken out before the analysis; it costs "
+                         "headroom and can click at edits: a DC filter (a high-pass under 20 Hz) removes it", source,
+                         what, size, 20.0 * np.log10(size))
             y = np.array(x, dtype=np.float32)
             y[:end] -= dc.astype(np.float32)
             out[name] = y

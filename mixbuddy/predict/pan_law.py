@@ -13,10 +13,13 @@ of the gain it gives there: the track at its fader's unity) advise hears as the 
 ``--apply`` renders them so; a mono file too quiet below 1 kHz for the fit to weigh (a hi-hat, a shaker) is then
 heard at that law's centre gain, as a DAW pans every mono track by one law. Any other gap (a track exported
 pre-fader, a mix bounced at another balance) is only noted, since which balance to judge is then the producer's call
-(:func:`~mixbuddy.predict.align.note_gains`). A model that hears one channel gets the mix's mono copy, where the
-fit's gain is the level it hears, and each mono file is judged as if centred. Measured by ``python
-benchmarks/pan_law.py`` and ``python benchmarks/pan_law_tracks.py`` (docs/BENCHMARKS.md, "Mono files and the mix's
-pan law", "Mono tracks among a stem's stereo ones").
+(:func:`~mixbuddy.predict.align.note_gains`). A model that hears one channel hears the mix's mono copy, which
+cannot tell a track hard left under a -3 dB law from a centred one under a -6 dB law; the mix in stereo places its
+mono files all the same (so the report and ``--apply`` have them where the mix does), and the stem the model hears
+holds each at its gain in that mono copy, as the folder the mix holds would read. Measured by ``python
+benchmarks/pan_law.py``, ``python benchmarks/pan_law_tracks.py`` and ``python benchmarks/pan_law_one_channel.py``
+(docs/BENCHMARKS.md, "Mono files and the mix's pan law", "Mono tracks among a stem's stereo ones", "... for a model
+that hears one channel").
 """
 from __future__ import annotations
 

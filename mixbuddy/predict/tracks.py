@@ -130,10 +130,11 @@ def as_heard(audio: dict[str, np.ndarray], inverted: Mapping[str, str], panned: 
 
 def _factor(k: str, inverted: Mapping[str, str], panned: Mapping[str, float], pan_at: Mapping[str, float],
             two: bool) -> np.ndarray:
-    """What :func:`as_heard` multiplies part ``k`` by: its gain in each channel (``two``), else its loudness gain."""
+    """What :func:`as_heard` multiplies part ``k`` by: its gain in each channel (``two``), else in the mix's mono copy
+    (their mean: as a one-channel engine reads the folder as the mix holds it)."""
     g = channel_gains(panned[k], pan_at.get(k, 0.0)) if k in panned else np.ones(2, np.float32)
     g = np.float32(-1.0 if k in inverted else 1.0) * g
-    return g if two else np.float32(np.copysign(np.sqrt(np.mean(np.square(g))), g[0]))
+    return g if two else np.float32(np.mean(g))
 
 
 def folder_heard(audio: dict[str, np.ndarray], inverted: Mapping[str, str], panned: Mapping[str, float],
@@ -170,7 +171,7 @@ def split_parts(stems: dict[str, np.ndarray], sr: int, folder: "Song | None", mo
             if float(np.dot(m, total)) < LAG_R * np.sqrt(float(np.dot(m, m) * np.dot(total, total))):
                 g = {}
         if not g:
-            parts[stem], monos[stem] = Part(stem), m
+            parts[stem], monos[stem] = Part(stem, lag_s=lag_s), m
         for t, v in g.items():
             label = track_label(folder, t)
             parts[label], monos[label] = Part(stem, t, lag_s), v
@@ -231,14 +232,21 @@ def channel_fit(mix: np.ndarray, stems: dict[str, np.ndarray], parts: dict[str, 
     """{label: (left, right)}: each part's gain in each channel of ``mix`` (stereo, lined up with ``stems`` at
     ``sr``; moved ``lag`` samples at ``MATCH_RATE`` as the fit's copy was), fitted as for the mono copy (a track the
     mix pans plays in either channel at its own gain), each file decoded again at ``MATCH_RATE`` and moved as its
-    copy for that fit was; None for a mix not in stereo, or where either channel's fit explains under
-    ``GAIN_FIT_R2``."""
-    if mix.ndim != 2 or mix.shape[1] != 2 or any(x.ndim != 2 or x.shape[1] != 2 for x in stems.values()):
+    copy for that fit was (a whole stem too where ``stems`` hold one channel: a one-channel engine's); None for a mix
+    not in stereo, or where either channel's fit explains under ``GAIN_FIT_R2``."""
+    if mix.ndim != 2 or mix.shape[1] != 2:
         return None
     m = resample(np.ascontiguousarray(mix), sr, MATCH_RATE).astype(np.float64)
     n = m.shape[0]
-    copies = {k: _shifted(file_audio(folder.source, p.stem, p.paths, MATCH_RATE, 2), round(p.lag_s * MATCH_RATE), n)
-              if p.paths else resample(stems[p.stem], sr, MATCH_RATE)[:n] for k, p in parts.items()}
+
+    def copy(p: Part) -> np.ndarray:
+        x = stems[p.stem]
+        if not p.paths and x.ndim == 2 and x.shape[1] == 2:
+            return resample(x, sr, MATCH_RATE)[:n]
+        paths = p.paths or tuple(q for t in folder.loader.tracks(p.stem) for q in t)
+        return _shifted(file_audio(folder.source, p.stem, paths, MATCH_RATE, 2), round(p.lag_s * MATCH_RATE), n)
+
+    copies = {k: copy(p) for k, p in parts.items()}
     out: list[dict[str, float]] = []
     for c in (0, 1):
         mc = delayed(m[:, c], lag, next_fast_len(n + 2 * FINE_LAG + 2, real=True)) if lag else m[:, c]
@@ -302,7 +310,8 @@ def _judged(m: np.ndarray, monos: dict[str, np.ndarray]
 
 
 def check_tracks(song: str | Path, stems_dir: str | Path, mix: np.ndarray, stems: dict[str, np.ndarray], sr: int,
-                 folder: "Song | None" = None, moved: dict[str, float] | None = None
+                 folder: "Song | None" = None, moved: dict[str, float] | None = None,
+                 wide: Callable[[], np.ndarray] | None = None
                  ) -> tuple[dict[str, np.ndarray], tuple[str, ...], dict[str, float], dict[str, float],
                             dict[str, str]]:
     """(``stems`` with the files the mix does not hold left out, warned about, the files or stems it holds in opposite
@@ -311,7 +320,8 @@ def check_tracks(song: str | Path, stems_dir: str | Path, mix: np.ndarray, stems
     :mod:`~mixbuddy.predict.pan_law`; the parts turned over, label -> stem: :mod:`~mixbuddy.predict.polarity`), after
     noting the files or stems it holds at other levels than they are written (``mix`` and ``stems`` lined up, at
     ``sr``; ``folder``: the stems folder's Song as read, None for whole stems only; ``moved``: seconds each stem was
-    moved by as it was placed and lined up)."""
+    moved by as it was placed and lined up; ``wide``: for a one-channel engine, the mix in stereo lined up as ``mix``
+    is, made only where the fit per channel places a mono file)."""
     parts, monos = split_parts(stems, sr, folder, moved)
     if len(parts) < 2:
         return stems, (), {}, {}, {}
@@ -346,7 +356,7 @@ def check_tracks(song: str | Path, stems_dir: str | Path, mix: np.ndarray, stems
     mono, stereo = mono_labels(parts, folder) if folder is not None else ([], [])
     gains, found, centred = None, {}, []
     if mono and stereo and fits[0][2] >= GAIN_FIT_R2:
-        gains = channel_fit(mix, stems, parts, sr, folder, lined_up[best][1])
+        gains = channel_fit(wide() if wide is not None else mix, stems, parts, sr, folder, lined_up[best][1])
         found, centred = panned_gains(gains or {k: (w, w) for k, w in fits[0][3].items()}, mono, stereo, held,
                                       [k for k in parts if k not in fits[0][0]])
     panned, pan_at = as_reported(found)

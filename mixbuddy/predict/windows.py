@@ -164,7 +164,8 @@ def with_mix(song: str | Path, stems_dir: str | Path | None, stems: dict[str, np
     stems at other levels than the mix holds them noted (:mod:`~mixbuddy.predict.align`,
     :mod:`~mixbuddy.predict.tracks`)."""
     mix, native = read_audio(song)
-    mix = to_channels(mend_channels(mix, song), channels)   # a dead channel or opposed polarities: heard as mono
+    mended = mend_channels(mix, song)               # a dead channel or opposed polarities: heard as mono
+    mix = to_channels(mended, channels)
     warn_band_limited(song, native)
     mix = resample(mix, native, sample_rate)
     mix = take_out_dc(song, {"mix": mix}, sample_rate)["mix"]
@@ -175,10 +176,17 @@ def with_mix(song: str | Path, stems_dir: str | Path | None, stems: dict[str, np
     inverted: dict[str, str] = {}
     if stems is not None:
         stems, placed = place_stems(song, stems_dir, mix, stems, sample_rate)
-        mix, stems, cut = line_up(song, stems_dir, mix, stems, sample_rate)
+        mix, stems, cut, lead = line_up(song, stems_dir, mix, stems, sample_rate)
         moved = {k: placed.get(k, 0.0) - cut for k in stems}     # where each stem's files now start (s)
+        n = mix.shape[0]
+
+        def wide() -> np.ndarray:   # a one-channel engine's mix in stereo, as lined up: where the mix pans mono files
+            x = resample(mended, native, sample_rate)
+            return take_out_dc(song, {"mix": x}, sample_rate, say=False)["mix"][lead: lead + n]
+
+        two = channels == 1 and mended.ndim == 2 and mended.shape[1] == 2
         stems, left_out, panned, pan_at, inverted = check_tracks(song, stems_dir, mix, stems, sample_rate, folder,
-                                                                 moved)
+                                                                 moved, wide if two else None)
     return SongAudio(str(song), sample_rate, mix, stems, placed=placed, left_out=left_out, panned=panned,
                      pan_at=pan_at, inverted=inverted)
 

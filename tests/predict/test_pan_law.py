@@ -149,20 +149,56 @@ def test_a_mono_track_the_mix_holds_at_its_level_or_as_no_pan_law_does_is_left_a
     assert np.max(np.abs(audio.stems["drums"] - example[0]["drums"][: audio.stems["drums"].shape[0]])) < 1e-5
 
 
+def _hard_left(tmp_path, example, name: str, held: bool = False):
+    """(the mix that pans the example's vocals, a mono file, hard left under a -3 dB law; the folder ``name`` of its
+    stems, the vocals that mono file, or ``held``: a stereo file as the mix holds it)."""
+    stems, mono = example
+    folder = tmp_path / name
+    folder.mkdir()
+    vocals = _panned((1.0, 0.0), mono)
+    for k, x in stems.items():
+        sf.write(folder / f"{k}.wav", (vocals if held else mono) if k == "vocals" else x, SR, subtype="FLOAT")
+    mix = sum(x for k, x in stems.items() if k != "vocals") + vocals
+    sf.write(tmp_path / "hard-mix.wav", mix, SR, subtype="FLOAT")
+    return tmp_path / "hard-mix.wav", folder
+
+
 def test_a_mono_stem_panned_hard_is_heard_at_its_loudness_not_its_mono_copys(tmp_path, example):
     """The vocals a mono file the mix pans hard left under a -3 dB law: a mono copy of the mix holds them 6 dB under
     their file, but they are as loud as centred under that law, 3 dB under it, and heard so, in the left channel."""
-    stems, mono = example
-    folder = tmp_path / "hard"
-    folder.mkdir()
-    for k, x in stems.items():
-        sf.write(folder / f"{k}.wav", mono if k == "vocals" else x, SR, subtype="FLOAT")
-    mix = sum(x for k, x in stems.items() if k != "vocals") + _panned((1.0, 0.0), mono)
-    sf.write(tmp_path / "hard-mix.wav", mix, SR, subtype="FLOAT")
-    audio = load_song(tmp_path / "hard-mix.wav", folder, SR, 2)
+    mono = example[1]
+    audio = load_song(*_hard_left(tmp_path, example, "hard"), SR, 2)
     assert audio.panned == {"vocals": -3.01} and audio.pan_at == {"vocals": -1.0}
     vocals = audio.stems["vocals"]
     assert np.max(np.abs(vocals[:, 1])) < 1e-3 and np.allclose(vocals[:, 0], mono[: vocals.shape[0]], atol=2e-3)
+
+
+@pytest.mark.parametrize("gains,pan", [((1.0, 0.0), -1.0), (CP, 0.71), ((10 ** (-3 / 20),) * 2, None)])
+def test_an_engine_that_hears_one_channel_places_a_mono_track_from_the_mix_in_stereo(tmp_path, example, kit, gains,
+                                                                                      pan):
+    """A model hears the mix's mono copy, where a mono kick hard left under a -3 dB law sits 6 dB under its file, as
+    a centred one under a -6 dB law would: the mix in stereo places it (hard left, 3 dB under: the place and level
+    --apply renders), while the stem it hears is the folder as the mix holds it read in one channel, as before."""
+    mix_file, mix = _kit_song(tmp_path / "kit", example, kit, gains)
+    audio = load_song(mix_file, tmp_path / "kit", 16000, 1)
+    assert list(audio.panned) == ["drums kick.wav"] and abs(audio.panned["drums kick.wav"] + 3.01) <= 0.02
+    assert audio.pan_at == ({} if pan is None else {"drums kick.wav": pytest.approx(pan, abs=0.02)})
+    held = load_song(_kit_song(tmp_path / "held", example, kit, gains, held=True)[0], tmp_path / "held", 16000, 1)
+    assert held.panned == {} and audio.stems["drums"].shape[1] == 1
+    assert np.max(np.abs(audio.stems["drums"] - held.stems["drums"])) < 2e-3
+    out = tmp_path / "fixed.wav"
+    render_correction(tmp_path / "kit", Correction("bass", 0.0, "test"), out, panned=audio.panned, pan_at=audio.pan_at)
+    fixed, _ = sf.read(out, dtype="float32")
+    assert np.max(np.abs(fixed - mix * min(1.0, DEFAULT_CEILING / np.max(np.abs(mix))))) < 2e-3
+
+
+def test_an_engine_that_hears_one_channel_places_a_whole_mono_stem_too(tmp_path, example):
+    """The vocals a mono file the mix pans hard left: for a one-channel engine the other stems' files are read again
+    in stereo for the fit per channel, and the vocals are placed hard left, heard at their mono copy's level."""
+    audio = load_song(*_hard_left(tmp_path, example, "hard"), 16000, 1)
+    assert audio.panned == {"vocals": -3.01} and audio.pan_at == {"vocals": -1.0}
+    want = load_song(*_hard_left(tmp_path, example, "held", held=True), 16000, 1).stems["vocals"]
+    assert np.max(np.abs(audio.stems["vocals"] - want)) < 2e-3 and np.max(np.abs(want)) > 0.03
 
 
 def test_each_pan_law_holds_a_track_at_unity_at_its_centre_and_hard_to_one_side():
