@@ -164,8 +164,10 @@ def with_mix(song: str | Path, stems_dir: str | Path | None, stems: dict[str, np
     stems at other levels than the mix holds them noted (:mod:`~mixbuddy.predict.align`,
     :mod:`~mixbuddy.predict.tracks`)."""
     mix, native = read_audio(song)
-    mended = mend_channels(mix, song)               # a dead channel or opposed polarities: heard as mono
-    mix = to_channels(mended, channels)
+    mix = mend_channels(mix, song)    # a dead channel or opposed polarities: heard as mono
+    # kept for a one-channel engine's check, which places mono files from the mix in stereo (tracks.channel_fit)
+    stereo = mix if channels == 1 and stems is not None and mix.ndim == 2 and mix.shape[1] == 2 else None
+    mix = to_channels(mix, channels)
     warn_band_limited(song, native)
     mix = resample(mix, native, sample_rate)
     mix = take_out_dc(song, {"mix": mix}, sample_rate)["mix"]
@@ -180,13 +182,12 @@ def with_mix(song: str | Path, stems_dir: str | Path | None, stems: dict[str, np
         moved = {k: placed.get(k, 0.0) - cut for k in stems}     # where each stem's files now start (s)
         n = mix.shape[0]
 
-        def wide() -> np.ndarray:   # a one-channel engine's mix in stereo, as lined up: where the mix pans mono files
-            x = resample(mended, native, sample_rate)
+        def wide() -> np.ndarray:   # that mix in stereo, as the mono copy was resampled and lined up
+            x = resample(stereo, native, sample_rate)
             return take_out_dc(song, {"mix": x}, sample_rate, say=False)["mix"][lead: lead + n]
 
-        two = channels == 1 and mended.ndim == 2 and mended.shape[1] == 2
         stems, left_out, panned, pan_at, inverted = check_tracks(song, stems_dir, mix, stems, sample_rate, folder,
-                                                                 moved, wide if two else None)
+                                                                 moved, wide if stereo is not None else None)
     return SongAudio(str(song), sample_rate, mix, stems, placed=placed, left_out=left_out, panned=panned,
                      pan_at=pan_at, inverted=inverted)
 
