@@ -212,6 +212,11 @@ def file_audio(source: str | Path, stem: str, paths: tuple[Path, ...], sr: int, 
     return song_from_files(Path(source).name, "advise", Path(source), {stem: paths}, {}).stem(stem, sr, channels)
 
 
+def stem_paths(folder: "Song", stem: str) -> tuple[Path, ...]:
+    """Every file of ``stem`` in the stems folder ``folder``, track by track."""
+    return tuple(p for t in folder.loader.tracks(stem) for p in t)
+
+
 def in_stem(stems: dict[str, np.ndarray], part: Part, sr: int, folder: "Song", shifts: dict[str, int]) -> np.ndarray:
     """The file(s) of ``part`` as its stem (in ``stems`` as read, placed and lined up) holds them: decoded as the folder
     reader decodes them, moved as the stem was (to the sample: of the lag at ``sr`` and a sample either side, the
@@ -219,8 +224,7 @@ def in_stem(stems: dict[str, np.ndarray], part: Part, sr: int, folder: "Song", s
     found once per stem and kept in ``shifts``)."""
     s = stems[part.stem]
     if part.stem not in shifts:
-        whole = file_audio(folder.source, part.stem, tuple(p for t in folder.loader.tracks(part.stem) for p in t), sr,
-                           s.shape[1])
+        whole = file_audio(folder.source, part.stem, stem_paths(folder, part.stem), sr, s.shape[1])
         at = int(round(part.lag_s * sr))
         shifts[part.stem] = min((at - 1, at, at + 1), key=lambda d: float(
             np.sum(np.square(s - _shifted(whole, d, s.shape[0]), dtype=np.float64))))
@@ -240,11 +244,10 @@ def channel_fit(mix: np.ndarray, stems: dict[str, np.ndarray], parts: dict[str, 
     n = m.shape[0]
 
     def copy(p: Part) -> np.ndarray:
-        x = stems[p.stem]
-        if not p.paths and x.ndim == 2 and x.shape[1] == 2:
-            return resample(x, sr, MATCH_RATE)[:n]
-        paths = p.paths or tuple(q for t in folder.loader.tracks(p.stem) for q in t)
-        return _shifted(file_audio(folder.source, p.stem, paths, MATCH_RATE, 2), round(p.lag_s * MATCH_RATE), n)
+        if not p.paths and stems[p.stem].shape[1] == 2:
+            return resample(stems[p.stem], sr, MATCH_RATE)[:n]
+        return _shifted(file_audio(folder.source, p.stem, p.paths or stem_paths(folder, p.stem), MATCH_RATE, 2),
+                        round(p.lag_s * MATCH_RATE), n)
 
     copies = {k: copy(p) for k, p in parts.items()}
     out: list[dict[str, float]] = []
