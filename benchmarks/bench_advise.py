@@ -5,10 +5,12 @@
 * warm: the engine built once in this process, ``advise()`` repeated: wall time per call and per
   window, split into decoding+windowing and engine analysis.
 
-    python benchmarks/bench_advise.py [--seconds 240] [--repeat 3] [--checkpoint DIR_OR_NAME ...] [--keep DIR]
+    python benchmarks/bench_advise.py [--seconds 240] [--repeat 3] [--checkpoint DIR_OR_NAME ...] [--with-mix] [--keep DIR]
 
 ``--checkpoint`` (repeatable) also times the model engine, e.g. ``--checkpoint default --checkpoint
 default-stems`` for the shipped models (a stems-mode model gets the stems folder, a mix-mode one the mix).
+``--with-mix`` gives a stems-mode model the mix file too (the checks of the stems against the mix run,
+and a one-channel model keeps the mix in stereo to place mono tracks); without it, the stems alone.
 """
 from __future__ import annotations
 
@@ -89,6 +91,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--checkpoint", action="append", default=[], help="also time the model engine (repeatable)")
     ap.add_argument("--skip-loudness", action="store_true", help="do not time the loudness engine")
+    ap.add_argument("--with-mix", action="store_true", help="give a stems-mode model the mix file too")
     ap.add_argument("--keep", default=None, help="write the song here and keep it")
     args = ap.parse_args()
     folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench_advise_"))
@@ -113,9 +116,12 @@ def run(args: argparse.Namespace, folder: Path) -> None:
         from mixbuddy.predict.engines import ModelEngine
 
         engine = ModelEngine(ckpt)
-        song = ["--stems", str(stems)] if engine.needs_stems else [str(mix)]
+        both = engine.needs_stems and args.with_mix
+        song = [str(mix)] * (both or not engine.needs_stems) + ["--stems", str(stems)] * engine.needs_stems
         c = cold([*exe, "advise", *song, "--anchor", "drums", "--checkpoint", ckpt, "--json"])
-        report(f"model {ckpt}", c, warm(engine, mix, stems if engine.needs_stems else None, args.repeat))
+        name = f"model {ckpt}" + (" + mix" if both else "")
+        report(name, c, warm(engine, mix if both or not engine.needs_stems else None,
+                             stems if engine.needs_stems else None, args.repeat))
 
 
 if __name__ == "__main__":

@@ -8,9 +8,11 @@ the mix, and with the drums' group track among the tracks ("Drum Group.wav", the
 Ableton Live's "all individual tracks" export writes it: advise finds it and leaves it out), and with the drum and
 vocal tracks as mono files (each the mean of its channels) and a mix that holds them centred under a -3 dB pan law
 (advise fits each channel of the mix to hear them so: :mod:`mixbuddy.predict.pan_law`), each in a child process
-under ``/usr/bin/time -v``, and prints its wall time and peak memory.
+under ``/usr/bin/time -v``, and prints its wall time and peak memory. ``--checkpoint NAME`` gives each run that
+model engine instead (``default-stems``: a model that hears one channel, so with the mix it also keeps the mix in
+stereo to place the mono tracks).
 
-    python benchmarks/big_session.py [--keep DIR]
+    python benchmarks/big_session.py [--checkpoint NAME] [--keep DIR]
 """
 from __future__ import annotations
 
@@ -87,7 +89,9 @@ def measured(args: list[str]) -> tuple[float, float, str, int]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--keep", type=Path, help="write the session here and keep it (default: a temporary folder)")
+    ap.add_argument("--checkpoint", help="advise with this model engine (default: the loudness engine)")
     args = ap.parse_args()
+    engine = ["--checkpoint", args.checkpoint] if args.checkpoint else []
     root = args.keep or Path(tempfile.mkdtemp(prefix="big-session-"))
     try:
         mix, panned = write_session(root / "session", root / "with-group", root / "mono")
@@ -96,7 +100,7 @@ def main() -> None:
                            ("the tracks and the drums' group track", ["--stems", str(root / "with-group")]),
                            ("22 of the tracks mono, and the mix that pans them",
                             [str(panned), "--stems", str(root / "mono")])):
-            wall, gb, summary, heard = measured(cli)
+            wall, gb, summary, heard = measured(cli + engine)
             said = f"; {heard} heard as panned" if heard else ""
             print(f"{label}: {wall:.1f} s, peak {gb:.2f} GB; {summary}{said}")
     finally:

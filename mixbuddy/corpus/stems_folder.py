@@ -92,6 +92,8 @@ class FileStemLoader:
     glimpses: dict[Path, np.ndarray] = field(default_factory=dict)
     pairs: dict[Path, Path] = field(default_factory=dict)         # split-stereo halves: left file -> right file
     file_channels: dict[Path, int] = field(default_factory=dict)  # each file's channel count, from its header
+    wide: bool = False                  # with glimpse: keep a stereo GLIMPSE_RATE copy of each file of two channels
+    wides: dict[Path, np.ndarray] = field(default_factory=dict)   # or more (a surround one folded down)
 
     def signature(self) -> dict:
         """What the audio is read from and how: each file's path, size and modification time, and the split-stereo
@@ -112,8 +114,7 @@ class FileStemLoader:
         out: np.ndarray | None = None        # the sum, once there are two
         lengths: dict[str, int] = {}
         for track in self.tracks(stem):
-            decoded = [read_audio(p, sr=self.sample_rate, channels=1 if p in mono else self.channels)[0]
-                       for p in track]
+            decoded = [self._read(p, 1 if p in mono else self.channels) for p in track]
             for p, a in zip(track, decoded):
                 self.peaks[p], self.flat[p] = peak_stats(a)
                 if self.glimpse:
@@ -136,6 +137,28 @@ class FileStemLoader:
             log.warning("%s: files summed into stem %r differ in length %s; shorter ones are zero-padded",
                         self.what, stem, lengths)
         return first if out is None else out
+
+
+    def _read(self, path: Path, channels: int) -> np.ndarray:
+        """``path`` at the song's rate and ``channels``, as ``read_audio`` decodes it (the channels first, then the
+        rate); a file of two channels or more also kept in ``wides``, stereo at GLIMPSE_RATE, when ``wide``."""
+        if not (self.glimpse and self.wide and self.file_channels.get(path, 1) >= 2):
+            return read_audio(path, sr=self.sample_rate, channels=channels)[0]
+        raw, rate = read_audio(path)
+        self.wides[path] = resample(raw, rate, GLIMPSE_RATE)
+        return resample(to_channels(raw, channels), rate, self.sample_rate)
+
+    def wide_glimpse(self, track: tuple[Path, ...]) -> np.ndarray | None:
+        """A track (a file, or a split-stereo pair) in stereo at GLIMPSE_RATE, from what decoding it kept (a mono
+        file in both channels, as it is read); None where that was not kept."""
+        if len(track) == 2 and all(p in self.glimpses for p in track):
+            return join_pair(self.glimpses[track[0]][:, None], self.glimpses[track[1]][:, None], 2)
+        path = track[0]
+        if len(track) == 1 and path in self.wides:
+            return self.wides[path]
+        if len(track) == 1 and path in self.glimpses and self.file_channels.get(path) == 1:
+            return np.repeat(self.glimpses[path][:, None], 2, axis=1)
+        return None
 
 
 def file_signature(path: Path) -> list:

@@ -19,7 +19,7 @@ from ..audio import resample, to_channels
 from ..corpus.song import fit_lengths
 from ..corpus.stem_names import Assigned
 from ..errors import AudioFileError
-from .input_checks import FULL_BAND_HZ, warn_band_limited
+from .input_checks import FULL_BAND_HZ, mono_tracks, warn_band_limited
 from .tracks import in_folder
 
 if TYPE_CHECKING:
@@ -27,9 +27,10 @@ if TYPE_CHECKING:
 
 
 def read_stems_folder(folder: str | Path, sample_rate: int, channels: int,
-                      mapping: str | Path | Assigned | None = None) -> tuple["Song", dict[str, np.ndarray]]:
+                      mapping: str | Path | Assigned | None = None, wide: bool = False
+                      ) -> tuple["Song", dict[str, np.ndarray]]:
     """(the folder's Song, its stems: assigned by file name or a mapping file, zero-padded to the longest); a bounce
-    of the whole song among them is left out (:func:`folder_stems`)."""
+    of the whole song among them is left out (:func:`folder_stems`; ``wide``: a mix comes with them)."""
     from ..corpus.export_checks import warn_peaks
 
     song = stems_song(folder, mapping)
@@ -40,7 +41,7 @@ def read_stems_folder(folder: str | Path, sample_rate: int, channels: int,
             warn_band_limited(p, r)
     else:                                     # the folder as a whole (warns only when it is all band-limited)
         warn_band_limited(folder, song.sample_rate)
-    song, stems = folder_stems(folder, sample_rate, channels, mapping, song)
+    song, stems = folder_stems(folder, sample_rate, channels, mapping, song, wide=wide)
     warn_peaks(folder, song.loader.peaks, song.loader.flat)
     return song, stems
 
@@ -54,7 +55,7 @@ COPY_KEPT = ("both kept, as a duplicated track plays twice (if one is a copy, ta
 
 def folder_stems(folder: str | Path, sample_rate: int | None, channels: int,
                  mapping: str | Path | Assigned | None = None, song: Song | None = None, say: bool = True,
-                 skip: Sequence[str] = ()) -> tuple[Song, dict[str, np.ndarray]]:
+                 skip: Sequence[str] = (), wide: bool = False) -> tuple[Song, dict[str, np.ndarray]]:
     """(the folder's Song, its stems at ``sample_rate`` (None: the song's) and ``channels``, zero-padded to the
     longest), with a file that holds the whole song, one that sums other files of its stem and a second copy of
     a file (named as one: "vocals (1).wav"; another file of the same audio is only named) left out, and said so
@@ -63,7 +64,9 @@ def folder_stems(folder: str | Path, sample_rate: int | None, channels: int,
     ``bus_files`` and ``copy_files`` of :mod:`mixbuddy.corpus.export_checks`); and of a part given dry and with its
     effects ("Vox Dry" + "Vox Wet") the dry file, and of a track exported again ("Vox" + "Vox v2") the older files
     (``one_part_files``); and a track's other formats ("vocals.mp3" beside "vocals.wav", a pack's WAV/ and MP3/
-    folders: :mod:`mixbuddy.corpus.format_twins`), the best format kept."""
+    folders: :mod:`mixbuddy.corpus.format_twins`), the best format kept. ``wide``: a mix comes with them, so where
+    the folder holds mono tracks among stereo ones, the reader keeps each stereo file at 2 kHz in stereo too, for the
+    fit per channel of the mix (:func:`~mixbuddy.predict.tracks.channel_fit`) not to decode them again."""
     from ..corpus.export_checks import (bus_files, mix_files, named_copies, one_part_files, warn_copy_file, warn_mix_file,
                                          warn_one_part)
     from ..corpus.format_twins import warn_twins, without_twins
@@ -74,6 +77,8 @@ def folder_stems(folder: str | Path, sample_rate: int | None, channels: int,
         files = {k: [p for p in v if in_folder(song, p) not in skip] for k, v in song.loader.files.items()}
         song = song_from_files(song.id, song.split, Path(folder), files, {})
     song.loader.glimpse = sum(map(len, song.loader.files.values())) >= 3   # no check looks at fewer files
+    tracks, mono = mono_tracks(song.loader)
+    song.loader.wide = wide and 0 < sum(map(len, mono.values())) < sum(map(len, tracks.values()))
     stems = {n: song.stem(n, sample_rate, channels) for n in song.stem_names}    # fitted to one length below
     loader = song.loader
     twins, glimpses, files = without_twins(loader, folder)
@@ -124,6 +129,7 @@ def without_files(song: Song, stems: dict[str, np.ndarray], dropped: set[Path], 
     new.flat = {p: v for p, v in old.flat.items() if p not in dropped}
     stems = {n: stems[n] if n in stems else song.stem(n, sample_rate, channels) for n in song.stem_names}
     new.glimpses = {p: g for p, g in old.glimpses.items() if p not in dropped}   # for check_tracks
+    new.wides = {p: g for p, g in old.wides.items() if p not in dropped}
     return song, stems
 
 

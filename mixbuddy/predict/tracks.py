@@ -41,6 +41,7 @@ import numpy as np
 from scipy.fft import irfft, next_fast_len, rfft
 
 from ..audio import content_end, resample
+from ..corpus.export_checks import GLIMPSE_RATE
 from ..errors import MixbuddyError
 from .align import GAIN_FIT_R2, MATCH_RATE, MIN_SHIFT_S, STEMS_R2_GAIN, _mono, fit_gains, note_gains, stems_r2
 from .pan_law import as_reported, channel_gains, heard_db, mono_labels, panned_gains, say_panned
@@ -235,9 +236,10 @@ def channel_fit(mix: np.ndarray, stems: dict[str, np.ndarray], parts: dict[str, 
                 lag: float) -> dict[str, tuple[float, float]] | None:
     """{label: (left, right)}: each part's gain in each channel of ``mix`` (stereo, lined up with ``stems`` at
     ``sr``; moved ``lag`` samples at ``MATCH_RATE`` as the fit's copy was), fitted as for the mono copy (a track the
-    mix pans plays in either channel at its own gain), each file decoded again at ``MATCH_RATE`` and moved as its
-    copy for that fit was (a whole stem too where ``stems`` hold one channel: a one-channel engine's); None for a mix
-    not in stereo, or where either channel's fit explains under ``GAIN_FIT_R2``."""
+    mix pans plays in either channel at its own gain), each file at ``MATCH_RATE`` in stereo (as the folder reader
+    kept it: ``wide_glimpse``, else decoded again) and moved as its copy for that fit was (a whole stem too where
+    ``stems`` hold one channel: a one-channel engine's); None for a mix not in stereo, or where either channel's fit
+    explains under ``GAIN_FIT_R2``."""
     if mix.ndim != 2 or mix.shape[1] != 2:
         return None
     m = resample(np.ascontiguousarray(mix), sr, MATCH_RATE).astype(np.float64)
@@ -246,8 +248,14 @@ def channel_fit(mix: np.ndarray, stems: dict[str, np.ndarray], parts: dict[str, 
     def copy(p: Part) -> np.ndarray:
         if not p.paths and stems[p.stem].shape[1] == 2:
             return resample(stems[p.stem], sr, MATCH_RATE)[:n]
-        return _shifted(file_audio(folder.source, p.stem, p.paths or stem_paths(folder, p.stem), MATCH_RATE, 2),
-                        round(p.lag_s * MATCH_RATE), n)
+        kept = [folder.loader.wide_glimpse(t) for t in ([p.paths] if p.paths else folder.loader.tracks(p.stem))]
+        if MATCH_RATE == GLIMPSE_RATE and kept and all(k is not None for k in kept):   # as the reader kept them
+            x = np.zeros((max(k.shape[0] for k in kept), 2), np.float32)
+            for k in kept:
+                x[: k.shape[0]] += k
+        else:
+            x = file_audio(folder.source, p.stem, p.paths or stem_paths(folder, p.stem), MATCH_RATE, 2)
+        return _shifted(x, round(p.lag_s * MATCH_RATE), n)
 
     copies = {k: copy(p) for k, p in parts.items()}
     out: list[dict[str, float]] = []

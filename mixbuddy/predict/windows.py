@@ -134,7 +134,7 @@ def load_song(song: str | Path | None, stems_dir: str | Path | None, sample_rate
             file_mix = take_out_dc(stems_dir, {"mix": file_mix}, sample_rate)["mix"]
             return SongAudio(str(stems_dir), sample_rate, file_mix, take_out_dc(stems_dir, stems, sample_rate))
     elif stems_dir is not None:
-        folder, stems = read_stems_folder(stems_dir, sample_rate, channels, mapping)
+        folder, stems = read_stems_folder(stems_dir, sample_rate, channels, mapping, wide=song is not None)
     if stems is None:
         assert song is not None
         return with_mix(song, None, None, sample_rate, channels)

@@ -201,6 +201,37 @@ def test_an_engine_that_hears_one_channel_places_a_whole_mono_stem_too(tmp_path,
     assert np.max(np.abs(audio.stems["vocals"] - want)) < 2e-3 and np.max(np.abs(want)) > 0.03
 
 
+@pytest.mark.parametrize("sr,channels", [(SR, 2), (16000, 1)])
+def test_the_fit_per_channel_takes_the_stereo_copies_the_folder_reader_kept(tmp_path, example, kit, monkeypatch, sr,
+                                                                            channels):
+    """Given with a mix, a folder of mono tracks among stereo ones keeps each stereo file at 2 kHz in stereo as it is
+    read, so the fit per channel decodes no file again (each it did, a one-channel engine's whole stems too), with the
+    same result as decoding them again; a folder read without a mix, or of stereo files only, keeps none."""
+    import mixbuddy.predict.tracks as tracks
+    from mixbuddy.corpus.stems_folder import FileStemLoader
+    from mixbuddy.predict.stems_input import read_stems_folder
+
+    mix_file, _ = _kit_song(tmp_path / "kit", example, kit, (1.0, 0.0))
+    kept = read_stems_folder(tmp_path / "kit", sr, channels, wide=True)[0].loader.wides
+    assert sorted(p.name for p in kept) == ["bass.wav", "drums.wav", "other.wav", "vocals.wav"]
+    assert all(g.shape[1] == 2 and abs(g.shape[0] - 2000 * example[0]["bass"].shape[0] / SR) <= 1
+               for g in kept.values())
+    assert not read_stems_folder(tmp_path / "kit", sr, channels)[0].loader.wides
+    held_file, _ = _kit_song(tmp_path / "held", example, kit, (1.0, 0.0), held=True)
+    assert not read_stems_folder(tmp_path / "held", sr, channels, wide=True)[0].loader.wides
+    decoded = []
+    decode = tracks.file_audio
+    monkeypatch.setattr(tracks, "file_audio", lambda *a: decoded.append(a[3]) or decode(*a))
+    audio = load_song(mix_file, tmp_path / "kit", sr, channels)
+    monkeypatch.setattr(FileStemLoader, "wide_glimpse", lambda self, track: None)
+    again = len(decoded)
+    before = load_song(mix_file, tmp_path / "kit", sr, channels)
+    assert audio.panned == before.panned == {"drums kick.wav": -3.01} and audio.pan_at == before.pan_at
+    assert all(np.max(np.abs(audio.stems[k] - before.stems[k])) < 1e-6 for k in audio.stems)
+    assert 2000 not in decoded[:again]          # the files at full rate only, for the kick placed where the mix has it
+    assert decoded[again:].count(2000) == (2 if channels == 2 else 5)   # drums and kick (+ the three whole stems)
+
+
 def test_each_pan_law_holds_a_track_at_unity_at_its_centre_and_hard_to_one_side():
     """law_gap is 0 dB where each law puts a track at its fader's unity (its centre gain in both channels; hard to
     one side unity, or +3 dB for the compensated 0 dB law) and tells the laws apart at the centre."""
