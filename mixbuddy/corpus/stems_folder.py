@@ -150,14 +150,14 @@ class FileStemLoader:
 
     def wide_glimpse(self, track: tuple[Path, ...]) -> np.ndarray | None:
         """A track (a file, or a split-stereo pair) in stereo at GLIMPSE_RATE, from what decoding it kept (a mono
-        file in both channels, as it is read); None where that was not kept."""
+        file as one column, read in both channels); None where that was not kept."""
         if len(track) == 2 and all(p in self.glimpses for p in track):
             return join_pair(self.glimpses[track[0]][:, None], self.glimpses[track[1]][:, None], 2)
         path = track[0]
         if len(track) == 1 and path in self.wides:
             return self.wides[path]
         if len(track) == 1 and path in self.glimpses and self.file_channels.get(path) == 1:
-            return np.repeat(self.glimpses[path][:, None], 2, axis=1)
+            return self.glimpses[path][:, None]
         return None
 
 

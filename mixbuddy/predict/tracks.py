@@ -250,18 +250,22 @@ def channel_fit(mix: np.ndarray, stems: dict[str, np.ndarray], parts: dict[str, 
             return resample(stems[p.stem], sr, MATCH_RATE)[:n]
         kept = [folder.loader.wide_glimpse(t) for t in ([p.paths] if p.paths else folder.loader.tracks(p.stem))]
         if MATCH_RATE == GLIMPSE_RATE and kept and all(k is not None for k in kept):   # as the reader kept them
-            x = np.zeros((max(k.shape[0] for k in kept), 2), np.float32)
-            for k in kept:
-                x[: k.shape[0]] += k
+            x = kept[0]
+            if len(kept) > 1:
+                x = np.zeros((max(k.shape[0] for k in kept), 2), np.float32)
+                for k in kept:
+                    x[: k.shape[0]] += k
         else:
             x = file_audio(folder.source, p.stem, p.paths or stem_paths(folder, p.stem), MATCH_RATE, 2)
-        return _shifted(x, round(p.lag_s * MATCH_RATE), n)
+        at = round(p.lag_s * MATCH_RATE)
+        return x[:n] if at == 0 and x.shape[0] >= n else _shifted(x, at, n)   # as kept: no copy
 
     copies = {k: copy(p) for k, p in parts.items()}
     out: list[dict[str, float]] = []
     for c in (0, 1):
         mc = delayed(m[:, c], lag, next_fast_len(n + 2 * FINE_LAG + 2, real=True)) if lag else m[:, c]
-        heard = {k: v[:, c].astype(np.float64) for k, v in copies.items() if float(np.dot(v[:, c], v[:, c])) > 1e-12}
+        cols = {k: v[:, min(c, v.shape[1] - 1)] for k, v in copies.items()}   # a mono file: one column for both
+        heard = {k: v.astype(np.float64) for k, v in cols.items() if float(np.dot(v, v)) > 1e-12}
         fit = fit_gains(mc, heard) if heard else None
         if fit is None or fit[1] < GAIN_FIT_R2:
             return None
