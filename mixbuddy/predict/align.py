@@ -50,6 +50,7 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
+from scipy.fft import irfft, next_fast_len, rfft
 from scipy.signal import correlate
 
 from ..audio import content_end, resample, to_channels
@@ -328,3 +329,39 @@ def line_up(song: str | Path, stems_dir: str | Path, mix: np.ndarray, stems: dic
         mix = mix[:n]
         stems = {k: v[:n] for k, v in stems.items()}
     return mix, stems, cut, lead
+
+
+def fine_aligned(m: np.ndarray, t: np.ndarray, max_lag: int) -> tuple[np.ndarray, float]:
+    """``m`` moved by the fraction of a sample, up to ``max_lag`` samples, that best lines it up with ``t`` (both mono,
+    at one rate), and that shift (samples; > 0: ``m`` held ``t`` that much later). The cross-correlation's peak,
+    refined by a parabola through it and its neighbours and then by Newton steps on the correlation as a function of
+    the shift (its spectrum's phase ramp), and ``m`` moved by that ramp (a fractional delay)."""
+    n = next_fast_len(max(len(m), len(t)) + 2 * max_lag + 2, real=True)   # room for the lags looked at, no more
+    spec = rfft(m, n)
+    cross = spec * np.conj(rfft(t, n))
+    c = irfft(cross, n)
+    lags = np.arange(-max_lag, max_lag + 1)
+    k = int(lags[np.argmax(np.abs(c[lags]))])
+    if c[k] < 0:         # a mix of inverted polarity: the peak is a trough
+        c, cross = -c, -cross
+    a, b, d = c[k - 1], c[k], c[(k + 1) % n]
+    curve = a - 2.0 * b + d
+    lag = k + (0.5 * (a - d) / curve if curve < 0 else 0.0)
+    w = 2.0 * np.pi * np.fft.rfftfreq(n)
+    for _ in range(3):   # the peak of sum(cross * exp(i w lag)).real: slope and curvature from the same sum
+        z = cross * np.exp(1j * w * lag)
+        slope, curve = float(-np.sum(w * z.imag)), float(-np.sum(w * w * z.real))
+        if curve >= 0 or abs(slope / curve) > 1.0:
+            break
+        lag -= slope / curve
+    if abs(lag) < 1e-3:
+        return m, 0.0
+    return delayed(m, lag, n, spec), float(lag)
+
+
+def delayed(m: np.ndarray, lag: float, n: int, spec: np.ndarray | None = None) -> np.ndarray:
+    """``m`` moved ``lag`` samples earlier (a fraction too: its spectrum's phase ramp over ``n`` points; ``spec``:
+    its ``n``-point spectrum, when at hand), as :func:`fine_aligned` moves the mix."""
+    spec = rfft(m, n) if spec is None else spec
+    w = 2.0 * np.pi * np.fft.rfftfreq(n)
+    return irfft(spec * np.exp(1j * w * lag), n)[: len(m)]

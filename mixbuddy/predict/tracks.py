@@ -7,7 +7,7 @@ vocals with an unused take of them beside them: up to 3 dB), and the advice judg
 have. Where a mix file is given with a stems folder of three files or more, :func:`check_tracks` reads the mix
 as a weighted sum of the files (each stem with several files split into them; least squares on mono copies at
 ``MATCH_RATE``, below 1 kHz, which the folder reader keeps of every file, after lining the mix up with their sum to
-a fraction of a sample: :func:`fine_aligned`) and
+a fraction of a sample: :func:`~mixbuddy.predict.align.fine_aligned`) and
 
 - leaves out, with a warning, a file the mix holds ``UNHEARD_DB`` or more under the others' median weight, when
   its own level is within ``HEARD_DB`` of the mix's (quieter files, a hi-hat with little below 1 kHz, cannot be
@@ -38,12 +38,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Mapping
 
 import numpy as np
-from scipy.fft import irfft, next_fast_len, rfft
+from scipy.fft import next_fast_len
 
 from ..audio import content_end, resample
 from ..corpus.export_checks import GLIMPSE_RATE
 from ..errors import MixbuddyError
-from .align import GAIN_FIT_R2, MATCH_RATE, MIN_SHIFT_S, STEMS_R2_GAIN, _mono, fit_gains, note_gains, stems_r2
+from .align import (GAIN_FIT_R2, MATCH_RATE, MIN_SHIFT_S, STEMS_R2_GAIN, _mono, delayed, fine_aligned, fit_gains,
+                    note_gains, stems_r2)
 from .pan_law import as_reported, channel_gains, heard_db, mono_labels, panned_gains, say_panned
 from .polarity import POLARITY_R2, inverted_parts, warn_inverted
 
@@ -271,42 +272,6 @@ def channel_fit(mix: np.ndarray, stems: dict[str, np.ndarray], parts: dict[str, 
             return None
         out.append(fit[0])
     return {k: (out[0].get(k, 0.0), out[1].get(k, 0.0)) for k in parts}
-
-
-def fine_aligned(m: np.ndarray, t: np.ndarray, max_lag: int) -> tuple[np.ndarray, float]:
-    """``m`` moved by the fraction of a sample, up to ``max_lag`` samples, that best lines it up with ``t`` (both mono,
-    at one rate), and that shift (samples; > 0: ``m`` held ``t`` that much later). The cross-correlation's peak,
-    refined by a parabola through it and its neighbours and then by Newton steps on the correlation as a function of
-    the shift (its spectrum's phase ramp), and ``m`` moved by that ramp (a fractional delay)."""
-    n = next_fast_len(max(len(m), len(t)) + 2 * max_lag + 2, real=True)   # room for the lags looked at, no more
-    spec = rfft(m, n)
-    cross = spec * np.conj(rfft(t, n))
-    c = irfft(cross, n)
-    lags = np.arange(-max_lag, max_lag + 1)
-    k = int(lags[np.argmax(np.abs(c[lags]))])
-    if c[k] < 0:         # a mix of inverted polarity: the peak is a trough
-        c, cross = -c, -cross
-    a, b, d = c[k - 1], c[k], c[(k + 1) % n]
-    curve = a - 2.0 * b + d
-    lag = k + (0.5 * (a - d) / curve if curve < 0 else 0.0)
-    w = 2.0 * np.pi * np.fft.rfftfreq(n)
-    for _ in range(3):   # the peak of sum(cross * exp(i w lag)).real: slope and curvature from the same sum
-        z = cross * np.exp(1j * w * lag)
-        slope, curve = float(-np.sum(w * z.imag)), float(-np.sum(w * w * z.real))
-        if curve >= 0 or abs(slope / curve) > 1.0:
-            break
-        lag -= slope / curve
-    if abs(lag) < 1e-3:
-        return m, 0.0
-    return delayed(m, lag, n, spec), float(lag)
-
-
-def delayed(m: np.ndarray, lag: float, n: int, spec: np.ndarray | None = None) -> np.ndarray:
-    """``m`` moved ``lag`` samples earlier (a fraction too: its spectrum's phase ramp over ``n`` points; ``spec``:
-    its ``n``-point spectrum, when at hand), as :func:`fine_aligned` moves the mix."""
-    spec = rfft(m, n) if spec is None else spec
-    w = 2.0 * np.pi * np.fft.rfftfreq(n)
-    return irfft(spec * np.exp(1j * w * lag), n)[: len(m)]
 
 
 def _judged(m: np.ndarray, monos: dict[str, np.ndarray]

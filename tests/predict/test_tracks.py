@@ -16,7 +16,8 @@ from mixbuddy.audio import read_audio
 from mixbuddy.cli import main
 from mixbuddy.data.render import master_mix
 from mixbuddy.predict.advise import AdviceReport
-from mixbuddy.predict.tracks import Part, _shifted, fine_aligned, unheard
+from mixbuddy.predict.align import fine_aligned
+from mixbuddy.predict.tracks import Part, _shifted, unheard
 from mixbuddy.predict.windows import load_song
 from predict_helpers import LITHIUM
 
