@@ -13,6 +13,7 @@ model engine instead (``default-stems``: a model that hears one channel, so with
 stereo to place the mono tracks).
 
     python benchmarks/big_session.py [--checkpoint NAME] [--keep DIR]
+    python benchmarks/big_session.py --write DIR      # only write the folders and mixes (for compare_commits.py)
 """
 from __future__ import annotations
 
@@ -90,7 +91,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--keep", type=Path, help="write the session here and keep it (default: a temporary folder)")
     ap.add_argument("--checkpoint", help="advise with this model engine (default: the loudness engine)")
+    ap.add_argument("--write", type=Path, help="only write the session here (DIR/session, DIR/mono, DIR/mix*.wav)")
     args = ap.parse_args()
+    if args.write:
+        print(*write_session(args.write / "session", args.write / "with-group", args.write / "mono"))
+        return
     engine = ["--checkpoint", args.checkpoint] if args.checkpoint else []
     root = args.keep or Path(tempfile.mkdtemp(prefix="big-session-"))
     try:
