@@ -7,8 +7,8 @@ editable install then imports it) for every engine variant, each ``advise`` a ne
 later commit added stay in place under an earlier one (harmless unless the earlier code imports them).
 
     python benchmarks/big_session.py --write /tmp/ab
-    python benchmarks/compare_commits.py --rounds 3 --commit 95294d3 --commit 00078a5 \\
-        --variant "" --variant "--checkpoint default-stems" -- /tmp/ab/mix-panned.wav --stems /tmp/ab/mono --anchor drums
+    python benchmarks/compare_commits.py --rounds 3 --commit 95294d3 --commit 5cf87e4 \\
+        --engine loudness --engine default-stems --mix /tmp/ab/mix-panned.wav --stems /tmp/ab/mono --anchor drums
 """
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ import argparse
 import shlex
 import subprocess
 import sys
-from pathlib import Path
 
 from bench_advise import REPO, cold   # this folder is on sys.path
 
@@ -30,13 +29,16 @@ def checkout(commit: str) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--commit", action="append", required=True, help="a commit whose package to time (repeatable)")
-    ap.add_argument("--variant", action="append", default=None,
-                    help='extra advise options, one set per variant (repeatable; "" for none)')
+    ap.add_argument("--engine", action="append", default=None,
+                    help='"loudness", or a checkpoint for --checkpoint (repeatable; default: loudness)')
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("advise", nargs=argparse.REMAINDER, help="-- then the advise arguments")
+    ap.add_argument("--mix", help="the mix file advise gets")
+    ap.add_argument("--stems", help="the stems folder advise gets")
+    ap.add_argument("--anchor", default="drums")
     args = ap.parse_args()
-    common = [a for a in args.advise if a != "--"]
-    variants = args.variant if args.variant is not None else [""]
+    common = ([args.mix] if args.mix else []) + (["--stems", args.stems] if args.stems else []) + [
+        "--anchor", args.anchor]
+    engines = args.engine or ["loudness"]
     dirty = subprocess.run(["git", "status", "--porcelain", "--", PACKAGE], cwd=REPO, capture_output=True,
                            text=True, check=True).stdout
     if dirty.strip():
@@ -46,16 +48,17 @@ def main() -> None:
         for r in range(args.rounds):
             for commit in args.commit:
                 checkout(commit)
-                for v in variants:
-                    c = cold([sys.executable, "-m", "mixbuddy", "advise", *common, *shlex.split(v)])
-                    times.setdefault((commit, v), []).append((c["wall_s"], c["peak_rss_mb"] / 1024))
-                    print(f"round {r + 1} {commit} {v or '(as given)'}: {c['wall_s']:.2f} s, "
-                          f"peak {c['peak_rss_mb'] / 1024:.2f} GB", flush=True)
+                for e in engines:
+                    c = cold([sys.executable, "-m", "mixbuddy", "advise", *common,
+                              *([] if e == "loudness" else ["--checkpoint", e])])
+                    times.setdefault((commit, e), []).append((c["wall_s"], c["peak_rss_mb"] / 1024))
+                    print(f"round {r + 1} {commit} {e}: {c['wall_s']:.2f} s, peak {c['peak_rss_mb'] / 1024:.2f} GB",
+                          flush=True)
     finally:
         checkout("HEAD")
     print(f"\nadvise {shlex.join(common)} (peaks in GB of 2^30 bytes)")
-    for (commit, v), runs in times.items():
-        print(f"{commit} {v or '(as given)'}: " + " / ".join(f"{s:.1f}" for s, _ in runs) + " s; peak "
+    for (commit, e), runs in times.items():
+        print(f"{commit} {e}: " + " / ".join(f"{s:.1f}" for s, _ in runs) + " s; peak "
               + " / ".join(f"{g:.2f}" for _, g in runs) + " GB")
 
 
