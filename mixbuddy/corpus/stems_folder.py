@@ -138,7 +138,6 @@ class FileStemLoader:
                         self.what, stem, lengths)
         return first if out is None else out
 
-
     def _read(self, path: Path, channels: int) -> np.ndarray:
         """``path`` at the song's rate and ``channels``, as ``read_audio`` decodes it (the channels first, then the
         rate); a file of two channels or more also kept in ``wides``, stereo at GLIMPSE_RATE, when ``wide``."""

@@ -206,14 +206,20 @@ def test_the_fit_per_channel_takes_the_stereo_copies_the_folder_reader_kept(tmp_
                                                                             channels):
     """Given with a mix, a folder of mono tracks among stereo ones keeps each stereo file at 2 kHz in stereo as it is
     read, so the fit per channel decodes no file again (each it did, a one-channel engine's whole stems too), with the
-    same result as decoding them again; a folder read without a mix, or of stereo files only, keeps none."""
+    same result as decoding them again (a split-stereo pair, "other.L" + "other.R", from its halves' mono copies); a
+    folder read without a mix, or of stereo files only, keeps none."""
     import mixbuddy.predict.tracks as tracks
     from mixbuddy.corpus.stems_folder import FileStemLoader
     from mixbuddy.predict.stems_input import read_stems_folder
 
     mix_file, _ = _kit_song(tmp_path / "kit", example, kit, (1.0, 0.0))
-    kept = read_stems_folder(tmp_path / "kit", sr, channels, wide=True)[0].loader.wides
-    assert sorted(p.name for p in kept) == ["bass.wav", "drums.wav", "other.wav", "vocals.wav"]
+    other = tmp_path / "kit" / "other.wav"
+    for c, side in enumerate("LR"):
+        sf.write(tmp_path / "kit" / f"other.{side}.wav", sf.read(other, dtype="float32")[0][:, c], SR, subtype="FLOAT")
+    other.unlink()
+    folder = read_stems_folder(tmp_path / "kit", sr, channels, wide=True)[0]
+    kept = folder.loader.wides
+    assert sorted(p.name for p in kept) == ["bass.wav", "drums.wav", "vocals.wav"] and len(folder.loader.pairs) == 1
     assert all(g.shape[1] == 2 and abs(g.shape[0] - 2000 * example[0]["bass"].shape[0] / SR) <= 1
                for g in kept.values())
     assert not read_stems_folder(tmp_path / "kit", sr, channels)[0].loader.wides
