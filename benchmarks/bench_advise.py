@@ -116,12 +116,12 @@ def run(args: argparse.Namespace, folder: Path) -> None:
         from mixbuddy.predict.engines import ModelEngine
 
         engine = ModelEngine(ckpt)
-        both = engine.needs_stems and args.with_mix
-        song = [str(mix)] * (both or not engine.needs_stems) + ["--stems", str(stems)] * engine.needs_stems
+        given_mix = mix if args.with_mix or not engine.needs_stems else None
+        given_stems = stems if engine.needs_stems else None
+        song = ([str(given_mix)] if given_mix else []) + (["--stems", str(given_stems)] if given_stems else [])
         c = cold([*exe, "advise", *song, "--anchor", "drums", "--checkpoint", ckpt, "--json"])
-        name = f"model {ckpt}" + (" + mix" if both else "")
-        report(name, c, warm(engine, mix if both or not engine.needs_stems else None,
-                             stems if engine.needs_stems else None, args.repeat))
+        name = f"model {ckpt}" + (" + mix" if given_mix and given_stems else "")
+        report(name, c, warm(engine, given_mix, given_stems, args.repeat))
 
 
 if __name__ == "__main__":

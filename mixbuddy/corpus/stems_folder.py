@@ -159,6 +159,19 @@ class FileStemLoader:
             return self.glimpses[path][:, None]
         return None
 
+    def wide_copy(self, tracks: Sequence[tuple[Path, ...]]) -> np.ndarray | None:
+        """``tracks`` summed (the shorter zero-padded) from their :meth:`wide_glimpse`; one track as it was kept, no
+        copy; None where any was not kept."""
+        kept = [self.wide_glimpse(t) for t in tracks]
+        if not kept or any(k is None for k in kept):
+            return None
+        if len(kept) == 1:
+            return kept[0]
+        out = np.zeros((max(k.shape[0] for k in kept), 2), np.float32)
+        for k in kept:
+            out[: k.shape[0]] += k
+        return out
+
 
 def file_signature(path: Path) -> list:
     """[path, size in bytes, modification time in ns] of a file."""

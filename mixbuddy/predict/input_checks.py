@@ -41,6 +41,12 @@ def mono_tracks(loader: "FileStemLoader") -> tuple[dict[str, list], dict[str, li
                     for stem, ts in tracks.items()}
 
 
+def mono_among_stereo(loader: "FileStemLoader") -> bool:
+    """Whether a folder holds mono tracks among stereo ones (:func:`mono_tracks`)."""
+    tracks, mono = mono_tracks(loader)
+    return 0 < sum(map(len, mono.values())) < sum(map(len, tracks.values()))
+
+
 def note_mono_files(source: str | Path, loader: "FileStemLoader") -> None:
     """Note the stems of a folder that hold mono files among stereo ones (a split-stereo pair is one stereo track:
     ``loader.tracks``). A mono file is read at its level in both channels, as a centred track under a pan law that
@@ -49,9 +55,9 @@ def note_mono_files(source: str | Path, loader: "FileStemLoader") -> None:
     holds it that much lower in its mix, so a stem of mono files can read up to 3 dB louder than the mix has it. Only
     the mix can tell which: given with the stems, the fit of the mix measures it and a pan law's cut is heard
     (:mod:`mixbuddy.predict.pan_law`), so this is for a folder given alone."""
-    tracks, mono = mono_tracks(loader)
-    if not any(mono.values()) or all(len(mono[s]) == len(tracks[s]) for s in tracks):
+    if not mono_among_stereo(loader):
         return
+    tracks, mono = mono_tracks(loader)
     said = ", ".join(f"{stem} ({len(m)} of {len(tracks[stem])} file{'s' if len(tracks[stem]) != 1 else ''})"
                      for stem, m in mono.items() if m)
     log.info("%s: mono files among stereo ones in %s: each is read at its level in both channels (as a centred "

@@ -19,7 +19,7 @@ from ..audio import resample, to_channels
 from ..corpus.song import fit_lengths
 from ..corpus.stem_names import Assigned
 from ..errors import AudioFileError
-from .input_checks import FULL_BAND_HZ, mono_tracks, warn_band_limited
+from .input_checks import FULL_BAND_HZ, mono_among_stereo, warn_band_limited
 from .tracks import in_folder
 
 if TYPE_CHECKING:
@@ -77,8 +77,7 @@ def folder_stems(folder: str | Path, sample_rate: int | None, channels: int,
         files = {k: [p for p in v if in_folder(song, p) not in skip] for k, v in song.loader.files.items()}
         song = song_from_files(song.id, song.split, Path(folder), files, {})
     song.loader.glimpse = sum(map(len, song.loader.files.values())) >= 3   # no check looks at fewer files
-    tracks, mono = mono_tracks(song.loader)
-    song.loader.wide = wide and 0 < sum(map(len, mono.values())) < sum(map(len, tracks.values()))
+    song.loader.wide = wide and mono_among_stereo(song.loader)
     stems = {n: song.stem(n, sample_rate, channels) for n in song.stem_names}    # fitted to one length below
     loader = song.loader
     twins, glimpses, files = without_twins(loader, folder)

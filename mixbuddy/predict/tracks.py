@@ -41,7 +41,6 @@ import numpy as np
 from scipy.fft import next_fast_len
 
 from ..audio import content_end, resample
-from ..corpus.export_checks import GLIMPSE_RATE
 from ..errors import MixbuddyError
 from .align import (GAIN_FIT_R2, MATCH_RATE, MIN_SHIFT_S, STEMS_R2_GAIN, _mono, delayed, fine_aligned, fit_gains,
                     note_gains, stems_r2)
@@ -238,7 +237,7 @@ def channel_fit(mix: np.ndarray, stems: dict[str, np.ndarray], parts: dict[str, 
     """{label: (left, right)}: each part's gain in each channel of ``mix`` (stereo, lined up with ``stems`` at
     ``sr``; moved ``lag`` samples at ``MATCH_RATE`` as the fit's copy was), fitted as for the mono copy (a track the
     mix pans plays in either channel at its own gain), each file at ``MATCH_RATE`` in stereo (as the folder reader
-    kept it: ``wide_glimpse``, else decoded again) and moved as its copy for that fit was (a whole stem too where
+    kept it: ``wide_copy``, else decoded again) and moved as its copy for that fit was (a whole stem too where
     ``stems`` hold one channel: a one-channel engine's); None for a mix not in stereo, or where either channel's fit
     explains under ``GAIN_FIT_R2``."""
     if mix.ndim != 2 or mix.shape[1] != 2:
@@ -249,14 +248,8 @@ def channel_fit(mix: np.ndarray, stems: dict[str, np.ndarray], parts: dict[str, 
     def copy(p: Part) -> np.ndarray:
         if not p.paths and stems[p.stem].shape[1] == 2:
             return resample(stems[p.stem], sr, MATCH_RATE)[:n]
-        kept = [folder.loader.wide_glimpse(t) for t in ([p.paths] if p.paths else folder.loader.tracks(p.stem))]
-        if MATCH_RATE == GLIMPSE_RATE and kept and all(k is not None for k in kept):   # as the reader kept them
-            x = kept[0]
-            if len(kept) > 1:
-                x = np.zeros((max(k.shape[0] for k in kept), 2), np.float32)
-                for k in kept:
-                    x[: k.shape[0]] += k
-        else:
+        x = folder.loader.wide_copy([p.paths] if p.paths else folder.loader.tracks(p.stem))   # as the reader kept it
+        if x is None:
             x = file_audio(folder.source, p.stem, p.paths or stem_paths(folder, p.stem), MATCH_RATE, 2)
         at = round(p.lag_s * MATCH_RATE)
         return x[:n] if at == 0 and x.shape[0] >= n else _shifted(x, at, n)   # as kept: no copy
