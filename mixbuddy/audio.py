@@ -62,11 +62,7 @@ def read_audio(path: str | Path, sr: int | None = None, channels: int | None = N
         log.info("%s: %d channels read as %s (from %s), folded down to stereo (ITU-R BS.775, LFE left out)",
                  path, data.shape[1], " ".join(layout), source)
         data = fold_to_stereo(data, layout)
-    data = to_channels(data, channels) if channels else data
-    if sr and sr != file_sr:
-        data = resample(data, file_sr, sr)
-        file_sr = sr
-    return data, int(file_sr)
+    return convert(data, file_sr, sr or file_sr, channels), int(sr or file_sr)
 
 
 def audio_info(path: str | Path) -> tuple[int, int, int]:
@@ -87,6 +83,17 @@ def resample(x: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
         return x
     y = soxr.resample(np.ascontiguousarray(x), sr_in, sr_out, quality="HQ")
     return np.ascontiguousarray(y, dtype=np.float32).reshape(-1, x.shape[1])
+
+
+def convert(x: np.ndarray, sr: int, out_sr: int, channels: int | None) -> np.ndarray:
+    """(samples, ch) at ``sr`` as (samples', ``channels``; None: as they are) at ``out_sr``: folded to fewer channels
+    before soxr, copied to more after it (soxr treats each channel alone, so a copy resampled is the copy of the
+    resampled channel, sample for sample; a mono file read into stereo is resampled once)."""
+    x = x[:, None] if x.ndim == 1 else x
+    more = bool(channels) and channels > x.shape[1]
+    x = to_channels(x, channels) if channels and not more else x
+    x = resample(x, sr, out_sr)
+    return to_channels(x, channels) if more else x
 
 
 def to_channels(x: np.ndarray, channels: int) -> np.ndarray:

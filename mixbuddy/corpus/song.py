@@ -7,7 +7,7 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-from ..audio import resample, to_channels
+from ..audio import convert, to_channels
 from ..errors import CorpusError
 
 log = logging.getLogger(__name__)
@@ -36,12 +36,7 @@ class Song:
     def stem(self, name: str, sr: int | None = None, channels: int | None = None) -> np.ndarray:
         if name not in self.stem_names:
             raise CorpusError(f"song {self.id!r} ({self.source}) has no stem {name!r}; it has {list(self.stem_names)}")
-        x = self.loader(name)
-        if channels:
-            x = to_channels(x, channels)
-        if sr and sr != self.sample_rate:
-            x = resample(x, self.sample_rate, sr)
-        return x
+        return convert(self.loader(name), self.sample_rate, sr or self.sample_rate, channels)
 
     def stems(self, sr: int | None = None, channels: int | None = None, pad: bool = False) -> dict[str, np.ndarray]:
         """All stems at one length (with a warning when they differ): trimmed to the shortest, or with

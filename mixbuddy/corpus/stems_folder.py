@@ -34,7 +34,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from ..audio import AUDIO_EXTENSIONS, audio_info, read_audio, resample, to_channels
+from ..audio import AUDIO_EXTENSIONS, audio_info, convert, read_audio, resample, to_channels
 from ..constants import INSTRUMENTAL, STEMS
 from ..errors import AudioFileError, CorpusError
 from .config import CorpusConfig
@@ -108,8 +108,10 @@ class FileStemLoader:
 
     def __call__(self, stem: str) -> np.ndarray:
         """The stem: its tracks decoded one at a time and summed (a stem of 16 drum tracks holds one track and
-        the sum in memory, not all 16), each file's peak, flat share and glimpse kept on the way."""
+        the sum in memory, not all 16), each file's peak, flat share and glimpse kept on the way. A mono file stays
+        one column until it is added in (or, the stem's only track, returned), as a pair's halves do."""
         mono = set(self.pairs) | set(self.pairs.values())    # the two halves of a split-stereo pair, each read as is
+        mono |= {p for p, c in self.file_channels.items() if c == 1}
         first: np.ndarray | None = None      # the only track so far: the stem is its array, no copy
         out: np.ndarray | None = None        # the sum, once there are two
         lengths: dict[str, int] = {}
@@ -136,16 +138,16 @@ class FileStemLoader:
         if len(set(lengths.values())) > 1:
             log.warning("%s: files summed into stem %r differ in length %s; shorter ones are zero-padded",
                         self.what, stem, lengths)
-        return first if out is None else out
+        return to_channels(first, self.channels) if out is None else out
 
     def _read(self, path: Path, channels: int) -> np.ndarray:
-        """``path`` at the song's rate and ``channels``, as ``read_audio`` decodes it (the channels first, then the
-        rate); a file of two channels or more also kept in ``wides``, stereo at GLIMPSE_RATE, when ``wide``."""
+        """``path`` at the song's rate and ``channels``, as ``read_audio`` decodes it (``convert``); a file of two
+        channels or more also kept in ``wides``, stereo at GLIMPSE_RATE, when ``wide``."""
         if not (self.glimpse and self.wide and self.file_channels.get(path, 1) >= 2):
             return read_audio(path, sr=self.sample_rate, channels=channels)[0]
         raw, rate = read_audio(path)
         self.wides[path] = resample(raw, rate, GLIMPSE_RATE)
-        return resample(to_channels(raw, channels), rate, self.sample_rate)
+        return convert(raw, rate, self.sample_rate, channels)
 
     def wide_glimpse(self, track: tuple[Path, ...]) -> np.ndarray | None:
         """A track (a file, or a split-stereo pair) in stereo at GLIMPSE_RATE, from what decoding it kept (a mono

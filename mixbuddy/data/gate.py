@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..audio import resample, to_channels
+from ..audio import convert
 from ..corpus.format_twins import warn_twins, without_twins
 from ..corpus.song import Song
 from ..corpus.export_checks import (bus_files, mix_files, named_copies, one_part_files, warn_copy_file, warn_mix_file,
@@ -110,12 +110,6 @@ def gate_from_powers(song_id: str, split: str, powers: dict[str, np.ndarray], mi
 
 def _has_pair(roles: tuple[str, ...], cfg: DataConfig) -> bool:
     return any(t != a for t in cfg.targets if t in roles for a in cfg.anchors if a in roles)
-
-
-def convert(x: np.ndarray, sr: int, out_sr: int, channels: int) -> np.ndarray:
-    """(samples, ch) → (samples', channels) at ``out_sr``: same result as ``Song.stem(out_sr, channels)``
-    (channels first, then soxr)."""
-    return np.ascontiguousarray(resample(to_channels(x, channels), sr, out_sr), dtype=np.float32)
 
 
 def analyse_song(song: Song, cfg: DataConfig) -> SongChunks:

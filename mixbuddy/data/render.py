@@ -36,12 +36,12 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from ..audio import convert
 from ..corpus.config import CorpusConfig
 from ..corpus.song import Song
 from ..errors import ConfigError, DataError
 from ..io import atomic_path, check_output_dir, ensure_dir, read_json, write_text
 from ..rng import rng_for
-from .gate import convert
 from .recipe import Recipe
 
 DEFAULT_CEILING = 0.999
@@ -157,7 +157,7 @@ class Renderer:
         song = self.song(song_id)
         stems = self._load_cached(song) if self.cache_dir is not None else None
         if stems is None:
-            stems = {k: convert(x, song.sample_rate, self.sample_rate, self.channels)
+            stems = {k: np.ascontiguousarray(convert(x, song.sample_rate, self.sample_rate, self.channels), np.float32)
                      for k, x in song.stems().items()}
             if self.cache_dir is not None:
                 self._store(song, stems)

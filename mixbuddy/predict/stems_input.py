@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-from ..audio import resample, to_channels
+from ..audio import convert
 from ..corpus.song import fit_lengths
 from ..corpus.stem_names import Assigned
 from ..errors import AudioFileError
@@ -194,5 +194,5 @@ def read_stem_file(path: str | Path, sample_rate: int, channels: int,
     song = stem_file_info(path)
     warn_band_limited(path, song.sample_rate)
     stems = song.stems(sample_rate, channels, pad=True)
-    mix = resample(to_channels(read_mixture(song), channels), song.sample_rate, sample_rate) if with_mix else None
+    mix = convert(read_mixture(song), song.sample_rate, sample_rate, channels) if with_mix else None
     return mix, stems

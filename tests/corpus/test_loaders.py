@@ -179,6 +179,30 @@ def test_mixed_rates_and_channels_are_unified(tmp_path: Path):
     assert song.stem("drums", sr=SR // 2).shape == (SR // 2, 2)
 
 
+def test_a_mono_file_is_resampled_once_and_copied_into_stereo_after(tmp_path: Path, monkeypatch):
+    import mixbuddy.audio as audio
+    from mixbuddy.audio import convert, resample, to_channels
+    seen = []                                    # the columns soxr is handed, call by call (the real soxr runs)
+    real = audio.soxr.resample
+    monkeypatch.setattr(audio.soxr, "resample", lambda x, *a, **k: seen.append(x.shape[1]) or real(x, *a, **k))
+    low, high = tone(1.0, 110, sr=SR // 2, channels=1), tone(1.0, 330, sr=SR // 2, channels=1) * 0.5
+    folder = tmp_path / "m"
+    folder.mkdir()
+    for name, x, sr in (("bass 1.wav", low, SR // 2), ("bass 2.wav", high, SR // 2), ("drums.wav", tone(1.0), SR),
+                        ("vocals.wav", low, SR // 2)):
+        sf.write(folder / name, x, sr, subtype="FLOAT")
+    (song,) = load_corpus(folder_cfg(tmp_path))
+    seen.clear()
+    bass, vocals = song.stem("bass", channels=2), song.stem("vocals", channels=2)
+    assert seen == [1] * 6         # each mono file to the song's rate and to its glimpse, one column (not a copy)
+    old = {k: resample(to_channels(x[:, None], 2), SR // 2, SR) for k, x in (("low", low), ("high", high))}
+    assert np.array_equal(vocals, old["low"])    # sample for sample what copying first and resampling gave
+    assert np.array_equal(bass, old["low"] + old["high"]) and bass.shape == (SR, 2)
+    stereo = tone(0.5, 330, sr=SR // 2)          # fewer channels: still folded before soxr
+    assert np.array_equal(convert(stereo, SR // 2, SR, 1), resample(to_channels(stereo, 1), SR // 2, SR))
+    assert np.array_equal(convert(low, SR // 2, SR // 2, 2), np.repeat(low[:, None], 2, axis=1))
+
+
 def test_mono_song_stays_mono(tmp_path: Path):
     make_song_dir(tmp_path / "m", {"bass": tone(0.5, channels=1), "vocals": tone(0.5, 440, channels=1)}, SR, "flac")
     (song,) = load_corpus(folder_cfg(tmp_path))

@@ -7,7 +7,7 @@ import numpy as np
 import pyloudnorm as pyln
 from scipy.signal import stft
 
-from ...audio import log_band_matrix, resample, to_channels
+from ...audio import convert, log_band_matrix
 
 FEATURE_SR = 16000
 N_BANDS = 32
@@ -20,7 +20,7 @@ _METER = pyln.Meter(FEATURE_SR)
 
 def mix_features(mix: np.ndarray, sr: int) -> np.ndarray:
     """Feature vector (float32) of a mix given as (samples, channels) float32."""
-    x = resample(to_channels(mix, 2) if mix.shape[1] != 2 else mix, sr, FEATURE_SR)
+    x = convert(mix, sr, FEATURE_SR, 2)
     mono = x.mean(axis=1)
     side = 0.5 * (x[:, 0] - x[:, 1])
     _, _, Z = stft(mono, fs=FEATURE_SR, nperseg=1024, noverlap=512, boundary=None, padded=False)
