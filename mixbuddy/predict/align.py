@@ -242,10 +242,12 @@ def stem_gains(mix: np.ndarray, stems: dict[str, np.ndarray], sr: int) -> tuple[
 
 
 def fit_gains(m: np.ndarray, parts: dict[str, np.ndarray]) -> tuple[dict[str, float], float] | None:
-    """Least-squares linear gains of ``parts`` (mono, at one rate; trimmed or zero-padded to ``m``'s length) whose
-    sum best makes ``m``, and the share of ``m``'s energy that sum explains (R²); None when ``m`` or a part is
-    silent."""
-    a = np.stack([np.pad(x[: len(m)], (0, max(len(m) - len(x), 0))) for x in parts.values()], axis=1)
+    """Least-squares linear gains of ``parts`` (mono, at one rate; trimmed or zero-padded to ``m``'s length, read in
+    float64) whose sum best makes ``m``, and the share of ``m``'s energy that sum explains (R²); None when ``m`` or a
+    part is silent."""
+    a = np.zeros((len(m), len(parts)), order="F")      # a column per part, written once (no padded copy to stack)
+    for i, x in enumerate(parts.values()):
+        a[: len(x), i] = x[: len(m)]
     gram, am, mm = a.T @ a, a.T @ m, float(np.dot(m, m))
     if not mm > 1e-12 or not (np.diag(gram) > 1e-12).all():
         return None

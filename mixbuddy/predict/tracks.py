@@ -259,7 +259,7 @@ def channel_fit(mix: np.ndarray, stems: dict[str, np.ndarray], parts: dict[str, 
     for c in (0, 1):
         mc = delayed(m[:, c], lag, next_fast_len(n + 2 * FINE_LAG + 2, real=True)) if lag else m[:, c]
         cols = {k: v[:, min(c, v.shape[1] - 1)] for k, v in copies.items()}   # a mono file: one column for both
-        heard = {k: v.astype(np.float64) for k, v in cols.items() if float(np.dot(v, v)) > 1e-12}
+        heard = {k: v for k, v in cols.items() if float(np.dot(v, v)) > 1e-12}     # the fit reads them in float64
         fit = fit_gains(mc, heard) if heard else None
         if fit is None or fit[1] < GAIN_FIT_R2:
             return None

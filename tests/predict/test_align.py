@@ -12,7 +12,7 @@ from mixbuddy.audio import read_audio
 from mixbuddy.cli import main
 from mixbuddy.predict.advise import AdviceReport
 from mixbuddy.data.render import master_mix
-from mixbuddy.predict.align import (MATCH_RATE, best_match, late_placement, note_gains, place_stems,
+from mixbuddy.predict.align import (MATCH_RATE, best_match, fit_gains, late_placement, note_gains, place_stems,
                                     placement_action, stem_gains)
 from mixbuddy.predict.windows import load_song
 from predict_helpers import LITHIUM
@@ -266,3 +266,25 @@ def test_two_stems_exported_from_their_regions_at_once_are_both_placed(tmp_path,
                             "drums": pytest.approx(10.0, abs=1.0 / MATCH_RATE)}
     assert all(_r0(audio.stems[k], stems[k]) > 0.999 for k in ("bass", "other", "vocals"))
     assert _r0(audio.stems["drums"][10 * SR:], stems["drums"][10 * SR:]) > 0.999   # its first hits were not exported
+
+
+def test_fit_gains_reads_parts_of_any_length_and_float32_as_the_padded_float64_fit():
+    rng = np.random.default_rng(3)
+    n = 5000
+    parts = {"short": rng.standard_normal(n - 700).astype(np.float32),     # zero-padded to the mix's length
+             "long": rng.standard_normal(n + 300).astype(np.float32),      # trimmed to it
+             "exact": rng.standard_normal(n)}
+    full = {k: np.pad(x[:n].astype(np.float64), (0, max(n - len(x), 0))) for k, x in parts.items()}
+    m = 0.5 * full["short"] - 2.0 * full["long"] + 1.25 * full["exact"]
+    gains, r2 = fit_gains(m, parts)
+    assert list(gains) == ["short", "long", "exact"]
+    np.testing.assert_allclose([gains["short"], gains["long"], gains["exact"]], [0.5, -2.0, 1.25], rtol=1e-9)
+    assert r2 == pytest.approx(1.0, abs=1e-9)
+    noisy = m + 0.1 * rng.standard_normal(n)
+    a = np.stack(list(full.values()), axis=1)
+    want = np.linalg.lstsq(a, noisy, rcond=None)[0]
+    got, r2 = fit_gains(noisy, parts)
+    np.testing.assert_allclose(list(got.values()), want, rtol=1e-9)
+    assert 0.9 < r2 < 1.0
+    assert fit_gains(m, {**parts, "silent": np.zeros(n, np.float32)}) is None
+    assert fit_gains(np.zeros(n), parts) is None
