@@ -904,6 +904,20 @@ def test_float_samples_far_over_full_scale_are_refused(tmp_path: Path):
         read_audio(tmp_path / "huge.wav")
 
 
+@pytest.mark.parametrize("bad, said", [(np.nan, "file contains NaN or infinite samples"),
+                                        (np.inf, "file contains NaN or infinite samples"),
+                                        (-np.inf, "file contains NaN or infinite samples"),
+                                        (-2000.0, r"samples reach 2e\+03, 66 dB above full scale")])
+def test_a_damaged_sample_anywhere_in_either_channel_is_refused(tmp_path: Path, bad, said):
+    from mixbuddy.audio import read_audio
+
+    x = tone(1.0)
+    x[SR // 2, 1] = bad                          # one sample, the right channel, below zero where it is a number
+    sf.write(str(tmp_path / "bad.wav"), x, SR, subtype="FLOAT")
+    with pytest.raises(AudioFileError, match=r"bad\.wav: " + said):
+        read_audio(tmp_path / "bad.wav", sr=SR // 2, channels=1)
+
+
 # --------------------------------------------------------------------------- CLI verb
 
 def test_list_verb_prints_one_line_per_song(tmp_path: Path, capsys):
