@@ -111,7 +111,7 @@ class FileStemLoader:
         the sum in memory, not all 16), each file's peak, flat share and glimpse kept on the way. A mono file stays
         one column until it is added in (or, the stem's only track, returned), as a pair's halves do."""
         mono = set(self.pairs) | set(self.pairs.values())    # the two halves of a split-stereo pair, each read as is
-        mono |= {p for p, c in self.file_channels.items() if c == 1}
+        mono |= {p for p, c in self.file_channels.items() if c == 1}    # and a mono file: copied as it is added in
         first: np.ndarray | None = None      # the only track so far: the stem is its array, no copy
         out: np.ndarray | None = None        # the sum, once there are two
         lengths: dict[str, int] = {}
