@@ -110,8 +110,8 @@ class FileStemLoader:
         """The stem: its tracks decoded one at a time and summed (a stem of 16 drum tracks holds one track and
         the sum in memory, not all 16), each file's peak, flat share and glimpse kept on the way. A mono file stays
         one column until it is added in (or, the stem's only track, returned), as a pair's halves do."""
-        mono = set(self.pairs) | set(self.pairs.values())    # the two halves of a split-stereo pair, each read as is
-        mono |= {p for p, c in self.file_channels.items() if c == 1}    # and a mono file: copied as it is added in
+        # the two halves of a split-stereo pair, each read as is, and each mono file (copied as it is added in)
+        mono = set(self.pairs) | set(self.pairs.values()) | {p for p, c in self.file_channels.items() if c == 1}
         first: np.ndarray | None = None      # the only track so far: the stem is its array, no copy
         out: np.ndarray | None = None        # the sum, once there are two
         lengths: dict[str, int] = {}
@@ -120,7 +120,7 @@ class FileStemLoader:
             for p, a in zip(track, decoded):
                 self.peaks[p], self.flat[p] = peak_stats(a)
                 if self.glimpse:
-                    self.glimpses[p] = resample(to_channels(a, 1), self.sample_rate, GLIMPSE_RATE)[:, 0]
+                    self.glimpses[p] = convert(a, self.sample_rate, GLIMPSE_RATE, 1)[:, 0]
             a = join_pair(decoded[0], decoded[1], self.channels) if len(track) == 2 else decoded[0]
             del decoded
             lengths[track[0].name] = a.shape[0]

@@ -53,7 +53,7 @@ import numpy as np
 from scipy.fft import irfft, next_fast_len, rfft
 from scipy.signal import correlate
 
-from ..audio import content_end, resample, to_channels
+from ..audio import content_end, convert
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ class Placement:
 
 
 def _mono(x: np.ndarray, sr: int) -> np.ndarray:
-    return resample(to_channels(x, 1), sr, MATCH_RATE)[:, 0].astype(np.float64)
+    return convert(x, sr, MATCH_RATE, 1)[:, 0].astype(np.float64)
 
 
 def best_match(mix: np.ndarray, stems_sum: np.ndarray, sr: int) -> Match | None:

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-from ..audio import read_audio, resample, to_channels
+from ..audio import convert, read_audio, resample, to_channels
 from ..constants import STEMS, TARGET_STEMS
 from ..corpus.stem_names import Assigned
 from ..data import templates as T
@@ -166,10 +166,9 @@ def with_mix(song: str | Path, stems_dir: str | Path | None, stems: dict[str, np
     mix, native = read_audio(song)
     mix = mend_channels(mix, song)    # a dead channel or opposed polarities: heard as mono
     # kept for a one-channel engine's check, which places mono files from the mix in stereo (tracks.channel_fit)
-    stereo = mix if channels == 1 and stems is not None and mix.ndim == 2 and mix.shape[1] == 2 else None
-    mix = to_channels(mix, channels)
+    stereo = mix if channels == 1 and stems is not None and mix.shape[1] == 2 else None
     warn_band_limited(song, native)
-    mix = resample(mix, native, sample_rate)
+    mix = convert(mix, native, sample_rate, channels)
     mix = take_out_dc(song, {"mix": mix}, sample_rate)["mix"]
     placed: dict[str, float] = {}
     left_out: tuple[str, ...] = ()
