@@ -1,8 +1,8 @@
 """What ``advise`` checks in the audio it reads before any window is cut: a file sampled too low to hold what the
-models hear, a stem silent from start to end, a DC offset (taken out, and noted), and mono files among stereo
-ones in a stems folder given without its mix (noted: their level in the mix depends on the DAW's pan law). Each is
-logged, so it reaches the terminal and the report's notes; :func:`~mixbuddy.predict.windows.load_song` calls
-them."""
+models hear, a mix file that clips or (a float file) peaks above full scale (noted), a stem silent from start to
+end, a DC offset (taken out, and noted), and mono files among stereo ones in a stems folder given without its mix
+(noted: their level in the mix depends on the DAW's pan law). Each is logged, so it reaches the terminal and the
+report's notes; :func:`~mixbuddy.predict.windows.load_song` calls them."""
 from __future__ import annotations
 
 import logging
@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+import soundfile as sf
 
 from ..audio import content_end
 from .gates import dc_offsets
+from .wording import fmt_time
 
 if TYPE_CHECKING:
     from ..corpus.stems_folder import FileStemLoader
@@ -31,6 +33,62 @@ def warn_band_limited(what: str | Path, rate: int) -> None:
         log.warning("%s is sampled at %d Hz: it holds nothing above %.1f kHz, less than the %.0f kHz the models "
                     "hear, so it sounds dull and its bass may be judged too loud; give a full-band bounce", what,
                     rate, rate / 2000, FULL_BAND_HZ / 2000)
+
+
+FULL_SCALE = 0.9999    # -0.001 dBFS: a sample at full scale (16-bit: 32767/32768 = 0.99997 is the top code)
+OVER_SAMPLES = 3       # an "over": this many consecutive samples of one channel flat at full scale, as meters count
+
+
+def overs(x: np.ndarray, sr: int) -> tuple[int, int, float] | None:
+    """(how many overs ``x`` (samples, channels) holds, the longest's length in samples, where the first starts in
+    s), or None for none. An over is a run of at least ``OVER_SAMPLES`` samples of one channel, each equal to the one
+    before and at full scale: what clipping (a clipper, a limiter that clips, a fixed-point export of a mix over 0
+    dBFS) leaves in a lossless file. A lossy codec rounds the flat tops off, so a lossy copy of a clipped mix shows
+    none (docs/BENCHMARKS.md, "A mix that clips"); a peak normalised to 0 dBFS is one sample, not an over."""
+    if not x.size or (x.max() < FULL_SCALE and x.min() > -FULL_SCALE):      # most mixes: two passes, no copies
+        return None
+    count, longest, first = 0, 0, x.shape[0]
+    for c in range(x.shape[1]):
+        a = x[:, c]
+        b = a[1:]
+        flat = (b == a[:-1]) & ((b >= FULL_SCALE) | (b <= -FULL_SCALE))  # flat[i]: samples i, i+1 equal, at full scale
+        edges = np.flatnonzero(np.diff(flat, prepend=False, append=False))
+        starts, ends = edges[::2], edges[1::2]          # runs of flat pairs: a run of n pairs is n+1 samples
+        runs = ends - starts + 1
+        over = runs >= OVER_SAMPLES
+        if over.any():
+            count += int(over.sum())
+            longest = max(longest, int(runs[over].max()))
+            first = min(first, int(starts[over][0]))
+    return (count, longest, first / sr) if count else None
+
+
+def note_clipping(path: str | Path, x: np.ndarray, sr: int) -> None:
+    """Note a mix file that clips (:func:`overs`) and a float file that peaks above full scale (it keeps its
+    peaks; playback and a fixed-point export clip them). ``x``: the file as read, at its own rate ``sr``. The
+    advice hears the file as it is either way: this tells the producer what they may not have heard."""
+    found = overs(x, sr)
+    if found is not None:
+        count, longest, first = found
+        log.info("%s: the mix clips: %s over%s (%d or more samples in a row flat at full scale; the longest %d, %.1f "
+                 "ms), the first at %s: what a clipper, a limiter that clips or a mix pushed past 0 dBFS into a "
+                 "fixed-point file leaves. Clipping adds distortion, which the advice hears as part of the mix: if it "
+                 "was not meant, turn the master down and bounce again", path, f"{count:,}", "" if count == 1 else "s",
+                 OVER_SAMPLES, longest, 1000.0 * longest / sr, fmt_time(first))
+    peak = float(np.maximum(x.max(initial=0.0), -x.min(initial=0.0)))
+    if peak > 1.0 and _float_file(path):
+        log.info("%s: the mix peaks at %+.1f dBFS, above full scale: this float file keeps those peaks, but playback "
+                 "and a 16- or 24-bit export clip them; turn the master down by %.1f dB or more before that", path,
+                 20.0 * np.log10(peak), 20.0 * np.log10(peak))
+
+
+def _float_file(path: str | Path) -> bool:
+    """Whether libsndfile reads ``path`` as floating-point samples (a file it cannot read, e.g. one ffmpeg decodes,
+    is taken as not: those are lossy or fixed-point here)."""
+    try:
+        return sf.info(str(path)).subtype in ("FLOAT", "DOUBLE")
+    except Exception:  # soundfile raises LibsndfileError / RuntimeError for formats it leaves to ffmpeg
+        return False
 
 
 def mono_tracks(loader: "FileStemLoader") -> tuple[dict[str, list], dict[str, list]]:

@@ -51,7 +51,7 @@ from .align import line_up, place_stems
 from .channels import mend_channels
 from .engines import WindowInput
 from .gates import ACTIVE_SHARE, GATE_LUFS, activity, fmt_gate, gate_levels, rms_db
-from .input_checks import note_mono_files, take_out_dc, warn_band_limited, warn_silent_stems
+from .input_checks import note_clipping, note_mono_files, take_out_dc, warn_band_limited, warn_silent_stems
 from .stems_input import is_stem_file, read_stem_file, read_stems_folder
 from .tracks import check_tracks
 
@@ -164,6 +164,7 @@ def with_mix(song: str | Path, stems_dir: str | Path | None, stems: dict[str, np
     stems at other levels than the mix holds them noted (:mod:`~mixbuddy.predict.align`,
     :mod:`~mixbuddy.predict.tracks`)."""
     mix, native = read_audio(song)
+    note_clipping(song, mix, native)
     mix = mend_channels(mix, song)    # a dead channel or opposed polarities: heard as mono
     # kept for a one-channel engine's check, which places mono files from the mix in stereo (tracks.channel_fit)
     stereo = mix if channels == 1 and stems is not None and mix.shape[1] == 2 else None
