@@ -7,13 +7,18 @@ copies of the bundled example, in lossless and lossy formats, and what the check
    loudness target, as 24-bit WAV; then the example's mix brought to a peak of 0, +3, +6 and +12 dBFS and clipped
    at full scale, written as 16- and 24-bit WAV, 24-bit FLAC, float WAV, Ogg Vorbis and MP3, and unclipped as a
    float WAV: what ``load_song`` (as ``advise`` reads a mix) notes about it, and each copy's peak as decoded.
-3. The check's time on a 4-minute 44.1 kHz stereo mix (the example repeated), clean and clipped: best of 5.
+3. Stems: the real-dev songs' stem folders and the example's (Ogg Vorbis) as ``advise --stems`` reads them, and
+   the example's stems as 24-bit WAV with the drums brought to a peak of +6 dBFS and clipped: what is noted.
+4. The search's time (``audio.overs``) on a 4-minute 44.1 kHz stereo mix (the example repeated), clean and
+   clipped, measuring the peak first or given it (as advise and the folder reader give the peak decoding found):
+   best of 5.
 
     python benchmarks/clipped_mix.py
 """
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -21,10 +26,9 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from mixbuddy.audio import read_audio
+from mixbuddy.audio import overs, read_audio
 from mixbuddy.data.render import master_mix
-from mixbuddy.predict.input_checks import note_clipping, overs
-from mixbuddy.predict.stems_input import read_stem_file
+from mixbuddy.predict.stems_input import read_stem_file, read_stems_folder
 from mixbuddy.predict.windows import load_song
 
 REPO = Path(__file__).resolve().parents[1]
@@ -44,12 +48,16 @@ class Notes(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def said(path: Path, notes: Notes) -> str:
-    """What advise notes about clipping when it reads ``path`` as a mix (the first clause of each note)."""
+def said(path: Path, notes: Notes, stems: bool = False) -> str:
+    """What advise notes about clipping when it reads ``path`` as a mix (``stems``: as a stems folder, for the
+    loudness engine at 44.1 kHz stereo), the first clause of each note."""
     notes.messages.clear()
-    load_song(path, None, 16000, 1)
-    found = [m.split(": ", 1)[1].split(": what")[0].split("; turn")[0] for m in notes.messages
-             if "clips" in m or "above full scale" in m]
+    if stems:
+        read_stems_folder(path, 44100, 2)
+    else:
+        load_song(path, None, 16000, 1)
+    found = [m.split(": ", 1)[1].split(": what")[0].split("; turn")[0].split(". A track")[0] for m in notes.messages
+             if "clips" in m or "files clip" in m or "above full scale" in m]
     return " | ".join(found) or "nothing"
 
 
@@ -98,17 +106,29 @@ def main() -> None:
             path = out / "hot-float.wav"
             sf.write(path, hot, sr, subtype="FLOAT")
             print(f"peak +{db:g} dB, unclipped float WAV: {said(path, notes)}")
+        stem_folders = [*sorted((REPO.parent / "shared" / "data" / "real-dev").glob("*/")), EXAMPLE.parent / "stems"]
+        for folder in stem_folders:
+            print(f"{os.path.relpath(folder, REPO)} (stems, Ogg Vorbis): {said(folder, notes, stems=True)}")
+        folder = out / "stems"
+        folder.mkdir()
+        for p in sorted((EXAMPLE.parent / "stems").glob("*.ogg")):
+            y, rate = read_audio(p)
+            if p.stem == "drums":
+                y = np.clip(np.float32(2.0) * (y / np.abs(y).max()), -1.0, 1.0)
+            sf.write(folder / f"{p.stem}.wav", y, rate, subtype="PCM_24")
+        print(f"the example's stems, 24-bit WAV, the drums clipped at +6 dB: {said(folder, notes, stems=True)}")
     log.removeHandler(notes)
     logging.getLogger("mixbuddy").setLevel(logging.ERROR)
     song = np.tile(x, (int(np.ceil(240 * sr / len(x))), 1))[: 240 * sr]
     for name, y in (("clean", song), ("clipped at +6 dB", np.clip(song / np.abs(song).max() * 2.0, -1.0, 1.0))):
-        times = []
-        for _ in range(5):
-            t = time.perf_counter()
-            note_clipping("song.wav", y, sr)
-            times.append(time.perf_counter() - t)
-        print(f"note_clipping, 4 minutes stereo at {sr} Hz, {name}: {1000 * min(times):.0f} ms")
-
+        peak = float(np.abs(y).max())
+        for how, given in (("its peak measured", None), ("its peak from decoding", peak)):
+            times = []
+            for _ in range(5):
+                t = time.perf_counter()
+                overs(y, sr, given)
+                times.append(time.perf_counter() - t)
+            print(f"overs, 4 minutes stereo at {sr} Hz, {name}, {how}: {1000 * min(times):.1f} ms")
 
 if __name__ == "__main__":
     main()

@@ -19,6 +19,8 @@ AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".aiff", ".aif", ".mp3", ".
                     *audio_ffmpeg.EXTENSIONS)
 EPS = 1e-12
 MAX_PEAK = 1000.0  # +60 dB over full scale: beyond any float bounce (integer formats stop at 1.0)
+FULL_SCALE = 0.9999    # -0.001 dBFS: a sample at full scale (16-bit: 32767/32768 = 0.99997 is the top code)
+OVER_SAMPLES = 3       # an "over": this many consecutive samples of one channel flat at full scale, as meters count
 FORMATS_HINT = f"is it a valid {'/'.join(e[1:] for e in AUDIO_EXTENSIONS)} file?"
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,14 @@ def read_audio(path: str | Path, sr: int | None = None, channels: int | None = N
     (:mod:`mixbuddy.audio_layout`). Raises AudioFileError (naming the file) when it is missing, unreadable
     or empty.
     """
+    data, file_sr, _ = decode_audio(path)
+    return convert(data, file_sr, sr or file_sr, channels), int(sr or file_sr)
+
+
+def decode_audio(path: str | Path) -> tuple[np.ndarray, int, float]:
+    """(the file's samples as float32 (samples, channels), its rate, its sample peak as decoded): what
+    :func:`read_audio` reads before any conversion, a surround file folded down to stereo; the peak is the
+    file's own (before that fold), which the checks (:func:`overs`) take instead of measuring it again."""
     path = _existing_file(path)
     by_ffmpeg = audio_ffmpeg.wants_ffmpeg(path)
     if by_ffmpeg:
@@ -62,7 +72,7 @@ def read_audio(path: str | Path, sr: int | None = None, channels: int | None = N
         log.info("%s: %d channels read as %s (from %s), folded down to stereo (ITU-R BS.775, LFE left out)",
                  path, data.shape[1], " ".join(layout), source)
         data = fold_to_stereo(data, layout)
-    return convert(data, file_sr, sr or file_sr, channels), int(sr or file_sr)
+    return data, int(file_sr), peak
 
 
 def audio_info(path: str | Path) -> tuple[int, int, int]:
@@ -157,6 +167,34 @@ def content_end(x: np.ndarray, block: int = 1 << 16) -> int:
             return a + int(nz[-1]) + 1
         end = a
     return 0
+
+
+def overs(x: np.ndarray, sr: int, peak: float | None = None) -> tuple[int, int, float] | None:
+    """(how many overs ``x`` (samples, channels) holds, the longest's length in samples, where the first starts in
+    s), or None for none. An over is a run of at least ``OVER_SAMPLES`` samples of one channel, each equal to the one
+    before and at full scale: what clipping (a clipper, a limiter that clips, a fixed-point export of audio over 0
+    dBFS) leaves in a lossless file. A lossy codec rounds the flat tops off, so a lossy copy of a clipped mix shows
+    none (docs/BENCHMARKS.md, "A mix that clips"); a peak normalised to 0 dBFS is one sample, not an over. ``peak``:
+    the file's sample peak where known (:func:`decode_audio`'s): below full scale, as in most audio, nothing is
+    searched (else it is measured first, in two passes without a copy)."""
+    if not x.size:
+        return None
+    if (float(np.maximum(x.max(), -x.min())) if peak is None else peak) < FULL_SCALE:
+        return None
+    count, longest, first = 0, 0, x.shape[0]
+    for c in range(x.shape[1]):
+        a = x[:, c]
+        b = a[1:]
+        flat = (b == a[:-1]) & ((b >= FULL_SCALE) | (b <= -FULL_SCALE))  # flat[i]: samples i, i+1 equal, at full scale
+        edges = np.flatnonzero(np.diff(flat, prepend=False, append=False))
+        starts, ends = edges[::2], edges[1::2]          # runs of flat pairs: a run of n pairs is n+1 samples
+        runs = ends - starts + 1
+        over = runs >= OVER_SAMPLES
+        if over.any():
+            count += int(over.sum())
+            longest = max(longest, int(runs[over].max()))
+            first = min(first, int(starts[over][0]))
+    return (count, longest, first / sr) if count else None
 
 
 def rms_db(x: np.ndarray) -> float:

@@ -144,11 +144,13 @@ def warn_limited(folder: str | Path, peaks: Mapping[Path, float], flat: Mapping[
     return names
 
 
-def warn_peaks(folder: str | Path, peaks: Mapping[Path, float], flat: Mapping[Path, float]) -> None:
+def warn_peaks(folder: str | Path, peaks: Mapping[Path, float], flat: Mapping[Path, float]) -> list[str]:
     """What the files' peaks say: :func:`warn_limited` (which asks about normalising too where it may be that),
-    else :func:`warn_normalised`."""
-    if not warn_limited(folder, peaks, flat):
+    else :func:`warn_normalised`; the names of the files found flat-topped at one ceiling (else [])."""
+    limited = warn_limited(folder, peaks, flat)
+    if not limited:
         warn_normalised(folder, peaks)
+    return limited
 
 
 def _corr(x: np.ndarray, y: np.ndarray) -> float:

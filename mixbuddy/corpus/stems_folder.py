@@ -34,7 +34,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from ..audio import AUDIO_EXTENSIONS, audio_info, convert, read_audio, resample, to_channels
+from ..audio import AUDIO_EXTENSIONS, audio_info, convert, decode_audio, overs, resample, to_channels
 from ..constants import INSTRUMENTAL, STEMS
 from ..errors import AudioFileError, CorpusError
 from .config import CorpusConfig
@@ -88,6 +88,7 @@ class FileStemLoader:
     file_rates: dict[Path, int] = field(default_factory=dict)   # each file's own rate, from its header
     peaks: dict[Path, float] = field(default_factory=dict)       # each decoded file's sample peak (linear)
     flat: dict[Path, float] = field(default_factory=dict)        # ... and the share of its frames near it
+    file_overs: dict[Path, tuple] = field(default_factory=dict)  # a decoded file's overs, as read (audio.overs)
     glimpse: bool = False                                        # keep a mono GLIMPSE_RATE copy of each file
     glimpses: dict[Path, np.ndarray] = field(default_factory=dict)
     pairs: dict[Path, Path] = field(default_factory=dict)         # split-stereo halves: left file -> right file
@@ -141,12 +142,15 @@ class FileStemLoader:
         return to_channels(first, self.channels) if out is None else out
 
     def _read(self, path: Path, channels: int) -> np.ndarray:
-        """``path`` at the song's rate and ``channels``, as ``read_audio`` decodes it (``convert``); a file of two
-        channels or more also kept in ``wides``, stereo at GLIMPSE_RATE, when ``wide``."""
-        if not (self.glimpse and self.wide and self.file_channels.get(path, 1) >= 2):
-            return read_audio(path, sr=self.sample_rate, channels=channels)[0]
-        raw, rate = read_audio(path)
-        self.wides[path] = resample(raw, rate, GLIMPSE_RATE)
+        """``path`` at the song's rate and ``channels``, as ``read_audio`` decodes it (``convert``), its overs (the
+        file's own samples, before any resampling) kept in ``file_overs``; a file of two channels or more also kept in
+        ``wides``, stereo at GLIMPSE_RATE, when ``wide``."""
+        raw, rate, peak = decode_audio(path)
+        found = overs(raw, rate, peak)
+        if found is not None:
+            self.file_overs[path] = found
+        if self.glimpse and self.wide and self.file_channels.get(path, 1) >= 2:
+            self.wides[path] = resample(raw, rate, GLIMPSE_RATE)
         return convert(raw, rate, self.sample_rate, channels)
 
     def wide_glimpse(self, track: tuple[Path, ...]) -> np.ndarray | None:

@@ -1,18 +1,18 @@
 """What ``advise`` checks in the audio it reads before any window is cut: a file sampled too low to hold what the
-models hear, a mix file that clips or (a float file) peaks above full scale (noted), a stem silent from start to
-end, a DC offset (taken out, and noted), and mono files among stereo ones in a stems folder given without its mix
-(noted: their level in the mix depends on the DAW's pan law). Each is logged, so it reaches the terminal and the
-report's notes; :func:`~mixbuddy.predict.windows.load_song` calls them."""
+models hear, a mix file that clips or (a float file) peaks above full scale and stem files that clip (noted), a stem
+silent from start to end, a DC offset (taken out, and noted), and mono files among stereo ones in a stems folder
+given without its mix (noted: their level in the mix depends on the DAW's pan law). Each is logged, so it reaches
+the terminal and the report's notes; :func:`~mixbuddy.predict.windows.load_song` calls them."""
 from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
 import soundfile as sf
 
-from ..audio import content_end
+from ..audio import OVER_SAMPLES, content_end, overs
 from .gates import dc_offsets
 from .wording import fmt_time
 
@@ -35,51 +35,47 @@ def warn_band_limited(what: str | Path, rate: int) -> None:
                     rate, rate / 2000, FULL_BAND_HZ / 2000)
 
 
-FULL_SCALE = 0.9999    # -0.001 dBFS: a sample at full scale (16-bit: 32767/32768 = 0.99997 is the top code)
-OVER_SAMPLES = 3       # an "over": this many consecutive samples of one channel flat at full scale, as meters count
-
-
-def overs(x: np.ndarray, sr: int) -> tuple[int, int, float] | None:
-    """(how many overs ``x`` (samples, channels) holds, the longest's length in samples, where the first starts in
-    s), or None for none. An over is a run of at least ``OVER_SAMPLES`` samples of one channel, each equal to the one
-    before and at full scale: what clipping (a clipper, a limiter that clips, a fixed-point export of a mix over 0
-    dBFS) leaves in a lossless file. A lossy codec rounds the flat tops off, so a lossy copy of a clipped mix shows
-    none (docs/BENCHMARKS.md, "A mix that clips"); a peak normalised to 0 dBFS is one sample, not an over."""
-    if not x.size or (x.max() < FULL_SCALE and x.min() > -FULL_SCALE):      # most mixes: two passes, no copies
-        return None
-    count, longest, first = 0, 0, x.shape[0]
-    for c in range(x.shape[1]):
-        a = x[:, c]
-        b = a[1:]
-        flat = (b == a[:-1]) & ((b >= FULL_SCALE) | (b <= -FULL_SCALE))  # flat[i]: samples i, i+1 equal, at full scale
-        edges = np.flatnonzero(np.diff(flat, prepend=False, append=False))
-        starts, ends = edges[::2], edges[1::2]          # runs of flat pairs: a run of n pairs is n+1 samples
-        runs = ends - starts + 1
-        over = runs >= OVER_SAMPLES
-        if over.any():
-            count += int(over.sum())
-            longest = max(longest, int(runs[over].max()))
-            first = min(first, int(starts[over][0]))
-    return (count, longest, first / sr) if count else None
-
-
-def note_clipping(path: str | Path, x: np.ndarray, sr: int) -> None:
-    """Note a mix file that clips (:func:`overs`) and a float file that peaks above full scale (it keeps its
-    peaks; playback and a fixed-point export clip them). ``x``: the file as read, at its own rate ``sr``. The
-    advice hears the file as it is either way: this tells the producer what they may not have heard."""
-    found = overs(x, sr)
+def note_clipping(path: str | Path, x: np.ndarray, sr: int, peak: float) -> None:
+    """Note a mix file that clips (:func:`~mixbuddy.audio.overs`) and a float file that peaks above full scale (it
+    keeps its peaks; playback and a fixed-point export clip them). ``x``, ``sr``, ``peak``: the file as
+    :func:`~mixbuddy.audio.decode_audio` reads it. The advice hears the file as it is either way: this tells the
+    producer what they may not have heard."""
+    found = overs(x, sr, peak)
     if found is not None:
-        count, longest, first = found
-        log.info("%s: the mix clips: %s over%s (%d or more samples in a row flat at full scale; the longest %d, %.1f "
-                 "ms), the first at %s: what a clipper, a limiter that clips or a mix pushed past 0 dBFS into a "
-                 "fixed-point file leaves. Clipping adds distortion, which the advice hears as part of the mix: if it "
-                 "was not meant, turn the master down and bounce again", path, f"{count:,}", "" if count == 1 else "s",
-                 OVER_SAMPLES, longest, 1000.0 * longest / sr, fmt_time(first))
-    peak = float(np.maximum(x.max(initial=0.0), -x.min(initial=0.0)))
+        log.info("%s: the mix clips: %s, the first at %s: what a clipper, a limiter that clips or a mix pushed past 0 "
+                 "dBFS into a fixed-point file leaves. Clipping adds distortion, which the advice hears as part of the "
+                 "mix: if it was not meant, turn the master down and bounce again", path,
+                 _overs_phrase(found[0], found[1], sr, OVERS_RULE), fmt_time(found[2]))
     if peak > 1.0 and _float_file(path):
         log.info("%s: the mix peaks at %+.1f dBFS, above full scale: this float file keeps those peaks, but playback "
                  "and a 16- or 24-bit export clip them; turn the master down by %.1f dB or more before that", path,
                  20.0 * np.log10(peak), 20.0 * np.log10(peak))
+
+
+OVERS_RULE = f"{OVER_SAMPLES} or more samples in a row flat at full scale"
+
+
+def _overs_phrase(count: int, longest: int, sr: int, rule: str = "") -> str:
+    """"12 overs (RULE; the longest 5, 0.1 ms)"."""
+    return (f"{count:,} over{'' if count == 1 else 's'} ({rule + '; ' if rule else ''}the longest {longest}, "
+            f"{1000.0 * longest / sr:.1f} ms)")
+
+
+def note_clipped_files(folder: str | Path, found: Mapping[Path, tuple[int, int, float]],
+                       rates: Mapping[Path, int]) -> None:
+    """Note the stem files of ``folder`` that clip (``found``: each one's :func:`~mixbuddy.audio.overs`, as the
+    folder reader kept them; ``rates``: each file's own rate). A track pushed past 0 dBFS into a fixed-point
+    export loses its peaks, which the mix (a DAW mixes in floating point) may keep; the advice hears the files as
+    they are."""
+    if not found:
+        return
+    names = sorted(found, key=lambda p: p.name)
+    listed = ", ".join(f"{p.name}: {_overs_phrase(found[p][0], found[p][1], rates[p])}" for p in names[:6])
+    more = f" and {len(names) - 6} more" if len(names) > 6 else ""
+    log.info("%s: %s clip%s (%s): %s%s. A track pushed past 0 dBFS into a 16- or 24-bit file loses its peaks there, "
+             "which the mix (a DAW mixes in floating point) may keep; if it was not meant, export %s again with the "
+             "track turned down, or as 32-bit float", folder, f"{len(names)} files" if len(names) > 1 else "a file",
+             "" if len(names) > 1 else "s", OVERS_RULE, listed, more, "them" if len(names) > 1 else "it")
 
 
 def _float_file(path: str | Path) -> bool:

@@ -19,7 +19,7 @@ from ..audio import convert
 from ..corpus.song import fit_lengths
 from ..corpus.stem_names import Assigned
 from ..errors import AudioFileError
-from .input_checks import FULL_BAND_HZ, mono_among_stereo, warn_band_limited
+from .input_checks import FULL_BAND_HZ, mono_among_stereo, note_clipped_files, warn_band_limited
 from .tracks import in_folder
 
 if TYPE_CHECKING:
@@ -42,7 +42,9 @@ def read_stems_folder(folder: str | Path, sample_rate: int, channels: int,
     else:                                     # the folder as a whole (warns only when it is all band-limited)
         warn_band_limited(folder, song.sample_rate)
     song, stems = folder_stems(folder, sample_rate, channels, mapping, song, wide=wide)
-    warn_peaks(folder, song.loader.peaks, song.loader.flat)
+    limited = warn_peaks(folder, song.loader.peaks, song.loader.flat)     # those already asked about: not again
+    note_clipped_files(folder, {p: o for p, o in song.loader.file_overs.items() if p.name not in limited},
+                       song.loader.file_rates)
     return song, stems
 
 

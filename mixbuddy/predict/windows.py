@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-from ..audio import convert, read_audio, resample, to_channels
+from ..audio import convert, decode_audio, resample, to_channels
 from ..constants import STEMS, TARGET_STEMS
 from ..corpus.stem_names import Assigned
 from ..data import templates as T
@@ -163,8 +163,8 @@ def with_mix(song: str | Path, stems_dir: str | Path | None, stems: dict[str, np
     where the mix has it, mix and stems lined up, files the mix does not hold left out, a pan law's cut heard, and
     stems at other levels than the mix holds them noted (:mod:`~mixbuddy.predict.align`,
     :mod:`~mixbuddy.predict.tracks`)."""
-    mix, native = read_audio(song)
-    note_clipping(song, mix, native)
+    mix, native, peak = decode_audio(song)
+    note_clipping(song, mix, native, peak)
     mix = mend_channels(mix, song)    # a dead channel or opposed polarities: heard as mono
     # kept for a one-channel engine's check, which places mono files from the mix in stereo (tracks.channel_fit)
     stereo = mix if channels == 1 and stems is not None and mix.shape[1] == 2 else None

@@ -1,14 +1,16 @@
-"""A mix file that clips, or a float file that peaks above full scale: found in the file as written, noted by
-``advise`` (the terminal and the report's notes), the advice itself unchanged."""
+"""A mix file that clips, a float file that peaks above full scale, stem files that clip: found in the files as
+written, noted by ``advise`` (the terminal and the report's notes), the advice itself unchanged."""
 from __future__ import annotations
+
+import logging
 
 import numpy as np
 import pytest
 import soundfile as sf
 
+from mixbuddy.audio import overs
 from mixbuddy.predict.advise import advise
 from mixbuddy.predict.engines import ModelEngine
-from mixbuddy.predict.input_checks import overs
 from predict_helpers import FakeModel, balanced_stems
 
 SR = 22050
@@ -72,3 +74,37 @@ def test_a_float_file_over_full_scale_is_noted_and_a_clean_one_is_not(mix, tmp_p
         "but playback and a 16- or 24-bit export clip them; turn the master down by 6.0 dB or more before that"]
     assert not [n for n in notes["normalised"] if "full scale" in n]
     assert [n for n in notes["fixed"] if "full scale" in n][0].startswith(f"{tmp_path / 'fixed.wav'}: the mix clips:")
+
+
+def test_a_stem_file_that_clips_is_named_even_when_read_resampled(tmp_path, caplog):
+    """A drums file clipped on export (24-bit, 6 dB past full scale) among clean ones: read for a model at 16 kHz,
+    the overs are counted on the file's own samples (resampling rounds flat tops off) and the file is named with
+    them. Two files clipped at one ceiling are what a master bus's limiter leaves: that question is asked, and
+    the files are not named a second time."""
+    from mixbuddy.predict.stems_input import read_stems_folder
+
+    stems = balanced_stems(12.0, SR, seed=3)
+    hot = {k: np.clip(np.float32(2.0) * (v / np.abs(v).max()), -1.0, 1.0) for k, v in stems.items()}
+    expected = overs(hot["drums"], SR)
+    folder = tmp_path / "one"
+    folder.mkdir()
+    for name, x in {**stems, "drums": hot["drums"]}.items():
+        sf.write(folder / f"{name}.wav", x, SR, subtype="PCM_24")
+    with caplog.at_level(logging.INFO, logger="mixbuddy"):
+        song, read = read_stems_folder(folder, 16000, 1)
+    assert read["drums"].shape == (12 * 16000, 1) and song.loader.file_overs == {folder / "drums.wav": expected}
+    said = [m for m in caplog.messages if "clip" in m]
+    assert said == [f"{folder}: a file clips (3 or more samples in a row flat at full scale): drums.wav: "
+                    f"{expected[0]:,} overs (the longest {expected[1]}, {1000 * expected[1] / SR:.1f} ms). A track "
+                    "pushed past 0 dBFS into a 16- or 24-bit file loses its peaks there, which the mix (a DAW mixes "
+                    "in floating point) may keep; if it was not meant, export it again with the track turned down, "
+                    "or as 32-bit float"]
+    caplog.clear()
+    two = tmp_path / "two"
+    two.mkdir()
+    for name, x in {**stems, "drums": hot["drums"], "bass": hot["bass"]}.items():
+        sf.write(two / f"{name}.wav", x, SR, subtype="PCM_24")
+    with caplog.at_level(logging.INFO, logger="mixbuddy"):
+        song, _ = read_stems_folder(two, 16000, 1)
+    assert set(song.loader.file_overs) == {two / "bass.wav", two / "drums.wav"}
+    assert [m for m in caplog.messages if "clip" in m] == [next(m for m in caplog.messages if "limiter" in m)]

@@ -250,13 +250,13 @@ def test_a_file_left_out_costs_only_its_stem_a_second_decoding(tmp_path, monkeyp
     else:
         write_stem_file(folder / "Song final.wav", soxr.resample(sum(files.values()), SR, 48000), 48000)
     decoded: list[str] = []
-    real = folder_module.read_audio
+    real = folder_module.decode_audio
 
     def counted(path, *args, **kwargs):
         decoded.append(Path(path).name)
         return real(path, *args, **kwargs)
 
-    monkeypatch.setattr(folder_module, "read_audio", counted)
+    monkeypatch.setattr(folder_module, "decode_audio", counted)
     want_song, want = folder_stems(plain, SR, 2, say=False)
     decoded.clear()
     got_song, got = folder_stems(folder, SR, 2, say=False)
