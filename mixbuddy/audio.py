@@ -174,9 +174,9 @@ def overs(x: np.ndarray, sr: int, peak: float | None = None) -> tuple[int, int, 
     s), or None for none. An over is a run of at least ``OVER_SAMPLES`` samples of one channel, each equal to the one
     before and at full scale: what clipping (a clipper, a limiter that clips, a fixed-point export of audio over 0
     dBFS) leaves in a lossless file. A lossy codec rounds the flat tops off, so a lossy copy of a clipped mix shows
-    none (docs/BENCHMARKS.md, "A mix that clips"); a peak normalised to 0 dBFS is one sample, not an over. ``peak``:
-    the file's sample peak where known (:func:`decode_audio`'s): below full scale, as in most audio, nothing is
-    searched (else it is measured first, in two passes without a copy)."""
+    none (docs/BENCHMARKS.md, "A mix that clips, and stems that clip"); a peak normalised to 0 dBFS is one sample,
+    not an over. ``peak``: the file's sample peak where known (:func:`decode_audio`'s): below full scale, as in most
+    audio, nothing is searched (else it is measured first, in two passes without a copy)."""
     if not x.size:
         return None
     if (float(np.maximum(x.max(), -x.min())) if peak is None else peak) < FULL_SCALE:

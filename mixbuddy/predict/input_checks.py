@@ -35,6 +35,15 @@ def warn_band_limited(what: str | Path, rate: int) -> None:
                     rate, rate / 2000, FULL_BAND_HZ / 2000)
 
 
+OVERS_RULE = f"{OVER_SAMPLES} or more samples in a row flat at full scale"
+
+
+def _overs_phrase(count: int, longest: int, sr: int, rule: str = "") -> str:
+    """"12 overs (RULE; the longest 5, 0.1 ms)"."""
+    return (f"{count:,} over{'' if count == 1 else 's'} ({rule + '; ' if rule else ''}the longest {longest}, "
+            f"{1000.0 * longest / sr:.1f} ms)")
+
+
 def note_clipping(path: str | Path, x: np.ndarray, sr: int, peak: float) -> None:
     """Note a mix file that clips (:func:`~mixbuddy.audio.overs`) and a float file that peaks above full scale (it
     keeps its peaks; playback and a fixed-point export clip them). ``x``, ``sr``, ``peak``: the file as
@@ -50,15 +59,6 @@ def note_clipping(path: str | Path, x: np.ndarray, sr: int, peak: float) -> None
         log.info("%s: the mix peaks at %+.1f dBFS, above full scale: this float file keeps those peaks, but playback "
                  "and a 16- or 24-bit export clip them; turn the master down by %.1f dB or more before that", path,
                  20.0 * np.log10(peak), 20.0 * np.log10(peak))
-
-
-OVERS_RULE = f"{OVER_SAMPLES} or more samples in a row flat at full scale"
-
-
-def _overs_phrase(count: int, longest: int, sr: int, rule: str = "") -> str:
-    """"12 overs (RULE; the longest 5, 0.1 ms)"."""
-    return (f"{count:,} over{'' if count == 1 else 's'} ({rule + '; ' if rule else ''}the longest {longest}, "
-            f"{1000.0 * longest / sr:.1f} ms)")
 
 
 def note_clipped_files(folder: str | Path, found: Mapping[Path, tuple[int, int, float]],
