@@ -5,8 +5,8 @@ copies of the bundled example, in lossless and lossy formats, and what the check
    as 24-bit WAV (a bounce of them), and the MUSDB18 clip inside the stempeg wheel (its mix, AAC): peak, overs.
 2. The example's mix mastered (``data.render.master_mix``: gain into pedalboard's Limiter, twice) to each
    loudness target, as 24-bit WAV; then the example's mix brought to a peak of 0, +3, +6 and +12 dBFS and clipped
-   at full scale, written as 16- and 24-bit WAV, 24-bit FLAC, float WAV, Ogg Vorbis and MP3, and unclipped as a
-   float WAV: what ``load_song`` (as ``advise`` reads a mix) notes about it, and each copy's peak as decoded.
+   at full scale, written as 16- and 24-bit WAV, 24-bit FLAC, float WAV, Ogg Vorbis, MP3 and 16-bit WAV with TPDF
+   dither (seeded), and unclipped as a float WAV: what ``load_song`` (as ``advise`` reads a mix) notes about it, and each copy's peak as decoded.
 3. Stems: the real-dev songs' stem folders and the example's (Ogg Vorbis) as ``advise --stems`` reads them, and
    the example's stems as 24-bit WAV with the drums brought to a peak of +6 dBFS and clipped: what is noted.
 4. The search's time (``audio.overs``) on a 4-minute 44.1 kHz stereo mix (the example repeated), clean and
@@ -96,6 +96,7 @@ def main() -> None:
             sf.write(path, y, sr, subtype="PCM_24")
             print(f"mastered, target {target:g} LUFS (24-bit WAV, peak {peak_db(y):+.2f} dBFS): {said(path, notes)}")
         unit = x / np.abs(x).max()
+        rng = np.random.default_rng(0)
         for db in (0.0, 3.0, 6.0, 12.0):
             hot = unit * np.float32(10.0 ** (db / 20.0))
             for ext, subtype in FORMATS:
@@ -104,6 +105,11 @@ def main() -> None:
                 decoded = peak_db(read_audio(path)[0])
                 print(f"peak +{db:g} dB, clipped, {ext} {subtype} (decoded peak {decoded:+.2f} dBFS): "
                       f"{said(path, notes)}")
+            path = out / "hot-dithered.wav"       # 16 bits with TPDF dither of +-1 LSB, clamped to the codes
+            lsb = 2.0 ** 15
+            tpdf = rng.random(hot.shape) - rng.random(hot.shape)
+            sf.write(path, np.clip(np.round(np.clip(hot, -1.0, 1.0) * lsb + tpdf), -lsb, lsb - 1).astype(np.int16), sr)
+            print(f"peak +{db:g} dB, clipped, 16-bit WAV with TPDF dither: {said(path, notes)}")
             path = out / "hot-float.wav"
             sf.write(path, hot, sr, subtype="FLOAT")
             print(f"peak +{db:g} dB, unclipped float WAV: {said(path, notes)}")
