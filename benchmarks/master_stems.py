@@ -11,7 +11,7 @@ limiter and are pulled down; the quiet ones pass. For each song (the three real-
   with a -1 dB trim after it (a -1 dBFS ceiling), as 16-bit files, as every track through it (each stem as three
   tracks by band: a folder of 9 to 12 files), and as Ogg Vorbis files (lossy: the codec moves the peaks).
 
-Printed per export: which songs got the limiter warning (``mixbuddy.corpus.export_checks.warn_limited``) or the
+Printed per export: which songs got the limiter warning (``mixbuddy.corpus.peak_checks.warn_limited``) or the
 normalising one, and the advice of ``advise`` (loudness engine, anchor drums) on the stems alone and, for the
 master exports, with the mix mastered by the same chain given too. Then the 400 songs of the synthetic corpus
 (``mixbuddy corpus synth -o work/synth --config configs/synth.yaml`` first): how many get either warning, and how
@@ -36,7 +36,7 @@ import numpy as np
 import pedalboard as pb
 
 from mixbuddy.audio import read_audio, write_audio
-from mixbuddy.corpus.export_checks import FLAT_SHARE, peak_stats, warn_limited, warn_normalised
+from mixbuddy.corpus.peak_checks import FLAT_SHARE, peak_stats, warn_limited, warn_normalised
 from mixbuddy.data.render import MASTER_CEILING_DB
 from mixbuddy.errors import MixbuddyError
 from mixbuddy.evaluate.baselines.loudness import loudness
@@ -138,7 +138,7 @@ def synth(root: Path) -> None:
     n = lim = norm = 0
     flat_files: Counter = Counter()
     gaps: list[float] = []
-    quiet = logging.getLogger("mixbuddy.corpus.export_checks")
+    quiet = logging.getLogger("mixbuddy.corpus.peak_checks")
     level = quiet.level
     quiet.setLevel(logging.ERROR)            # counted from the return values, not printed 400 times
     try:

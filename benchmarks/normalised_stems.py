@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from mixbuddy.audio import AUDIO_EXTENSIONS, read_audio, write_audio
-from mixbuddy.corpus.export_checks import NORMALISED_SPREAD_DB
+from mixbuddy.corpus.peak_checks import NORMALISED_SPREAD_DB
 from mixbuddy.predict.advise import advise
 from mixbuddy.predict.engines import LoudnessEngine
 

@@ -27,7 +27,8 @@ from typing import Mapping, Sequence
 import numpy as np
 from scipy.signal import correlate
 
-from .export_checks import GLIMPSE_RATE, _listed, _shown
+from .export_checks import GLIMPSE_RATE, _shown
+from .peak_checks import listed
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +146,7 @@ def warn_twins(folder: str | Path, twins: Sequence[Twin], done: str) -> None:
     if same:
         late = max(abs(t.lag_s) for t in same)
         what = (f"{_shown(folder, same[0].path)} is {_shown(folder, same[0].kept)} in another format" if len(same) == 1
-                else f"{len(same)} files are tracks kept in another format (" + _listed(
+                else f"{len(same)} files are tracks kept in another format (" + listed(
                     [f"{_shown(folder, t.path)} = {_shown(folder, t.kept)}" for t in same], 4) + ")")
         r = sorted(f"{t.r:.3f}" for t in same)
         log.warning("%s: %s: %s (their glimpses correlated %s%s)", folder, what, done,

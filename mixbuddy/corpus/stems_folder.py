@@ -38,7 +38,8 @@ from ..audio import AUDIO_EXTENSIONS, audio_info, convert, decode_audio, overs, 
 from ..constants import INSTRUMENTAL, STEMS
 from ..errors import AudioFileError, CorpusError
 from .config import CorpusConfig
-from .export_checks import GLIMPSE_RATE, peak_stats
+from .export_checks import GLIMPSE_RATE
+from .peak_checks import peak_stats
 from .song import Song
 from .stem_names import (MIX_WORDS, RETURN_WORDS, SONG_MAPPING_NAMES, StemMapping, default_mapping,
                          holds_several_stems, load_mapping, name_words, shared_prefix)

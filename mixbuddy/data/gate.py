@@ -17,7 +17,8 @@ from ..audio import convert
 from ..corpus.format_twins import warn_twins, without_twins
 from ..corpus.song import Song
 from ..corpus.export_checks import (bus_files, mix_files, named_copies, one_part_files, warn_copy_file, warn_mix_file,
-                                     warn_one_part, warn_peaks)
+                                     warn_one_part)
+from ..corpus.peak_checks import warn_peaks
 from .config import DataConfig
 
 EPS = 1e-12

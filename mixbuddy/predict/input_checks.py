@@ -13,6 +13,7 @@ import numpy as np
 import soundfile as sf
 
 from ..audio import OVER_SAMPLES, content_end, overs
+from ..corpus.peak_checks import listed
 from .gates import dc_offsets
 from .wording import fmt_time
 
@@ -70,12 +71,11 @@ def note_clipped_files(folder: str | Path, found: Mapping[Path, tuple[int, int, 
     if not found:
         return
     names = sorted(found, key=lambda p: p.name)
-    listed = ", ".join(f"{p.name}: {_overs_phrase(found[p][0], found[p][1], rates[p])}" for p in names[:6])
-    more = f" and {len(names) - 6} more" if len(names) > 6 else ""
-    log.info("%s: %s clip%s (%s): %s%s. A track pushed past 0 dBFS into a 16- or 24-bit file loses its peaks there, "
+    each = listed([f"{p.name}: {_overs_phrase(found[p][0], found[p][1], rates[p])}" for p in names])
+    log.info("%s: %s clip%s (%s): %s. A track pushed past 0 dBFS into a 16- or 24-bit file loses its peaks there, "
              "which the mix (a DAW mixes in floating point) may keep; if it was not meant, export %s again with the "
              "track turned down, or as 32-bit float", folder, f"{len(names)} files" if len(names) > 1 else "a file",
-             "" if len(names) > 1 else "s", OVERS_RULE, listed, more, "them" if len(names) > 1 else "it")
+             "" if len(names) > 1 else "s", OVERS_RULE, each, "them" if len(names) > 1 else "it")
 
 
 def _float_file(path: str | Path) -> bool:

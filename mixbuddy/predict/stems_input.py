@@ -31,7 +31,7 @@ def read_stems_folder(folder: str | Path, sample_rate: int, channels: int,
                       ) -> tuple["Song", dict[str, np.ndarray]]:
     """(the folder's Song, its stems: assigned by file name or a mapping file, zero-padded to the longest); a bounce
     of the whole song among them is left out (:func:`folder_stems`; ``wide``: a mix comes with them)."""
-    from ..corpus.export_checks import warn_peaks
+    from ..corpus.peak_checks import warn_peaks
 
     song = stems_song(folder, mapping)
     rates = song.loader.file_rates

@@ -21,8 +21,8 @@ from mixbuddy.corpus.list_cli import add_list_verb
 from mixbuddy.corpus.load import carve_validation, load_corpus
 from mixbuddy.corpus.song import Song
 from mixbuddy.corpus.export_checks import (bus_files, copy_files, dry_wet_pairs, mix_files, named_as_copy,
-                                           older_versions, peak_stats, warn_limited, warn_normalised, warn_peaks,
-                                           which_copy)
+                                           older_versions, which_copy)
+from mixbuddy.corpus.peak_checks import peak_stats, warn_limited, warn_normalised, warn_peaks
 from mixbuddy.corpus.stem_names import default_mapping, name_words, shared_prefix
 from mixbuddy.corpus.stems_folder import assign_files, stereo_pairs
 from mixbuddy.errors import AudioFileError, ConfigError, CorpusError, MixbuddyError
