@@ -6,11 +6,13 @@
   window, split into decoding+windowing and engine analysis.
 
     python benchmarks/bench_advise.py [--seconds 240] [--repeat 3] [--checkpoint DIR_OR_NAME ...] [--with-mix] [--keep DIR]
+        [--rate HZ]
 
 ``--checkpoint`` (repeatable) also times the model engine, e.g. ``--checkpoint default --checkpoint
 default-stems`` for the shipped models (a stems-mode model gets the stems folder, a mix-mode one the mix).
 ``--with-mix`` gives a stems-mode model the mix file too (the checks of the stems against the mix run,
-and a one-channel model keeps the mix in stereo to place mono tracks); without it, the stems alone.
+and a one-channel model keeps the mix in stereo to place mono tracks); without it, the stems alone. ``--rate
+192000`` writes the song at that rate as 32-bit float (a high-resolution session's bounce and stems).
 """
 from __future__ import annotations
 
@@ -30,8 +32,11 @@ REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "lithium"
 
 
-def make_song(folder: Path, seconds: float) -> tuple[Path, Path]:
-    """``folder/stems/<stem>.wav`` (the example's stems tiled to ``seconds``) and ``folder/mix.wav``."""
+def make_song(folder: Path, seconds: float, rate: int | None = None) -> tuple[Path, Path]:
+    """``folder/stems/<stem>.wav`` (the example's stems tiled to ``seconds``) and ``folder/mix.wav``: 16-bit at the
+    example's 44.1 kHz, or resampled to ``rate`` and written as 32-bit float (a high-resolution session)."""
+    import soxr
+
     stems_dir = folder / "stems"
     stems_dir.mkdir(parents=True, exist_ok=True)
     mix = None
@@ -39,9 +44,11 @@ def make_song(folder: Path, seconds: float) -> tuple[Path, Path]:
         x, sr = sf.read(str(path), dtype="float32", always_2d=True)
         n = int(seconds * sr)
         y = np.tile(x, (n // x.shape[0] + 1, 1))[:n]
-        sf.write(str(stems_dir / f"{path.stem}.wav"), y, sr, subtype="PCM_16")
+        if rate:
+            y = soxr.resample(y, sr, rate).astype(np.float32)
+        sf.write(str(stems_dir / f"{path.stem}.wav"), y, rate or sr, subtype="FLOAT" if rate else "PCM_16")
         mix = y.copy() if mix is None else mix + y
-    sf.write(str(folder / "mix.wav"), mix, sr, subtype="PCM_16")
+    sf.write(str(folder / "mix.wav"), mix, rate or sr, subtype="FLOAT" if rate else "PCM_16")
     return folder / "mix.wav", stems_dir
 
 
@@ -93,6 +100,8 @@ def main() -> None:
     ap.add_argument("--skip-loudness", action="store_true", help="do not time the loudness engine")
     ap.add_argument("--with-mix", action="store_true", help="give a stems-mode model the mix file too")
     ap.add_argument("--keep", default=None, help="write the song here and keep it")
+    ap.add_argument("--rate", type=int, default=None,
+                    help="write the song at this rate as 32-bit float WAV (default: 44.1 kHz, 16-bit)")
     args = ap.parse_args()
     folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench_advise_"))
     try:
@@ -103,8 +112,9 @@ def main() -> None:
 
 
 def run(args: argparse.Namespace, folder: Path) -> None:
-    mix, stems = make_song(folder, args.seconds)
-    print(f"song: {args.seconds:.0f} s, 44.1 kHz stereo WAV mix + 4 stems in {folder}")
+    mix, stems = make_song(folder, args.seconds, args.rate)
+    kind = f"{args.rate / 1000:g} kHz 32-bit float" if args.rate else "44.1 kHz 16-bit"
+    print(f"song: {args.seconds:.0f} s, {kind} stereo WAV mix + 4 stems in {folder}")
     exe = [sys.executable, "-m", "mixbuddy"]
 
     from mixbuddy.predict.engines import LoudnessEngine
