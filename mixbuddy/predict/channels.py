@@ -24,6 +24,17 @@ log = logging.getLogger(__name__)
 
 DEAD_CHANNEL_DB = 40.0   # a channel this far below the other over the whole file holds nothing
 OPPOSED_R = -0.5         # left and right correlated this negatively cancel in mono
+BLOCK = 1 << 16          # frames summed in float64 at a time (1 MB), so no float64 copy of the whole file is made
+
+
+def gram(x: np.ndarray) -> np.ndarray:
+    """The channels' sums of products (channels, channels) of ``x`` (samples, channels), in float64, one block of
+    frames at a time: a 4-minute 192 kHz file's two float64 copies (740 MB) are not made."""
+    out = np.zeros((x.shape[1], x.shape[1]))
+    for i in range(0, x.shape[0], BLOCK):
+        b = x[i: i + BLOCK].astype(np.float64)
+        out += b.T @ b
+    return out
 
 
 def mend_channels(x: np.ndarray, source: str | Path) -> np.ndarray:
@@ -31,8 +42,8 @@ def mend_channels(x: np.ndarray, source: str | Path) -> np.ndarray:
     channels with one silent or the two in opposite polarity."""
     if x.ndim != 2 or x.shape[1] != 2 or not x.size:
         return x
-    left, right = x[:, 0].astype(np.float64), x[:, 1].astype(np.float64)
-    p_left, p_right = float(np.dot(left, left)), float(np.dot(right, right))
+    g = gram(x)
+    p_left, p_right = float(g[0, 0]), float(g[1, 1])
     loud, quiet = max(p_left, p_right), min(p_left, p_right)
     if loud <= 0.0:
         return x
@@ -42,7 +53,7 @@ def mend_channels(x: np.ndarray, source: str | Path) -> np.ndarray:
         log.warning("%s: the %s channel is %s: a mono mix on one side of a stereo file? Heard as mono (the live "
                     "channel on both sides), not 6 dB down as its plain downmix would be", source, dead, down)
         return np.repeat(x[:, live:live + 1], 2, axis=1)
-    r = float(np.dot(left, right)) / np.sqrt(p_left * p_right)
+    r = float(g[0, 1]) / np.sqrt(p_left * p_right)
     if r <= OPPOSED_R:
         log.warning("%s: the left and right channels are in opposite polarity (correlation %.2f), so they cancel "
                     "in the mono downmix the models hear: heard with the right channel's polarity flipped; check "
