@@ -9,7 +9,7 @@ import pytest
 
 from corpus_fixtures import write_stem_file
 from mixbuddy.audio import read_audio
-from mixbuddy.predict.channels import mend_channels
+from mixbuddy.predict.channels import BLOCK, gram, mend_channels
 from mixbuddy.predict.windows import load_song
 from predict_helpers import LITHIUM
 
@@ -109,3 +109,15 @@ def test_mono_files_among_stereo_ones_are_noted_when_no_mix_is_given(tmp_path, c
         if said:
             assert notes[0].startswith(f"{tmp_path / folder}: mono files among stereo ones in bass (1 of 1 file), "
                                        "vocals (1 of 1 file): each is read at its level in both channels")
+
+
+def test_the_channels_products_are_summed_block_by_block_as_a_whole_file_would_be(mix):
+    """``gram`` over a mix longer than several blocks and not a multiple of one: the same sums of products as two
+    whole float64 copies give (to 1e-12 of each), symmetric, for one channel and for two."""
+    x = mix[: 3 * BLOCK + 12345]
+    left, right = x[:, 0].astype(np.float64), x[:, 1].astype(np.float64)
+    whole = np.array([[left @ left, left @ right], [right @ left, right @ right]])
+    g = gram(x)
+    assert g.shape == (2, 2) and np.isclose(g[0, 1], g[1, 0], rtol=1e-12, atol=0)
+    assert np.allclose(g, whole, rtol=1e-12, atol=0)
+    assert np.allclose(gram(x[:, :1]), [[left @ left]], rtol=1e-12, atol=0) and not gram(x[:0]).any()
