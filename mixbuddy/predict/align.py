@@ -54,10 +54,11 @@ from scipy.fft import irfft, next_fast_len, rfft
 from scipy.signal import correlate
 
 from ..audio import content_end, convert
+from ..corpus.export_checks import GLIMPSE_RATE
 
 log = logging.getLogger(__name__)
 
-MATCH_RATE = 2000
+MATCH_RATE = GLIMPSE_RATE   # the folder reader's glimpses are the fit's copies (tracks.split_parts, channel_fit)
 ALIGN_R = 0.5        # the shift is trusted (and applied) from here
 MIN_GAIN_R = 0.1     # ... when it matches this much better than as given (a loop a bar off matches well too)
 MIN_SHIFT_S = 0.01   # smaller offsets (a plug-in's latency) change nothing a 10 s window or a 50 ms frame sees
