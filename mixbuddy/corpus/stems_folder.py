@@ -122,7 +122,7 @@ class FileStemLoader:
             for p, a in zip(track, decoded):
                 self.peaks[p], self.flat[p] = peak_stats(a)
                 if self.glimpse:
-                    self.glimpses[p] = convert(a, self.sample_rate, GLIMPSE_RATE, 1)[:, 0]
+                    self.glimpses[p] = self._glimpse(p, a)
             a = join_pair(decoded[0], decoded[1], self.channels) if len(track) == 2 else decoded[0]
             del decoded
             lengths[track[0].name] = a.shape[0]
@@ -153,6 +153,13 @@ class FileStemLoader:
         if self.glimpse and self.wide and self.file_channels.get(path, 1) >= 2:
             self.wides[path] = resample(raw, rate, GLIMPSE_RATE)
         return convert(raw, rate, self.sample_rate, channels)
+
+    def _glimpse(self, path: Path, a: np.ndarray) -> np.ndarray:
+        """``path``'s mono GLIMPSE_RATE copy: its stereo copy in ``wides`` folded, where that was kept (soxr treats
+        each channel alone, so the fold of the resampled channels is the resampled fold but for float rounding, and one
+        resampling is saved), else ``a`` (the file as decoded at the song's rate) folded and resampled."""
+        wide = self.wides.get(path)
+        return to_channels(wide, 1)[:, 0] if wide is not None else convert(a, self.sample_rate, GLIMPSE_RATE, 1)[:, 0]
 
     def wide_glimpse(self, track: tuple[Path, ...]) -> np.ndarray | None:
         """A track (a file, or a split-stereo pair) in stereo at GLIMPSE_RATE, from what decoding it kept (a mono

@@ -203,6 +203,41 @@ def test_a_mono_file_is_resampled_once_and_copied_into_stereo_after(tmp_path: Pa
     assert np.array_equal(convert(low, SR // 2, SR // 2, 2), np.repeat(low[:, None], 2, axis=1))
 
 
+def test_a_stereo_files_glimpse_is_its_stereo_copy_folded(tmp_path: Path, monkeypatch):
+    """Reading stereo files among mono ones to place them in a mix (``wide``), a stereo file is resampled to 2 kHz
+    once: its mono glimpse is its stereo copy folded, which is the glimpse from the decoded stem but for float
+    rounding (and, for a file at another rate than the song's, one resampling instead of two)."""
+    import mixbuddy.audio as audio
+    from mixbuddy.audio import convert
+    from mixbuddy.corpus.export_checks import GLIMPSE_RATE
+    seen = []
+    real = audio.soxr.resample
+    monkeypatch.setattr(audio.soxr, "resample", lambda x, a, b, **k: seen.append((x.shape[1], a, b)) or real(x, a, b,
+                                                                                                             **k))
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "m"
+    folder.mkdir()
+    files = {"bass.wav": (tone(1.0, 110, channels=1), SR), "drums.wav": (rng.uniform(-0.3, 0.3, (SR, 2)), SR),
+             "other.wav": (rng.uniform(-0.3, 0.3, (SR // 2, 2)), SR // 2)}
+    for name, (x, sr) in files.items():
+        sf.write(folder / name, x.astype(np.float32), sr, subtype="FLOAT")
+    (song,) = load_corpus(folder_cfg(tmp_path))
+    song.loader.glimpse = song.loader.wide = True
+    seen.clear()
+    stems = {s: song.stem(s, channels=2) for s in ("bass", "drums", "other")}
+    glimpses = {p.name: g for p, g in song.loader.glimpses.items()}
+    assert sorted(p.name for p in song.loader.wides) == ["drums.wav", "other.wav"]
+    assert seen == [(1, SR, GLIMPSE_RATE), (2, SR, GLIMPSE_RATE), (2, SR // 2, GLIMPSE_RATE), (2, SR // 2, SR)]
+    for name in ("drums.wav", "other.wav"):
+        wide = song.loader.wides[folder / name]
+        assert np.array_equal(glimpses[name], wide.mean(axis=1)) and glimpses[name].shape == (GLIMPSE_RATE,)
+    old = convert(stems["drums"], SR, GLIMPSE_RATE, 1)[:, 0]     # from the decoded stem, as before
+    assert np.abs(glimpses["drums.wav"] - old).max() < 1e-6
+    old = convert(stems["other"], SR, GLIMPSE_RATE, 1)[:, 0]     # resampled twice: 24 kHz -> 48 kHz -> 2 kHz
+    inner = slice(100, -100)
+    assert np.abs(glimpses["other.wav"][inner] - old[inner]).max() < 1e-3
+
+
 def test_mono_song_stays_mono(tmp_path: Path):
     make_song_dir(tmp_path / "m", {"bass": tone(0.5, channels=1), "vocals": tone(0.5, 440, channels=1)}, SR, "flac")
     (song,) = load_corpus(folder_cfg(tmp_path))
