@@ -19,15 +19,15 @@ their speaker layout, see :mod:`mixbuddy.audio_layout`). Two mono files of one s
 closing channel mark ("Gtr.L.wav" + "Gtr.R.wav", a split-stereo or multi-mono bounce; "OH_L" + "OH_R") are one
 stereo track, the left file in the left channel (:func:`stereo_pairs`): summed as two tracks, each copied to both
 channels, they would read 3 dB (uncorrelated halves) to 6 dB (a centred sound) too loud.
-Files summed into one stem may differ in length: shorter ones are zero-padded at the end (with a
-warning). Different stem lengths are made equal later by ``Song.stems()``: trimmed to the shortest for
-a corpus, zero-padded to the longest by ``advise`` (``pad=True``).
+A Broadcast WAV file stamped as starting later in the session than the folder's earliest (a region export) is
+zero-padded at its start to that place (:mod:`mixbuddy.corpus.bwf`). Files summed into one stem may differ in
+length: shorter ones are zero-padded at the end (with a warning). Different stem lengths are made equal later by
+``Song.stems()``: trimmed to the shortest for a corpus, zero-padded to the longest by ``advise`` (``pad=True``).
 """
 from __future__ import annotations
 
 import json
 import logging
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -37,10 +37,12 @@ import numpy as np
 from ..audio import AUDIO_EXTENSIONS, audio_info, convert, decode_audio, overs, resample, to_channels
 from ..constants import INSTRUMENTAL, STEMS
 from ..errors import AudioFileError, CorpusError
+from .bwf import Starts, folder_starts, say_starts
 from .config import CorpusConfig
 from .export_checks import GLIMPSE_RATE
 from .peak_checks import peak_stats
 from .song import Song
+from .split_stereo import join_pair, stereo_pairs
 from .stem_names import (MIX_WORDS, RETURN_WORDS, SONG_MAPPING_NAMES, StemMapping, default_mapping,
                          holds_several_stems, load_mapping, name_words, shared_prefix)
 
@@ -96,12 +98,17 @@ class FileStemLoader:
     file_channels: dict[Path, int] = field(default_factory=dict)  # each file's channel count, from its header
     wide: bool = False                  # with glimpse: keep a stereo GLIMPSE_RATE copy of each file of two channels
     wides: dict[Path, np.ndarray] = field(default_factory=dict)   # or more (a surround one folded down)
+    stamps: Starts = field(default_factory=Starts)   # where each file starts by its Broadcast WAV time stamp
+    offsets: dict[Path, int] = field(default_factory=dict)        # ... in frames at the song's rate, where not 0
 
     def signature(self) -> dict:
         """What the audio is read from and how: each file's path, size and modification time, and the split-stereo
-        pairs (a decode cache keyed on it is not reused once a file changes)."""
-        return {"files": {s: [file_signature(p) for p in ps] for s, ps in self.files.items()},
-                "pairs": [[str(a), str(b)] for a, b in sorted(self.pairs.items())]}
+        pairs, and where time stamps place files (a decode cache keyed on it is not reused once a file changes)."""
+        out = {"files": {s: [file_signature(p) for p in ps] for s, ps in self.files.items()},
+               "pairs": [[str(a), str(b)] for a, b in sorted(self.pairs.items())]}
+        if self.offsets:           # only then: the caches of folders without stamps stay valid
+            out["offsets"] = {str(p): n for p, n in sorted(self.offsets.items())}
+        return out
 
     def tracks(self, stem: str) -> list[tuple[Path, ...]]:
         """The tracks summed into ``stem``: each a file, or a split-stereo pair (left file, right file)."""
@@ -119,10 +126,11 @@ class FileStemLoader:
         lengths: dict[str, int] = {}
         for track in self.tracks(stem):
             decoded = [self._read(p, 1 if p in mono else self.channels) for p in track]
-            for p, a in zip(track, decoded):
+            for i, (p, a) in enumerate(zip(track, decoded)):
                 self.peaks[p], self.flat[p] = peak_stats(a)
                 if self.glimpse:
                     self.glimpses[p] = self._glimpse(p, a)
+                decoded[i] = self._placed(p, a)
             a = join_pair(decoded[0], decoded[1], self.channels) if len(track) == 2 else decoded[0]
             del decoded
             lengths[track[0].name] = a.shape[0]
@@ -161,6 +169,19 @@ class FileStemLoader:
         wide = self.wides.get(path)
         return to_channels(wide, 1)[:, 0] if wide is not None else convert(a, self.sample_rate, GLIMPSE_RATE, 1)[:, 0]
 
+    def _placed(self, path: Path, a: np.ndarray) -> np.ndarray:
+        """``a`` (``path`` as decoded) zero-padded at its start to where its time stamp places it in the song, its
+        glimpse and stereo copy too (by the same whole number of GLIMPSE_RATE samples); ``a`` itself where not moved."""
+        frames = self.offsets.get(path, 0)
+        if not frames:
+            return a
+        g = int(round(frames * GLIMPSE_RATE / self.sample_rate))
+        for kept in (self.glimpses, self.wides):
+            if path in kept:
+                x = kept[path]
+                kept[path] = np.pad(x, ((g, 0),) + ((0, 0),) * (x.ndim - 1))
+        return np.pad(a, ((frames, 0), (0, 0)))
+
     def wide_glimpse(self, track: tuple[Path, ...]) -> np.ndarray | None:
         """A track (a file, or a split-stereo pair) in stereo at GLIMPSE_RATE, from what decoding it kept (a mono
         file as one column, read in both channels); None where that was not kept."""
@@ -193,36 +214,6 @@ def file_signature(path: Path) -> list:
     return [str(path), st.st_size, st.st_mtime_ns]
 
 
-# a split-stereo half: "Gtr.L", "OH_R", "Keys Left", "Pad (R)" (the name without its extension)
-_SIDE = re.compile(r"^(?P<base>.*?\S)(?P<sep>[ ._-]+|\s*\()(?P<side>l|r|left|right)\)?$", re.IGNORECASE)
-
-
-def stereo_pairs(files: Mapping[str, Sequence[Path]], infos: Mapping[Path, tuple[int, int, int]]) -> dict[Path, Path]:
-    """Left file → right file of each split-stereo pair: two mono files of one stem, at one rate, whose names differ
-    only in a closing channel mark ("Gtr.L.wav" + "Gtr.R.wav", as Pro Tools bounces multi-mono; "OH_L" + "OH_R",
-    "Keys Left" + "Keys Right", "Pad (L)" + "Pad (R)"). ``infos``: each file's (rate, frames, channels)."""
-    pairs: dict[Path, Path] = {}
-    for paths in files.values():
-        halves: dict[tuple, dict[str, Path]] = {}
-        for p in paths:
-            m = _SIDE.match(p.stem)
-            if m and infos[p][2] == 1:
-                side = m.group("side")
-                key = (p.parent, m.group("base"), m.group("sep"), p.suffix.lower(), len(side) == 1, infos[p][0])
-                halves.setdefault(key, {})[side[0].lower()] = p
-        pairs.update((h["l"], h["r"]) for h in halves.values() if set(h) == {"l", "r"})
-    return pairs
-
-
-def join_pair(left: np.ndarray, right: np.ndarray, channels: int) -> np.ndarray:
-    """Two mono halves (samples, 1) as one stereo track (the shorter zero-padded), at ``channels``."""
-    n = max(left.shape[0], right.shape[0])
-    out = np.zeros((n, 2), dtype=np.float32)
-    out[: left.shape[0], 0] = left[:, 0]
-    out[: right.shape[0], 1] = right[:, 0]
-    return to_channels(out, channels)
-
-
 def song_from_files(song_id: str, split: str, folder: Path, files: Mapping[str, Sequence[Path]],
                     meta: dict) -> Song:
     """Build a lazy Song from ``stem -> files``; reads only the file headers (errors name the file). The stems come
@@ -244,11 +235,15 @@ def song_from_files(song_id: str, split: str, folder: Path, files: Mapping[str, 
                  "export), not as two tracks each in both channels", folder,
                  "; ".join(f"{a.name} + {b.name}" for a, b in sorted(pairs.items())))
     channels = 2 if pairs or any(ch >= 2 for _, _, ch in infos.values()) else 1
-    stem_frames = [max(round(infos[p][1] * rate / infos[p][0]) for p in paths) for paths in files.values()]
+    stamps = folder_starts(folder, infos)
+    offsets = {p: round(stamps.seconds[p] * rate) for p in infos if round(stamps.seconds.get(p, 0.0) * rate) > 0}
+    stem_frames = [max(offsets.get(p, 0) + round(infos[p][1] * rate / infos[p][0]) for p in paths)
+                   for paths in files.values()]
     what = f"song {song_id!r} ({folder})"
     return Song(id=song_id, split=split, sample_rate=rate, stem_names=tuple(files),
                 loader=FileStemLoader(files, rate, channels, what, {p: sr for p, (sr, _, _) in infos.items()},
-                                      pairs=pairs, file_channels={p: ch for p, (_, _, ch) in infos.items()}),
+                                      pairs=pairs, file_channels={p: ch for p, (_, _, ch) in infos.items()},
+                                      stamps=stamps, offsets=offsets),
                 meta=meta, source=str(folder),
                 num_frames=min(stem_frames))
 
@@ -385,6 +380,7 @@ def load_stems_folder(cfg: CorpusConfig) -> list[Song]:
             raise CorpusError(f"{folder}: several mapping files {[p.name for p in own]}; keep one")
         mapping = load_mapping(own[0]) if own else corpus_mapping
         songs.append(song_from_files(folder.name, cfg.split, folder, assign_files(folder, mapping), read_meta(folder)))
+        say_starts(folder, songs[-1].loader.stamps, songs[-1].loader.file_rates)
         songs[-1].loader.glimpse = True    # data build looks for a bounce or a group track among the files
     if not songs:
         loose = [p.name for p in root.iterdir() if is_audio_file(p)]

@@ -72,9 +72,12 @@ def folder_stems(folder: str | Path, sample_rate: int | None, channels: int,
     from ..corpus.export_checks import (bus_files, mix_files, named_copies, one_part_files, warn_copy_file, warn_mix_file,
                                          warn_one_part)
     from ..corpus.format_twins import warn_twins, without_twins
+    from ..corpus.bwf import say_starts
     from ..corpus.stems_folder import song_from_files
 
     song = song or stems_song(folder, mapping)
+    if say:
+        say_starts(Path(folder), song.loader.stamps, song.loader.file_rates)
     if skip:        # files advise found the mix does not hold (SongAudio.left_out), for --apply
         files = {k: [p for p in v if in_folder(song, p) not in skip] for k, v in song.loader.files.items()}
         song = song_from_files(song.id, song.split, Path(folder), files, {})

@@ -1,0 +1,141 @@
+"""Region exports stamped as Broadcast WAV, given without a mix: are they heard where the song has them?
+
+A track exported from its first note is shorter than the song and, read from the song's start, its music sits too
+early; with the mix, ``advise`` finds where it belongs (``benchmarks/late_stems.py``), without one nothing can. A
+DAW that writes Broadcast WAV stamps each file with where it starts in the session (the ``bext`` time reference),
+and the folder reader places files by it (:mod:`mixbuddy.corpus.bwf`). For each song (the three real-dev songs and
+the bundled example, 22.05 kHz stereo, 24-bit WAV, the session starting at 01:00:00) this runs ``advise --stems
+FOLDER --anchor drums --json`` (loudness engine, no mix) on: every stem from the song's start, stamped alike
+(control: must equal the same files unstamped); each stem in turn written from its first note (the first 50 ms
+frame above -50 dBFS, when that is 1 s or more in), stamped, and the same unstamped (as before); every such stem at
+once, stamped; and one stamp written by another tool (0, midnight), which must leave the stamps unused. Printed per
+case: whether the advice (every window's verdict and the summary) is that of the whole stems, and the largest
+difference of the stems' levels against a typical balance (dB; ``levels`` in the JSON); where the advice
+differs, in how many of the windows (a window's finding, or why it was skipped) and whether the summary's findings
+differ (the stems, directions, dB and times; not the confidences).
+
+    python benchmarks/bwf_stamps.py
+
+Then the cost: :func:`mixbuddy.corpus.bwf.folder_starts` on a folder of 4 stamped files and on 36 unstamped ones
+(``--big DIR``: the ``mono`` folder ``benchmarks/big_session.py --write DIR`` writes), first call and again.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from late_stems import SR, load, notes, songs   # this folder is on sys.path
+from mixbuddy.cli import main
+from mixbuddy.corpus import bwf
+from mixbuddy.corpus.bwf import folder_starts, write_time_reference
+
+START = 3600 * SR          # 01:00:00 in samples
+
+
+def write(folder: Path, stems: dict[str, np.ndarray], cuts: dict[str, int], stamp: bool = True,
+          stamps: dict[str, int] | None = None) -> Path:
+    """The stems as 24-bit WAV, each in ``cuts`` written from that sample on, stamped where it starts (or as
+    ``stamps`` says; none with ``stamp`` False)."""
+    folder.mkdir(parents=True)
+    for k, x in stems.items():
+        c = cuts.get(k, 0)
+        sf.write(folder / f"{k}.wav", x[c:], SR, subtype="PCM_24")
+        if stamp:
+            write_time_reference(folder / f"{k}.wav", (stamps or {}).get(k, START + c))
+    return folder
+
+
+def advise(folder: Path) -> dict:
+    out = folder.with_suffix(".json")
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        main(["advise", "--stems", str(folder), "--anchor", "drums", "--json", "-o", str(out)])
+    return json.loads(out.read_text())
+
+
+def windows(rep: dict) -> dict:
+    """Each window's verdict (its finding, or why it was skipped, without the measure: "anchor stem 'drums'
+    inactive"), by its start."""
+    return {**{w["start_s"]: w["finding"] for w in rep["windows"]},
+            **{w["start_s"]: w["reason"].split(":")[0] for w in rep["skipped"]}}
+
+
+def summary(rep: dict) -> list:
+    return [(s["start_s"], s["end_s"], s["finding"]) for s in rep["summary"]]
+
+
+def against(rep: dict, whole: dict) -> str:
+    """Whether ``rep`` gives the advice of ``whole``: every window's verdict and the summary's findings."""
+    a, b = windows(rep), windows(whole)
+    if a == b and summary(rep) == summary(whole):
+        same = "same advice"
+    else:
+        wins = sum(a.get(t) != v for t, v in b.items())
+        same = (f"OTHER ADVICE ({wins} of {len(b)} windows, summary "
+                f"{'the same' if summary(rep) == summary(whole) else 'other'})")
+    d = max(abs(rep["levels"].get(k, {}).get("db", np.nan) - v["db"]) for k, v in whole["levels"].items())
+    return f"{same}, levels within {d:.2f} dB"
+
+
+def stamped_note(rep: dict) -> str:
+    return next((n for n in rep["notes"] if "time stamps" in n), "")
+
+
+def cost(big: Path | None) -> None:
+    with tempfile.TemporaryDirectory() as d:
+        four = write(Path(d) / "four", load(songs()["example"]), {"bass": 18 * SR})
+        for what, folder in (("4 stamped files", four), ("36 unstamped files", big)):
+            if folder is None or not folder.is_dir():
+                continue
+            bwf._STAMPS.clear()
+            t0 = time.perf_counter()
+            folder_starts(folder, [])
+            t1 = time.perf_counter()
+            folder_starts(folder, [])
+            t2 = time.perf_counter()
+            print(f"folder_starts, {what}: {1e3 * (t1 - t0):.1f} ms, again {1e3 * (t2 - t1):.1f} ms")
+
+
+def run() -> None:
+    for name, folder in songs().items():
+        stems = load(folder)
+        with tempfile.TemporaryDirectory() as d:
+            root = Path(d)
+            whole = advise(write(root / "whole", stems, {}))
+            plain = advise(write(root / "plain", stems, {}, stamp=False))
+            print(f"\n{name}: the whole stems, stamped alike: {'as unstamped' if against(plain, whole).startswith('same advice, levels within 0.00') else 'NOT AS UNSTAMPED'}")
+            firsts = {k: notes(x)[0] for k, x in stems.items()}
+            late = {k: f for k, f in firsts.items() if f >= SR}
+            for k, f in late.items():
+                cut = {k: f}
+                a = advise(write(root / f"{k}-stamped", stems, cut))
+                b = advise(write(root / f"{k}-plain", stems, cut, stamp=False))
+                print(f"  {k} from its first note ({f / SR:.2f} s): stamped {against(a, whole)}"
+                      f"{'' if stamped_note(a) else ' (NOT PLACED)'}; unstamped {against(b, whole)}")
+            if len(late) > 1:
+                a = advise(write(root / "all-stamped", stems, late))
+                b = advise(write(root / "all-plain", stems, late, stamp=False))
+                print(f"  {', '.join(late)} from their first notes at once: stamped {against(a, whole)}; "
+                      f"unstamped {against(b, whole)}")
+            if late:
+                k, f = next(iter(late.items()))
+                c = advise(write(root / "other-tool", stems, late, stamps={k: 0}))
+                note = stamped_note(c)
+                print(f"  {k}'s stamp written as 0 by another tool: {'not used' if 'not one session' in note else 'USED'}"
+                      f", {against(c, whole)}")
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--big", type=Path, help="a folder of many files to time folder_starts on")
+    args = ap.parse_args()
+    run()
+    print()
+    cost(args.big)

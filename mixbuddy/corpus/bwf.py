@@ -1,0 +1,158 @@
+"""Broadcast WAV time stamps: where in the session each file of a stems folder starts.
+
+A Broadcast WAV file (EBU Tech 3285: a WAV, RF64 or BW64 file with a ``bext`` chunk) carries its *time reference*:
+the sample, counted from midnight at the file's own rate, at which its first sample sits on the session's timeline.
+A DAW that writes it stamps a clip or region export with where the clip starts, and imports such a file at that
+place ("spot to the original time stamp"). A track exported from its first note instead of from the song's start is
+then shorter, its music too early when read from the start, and its stamp says by how much.
+
+:func:`folder_starts` reads the stamps of every audio file under a song folder (its sub-folders and the files
+left out too, so a song built from some of them places them as the whole folder does) and gives each stamped file its start in seconds after
+the earliest, when they can be one session's: two stamps at least, not all equal, and no file starting after the
+longest stamped file has ended (files recorded at their own times of day, or stamped by tools that disagree, are left
+where they are, with a note). The folder reader zero-pads each file at its start by that much
+(:class:`~mixbuddy.corpus.stems_folder.FileStemLoader`); a file without a stamp (an MP3, an AIFF) starts with the song.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+from ..audio import audio_info
+
+log = logging.getLogger(__name__)
+
+RIFF_IDS = (b"RIFF", b"RF64", b"BW64")
+BEXT_BYTES = 346          # Description 256, Originator 32, OriginatorReference 32, OriginationDate 10,
+TIME_AT = 338             # OriginationTime 8, then TimeReferenceLow and TimeReferenceHigh (little-endian)
+MAX_CHUNKS = 4096         # a damaged header's walk ends here
+
+
+def time_reference(path: str | Path) -> int | None:
+    """The ``bext`` time reference of a WAV/RF64/BW64 file (samples since midnight at its rate); None for a file of
+    another format, without a ``bext`` chunk or with a damaged header (reading the audio then names the problem)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+            if len(head) < 12 or head[:4] not in RIFF_IDS or head[8:12] != b"WAVE":
+                return None
+            end, pos, big_data = os.fstat(f.fileno()).st_size, 12, None
+            for _ in range(MAX_CHUNKS):
+                if pos + 8 > end:
+                    return None
+                f.seek(pos)
+                h = f.read(8)
+                cid, n = h[:4], int.from_bytes(h[4:8], "little")
+                if cid == b"bext":
+                    body = f.read(BEXT_BYTES) if n >= BEXT_BYTES else b""
+                    return int.from_bytes(body[TIME_AT:BEXT_BYTES], "little") if len(body) == BEXT_BYTES else None
+                if cid == b"ds64":           # RF64: the data chunk's true size (its header holds 0xFFFFFFFF)
+                    body = f.read(16)
+                    big_data = int.from_bytes(body[8:16], "little") if len(body) == 16 else None
+                if cid == b"data" and n == 0xFFFFFFFF and big_data is not None:
+                    n = big_data
+                pos += 8 + n + (n & 1)
+    except OSError:
+        return None
+    return None
+
+
+def write_time_reference(path: str | Path, samples: int) -> None:
+    """Give the WAV file ``path`` a ``bext`` chunk whose time reference is ``samples`` (one it has is replaced), as a
+    DAW writing Broadcast WAV does; for building test material (tests, ``benchmarks/bwf_stamps.py``)."""
+    path = Path(path)
+    data = path.read_bytes()
+    if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        raise ValueError(f"{path}: not a RIFF WAVE file")
+    chunks, pos = [], 12
+    while pos + 8 <= len(data):
+        n = int.from_bytes(data[pos + 4:pos + 8], "little")
+        if data[pos:pos + 4] != b"bext":
+            chunks.append(data[pos:pos + 8 + n + (n & 1)])
+        pos += 8 + n + (n & 1)
+    body = bytearray(BEXT_BYTES + 256)          # the fields, then UMID, loudness and reserved bytes (zero)
+    body[TIME_AT:BEXT_BYTES] = int(samples).to_bytes(8, "little")
+    body[346:348] = (1).to_bytes(2, "little")   # version 1
+    bext = b"bext" + len(body).to_bytes(4, "little") + bytes(body)
+    out = b"".join([chunks[0], bext, *chunks[1:]])   # after "fmt ", before the audio, as DAWs put it
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(b"RIFF" + (len(out) + 4).to_bytes(4, "little") + b"WAVE" + out)
+    tmp.replace(path)
+
+
+_STAMPS: dict[tuple[str, int, int], tuple[float, float] | None] = {}   # by path, size and modification time
+
+
+def _stamp(path: Path) -> tuple[float, float] | None:
+    """(start, duration) of a stamped file, in seconds; None for one without a stamp (kept: a folder's files are
+    looked at each time a song is built from some of them)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    if key not in _STAMPS:
+        t = time_reference(path)
+        try:
+            rate, frames, _ = audio_info(path) if t is not None else (1, 0, 0)
+        except Exception:                   # the reader names a damaged file when it decodes it
+            t = None
+        if len(_STAMPS) > 4096:
+            _STAMPS.clear()
+        _STAMPS[key] = None if t is None else (t / rate, frames / rate)
+    return _STAMPS[key]
+
+
+@dataclass
+class Starts:
+    """Each stamped file's start, in seconds after the earliest (``seconds``; empty when the stamps are not used,
+    ``why`` then saying why, or "" when there were none to use)."""
+    seconds: dict[Path, float] = field(default_factory=dict)
+    unstamped: list[Path] = field(default_factory=list)
+    why: str = ""
+
+
+def folder_starts(folder: Path, files: Iterable[Path]) -> Starts:
+    """Where each of ``files`` and every other audio file under the song folder ``folder`` (its sub-folders too,
+    hidden ones left out) start by their time stamps (module doc)."""
+    from .stems_folder import is_audio_file
+
+    folder = Path(folder)
+    paths = set(files)
+    if folder.is_dir():
+        paths |= {p for p in folder.rglob("*") if not any(part.startswith(".") for part in
+                                                          p.relative_to(folder).parts) and is_audio_file(p)}
+    stamped: dict[Path, tuple[float, float]] = {}         # start and duration, in seconds
+    for p in sorted(paths):
+        found = _stamp(p)
+        if found is not None:
+            stamped[p] = found
+    unstamped = sorted(p for p in paths if p not in stamped)
+    if len({s for s, _ in stamped.values()}) < 2:
+        return Starts(unstamped=unstamped)
+    earliest = min(stamped, key=lambda p: stamped[p][0])
+    last = max(stamped, key=lambda p: stamped[p][0])
+    first, longest = stamped[earliest][0], max(d for _, d in stamped.values())
+    if stamped[last][0] - first >= longest:
+        return Starts(unstamped=unstamped, why=f"{last.name} would start {stamped[last][0] - first:.3f} s after "
+                      f"{earliest.name}, when the longest stamped file ({longest:.3f} s) has ended")
+    return Starts({p: s - first for p, (s, _) in stamped.items()}, unstamped)
+
+
+def say_starts(folder: Path, starts: Starts, files: Iterable[Path]) -> None:
+    """Log what the stamps did to ``files`` (the files read as stems), once per folder read."""
+    files = list(files)
+    if starts.why:
+        log.warning("%s: the files' Broadcast WAV time stamps are not one session's (%s): every file is read from "
+                    "the song's start", folder, starts.why)
+        return
+    moved = sorted((p for p in files if starts.seconds.get(p, 0.0) > 0), key=lambda p: (starts.seconds[p], p.name))
+    if not moved:
+        return
+    rest = [p.name for p in files if p in starts.unstamped]
+    log.warning("%s: placed by their Broadcast WAV time stamps (where the DAW says each file starts in the session): "
+                "%s%s", folder, ", ".join(f"{p.name} {starts.seconds[p]:.3f} s after the earliest file's start" for p in moved),
+                f"; {', '.join(rest)} without a stamp, read from the song's start" if rest else "")

@@ -1,0 +1,147 @@
+"""Broadcast WAV time stamps: read from the bext chunk, and files placed by them in the song."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from mixbuddy.corpus.bwf import folder_starts, time_reference, write_time_reference
+from mixbuddy.corpus.stems_folder import song_from_files
+
+SR = 8000
+HOUR = 3600
+
+
+def _wav(path: Path, x: np.ndarray, sr: int = SR, stamp: int | None = None, subtype: str = "PCM_24") -> Path:
+    sf.write(path, x, sr, subtype=subtype)
+    if stamp is not None:
+        write_time_reference(path, stamp)
+    return path
+
+
+def _burst(seconds: float, start: float, sr: int = SR, seed: int = 0, channels: int = 2) -> np.ndarray:
+    """Noise from ``start`` seconds on, silence before (so a file cut at ``start`` and placed back is the same)."""
+    x = np.zeros((int(seconds * sr), channels), np.float32)
+    x[int(start * sr):] = np.random.default_rng(seed).uniform(-0.3, 0.3, (x.shape[0] - int(start * sr), channels))
+    return x
+
+
+@pytest.mark.parametrize("subtype", ["PCM_16", "PCM_24", "FLOAT"])
+def test_a_time_stamp_is_written_and_read_and_the_audio_is_untouched(tmp_path, subtype):
+    x = _burst(0.5, 0.0, channels=1)
+    path = _wav(tmp_path / "a.wav", x, subtype=subtype)
+    assert time_reference(path) is None                       # no bext chunk
+    before = sf.read(path, dtype="float32")[0]
+    write_time_reference(path, HOUR * SR + 12345)
+    assert time_reference(path) == HOUR * SR + 12345
+    write_time_reference(path, 2 ** 40)                       # replaced, and past 32 bits (low and high words)
+    assert time_reference(path) == 2 ** 40
+    assert path.read_bytes().count(b"bext") == 1
+    after, sr = sf.read(path, dtype="float32")
+    assert sr == SR and np.array_equal(before, after)
+
+
+def test_files_without_a_readable_stamp_give_none(tmp_path):
+    x = _burst(0.2, 0.0)
+    sf.write(tmp_path / "a.flac", x, SR)
+    (tmp_path / "junk.wav").write_bytes(b"RIFF\x10\x00\x00\x00WAVEjunk")
+    short = _wav(tmp_path / "short.wav", x)                   # a bext chunk too short to hold the time reference
+    data = short.read_bytes()
+    short.write_bytes(data[:12] + b"bext\x08\x00\x00\x00" + bytes(8) + data[12:])
+    assert [time_reference(tmp_path / n) for n in ("a.flac", "junk.wav", "short.wav", "missing.wav")] == [None] * 4
+    with pytest.raises(ValueError, match="a.flac: not a RIFF WAVE file"):
+        write_time_reference(tmp_path / "a.flac", 0)
+
+
+def test_an_rf64_files_stamp_after_its_data_is_found(tmp_path):
+    """RF64 (a WAV past 4 GB): the data chunk's size is in ds64, its header holds 0xFFFFFFFF; a bext chunk after the
+    audio is found past it."""
+    audio = bytes(1000)
+    fmt = (1).to_bytes(2, "little") + (1).to_bytes(2, "little") + SR.to_bytes(4, "little") + (2 * SR).to_bytes(
+        4, "little") + (2).to_bytes(2, "little") + (16).to_bytes(2, "little")
+    bext = bytearray(602)
+    bext[338:346] = (HOUR * SR).to_bytes(8, "little")
+    ds64 = (0).to_bytes(8, "little") + len(audio).to_bytes(8, "little") + (500).to_bytes(8, "little") + bytes(4)
+    body = (b"WAVE" + b"ds64" + len(ds64).to_bytes(4, "little") + ds64 + b"fmt " + len(fmt).to_bytes(4, "little")
+            + fmt + b"data" + b"\xff\xff\xff\xff" + audio + b"bext" + len(bext).to_bytes(4, "little") + bytes(bext))
+    (tmp_path / "big.wav").write_bytes(b"RF64\xff\xff\xff\xff" + body)
+    assert time_reference(tmp_path / "big.wav") == HOUR * SR
+
+
+def test_a_region_export_is_placed_where_its_stamp_says(tmp_path):
+    """A file exported from its first note, stamped 1.5 s after the others (which start at 01:00:00), is read as
+    the file exported from the song's start, sample for sample; a song built from some of the folder's files (as the
+    fit re-reads one) places it the same; unstamped, it would start with the song."""
+    full = {"drums": _burst(4.0, 0.0, seed=1), "bass": _burst(4.0, 1.5, seed=2), "vocals": _burst(3.0, 0.5, seed=3)}
+    folder = tmp_path / "song"
+    folder.mkdir()
+    files = {}
+    for name, x in full.items():
+        cut = int(1.5 * SR) if name == "bass" else 0
+        files[name] = (_wav(folder / f"{name}.wav", x[cut:], stamp=HOUR * SR + cut),)
+    song = song_from_files("s", "advise", folder, files, {})
+    assert song.loader.offsets == {files["bass"][0]: int(1.5 * SR)} and song.num_frames == 3 * SR
+    assert song.loader.stamps.seconds == {files["drums"][0]: 0.0, files["bass"][0]: 1.5, files["vocals"][0]: 0.0}
+    assert song.loader.signature()["offsets"] == {str(files["bass"][0]): int(1.5 * SR)}   # a decode cache's key
+    for name, x in full.items():
+        assert np.array_equal(song.stem(name), sf.read(folder / f"{name}.wav", dtype="float32")[0]
+                              if name != "bass" else np.pad(sf.read(files["bass"][0], dtype="float32")[0],
+                                                            ((int(1.5 * SR), 0), (0, 0))))
+    np.testing.assert_allclose(song.stem("bass"), full["bass"], atol=2 ** -22)     # 24-bit rounding
+    alone = song_from_files("s", "advise", folder, {"bass": files["bass"]}, {})
+    assert np.array_equal(alone.stem("bass"), song.stem("bass"))
+    write_time_reference(files["bass"][0], 0)                 # stamped by another tool: far from the others
+    far = folder_starts(folder, [])
+    assert far.seconds == {} and far.why == ("drums.wav would start 3600.000 s after bass.wav, when the "
+                                                 "longest stamped file (4.000 s) has ended")
+    unused = song_from_files("s", "advise", folder, files, {}).loader
+    assert unused.offsets == {} and "offsets" not in unused.signature()
+
+
+def test_glimpses_and_stereo_copies_are_placed_with_the_file(tmp_path):
+    """The 2 kHz glimpse and stereo copy the folder reader keeps are moved as the file is: a whole number of 2 kHz
+    samples, so the region export's glimpse is the full file's but for resampling at its edge; a file at another rate
+    than the song's is stamped in its own samples."""
+    folder = tmp_path / "song"
+    folder.mkdir()
+    bass = _burst(3.0, 1.0, sr=SR // 2, seed=2)
+    files = {"drums": (_wav(folder / "drums.wav", _burst(3.0, 0.0, seed=1), stamp=HOUR * SR),),
+             "bass": (_wav(folder / "bass.wav", bass[SR // 2:], sr=SR // 2, stamp=HOUR * SR // 2 + SR // 2),),
+             "vocals": (_wav(folder / "vocals.wav", _burst(3.0, 0.0, seed=3, channels=1), stamp=HOUR * SR),)}
+    song = song_from_files("s", "advise", folder, files, {})
+    song.loader.glimpse = song.loader.wide = True
+    stems = {k: song.stem(k) for k in files}
+    assert song.loader.offsets == {files["bass"][0]: SR} and stems["bass"].shape == (3 * SR, 2)
+    g, w = song.loader.glimpses[files["bass"][0]], song.loader.wides[files["bass"][0]]
+    assert g.shape == (6000,) and w.shape == (6000, 2) and not np.any(g[:2000]) and not np.any(w[:2000])
+    assert np.array_equal(g, w.mean(axis=1))
+    assert np.abs(stems["bass"][: SR - 40]).max() == 0 and np.abs(stems["bass"][SR + 40:]).max() > 0.2
+    _wav(folder / "bass.wav", bass, sr=SR // 2, stamp=HOUR * SR // 2)     # the file from the song's start
+    whole = song_from_files("s", "advise", folder, files, {})
+    whole.loader.glimpse = whole.loader.wide = True
+    np.testing.assert_allclose(whole.stem("bass")[SR + 40:], stems["bass"][SR + 40:], atol=1e-6)
+    assert whole.loader.offsets == {}
+    np.testing.assert_allclose(whole.loader.glimpses[files["bass"][0]][2040:], g[2040:], atol=1e-6)
+
+
+def test_stamps_are_left_alone_when_equal_or_missing(tmp_path, caplog):
+    folder = tmp_path / "song"
+    folder.mkdir()
+    a = _wav(folder / "drums.wav", _burst(2.0, 0.0), stamp=HOUR * SR)
+    b = _wav(folder / "bass.wav", _burst(1.0, 0.0), stamp=HOUR * SR)       # shorter, same start: ends early
+    c = folder / "vocals.flac"
+    sf.write(c, _burst(2.0, 0.0), SR)
+    song = song_from_files("s", "advise", folder, {"drums": (a,), "bass": (b,), "vocals": (c,)}, {})
+    assert song.loader.offsets == {} and song.loader.stamps.unstamped == [c]
+    write_time_reference(b, HOUR * SR + SR // 2)
+    song = song_from_files("s", "advise", folder, {"drums": (a,), "bass": (b,), "vocals": (c,)}, {})
+    assert song.loader.offsets == {b: SR // 2}
+    from mixbuddy.corpus.bwf import say_starts
+    with caplog.at_level(logging.INFO, logger="mixbuddy"):
+        say_starts(folder, song.loader.stamps, [a, b, c])
+    assert ("placed by their Broadcast WAV time stamps (where the DAW says each file starts in the session): "
+            "bass.wav 0.500 s after the earliest file's start; vocals.flac without a stamp, read from the song's "
+            "start") in caplog.text
