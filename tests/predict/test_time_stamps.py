@@ -62,3 +62,18 @@ def test_with_the_mix_a_stamped_region_export_needs_no_search(tmp_path, capsys, 
     rep = _advise(capsys, LITHIUM / "mix.ogg", "--stems", _folder(tmp_path / "cut", stems, {"bass": 18.0}))
     assert "placed" not in rep and not any("later in the mix" in n for n in rep["notes"])
     assert {(w["finding"]["target"], w["finding"]["direction"]) for w in rep["windows"]} == {("vocals", "increase")}
+
+
+def test_a_two_tracks_stamped_vocals_are_heard_where_their_stamp_puts_them(tmp_path, capsys, stems):
+    """A two-track (the instrumental and the vocals, silent for their first 9 s), the vocals written from 9 s and
+    stamped so: the advice and levels of the two files as given."""
+    vocals = stems["vocals"].copy()
+    vocals[: 9 * SR] = 0.0
+    two = {"Instrumental": stems["drums"] + stems["bass"] + stems["other"], "Vocals": vocals}
+    whole = _advise(capsys, "--stems", _folder(tmp_path / "whole", two, {}))
+    cut = _advise(capsys, "--stems", _folder(tmp_path / "cut", two, {"Vocals": 9.0}))
+    plain = _advise(capsys, "--stems", _folder(tmp_path / "plain", two, {"Vocals": 9.0}, stamped=False))
+    assert whole["anchor"] == "instrumental" and whole["windows"] and whole["levels"]
+    assert (cut["windows"], cut["summary"], cut["levels"]) == (whole["windows"], whole["summary"], whole["levels"])
+    assert any("Vocals.wav 9.000 s after the earliest file's start" in n for n in cut["notes"])
+    assert plain["windows"] != whole["windows"]
