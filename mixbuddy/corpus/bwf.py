@@ -29,6 +29,7 @@ RIFF_IDS = (b"RIFF", b"RF64", b"BW64")
 BEXT_BYTES = 346          # Description 256, Originator 32, OriginatorReference 32, OriginationDate 10,
 TIME_AT = 338             # OriginationTime 8, then TimeReferenceLow and TimeReferenceHigh (little-endian)
 MAX_CHUNKS = 4096         # a damaged header's walk ends here
+SAY_S = 0.001             # a file moved less (stamps a few samples apart: an export's rounding) is moved without a word
 
 
 def time_reference(path: str | Path) -> int | None:
@@ -149,7 +150,7 @@ def say_starts(folder: Path, starts: Starts, files: Iterable[Path]) -> None:
         log.warning("%s: the files' Broadcast WAV time stamps are not one session's (%s): every file is read from "
                     "the song's start", folder, starts.why)
         return
-    moved = sorted((p for p in files if starts.seconds.get(p, 0.0) > 0), key=lambda p: (starts.seconds[p], p.name))
+    moved = sorted((p for p in files if starts.seconds.get(p, 0.0) >= SAY_S), key=lambda p: (starts.seconds[p], p.name))
     if not moved:
         return
     rest = [p.name for p in files if p in starts.unstamped]

@@ -128,20 +128,31 @@ def test_glimpses_and_stereo_copies_are_placed_with_the_file(tmp_path):
 
 
 def test_stamps_are_left_alone_when_equal_or_missing(tmp_path, caplog):
+    """Equal stamps move nothing; a file without one starts with the song and is named; a file a few samples
+    later (an export's rounding) is moved without a word."""
+    from mixbuddy.corpus.bwf import say_starts
+
     folder = tmp_path / "song"
     folder.mkdir()
     a = _wav(folder / "drums.wav", _burst(2.0, 0.0), stamp=HOUR * SR)
     b = _wav(folder / "bass.wav", _burst(1.0, 0.0), stamp=HOUR * SR)       # shorter, same start: ends early
     c = folder / "vocals.flac"
     sf.write(c, _burst(2.0, 0.0), SR)
-    song = song_from_files("s", "advise", folder, {"drums": (a,), "bass": (b,), "vocals": (c,)}, {})
-    assert song.loader.offsets == {} and song.loader.stamps.unstamped == [c]
-    write_time_reference(b, HOUR * SR + SR // 2)
-    song = song_from_files("s", "advise", folder, {"drums": (a,), "bass": (b,), "vocals": (c,)}, {})
-    assert song.loader.offsets == {b: SR // 2}
-    from mixbuddy.corpus.bwf import say_starts
-    with caplog.at_level(logging.INFO, logger="mixbuddy"):
-        say_starts(folder, song.loader.stamps, [a, b, c])
-    assert ("placed by their Broadcast WAV time stamps (where the DAW says each file starts in the session): "
-            "bass.wav 0.500 s after the earliest file's start; vocals.flac without a stamp, read from the song's "
-            "start") in caplog.text
+    files = {"drums": (a,), "bass": (b,), "vocals": (c,)}
+
+    def said(stamp_b: int) -> tuple[dict, str]:
+        write_time_reference(b, stamp_b)
+        song = song_from_files("s", "advise", folder, files, {})
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="mixbuddy"):
+            say_starts(folder, song.loader.stamps, [a, b, c])
+        return song.loader.offsets, caplog.text
+
+    assert said(HOUR * SR) == ({}, "")
+    assert song_from_files("s", "advise", folder, files, {}).loader.stamps.unstamped == [c]
+    assert said(HOUR * SR + 4) == ({b: 4}, "")                # 0.5 ms later: moved, not said
+    offsets, text = said(HOUR * SR + SR // 2)
+    assert offsets == {b: SR // 2} and (
+        "placed by their Broadcast WAV time stamps (where the DAW says each file starts in the session): "
+        "bass.wav 0.500 s after the earliest file's start; vocals.flac without a stamp, read from the song's "
+        "start") in text
