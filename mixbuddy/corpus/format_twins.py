@@ -131,8 +131,10 @@ def format_twins(glimpses: Mapping[Path, np.ndarray], files: Mapping[str, Sequen
 def without_twins(loader, source: str | Path) -> tuple[list[Twin], dict[Path, np.ndarray], dict[str, list[Path]]]:
     """(the :func:`format_twins` of a folder's files as its ``loader`` read them, with their glimpses, their glimpses
     and each stem's files without the other formats of a track): what the other export checks look at, each track
-    once."""
-    twins = format_twins(loader.glimpses, loader.files, source, loader.file_rates, loader.file_channels)
+    once. The glimpses compared are the files' own, from their first sample: a region export placed by its time
+    stamp (:mod:`mixbuddy.corpus.bwf`) is one track with a lossy copy of it that carries no stamp."""
+    as_read = {p: g[loader.glimpse_shift(p):] for p, g in loader.glimpses.items()}
+    twins = format_twins(as_read, loader.files, source, loader.file_rates, loader.file_channels)
     gone = {t.path for t in twins if t.same}
     return (twins, {p: g for p, g in loader.glimpses.items() if p not in gone},
             {k: [p for p in v if p not in gone] for k, v in loader.files.items()})

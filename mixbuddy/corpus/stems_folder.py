@@ -169,13 +169,17 @@ class FileStemLoader:
         wide = self.wides.get(path)
         return to_channels(wide, 1)[:, 0] if wide is not None else convert(a, self.sample_rate, GLIMPSE_RATE, 1)[:, 0]
 
+    def glimpse_shift(self, path: Path) -> int:
+        """How many GLIMPSE_RATE samples ``path``'s glimpse and stereo copy were moved by its time stamp."""
+        return int(round(self.offsets.get(path, 0) * GLIMPSE_RATE / self.sample_rate))
+
     def _placed(self, path: Path, a: np.ndarray) -> np.ndarray:
         """``a`` (``path`` as decoded) zero-padded at its start to where its time stamp places it in the song, its
         glimpse and stereo copy too (by the same whole number of GLIMPSE_RATE samples); ``a`` itself where not moved."""
         frames = self.offsets.get(path, 0)
         if not frames:
             return a
-        g = int(round(frames * GLIMPSE_RATE / self.sample_rate))
+        g = self.glimpse_shift(path)
         for kept in (self.glimpses, self.wides):
             if path in kept:
                 x = kept[path]

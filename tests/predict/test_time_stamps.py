@@ -77,3 +77,16 @@ def test_a_two_tracks_stamped_vocals_are_heard_where_their_stamp_puts_them(tmp_p
     assert (cut["windows"], cut["summary"], cut["levels"]) == (whole["windows"], whole["summary"], whole["levels"])
     assert any("Vocals.wav 9.000 s after the earliest file's start" in n for n in cut["notes"])
     assert plain["windows"] != whole["windows"]
+
+
+def test_a_lossy_copy_of_a_stamped_region_export_is_found_as_its_other_format(tmp_path, capsys, stems):
+    """bass.wav written from 18 s and stamped, beside bass.ogg, the same region without a stamp (as a Vorbis copy is):
+    the two are one track in two formats, compared from their first samples, and the WAV, placed, is kept."""
+    import soundfile as sf
+
+    alone = _advise(capsys, "--stems", _folder(tmp_path / "alone", stems, {"bass": 18.0}))
+    folder = _folder(tmp_path / "both", stems, {"bass": 18.0})
+    sf.write(folder / "bass.ogg", stems["bass"][18 * SR:], SR)
+    both = _advise(capsys, "--stems", folder)
+    assert (both["windows"], both["summary"], both["levels"]) == (alone["windows"], alone["summary"], alone["levels"])
+    assert any("bass.ogg" in n and "left out" in n for n in both["notes"])
