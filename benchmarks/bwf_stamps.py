@@ -110,7 +110,8 @@ def run() -> None:
             root = Path(d)
             whole = advise(write(root / "whole", stems, {}))
             plain = advise(write(root / "plain", stems, {}, stamp=False))
-            print(f"\n{name}: the whole stems, stamped alike: {'as unstamped' if against(plain, whole).startswith('same advice, levels within 0.00') else 'NOT AS UNSTAMPED'}")
+            alike = against(plain, whole).startswith("same advice, levels within 0.00")
+            print(f"\n{name}: the whole stems, stamped alike: {'as unstamped' if alike else 'NOT AS UNSTAMPED'}")
             firsts = {k: notes(x)[0] for k, x in stems.items()}
             late = {k: f for k, f in firsts.items() if f >= SR}
             for k, f in late.items():
@@ -128,8 +129,8 @@ def run() -> None:
                 k, f = next(iter(late.items()))
                 c = advise(write(root / "other-tool", stems, late, stamps={k: 0}))
                 note = stamped_note(c)
-                print(f"  {k}'s stamp written as 0 by another tool: {'not used' if 'not one session' in note else 'USED'}"
-                      f", {against(c, whole)}")
+                used = "not used" if "not one session" in note else "USED"
+                print(f"  {k}'s stamp written as 0 by another tool: {used}, {against(c, whole)}")
 
 
 if __name__ == "__main__":

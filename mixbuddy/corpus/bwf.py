@@ -2,16 +2,17 @@
 
 A Broadcast WAV file (EBU Tech 3285: a WAV, RF64 or BW64 file with a ``bext`` chunk) carries its *time reference*:
 the sample, counted from midnight at the file's own rate, at which its first sample sits on the session's timeline.
-A DAW that writes it stamps a clip or region export with where the clip starts, and imports such a file at that
+A DAW that writes it stamps a clip or region export with where the clip starts, and can import such a file at that
 place ("spot to the original time stamp"). A track exported from its first note instead of from the song's start is
 then shorter, its music too early when read from the start, and its stamp says by how much.
 
-:func:`folder_starts` reads the stamps of every audio file under a song folder (its sub-folders and the files
-left out too, so a song built from some of them places them as the whole folder does) and gives each stamped file its start in seconds after
-the earliest, when they can be one session's: two stamps at least, not all equal, and no file starting after the
-longest stamped file has ended (files recorded at their own times of day, or stamped by tools that disagree, are left
-where they are, with a note). The folder reader zero-pads each file at its start by that much
-(:class:`~mixbuddy.corpus.stems_folder.FileStemLoader`); a file without a stamp (an MP3, an AIFF) starts with the song.
+:func:`folder_starts` reads the stamps of every audio file under a song folder (its sub-folders and the files left
+out too, so a song built from some of them places them as the whole folder does) and gives each stamped file its
+start in seconds after the earliest, when they can be one session's: two stamps at least, not all equal, and no file
+starting after the longest stamped file has ended (files recorded at their own times of day, or stamped by tools
+that disagree, are left where they are, with a warning). The folder reader zero-pads each file at its start by that
+much (:class:`~mixbuddy.corpus.stems_folder.FileStemLoader`); a file without a stamp (an MP3, an AIFF) starts with
+the song.
 """
 from __future__ import annotations
 
@@ -155,5 +156,6 @@ def say_starts(folder: Path, starts: Starts, files: Iterable[Path]) -> None:
         return
     rest = [p.name for p in files if p in starts.unstamped]
     log.warning("%s: placed by their Broadcast WAV time stamps (where the DAW says each file starts in the session): "
-                "%s%s", folder, ", ".join(f"{p.name} {starts.seconds[p]:.3f} s after the earliest file's start" for p in moved),
+                "%s%s", folder,
+                ", ".join(f"{p.name} {starts.seconds[p]:.3f} s after the earliest file's start" for p in moved),
                 f"; {', '.join(rest)} without a stamp, read from the song's start" if rest else "")

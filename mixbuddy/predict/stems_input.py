@@ -69,10 +69,10 @@ def folder_stems(folder: str | Path, sample_rate: int | None, channels: int,
     folders: :mod:`mixbuddy.corpus.format_twins`), the best format kept. ``wide``: a mix comes with them, so where
     the folder holds mono tracks among stereo ones, the reader keeps each stereo file at 2 kHz in stereo too, for the
     fit per channel of the mix (:func:`~mixbuddy.predict.tracks.channel_fit`) not to decode them again."""
+    from ..corpus.bwf import say_starts
     from ..corpus.export_checks import (bus_files, mix_files, named_copies, one_part_files, warn_copy_file, warn_mix_file,
                                          warn_one_part)
     from ..corpus.format_twins import warn_twins, without_twins
-    from ..corpus.bwf import say_starts
     from ..corpus.stems_folder import song_from_files
 
     song = song or stems_song(folder, mapping)
