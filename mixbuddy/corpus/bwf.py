@@ -85,27 +85,18 @@ def write_time_reference(path: str | Path, samples: int) -> None:
     tmp.replace(path)
 
 
-_STAMPS: dict[tuple[str, int, int], tuple[float, float] | None] = {}   # by path, size and modification time
-
-
 def _stamp(path: Path) -> tuple[float, float] | None:
-    """(start, duration) of a stamped file, in seconds; None for one without a stamp (kept: a folder's files are
-    looked at each time a song is built from some of them)."""
-    try:
-        st = path.stat()
-    except OSError:
+    """(start, duration) of a stamped file, in seconds; None for one without a stamp. Read anew each time (a few
+    header reads): a file rewritten within the file system's timestamp granularity keeps its size and time, so a
+    cache keyed on them could keep an old stamp."""
+    t = time_reference(path)
+    if t is None:
         return None
-    key = (str(path), st.st_size, st.st_mtime_ns)
-    if key not in _STAMPS:
-        t = time_reference(path)
-        try:
-            rate, frames, _ = audio_info(path) if t is not None else (1, 0, 0)
-        except Exception:                   # the reader names a damaged file when it decodes it
-            t = None
-        if len(_STAMPS) > 4096:
-            _STAMPS.clear()
-        _STAMPS[key] = None if t is None else (t / rate, frames / rate)
-    return _STAMPS[key]
+    try:
+        rate, frames, _ = audio_info(path)
+    except Exception:                   # the reader names a damaged file when it decodes it
+        return None
+    return t / rate, frames / rate
 
 
 @dataclass
