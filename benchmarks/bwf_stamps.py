@@ -14,11 +14,12 @@ difference of the stems' levels against a typical balance (dB; ``levels`` in the
 differs, in how many of the windows (a window's finding, or why it was skipped) and whether the summary's findings
 differ (the stems, directions, dB and times; not the confidences).
 
-    python benchmarks/bwf_stamps.py
+    python benchmarks/bwf_stamps.py [--big DIR/mono --big-mix DIR/mix-panned.wav]
 
 Then the cost: :func:`mixbuddy.corpus.bwf.folder_starts` on a folder of 4 stamped files and on 36 unstamped ones
 (``--big DIR``: the ``mono`` folder ``benchmarks/big_session.py --write DIR`` writes), first call and again (the
-headers then in the page cache).
+headers then in the page cache); with ``--big-mix`` (its ``mix-panned.wav``), how often one ``advise`` on it calls
+``folder_starts`` and the time that takes.
 """
 from __future__ import annotations
 
@@ -88,6 +89,28 @@ def stamped_note(rep: dict) -> str:
     return next((n for n in rep["notes"] if "time stamps" in n), "")
 
 
+def calls(big: Path, mix: Path | None) -> None:
+    """How often one ``advise`` on ``big`` (with ``mix``) reads the folder's stamps, and the time it takes."""
+    import mixbuddy.corpus.stems_folder as stems_folder
+
+    real, seen = stems_folder.folder_starts, []
+
+    def timed(*a, **k):
+        t = time.perf_counter()
+        out = real(*a, **k)
+        seen.append(time.perf_counter() - t)
+        return out
+
+    stems_folder.folder_starts = timed
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            main(["advise", *([str(mix)] if mix else []), "--stems", str(big), "--anchor", "drums"])
+    finally:
+        stems_folder.folder_starts = real
+    print(f"advise on {big}{f' with {mix}' if mix else ''}: folder_starts called {len(seen)} times, "
+          f"{1e3 * sum(seen):.1f} ms in all")
+
+
 def cost(big: Path | None) -> None:
     with tempfile.TemporaryDirectory() as d:
         four = write(Path(d) / "four", load(songs()["example"]), {"bass": 18 * SR})
@@ -135,7 +158,10 @@ def run() -> None:
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--big", type=Path, help="a folder of many files to time folder_starts on")
+    ap.add_argument("--big-mix", type=Path, help="its mix: also count folder_starts' calls in one advise")
     args = ap.parse_args()
     run()
     print()
     cost(args.big)
+    if args.big and args.big_mix:
+        calls(args.big, args.big_mix)
