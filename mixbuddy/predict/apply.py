@@ -122,8 +122,10 @@ def render_correction(stems: str | Path, correction: Correction, output: str | P
         else:       # as advise read it: a bounce of the whole song among the files left out
             folder, audio = folder_stems(opened, None, 2, mapping, say=False, skip=left_out)
             rate = folder.sample_rate
-            shared = [read_audio(p, sr=rate, channels=2)[0]
-                      for p in effect_returns(Path(opened), folder_mapping(opened, mapping))]
+            starts = folder.loader.stamps.seconds       # a return stamped later in the session starts there
+            shared = [np.pad(x, ((round(starts.get(p, 0.0) * rate), 0), (0, 0)))
+                      for p in effect_returns(Path(opened), folder_mapping(opened, mapping))
+                      for x in [read_audio(p, sr=rate, channels=2)[0]]]
         audio = folder_heard(audio, inverted or {}, panned or {}, pan_at or {}, rate, folder)
     if correction.stem not in audio:
         raise MixbuddyError(f"{stems}: has no {correction.stem} stem to apply {correction.gain_db:+.1f} dB to")

@@ -90,3 +90,18 @@ def test_a_lossy_copy_of_a_stamped_region_export_is_found_as_its_other_format(tm
     both = _advise(capsys, "--stems", folder)
     assert (both["windows"], both["summary"], both["levels"]) == (alone["windows"], alone["summary"], alone["levels"])
     assert any("bass.ogg" in n and "left out" in n for n in both["notes"])
+
+
+def test_an_effect_return_stamped_later_is_rendered_where_it_starts(tmp_path, capsys, stems):
+    """An effect return ("A-Reverb.wav", left out of the stems, rendered as it is by --apply) written from 9 s and
+    stamped so is added to the render from 9 s on, as the return written from the song's start is."""
+    wet = np.zeros_like(stems["vocals"])
+    wet[9 * SR:] = 0.3 * stems["vocals"][9 * SR:] + 0.2 * stems["other"][9 * SR:]
+    renders = {}
+    for name, cut in (("whole", {}), ("cut", {"bass": 18.0, "A-Reverb": 9.0})):
+        folder = _folder(tmp_path / name, {**stems, "A-Reverb": wet}, cut)
+        rep = _advise(capsys, "--stems", folder, "--apply", tmp_path / f"{name}.wav")
+        assert any("A-Reverb.wav named as an effect return" in n for n in rep["notes"])
+        renders[name] = read_audio(tmp_path / f"{name}.wav")[0]
+    assert renders["cut"].shape == renders["whole"].shape
+    assert np.array_equal(renders["cut"][18 * SR:], renders["whole"][18 * SR:])
