@@ -12,7 +12,7 @@ start in seconds after the earliest, when they can be one session's: two stamps 
 starting after the longest stamped file has ended (files recorded at their own times of day, or stamped by tools
 that disagree, are left where they are, with a warning). The folder reader zero-pads each file at its start by that
 much (:class:`~mixbuddy.corpus.stems_folder.FileStemLoader`); a file without a stamp (an MP3, an AIFF) starts with
-the song.
+the song, unless it is named as one stamped file in another format and as long (a copy of that export).
 """
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ RIFF_IDS = (b"RIFF", b"RF64", b"BW64")
 BEXT_BYTES = 346          # Description 256, Originator 32, OriginatorReference 32, OriginationDate 10,
 TIME_AT = 338             # OriginationTime 8, then TimeReferenceLow and TimeReferenceHigh (little-endian)
 MAX_CHUNKS = 4096         # a damaged header's walk ends here
+TWIN_S = 0.2              # a lossy copy's length may differ from its source's by a codec's padding
 SAY_S = 0.001             # a file moved less (stamps a few samples apart: an export's rounding) is moved without a word
 
 
@@ -132,7 +133,33 @@ def folder_starts(folder: Path, files: Iterable[Path]) -> Starts:
     if stamped[last][0] - first >= longest:
         return Starts(unstamped=unstamped, why=f"{last.name} would start {stamped[last][0] - first:.3f} s after "
                       f"{earliest.name}, when the longest stamped file ({longest:.3f} s) has ended")
-    return Starts({p: s - first for p, (s, _) in stamped.items()}, unstamped)
+    seconds = {p: s - first for p, (s, _) in stamped.items()}
+    seconds.update((p, s - first) for p, s in _twin_starts(folder, stamped, unstamped).items())
+    return Starts(seconds, [p for p in unstamped if p not in seconds])
+
+
+def _twin_starts(folder: Path, stamped: dict[Path, tuple[float, float]], unstamped: list[Path]) -> dict[Path, float]:
+    """The start of each unstamped file named as one stamped file in another format (``twin_key``: "bass.mp3" beside
+    "bass.wav", a pack's MP3/ and WAV/ folders) and as long within ``TWIN_S``: a copy made from that export, which a
+    lossy format or FLAC carries no ``bext`` chunk for."""
+    from .format_twins import twin_key
+
+    keyed: dict[tuple[str, ...], list[Path]] = {}
+    for p in stamped:
+        keyed.setdefault(twin_key(p, folder), []).append(p)
+    out = {}
+    for p in unstamped:
+        twins = keyed.get(twin_key(p, folder), [])
+        if len(twins) != 1:
+            continue
+        try:
+            rate, frames, _ = audio_info(p)
+        except Exception:              # the reader names a damaged file when it decodes it
+            continue
+        start, seconds = stamped[twins[0]]
+        if abs(frames / rate - seconds) <= TWIN_S:
+            out[p] = start
+    return out
 
 
 def say_starts(folder: Path, starts: Starts, files: Iterable[Path]) -> None:

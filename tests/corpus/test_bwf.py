@@ -156,3 +156,21 @@ def test_stamps_are_left_alone_when_equal_or_missing(tmp_path, caplog):
         "placed by their Broadcast WAV time stamps (where the DAW says each file starts in the session): "
         "bass.wav 0.500 s after the earliest file's start; vocals.flac without a stamp, read from the song's "
         "start") in text
+
+
+def test_an_unstamped_copy_in_another_format_starts_where_its_stamped_twin_does(tmp_path):
+    """A pack's WAV/ and FLAC/ folders: "FLAC/Bass.flac" (no bext chunk) is the stamped "WAV/Bass.wav" in another
+    format and as long, so it starts where that does; a twin by name of another length, and a file with no twin,
+    start with the song."""
+    folder = tmp_path / "pack"
+    (folder / "WAV").mkdir(parents=True)
+    (folder / "FLAC").mkdir()
+    region = _burst(2.5, 0.0, seed=2)
+    drums = _wav(folder / "WAV" / "Drums.wav", _burst(4.0, 0.0, seed=1), stamp=HOUR * SR)
+    bass = _wav(folder / "WAV" / "Bass.wav", region, stamp=HOUR * SR + int(1.5 * SR))
+    sf.write(folder / "FLAC" / "Bass.flac", region, SR)
+    sf.write(folder / "FLAC" / "Drums.flac", _burst(3.0, 0.0, seed=1), SR)       # 1 s shorter than its twin
+    sf.write(folder / "FLAC" / "Keys.flac", region, SR)                         # no stamped twin
+    starts = folder_starts(folder, [])
+    assert starts.seconds == {drums: 0.0, bass: 1.5, folder / "FLAC" / "Bass.flac": 1.5}
+    assert starts.unstamped == [folder / "FLAC" / "Drums.flac", folder / "FLAC" / "Keys.flac"]
