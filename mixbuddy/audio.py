@@ -60,7 +60,7 @@ def decode_audio(path: str | Path) -> tuple[np.ndarray, int, float]:
             raise AudioFileError(path, f"cannot decode audio ({e})", FORMATS_HINT) from None
     if data.shape[0] == 0:
         raise AudioFileError(path, "file contains no audio samples")
-    peak = float(np.maximum(data.max(), -data.min()))    # two passes without a copy; NaN and infinity carry through
+    peak = sample_peak(data)                              # NaN and infinity carry through
     if not np.isfinite(peak):
         raise AudioFileError(path, "file contains NaN or infinite samples")
     if peak > MAX_PEAK:
@@ -169,6 +169,11 @@ def content_end(x: np.ndarray, block: int = 1 << 16) -> int:
     return 0
 
 
+def sample_peak(x: np.ndarray) -> float:
+    """The largest absolute sample of ``x``, in two passes without an absolute-value copy (NaN carries through)."""
+    return float(np.maximum(x.max(), -x.min()))
+
+
 def overs(x: np.ndarray, sr: int, peak: float | None = None) -> tuple[int, int, float] | None:
     """(how many overs ``x`` (samples, channels) holds, the longest's length in samples, where the first starts in
     s), or None for none. An over is a run of at least ``OVER_SAMPLES`` samples of one channel, each equal to the one
@@ -176,10 +181,10 @@ def overs(x: np.ndarray, sr: int, peak: float | None = None) -> tuple[int, int, 
     dBFS) leaves in a lossless file. A lossy codec rounds the flat tops off, so a lossy copy of a clipped mix shows
     none (docs/BENCHMARKS.md, "A mix that clips, and stems that clip"); a peak normalised to 0 dBFS is one sample,
     not an over. ``peak``: the file's sample peak where known (:func:`decode_audio`'s): below full scale, as in most
-    audio, nothing is searched (else it is measured first, in two passes without a copy)."""
+    audio, nothing is searched (else it is measured first: :func:`sample_peak`)."""
     if not x.size:
         return None
-    if (float(np.maximum(x.max(), -x.min())) if peak is None else peak) < FULL_SCALE:
+    if (sample_peak(x) if peak is None else peak) < FULL_SCALE:
         return None
     count, longest, first = 0, 0, x.shape[0]
     for c in range(x.shape[1]):

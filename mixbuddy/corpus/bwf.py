@@ -16,11 +16,12 @@ the song, unless it is named as one stamped file in another format and as long (
 """
 from __future__ import annotations
 
+import io
 import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import BinaryIO, Iterable, Iterator
 
 from ..audio import audio_info
 
@@ -34,6 +35,25 @@ TWIN_S = 0.2              # a lossy copy's length may differ from its source's b
 SAY_S = 0.001             # a file moved less (stamps a few samples apart: an export's rounding) is moved without a word
 
 
+def _chunks(f: BinaryIO, end: int) -> Iterator[tuple[bytes, int, int]]:
+    """(id, offset of its header, size of its body) of each chunk of the RIFF/RF64 file ``f`` (``end`` bytes long)
+    after its 12-byte header, up to ``MAX_CHUNKS``; RF64's data chunk gets its true size from ``ds64``."""
+    pos, big_data = 12, None
+    for _ in range(MAX_CHUNKS):
+        if pos + 8 > end:
+            return
+        f.seek(pos)
+        h = f.read(8)
+        cid, n = h[:4], int.from_bytes(h[4:8], "little")
+        if cid == b"ds64":           # RF64: the data chunk's true size (its header holds 0xFFFFFFFF)
+            body = f.read(16)
+            big_data = int.from_bytes(body[8:16], "little") if len(body) == 16 else None
+        if cid == b"data" and n == 0xFFFFFFFF and big_data is not None:
+            n = big_data
+        yield cid, pos, n
+        pos += 8 + n + (n & 1)
+
+
 def time_reference(path: str | Path) -> int | None:
     """The ``bext`` time reference of a WAV/RF64/BW64 file (samples since midnight at its rate); None for a file of
     another format, without a ``bext`` chunk or with a damaged header (reading the audio then names the problem)."""
@@ -42,22 +62,11 @@ def time_reference(path: str | Path) -> int | None:
             head = f.read(12)
             if len(head) < 12 or head[:4] not in RIFF_IDS or head[8:12] != b"WAVE":
                 return None
-            end, pos, big_data = os.fstat(f.fileno()).st_size, 12, None
-            for _ in range(MAX_CHUNKS):
-                if pos + 8 > end:
-                    return None
-                f.seek(pos)
-                h = f.read(8)
-                cid, n = h[:4], int.from_bytes(h[4:8], "little")
+            for cid, pos, n in _chunks(f, os.fstat(f.fileno()).st_size):
                 if cid == b"bext":
+                    f.seek(pos + 8)
                     body = f.read(BEXT_BYTES) if n >= BEXT_BYTES else b""
                     return int.from_bytes(body[TIME_AT:BEXT_BYTES], "little") if len(body) == BEXT_BYTES else None
-                if cid == b"ds64":           # RF64: the data chunk's true size (its header holds 0xFFFFFFFF)
-                    body = f.read(16)
-                    big_data = int.from_bytes(body[8:16], "little") if len(body) == 16 else None
-                if cid == b"data" and n == 0xFFFFFFFF and big_data is not None:
-                    n = big_data
-                pos += 8 + n + (n & 1)
     except OSError:
         return None
     return None
@@ -70,12 +79,8 @@ def write_time_reference(path: str | Path, samples: int) -> None:
     data = path.read_bytes()
     if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
         raise ValueError(f"{path}: not a RIFF WAVE file")
-    chunks, pos = [], 12
-    while pos + 8 <= len(data):
-        n = int.from_bytes(data[pos + 4:pos + 8], "little")
-        if data[pos:pos + 4] != b"bext":
-            chunks.append(data[pos:pos + 8 + n + (n & 1)])
-        pos += 8 + n + (n & 1)
+    chunks = [data[pos:pos + 8 + n + (n & 1)] for cid, pos, n in _chunks(io.BytesIO(data), len(data))
+              if cid != b"bext"]
     body = bytearray(BEXT_BYTES + 256)          # the fields, then UMID, loudness and reserved bytes (zero)
     body[TIME_AT:BEXT_BYTES] = int(samples).to_bytes(8, "little")
     body[346:348] = (1).to_bytes(2, "little")   # version 1
@@ -86,17 +91,25 @@ def write_time_reference(path: str | Path, samples: int) -> None:
     tmp.replace(path)
 
 
+def _length(path: Path) -> tuple[int, int] | None:
+    """(rate, frames) from ``path``'s header; None where it cannot be read (the reader names a damaged file when it
+    decodes it)."""
+    try:
+        rate, frames, _ = audio_info(path)
+    except Exception:
+        return None
+    return rate, frames
+
+
 def _stamp(path: Path) -> tuple[float, float] | None:
     """(start, duration) of a stamped file, in seconds; None for one without a stamp. Read anew each time (a few
     header reads): a file rewritten within the file system's timestamp granularity keeps its size and time, so a
     cache keyed on them could keep an old stamp."""
     t = time_reference(path)
-    if t is None:
+    length = _length(path) if t is not None else None
+    if length is None:
         return None
-    try:
-        rate, frames, _ = audio_info(path)
-    except Exception:                   # the reader names a damaged file when it decodes it
-        return None
+    rate, frames = length
     return t / rate, frames / rate
 
 
@@ -107,6 +120,10 @@ class Starts:
     seconds: dict[Path, float] = field(default_factory=dict)
     unstamped: list[Path] = field(default_factory=list)
     why: str = ""
+
+    def frames(self, path: Path, rate: int) -> int:
+        """How many frames at ``rate`` ``path`` starts after the earliest file (0 where not placed)."""
+        return round(self.seconds.get(path, 0.0) * rate)
 
 
 def folder_starts(folder: Path, files: Iterable[Path]) -> Starts:
@@ -152,12 +169,9 @@ def _twin_starts(folder: Path, stamped: dict[Path, tuple[float, float]], unstamp
         twins = keyed.get(twin_key(p, folder), [])
         if len(twins) != 1:
             continue
-        try:
-            rate, frames, _ = audio_info(p)
-        except Exception:              # the reader names a damaged file when it decodes it
-            continue
+        length = _length(p)
         start, seconds = stamped[twins[0]]
-        if abs(frames / rate - seconds) <= TWIN_S:
+        if length is not None and abs(length[1] / length[0] - seconds) <= TWIN_S:
             out[p] = start
     return out
 

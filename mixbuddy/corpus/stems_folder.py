@@ -240,7 +240,7 @@ def song_from_files(song_id: str, split: str, folder: Path, files: Mapping[str, 
                  "; ".join(f"{a.name} + {b.name}" for a, b in sorted(pairs.items())))
     channels = 2 if pairs or any(ch >= 2 for _, _, ch in infos.values()) else 1
     stamps = folder_starts(folder, infos)
-    offsets = {p: n for p in infos if (n := round(stamps.seconds.get(p, 0.0) * rate)) > 0}
+    offsets = {p: n for p in infos if (n := stamps.frames(p, rate)) > 0}
     stem_frames = [max(offsets.get(p, 0) + round(infos[p][1] * rate / infos[p][0]) for p in paths)
                    for paths in files.values()]
     what = f"song {song_id!r} ({folder})"

@@ -122,8 +122,8 @@ def render_correction(stems: str | Path, correction: Correction, output: str | P
         else:       # as advise read it: a bounce of the whole song among the files left out
             folder, audio = folder_stems(opened, None, 2, mapping, say=False, skip=left_out)
             rate = folder.sample_rate
-            starts = folder.loader.stamps.seconds       # a return stamped later in the session starts there
-            shared = [np.pad(x, ((round(starts.get(p, 0.0) * rate), 0), (0, 0)))
+            starts = folder.loader.stamps               # a return stamped later in the session starts there
+            shared = [np.pad(x, ((starts.frames(p, rate), 0), (0, 0)))
                       for p in effect_returns(Path(opened), folder_mapping(opened, mapping))
                       for x in [read_audio(p, sr=rate, channels=2)[0]]]
         audio = folder_heard(audio, inverted or {}, panned or {}, pan_at or {}, rate, folder)
