@@ -8,10 +8,12 @@ its stems are written as 24-bit WAV files and:
 
 - *a twin beside one stem*: each stem in turn also as MP3 (320 kb/s, 128 kb/s, and 192 kb/s without the gapless
   header, which decodes 25 ms late), AAC in .m4a (256 kb/s), Ogg Vorbis (q5) or FLAC, under the stem's name;
+- *a twin named as a copy*: each stem in turn also as "<stem> (1).mp3" (320 kb/s: a second download) and as
+  "Copy of <stem>.m4a" (AAC 256 kb/s: a file manager's copy, converted);
 - *a pack in two formats*: every stem in ``WAV/`` and ``MP3/`` (320 kb/s), in "Stems (WAV 24-bit)/" and
   "Stems (MP3 320kbps)/", and side by side as "Drums_24bit.wav" + "Drums_320kbps.mp3";
-- *controls*, where both files must be kept: "vocals.mp3" holding another song's vocals, or these vocals 3 dB down
-  (an older export at another level), beside "vocals.wav"; and takes under two names ("Vocals 1.wav" + "Vocals
+- *controls*, where both files must be kept: "vocals.mp3", "vocals (1).mp3" or "vocals (1).flac" holding another
+  song's vocals, or these vocals 3 dB down (an older export at another level), beside "vocals.wav"; and takes under two names ("Vocals 1.wav" + "Vocals
   2.mp3", the first and second half of the vocals).
 
 ``advise`` (loudness engine, anchor drums) is asked about each folder now and with the twin check switched off (the
@@ -80,18 +82,21 @@ def wavs(folder: Path, stems: dict[str, np.ndarray], name=lambda k: k) -> dict[s
     return {k: write_audio(folder / f"{name(k)}.wav", x, SR, "PCM_24") for k, x in stems.items()}
 
 
-def case(counts: dict, label: str, folder: Path, truth: str, files: int, control: bool = False) -> None:
-    """Ask about ``folder`` now and the old way; count and print (``files``: how many should be left out)."""
+def case(counts: dict, label: str, folder: Path, truth: str, files: int, control: bool = False,
+         kind: str = "") -> None:
+    """Ask about ``folder`` now and the old way; count and print (``files``: how many should be left out; ``kind``:
+    counted apart too, as "<kind> <count>")."""
     now, left, kept = asked(folder)
     before, _, _ = asked(folder, on=False)
-    key = "controls" if control else "cases"
-    counts[key] = counts.get(key, 0) + 1
-    if control:
-        counts["kept"] = counts.get("kept", 0) + (left == 0)
-        counts["named"] = counts.get("named", 0) + (kept > 0)
-    else:
-        counts["now"] = counts.get("now", 0) + (now == truth and left == files)
-        counts["before"] = counts.get("before", 0) + (before == truth)
+    for pre in ("", f"{kind} ") if kind else ("",):
+        key = "controls" if control else "cases"
+        counts[pre + key] = counts.get(pre + key, 0) + 1
+        if control:
+            counts[pre + "kept"] = counts.get(pre + "kept", 0) + (left == 0)
+            counts[pre + "named"] = counts.get(pre + "named", 0) + (kept > 0)
+        else:
+            counts[pre + "now"] = counts.get(pre + "now", 0) + (now == truth and left == files)
+            counts[pre + "before"] = counts.get(pre + "before", 0) + (before == truth)
     print(f"  {label:48s} now {now:20s} ({left} left out, {kept} named)  before {before}")
 
 
@@ -155,6 +160,11 @@ def main() -> None:
                     twin = encoded(base[stem], folder / stem, codec)
                     case(counts, f"{stem}.wav + {stem} as {codec}", folder, truth, 1)
                     twin.unlink()
+            for stem in stems:       # named as a copy: a second download, a file manager's copy converted
+                for name, codec in ((f"{stem} (1)", "mp3 320k"), (f"Copy of {stem}", "aac 256k")):
+                    twin = encoded(base[stem], folder / name, codec)
+                    case(counts, f"{stem}.wav + {twin.name}", folder, truth, 1, kind="copy")
+                    twin.unlink()
             for label, a, b, name in (("WAV/ + MP3/", "WAV", "MP3", None),
                                       ("Stems (WAV 24-bit)/ + Stems (MP3 320kbps)/", "Stems (WAV 24-bit)",
                                        "Stems (MP3 320kbps)", None),
@@ -167,13 +177,17 @@ def main() -> None:
             vocals = stems["vocals"]
             alien = other_vocals if other_vocals is not None else stems["other"]
             alien = np.pad(alien, ((0, max(0, vocals.shape[0] - alien.shape[0])), (0, 0)))[: vocals.shape[0]]
-            for label, audio in (("vocals.mp3: another song's vocals", alien),
-                                 ("vocals.mp3: these vocals 3 dB down", vocals * np.float32(10 ** (-3 / 20)))):
-                folder = work / song / "control"
-                wavs(folder, stems)
-                tmp = write_audio(work / song / "alien.wav", audio, SR, "PCM_24")
-                encoded(tmp, folder / "vocals", "mp3 320k")
-                case(counts, label, folder, truth, 0, control=True)
+            for label, audio in (("another song's vocals", alien),
+                                 ("these vocals 3 dB down", vocals * np.float32(10 ** (-3 / 20)))):
+                for name, codec in (("vocals", "mp3 320k"), ("vocals (1)", "mp3 320k"), ("vocals (1)", "flac 16-bit")):
+                    folder = work / song / "control"
+                    wavs(folder, stems)
+                    tmp = write_audio(work / song / "alien.wav", audio, SR, "PCM_24")
+                    twin = encoded(tmp, folder / name, codec)
+                    case(counts, f"{twin.name}: {label}", folder, truth, 0, control=True,
+                         kind="copy" if "(1)" in name else "")
+                    for p in folder.iterdir():
+                        p.unlink()
                 for p in folder.iterdir():
                     p.unlink()
             half = vocals.shape[0] // 2
@@ -191,9 +205,10 @@ def main() -> None:
     for codec, (r0, r, lag, e, peak) in gaps.items():
         print(f"  {codec:28s} r {r0:.4f}  best {r:.4f} (lag up to {lag / ft.GLIMPSE_RATE * 1000:.0f} ms)  "
               f"energy {e:.2f} dB  peak {peak:.2f} dB")
-    print(f"\n{counts['cases']} folders with twins: advice of the WAV stems alone (and every twin left out) now "
-          f"{counts['now']}, before {counts['before']}; controls: both kept in {counts['kept']} of "
-          f"{counts['controls']}, named as twins of other audio in {counts['named']}")
+    for pre, what in (("", "folders with twins"), ("copy ", "of them with a twin named as a copy")):
+        print(f"\n{counts[pre + 'cases']} {what}: advice of the WAV stems alone (and every twin left out) now "
+              f"{counts[pre + 'now']}, before {counts[pre + 'before']}; controls: both kept in {counts[pre + 'kept']} "
+              f"of {counts[pre + 'controls']}, named as twins of other audio in {counts[pre + 'named']}")
     cost()
 
 

@@ -156,23 +156,21 @@ def folder_starts(folder: Path, files: Iterable[Path]) -> Starts:
 
 
 def _twin_starts(folder: Path, stamped: dict[Path, tuple[float, float]], unstamped: list[Path]) -> dict[Path, float]:
-    """The start of each unstamped file named as one stamped file in another format (``twin_key``: "bass.mp3" beside
-    "bass.wav", a pack's MP3/ and WAV/ folders) and as long within ``TWIN_S``: a copy made from that export, which a
-    lossy format or FLAC carries no ``bext`` chunk for."""
-    from .format_twins import twin_key
+    """The start of each unstamped file named as one stamped file in another format (``twin_groups``: "bass.mp3"
+    beside "bass.wav", a pack's MP3/ and WAV/ folders, a "bass (1).mp3") and as long within ``TWIN_S``: a copy made
+    from that export, which a lossy format or FLAC carries no ``bext`` chunk for."""
+    from .format_twins import twin_groups
 
-    keyed: dict[tuple[str, ...], list[Path]] = {}
-    for p in stamped:
-        keyed.setdefault(twin_key(p, folder), []).append(p)
     out = {}
-    for p in unstamped:
-        twins = keyed.get(twin_key(p, folder), [])
-        if len(twins) != 1:
+    for group in twin_groups([*stamped, *unstamped], folder):
+        ones = [p for p in group if p in stamped]
+        if len(ones) != 1:
             continue
-        length = _length(p)
-        start, seconds = stamped[twins[0]]
-        if length is not None and abs(length[1] / length[0] - seconds) <= TWIN_S:
-            out[p] = start
+        start, seconds = stamped[ones[0]]
+        for p in group:
+            length = _length(p) if p not in stamped else None
+            if length is not None and abs(length[1] / length[0] - seconds) <= TWIN_S:
+                out[p] = start
     return out
 
 

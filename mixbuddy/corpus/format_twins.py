@@ -9,7 +9,8 @@ not see a lossy copy as the same audio, since a codec moves the peaks.
 
 Two files are *twins by name* when they sort to one stem and their names are the same once the extension, marks of a
 format ("_MP3", "(WAV)", "24bit", "320kbps", "44.1kHz"; a beat store's "(Untagged)") and folders named only by a
-format ("WAV", "MP3 320") are taken away. Twins by name are *one track* when their mono glimpses (:data:`~mixbuddy.corpus.export_checks.GLIMPSE_RATE`)
+format ("WAV", "MP3 320") are taken away, or when one file's name is the other's with a copy's mark and another format
+("Vocals (1).mp3" beside "Vocals.wav": :func:`twin_groups`). Twins by name are *one track* when their mono glimpses (:data:`~mixbuddy.corpus.export_checks.GLIMPSE_RATE`)
 correlate ``FORMAT_R`` or more at the best lag within ``FORMAT_LAG_S`` (an MP3 without its gapless header decodes
 25-50 ms late; AAC's priming likewise) and hold the same energy within ``FORMAT_DB``. Of one track the best copy is
 kept: lossless before lossy, then the higher sample rate, then more bytes per second and channel (bit depth, or a
@@ -27,7 +28,7 @@ from typing import Mapping, Sequence
 import numpy as np
 from scipy.signal import correlate
 
-from .export_checks import GLIMPSE_RATE, _shown
+from .export_checks import GLIMPSE_RATE, _shown, named_as_copy
 from .peak_checks import listed
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,26 @@ def twin_key(path: Path, folder: Path) -> tuple[str, ...]:
     parts = path.relative_to(folder).parts if path.is_relative_to(folder) else (path.name,)
     dirs = tuple(d for d in map(unmarked, parts[:-1]) if d)
     return (*dirs, unmarked(Path(parts[-1]).stem) or path.stem.lower())
+
+
+def twin_groups(paths: Sequence[Path], folder: Path) -> list[list[Path]]:
+    """``paths`` grouped by :func:`twin_key` (a group of two or more: twins by name). A file alone in its group whose
+    name is another's with what a browser or a file manager adds to a copy's name (:func:`~mixbuddy.corpus.export_checks.named_as_copy`:
+    "Vocals (1).mp3", "Vocals copy.mp3" beside "Vocals.wav"), in the same folders as that one once format folders are
+    set aside and in another format, joins that file's group: a lossy copy, which the strict copy check cannot take
+    for the same audio (the codec moved its peaks). Two copies in one format are left to that check."""
+    groups: dict[tuple[str, ...], list[Path]] = {}
+    for p in paths:
+        groups.setdefault(twin_key(p, folder), []).append(p)
+    for key, group in list(groups.items()):
+        if len(group) != 1:
+            continue
+        p = group[0]
+        home = next((g for k, g in groups.items() if k != key and k[:-1] == key[:-1] and any(
+            named_as_copy(p, q) and q.suffix.lower() != p.suffix.lower() for q in g)), None)
+        if home is not None:
+            home.append(groups.pop(key)[0])
+    return list(groups.values())
 
 
 @dataclass(frozen=True)
@@ -110,11 +131,7 @@ def format_twins(glimpses: Mapping[Path, np.ndarray], files: Mapping[str, Sequen
     folder = Path(folder)
     found: list[Twin] = []
     for paths in files.values():
-        groups: dict[tuple[str, ...], list[Path]] = {}
-        for p in paths:
-            if p in glimpses:
-                groups.setdefault(twin_key(p, folder), []).append(p)
-        for group in groups.values():
+        for group in twin_groups([p for p in paths if p in glimpses], folder):
             if len(group) < 2:
                 continue
             ranked = sorted(group, key=lambda p: (tuple(-v for v in quality(

@@ -160,8 +160,8 @@ def test_stamps_are_left_alone_when_equal_or_missing(tmp_path, caplog):
 
 def test_an_unstamped_copy_in_another_format_starts_where_its_stamped_twin_does(tmp_path):
     """A pack's WAV/ and FLAC/ folders: "FLAC/Bass.flac" (no bext chunk) is the stamped "WAV/Bass.wav" in another
-    format and as long, so it starts where that does; a twin by name of another length, and a file with no twin,
-    start with the song."""
+    format and as long, so it starts where that does, and so does "FLAC/Bass (1).flac" (a copy's name); a twin by
+    name of another length, and a file with no twin, start with the song."""
     folder = tmp_path / "pack"
     (folder / "WAV").mkdir(parents=True)
     (folder / "FLAC").mkdir()
@@ -171,6 +171,8 @@ def test_an_unstamped_copy_in_another_format_starts_where_its_stamped_twin_does(
     sf.write(folder / "FLAC" / "Bass.flac", region, SR)
     sf.write(folder / "FLAC" / "Drums.flac", _burst(3.0, 0.0, seed=1), SR)       # 1 s shorter than its twin
     sf.write(folder / "FLAC" / "Keys.flac", region, SR)                         # no stamped twin
+    sf.write(folder / "FLAC" / "Bass (1).flac", region, SR)                     # a copy's name: a twin of Bass.wav
     starts = folder_starts(folder, [])
-    assert starts.seconds == {drums: 0.0, bass: 1.5, folder / "FLAC" / "Bass.flac": 1.5}
+    assert starts.seconds == {drums: 0.0, bass: 1.5, folder / "FLAC" / "Bass.flac": 1.5,
+                              folder / "FLAC" / "Bass (1).flac": 1.5}
     assert starts.unstamped == [folder / "FLAC" / "Drums.flac", folder / "FLAC" / "Keys.flac"]

@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mixbuddy.corpus.format_twins import FORMAT_LAG_S, best_lag, format_twins, twin_key, unmarked, warn_twins
+from mixbuddy.corpus.format_twins import (FORMAT_LAG_S, best_lag, format_twins, twin_groups, twin_key, unmarked,
+                                          warn_twins)
 from mixbuddy.corpus.export_checks import GLIMPSE_RATE
 
 
@@ -31,6 +32,20 @@ def test_twin_key_ignores_format_folders_and_extensions():
     assert keys["Stems (WAV)/Drums/Kick_24bit.aiff"] == ("stems", "drums", "kick")    # another folder: no twin
     assert keys["Drums/Kick 2.wav"] == ("drums", "kick 2") and keys["Verse/Kick.wav"] == ("verse", "kick")
     assert twin_key(root / "WAV.wav", root) == ("wav",)      # a name that is all format keeps itself
+
+
+def test_twin_groups_join_a_copy_in_another_format_to_the_file_it_copies():
+    """"Vocals (1).mp3", "Vocals copy.m4a" and "Copy of Bass.flac" are lossy or lossless copies of "Vocals.wav" and
+    "Bass.wav" (a pack's format folders set aside); a copy in the file's own format is the strict copy check's, and a
+    copy in other folders, or a name with a number that is no copy's mark ("Vocals 2"), stays alone."""
+    root = Path("/song")
+    names = ["Vocals.wav", "Vocals (1).mp3", "Vocals copy.m4a", "Vocals 2.mp3", "Bass.wav", "Copy of Bass.flac",
+             "Kick.wav", "Kick (1).wav", "Verse/Snare (1).mp3", "Chorus/Snare.wav", "WAV/Keys.wav", "MP3/Keys (1).mp3",
+             "Keys.mp3"]
+    groups = {tuple(p.relative_to(root).as_posix() for p in g) for g in twin_groups([root / n for n in names], root)}
+    assert groups == {("Vocals.wav", "Vocals (1).mp3", "Vocals copy.m4a"), ("Vocals 2.mp3",),
+                      ("Bass.wav", "Copy of Bass.flac"), ("Kick.wav",), ("Kick (1).wav",), ("Verse/Snare (1).mp3",),
+                      ("Chorus/Snare.wav",), ("WAV/Keys.wav", "Keys.mp3", "MP3/Keys (1).mp3")}
 
 
 def test_best_lag_finds_a_codec_delay():
@@ -77,6 +92,10 @@ def test_format_twins_keeps_the_best_copy_of_one_track_and_names_other_audio(tmp
     assert [(t.path.name, t.kept.name, t.same) for t in found] == [("vocals.ogg", "vocals.mp3", True)]   # more bytes
     found = twins_of(tmp_path / "d", {"vocals.mp3": 20, "vocals.wav": 10}, {"vocals.mp3": d, "vocals.wav": v})
     assert [(t.path.name, t.same) for t in found] == [("vocals.mp3", False)] and abs(found[0].r) < 0.1
+    found = twins_of(tmp_path / "e", {"vocals.wav": 10, "vocals (1).mp3": 20, "vocals copy.ogg": 5},
+                     {"vocals.wav": v, "vocals (1).mp3": lossy, "vocals copy.ogg": d})      # the second holds other audio
+    assert [(t.path.name, t.kept.name, t.same) for t in found] == [("vocals (1).mp3", "vocals.wav", True),
+                                                                 ("vocals copy.ogg", "vocals.wav", False)]
 
 
 def test_warn_twins_says_one_line_for_the_copies_and_one_per_other_audio(tmp_path, caplog):

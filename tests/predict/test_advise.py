@@ -1065,20 +1065,23 @@ def test_a_track_given_in_two_formats_counts_once(tmp_path, engine):
     """The example's stems as 24-bit WAV files with the vocals also as "vocals.mp3" (a lossy copy: its peaks moved, so
     not the same audio to the copy check): summed, the vocals read about 6 dB up ("about 4.5 dB" instead of 9.5). The
     MP3 is now left out with a note, and the advice, levels and --apply render are those of the WAV stems alone; so
-    for a pack's WAV/ and MP3/ folders. An MP3 of the vocals 3 dB down (another export) is named and kept."""
+    for a pack's WAV/ and MP3/ folders, and for the MP3 named as a copy ("vocals (1).mp3"). An MP3 of the vocals 3 dB
+    down (another export) is named and kept."""
     from mixbuddy.predict.apply import Correction, render_correction
 
     stems = {p.stem: sf.read(str(p), dtype="float32")[0] for p in sorted((LITHIUM / "stems").glob("*.ogg"))}
     for k, x in stems.items():
-        for folder, fmt in ((tmp_path / "wav", "WAV"), (tmp_path / "song", "WAV"), (tmp_path / "pack" / "WAV", "WAV"),
-                            (tmp_path / "pack" / "MP3", "MP3")):
+        for folder, fmt in ((tmp_path / "wav", "WAV"), (tmp_path / "song", "WAV"), (tmp_path / "copy", "WAV"),
+                            (tmp_path / "pack" / "WAV", "WAV"), (tmp_path / "pack" / "MP3", "MP3")):
             folder.mkdir(parents=True, exist_ok=True)
             sf.write(str(folder / f"{k}.{fmt.lower()}"), x, 44100, format=fmt, **({"subtype": "PCM_24"} if fmt ==
                                                                                    "WAV" else {}))
     (tmp_path / "song" / "vocals.mp3").write_bytes((tmp_path / "pack" / "MP3" / "vocals.mp3").read_bytes())
+    (tmp_path / "copy" / "vocals (1).mp3").write_bytes((tmp_path / "pack" / "MP3" / "vocals.mp3").read_bytes())
     plain = advise(None, "drums", engine, stems_dir=tmp_path / "wav")
     assert plain.verdict.finding.target == "vocals" and plain.verdict.finding.gain_db == 9.5
     for folder, said in ((tmp_path / "song", "vocals.mp3 is vocals.wav in another format: left out"),
+                         (tmp_path / "copy", "vocals (1).mp3 is vocals.wav in another format: left out"),
                          (tmp_path / "pack", "4 files are tracks kept in another format (MP3/bass.mp3 = WAV/bass.wav, "
                                              "MP3/drums.mp3 = WAV/drums.wav, MP3/other.mp3 = WAV/other.wav, "
                                              "MP3/vocals.mp3 = WAV/vocals.wav): left out")):
