@@ -8,7 +8,10 @@ the bundled example, 22.05 kHz stereo, 24-bit WAV, the session starting at 01:00
 FOLDER --anchor drums --json`` (loudness engine, no mix) on: every stem from the song's start, stamped alike
 (control: must equal the same files unstamped); each stem in turn written from its first note (the first 50 ms
 frame above -50 dBFS, when that is 1 s or more in), stamped, and the same unstamped (as before); every such stem at
-once, stamped; and one stamp written by another tool (0, midnight), which must leave the stamps unused. Printed per
+once, stamped, then converted by ffmpeg (which carries the stamp into a ``time_reference`` tag) to FLAC, to MP3
+(320 kb/s) and to Ogg Vorbis (q5), the WAVs gone, and to FLAC at 44.1 kHz (the tag still counting 22.05 kHz
+samples: the limit), each against the advice on the stamped WAVs and beside the whole stems so converted (what the
+codec alone changes); and one stamp written by another tool (0, midnight), which must leave the stamps unused. Printed per
 case: whether the advice (every window's verdict and the summary) is that of the whole stems, and the largest
 difference of the stems' levels against a typical balance (dB; ``levels`` in the JSON); where the advice
 differs, in how many of the windows (a window's finding, or why it was skipped) and whether the summary's findings
@@ -16,7 +19,8 @@ differ (the stems, directions, dB and times; not the confidences).
 
     python benchmarks/bwf_stamps.py [--big DIR/mono --big-mix DIR/mix-panned.wav]
 
-Then the cost: :func:`mixbuddy.corpus.bwf.folder_starts` on a folder of 4 stamped files and on 36 unstamped ones
+Then the cost: :func:`mixbuddy.corpus.bwf.folder_starts` on a folder of 4 stamped files, on them converted to FLAC
+(read by their tags: the first call in the process imports mutagen) and on 36 unstamped ones
 (``--big DIR``: the ``mono`` folder ``benchmarks/big_session.py --write DIR`` writes), first call and again (the
 headers then in the page cache); with ``--big-mix`` (its ``mix-panned.wav``), how often one ``advise`` on it calls
 ``folder_starts`` and the time that takes.
@@ -27,6 +31,8 @@ import argparse
 import contextlib
 import io
 import json
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -52,6 +58,20 @@ def write(folder: Path, stems: dict[str, np.ndarray], cuts: dict[str, int], stam
         if stamp:
             write_time_reference(folder / f"{k}.wav", (stamps or {}).get(k, START + c))
     return folder
+
+
+CONVERSIONS = {"FLAC": (".flac", []), "MP3 320 kb/s": (".mp3", ["-b:a", "320k"]),
+               "Ogg Vorbis q5": (".ogg", ["-c:a", "libvorbis", "-q:a", "5"]), "FLAC at 44.1 kHz": (".flac", ["-ar", "44100"])}
+
+
+def converted(folder: Path, out: Path, conversion: str) -> Path:
+    """Every WAV file of ``folder`` converted by ffmpeg as ``conversion`` says into ``out`` (its tags carried, as
+    ffmpeg does by default)."""
+    ext, args = CONVERSIONS[conversion]
+    out.mkdir(parents=True)
+    for wav in sorted(folder.glob("*.wav")):
+        subprocess.run(["ffmpeg", "-loglevel", "error", "-i", str(wav), *args, str(out / (wav.stem + ext))], check=True)
+    return out
 
 
 def advise(folder: Path) -> dict:
@@ -114,7 +134,8 @@ def calls(big: Path, mix: Path | None) -> None:
 def cost(big: Path | None) -> None:
     with tempfile.TemporaryDirectory() as d:
         four = write(Path(d) / "four", load(songs()["example"]), {"bass": 18 * SR})
-        for what, folder in (("4 stamped files", four), ("36 unstamped files", big)):
+        flac = converted(four, Path(d) / "four-flac", "FLAC")
+        for what, folder in (("4 stamped files", four), ("4 tagged FLAC files", flac), ("36 unstamped files", big)):
             if folder is None or not folder.is_dir():
                 continue
             t0 = time.perf_counter()
@@ -123,6 +144,11 @@ def cost(big: Path | None) -> None:
             folder_starts(folder, [])
             t2 = time.perf_counter()
             print(f"folder_starts, {what}: {1e3 * (t1 - t0):.1f} ms, again {1e3 * (t2 - t1):.1f} ms")
+        first = subprocess.run([sys.executable, "-c", "import sys, time; from mixbuddy.corpus.bwf import time_reference; "
+                                "t = time.perf_counter(); time_reference(sys.argv[1]); "
+                                "print(f'{1e3 * (time.perf_counter() - t):.1f}')", str(next(flac.iterdir()))],
+                               check=True, capture_output=True, text=True).stdout.strip()
+        print(f"the first tag read in a process (mutagen imported): {first} ms")
 
 
 def run() -> None:
@@ -147,6 +173,15 @@ def run() -> None:
                 b = advise(write(root / "all-plain", stems, late, stamp=False))
                 print(f"  {', '.join(late)} from their first notes at once: stamped {against(a, whole)}; "
                       f"unstamped {against(b, whole)}")
+            if late:
+                for conversion in CONVERSIONS:
+                    out = converted(root / ("all-stamped" if len(late) > 1 else f"{k}-stamped"),
+                                    root / f"as {conversion}".replace("/", " "), conversion)
+                    c = advise(out)
+                    w = advise(converted(root / "whole", root / f"whole as {conversion}".replace("/", " "), conversion))
+                    print(f"  the same stamped, converted to {conversion}: {against(c, whole)}"
+                          f"{'' if stamped_note(c) else ' (NOT PLACED)'}; against the stamped WAVs: "
+                          f"{against(c, a)}; the whole stems so converted: {against(w, whole)}")   # a: WAVs converted
             if late:
                 k, f = next(iter(late.items()))
                 c = advise(write(root / "other-tool", stems, late, stamps={k: 0}))

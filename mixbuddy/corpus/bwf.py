@@ -11,8 +11,11 @@ out too, so a song built from some of them places them as the whole folder does)
 start in seconds after the earliest, when they can be one session's: two stamps at least, not all equal, and no file
 starting after the longest stamped file has ended (files recorded at their own times of day, or stamped by tools
 that disagree, are left where they are, with a warning). The folder reader zero-pads each file at its start by that
-much (:class:`~mixbuddy.corpus.stems_folder.FileStemLoader`); a file without a stamp (an MP3, an AIFF) starts with
-the song, unless it is named as one stamped file in another format and as long (a copy of that export).
+much (:class:`~mixbuddy.corpus.stems_folder.FileStemLoader`). A FLAC, MP3, Ogg Vorbis or WavPack file converted
+from a stamped one by ffmpeg carries the stamp as a ``time_reference`` tag, read likewise (a conversion to another
+sample rate keeps the number, counted at the old rate: such files are placed wrong by the rates' ratio). A file
+without a stamp (an AIFF, an M4A, a lossy copy made otherwise) starts with the song, unless it is named as one
+stamped file in another format and as long (a copy of that export).
 """
 from __future__ import annotations
 
@@ -32,6 +35,9 @@ BEXT_BYTES = 346          # Description 256, Originator 32, OriginatorReference 
 TIME_AT = 338             # OriginationTime 8, then TimeReferenceLow and TimeReferenceHigh (little-endian)
 MAX_CHUNKS = 4096         # a damaged header's walk ends here
 TWIN_S = 0.2              # a lossy copy's length may differ from its source's by a codec's padding
+# formats whose files carry the stamp as a tag, where ffmpeg converting a Broadcast WAV file puts it (an Opus file
+# is decoded at 48 kHz whatever the rate the stamp counts in; AIFF and MP4 files get no such tag)
+TAGGED = frozenset({".flac", ".mp3", ".ogg", ".oga", ".wv"})
 SAY_S = 0.001             # a file moved less (stamps a few samples apart: an export's rounding) is moved without a word
 
 
@@ -55,8 +61,11 @@ def _chunks(f: BinaryIO, end: int) -> Iterator[tuple[bytes, int, int]]:
 
 
 def time_reference(path: str | Path) -> int | None:
-    """The ``bext`` time reference of a WAV/RF64/BW64 file (samples since midnight at its rate); None for a file of
-    another format, without a ``bext`` chunk or with a damaged header (reading the audio then names the problem)."""
+    """The ``bext`` time reference of a WAV/RF64/BW64 file (samples since midnight at its rate), or a FLAC, MP3, Ogg
+    Vorbis or WavPack file's ``time_reference`` tag (:func:`tagged_reference`); None for a file of another format,
+    without either or with a damaged header (reading the audio then names the problem)."""
+    if Path(path).suffix.lower() in TAGGED:
+        return tagged_reference(path)
     try:
         with open(path, "rb") as f:
             head = f.read(12)
@@ -70,6 +79,26 @@ def time_reference(path: str | Path) -> int | None:
     except OSError:
         return None
     return None
+
+
+def tagged_reference(path: str | Path) -> int | None:
+    """The ``time_reference`` tag of a FLAC, Ogg Vorbis or WavPack file (a Vorbis comment or APE tag) or an MP3 (an
+    ID3 ``TXXX`` frame), as ffmpeg writes a Broadcast WAV file's stamp into the file it converts it to (read with
+    mutagen); None without one, or where the tags cannot be read."""
+    import mutagen
+    from mutagen.id3 import ID3
+
+    try:
+        tags = getattr(mutagen.File(path), "tags", None)
+    except Exception:                   # mutagen.MutagenError, OSError: the audio's reader names the problem
+        return None
+    if isinstance(tags, ID3):
+        found = [t for f in tags.getall("TXXX") if f.desc.lower() == "time_reference" for t in f.text]
+    else:
+        value = tags.get("time_reference") if tags is not None else None
+        found = value if isinstance(value, list) else [] if value is None else [str(value)]
+    text = str(found[0]).strip() if found else ""
+    return int(text) if text.isdigit() else None
 
 
 def write_time_reference(path: str | Path, samples: int) -> None:

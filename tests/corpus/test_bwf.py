@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import logging
+import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 
-from mixbuddy.corpus.bwf import folder_starts, time_reference, write_time_reference
+from mixbuddy.corpus.bwf import folder_starts, tagged_reference, time_reference, write_time_reference
 from mixbuddy.corpus.stems_folder import song_from_files
 
 SR = 8000
@@ -54,6 +56,54 @@ def test_files_without_a_readable_stamp_give_none(tmp_path):
     assert [time_reference(tmp_path / n) for n in ("a.flac", "junk.wav", "short.wav", "missing.wav")] == [None] * 4
     with pytest.raises(ValueError, match="a.flac: not a RIFF WAVE file"):
         write_time_reference(tmp_path / "a.flac", 0)
+
+
+def test_a_time_reference_tag_is_read_from_flac_mp3_ogg_and_wavpack_files(tmp_path):
+    """Vorbis comments (FLAC, Ogg), an ID3 TXXX frame (MP3) and an APE tag (WavPack) named "time_reference", in any
+    case; a tag that is not a whole number, another TXXX, a file without tags or a damaged one: None."""
+    from mutagen.apev2 import APEv2
+    from mutagen.flac import FLAC
+    from mutagen.id3 import ID3, TXXX
+    from mutagen.oggvorbis import OggVorbis
+
+    x = _burst(0.3, 0.0)
+    for name, fmt in (("a.flac", "FLAC"), ("b.flac", "FLAC"), ("c.ogg", "OGG"), ("d.mp3", "MP3"), ("e.mp3", "MP3")):
+        sf.write(tmp_path / name, x, SR, format=fmt)
+    assert [time_reference(tmp_path / n) for n in ("a.flac", "c.ogg", "d.mp3")] == [None] * 3     # no tags yet
+    for name, value, kind in (("a.flac", "28800123", FLAC), ("b.flac", "-5", FLAC), ("c.ogg", "7", OggVorbis)):
+        f = kind(tmp_path / name)
+        f["TIME_REFERENCE"] = value
+        f.save()
+    tags = ID3()
+    tags.add(TXXX(encoding=3, desc="comment", text=["99"]))
+    tags.add(TXXX(encoding=3, desc="time_reference", text=["441000"]))
+    tags.save(tmp_path / "d.mp3")
+    ape = APEv2()
+    ape["Time_Reference"] = "1234"
+    ape.save(tmp_path / "e.mp3")                      # an APE tag on an MP3 is not read: ID3 is what ffmpeg writes
+    (tmp_path / "f.flac").write_bytes(b"fLaC\x00\x00")
+    assert {n: time_reference(tmp_path / n) for n in ("a.flac", "b.flac", "c.ogg", "d.mp3", "e.mp3", "f.flac")} == {
+        "a.flac": 28800123, "b.flac": None, "c.ogg": 7, "d.mp3": 441000, "e.mp3": None, "f.flac": None}
+    assert tagged_reference(tmp_path / "missing.flac") is None
+
+
+@pytest.mark.skipif(not shutil.which("ffmpeg"), reason="needs ffmpeg (make setup installs it)")
+def test_region_exports_converted_by_ffmpeg_keep_their_place(tmp_path):
+    """Stamped WAV exports converted by ffmpeg to FLAC, MP3 and Ogg Vorbis (the WAVs gone): ffmpeg carries the stamp
+    into a tag, and the files start where the WAVs did; an Opus file (decoded at 48 kHz) is not placed."""
+    folder = tmp_path / "song"
+    folder.mkdir()
+    wavs = {"Drums": _wav(tmp_path / "Drums.wav", _burst(4.0, 0.0, seed=1), stamp=HOUR * SR),
+            "Bass": _wav(tmp_path / "Bass.wav", _burst(2.5, 0.0, seed=2), stamp=HOUR * SR + int(1.5 * SR)),
+            "Vocals": _wav(tmp_path / "Vocals.wav", _burst(1.0, 0.0, seed=3), stamp=HOUR * SR + 2 * SR),
+            "Keys": _wav(tmp_path / "Keys.wav", _burst(1.0, 0.0, seed=4), stamp=HOUR * SR + 3 * SR)}
+    out = {}
+    for (k, wav), ext in zip(wavs.items(), (".flac", ".mp3", ".ogg", ".opus")):
+        out[k] = folder / f"{k}{ext}"
+        subprocess.run(["ffmpeg", "-loglevel", "error", "-i", str(wav), str(out[k])], check=True)
+    starts = folder_starts(folder, [])
+    assert starts.seconds == {out["Drums"]: 0.0, out["Bass"]: 1.5, out["Vocals"]: 2.0}
+    assert starts.unstamped == [out["Keys"]]
 
 
 def test_an_rf64_files_stamp_after_its_data_is_found(tmp_path):
