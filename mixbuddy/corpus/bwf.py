@@ -84,14 +84,18 @@ def time_reference(path: str | Path) -> int | None:
 def tagged_reference(path: str | Path) -> int | None:
     """The ``time_reference`` tag of a FLAC, Ogg Vorbis or WavPack file (a Vorbis comment or APE tag) or an MP3 (an
     ID3 ``TXXX`` frame), as ffmpeg writes a Broadcast WAV file's stamp into the file it converts it to (read with
-    mutagen); None without one, or where the tags cannot be read."""
+    mutagen); None without one, for Opus audio in an Ogg file, or where the tags cannot be read."""
     import mutagen
     from mutagen.id3 import ID3
+    from mutagen.oggopus import OggOpus
 
     try:
-        tags = getattr(mutagen.File(path), "tags", None)
+        found_file = mutagen.File(path)
     except Exception:                   # mutagen.MutagenError, OSError: the audio's reader names the problem
         return None
+    if isinstance(found_file, OggOpus):     # Opus in an .ogg file: decoded at 48 kHz, whatever the tag counts in
+        return None
+    tags = getattr(found_file, "tags", None)
     if isinstance(tags, ID3):
         found = [t for f in tags.getall("TXXX") if f.desc.lower() == "time_reference" for t in f.text]
     else:

@@ -90,20 +90,24 @@ def test_a_time_reference_tag_is_read_from_flac_mp3_ogg_and_wavpack_files(tmp_pa
 @pytest.mark.skipif(not shutil.which("ffmpeg"), reason="needs ffmpeg (make setup installs it)")
 def test_region_exports_converted_by_ffmpeg_keep_their_place(tmp_path):
     """Stamped WAV exports converted by ffmpeg to FLAC, MP3 and Ogg Vorbis (the WAVs gone): ffmpeg carries the stamp
-    into a tag, and the files start where the WAVs did; an Opus file (decoded at 48 kHz) is not placed."""
+    into a tag, and the files start where the WAVs did; Opus audio (decoded at 48 kHz), in an .opus or an .ogg file,
+    is not placed."""
     folder = tmp_path / "song"
     folder.mkdir()
     wavs = {"Drums": _wav(tmp_path / "Drums.wav", _burst(4.0, 0.0, seed=1), stamp=HOUR * SR),
             "Bass": _wav(tmp_path / "Bass.wav", _burst(2.5, 0.0, seed=2), stamp=HOUR * SR + int(1.5 * SR)),
             "Vocals": _wav(tmp_path / "Vocals.wav", _burst(1.0, 0.0, seed=3), stamp=HOUR * SR + 2 * SR),
-            "Keys": _wav(tmp_path / "Keys.wav", _burst(1.0, 0.0, seed=4), stamp=HOUR * SR + 3 * SR)}
+            "Keys": _wav(tmp_path / "Keys.wav", _burst(1.0, 0.0, seed=4), stamp=HOUR * SR + 3 * SR),
+            "Pad": _wav(tmp_path / "Pad.wav", _burst(1.0, 0.0, seed=5), stamp=HOUR * SR + 3 * SR)}
     out = {}
-    for (k, wav), ext in zip(wavs.items(), (".flac", ".mp3", ".ogg", ".opus")):
+    for (k, wav), (ext, args) in zip(wavs.items(), ((".flac", []), (".mp3", []), (".ogg", []), (".opus", []),
+                                                    (".ogg", ["-c:a", "libopus"]))):
         out[k] = folder / f"{k}{ext}"
-        subprocess.run(["ffmpeg", "-loglevel", "error", "-i", str(wav), str(out[k])], check=True)
+        subprocess.run(["ffmpeg", "-loglevel", "error", "-i", str(wav), *args, str(out[k])], check=True)
+    assert time_reference(out["Keys"]) is None and time_reference(out["Pad"]) is None
     starts = folder_starts(folder, [])
     assert starts.seconds == {out["Drums"]: 0.0, out["Bass"]: 1.5, out["Vocals"]: 2.0}
-    assert starts.unstamped == [out["Keys"]]
+    assert starts.unstamped == [out["Keys"], out["Pad"]]
 
 
 def test_an_rf64_files_stamp_after_its_data_is_found(tmp_path):
