@@ -90,18 +90,18 @@ def tagged_reference(path: str | Path) -> int | None:
     from mutagen.oggopus import OggOpus
 
     try:
-        found_file = mutagen.File(path)
+        audio = mutagen.File(path)
     except Exception:                   # mutagen.MutagenError, OSError: the audio's reader names the problem
         return None
-    if isinstance(found_file, OggOpus):     # Opus in an .ogg file: decoded at 48 kHz, whatever the tag counts in
-        return None
-    tags = getattr(found_file, "tags", None)
+    tags = getattr(audio, "tags", None)
+    if tags is None or isinstance(audio, OggOpus):   # Opus (in an .ogg file) decodes at 48 kHz, whatever the
+        return None                                  # rate the tag counts in
     if isinstance(tags, ID3):
-        found = [t for f in tags.getall("TXXX") if f.desc.lower() == "time_reference" for t in f.text]
-    else:
-        value = tags.get("time_reference") if tags is not None else None
-        found = value if isinstance(value, list) else [] if value is None else [str(value)]
-    text = str(found[0]).strip() if found else ""
+        values = [t for f in tags.getall("TXXX") if f.desc.lower() == "time_reference" for t in f.text]
+    else:                               # Vorbis comments: a list of strings; an APE tag: one value
+        value = tags.get("time_reference")
+        values = value if isinstance(value, list) else [] if value is None else [value]
+    text = str(values[0]).strip() if values else ""
     return int(text) if text.isdigit() else None
 
 
@@ -191,7 +191,7 @@ def folder_starts(folder: Path, files: Iterable[Path]) -> Starts:
 def _twin_starts(folder: Path, stamped: dict[Path, tuple[float, float]], unstamped: list[Path]) -> dict[Path, float]:
     """The start of each unstamped file named as one stamped file in another format (``twin_groups``: "bass.mp3"
     beside "bass.wav", a pack's MP3/ and WAV/ folders, a "bass (1).mp3") and as long within ``TWIN_S``: a copy made
-    from that export, which a lossy format or FLAC carries no ``bext`` chunk for."""
+    from that export without its stamp."""
     from .format_twins import twin_groups
 
     out = {}
@@ -201,7 +201,7 @@ def _twin_starts(folder: Path, stamped: dict[Path, tuple[float, float]], unstamp
             continue
         start, seconds = stamped[ones[0]]
         for p in group:
-            length = _length(p) if p not in stamped else None
+            length = None if p in stamped else _length(p)
             if length is not None and abs(length[1] / length[0] - seconds) <= TWIN_S:
                 out[p] = start
     return out

@@ -123,9 +123,8 @@ def render_correction(stems: str | Path, correction: Correction, output: str | P
             folder, audio = folder_stems(opened, None, 2, mapping, say=False, skip=left_out)
             rate = folder.sample_rate
             starts = folder.loader.stamps               # a return stamped later in the session starts there
-            shared = [np.pad(x, ((starts.frames(p, rate), 0), (0, 0)))
-                      for p in effect_returns(Path(opened), folder_mapping(opened, mapping))
-                      for x in [read_audio(p, sr=rate, channels=2)[0]]]
+            shared = [np.pad(read_audio(p, sr=rate, channels=2)[0], ((starts.frames(p, rate), 0), (0, 0)))
+                      for p in effect_returns(Path(opened), folder_mapping(opened, mapping))]
         audio = folder_heard(audio, inverted or {}, panned or {}, pan_at or {}, rate, folder)
     if correction.stem not in audio:
         raise MixbuddyError(f"{stems}: has no {correction.stem} stem to apply {correction.gain_db:+.1f} dB to")
