@@ -68,3 +68,8 @@ def category_of(gain_db: float) -> Category:
     if g < 0:
         return CATEGORY_BY_NAME["very_quiet" if strong else "quiet"]
     return CATEGORY_BY_NAME["very_loud" if strong else "loud"]
+
+
+ADVISE_BATCH = 32
+"""The model engine's windows per ``generate()`` call: a 4-minute song's 24 in one batch. A decoding step costs
+far less per window in a fuller batch (docs/BENCHMARKS.md, "advise with the shipped models")."""

@@ -17,7 +17,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..constants import STEMS, TARGET_STEMS
+from ..constants import ADVISE_BATCH, STEMS, TARGET_STEMS
 from ..errors import MixbuddyError
 from ..model.checkpoint import SHIPPED
 from ..predict.cli import check_inputs, engine_choice, loud_fallback
@@ -56,7 +56,7 @@ class AdviceService:
     """Runs ``advise`` for the page; the ``keep_models`` models used last stay loaded, so a request waits for
     a model to load only when it was not among them (auto's pair, default-real and default-master, fits)."""
 
-    def __init__(self, device: str | None = None, batch_size: int = 8, keep_models: int = KEEP_MODELS):
+    def __init__(self, device: str | None = None, batch_size: int = ADVISE_BATCH, keep_models: int = KEEP_MODELS):
         if keep_models < 1:
             raise MixbuddyError(f"keep_models must be at least 1 (got {keep_models})")
         self.device, self.batch_size, self.keep_models = device, batch_size, keep_models

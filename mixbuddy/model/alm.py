@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from .config import AUDIO_TOKEN
+from .prefix import MIN_SHARED, shared_start, start_cache, start_first
 from .prompt import PromptBuilder, PromptExample, collate
 
 AudioEmbeds = Sequence[torch.Tensor] | torch.Tensor
@@ -34,6 +35,8 @@ class AudioLanguageModel(nn.Module):
         self.pad_id = self.prompts.pad_id
         self.end_ids = sorted({self.prompts.end_id} | ({int(tokenizer.eos_token_id)}
                                                         if tokenizer.eos_token_id is not None else set()))
+        self.share_start = True
+        """Generation reads the prompt start every row shares once (:mod:`mixbuddy.model.prefix`)."""
 
     @property
     def hidden_size(self) -> int:
@@ -124,7 +127,13 @@ class AudioLanguageModel(nn.Module):
         self.eval()  # LoRA / projector dropout off: deterministic
         try:
             embeds = self.embed(input_ids, audio_embeds, audio_positions)
-            out = self.llm.generate(inputs_embeds=embeds, attention_mask=attention_mask.to(embeds.device),
+            mask = attention_mask.to(embeds.device)
+            k = shared_start(input_ids, attention_mask, self.audio_id) if self.share_start and len(embeds) > 1 else 0
+            cache = None
+            if k >= MIN_SHARED:
+                embeds, mask = start_first(embeds, mask, k)
+                cache = start_cache(self.llm, embeds, mask, k)
+            out = self.llm.generate(inputs_embeds=embeds, attention_mask=mask, past_key_values=cache,
                                     generation_config=self.generation_config(max_new_tokens))
         finally:
             self.train(was_training)

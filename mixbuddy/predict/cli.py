@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from ..argtypes import device_name, non_negative_int, number, positive_int, probability
-from ..constants import MIN_HOP_S, STEMS, TARGET_STEMS
+from ..constants import ADVISE_BATCH, MIN_HOP_S, STEMS, TARGET_STEMS
 from ..errors import ConfigError, MixbuddyError
 from ..data.recipe import check_result_file
 from ..io import check_not_an_input, check_output_file, dumps, write_json, write_text
@@ -309,7 +309,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="also write the stems summed with the overall verdict's correction applied (wav/flac/ogg/"
                         "aiff), to hear the advice; needs the stems")
     p.add_argument("--device", type=device_name, default=None, help="model engine device (cpu, cuda, ...)")
-    p.add_argument("--batch-size", type=positive_int, default=8, help="model engine windows per generate() call")
+    p.add_argument("--batch-size", type=positive_int, default=ADVISE_BATCH,
+                   help=f"model engine windows per generate() call (default {ADVISE_BATCH})")
     p.set_defaults(func=run_advise, usage_error=p.error)
 
     q = subparsers.add_parser("advise-prior", help="fit the loudness engine's balance prior on a dataset split",

@@ -27,7 +27,7 @@ from typing import Any, Callable, Protocol, Sequence, runtime_checkable
 import numpy as np
 
 from ..argtypes import require_whole
-from ..constants import CATEGORY_BY_NAME, TWO_TRACK
+from ..constants import ADVISE_BATCH, CATEGORY_BY_NAME, TWO_TRACK
 from ..data import templates as T
 from ..errors import ConfigError, MixbuddyError
 from ..findings import Finding, answer_probability, target_stems
@@ -188,7 +188,7 @@ class ModelEngine:
     name = "model"
 
     def __init__(self, checkpoint: str | Path | None = None, model: Any = None, device: str | None = None,
-                 batch_size: int = 8, threshold: float | None = None, max_new_tokens: int | None = None,
+                 batch_size: int = ADVISE_BATCH, threshold: float | None = None, max_new_tokens: int | None = None,
                  loud_fallback: str | None = None, loader: Callable[[str], Any] | None = None):
         self.checkpoint = str(checkpoint) if checkpoint is not None else None
         self.device = device
