@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import subprocess
 import time
+from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -82,7 +83,7 @@ def wavs(folder: Path, stems: dict[str, np.ndarray], name=lambda k: k) -> dict[s
     return {k: write_audio(folder / f"{name(k)}.wav", x, SR, "PCM_24") for k, x in stems.items()}
 
 
-def case(counts: dict, label: str, folder: Path, truth: str, files: int, control: bool = False,
+def case(counts: Counter, label: str, folder: Path, truth: str, files: int, control: bool = False,
          kind: str = "") -> None:
     """Ask about ``folder`` now and the old way; count and print (``files``: how many should be left out; ``kind``:
     counted apart too, as "<kind> <count>")."""
@@ -90,13 +91,13 @@ def case(counts: dict, label: str, folder: Path, truth: str, files: int, control
     before, _, _ = asked(folder, on=False)
     for pre in ("", f"{kind} ") if kind else ("",):
         key = "controls" if control else "cases"
-        counts[pre + key] = counts.get(pre + key, 0) + 1
+        counts[pre + key] += 1
         if control:
-            counts[pre + "kept"] = counts.get(pre + "kept", 0) + (left == 0)
-            counts[pre + "named"] = counts.get(pre + "named", 0) + (kept > 0)
+            counts[pre + "kept"] += left == 0
+            counts[pre + "named"] += kept > 0
         else:
-            counts[pre + "now"] = counts.get(pre + "now", 0) + (now == truth and left == files)
-            counts[pre + "before"] = counts.get(pre + "before", 0) + (before == truth)
+            counts[pre + "now"] += now == truth and left == files
+            counts[pre + "before"] += before == truth
     print(f"  {label:48s} now {now:20s} ({left} left out, {kept} named)  before {before}")
 
 
@@ -144,7 +145,7 @@ def cost(tracks: int = 36, seconds: float = 240.0) -> None:
 
 
 def main() -> None:
-    counts: dict[str, int] = {}
+    counts: Counter = Counter()
     gaps: dict[str, list] = {}
     with scratch("format-twins-") as work:
         other_vocals = None

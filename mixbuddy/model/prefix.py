@@ -21,12 +21,16 @@ MIN_SHARED = 8
 """A shorter shared start is read per row, as before: a separate call would save a few tokens per row at most."""
 
 
+def _pads(attention_mask: torch.Tensor) -> torch.Tensor:
+    """Each left-padded row's padding columns."""
+    return attention_mask.shape[1] - attention_mask.to(torch.bool).sum(dim=1)
+
+
 def shared_start(input_ids: torch.Tensor, attention_mask: torch.Tensor, stop_id: int) -> int:
     """How many tokens every left-padded row begins with, up to its first ``stop_id`` (an audio placeholder:
     one id, but each row's own audio) and leaving each row at least one token of its own."""
-    mask = attention_mask.to(torch.bool)
-    lengths = mask.sum(dim=1)
-    pads = mask.shape[1] - lengths
+    pads = _pads(attention_mask)
+    lengths = attention_mask.shape[1] - pads
     if bool((lengths == 0).any()):
         return 0
     n = int(lengths.min()) - 1
@@ -39,13 +43,11 @@ def shared_start(input_ids: torch.Tensor, attention_mask: torch.Tensor, stop_id:
 def start_first(x: torch.Tensor, attention_mask: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
     """``x`` (B, T, ...) and the mask with each row's left padding moved to just after its first ``k``
     prompt tokens: ``[pad pad a b c d]`` → ``[a b pad pad c d]`` for ``k = 2``."""
-    width = attention_mask.shape[1]
-    pads = width - attention_mask.to(torch.bool).sum(dim=1)
-    cols = torch.arange(width, device=attention_mask.device).expand(len(pads), width)
-    p = pads.to(cols.device).unsqueeze(1)
+    p = _pads(attention_mask).unsqueeze(1)
+    cols = torch.arange(attention_mask.shape[1], device=attention_mask.device).expand(len(p), -1)
     order = torch.where(cols < k, cols + p, torch.where(cols < k + p, cols - k, cols))
     index = order.view(*order.shape, *([1] * (x.dim() - 2))).expand_as(x)
-    return x.gather(1, index), attention_mask.gather(1, order.to(attention_mask.device))
+    return x.gather(1, index), attention_mask.gather(1, order)
 
 
 def start_cache(llm: Any, embeds: torch.Tensor, attention_mask: torch.Tensor, k: int) -> Any:
