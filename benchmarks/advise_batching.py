@@ -53,8 +53,14 @@ def main() -> None:
         def before(module, a, kw):
             module._t0 = time.perf_counter()
 
+        reads: list[tuple[int, int]] = []   # (rows, tokens) of each prompt read, in the last advise
+        shared = whole = None                # a prompt's tokens, and how many every row shares (read once)
+
         def after(module, a, kw, out):
-            spent["prompt" if kw.get("inputs_embeds") is not None else "decode"] += time.perf_counter() - module._t0
+            embeds = kw.get("inputs_embeds")
+            spent["prompt" if embeds is not None else "decode"] += time.perf_counter() - module._t0
+            if embeds is not None:
+                reads.append(tuple(embeds.shape[:2]))
 
         core = llm.get_base_model().model if hasattr(llm, "get_base_model") else llm.model
         hooks = [core.register_forward_pre_hook(before, with_kwargs=True),
@@ -65,14 +71,18 @@ def main() -> None:
             for batch, share in settings:
                 engine.batch_size, engine.model.alm.share_start = batch, share
                 spent.update(prompt=0.0, decode=0.0)
+                reads.clear()
                 t0 = time.perf_counter()
                 report = advise(song / "mix.wav", "drums", engine, stems_dir=stems)
                 times[(batch, share)].append((time.perf_counter() - t0, spent["prompt"], spent["decode"]))
                 outputs.setdefault((batch, share), report.to_dict())
+                if share and reads[0][0] == 1:   # the shared start (1 row), then every row's own part
+                    shared, whole = reads[0][1], reads[0][1] + reads[1][1]
         for h in hooks:
             h.remove()
         first = settings[0]
-        print(f"{ckpt} on {song} ({len(outputs[first]['windows'])} windows; seconds, median of {args.rounds} rounds)")
+        print(f"{ckpt} on {song} ({len(outputs[first]['windows'])} windows; a prompt of {whole} tokens, {shared} of "
+              f"them shared; seconds, median of {args.rounds} rounds)")
         for s in settings:
             wall, prompt, decode = (statistics.median(x[i] for x in times[s]) for i in range(3))
             diff = differences(outputs[first], outputs[s])
