@@ -70,6 +70,7 @@ def category_of(gain_db: float) -> Category:
     return CATEGORY_BY_NAME["very_loud" if strong else "loud"]
 
 
-ADVISE_BATCH = 32
-"""The model engine's windows per ``generate()`` call: a 4-minute song's 24 in one batch. A decoding step costs
-far less per window in a fuller batch (docs/BENCHMARKS.md, "advise with the shipped models")."""
+GENERATE_BATCH = 32
+"""Prompts per ``generate()`` call for ``advise`` (a 4-minute song's 24 windows in one batch) and ``predict``. A
+decoding step costs far less per prompt in a fuller batch (docs/BENCHMARKS.md, "advise with the shipped models"
+and "predict's batch and the merged LoRA")."""

@@ -46,7 +46,7 @@ def checkpoint_calls(monkeypatch) -> list:
     """Replaces mixbuddy.model.checkpoint: records every load (a real one would take seconds)."""
     calls: list = []
 
-    def load_checkpoint(path, device=None):
+    def load_checkpoint(path, device=None, merge_lora=False):
         calls.append(path)
         return FakeModel()
 

@@ -17,7 +17,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..constants import ADVISE_BATCH, STEMS, TARGET_STEMS
+from ..constants import GENERATE_BATCH, STEMS, TARGET_STEMS
 from ..errors import MixbuddyError
 from ..model.checkpoint import SHIPPED
 from ..predict.cli import check_inputs, engine_choice, loud_fallback
@@ -56,7 +56,7 @@ class AdviceService:
     """Runs ``advise`` for the page; the ``keep_models`` models used last stay loaded, so a request waits for
     a model to load only when it was not among them (auto's pair, default-real and default-master, fits)."""
 
-    def __init__(self, device: str | None = None, batch_size: int = ADVISE_BATCH, keep_models: int = KEEP_MODELS):
+    def __init__(self, device: str | None = None, batch_size: int = GENERATE_BATCH, keep_models: int = KEEP_MODELS):
         if keep_models < 1:
             raise MixbuddyError(f"keep_models must be at least 1 (got {keep_models})")
         self.device, self.batch_size, self.keep_models = device, batch_size, keep_models
@@ -92,7 +92,7 @@ class AdviceService:
                 del self._models[dropped]      # no reference left, so the collection below frees it
                 log.info("letting go of model %s (the page keeps the %d used last)", dropped, self.keep_models)
                 gc.collect()
-            model = load_checkpoint(checkpoint, device=self.device)
+            model = load_checkpoint(checkpoint, device=self.device, merge_lora=True)
             self._models[checkpoint] = (model, model.stack.threshold)
         model, calibrated = self._models[checkpoint]
         model.stack.threshold = calibrated if threshold is None else threshold

@@ -163,6 +163,9 @@ def save_checkpoint(model: MixbuddyModel, out_dir: str | os.PathLike, extra: dic
     checkpoint: only the tensors under ``replaces``; the rest is read from ``base`` when loading.
     ``reports`` (label, `mixbuddy evaluate` folder) pairs go into the model card's evaluation table.
     """
+    if model.lora_merged:
+        raise ConfigError(f"{out_dir}: not written: the model's LoRA adapter is merged into its LLM (an inference "
+                          "copy); load the checkpoint without merging to save it")
     out = check_checkpoint_output(out_dir)                         # never replaces anything but a checkpoint
     derived = None
     if base is not None:
@@ -336,13 +339,15 @@ def checkpoint_mix_loudness(ckpt_dir: str | os.PathLike) -> tuple[float, float] 
     return loudness_of_level_norm(levels, t[keys[0]], t[keys[1]])
 
 
-def load_checkpoint(ckpt_dir: str | os.PathLike, device: str | torch.device | None = None) -> MixbuddyModel:
+def load_checkpoint(ckpt_dir: str | os.PathLike, device: str | torch.device | None = None,
+                    merge_lora: bool = False) -> MixbuddyModel:
     """Rebuild the model from ``config.yaml`` (frozen parts from their source) and load the trained parts.
 
     ``ckpt_dir`` is a checkpoint folder or a shipped model's name (``default``, ``default-stems``).
     ``device`` overrides the config's ``llm.device`` ("auto" = CUDA when available; a name that is not a device,
     or a device absent here, is a ConfigError). A missing folder or a damaged file is a ConfigError naming it,
-    raised before the LLM is loaded. The model is returned in eval mode.
+    raised before the LLM is loaded. The model is returned in eval mode; ``merge_lora`` folds its LoRA adapter
+    into the LLM (:meth:`MixbuddyModel.merge_lora`: faster answers, but the model cannot be saved again).
     """
     from .llm import device_from_name
 
@@ -359,4 +364,6 @@ def load_checkpoint(ckpt_dir: str | os.PathLike, device: str | torch.device | No
             raise ConfigError(f"{tokens_path}: the rebuilt tokenizer differs from the trained one ({saved} vs {now}); "
                               "was the LLM source changed?")
     load_trained_parts(model, d)
+    if merge_lora:
+        model.merge_lora()
     return model.eval()

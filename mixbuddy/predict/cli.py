@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from ..argtypes import device_name, non_negative_int, number, positive_int, probability
-from ..constants import ADVISE_BATCH, MIN_HOP_S, STEMS, TARGET_STEMS
+from ..constants import GENERATE_BATCH, MIN_HOP_S, STEMS, TARGET_STEMS
 from ..errors import ConfigError, MixbuddyError
 from ..data.recipe import check_result_file
 from ..io import check_not_an_input, check_output_file, dumps, write_json, write_text
@@ -213,7 +213,7 @@ def run_predict(args: argparse.Namespace) -> int:
     model_id = checkpoint_id(args.checkpoint)
     check_predict_inputs(args.dataset, args.output, model_id, cache_dir=args.cache_dir, limit=args.limit,
                          batch_size=args.batch_size)
-    model = load_checkpoint(args.checkpoint, device=args.device)
+    model = load_checkpoint(args.checkpoint, device=args.device, merge_lora=True)
     info = predict_dataset(model, args.dataset, args.output, batch_size=args.batch_size, limit=args.limit,
                            cache_dir=args.cache_dir, progress=not args.no_progress, model_id=model_id)
     write_info(args.output, {**info, "checkpoint": str(args.checkpoint)})
@@ -309,8 +309,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="also write the stems summed with the overall verdict's correction applied (wav/flac/ogg/"
                         "aiff), to hear the advice; needs the stems")
     p.add_argument("--device", type=device_name, default=None, help="model engine device (cpu, cuda, ...)")
-    p.add_argument("--batch-size", type=positive_int, default=ADVISE_BATCH,
-                   help=f"model engine windows per generate() call (default {ADVISE_BATCH})")
+    p.add_argument("--batch-size", type=positive_int, default=GENERATE_BATCH,
+                   help=f"model engine windows per generate() call (default {GENERATE_BATCH})")
     p.set_defaults(func=run_advise, usage_error=p.error)
 
     q = subparsers.add_parser("advise-prior", help="fit the loudness engine's balance prior on a dataset split",
@@ -334,7 +334,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     r.add_argument("--checkpoint", required=True, help="trained model folder or shipped model name")
     r.add_argument("--dataset", required=True, help="dataset JSONL (e.g. work/ds-synth/test.jsonl)")
     r.add_argument("-o", "--output", required=True, help="predictions JSONL (appended to when resuming)")
-    r.add_argument("--batch-size", type=positive_int, default=8)
+    r.add_argument("--batch-size", type=positive_int, default=GENERATE_BATCH,
+                   help=f"records per generate() call (default {GENERATE_BATCH}); a crash loses at most one batch")
     r.add_argument("--limit", type=positive_int, default=None, help="answer only the first N records (N >= 1)")
     r.add_argument("--device", type=device_name, default=None)
     r.add_argument("--cache-dir", default=None, help="decoded-stem cache folder (memory-mapped .npy)")

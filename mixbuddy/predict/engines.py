@@ -27,7 +27,7 @@ from typing import Any, Callable, Protocol, Sequence, runtime_checkable
 import numpy as np
 
 from ..argtypes import require_whole
-from ..constants import ADVISE_BATCH, CATEGORY_BY_NAME, TWO_TRACK
+from ..constants import GENERATE_BATCH, CATEGORY_BY_NAME, TWO_TRACK
 from ..data import templates as T
 from ..errors import ConfigError, MixbuddyError
 from ..findings import Finding, answer_probability, target_stems
@@ -188,7 +188,7 @@ class ModelEngine:
     name = "model"
 
     def __init__(self, checkpoint: str | Path | None = None, model: Any = None, device: str | None = None,
-                 batch_size: int = ADVISE_BATCH, threshold: float | None = None, max_new_tokens: int | None = None,
+                 batch_size: int = GENERATE_BATCH, threshold: float | None = None, max_new_tokens: int | None = None,
                  loud_fallback: str | None = None, loader: Callable[[str], Any] | None = None):
         self.checkpoint = str(checkpoint) if checkpoint is not None else None
         self.device = device
@@ -226,7 +226,7 @@ class ModelEngine:
             return self.loader(self.checkpoint)
         from ..model.checkpoint import load_checkpoint  # heavy import: only when a model is used
 
-        return load_checkpoint(self.checkpoint, device=self.device)
+        return load_checkpoint(self.checkpoint, device=self.device, merge_lora=True)
 
     def _use(self, model: Any) -> None:
         if self._model is None and hasattr(self, "sample_rate") and int(model.sample_rate) != self.sample_rate:

@@ -25,6 +25,7 @@ from typing import Any, Sequence
 from tqdm import tqdm
 
 from ..argtypes import require_whole
+from ..constants import GENERATE_BATCH
 from ..data.render import open_renderer
 from ..errors import DataError
 from ..findings import answer_probability, target_stems
@@ -104,7 +105,7 @@ def read_done(path: Path, known_ids: set[str]) -> dict[str, str]:
 
 def check_predict_inputs(dataset: str | Path, output: str | Path, model_id: str | None = None,
                          cache_dir: str | Path | None = None, limit: int | None = None,
-                         batch_size: int = 8) -> list:
+                         batch_size: int = GENERATE_BATCH) -> list:
     """Everything :func:`predict_dataset` can check before a model is loaded (cheap; changes nothing):
     the settings, the output path (and its ``.json`` beside it), the cache folder, the dataset, an
     existing output to resume (a predictions JSONL of this dataset and, with ``model_id``, of this model).
@@ -177,7 +178,7 @@ def dataset_sha256(dataset: str | Path) -> str:
     return sha256_file(Path(dataset))
 
 
-def predict_dataset(model: Any, dataset: str | Path, output: str | Path, batch_size: int = 8,
+def predict_dataset(model: Any, dataset: str | Path, output: str | Path, batch_size: int = GENERATE_BATCH,
                     limit: int | None = None, cache_dir: str | None = None, renderer: Any = None,
                     progress: bool = True, model_id: str | None = None) -> dict:
     """Answer the (first ``limit``) recipes of ``dataset`` into ``output``; returns a summary dict.
@@ -226,7 +227,7 @@ def predict_dataset(model: Any, dataset: str | Path, output: str | Path, batch_s
     return {**info, "dataset": str(dataset), "dataset_sha256": sha, "output": str(output),
             "records": len(records), "predicted": len(todo),
             "reused": len(records) - len(todo), "batch_size": batch_size, "input_mode": input_mode,
-            "sample_rate": int(model.sample_rate)}
+            "sample_rate": int(model.sample_rate), "lora_merged": bool(getattr(model, "lora_merged", False))}
 
 
 def finalize(output: Path, done: dict[str, str], order: dict[str, int]) -> None:

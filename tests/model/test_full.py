@@ -127,6 +127,34 @@ def test_checkpoint_roundtrip_identical(tiny_llm: Path, tmp_path: Path, mode: st
     assert json.loads((ckpt / "meta.json").read_text())["extra"] == {"step": 3}
 
 
+def test_merged_lora_gives_the_trained_models_answers_and_cannot_be_saved(tiny_llm: Path, tmp_path: Path) -> None:
+    """load_checkpoint(merge_lora=True) folds the adapter into the LLM: the same losses (to float rounding) and
+    answers as the peft model, not those of the LLM without its adapter; such a copy is refused by save."""
+    torch.manual_seed(0)
+    model = MixbuddyModel.build(_cfg(tiny_llm))
+    waves = _waves(2)
+    _train_a_little(model, waves)
+    ckpt = save_checkpoint(model, tmp_path / "ckpt")
+    plain, merged = load_checkpoint(ckpt), load_checkpoint(ckpt, merge_lora=True)
+    assert (plain.lora_merged, merged.lora_merged) == (False, True)
+    assert not any("lora_" in name for name, _ in merged.named_parameters())
+    assert merged.merge_lora() is False                                  # once only
+    b = plain.prepare(waves, [INSTR] * 2, ["vocals", "bass"], responses=[RESP] * 2)
+    with torch.no_grad():
+        want, got = plain(b).lm_loss, merged(b).lm_loss
+        with plain.alm.llm.disable_adapter():
+            bare = plain(b).lm_loss
+    assert abs(got.item() - want.item()) < 1e-5 < abs(bare.item() - want.item())
+    assert merged.generate(waves, [INSTR] * 2, ["vocals", "bass"]) == plain.generate(waves, [INSTR] * 2,
+                                                                                     ["vocals", "bass"])
+    with pytest.raises(ConfigError, match=r"again: not written: the model's LoRA adapter is merged"):
+        save_checkpoint(merged, tmp_path / "again")
+    assert not (tmp_path / "again").exists()
+    no_lora = _cfg(tiny_llm)
+    no_lora.llm.lora.enabled = False
+    assert MixbuddyModel.build(no_lora).merge_lora() is False
+
+
 def test_an_hf_encoder_on_auto_takes_the_dtype_of_the_device_the_model_is_built_on(tiny_llm: Path, tiny_hubert: Path,
                                                                                      monkeypatch) -> None:
     """dtype "auto" meant bfloat16 whenever CUDA existed, even for a model built on the CPU; now it follows the

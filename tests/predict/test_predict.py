@@ -110,8 +110,8 @@ def test_refuses_an_output_from_another_dataset(dataset, tmp_path):
 def test_cli_loads_the_checkpoint_and_writes_info(dataset, tmp_path, monkeypatch, capsys):
     calls = []
 
-    def load_checkpoint(path, device=None):
-        calls.append((path, device))
+    def load_checkpoint(path, device=None, merge_lora=False):
+        calls.append((path, device, merge_lora))
         return FakeModel("stems")
 
     fake = types.ModuleType("mixbuddy.model.checkpoint")
@@ -121,7 +121,7 @@ def test_cli_loads_the_checkpoint_and_writes_info(dataset, tmp_path, monkeypatch
     out = tmp_path / "preds.jsonl"
     assert main(["predict", "--checkpoint", "ckpt", "--dataset", str(dataset), "-o", str(out), "--limit", "6",
                  "--no-progress"]) == 0
-    assert calls == [("ckpt", None)] and len(ids_of(out)) == 6
+    assert calls == [("ckpt", None, True)] and len(ids_of(out)) == 6     # answered by the merged LoRA
     info = json.loads(Path(str(out) + ".json").read_text())
     assert info["checkpoint"] == "ckpt" and info["records"] == 6 and info["input_mode"] == "stems"
     assert info["model"] == "ckpt@0123"
