@@ -91,11 +91,13 @@ class MixbuddyModel(nn.Module):
 
         Each adapted layer then costs one matrix product instead of three: ``mixbuddy predict`` ~14% faster
         with the shipped models, the same answers on the real test set (docs/BENCHMARKS.md, "predict's batch
-        and the merged LoRA"). Returns whether it merged: not without LoRA, and not into a 4-bit LLM (the
-        adapter would be rounded into its quantised weights). A merged model cannot be trained further or
-        saved as a checkpoint: load the checkpoint again for that.
+        and the merged LoRA"). Returns whether it merged: only into a float32 LLM (a 4-bit or half-precision
+        weight would round away part of the adapter's small change), and not without LoRA. A merged model cannot
+        be trained further or saved as a checkpoint: load the checkpoint again for that.
         """
         if not self.cfg.llm.lora.enabled or self.cfg.llm.load_in_4bit or self.lora_merged:
+            return False
+        if self.alm.llm.get_base_model().dtype != torch.float32:
             return False
         self.alm.llm = self.alm.llm.merge_and_unload()
         return True

@@ -153,6 +153,10 @@ def test_merged_lora_gives_the_trained_models_answers_and_cannot_be_saved(tiny_l
     no_lora = _cfg(tiny_llm)
     no_lora.llm.lora.enabled = False
     assert MixbuddyModel.build(no_lora).merge_lora() is False
+    half = _cfg(tiny_llm)
+    half.llm.dtype = "bfloat16"                                        # rounding would eat part of the adapter
+    bf16 = MixbuddyModel.build(half)
+    assert bf16.merge_lora() is False and not bf16.lora_merged
 
 
 def test_an_hf_encoder_on_auto_takes_the_dtype_of_the_device_the_model_is_built_on(tiny_llm: Path, tiny_hubert: Path,
