@@ -92,7 +92,7 @@ class AdviceService:
                 del self._models[dropped]      # no reference left, so the collection below frees it
                 log.info("letting go of model %s (the page keeps the %d used last)", dropped, self.keep_models)
                 gc.collect()
-            model = load_checkpoint(checkpoint, device=self.device, merge_lora=True)
+            model = load_checkpoint(checkpoint, device=self.device)
             self._models[checkpoint] = (model, model.stack.threshold)
         model, calibrated = self._models[checkpoint]
         model.stack.threshold = calibrated if threshold is None else threshold

@@ -89,11 +89,13 @@ class MixbuddyModel(nn.Module):
     def merge_lora(self) -> bool:
         """Fold the LoRA adapter into the LLM's weights for inference (peft's ``merge_and_unload``).
 
-        Each adapted layer then costs one matrix product instead of three: ``mixbuddy predict`` ~14% faster
-        with the shipped models, the same answers on the real test set (docs/BENCHMARKS.md, "predict's batch
-        and the merged LoRA"). Returns whether it merged: only into a float32 LLM (a 4-bit or half-precision
-        weight would round away part of the adapter's small change), and not without LoRA. A merged model cannot
-        be trained further or saved as a checkpoint: load the checkpoint again for that.
+        Each adapted layer then costs one matrix product instead of three: ``mixbuddy predict`` answers the
+        same, 14% (mix) / 7% (stems) faster with the shipped models (docs/BENCHMARKS.md, "predict's batch and
+        the merged LoRA"). ``advise`` and the app do not merge: on one song it saved no measurable time, and the
+        merged weights are resident from loading on, which raised the stems model's peak by ~0.2 GB. Returns
+        whether it merged: only into a float32 LLM (a 4-bit or half-precision weight would round away part of
+        the adapter's small change), and not without LoRA. A merged model cannot be trained further or saved
+        as a checkpoint: load the checkpoint again for that.
         """
         if not self.cfg.llm.lora.enabled or self.cfg.llm.load_in_4bit or self.lora_merged:
             return False

@@ -226,7 +226,7 @@ class ModelEngine:
             return self.loader(self.checkpoint)
         from ..model.checkpoint import load_checkpoint  # heavy import: only when a model is used
 
-        return load_checkpoint(self.checkpoint, device=self.device, merge_lora=True)
+        return load_checkpoint(self.checkpoint, device=self.device)
 
     def _use(self, model: Any) -> None:
         if self._model is None and hasattr(self, "sample_rate") and int(model.sample_rate) != self.sample_rate:
