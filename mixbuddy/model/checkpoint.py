@@ -163,10 +163,10 @@ def save_checkpoint(model: MixbuddyModel, out_dir: str | os.PathLike, extra: dic
     checkpoint: only the tensors under ``replaces``; the rest is read from ``base`` when loading.
     ``reports`` (label, `mixbuddy evaluate` folder) pairs go into the model card's evaluation table.
     """
+    out = check_checkpoint_output(out_dir)                         # never replaces anything but a checkpoint
     if model.lora_merged:
         raise ConfigError(f"{out_dir}: not written: the model's LoRA adapter is merged into its LLM (an inference "
                           "copy); load the checkpoint without merging to save it")
-    out = check_checkpoint_output(out_dir)                         # never replaces anything but a checkpoint
     derived = None
     if base is not None:
         base_dir = derived_base_dir(out, base, replaces)           # checked before anything is written
