@@ -53,8 +53,8 @@ def main() -> None:
                                 limit=max(batches), progress=False, model_id=ckpt)
                 (Path(tmp) / "warm.jsonl").unlink()
             for rnd in range(args.rounds):
-                for name, m, b in settings:
-                    out = Path(tmp) / f"{len(times[name])}-{name}.jsonl".replace(" ", "_").replace(",", "")
+                for i, (name, m, b) in enumerate(settings):
+                    out = Path(tmp) / f"round{rnd}-setting{i}.jsonl"
                     t0 = time.perf_counter()
                     predict_dataset(m, args.dataset, out, batch_size=b, limit=args.limit, progress=False,
                                     model_id=ckpt)
