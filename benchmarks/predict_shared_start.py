@@ -16,6 +16,14 @@ import time
 from pathlib import Path
 
 
+def count_differences(before: list[dict], after: list[dict]) -> tuple[int, int]:
+    """(answer texts, confidence / P(right) pairs) that differ between two predictions files' records."""
+    texts = sum(a["text"] != b["text"] for a, b in zip(before, after))
+    numbers = sum((a.get("confidence"), a.get("p_answer")) != (b.get("confidence"), b.get("p_answer"))
+                  for a, b in zip(before, after))
+    return texts, numbers
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--checkpoint", required=True)
@@ -40,9 +48,7 @@ def main() -> None:
             print(f"shared start {'read once' if share else 'per row'}: {len(lines[share])} records in "
                   f"{time.perf_counter() - t0:.1f} s", flush=True)
     before, after = ([json.loads(x) for x in lines[s]] for s in (False, True))
-    texts = sum(a["text"] != b["text"] for a, b in zip(before, after))
-    numbers = sum((a.get("confidence"), a.get("p_answer")) != (b.get("confidence"), b.get("p_answer"))
-                  for a, b in zip(before, after))
+    texts, numbers = count_differences(before, after)
     same = sum(x == y for x, y in zip(lines[False], lines[True]))
     print(f"{args.checkpoint} on {args.dataset}: {same} of {len(before)} lines byte for byte the same; "
           f"{texts} answers and {numbers} confidence / P(right) pairs differ")

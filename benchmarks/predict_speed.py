@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from predict_shared_start import count_differences   # this folder is on sys.path
+
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -63,9 +65,7 @@ def main() -> None:
         first = [json.loads(x) for x in lines[settings[0][0]]]
         for name, _, _ in settings:
             rows = [json.loads(x) for x in lines[name]]
-            texts = sum(a["text"] != b["text"] for a, b in zip(first, rows))
-            numbers = sum((a.get("confidence"), a.get("p_answer")) != (b.get("confidence"), b.get("p_answer"))
-                          for a, b in zip(first, rows))
+            texts, numbers = count_differences(first, rows)
             t = statistics.median(times[name])
             print(f"{ckpt}, {name}: {len(rows)} records, median {t:.1f} s ({len(rows) / t:.2f} records/s; "
                   f"rounds {', '.join(f'{x:.1f}' for x in times[name])}); against {settings[0][0]}: {texts} "

@@ -27,7 +27,7 @@ from typing import Any, Callable, Protocol, Sequence, runtime_checkable
 import numpy as np
 
 from ..argtypes import require_whole
-from ..constants import GENERATE_BATCH, CATEGORY_BY_NAME, TWO_TRACK
+from ..constants import CATEGORY_BY_NAME, GENERATE_BATCH, TWO_TRACK
 from ..data import templates as T
 from ..errors import ConfigError, MixbuddyError
 from ..findings import Finding, answer_probability, target_stems
