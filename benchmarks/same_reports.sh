@@ -2,14 +2,16 @@
 # After a change to inference: predict the shipped models' test sets again and compare each new report.md with
 # the committed one under reports/models/ (byte for byte; metrics.json may move in the 7th decimal between CPUs).
 # The predictions are written afresh to the paths the committed reports name (work/preds/real/model-M-test.jsonl,
-# work/preds/synth/model-M-test-sub.jsonl), replacing what is there; the new reports go under work/same/.
-# Needs work/ds-real (and, for the set synth-sub, work/ds-synth/test-sub.jsonl). The synthetic test songs need only
-# a 100-song corpus (its 20 test songs are those of the shipped corpus, configs/synth.yaml):
+# work/preds/synth/model-M-test-sub.jsonl, work/preds/synth/model-M-test.jsonl), replacing what is there; the new
+# reports go under work/same/. Needs work/ds-real (and, for the sets synth-sub and synth, work/ds-synth/test-sub.jsonl
+# and work/ds-synth/test.jsonl: the whole synthetic test split, 3,300 records, about an hour for both models). The
+# synthetic test songs need only a 100-song corpus (its 20 test songs are those of the shipped corpus,
+# configs/synth.yaml):
 #   mixbuddy data build --corpus-config configs/corpus/real-dev.yaml --config configs/data-real.yaml -o work/ds-real
 #   mixbuddy corpus synth -o work/synth --config configs/synth.yaml --songs 100
 #   mixbuddy data build --corpus-config configs/corpus/synth.yaml --config configs/data.yaml -o work/ds-synth
 #   python scripts/subset_by_chunk.py work/ds-synth/test.jsonl work/ds-synth/test-sub.jsonl
-#   bash benchmarks/same_reports.sh            # SETS="real synth-sub", MODELS narrow it
+#   bash benchmarks/same_reports.sh            # SETS="real synth-sub" by default (or synth), MODELS narrow it
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.venv/bin}
@@ -19,7 +21,9 @@ for s in ${SETS:-real synth-sub}; do
           models=${MODELS:-"default-real default-stems default"};;
     synth-sub) ds=work/ds-synth/test-sub.jsonl; preds=synth; split=test-sub; report=synth-test-sub
                models=${MODELS:-"default default-stems"};;
-    *) echo "unknown set $s (real, synth-sub)" >&2; exit 2;;
+    synth) ds=work/ds-synth/test.jsonl; preds=synth; split=test; report=synth-test
+           models=${MODELS:-"default default-stems"};;
+    *) echo "unknown set $s (real, synth-sub, synth)" >&2; exit 2;;
   esac
   for m in $models; do
     out=work/preds/$preds/model-$m-$split.jsonl
