@@ -10,6 +10,7 @@
 # work/ds-synth/test-sub.jsonl`). With SYNTH_SPLIT=test the synth-sub reports are also derived from the
 # full predictions (scripts/subset_predictions.py), as the baselines' are (scripts/baseline_subset_reports.sh).
 # The bounce-randomised test split (SETS=bounce, work/ds-bounce; docs/BENCHMARKS.md) is treated like synth.
+# REPORTS moves the reports elsewhere (benchmarks/same_reports.sh writes them under work/same to compare).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.venv/bin}
@@ -17,6 +18,7 @@ MODELS=${MODELS:-"default default-stems"}
 SETS=${SETS:-"synth real"}
 BATCH=${BATCH:-16}
 SYNTH_SPLIT=${SYNTH_SPLIT:-test}
+REPORTS=${REPORTS:-reports/models}
 for ds in $SETS; do
   split=test; case $ds in synth|bounce) split=$SYNTH_SPLIT;; esac
   for m in $MODELS; do
@@ -25,12 +27,12 @@ for ds in $SETS; do
       $BIN/mixbuddy predict --checkpoint "$m" --dataset work/ds-$ds/$split.jsonl -o work/preds/$ds/model-$m-$split.jsonl \
         --batch-size "$BATCH" --cache-dir work/cache --no-progress
     $BIN/mixbuddy evaluate --predictions work/preds/$ds/model-$m-$split.jsonl --dataset work/ds-$ds/$split.jsonl \
-      -o reports/models/$ds-$split/$m --name "mixbuddy $m" --seed 0
+      -o $REPORTS/$ds-$split/$m --name "mixbuddy $m" --seed 0
     if [ "$split" = test ] && [ -f work/ds-$ds/test-sub.jsonl ]; then
       $BIN/python scripts/subset_predictions.py work/preds/$ds/model-$m-test.jsonl work/ds-$ds/test-sub.jsonl \
         work/preds/$ds/model-$m-test-sub.jsonl
       $BIN/mixbuddy evaluate --predictions work/preds/$ds/model-$m-test-sub.jsonl --dataset work/ds-$ds/test-sub.jsonl \
-        -o reports/models/$ds-test-sub/$m --name "mixbuddy $m" --seed 0
+        -o $REPORTS/$ds-test-sub/$m --name "mixbuddy $m" --seed 0
     fi
   done
 done

@@ -97,9 +97,8 @@ class MixbuddyModel(nn.Module):
         the adapter's small change), and not without LoRA. A merged model cannot be trained further or saved
         as a checkpoint: load the checkpoint again for that.
         """
-        if not self.cfg.llm.lora.enabled or self.cfg.llm.load_in_4bit or self.lora_merged:
-            return False
-        if self.alm.llm.get_base_model().dtype != torch.float32:
+        if (not self.cfg.llm.lora.enabled or self.cfg.llm.load_in_4bit or self.lora_merged
+                or self.alm.llm.get_base_model().dtype != torch.float32):
             return False
         self.alm.llm = self.alm.llm.merge_and_unload()
         return True
