@@ -14,6 +14,11 @@
 #   mixbuddy data build --corpus-config configs/corpus/synth.yaml --config configs/data.yaml -o work/ds-synth
 #   python scripts/subset_by_chunk.py work/ds-synth/test.jsonl work/ds-synth/test-sub.jsonl
 #   bash benchmarks/same_reports.sh            # SETS="real synth-sub" by default (or synth), MODELS narrow it
+# The sets fresh and third are the replication test sets (work/ds-fresh, work/ds-third; ~3,300 records each, every
+# chunk of 20 more songs; reports/models/fresh-test, third-test), built as docs/BENCHMARKS.md's "Replication on
+# fresh songs" says, e.g. for third:
+#   mixbuddy corpus synth -o work/synth-third --config configs/synth-third.yaml
+#   mixbuddy data build --corpus-config configs/corpus/synth-third.yaml --config configs/data.yaml -o work/ds-third
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rm -rf work/same
@@ -22,7 +27,8 @@ for s in ${SETS:-real synth-sub}; do
     real) ds=real; split=test; models=${MODELS:-"default-real default-stems default"};;
     synth-sub) ds=synth; split=test-sub; models=${MODELS:-"default default-stems"};;
     synth) ds=synth; split=test; models=${MODELS:-"default default-stems"};;
-    *) echo "unknown set $s (real, synth-sub, synth)" >&2; exit 2;;
+    fresh|third) ds=$s; split=test; models=${MODELS:-"default default-stems"};;
+    *) echo "unknown set $s (real, synth-sub, synth, fresh, third)" >&2; exit 2;;
   esac
   for m in $models; do                    # predicted afresh, not resumed from an earlier file
     rm -f work/preds/$ds/model-$m-$split.jsonl work/preds/$ds/model-$m-$split.jsonl.json
