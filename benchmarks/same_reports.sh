@@ -26,8 +26,7 @@ for s in ${SETS:-real synth-sub}; do
   case $s in
     real) ds=real; split=test; models=${MODELS:-"default-real default-stems default"};;
     synth-sub) ds=synth; split=test-sub; models=${MODELS:-"default default-stems"};;
-    synth) ds=synth; split=test; models=${MODELS:-"default default-stems"};;
-    fresh|third) ds=$s; split=test; models=${MODELS:-"default default-stems"};;
+    synth|fresh|third) ds=$s; split=test; models=${MODELS:-"default default-stems"};;
     *) echo "unknown set $s (real, synth-sub, synth, fresh, third)" >&2; exit 2;;
   esac
   for m in $models; do                    # predicted afresh, not resumed from an earlier file
