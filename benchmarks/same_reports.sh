@@ -5,8 +5,8 @@
 # model_reports.sh derives from the whole split's predictions when work/ds-synth/test-sub.jsonl is there.
 # The predictions are written afresh to the paths the committed reports name (work/preds/real/model-M-test.jsonl,
 # work/preds/synth/model-M-test-sub.jsonl, work/preds/synth/model-M-test.jsonl; work/preds/fresh/, work/preds/third/
-# likewise), replacing what is there; the new reports go under work/same/. Needs work/ds-real (and, for the sets
-# synth-sub and synth, work/ds-synth/test-sub.jsonl and work/ds-synth/test.jsonl: the whole synthetic test split,
+# likewise), replacing what is there; the new reports go under work/same/. The set real needs work/ds-real, the
+# sets synth-sub and synth work/ds-synth/test-sub.jsonl and work/ds-synth/test.jsonl (the whole synthetic test split,
 # 3,300 records, 68 min for both models). The synthetic test songs need only a 100-song corpus (its 20 test songs
 # are those of the shipped corpus, configs/synth.yaml):
 #   mixbuddy data build --corpus-config configs/corpus/real-dev.yaml --config configs/data-real.yaml -o work/ds-real
