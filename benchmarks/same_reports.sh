@@ -19,6 +19,12 @@
 # fresh songs" says, e.g. for third:
 #   mixbuddy corpus synth -o work/synth-third --config configs/synth-third.yaml
 #   mixbuddy data build --corpus-config configs/corpus/synth-third.yaml --config configs/data.yaml -o work/ds-third
+# The set bounce is the synthetic test split with every chunk at its own level (work/ds-bounce; reports/models/
+# bounce-test and, derived from the same predictions, bounce-test-sub), bounce-sub its 600-record subset for the
+# models scored only there (default-real, default-blind); both need the 100-song corpus above and:
+#   mixbuddy data build --corpus-config configs/corpus/synth.yaml --config configs/data.yaml --bounce-db 6 \
+#     -o work/ds-bounce
+#   python scripts/subset_by_chunk.py work/ds-bounce/test.jsonl work/ds-bounce/test-sub.jsonl
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rm -rf work/same
@@ -26,8 +32,9 @@ for s in ${SETS:-real synth-sub}; do
   case $s in
     real) ds=real; split=test; models=${MODELS:-"default-real default-stems default"};;
     synth-sub) ds=synth; split=test-sub; models=${MODELS:-"default default-stems"};;
-    synth|fresh|third) ds=$s; split=test; models=${MODELS:-"default default-stems"};;
-    *) echo "unknown set $s (real, synth-sub, synth, fresh, third)" >&2; exit 2;;
+    bounce-sub) ds=bounce; split=test-sub; models=${MODELS:-"default-real default-blind"};;
+    synth|fresh|third|bounce) ds=$s; split=test; models=${MODELS:-"default default-stems"};;
+    *) echo "unknown set $s (real, synth-sub, synth, fresh, third, bounce, bounce-sub)" >&2; exit 2;;
   esac
   for m in $models; do                    # predicted afresh, not resumed from an earlier file
     rm -f work/preds/$ds/model-$m-$split.jsonl work/preds/$ds/model-$m-$split.jsonl.json
