@@ -25,16 +25,40 @@
 #   mixbuddy data build --corpus-config configs/corpus/synth.yaml --config configs/data.yaml --bounce-db 6 \
 #     -o work/ds-bounce
 #   python scripts/subset_by_chunk.py work/ds-bounce/test.jsonl work/ds-bounce/test-sub.jsonl
+# The sets novocals and novocals-real are the songs without their vocals of docs/BENCHMARKS.md's "A song without
+# one of the stems" (reports/models/novocals-test: default-real and default; novocals-real: default-real), each
+# model predicted on the records told the song has no vocals and on those untold, built as written there:
+#   python benchmarks/absent_stem.py --songs work/synth/test --out work/novox   # novocals-real: --songs
+#   for k in told untold; do                                                     # ../shared/data/real-dev
+#     mixbuddy data build --kind stems_folder --root work/novox/$k --config configs/data-real.yaml \
+#       -o work/novox/ds-$k                                                      # --out work/novox-real
+#   done
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rm -rf work/same
 for s in ${SETS:-real synth-sub}; do
-  case $s in
+  case $s in                              # predictions where the committed reports say they were written
+    novocals|novocals-real)
+      if [ $s = novocals ]; then root=work/novox preds=work/novox/preds rep=novocals-test m0="default-real default"
+      else root=work/novox-real preds=work/novox-real rep=novocals-real m0=default-real; fi
+      mkdir -p $preds
+      for m in ${MODELS:-$m0}; do
+        for k in told untold; do
+          p=$preds/$m-$k.jsonl
+          rm -f "$p" "$p.json"
+          /usr/bin/time -f "$s $m-$k: %e s wall, %M KB peak" .venv/bin/mixbuddy predict --checkpoint "$m" \
+            --dataset $root/ds-$k/test.jsonl -o "$p" --batch-size 16 --cache-dir work/cache --no-progress >/dev/null
+          .venv/bin/mixbuddy evaluate --predictions "$p" --dataset $root/ds-$k/test.jsonl \
+            -o work/same/$rep/$m-$k --seed 0 >/dev/null
+        done
+      done
+      continue;;
     real) ds=real; split=test; models=${MODELS:-"default-real default-stems default"};;
     synth-sub) ds=synth; split=test-sub; models=${MODELS:-"default default-stems"};;
     bounce-sub) ds=bounce; split=test-sub; models=${MODELS:-"default-real default-blind"};;
     synth|fresh|third|bounce) ds=$s; split=test; models=${MODELS:-"default default-stems"};;
-    *) echo "unknown set $s (real, synth-sub, synth, fresh, third, bounce, bounce-sub)" >&2; exit 2;;
+    *) echo "unknown set $s (real, synth-sub, synth, fresh, third, bounce, bounce-sub, novocals, novocals-real)" >&2
+       exit 2;;
   esac
   for m in $models; do                    # predicted afresh, not resumed from an earlier file
     rm -f work/preds/$ds/model-$m-$split.jsonl work/preds/$ds/model-$m-$split.jsonl.json
