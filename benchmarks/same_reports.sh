@@ -27,18 +27,19 @@
 #   python scripts/subset_by_chunk.py work/ds-bounce/test.jsonl work/ds-bounce/test-sub.jsonl
 # The sets novocals and novocals-real are the songs without their vocals of docs/BENCHMARKS.md's "A song without
 # one of the stems" (reports/models/novocals-test: default-real and default; novocals-real: default-real), each
-# model predicted on the records told the song has no vocals and on those untold, built as written there:
-#   python benchmarks/absent_stem.py --songs work/synth/test --out work/novox   # novocals-real: --songs
-#   for k in told untold; do                                                     # ../shared/data/real-dev
-#     mixbuddy data build --kind stems_folder --root work/novox/$k --config configs/data-real.yaml \
-#       -o work/novox/ds-$k                                                      # --out work/novox-real
+# model predicted on the records told the song has no vocals and on those untold, built as written there (for
+# novocals-real the same with --songs ../shared/data/real-dev and work/novox-real in place of work/novox):
+#   python benchmarks/absent_stem.py --songs work/synth/test --out work/novox
+#   for k in told untold; do
+#     mixbuddy data build --kind stems_folder --root work/novox/$k --config configs/data-real.yaml -o work/novox/ds-$k
 #   done
 set -euo pipefail
 cd "$(dirname "$0")/.."
+BIN=${BIN:-.venv/bin}
 rm -rf work/same
 for s in ${SETS:-real synth-sub}; do
-  case $s in                              # predictions where the committed reports say they were written
-    novocals|novocals-real)
+  case $s in
+    novocals|novocals-real)               # the predictions go where the committed reports say they were written
       if [ $s = novocals ]; then root=work/novox preds=work/novox/preds rep=novocals-test m0="default-real default"
       else root=work/novox-real preds=work/novox-real rep=novocals-real m0=default-real; fi
       mkdir -p $preds
@@ -46,9 +47,9 @@ for s in ${SETS:-real synth-sub}; do
         for k in told untold; do
           p=$preds/$m-$k.jsonl
           rm -f "$p" "$p.json"
-          /usr/bin/time -f "$s $m-$k: %e s wall, %M KB peak" .venv/bin/mixbuddy predict --checkpoint "$m" \
+          /usr/bin/time -f "$s $m-$k: %e s wall, %M KB peak" $BIN/mixbuddy predict --checkpoint "$m" \
             --dataset $root/ds-$k/test.jsonl -o "$p" --batch-size 16 --cache-dir work/cache --no-progress >/dev/null
-          .venv/bin/mixbuddy evaluate --predictions "$p" --dataset $root/ds-$k/test.jsonl \
+          $BIN/mixbuddy evaluate --predictions "$p" --dataset $root/ds-$k/test.jsonl \
             -o work/same/$rep/$m-$k --seed 0 >/dev/null
         done
       done
