@@ -10,8 +10,11 @@ FOLDER --anchor drums --json`` (loudness engine, no mix) on: every stem from the
 frame above -50 dBFS, when that is 1 s or more in), stamped, and the same unstamped (as before); every such stem at
 once, stamped, then converted by ffmpeg (which carries the stamp into a ``time_reference`` tag) to FLAC, to MP3
 (320 kb/s) and to Ogg Vorbis (q5), the WAVs gone, and to FLAC at 44.1 kHz (the tag still counting 22.05 kHz
-samples: the limit), each against the advice on the stamped WAVs and beside the whole stems so converted (what the
-codec alone changes); and one stamp written by another tool (0, midnight), which must leave the stamps unused. Printed per
+samples: the limit), the same with the WAVs' coding history naming 22.05 kHz (a ``coding_history`` tag, which the
+stamp is then counted at), and the same without it beside the stamped WAVs (a pack's WAV/ and FLAC/ folders: the
+FLAC files, read as the stems for their higher rate, counted as their twins), each against the advice on the
+stamped WAVs and beside the whole stems so converted (what the codec alone changes); and one stamp written by
+another tool (0, midnight), which must leave the stamps unused. Printed per
 case: whether the advice (every window's verdict and the summary) is that of the whole stems, and the largest
 difference of the stems' levels against a typical balance (dB; ``levels`` in the JSON); where the advice
 differs, in how many of the windows (a window's finding, or why it was skipped) and whether the summary's findings
@@ -42,7 +45,7 @@ import soundfile as sf
 
 from late_stems import SR, load, notes, songs   # this folder is on sys.path
 from mixbuddy.cli import main
-from mixbuddy.corpus.bwf import folder_starts, write_time_reference
+from mixbuddy.corpus.bwf import folder_starts, time_reference, write_time_reference
 
 START = 3600 * SR          # 01:00:00 in samples
 
@@ -60,17 +63,37 @@ def write(folder: Path, stems: dict[str, np.ndarray], cuts: dict[str, int], stam
     return folder
 
 
+UP = (".flac", ["-ar", "44100"])
 CONVERSIONS = {"FLAC": (".flac", []), "MP3 320 kb/s": (".mp3", ["-b:a", "320k"]),
-               "Ogg Vorbis q5": (".ogg", ["-c:a", "libvorbis", "-q:a", "5"]), "FLAC at 44.1 kHz": (".flac", ["-ar", "44100"])}
+               "Ogg Vorbis q5": (".ogg", ["-c:a", "libvorbis", "-q:a", "5"]), "FLAC at 44.1 kHz": UP,
+               "FLAC at 44.1 kHz, coding history F=22050": UP, "FLAC at 44.1 kHz beside the WAVs": UP}
+HISTORY = f"A=PCM,F={SR},W=24,M=stereo,T=DAW\r\n"     # as a DAW writing a coding history puts it
 
 
 def converted(folder: Path, out: Path, conversion: str) -> Path:
     """Every WAV file of ``folder`` converted by ffmpeg as ``conversion`` says into ``out`` (its tags carried, as
-    ffmpeg does by default)."""
+    ffmpeg does by default); "coding history": the stamped WAVs' copies given ``HISTORY`` first; "beside the WAVs":
+    into ``out``/FLAC, the WAVs copied into ``out``/WAV."""
     ext, args = CONVERSIONS[conversion]
     out.mkdir(parents=True)
+    into = out
+    if "beside" in conversion:
+        into = out / "FLAC"
+        into.mkdir()
+        (out / "WAV").mkdir()
     for wav in sorted(folder.glob("*.wav")):
-        subprocess.run(["ffmpeg", "-loglevel", "error", "-i", str(wav), *args, str(out / (wav.stem + ext))], check=True)
+        source = wav
+        if "beside" in conversion:
+            source = out / "WAV" / wav.name
+            source.write_bytes(wav.read_bytes())
+        if "history" in conversion and time_reference(wav) is not None:
+            source = out / f"{wav.stem}.history.wav"
+            source.write_bytes(wav.read_bytes())
+            write_time_reference(source, time_reference(wav), HISTORY)
+        subprocess.run(["ffmpeg", "-loglevel", "error", "-i", str(source), *args, str(into / (wav.stem + ext))],
+                       check=True)
+        if source.name.endswith(".history.wav"):
+            source.unlink()
     return out
 
 
@@ -106,7 +129,8 @@ def against(rep: dict, whole: dict) -> str:
 
 
 def stamped_note(rep: dict) -> str:
-    return next((n for n in rep["notes"] if "time stamps" in n), "")
+    """The note saying where the stamps placed the files, or that they were not used."""
+    return next((n for n in rep["notes"] if "time stamps" in n and "counted at another rate" not in n), "")
 
 
 def calls(big: Path, mix: Path | None) -> None:

@@ -12,9 +12,12 @@ start in seconds after the earliest, when they can be one session's: two stamps 
 starting after the longest stamped file has ended (files recorded at their own times of day, or stamped by tools
 that disagree, are left where they are, with a warning). The folder reader zero-pads each file at its start by that
 much (:class:`~mixbuddy.corpus.stems_folder.FileStemLoader`). A FLAC, MP3, Ogg Vorbis or WavPack file converted
-from a stamped one by ffmpeg carries the stamp as a ``time_reference`` tag, read likewise (a conversion to another
-sample rate keeps the number, counted at the old rate: such files are placed wrong by the rates' ratio). A file
-without a stamp (an AIFF, an M4A, a lossy copy made otherwise) starts with the song, unless it is named as one
+from a stamped one by ffmpeg carries the stamp as a ``time_reference`` tag, read likewise. A conversion to another
+sample rate keeps the number, counted at the old rate, so such a file's stamp is counted at the rate the last line of
+its ``coding_history`` tag names (the source's Broadcast WAV coding history, EBU R98: "A=PCM,F=48000,W=24,..."),
+else, holding the number of its stamped Broadcast WAV twin (the same track in another format, as long), at that
+file's rate, else at its own rate (converted without either, it is placed wrong by the rates' ratio). A
+file without a stamp (an AIFF, an M4A, a lossy copy made otherwise) starts with the song, unless it is named as one
 stamped file in another format and as long (a copy of that export).
 """
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Iterable, Iterator
@@ -39,6 +43,7 @@ TWIN_S = 0.2              # a lossy copy's length may differ from its source's b
 # is decoded at 48 kHz whatever the rate the stamp counts in; AIFF and MP4 files get no such tag)
 TAGGED = frozenset({".flac", ".mp3", ".ogg", ".oga", ".wv"})
 SAY_S = 0.001             # a file moved less (stamps a few samples apart: an export's rounding) is moved without a word
+_F_FIELD = re.compile(r"(?:^|,)\s*F=(\d+)\s*(?:,|$)", re.IGNORECASE)
 
 
 def _chunks(f: BinaryIO, end: int) -> Iterator[tuple[bytes, int, int]]:
@@ -61,11 +66,22 @@ def _chunks(f: BinaryIO, end: int) -> Iterator[tuple[bytes, int, int]]:
 
 
 def time_reference(path: str | Path) -> int | None:
-    """The ``bext`` time reference of a WAV/RF64/BW64 file (samples since midnight at its rate), or a FLAC, MP3, Ogg
-    Vorbis or WavPack file's ``time_reference`` tag (:func:`tagged_reference`); None for a file of another format,
-    without either or with a damaged header (reading the audio then names the problem)."""
+    """The ``bext`` time reference of a WAV/RF64/BW64 file (samples since midnight), or a FLAC, MP3, Ogg Vorbis or
+    WavPack file's ``time_reference`` tag (:func:`tagged_reference`); None for a file of another format, without
+    either or with a damaged header (reading the audio then names the problem)."""
+    found = stamp_of(path)
+    return None if found is None else found[0]
+
+
+def stamp_of(path: str | Path) -> tuple[int, int | None] | None:
+    """The time reference of ``path`` (as :func:`time_reference`) and, for a tagged file, the sample rate it counts
+    at where its ``coding_history`` tag (a Broadcast WAV file's history, carried by ffmpeg) names one
+    (:func:`history_rate`); None without a stamp. A WAV file's stamp counts at its own rate, as EBU Tech 3285 has
+    it, whatever its history says (a tool that converted it and kept an old history would mislead)."""
     if Path(path).suffix.lower() in TAGGED:
-        return tagged_reference(path)
+        tags = _tag_texts(path)
+        t = tags.get("time_reference", "")
+        return (int(t), history_rate(tags.get("coding_history", ""))) if t.isdigit() else None
     try:
         with open(path, "rb") as f:
             head = f.read(12)
@@ -75,9 +91,20 @@ def time_reference(path: str | Path) -> int | None:
                 if cid == b"bext":
                     f.seek(pos + 8)
                     body = f.read(BEXT_BYTES) if n >= BEXT_BYTES else b""
-                    return int.from_bytes(body[TIME_AT:BEXT_BYTES], "little") if len(body) == BEXT_BYTES else None
+                    return (int.from_bytes(body[TIME_AT:BEXT_BYTES], "little"), None) if len(body) == BEXT_BYTES \
+                        else None
     except OSError:
         return None
+    return None
+
+
+def history_rate(history: str) -> int | None:
+    """The sample rate (the ``F=`` field) of the last line of a Broadcast WAV coding history that names one (EBU R98:
+    a line per coding step, "A=PCM,F=48000,W=24,M=stereo,T=..."): the rate of the file whose stamp it describes."""
+    for line in reversed(history.replace("\r", "\n").split("\n")):
+        found = _F_FIELD.search(line)
+        if found and 1000 <= int(found.group(1)) <= 1_000_000:
+            return int(found.group(1))
     return None
 
 
@@ -85,6 +112,13 @@ def tagged_reference(path: str | Path) -> int | None:
     """The ``time_reference`` tag of a FLAC, Ogg Vorbis or WavPack file (a Vorbis comment or APE tag) or an MP3 (an
     ID3 ``TXXX`` frame), as ffmpeg writes a Broadcast WAV file's stamp into the file it converts it to (read with
     mutagen); None without one, for Opus audio in an Ogg file, or where the tags cannot be read."""
+    text = _tag_texts(path).get("time_reference", "")
+    return int(text) if text.isdigit() else None
+
+
+def _tag_texts(path: str | Path) -> dict[str, str]:
+    """The first values of the ``time_reference`` and ``coding_history`` tags of a file :func:`tagged_reference`
+    reads (names in lower case); empty where there are none to read."""
     import mutagen
     from mutagen.id3 import ID3
     from mutagen.oggopus import OggOpus
@@ -92,22 +126,26 @@ def tagged_reference(path: str | Path) -> int | None:
     try:
         audio = mutagen.File(path)
     except Exception:                   # mutagen.MutagenError, OSError: the audio's reader names the problem
-        return None
+        return {}
     tags = getattr(audio, "tags", None)
     if tags is None or isinstance(audio, OggOpus):   # Opus (in an .ogg file) decodes at 48 kHz, whatever the
-        return None                                  # rate the tag counts in
-    if isinstance(tags, ID3):
-        values = [t for f in tags.getall("TXXX") if f.desc.lower() == "time_reference" for t in f.text]
-    else:                               # Vorbis comments: a list of strings; an APE tag: one value
-        value = tags.get("time_reference")
-        values = value if isinstance(value, list) else [] if value is None else [value]
-    text = str(values[0]).strip() if values else ""
-    return int(text) if text.isdigit() else None
+        return {}                                    # rate the tag counts in
+    out = {}
+    for name in ("time_reference", "coding_history"):
+        if isinstance(tags, ID3):
+            values = [t for f in tags.getall("TXXX") if f.desc.lower() == name for t in f.text]
+        else:                           # Vorbis comments: a list of strings; an APE tag: one value
+            value = tags.get(name)
+            values = value if isinstance(value, list) else [] if value is None else [value]
+        if values:
+            out[name] = str(values[0]).strip()
+    return out
 
 
-def write_time_reference(path: str | Path, samples: int) -> None:
-    """Give the WAV file ``path`` a ``bext`` chunk whose time reference is ``samples`` (one it has is replaced), as a
-    DAW writing Broadcast WAV does; for building test material (tests, ``benchmarks/bwf_stamps.py``)."""
+def write_time_reference(path: str | Path, samples: int, history: str = "") -> None:
+    """Give the WAV file ``path`` a ``bext`` chunk whose time reference is ``samples`` and coding history ``history``
+    (one it has is replaced), as a DAW writing Broadcast WAV does; for building test material (tests,
+    ``benchmarks/bwf_stamps.py``)."""
     path = Path(path)
     data = path.read_bytes()
     if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
@@ -117,6 +155,8 @@ def write_time_reference(path: str | Path, samples: int) -> None:
     body = bytearray(BEXT_BYTES + 256)          # the fields, then UMID, loudness and reserved bytes (zero)
     body[TIME_AT:BEXT_BYTES] = int(samples).to_bytes(8, "little")
     body[346:348] = (1).to_bytes(2, "little")   # version 1
+    body += history.encode("ascii")
+    body += bytes(len(body) & 1)                # chunks are word-aligned
     bext = b"bext" + len(body).to_bytes(4, "little") + bytes(body)
     out = b"".join([chunks[0], bext, *chunks[1:]])   # after "fmt ", before the audio, as DAWs put it
     tmp = path.with_name(path.name + ".tmp")
@@ -134,25 +174,48 @@ def _length(path: Path) -> tuple[int, int] | None:
     return rate, frames
 
 
-def _stamp(path: Path) -> tuple[float, float] | None:
-    """(start, duration) of a stamped file, in seconds; None for one without a stamp. Read anew each time (a few
-    header reads): a file rewritten within the file system's timestamp granularity keeps its size and time, so a
-    cache keyed on them could keep an old stamp."""
-    t = time_reference(path)
-    length = _length(path) if t is not None else None
+@dataclass(frozen=True)
+class _Stamp:
+    """A stamped file's time reference ``number``, counted at ``counted`` Hz (``why``: what said so, when not the
+    file's own ``rate``), and its length in ``frames``."""
+    number: int
+    rate: int
+    frames: int
+    counted: int
+    why: str = ""
+
+    @property
+    def start(self) -> float:
+        return self.number / self.counted
+
+    @property
+    def seconds(self) -> float:
+        return self.frames / self.rate
+
+
+def _stamp(path: Path) -> _Stamp | None:
+    """The stamp of ``path``; None for a file without one. Read anew each time (a few header reads): a file
+    rewritten within the file system's timestamp granularity keeps its size and time, so a cache keyed on them could
+    keep an old stamp."""
+    found = stamp_of(path)
+    length = _length(path) if found is not None else None
     if length is None:
         return None
-    rate, frames = length
-    return t / rate, frames / rate
+    (number, history), (rate, frames) = found, length
+    if history is None or history == rate:
+        return _Stamp(number, rate, frames, rate)
+    return _Stamp(number, rate, frames, history, "its coding history")
 
 
 @dataclass
 class Starts:
     """Each stamped file's start, in seconds after the earliest (``seconds``; empty when the stamps are not used,
-    ``why`` then saying why, or "" when there were none to use)."""
+    ``why`` then saying why, or "" when there were none to use); ``recounted``: the files whose stamp counts at
+    another rate than their own, that rate, their own and what said so."""
     seconds: dict[Path, float] = field(default_factory=dict)
     unstamped: list[Path] = field(default_factory=list)
     why: str = ""
+    recounted: dict[Path, tuple[int, int, str]] = field(default_factory=dict)
 
     def frames(self, path: Path, rate: int) -> int:
         """How many frames at ``rate`` ``path`` starts after the earliest file (0 where not placed)."""
@@ -169,47 +232,73 @@ def folder_starts(folder: Path, files: Iterable[Path]) -> Starts:
     if folder.is_dir():
         paths |= {p for p in folder.rglob("*") if not any(part.startswith(".") for part in
                                                           p.relative_to(folder).parts) and is_audio_file(p)}
-    stamped: dict[Path, tuple[float, float]] = {}         # start and duration, in seconds
+    stamped: dict[Path, _Stamp] = {}
     for p in sorted(paths):
         found = _stamp(p)
         if found is not None:
             stamped[p] = found
     unstamped = sorted(p for p in paths if p not in stamped)
-    if len({s for s, _ in stamped.values()}) < 2:
+    if len(stamped) < 2:
         return Starts(unstamped=unstamped)
-    earliest = min(stamped, key=lambda p: stamped[p][0])
-    last = max(stamped, key=lambda p: stamped[p][0])
-    first, longest = stamped[earliest][0], max(d for _, d in stamped.values())
-    if stamped[last][0] - first >= longest:
-        return Starts(unstamped=unstamped, why=f"{last.name} would start {stamped[last][0] - first:.3f} s after "
-                      f"{earliest.name}, when the longest stamped file ({longest:.3f} s) has ended")
-    seconds = {p: s - first for p, (s, _) in stamped.items()}
-    seconds.update((p, s - first) for p, s in _twin_starts(folder, stamped, unstamped).items())
-    return Starts(seconds, [p for p in unstamped if p not in seconds])
+    from .format_twins import twin_groups
+
+    groups = twin_groups([*stamped, *unstamped], folder)
+    _recount_by_twins(stamped, groups)
+    recounted = {p: (s.counted, s.rate, s.why) for p, s in stamped.items() if s.why}
+    if len({s.start for s in stamped.values()}) < 2:
+        return Starts(unstamped=unstamped, recounted=recounted)
+    earliest = min(stamped, key=lambda p: stamped[p].start)
+    last = max(stamped, key=lambda p: stamped[p].start)
+    first, longest = stamped[earliest].start, max(s.seconds for s in stamped.values())
+    if stamped[last].start - first >= longest:
+        return Starts(unstamped=unstamped, why=f"{last.name} would start {stamped[last].start - first:.3f} s after "
+                      f"{earliest.name}, when the longest stamped file ({longest:.3f} s) has ended",
+                      recounted=recounted)
+    seconds = {p: s.start - first for p, s in stamped.items()}
+    seconds.update((p, s - first) for p, s in _twin_starts(groups, stamped, unstamped).items())
+    return Starts(seconds, [p for p in unstamped if p not in seconds], recounted=recounted)
 
 
-def _twin_starts(folder: Path, stamped: dict[Path, tuple[float, float]], unstamped: list[Path]) -> dict[Path, float]:
+def _recount_by_twins(stamped: dict[Path, _Stamp], groups: list[list[Path]]) -> None:
+    """A tagged file (a conversion by ffmpeg, which keeps the number) whose stamp is its Broadcast WAV twin's number,
+    at another rate and as long within ``TWIN_S``, counts it at that twin's rate: a copy converted to another rate."""
+    for group in groups:
+        wavs = [p for p in group if p in stamped and p.suffix.lower() not in TAGGED]
+        for p in group:
+            s = stamped.get(p)
+            if s is None or s.why or p.suffix.lower() not in TAGGED:
+                continue
+            twin = next((q for q in wavs if stamped[q].number == s.number and stamped[q].counted != s.counted
+                         and abs(stamped[q].seconds - s.seconds) <= TWIN_S), None)
+            if twin is not None:
+                stamped[p] = _Stamp(s.number, s.rate, s.frames, stamped[twin].counted, f"as its twin {twin.name}")
+
+
+def _twin_starts(groups: list[list[Path]], stamped: dict[Path, _Stamp], unstamped: list[Path]) -> dict[Path, float]:
     """The start of each unstamped file named as one stamped file in another format (``twin_groups``: "bass.mp3"
     beside "bass.wav", a pack's MP3/ and WAV/ folders, a "bass (1).mp3") and as long within ``TWIN_S``: a copy made
     from that export without its stamp."""
-    from .format_twins import twin_groups
-
     out = {}
-    for group in twin_groups([*stamped, *unstamped], folder):
+    for group in groups:
         ones = [p for p in group if p in stamped]
         if len(ones) != 1:
             continue
-        start, seconds = stamped[ones[0]]
+        one = stamped[ones[0]]
         for p in group:
             length = None if p in stamped else _length(p)
-            if length is not None and abs(length[1] / length[0] - seconds) <= TWIN_S:
-                out[p] = start
+            if length is not None and abs(length[1] / length[0] - one.seconds) <= TWIN_S:
+                out[p] = one.start
     return out
 
 
 def say_starts(folder: Path, starts: Starts, files: Iterable[Path]) -> None:
     """Log what the stamps did to ``files`` (the files read as stems), once per folder read."""
     files = list(files)
+    recounted = [f"{p.name} in {counted} Hz samples ({why}; the file is at {rate} Hz)"
+                 for p in files if p in starts.recounted for counted, rate, why in [starts.recounted[p]]]
+    if recounted:
+        log.warning("%s: time stamps counted at another rate than their file's: %s (a copy converted to another "
+                    "rate keeps its source's number)", folder, "; ".join(recounted))
     if starts.why:
         log.warning("%s: the files' Broadcast WAV time stamps are not one session's (%s): every file is read from "
                     "the song's start", folder, starts.why)

@@ -230,3 +230,64 @@ def test_an_unstamped_copy_in_another_format_starts_where_its_stamped_twin_does(
     assert starts.seconds == {drums: 0.0, bass: 1.5, folder / "FLAC" / "Bass.flac": 1.5,
                               folder / "FLAC" / "Bass (1).flac": 1.5}
     assert starts.unstamped == [folder / "FLAC" / "Drums.flac", folder / "FLAC" / "Keys.flac"]
+
+
+def test_a_coding_history_names_the_rate_a_stamp_counts_at(tmp_path):
+    """EBU R98 coding history: the F= field of its last line that names one. Written into a WAV's bext chunk after
+    its fixed fields (the number unchanged), it is not read there: a WAV's stamp counts at its own rate; ffmpeg
+    carries it into a converted file's tag, where it is read."""
+    from mixbuddy.corpus.bwf import history_rate, stamp_of
+
+    assert history_rate("A=PCM,F=48000,W=24,M=stereo,T=REAPER\r\nA=PCM,F=44100,W=16,M=stereo,T=SRC\r\n") == 44100
+    assert history_rate("a=pcm,f=96000,w=24\r\nA=ANALOGUE,M=stereo,T=tape\r\n") == 96000   # the last that names one
+    assert [history_rate(h) for h in ("", "A=PCM,W=24", "A=PCM,F=48 kHz,W=24", "T=F=48000", "A=PCM,F=12")] == [None] * 5
+    path = _wav(tmp_path / "a.wav", _burst(0.3, 0.0))
+    write_time_reference(path, HOUR * SR + 7, "A=PCM,F=48000,W=24,M=stereo,T=DAW\r\n")
+    assert stamp_of(path) == (HOUR * SR + 7, None) and time_reference(path) == HOUR * SR + 7
+    assert b"A=PCM,F=48000,W=24,M=stereo,T=DAW\r\n" in path.read_bytes()
+    write_time_reference(path, 5, "A=PCM,F=8000,W=24,M=stereo,T=DAW")          # odd length: padded, replaced
+    assert stamp_of(path) == (5, None) and path.read_bytes().count(b"bext") == 1
+    assert sf.read(path, dtype="float32")[0].shape == (int(0.3 * SR), 2)
+    if shutil.which("ffmpeg"):
+        for ext in (".flac", ".mp3", ".ogg"):
+            subprocess.run(["ffmpeg", "-loglevel", "error", "-i", str(path), str(tmp_path / f"a{ext}")], check=True)
+            assert stamp_of(tmp_path / f"a{ext}") == (5, 8000)
+
+
+@pytest.mark.skipif(not shutil.which("ffmpeg"), reason="needs ffmpeg (make setup installs it)")
+def test_a_stamp_converted_to_another_rate_counts_at_its_source_rate(tmp_path, caplog):
+    """ffmpeg converting a stamped WAV to another rate keeps the number: a FLAC whose coding history names the old
+    rate counts it there, and so does one in a pack's FLAC/ folder holding its WAV/ twin's number (said in a
+    warning); one with neither counts it at its own rate, and then (the session at 01:00:00) would start half an
+    hour early: the stamps are not used."""
+    from mixbuddy.corpus.bwf import say_starts
+
+    pack = tmp_path / "pack"
+    for sub in ("WAV", "FLAC", "made"):
+        (pack / sub).mkdir(parents=True)
+    drums = _wav(pack / "WAV" / "Drums.wav", _burst(4.0, 0.0, seed=1), stamp=HOUR * SR)
+    bass = _wav(pack / "WAV" / "Bass.wav", _burst(2.0, 0.0, seed=2), stamp=HOUR * SR + 2 * SR)
+    keys = _wav(tmp_path / "Keys.wav", _burst(2.0, 0.0, seed=3))
+    write_time_reference(keys, HOUR * SR + SR, "A=PCM,F=8000,W=24,M=stereo,T=DAW\r\n")
+    pad = _wav(tmp_path / "Pad.wav", _burst(2.0, 0.0, seed=4), stamp=HOUR * SR + SR)
+
+    def convert(wav: Path, out: Path) -> Path:
+        subprocess.run(["ffmpeg", "-loglevel", "error", "-i", str(wav), "-ar", str(2 * SR), str(out)], check=True)
+        return out
+
+    flac_bass = convert(bass, pack / "FLAC" / "Bass.flac")          # its twin's number: counted at 8 kHz
+    flac_keys = convert(keys, pack / "made" / "Keys.flac")          # its coding history: at 8 kHz
+    starts = folder_starts(pack, [])
+    assert {p: round(s, 3) for p, s in starts.seconds.items()} == {
+        drums: 0.0, bass: 2.0, flac_bass: 2.0, flac_keys: 1.0} and not starts.why
+    assert starts.recounted == {flac_bass: (SR, 2 * SR, "as its twin Bass.wav"),
+                                flac_keys: (SR, 2 * SR, "its coding history")}
+    with caplog.at_level(logging.INFO, logger="mixbuddy"):
+        say_starts(pack, starts, [drums, flac_bass, flac_keys])
+    assert ("time stamps counted at another rate than their file's: Bass.flac in 8000 Hz samples (as its twin "
+            "Bass.wav; the file is at 16000 Hz); Keys.flac in 8000 Hz samples (its coding history; the file is at "
+            "16000 Hz)") in caplog.text
+    flac_pad = convert(pad, pack / "made" / "Pad.flac")             # neither: at its own 16 kHz
+    far = folder_starts(pack, [])
+    assert far.seconds == {} and far.why == ("Bass.flac would start 1801.500 s after Pad.flac, when the longest "
+                                             "stamped file (4.000 s) has ended") and flac_pad not in far.recounted
