@@ -86,13 +86,14 @@ def converted(folder: Path, out: Path, conversion: str) -> Path:
         if "beside" in conversion:
             source = out / "WAV" / wav.name
             source.write_bytes(wav.read_bytes())
-        if "history" in conversion and time_reference(wav) is not None:
+        stamp = time_reference(wav) if "history" in conversion else None
+        if stamp is not None:
             source = out / f"{wav.stem}.history.wav"
             source.write_bytes(wav.read_bytes())
-            write_time_reference(source, time_reference(wav), HISTORY)
+            write_time_reference(source, stamp, HISTORY)
         subprocess.run(["ffmpeg", "-loglevel", "error", "-i", str(source), *args, str(into / (wav.stem + ext))],
                        check=True)
-        if source.name.endswith(".history.wav"):
+        if stamp is not None:
             source.unlink()
     return out
 

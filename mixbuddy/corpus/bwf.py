@@ -79,9 +79,7 @@ def stamp_of(path: str | Path) -> tuple[int, int | None] | None:
     (:func:`history_rate`); None without a stamp. A WAV file's stamp counts at its own rate, as EBU Tech 3285 has
     it, whatever its history says (a tool that converted it and kept an old history would mislead)."""
     if Path(path).suffix.lower() in TAGGED:
-        tags = _tag_texts(path)
-        t = tags.get("time_reference", "")
-        return (int(t), history_rate(tags.get("coding_history", ""))) if t.isdigit() else None
+        return _tagged_stamp(path)
     try:
         with open(path, "rb") as f:
             head = f.read(12)
@@ -112,13 +110,13 @@ def tagged_reference(path: str | Path) -> int | None:
     """The ``time_reference`` tag of a FLAC, Ogg Vorbis or WavPack file (a Vorbis comment or APE tag) or an MP3 (an
     ID3 ``TXXX`` frame), as ffmpeg writes a Broadcast WAV file's stamp into the file it converts it to (read with
     mutagen); None without one, for Opus audio in an Ogg file, or where the tags cannot be read."""
-    text = _tag_texts(path).get("time_reference", "")
-    return int(text) if text.isdigit() else None
+    found = _tagged_stamp(path)
+    return None if found is None else found[0]
 
 
-def _tag_texts(path: str | Path) -> dict[str, str]:
-    """The first values of the ``time_reference`` and ``coding_history`` tags of a file :func:`tagged_reference`
-    reads (names in lower case); empty where there are none to read."""
+def _tagged_stamp(path: str | Path) -> tuple[int, int | None] | None:
+    """The ``time_reference`` tag of a file :func:`tagged_reference` reads and the rate its ``coding_history`` tag
+    names (:func:`history_rate`); None where there is no such stamp to read."""
     import mutagen
     from mutagen.id3 import ID3
     from mutagen.oggopus import OggOpus
@@ -126,11 +124,11 @@ def _tag_texts(path: str | Path) -> dict[str, str]:
     try:
         audio = mutagen.File(path)
     except Exception:                   # mutagen.MutagenError, OSError: the audio's reader names the problem
-        return {}
+        return None
     tags = getattr(audio, "tags", None)
     if tags is None or isinstance(audio, OggOpus):   # Opus (in an .ogg file) decodes at 48 kHz, whatever the
-        return {}                                    # rate the tag counts in
-    out = {}
+        return None                                  # rate the tag counts in
+    out = {}                            # each tag's first value
     for name in ("time_reference", "coding_history"):
         if isinstance(tags, ID3):
             values = [t for f in tags.getall("TXXX") if f.desc.lower() == name for t in f.text]
@@ -139,7 +137,8 @@ def _tag_texts(path: str | Path) -> dict[str, str]:
             values = value if isinstance(value, list) else [] if value is None else [value]
         if values:
             out[name] = str(values[0]).strip()
-    return out
+    t = out.get("time_reference", "")
+    return (int(t), history_rate(out.get("coding_history", ""))) if t.isdigit() else None
 
 
 def write_time_reference(path: str | Path, samples: int, history: str = "") -> None:
@@ -295,7 +294,7 @@ def say_starts(folder: Path, starts: Starts, files: Iterable[Path]) -> None:
     """Log what the stamps did to ``files`` (the files read as stems), once per folder read."""
     files = list(files)
     recounted = [f"{p.name} in {counted} Hz samples ({why}; the file is at {rate} Hz)"
-                 for p in files if p in starts.recounted for counted, rate, why in [starts.recounted[p]]]
+                 for p, (counted, rate, why) in starts.recounted.items() if p in files]
     if recounted:
         log.warning("%s: time stamps counted at another rate than their file's: %s (a copy converted to another "
                     "rate keeps its source's number)", folder, "; ".join(recounted))
