@@ -13,7 +13,9 @@ once, stamped, then converted by ffmpeg (which carries the stamp into a ``time_r
 samples: the limit), the same with the WAVs' coding history naming 22.05 kHz (a ``coding_history`` tag, which the
 stamp is then counted at), and the same without it beside the stamped WAVs (a pack's WAV/ and FLAC/ folders: the
 FLAC files, read as the stems for their higher rate, counted as their twins), each against the advice on the
-stamped WAVs and beside the whole stems so converted (what the codec alone changes); and one stamp written by
+stamped WAVs and beside the whole stems so converted (what the codec alone changes); the same stamped in an iXML
+chunk only (no ``bext``: SPEED's TIMESTAMP fields), counted at the file's 22.05 kHz and at 48 kHz (its
+TIMESTAMP_SAMPLE_RATE: a recording converted with its iXML kept); and one stamp written by
 another tool (0, midnight), which must leave the stamps unused. Printed per
 case: whether the advice (every window's verdict and the summary) is that of the whole stems, and the largest
 difference of the stems' levels against a typical balance (dB; ``levels`` in the JSON); where the advice
@@ -23,7 +25,7 @@ differ (the stems, directions, dB and times; not the confidences).
     python benchmarks/bwf_stamps.py [--big DIR/mono --big-mix DIR/mix-panned.wav]
 
 Then the cost: :func:`mixbuddy.corpus.bwf.folder_starts` on a folder of 4 stamped files, on them converted to FLAC
-(read by their tags: the first call in the process imports mutagen) and on 36 unstamped ones
+(read by their tags: the first call in the process imports mutagen), on them stamped in iXML and on 36 unstamped ones
 (``--big DIR``: the ``mono`` folder ``benchmarks/big_session.py --write DIR`` writes), first call and again (the
 headers then in the page cache); with ``--big-mix`` (its ``mix-panned.wav``), how often one ``advise`` on it calls
 ``folder_starts`` and the time that takes.
@@ -45,20 +47,22 @@ import soundfile as sf
 
 from late_stems import SR, load, notes, songs   # this folder is on sys.path
 from mixbuddy.cli import main
-from mixbuddy.corpus.bwf import folder_starts, time_reference, write_time_reference
+from mixbuddy.corpus.bwf import folder_starts, time_reference, write_ixml_stamp, write_time_reference
 
 START = 3600 * SR          # 01:00:00 in samples
 
 
 def write(folder: Path, stems: dict[str, np.ndarray], cuts: dict[str, int], stamp: bool = True,
-          stamps: dict[str, int] | None = None) -> Path:
+          stamps: dict[str, int] | None = None, ixml: int | None = None) -> Path:
     """The stems as 24-bit WAV, each in ``cuts`` written from that sample on, stamped where it starts (or as
-    ``stamps`` says; none with ``stamp`` False)."""
+    ``stamps`` says; none with ``stamp`` False); with ``ixml``, in an iXML chunk only, counted at that rate."""
     folder.mkdir(parents=True)
     for k, x in stems.items():
         c = cuts.get(k, 0)
         sf.write(folder / f"{k}.wav", x[c:], SR, subtype="PCM_24")
-        if stamp:
+        if stamp and ixml:
+            write_ixml_stamp(folder / f"{k}.wav", round((START + c) * ixml / SR), ixml)
+        elif stamp:
             write_time_reference(folder / f"{k}.wav", (stamps or {}).get(k, START + c))
     return folder
 
@@ -160,7 +164,9 @@ def cost(big: Path | None) -> None:
     with tempfile.TemporaryDirectory() as d:
         four = write(Path(d) / "four", load(songs()["example"]), {"bass": 18 * SR})
         flac = converted(four, Path(d) / "four-flac", "FLAC")
-        for what, folder in (("4 stamped files", four), ("4 tagged FLAC files", flac), ("36 unstamped files", big)):
+        ixml = write(Path(d) / "four-ixml", load(songs()["example"]), {"bass": 18 * SR}, ixml=SR)
+        for what, folder in (("4 stamped files", four), ("4 tagged FLAC files", flac),
+                             ("4 files stamped in iXML", ixml), ("36 unstamped files", big)):
             if folder is None or not folder.is_dir():
                 continue
             t0 = time.perf_counter()
@@ -198,6 +204,12 @@ def run() -> None:
                 b = advise(write(root / "all-plain", stems, late, stamp=False))
                 print(f"  {', '.join(late)} from their first notes at once: stamped {against(a, whole)}; "
                       f"unstamped {against(b, whole)}")
+            for rate in (SR, 48000) if late else ():
+                c = advise(write(root / f"ixml-{rate}", stems, late, ixml=rate))
+                said = any("counted at another rate" in n for n in c["notes"])
+                print(f"  the same stamped in an iXML chunk only, TIMESTAMP_SAMPLE_RATE {rate}: {against(c, whole)}"
+                      f"{'' if stamped_note(c) else ' (NOT PLACED)'}{' (recount said)' if said else ''}; "
+                      f"against the stamped WAVs: {against(c, a)}")
             if late:
                 for conversion in CONVERSIONS:
                     out = converted(root / ("all-stamped" if len(late) > 1 else f"{k}-stamped"),

@@ -16,9 +16,12 @@ from a stamped one by ffmpeg carries the stamp as a ``time_reference`` tag, read
 sample rate keeps the number, counted at the old rate, so such a file's stamp is counted at the rate the last line of
 its ``coding_history`` tag names (the source's Broadcast WAV coding history, EBU R98: "A=PCM,F=48000,W=24,..."),
 else, holding the number of its stamped Broadcast WAV twin (the same track in another format, as long), at that
-file's rate, else at its own rate (converted without either, it is placed wrong by the rates' ratio). A
-file without a stamp (an AIFF, an M4A, a lossy copy made otherwise) starts with the song, unless it is named as one
-stamped file in another format and as long (a copy of that export).
+file's rate, else at its own rate (converted without either, it is placed wrong by the rates' ratio). A WAV file
+without a ``bext`` chunk but with an ``iXML`` one (the recorders' metadata document, which mirrors the stamp) is read
+from that: its SPEED element's TIMESTAMP_SAMPLES_SINCE_MIDNIGHT, counted at its TIMESTAMP_SAMPLE_RATE (which may
+differ from the file's own: a pulled-down or converted recording), else its BEXT element's BWF_TIME_REFERENCE at the
+file's own rate. A file without a stamp (an AIFF, an M4A, a lossy copy made otherwise) starts with the song, unless
+it is named as one stamped file in another format and as long (a copy of that export).
 """
 from __future__ import annotations
 
@@ -43,6 +46,7 @@ TWIN_S = 0.2              # a lossy copy's length may differ from its source's b
 # is decoded at 48 kHz whatever the rate the stamp counts in; AIFF and MP4 files get no such tag)
 TAGGED = frozenset({".flac", ".mp3", ".ogg", ".oga", ".wv"})
 SAY_S = 0.001             # a file moved less (stamps a few samples apart: an export's rounding) is moved without a word
+IXML_BYTES = 1 << 20      # an iXML chunk larger than this (a few kB as recorders write it) is not parsed
 _F_FIELD = re.compile(r"(?:^|,)\s*F=(\d+)\s*(?:,|$)", re.IGNORECASE)
 
 
@@ -66,33 +70,66 @@ def _chunks(f: BinaryIO, end: int) -> Iterator[tuple[bytes, int, int]]:
 
 
 def time_reference(path: str | Path) -> int | None:
-    """The ``bext`` time reference of a WAV/RF64/BW64 file (samples since midnight), or a FLAC, MP3, Ogg Vorbis or
-    WavPack file's ``time_reference`` tag (:func:`tagged_reference`); None for a file of another format, without
-    either or with a damaged header (reading the audio then names the problem)."""
+    """The ``bext`` time reference of a WAV/RF64/BW64 file (samples since midnight; without one, its ``iXML``
+    stamp), or a FLAC, MP3, Ogg Vorbis or WavPack file's ``time_reference`` tag (:func:`tagged_reference`); None for
+    a file of another format, without either or with a damaged header (reading the audio then names the problem)."""
     found = stamp_of(path)
     return None if found is None else found[0]
 
 
 def stamp_of(path: str | Path) -> tuple[int, int | None] | None:
-    """The time reference of ``path`` (as :func:`time_reference`) and, for a tagged file, the sample rate it counts
-    at where its ``coding_history`` tag (a Broadcast WAV file's history, carried by ffmpeg) names one
-    (:func:`history_rate`); None without a stamp. A WAV file's stamp counts at its own rate, as EBU Tech 3285 has
-    it, whatever its history says (a tool that converted it and kept an old history would mislead)."""
+    """The time reference of ``path`` (as :func:`time_reference`) and the sample rate it counts at where the file
+    names one: for a tagged file, its ``coding_history`` tag (a Broadcast WAV file's history, carried by ffmpeg;
+    :func:`history_rate`); for a WAV file without a ``bext`` chunk, its ``iXML`` chunk (:func:`ixml_stamp`). None
+    without a stamp. A WAV file's ``bext`` stamp counts at its own rate, as EBU Tech 3285 has it, whatever its
+    history says (a tool that converted it and kept an old history would mislead), and comes before its iXML."""
     if Path(path).suffix.lower() in TAGGED:
         return _tagged_stamp(path)
+    ixml = None
     try:
         with open(path, "rb") as f:
             head = f.read(12)
             if len(head) < 12 or head[:4] not in RIFF_IDS or head[8:12] != b"WAVE":
                 return None
             for cid, pos, n in _chunks(f, os.fstat(f.fileno()).st_size):
-                if cid == b"bext":
-                    f.seek(pos + 8)
-                    body = f.read(BEXT_BYTES) if n >= BEXT_BYTES else b""
-                    return (int.from_bytes(body[TIME_AT:BEXT_BYTES], "little"), None) if len(body) == BEXT_BYTES \
-                        else None
+                f.seek(pos + 8)
+                if cid == b"bext" and n >= BEXT_BYTES:
+                    body = f.read(BEXT_BYTES)
+                    if len(body) == BEXT_BYTES:
+                        return int.from_bytes(body[TIME_AT:BEXT_BYTES], "little"), None
+                elif cid.lower() == b"ixml" and ixml is None and n <= IXML_BYTES:
+                    ixml = ixml_stamp(f.read(n))
     except OSError:
         return None
+    return ixml
+
+
+def ixml_stamp(document: bytes) -> tuple[int, int | None] | None:
+    """The time stamp an iXML document holds (the ``iXML`` chunk of a WAV file, as field recorders and some DAWs
+    write it): its SPEED element's TIMESTAMP_SAMPLES_SINCE_MIDNIGHT_HI and _LO words and the TIMESTAMP_SAMPLE_RATE
+    they count at (None where it names none), else its BEXT element's BWF_TIME_REFERENCE_HIGH and _LOW (the
+    ``bext`` chunk's number, at the file's own rate); None without either or where the document cannot be parsed."""
+    import xml.etree.ElementTree as ET
+
+    try:
+        root = ET.fromstring(document.strip(b"\x00 \t\r\n"))
+    except (ET.ParseError, ValueError):
+        return None
+
+    def number(tag: str, absent: int | None = None) -> int | None:
+        text = (root.findtext(tag) or "").strip()
+        if not text:
+            return absent
+        return int(text.split(".")[0]) if re.fullmatch(r"\d+(\.0*)?", text) else None
+
+    for element, high, low, rate in (("SPEED", "TIMESTAMP_SAMPLES_SINCE_MIDNIGHT_HI",
+                                      "TIMESTAMP_SAMPLES_SINCE_MIDNIGHT_LO", "TIMESTAMP_SAMPLE_RATE"),
+                                     ("BEXT", "BWF_TIME_REFERENCE_HIGH", "BWF_TIME_REFERENCE_LOW", None)):
+        words = number(f"{element}/{low}"), number(f"{element}/{high}", 0)     # a missing high word: 0
+        if None in words or max(words) >= 1 << 32:
+            continue
+        counted = number(f"{element}/{rate}") if rate else None
+        return (words[1] << 32) + words[0], counted if counted is not None and 1000 <= counted <= 1_000_000 else None
     return None
 
 
@@ -145,19 +182,36 @@ def write_time_reference(path: str | Path, samples: int, history: str = "") -> N
     """Give the WAV file ``path`` a ``bext`` chunk whose time reference is ``samples`` and coding history ``history``
     (one it has is replaced), as a DAW writing Broadcast WAV does; for building test material (tests,
     ``benchmarks/bwf_stamps.py``)."""
-    path = Path(path)
-    data = path.read_bytes()
-    if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
-        raise ValueError(f"{path}: not a RIFF WAVE file")
-    chunks = [data[pos:pos + 8 + n + (n & 1)] for cid, pos, n in _chunks(io.BytesIO(data), len(data))
-              if cid != b"bext"]
     body = bytearray(BEXT_BYTES + 256)          # the fields, then UMID, loudness and reserved bytes (zero)
     body[TIME_AT:BEXT_BYTES] = int(samples).to_bytes(8, "little")
     body[346:348] = (1).to_bytes(2, "little")   # version 1
-    body += history.encode("ascii")
+    _put_chunk(Path(path), b"bext", bytes(body) + history.encode("ascii"))
+
+
+def write_ixml_stamp(path: str | Path, samples: int, rate: int) -> None:
+    """Give the WAV file ``path`` an ``iXML`` chunk (one it has is replaced) stamping it ``samples`` counted at
+    ``rate`` Hz (SPEED's TIMESTAMP fields, and the BEXT mirror's time reference), as a recorder writes it, and no
+    ``bext`` chunk (one it has is dropped); for building test material."""
+    words = "".join(f"<{tag}>{value}</{tag}>" for tag, value in (
+        ("TIMESTAMP_SAMPLES_SINCE_MIDNIGHT_HI", samples >> 32),
+        ("TIMESTAMP_SAMPLES_SINCE_MIDNIGHT_LO", samples & 0xFFFFFFFF), ("TIMESTAMP_SAMPLE_RATE", rate)))
+    bext = f"<BWF_TIME_REFERENCE_LOW>{samples & 0xFFFFFFFF}</BWF_TIME_REFERENCE_LOW>" \
+           f"<BWF_TIME_REFERENCE_HIGH>{samples >> 32}</BWF_TIME_REFERENCE_HIGH>"
+    document = (f'<?xml version="1.0" encoding="UTF-8"?>\n<BWFXML><IXML_VERSION>2.10</IXML_VERSION><SPEED>{words}'
+                f"</SPEED><BEXT>{bext}</BEXT></BWFXML>\n")
+    _put_chunk(Path(path), b"iXML", document.encode("utf-8"), drop=b"bext")
+
+
+def _put_chunk(path: Path, cid: bytes, body: bytes, drop: bytes = b"") -> None:
+    """Write ``body`` into the WAV file ``path`` as its chunk ``cid``, after "fmt " and before the audio, as DAWs
+    put it (one it has, and any chunk ``drop``, are left out); through a temporary file."""
+    data = path.read_bytes()
+    if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        raise ValueError(f"{path}: not a RIFF WAVE file")
+    chunks = [data[pos:pos + 8 + n + (n & 1)] for c, pos, n in _chunks(io.BytesIO(data), len(data))
+              if c not in (cid, drop)]
     body += bytes(len(body) & 1)                # chunks are word-aligned
-    bext = b"bext" + len(body).to_bytes(4, "little") + bytes(body)
-    out = b"".join([chunks[0], bext, *chunks[1:]])   # after "fmt ", before the audio, as DAWs put it
+    out = b"".join([chunks[0], cid + len(body).to_bytes(4, "little") + body, *chunks[1:]])
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_bytes(b"RIFF" + (len(out) + 4).to_bytes(4, "little") + b"WAVE" + out)
     tmp.replace(path)
@@ -200,10 +254,11 @@ def _stamp(path: Path) -> _Stamp | None:
     length = _length(path) if found is not None else None
     if length is None:
         return None
-    (number, history), (rate, frames) = found, length
-    if history is None or history == rate:
+    (number, counted), (rate, frames) = found, length
+    if counted is None or counted == rate:
         return _Stamp(number, rate, frames, rate)
-    return _Stamp(number, rate, frames, history, "its coding history")
+    return _Stamp(number, rate, frames, counted,
+                  "its coding history" if path.suffix.lower() in TAGGED else "its iXML TIMESTAMP_SAMPLE_RATE")
 
 
 @dataclass

@@ -289,3 +289,60 @@ def test_a_stamp_converted_to_another_rate_counts_at_its_source_rate(tmp_path, c
     far = folder_starts(pack, [])
     assert far.seconds == {} and far.why == ("Bass.flac would start 1801.500 s after Pad.flac, when the longest "
                                              "stamped file (4.000 s) has ended") and flac_pad not in far.recounted
+
+
+def test_an_ixml_chunk_holds_a_stamp_and_the_rate_it_counts_at():
+    """iXML (the recorders' metadata document in a WAV's iXML chunk): SPEED's TIMESTAMP_SAMPLES_SINCE_MIDNIGHT words
+    and TIMESTAMP_SAMPLE_RATE, else the BEXT mirror's time reference at the file's own rate; padding, a byte-order
+    mark and spaces allowed; a damaged document, a negative or oversized word, or an entity bomb (expat refuses
+    it): none."""
+    from mixbuddy.corpus.bwf import ixml_stamp
+
+    def doc(speed: str = "", bext: str = "") -> bytes:
+        return f"<BWFXML><SPEED>{speed}</SPEED><BEXT>{bext}</BEXT></BWFXML>".encode()
+
+    lo, hi, rate = ("<TIMESTAMP_SAMPLES_SINCE_MIDNIGHT_LO>{}</TIMESTAMP_SAMPLES_SINCE_MIDNIGHT_LO>",
+                    "<TIMESTAMP_SAMPLES_SINCE_MIDNIGHT_HI>{}</TIMESTAMP_SAMPLES_SINCE_MIDNIGHT_HI>",
+                    "<TIMESTAMP_SAMPLE_RATE>{}</TIMESTAMP_SAMPLE_RATE>")
+    mirror = "<BWF_TIME_REFERENCE_LOW>{}</BWF_TIME_REFERENCE_LOW><BWF_TIME_REFERENCE_HIGH>{}</BWF_TIME_REFERENCE_HIGH>"
+    assert ixml_stamp(doc(lo.format(172800000) + rate.format(48000))) == (172800000, 48000)
+    assert ixml_stamp(b"\xef\xbb\xbf<?xml version='1.0'?>" + doc(hi.format(1) + lo.format(" 5 ") + rate.format(
+        "47952.000")) + b"\x00\x00") == (2 ** 32 + 5, 47952)
+    assert ixml_stamp(doc(rate.format(48000), mirror.format(7, 0))) == (7, None)    # the mirror: at the file's rate
+    assert ixml_stamp(doc(lo.format(9) + rate.format("48 kHz"))) == (9, None)       # a rate that is not a number
+    assert ixml_stamp(doc(hi.format("") + lo.format(9) + rate.format("9" * 400))) == (9, None)   # blank: absent
+    bomb = (b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">' + b"".join(
+        b'<!ENTITY %c "%s">' % (98 + i, b"&%c;" % (97 + i) * 10) for i in range(9)) + b"]>" + doc(lo.format("&j;")))
+    assert [ixml_stamp(d) for d in (b"", b"not xml", doc(), doc(lo.format(-3)), doc(lo.format(2 ** 32)),
+                                    doc(hi.format("x") + lo.format(1)), bomb)] == [None] * 7
+
+
+def test_a_wav_stamped_in_ixml_only_is_placed_and_counted_at_its_timestamp_rate(tmp_path, caplog):
+    """A WAV stamped in its iXML chunk (no bext) is placed as a bext stamp places it; one whose TIMESTAMP_SAMPLE_RATE
+    is 48 kHz (a recording converted to 8 kHz with its iXML kept) counts its number there, said in a warning; a
+    bext chunk added beside the iXML one is read instead, at the file's own rate."""
+    from mixbuddy.corpus.bwf import say_starts, stamp_of, write_ixml_stamp
+
+    folder = tmp_path / "song"
+    folder.mkdir()
+    drums = _wav(folder / "Drums.wav", _burst(4.0, 0.0, seed=1), stamp=HOUR * SR)
+    bass = _wav(folder / "Bass.wav", _burst(2.5, 0.0, seed=2))
+    keys = _wav(folder / "Keys.wav", _burst(2.0, 0.0, seed=3))
+    before = sf.read(bass, dtype="float32")[0]
+    write_ixml_stamp(bass, HOUR * SR + int(1.5 * SR), SR)
+    write_ixml_stamp(keys, (HOUR + 2) * 48000, 48000)
+    assert stamp_of(bass) == (HOUR * SR + int(1.5 * SR), SR) and stamp_of(keys) == ((HOUR + 2) * 48000, 48000)
+    assert np.array_equal(sf.read(bass, dtype="float32")[0], before) and b"bext" not in bass.read_bytes()
+    starts = folder_starts(folder, [])
+    assert starts.seconds == {drums: 0.0, bass: 1.5, keys: 2.0} and not starts.why
+    assert starts.recounted == {keys: (48000, SR, "its iXML TIMESTAMP_SAMPLE_RATE")}
+    with caplog.at_level(logging.INFO, logger="mixbuddy"):
+        say_starts(folder, starts, [drums, bass, keys])
+    assert ("time stamps counted at another rate than their file's: Keys.wav in 48000 Hz samples (its iXML "
+            "TIMESTAMP_SAMPLE_RATE; the file is at 8000 Hz)") in caplog.text
+    assert "Bass.wav 1.500 s after the earliest file's start, Keys.wav 2.000 s after" in caplog.text
+    song = song_from_files("s", "advise", folder, {"bass": (bass,), "drums": (drums,)}, {})
+    assert song.loader.offsets == {bass: int(1.5 * SR)}
+    write_time_reference(keys, HOUR * SR + SR)                # a bext chunk beside the iXML: read first, at 8 kHz
+    assert stamp_of(keys) == (HOUR * SR + SR, None) and b"iXML" in keys.read_bytes()
+    assert folder_starts(folder, []).seconds == {drums: 0.0, bass: 1.5, keys: 1.0}
