@@ -162,9 +162,10 @@ def calls(big: Path, mix: Path | None) -> None:
 
 def cost(big: Path | None) -> None:
     with tempfile.TemporaryDirectory() as d:
-        four = write(Path(d) / "four", load(songs()["example"]), {"bass": 18 * SR})
+        example, cut = load(songs()["example"]), {"bass": 18 * SR}
+        four = write(Path(d) / "four", example, cut)
         flac = converted(four, Path(d) / "four-flac", "FLAC")
-        ixml = write(Path(d) / "four-ixml", load(songs()["example"]), {"bass": 18 * SR}, ixml=SR)
+        ixml = write(Path(d) / "four-ixml", example, cut, ixml=SR)
         for what, folder in (("4 stamped files", four), ("4 tagged FLAC files", flac),
                              ("4 files stamped in iXML", ixml), ("36 unstamped files", big)):
             if folder is None or not folder.is_dir():
@@ -193,6 +194,8 @@ def run() -> None:
             print(f"\n{name}: the whole stems, stamped alike: {'as unstamped' if alike else 'NOT AS UNSTAMPED'}")
             firsts = {k: notes(x)[0] for k, x in stems.items()}
             late = {k: f for k, f in firsts.items() if f >= SR}
+            if not late:
+                continue
             for k, f in late.items():
                 cut = {k: f}
                 a = advise(write(root / f"{k}-stamped", stems, cut))
@@ -204,27 +207,24 @@ def run() -> None:
                 b = advise(write(root / "all-plain", stems, late, stamp=False))
                 print(f"  {', '.join(late)} from their first notes at once: stamped {against(a, whole)}; "
                       f"unstamped {against(b, whole)}")
-            for rate in (SR, 48000) if late else ():
+            for rate in (SR, 48000):                       # a: the advice on every late stem stamped (bext)
                 c = advise(write(root / f"ixml-{rate}", stems, late, ixml=rate))
                 said = any("counted at another rate" in n for n in c["notes"])
                 print(f"  the same stamped in an iXML chunk only, TIMESTAMP_SAMPLE_RATE {rate}: {against(c, whole)}"
                       f"{'' if stamped_note(c) else ' (NOT PLACED)'}{' (recount said)' if said else ''}; "
                       f"against the stamped WAVs: {against(c, a)}")
-            if late:
-                for conversion in CONVERSIONS:
-                    out = converted(root / ("all-stamped" if len(late) > 1 else f"{k}-stamped"),
-                                    root / f"as {conversion}".replace("/", " "), conversion)
-                    c = advise(out)
-                    w = advise(converted(root / "whole", root / f"whole as {conversion}".replace("/", " "), conversion))
-                    print(f"  the same stamped, converted to {conversion}: {against(c, whole)}"
-                          f"{'' if stamped_note(c) else ' (NOT PLACED)'}; against the stamped WAVs: "
-                          f"{against(c, a)}; the whole stems so converted: {against(w, whole)}")   # a: WAVs converted
-            if late:
-                k, f = next(iter(late.items()))
-                c = advise(write(root / "other-tool", stems, late, stamps={k: 0}))
-                note = stamped_note(c)
-                used = "not used" if "not one session" in note else "USED"
-                print(f"  {k}'s stamp written as 0 by another tool: {used}, {against(c, whole)}")
+            for conversion in CONVERSIONS:
+                out = converted(root / ("all-stamped" if len(late) > 1 else f"{k}-stamped"),
+                                root / f"as {conversion}".replace("/", " "), conversion)
+                c = advise(out)
+                w = advise(converted(root / "whole", root / f"whole as {conversion}".replace("/", " "), conversion))
+                print(f"  the same stamped, converted to {conversion}: {against(c, whole)}"
+                      f"{'' if stamped_note(c) else ' (NOT PLACED)'}; against the stamped WAVs: "
+                      f"{against(c, a)}; the whole stems so converted: {against(w, whole)}")
+            k, f = next(iter(late.items()))
+            c = advise(write(root / "other-tool", stems, late, stamps={k: 0}))
+            used = "not used" if "not one session" in stamped_note(c) else "USED"
+            print(f"  {k}'s stamp written as 0 by another tool: {used}, {against(c, whole)}")
 
 
 if __name__ == "__main__":
