@@ -54,19 +54,38 @@ TOO_QUIET = (r"quiet|soft|low|weak|faint|far\s+back|buried|thin|distant|subtle|t
              r"|far\s+behind|little|hidden|masked|tucked|down")
 ENOUGH_ADJ = r"loud|prominent|present|audible|strong|forward|up|hot|high|clear|upfront|up\s+front|big"
 COPULA_ADV = (r"(?:is|are|was|were|'s|'re|sounds?|seems?|feels?|comes?\s+across|running|sitting|sits|way|far|a\s+bit|bit"
+              r"|a\s+touch|a\s+tad|tad"
               r"|rather|quite|very|really|pretty|slightly|kinda|kind\s+of|little|somewhat|super|fairly|overly)")
 
+# A stated distance from where the stem belongs: "sits 6 dB below where it should", "is 3 dB over the band" (after a
+# copula, so "set the vocals 3 dB above the guitars", an instruction, is not read as a state).
+NUM_DB = r"\d+(?:\.\d+)?\s+db"
+_AT = (r"(?:is|are|was|were|'s|'re|sits?|sitting|sounds?|seems?|currently|now|still)\s+(?:(?:about|around|roughly|some"
+       r"|maybe|approximately|nearly|almost|at\s+least|a\s+good|a\s+full|easily|like|perhaps|probably|over|more\s+than"
+       rf"|up\s+to)\s+)*{NUM_DB}\s+(?:too\s+)?")
+BELOW = rf"{_AT}(?:below|under(?:neath)?|beneath|down|low|short|shy|behind|quiet|soft)"
+ABOVE = rf"{_AT}(?:above|over|up|hot|high|loud|ahead)"
+# "needs another 5 dB", "give it an extra 3 dB" (not "another 5 dB cut", nor "cut another 3 dB")
+EXTRA = (r"(?:needs?|needed|wants?|(?:could|can)\s+(?:use|take|do\s+with)|deserves?|giv(?:e|es|ing)(?:\s+[\w'+.-]+){0,3}?)"
+         rf"\s+(?:another|an?\s+extra|a\s+further|additional)(?=\s+{NUM_DB}\b(?!\s+(?:of\s+)?(?:cut|reduction|less|quieter"
+         r"|lower|down|drop|dip|trim|attenuation|softer)))")
+
 FIXED_CUES: tuple[tuple[str, str], ...] = (
+    (BELOW, INC),
+    (ABOVE, DEC),
+    (rf"{EXTRA}|{NUM_DB}\s+more\b(?!\s+than)", INC),
+    (rf"{NUM_DB}\s+less\b(?!\s+than)", DEC),
     # states of the target (descriptions) -> corrective direction
     (rf"(?:\bnot|n't)\s+(?:\w+\s+)?(?:{ENOUGH_ADJ})\s+enough", INC),
     (r"(?:\bnot|n't)\s+(?:\w+\s+)?(?:quiet|soft|low|subtle)\s+enough", DEC),
     (rf"(?:too|overly|excessively)\s+(?:damn\s+|darn\s+|bloody\s+)?(?:{TOO_LOUD})", DEC),
     (rf"(?:too|overly|excessively)\s+(?:{TOO_QUIET})", INC),
     (r"not\s+enough|too\s+little|lacks?(?:\s+presence)?|lacking|missing\s+(?:presence|level|weight)", INC),
-    (r"overpower(?:s|ing)|overwhelm(?:s|ing)|dominat(?:es|ing)|dominant|drown(?:s|ing)\s+out"
-     r"|mask(?:s|ing)|bur(?:ies|ying)|swamp(?:s|ing)|overshadow(?:s|ing)|stick(?:s|ing)?\s+out|jump(?:s|ing)?\s+out"
+    (r"overpower(?:s|ing)?|overwhelm(?:s|ing)?|dominat(?:e|es|ing)|dominant|drown(?:s|ing)?\s+out"
+     r"|mask(?:s|ing)?|bury|bur(?:ies|ying)|swamp(?:s|ing)?|overshadow(?:s|ing)?|stick(?:s|ing)?\s+out|jump(?:s|ing)?\s+out"
      r"|pok(?:es|ing)\s+out|in\s+your\s+face|overbearing|eat(?:s|ing)\s+up|cover(?:s|ing)\s+up|sits\s+on\s+top"
-     r"|too\s+much\s+of|clipping|way\s+up|hogging|steal(?:s|ing)\s+the\s+show", DEC),
+     r"|too\s+much\s+of|clipping|way\s+up|hogging|steal(?:s|ing)\s+the\s+show"
+     r"|too\s+far\s+(?:forward|up\s*front|in\s+front|out\s+front|ahead)", DEC),
     (r"bur(?:ied|ried)|lost|getting\s+lost|gets\s+lost|drowned(?:\s+out)?|masked|swamped|overpowered|overwhelmed"
      r"|overshadowed|dominated|drowning\s+in|inaudible|(?:barely|hardly|not)\s+audible|hard\s+to\s+hear|difficult\s+to\s+hear"
      r"|(?:can't|cannot|can\s+not|can\s+barely|can\s+hardly|barely|hardly)\s+(?:hear|make\s+out)|underpowered"
@@ -80,7 +99,7 @@ FIXED_CUES: tuple[tuple[str, str], ...] = (
      r"|dip(?:s|ped|ping)?|pad\s+down|back\s+off|ease\s+off|knock(?:ed)?(?:\s+[\w'.-]+){0,4}?\s+off", DEC),
     (rf"(?:turn|bring|pull|dial|knock|take|tone|notch|nudge|drop|come|move|fade|ride|step|push)(?:s|ed|ing)?(?:{W}|\s+)down"
      rf"|(?:pull|dial|roll|ease|push|set|step|move|fade)(?:s|ed|ing)?(?:{W}|\s+)back(?!\s+(?:in|into|up)\b)"
-     rf"|(?:back|ease|roll|take)(?:s|ed|ing)?(?:{W}|\s+)off", DEC),
+     rf"|(?:back|ease|roll|take)(?:s|ed|ing)?(?:{W}|\s+)off|shav(?:e|es|ed|ing)(?:{W}|\s+)off", DEC),
     (rf"tuck(?:s|ed|ing)?{W}in\b|sit(?:s)?\s+(?:further|farther|more)\s+back|less(?=\s+(?:of\s+)?(?:the\s+|your\s+)?"
      rf"(?:{STEM_ALT}|level|volume|gain)\b)", DEC),
     (r"rais(?:e|es|ing)|boost(?:s|ing)?|increas(?:e|es|ing)|lift(?:s|ing)?|amplif(?:y|ies|ying)"
@@ -128,6 +147,9 @@ NO_ERROR_RE = re.compile(
     r"(?:is|are|sounds?|seems?)\s+(?:out\s+of\s+balance|off|wrong|too\s+loud|too\s+quiet)"
     r"|(?:sounds?|looks?|seems?|is|are)\s+(?:\w+\s+)?(?:good|great|fine|right|ok|okay|spot\s+on|solid|correct)\b"
     r"|spot\s+on|dialed\s+in|dialled\s+in|(?:works?|sits?|sitting)\s+(?:\w+\s+)?(?:well|nicely|fine|right)"
-    r"|in\s+proportion|(?:check|test)\s+passed|(?:don't|do\s+not)\s+(?:change|touch|adjust)\s+(?:anything|a\s+thing)"
+    r"|in\s+proportion|(?:check|test)\s+passed|(?:don't|do\s+not|wouldn't|would\s+not|won't|needn't)\s+"
+    r"(?:change|touch|adjust|move|alter)\s+(?:anything|a\s+thing|(?:the|your|a|any)\s+(?:balance|levels?|faders?|gains?)\b)"
+    r"|(?:is|are|sits?|sit)\s+(?:right\s+|exactly\s+)?where\s+(?:it|they)\s+(?:needs?\s+to|should|ought\s+to|belongs?)"
+    r"|(?:good|great|nice|solid|fine|even)\s+balance\b|^no\s+(?:gain\s+|level\s+|balance\s+)?(?:changes?|adjustments?|tweaks?)$"
     r"|no\s+need\s+to\s+(?:change|adjust|touch|fix|do)|neither\s+too\s+loud\s+nor\s+too\s+quiet|leave\s+it\b"
     r"|(?:all\s+)?good\s+as\s+(?:it\s+)?is|fine\s+as\s+(?:it\s+)?is|at\s+(?:a\s+)?(?:sensible|good|right|proper)\s+levels?)")

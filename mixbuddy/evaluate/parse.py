@@ -15,10 +15,12 @@ How it reads a text
    "bass drum" is a drum). A stem named as the yardstick ("relative to the drums", "than the
    bass", "drowning out the vocals", "not the drums", "the drums as the anchor") is a *reference*,
    never a target.
-4. **Direction cues**: fixed phrases (too loud, buried, turn X down, boost, ...) and context cues
+4. **Direction cues**: fixed phrases (too loud, buried, turn X down, boost, a stated distance after a copula: "sits
+   6 dB below", "is 3 dB over"; an amount: "3 dB more", "needs another 5 dB", ...) and context cues
    (louder/quieter/lower, boosted/reduced, ...) read as an instruction when the nearest preceding
    marker is a modal or imperative ("make the bass louder", "should be louder" → increase) and as a
-   description after a copula ("is louder than it should be" → decrease). A cue is negated when a
+   description after a copula ("is louder than it should be" → decrease; a copula right after a modal or "to" is
+   part of the instruction: "needs to sit higher" → increase). A cue is negated when a
    negation (not, n't, no, never, nothing, ...) occurs within the five words before it. A clause made
    of a stem and an auxiliary only, right after a clause with a negated cue, takes that cue ("the drums
    are not too loud, but the vocals are" → vocals, decrease).
@@ -53,6 +55,7 @@ _NUM = r"[+-]?\d+(?:\.\d+)?"
 _WORDNUM_RE = re.compile(rf"\b({_WN})\b(?=(?:\s*(?:-|to|and|or)\s*(?:{_WN}|\d+(?:\.\d+)?))?\s*(?:and\s+a\s+half\s+)?db\b)")
 _RANGE_RE = re.compile(rf"(?:\bbetween\s+|\bfrom\s+)?(?<![\w.])({_NUM})\s*(?:db\s*)?(?:-|\bto\b|\band\b|\bor\b|\bthrough\b)"
                        rf"\s*({_NUM})\s*db\b")
+_BARE_AFTER_DB_RE = re.compile(rf"\bdb\s*\(\s*(?:about\s+|around\s+|roughly\s+)?({_NUM}(?:\s*(?:-|to|or)\s*{_NUM})?)\s*\)")
 _GAIN_RE = re.compile(rf"(?<![\w.])({_NUM})\s*db\b")
 _SENTENCE_RE = re.compile(r"(?<=[.!?;:])\s+|\n+")
 _CLAUSE_RE = re.compile(r"\s*,\s*|\s+-+\s+(?![+-]?\d)|\s+(?=(?:but|while|whereas|although|though|however|because|since"
@@ -109,6 +112,7 @@ def normalise(text: str) -> str:
     t = re.sub(r"\bhalf\s+(?:a|one)\s+db\b", "0.5 db", t)
     t = _WORDNUM_RE.sub(lambda m: str(_WORD_NUMS[m.group(1)]), t)
     t = re.sub(r"\b(\d+)\s+and\s+a\s+half\b", r"\1.5", t)
+    t = _BARE_AFTER_DB_RE.sub(r"db (\1 db)", t)      # "a few db (3 to 6)": the figures take the unit
     t = re.sub(r"[()\[\]{}]", " , ", t)
     t = re.sub(r"[ \t]+", " ", t)
     return t.strip()
@@ -197,12 +201,16 @@ _ELLIPSIS_RE = re.compile(r"(?:but|though|although|whereas|while)?\s*(?:(?:defin
                           r"|actually|really|surely|probably)\s+)?(?:though)?")
 
 
+_AFTER_MODAL_RE = re.compile(r"\b(?:to|should|would|could|must|might|may|can|will|shall|needs?)\s+(?:\w+\s+)?$")
+
+
 def _descriptive(before: str, after: str) -> bool:
     """Is a comparative/participle describing the current state (not asking for a change)?"""
     if L.DESCRIPTIVE_THAN.search(after):
         return True
     modal = max((m.end() for m in L.MODAL_RE.finditer(before)), default=-1)
-    copula = max((m.end() for m in L.COPULA_RE.finditer(before)), default=-1)
+    copula = max((m.end() for m in L.COPULA_RE.finditer(before)   # "needs to sit higher": part of the instruction
+                  if not _AFTER_MODAL_RE.search(before[:m.start()])), default=-1)
     if modal < 0 and copula < 0:
         return bool(re.match(r"^\s+than\b", after))
     return copula > modal

@@ -186,3 +186,48 @@ def test_unparseable():
     res = parse_advice("I like the chorus melody.")
     assert not res.parsed and res.findings == []
     assert not parse_advice("").parsed
+
+
+@pytest.mark.parametrize("text,want", [
+    ("The drums sit 6 dB below where they should be.", ("drums", "increase", 6.0)),
+    ("Bass is sitting about 6 dB under where it belongs.", ("bass", "increase", 6.0)),
+    ("Vocals are 6 dB down from where they should be.", ("vocals", "increase", 6.0)),
+    ("The vocals are about 10 dB above everything else.", ("vocals", "decrease", -10.0)),
+    ("Lead vocal is roughly 3 dB over the band.", ("vocals", "decrease", -3.0)),
+    ("The vocal needs another 5 dB.", ("vocals", "increase", 5.0)),
+    ("Give the drums 4 dB more.", ("drums", "increase", 4.0)),
+    ("Drums need 3 dB less.", ("drums", "decrease", -3.0)),
+    ("The vocals need to sit 4 dB higher.", ("vocals", "increase", 4.0)),   # "sit" after "need to": an instruction
+    ("The drums should sit 3 dB lower.", ("drums", "decrease", -3.0)),
+    ("The drums sit 3 dB lower than they should.", ("drums", "increase", 3.0)),
+    ("The guitars are a touch loud; shave off 2 dB.", ("other", "decrease", -2.0)),
+    ("The balance is off: the drums overpower the mix by some 9 dB.", ("drums", "decrease", -9.0)),
+])
+def test_a_stated_distance_and_an_amount_more_or_less(text, want):
+    f = p(text)
+    assert (f.target, f.direction, f.gain_db) == want
+
+
+def test_a_distance_in_an_instruction_and_an_amount_cut_again_are_not_misread():
+    # "3 dB above the guitars" after an instruction is where to put the vocals, not their state
+    assert p("Set the vocals 3 dB above the guitars.").direction is None
+    res = parse_advice("Cut another 3 dB from the bass.")          # "another" here is more of the cut
+    assert (res.primary.direction, res.primary.gain_db, res.ambiguous) == ("decrease", -3.0, False)
+    assert (p("The bass needs another 3 dB cut.").direction, p("Give the drums another 3 dB.").direction) == (
+        "decrease", "increase")
+    assert label("The bass line is way too far forward.") == (False, "bass", "decrease")
+    assert label("The bass line is way too far back.") == (False, "bass", "increase")
+
+
+def test_bare_figures_in_brackets_after_db_take_the_unit():
+    f = p("Low end from the bass guitar is weak, bump it up a few dB (3 to 6).")
+    assert (f.target, f.direction, f.range_db) == ("bass", "increase", (3.0, 6.0))
+    assert p("Bass needs a lift, a few dB (about 4).").gain_db == 4.0
+    assert p("Raise the bass (3 to 6).").range_db is None                 # no unit anywhere: not read as dB
+
+
+@pytest.mark.parametrize("text", [
+    "Nice mix, the levels are where they need to be.", "I wouldn't touch the balance.", "Good balance overall, no changes.",
+])
+def test_no_error_said_otherwise(text):
+    assert label(text) == (True, None, None)
