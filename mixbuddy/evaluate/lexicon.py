@@ -152,4 +152,4 @@ NO_ERROR_RE = re.compile(
     r"|(?:is|are|sits?|sit)\s+(?:right\s+|exactly\s+)?where\s+(?:it|they)\s+(?:needs?\s+to|should|ought\s+to|belongs?)"
     r"|(?:good|great|nice|solid|fine|even)\s+balance\b|^no\s+(?:gain\s+|level\s+|balance\s+)?(?:changes?|adjustments?|tweaks?)$"
     r"|no\s+need\s+to\s+(?:change|adjust|touch|fix|do)|neither\s+too\s+loud\s+nor\s+too\s+quiet|leave\s+it\b"
-    r"|(?:all\s+)?good\s+as\s+(?:it\s+)?is|fine\s+as\s+(?:it\s+)?is|at\s+(?:a\s+)?(?:sensible|good|right|proper)\s+levels?)")
+    r"|(?:all\s+)?good\s+as\s+(?:it\s+)?is|fine\s+as\s+(?:it\s+)?is|at\s+(?:a\s+)?(?:sensible|good|right|proper|appropriate|reasonable|correct|balanced)\s+levels?)")

@@ -55,7 +55,9 @@ _NUM = r"[+-]?\d+(?:\.\d+)?"
 _WORDNUM_RE = re.compile(rf"\b({_WN})\b(?=(?:\s*(?:-|to|and|or)\s*(?:{_WN}|\d+(?:\.\d+)?))?\s*(?:and\s+a\s+half\s+)?db\b)")
 _RANGE_RE = re.compile(rf"(?:\bbetween\s+|\bfrom\s+)?(?<![\w.])({_NUM})\s*(?:db\s*)?(?:-|\bto\b|\band\b|\bor\b|\bthrough\b)"
                        rf"\s*({_NUM})\s*db\b")
-_BARE_AFTER_DB_RE = re.compile(rf"\bdb\s*\(\s*(?:about\s+|around\s+|roughly\s+)?({_NUM}(?:\s*(?:-|to|or)\s*{_NUM})?)\s*\)")
+# figures right after "db" in brackets, or closing the sentence after a comma: "a few db (3 to 6)", "a few db, 3 to 6."
+_BARE_AFTER_DB_RE = re.compile(rf"\bdb\s*(?:\(\s*(?:about\s+|around\s+|roughly\s+)?({_NUM}(?:\s*(?:-|to|or)\s*{_NUM})?)\s*\)"
+                               rf"|,\s*(?:about\s+|around\s+|roughly\s+|say\s+)?({_NUM}\s*(?:-|to|or)\s*{_NUM})\s*(?=[.!?;]|$))")
 _GAIN_RE = re.compile(rf"(?<![\w.])({_NUM})\s*db\b")
 _SENTENCE_RE = re.compile(r"(?<=[.!?;:])\s+|\n+")
 _CLAUSE_RE = re.compile(r"\s*,\s*|\s+-+\s+(?![+-]?\d)|\s+(?=(?:but|while|whereas|although|though|however|because|since"
@@ -112,7 +114,7 @@ def normalise(text: str) -> str:
     t = re.sub(r"\bhalf\s+(?:a|one)\s+db\b", "0.5 db", t)
     t = _WORDNUM_RE.sub(lambda m: str(_WORD_NUMS[m.group(1)]), t)
     t = re.sub(r"\b(\d+)\s+and\s+a\s+half\b", r"\1.5", t)
-    t = _BARE_AFTER_DB_RE.sub(r"db (\1 db)", t)      # "a few db (3 to 6)": the figures take the unit
+    t = _BARE_AFTER_DB_RE.sub(lambda m: f"db ({m.group(1) or m.group(2)} db)", t)   # the figures take the unit
     t = re.sub(r"[()\[\]{}]", " , ", t)
     t = re.sub(r"[ \t]+", " ", t)
     return t.strip()
