@@ -29,7 +29,8 @@ How it reads a text
    the same (target, direction) are merged, so numbers stated in a later sentence join the finding.
 6. **Numbers**: a range ("3 to 6 dB", "3-6dB", "between -6 and -3 dB") gives ``range_db`` as sorted
    magnitudes; a single figure ("by about 4.5 dB", "-4.5 dB") gives ``gain_db``, signed by the
-   finding's direction (or, when no cue gives one, by the figure's own sign).
+   finding's direction (or, when no cue gives one, by the figure's own sign). Bare figures right after "dB", in
+   brackets or closing the sentence ("a few dB (3 to 6)", "a few dB, 3 to 6."), take the unit.
 7. **No error**: a non-negated no-error statement ("well balanced", "no changes needed", "leave it
    as it is") yields ``Finding(no_error=True)`` *only when no finding carries a direction*.
 
