@@ -13,6 +13,7 @@ parser's time per text (the best of five passes over the texts, no cache).
 import argparse
 import json
 import time
+from itertools import product
 from pathlib import Path
 
 from mixbuddy.data import templates as T
@@ -28,18 +29,14 @@ GAINS = {"very_quiet": (-12.0, -9.3, -6.2), "quiet": (-5.9, -4.5, -3.1), "loud":
 
 def texts() -> list[str]:
     out = []
-    for cat, pool in T.RESPONSE_TEMPLATES.items():
+    for (cat, pool), s in product(T.RESPONSE_TEMPLATES.items(), STEMS):
         for tid in pool:
-            for s in STEMS:
-                out.append(T.render_response(cat, s, "drums", tid))
-                out += [T.render_response(cat, s, "drums", tid, gain_db=g, exact_gain=True) for g in GAINS.get(cat, ())]
-    for s in STEMS:
-        for d in ("increase", "decrease"):
-            for rng in ((3.0, 6.0), (6.0, 12.0), None):
-                for g in (4.5, None):
-                    f = Finding(no_error=False, target=s, direction=d, range_db=rng,
-                                gain_db=None if g is None else (g if d == "increase" else -g))
-                    out += [describe(f), describe(f, " in 0:10–0:20")]
+            out.append(T.render_response(cat, s, "drums", tid))
+            out += [T.render_response(cat, s, "drums", tid, gain_db=g, exact_gain=True) for g in GAINS.get(cat, ())]
+    for s, d, rng, g in product(STEMS, ("increase", "decrease"), ((3.0, 6.0), (6.0, 12.0), None), (4.5, None)):
+        f = Finding(no_error=False, target=s, direction=d, range_db=rng,
+                    gain_db=None if g is None else (g if d == "increase" else -g))
+        out += [describe(f), describe(f, " in 0:10–0:20")]
     out.append(describe(Finding(no_error=True)))
     out += [json.loads(line)["text"] for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
     return list(dict.fromkeys(out))
